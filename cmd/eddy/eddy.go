@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/eddy-notebooks/eddy/server"
+)
+
+// Config is everything Eddy can be told at start. DefaultConfig holds the defaults.
+type Config struct {
+	Addr         string // HTTP listen address
+	DataDir      string // notes database, Flink config, logs, savepoints
+	Token        string // API credential; generated when empty
+	MaxBodyBytes int64  // request body limit
+
+	// Remote mode: both set means Eddy launches nothing and uses this cluster.
+	FlinkGateway string // SQL Gateway base URL
+	FlinkRest    string // JobManager REST base URL
+
+	// Local mode.
+	FlinkHome        string // Flink distribution (lib/, bin/bash-java-utils.jar)
+	GatewayJar       string // flink-sql-gateway jar of the same version
+	TaskManagerSlots int
+
+	LogOutput io.Writer // where Eddy's own log goes; stderr by default
+}
+
+// DefaultConfig returns the configuration Eddy runs with when given no flags.
+func DefaultConfig() Config {
+	return Config{
+		Addr:             "127.0.0.1:8890",
+		DataDir:          "./data",
+		MaxBodyBytes:     server.DefaultMaxBodyBytes,
+		FlinkHome:        defaultFlinkPath("EDDY_FLINK_HOME", "home"),
+		GatewayJar:       defaultFlinkPath("EDDY_GATEWAY_JAR", ""),
+		TaskManagerSlots: 4,
+		LogOutput:        os.Stderr,
+	}
+}
+
+// RegisterFlags binds the serve flags to c.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Addr, "addr", c.Addr, "HTTP listen address")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory (notes database, Flink config and logs)")
+	fs.StringVar(&c.Token, "token", c.Token, "API token (default: $EDDY_TOKEN, else a random token printed at start)")
+	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest accepted request body, in bytes")
+	fs.StringVar(&c.FlinkGateway, "flink-gateway", c.FlinkGateway, "remote mode: URL of an existing Flink SQL Gateway")
+	fs.StringVar(&c.FlinkRest, "flink-rest", c.FlinkRest, "remote mode: URL of the JobManager REST API of that cluster")
+	fs.StringVar(&c.FlinkHome, "flink-home", c.FlinkHome, "local mode: Flink distribution directory (make flink installs one)")
+	fs.StringVar(&c.GatewayJar, "gateway-jar", c.GatewayJar, "local mode: the flink-sql-gateway jar")
+	fs.IntVar(&c.TaskManagerSlots, "taskmanager-slots", c.TaskManagerSlots, "local mode: task slots of the TaskManager")
+}
+
+// Validate reports the first configuration error, if any.
+func (c *Config) Validate() error {
+	switch {
+	case (c.FlinkGateway == "") != (c.FlinkRest == ""):
+		return errors.New("remote mode needs both --flink-gateway and --flink-rest")
+	case c.TaskManagerSlots < 1:
+		return errors.New("--taskmanager-slots must be at least 1")
+	case c.MaxBodyBytes < 1024:
+		return errors.New("--max-body-bytes must be at least 1024")
+	}
+	return nil
+}
+
+// Main is the composition root: it owns every long-lived component.
+type Main struct {
+	Config Config
+	Log    *slog.Logger
+
+	server *server.Server
+}
+
+// NewMain returns a Main for cfg; Run starts it.
+func NewMain(cfg Config) *Main {
+	if cfg.LogOutput == nil {
+		cfg.LogOutput = os.Stderr
+	}
+	return &Main{Config: cfg, Log: slog.New(slog.NewTextHandler(cfg.LogOutput, nil))}
+}
+
+// Run validates the configuration and starts everything; it returns once
+// Eddy is serving. Close stops what Run started, also after a failed Run.
+func (m *Main) Run(ctx context.Context) error {
+	cfg := &m.Config
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if cfg.Token == "" {
+		buf := make([]byte, 24)
+		if _, err := rand.Read(buf); err != nil {
+			return err
+		}
+		cfg.Token = hex.EncodeToString(buf)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+
+	m.server = server.New(server.Config{
+		Addr:         cfg.Addr,
+		Token:        cfg.Token,
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		Logger:       m.Log,
+	})
+	if err := m.server.Open(); err != nil {
+		return err
+	}
+	fmt.Fprintf(cfg.LogOutput, "Eddy is running at %s/?token=%s\n", m.server.URL(), cfg.Token)
+	return nil
+}
+
+// URL returns the base URL Eddy serves on, valid after Run.
+func (m *Main) URL() string { return m.server.URL() }
+
+// Close shuts down in a fixed order: HTTP first, then the Flink cluster,
+// then the database. It returns the first error.
+func (m *Main) Close(ctx context.Context) error {
+	var first error
+	keep := func(err error) {
+		if err != nil && first == nil {
+			first = err
+		}
+	}
+	if m.server != nil {
+		keep(m.server.Close(ctx))
+	}
+	return first
+}
+
+// defaultFlinkPath finds the provisioned Flink next to the binary
+// (bin/eddy → ../.flink), unless env names a path.
+func defaultFlinkPath(env, name string) string {
+	if v := os.Getenv(env); v != "" {
+		return v
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	dir := filepath.Join(filepath.Dir(filepath.Dir(exe)), ".flink")
+	if name != "" {
+		return filepath.Join(dir, name)
+	}
+	jars, _ := filepath.Glob(filepath.Join(dir, "jars", "flink-sql-gateway-*.jar"))
+	if len(jars) > 0 {
+		return jars[0]
+	}
+	return ""
+}

@@ -1,0 +1,94 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/eddy-notebooks/eddy"
+)
+
+// codeStatus is the one table that turns Eddy's error codes into HTTP status.
+var codeStatus = map[string]int{
+	eddy.EINVALID:      http.StatusBadRequest,
+	eddy.ENOTFOUND:     http.StatusNotFound,
+	eddy.ECONFLICT:     http.StatusConflict,
+	eddy.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	eddy.EUNAUTHORIZED: http.StatusUnauthorized,
+	eddy.EFORBIDDEN:    http.StatusForbidden,
+	eddy.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	eddy.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// statusName is Zeppelin's name for an HTTP status in its response envelope.
+func statusName(code int) string {
+	switch code {
+	case http.StatusOK:
+		return "OK"
+	case http.StatusCreated:
+		return "CREATED"
+	case http.StatusRequestEntityTooLarge:
+		return "REQUEST_ENTITY_TOO_LARGE"
+	}
+	// BAD_REQUEST, NOT_FOUND, CONFLICT, INTERNAL_SERVER_ERROR, ...
+	name := []byte(http.StatusText(code))
+	for i, b := range name {
+		switch {
+		case b == ' ' || b == '-':
+			name[i] = '_'
+		case b >= 'a' && b <= 'z':
+			name[i] = b - 'a' + 'A'
+		}
+	}
+	return string(name)
+}
+
+// Envelope is Zeppelin's REST response shape, used by every JSON route.
+type Envelope struct {
+	Status  string `json:"status"`
+	Message string `json:"message"`
+	Body    any    `json:"body,omitempty"`
+}
+
+// ok writes a 200 envelope around body.
+func ok(c echo.Context, body any) error {
+	return c.JSON(http.StatusOK, Envelope{Status: "OK", Body: body})
+}
+
+// created writes a 201 envelope around body, as Zeppelin does for creations.
+func created(c echo.Context, body any) error {
+	return c.JSON(http.StatusCreated, Envelope{Status: "CREATED", Body: body})
+}
+
+// errorHandler renders every error a handler returns, in one place.
+func (s *Server) errorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, msg := http.StatusInternalServerError, "Internal error."
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &he):
+		status = he.Code
+		if m, isString := he.Message.(string); isString {
+			msg = m
+		} else {
+			msg = http.StatusText(status)
+		}
+		if he.Code == http.StatusRequestEntityTooLarge {
+			msg = "request body is larger than the limit of " + humanBytes(s.cfg.MaxBodyBytes)
+		}
+	default:
+		status = codeStatus[eddy.ErrorCode(err)]
+		msg = eddy.ErrorMessage(err)
+	}
+	if status >= 500 {
+		s.log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "err", err)
+	}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(status)
+		return
+	}
+	_ = c.JSON(status, Envelope{Status: statusName(status), Message: msg})
+}
