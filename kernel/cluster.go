@@ -2,6 +2,20 @@
 // materialisation, the Flink clients and the local cluster launcher.
 package kernel
 
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/eddy-notebooks/eddy/kernel/flink"
+)
+
+// Cluster modes.
+const (
+	ModeLocal  = "local"  // Eddy launched and supervises the cluster
+	ModeRemote = "remote" // Eddy uses an existing gateway and JobManager
+)
+
 // ClusterStatus is what Eddy knows of the Flink cluster it submits to.
 type ClusterStatus struct {
 	Mode           string `json:"mode"` // "local" or "remote"
@@ -15,4 +29,72 @@ type ClusterStatus struct {
 	SlotsAvailable int    `json:"slotsAvailable"`
 	JobsRunning    int    `json:"jobsRunning"`
 	Error          string `json:"error,omitempty"` // why the cluster is not ready, if known
+}
+
+// Cluster is the Flink cluster Eddy submits to, local or remote: the two
+// REST clients plus what Eddy knows of its readiness. Safe for concurrent use.
+type Cluster struct {
+	Mode       string
+	Gateway    *flink.Gateway
+	JobManager *flink.JobManager
+
+	mu       sync.Mutex // guards startErr
+	startErr string     // set when a local cluster failed to start
+}
+
+// NewCluster returns a Cluster for the gateway and JobManager at these URLs.
+func NewCluster(mode, gatewayURL, restURL string) *Cluster {
+	return &Cluster{
+		Mode:       mode,
+		Gateway:    flink.NewGateway(gatewayURL, nil),
+		JobManager: flink.NewJobManager(restURL, nil),
+	}
+}
+
+// SetStartError records why the cluster could not be started.
+func (c *Cluster) SetStartError(msg string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.startErr = msg
+}
+
+// ClusterStatus asks the JobManager and the gateway how they are, within a
+// short timeout, and never fails: problems are reported in Error.
+func (c *Cluster) ClusterStatus(ctx context.Context) ClusterStatus {
+	st := ClusterStatus{Mode: c.Mode, GatewayURL: c.Gateway.URL(), RestURL: c.JobManager.URL(), WebUIURL: c.JobManager.URL() + "/"}
+	c.mu.Lock()
+	st.Error = c.startErr
+	c.mu.Unlock()
+	if st.Error != "" {
+		return st
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	var (
+		wg      sync.WaitGroup
+		ov      flink.Overview
+		info    flink.Info
+		ovErr   error
+		infoErr error
+	)
+	wg.Add(2)
+	go func() { defer wg.Done(); ov, ovErr = c.JobManager.Overview(ctx) }()
+	go func() { defer wg.Done(); info, infoErr = c.Gateway.Info(ctx) }()
+	wg.Wait()
+	st.FlinkVersion = ov.FlinkVersion
+	if st.FlinkVersion == "" {
+		st.FlinkVersion = info.Version
+	}
+	st.TaskManagers, st.SlotsTotal, st.SlotsAvailable, st.JobsRunning = ov.TaskManagers, ov.SlotsTotal, ov.SlotsAvailable, ov.JobsRunning
+	switch {
+	case ovErr != nil:
+		st.Error = "jobmanager: " + ovErr.Error()
+	case infoErr != nil:
+		st.Error = "sql gateway: " + infoErr.Error()
+	case ov.TaskManagers == 0:
+		st.Error = "no taskmanager registered"
+	default:
+		st.Ready = true
+	}
+	return st
 }

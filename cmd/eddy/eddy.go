@@ -11,7 +11,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
+	"github.com/eddy-notebooks/eddy/kernel"
+	"github.com/eddy-notebooks/eddy/kernel/localflink"
 	"github.com/eddy-notebooks/eddy/server"
 )
 
@@ -78,7 +81,12 @@ type Main struct {
 	Config Config
 	Log    *slog.Logger
 
-	server *server.Server
+	server  *server.Server
+	cluster *kernel.Cluster
+	local   *localflink.Cluster // nil in remote mode
+
+	ctx    context.Context // canceled by Close; owns background start-up work
+	cancel context.CancelFunc
 }
 
 // NewMain returns a Main for cfg; Run starts it.
@@ -107,11 +115,17 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("create data directory: %w", err)
 	}
 
+	m.ctx, m.cancel = context.WithCancel(context.Background())
+	if err := m.startFlink(ctx); err != nil {
+		return err
+	}
+
 	m.server = server.New(server.Config{
 		Addr:         cfg.Addr,
 		Token:        cfg.Token,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Logger:       m.Log,
+		Cluster:      m.cluster,
 	})
 	if err := m.server.Open(); err != nil {
 		return err
@@ -132,8 +146,14 @@ func (m *Main) Close(ctx context.Context) error {
 			first = err
 		}
 	}
+	if m.cancel != nil {
+		m.cancel()
+	}
 	if m.server != nil {
 		keep(m.server.Close(ctx))
+	}
+	if m.local != nil {
+		keep(m.local.Close())
 	}
 	return first
 }
@@ -157,4 +177,44 @@ func defaultFlinkPath(env, name string) string {
 		return jars[0]
 	}
 	return ""
+}
+
+// localReadyTimeout bounds how long a local cluster may take to come up.
+const localReadyTimeout = 5 * time.Minute
+
+// startFlink connects to the remote cluster, or launches the local one. A
+// local cluster comes up in the background: Eddy serves at once and reports
+// the cluster as not ready until it is.
+func (m *Main) startFlink(ctx context.Context) error {
+	cfg := &m.Config
+	if cfg.FlinkGateway != "" {
+		m.cluster = kernel.NewCluster(kernel.ModeRemote, cfg.FlinkGateway, cfg.FlinkRest)
+		return nil
+	}
+	local, err := localflink.Start(ctx, localflink.Config{
+		FlinkHome:        cfg.FlinkHome,
+		GatewayJar:       cfg.GatewayJar,
+		Dir:              filepath.Join(cfg.DataDir, "flink"),
+		TaskManagerSlots: cfg.TaskManagerSlots,
+		Logger:           m.Log,
+	})
+	if err != nil {
+		return err
+	}
+	m.local = local
+	m.cluster = kernel.NewCluster(kernel.ModeLocal, local.GatewayURL(), local.RestURL())
+	go func() {
+		readyCtx, cancel := context.WithTimeout(m.ctx, localReadyTimeout)
+		defer cancel()
+		start := time.Now()
+		if err := local.WaitReady(readyCtx); err != nil {
+			if m.ctx.Err() == nil {
+				m.cluster.SetStartError(err.Error())
+				m.Log.Error("local flink cluster did not become ready", "err", err)
+			}
+			return
+		}
+		m.Log.Info("local flink cluster ready", "after", time.Since(start).Round(time.Millisecond), "webui", local.RestURL())
+	}()
+	return nil
 }

@@ -1,0 +1,267 @@
+package flink
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// APIVersion is the SQL Gateway REST API version Eddy speaks. v3 is served by
+// Flink 1.20 and every 2.x release and has everything a notebook needs.
+const APIVersion = "v3"
+
+// Gateway is a client of the Flink SQL Gateway REST API. It is safe for
+// concurrent use; the gateway itself serialises statement execution within a
+// session, and a single operation's results must be fetched by one caller.
+type Gateway struct {
+	rc restClient
+}
+
+// NewGateway returns a client for the gateway at baseURL (e.g.
+// http://127.0.0.1:8083). A nil hc gets a client with a 60 s timeout.
+func NewGateway(baseURL string, hc *http.Client) *Gateway {
+	return &Gateway{rc: newRESTClient(baseURL, hc)}
+}
+
+// URL returns the gateway's base URL.
+func (g *Gateway) URL() string { return g.rc.base }
+
+// Info is the gateway's product name and Flink version.
+type Info struct {
+	ProductName string `json:"productName"`
+	Version     string `json:"version"`
+}
+
+// Info returns the product and Flink version of the gateway.
+func (g *Gateway) Info(ctx context.Context) (Info, error) {
+	var info Info
+	err := g.rc.do(ctx, "gateway info", http.MethodGet, "/"+APIVersion+"/info", nil, &info)
+	return info, err
+}
+
+// APIVersions returns the REST API versions the gateway serves, e.g. ["V1","V2","V3","V4"].
+func (g *Gateway) APIVersions(ctx context.Context) ([]string, error) {
+	var out struct {
+		Versions []string `json:"versions"`
+	}
+	err := g.rc.do(ctx, "api versions", http.MethodGet, "/api_versions", nil, &out)
+	return out.Versions, err
+}
+
+// OpenSession opens a session with the given name and configuration and
+// returns its handle. Everything a session holds (catalogs, temporary
+// tables, SETs) lives only in the gateway's memory.
+func (g *Gateway) OpenSession(ctx context.Context, name string, props map[string]string) (string, error) {
+	in := map[string]any{}
+	if name != "" {
+		in["sessionName"] = name
+	}
+	if len(props) > 0 {
+		in["properties"] = props
+	}
+	var out struct {
+		SessionHandle string `json:"sessionHandle"`
+	}
+	if err := g.rc.do(ctx, "open session", http.MethodPost, "/"+APIVersion+"/sessions", in, &out); err != nil {
+		return "", err
+	}
+	return out.SessionHandle, nil
+}
+
+// CloseSession closes a session; the gateway closes its operations, which
+// cancels their SELECT jobs (detached INSERT jobs keep running).
+func (g *Gateway) CloseSession(ctx context.Context, session string) error {
+	return g.rc.do(ctx, "close session", http.MethodDelete, g.sessionPath(session), nil, nil)
+}
+
+// Heartbeat keeps a session from expiring.
+func (g *Gateway) Heartbeat(ctx context.Context, session string) error {
+	return g.rc.do(ctx, "heartbeat", http.MethodPost, g.sessionPath(session)+"/heartbeat", nil, nil)
+}
+
+// SessionConfig returns a session's effective configuration.
+func (g *Gateway) SessionConfig(ctx context.Context, session string) (map[string]string, error) {
+	var out struct {
+		Properties map[string]string `json:"properties"`
+	}
+	err := g.rc.do(ctx, "get session", http.MethodGet, g.sessionPath(session), nil, &out)
+	return out.Properties, err
+}
+
+// ConfigureSession runs one SET, RESET, CREATE, DROP, ALTER, USE, LOAD/UNLOAD
+// MODULE or ADD JAR statement synchronously in a session.
+func (g *Gateway) ConfigureSession(ctx context.Context, session, statement string) error {
+	// Never send a positive executionTimeout: the gateway rejects every call that does.
+	in := map[string]any{"statement": statement}
+	return g.rc.do(ctx, "configure session", http.MethodPost, g.sessionPath(session)+"/configure-session", in, nil)
+}
+
+// ExecuteStatement submits one statement and returns its operation handle.
+// executionConfig (may be nil) overrides session configuration for this
+// statement only. SQL errors do not fail this call; they surface on fetch.
+func (g *Gateway) ExecuteStatement(ctx context.Context, session, statement string, executionConfig map[string]string) (string, error) {
+	in := map[string]any{"statement": statement}
+	if len(executionConfig) > 0 {
+		in["executionConfig"] = executionConfig
+	}
+	var out struct {
+		OperationHandle string `json:"operationHandle"`
+	}
+	if err := g.rc.do(ctx, "execute statement", http.MethodPost, g.sessionPath(session)+"/statements", in, &out); err != nil {
+		return "", err
+	}
+	return out.OperationHandle, nil
+}
+
+// Operation statuses as the gateway names them.
+const (
+	StatusInitialized = "INITIALIZED"
+	StatusPending     = "PENDING"
+	StatusRunning     = "RUNNING"
+	StatusFinished    = "FINISHED"
+	StatusCanceled    = "CANCELED"
+	StatusClosed      = "CLOSED"
+	StatusError       = "ERROR"
+	StatusTimeout     = "TIMEOUT"
+)
+
+// OperationStatus returns an operation's status. Note that a streaming
+// SELECT is FINISHED as soon as its job is submitted, long before its rows end.
+func (g *Gateway) OperationStatus(ctx context.Context, session, operation string) (string, error) {
+	var out struct {
+		Status string `json:"status"`
+	}
+	err := g.rc.do(ctx, "operation status", http.MethodGet, g.operationPath(session, operation)+"/status", nil, &out)
+	return out.Status, err
+}
+
+// CancelOperation cancels an operation that is still being planned or
+// submitted. For a running streaming SELECT use CloseOperation.
+func (g *Gateway) CancelOperation(ctx context.Context, session, operation string) error {
+	return g.rc.do(ctx, "cancel operation", http.MethodPost, g.operationPath(session, operation)+"/cancel", nil, nil)
+}
+
+// CloseOperation removes an operation and releases its resources; for a
+// SELECT this cancels its Flink job.
+func (g *Gateway) CloseOperation(ctx context.Context, session, operation string) error {
+	return g.rc.do(ctx, "close operation", http.MethodDelete, g.operationPath(session, operation)+"/close", nil, nil)
+}
+
+// CompleteStatement returns completion candidates for statement at position.
+func (g *Gateway) CompleteStatement(ctx context.Context, session, statement string, position int) ([]string, error) {
+	// The gateway declares this as a GET with a JSON body.
+	in := map[string]any{"statement": statement, "position": position}
+	var out struct {
+		Candidates []string `json:"candidates"`
+	}
+	err := g.rc.do(ctx, "complete statement", http.MethodGet, g.sessionPath(session)+"/complete-statement", in, &out)
+	return out.Candidates, err
+}
+
+// Result types of a fetch.
+const (
+	ResultNotReady = "NOT_READY" // nothing yet; fetch the same token again
+	ResultPayload  = "PAYLOAD"   // rows (possibly none) and a next token
+	ResultEOS      = "EOS"       // the end: no more rows
+)
+
+// Row kinds of a changelog row.
+const (
+	KindInsert       = "INSERT"
+	KindUpdateBefore = "UPDATE_BEFORE"
+	KindUpdateAfter  = "UPDATE_AFTER"
+	KindDelete       = "DELETE"
+)
+
+// Column is one result column with its Flink logical type.
+type Column struct {
+	Name        string          `json:"name"`
+	LogicalType json.RawMessage `json:"logicalType"`
+	Comment     *string         `json:"comment"`
+}
+
+// TypeName renders the column's logical type as Flink SQL writes it, e.g.
+// "STRING", "INT NOT NULL", "DECIMAL(10, 2)", "TIMESTAMP(3)".
+func (c Column) TypeName() string { return typeName(c.LogicalType) }
+
+// Row is one changelog row: a row kind and its fields decoded from JSON
+// (numbers as json.Number, so BIGINT and DECIMAL keep every digit).
+type Row struct {
+	Kind   string `json:"kind"`
+	Fields []any  `json:"fields"`
+}
+
+// ResultPage is one page of a fetch.
+type ResultPage struct {
+	ResultType    string
+	IsQueryResult bool
+	JobID         string
+	ResultKind    string // SUCCESS or SUCCESS_WITH_CONTENT
+	Columns       []Column
+	Rows          []Row
+	NextToken     int64 // -1 when there is no next page (EOS)
+}
+
+// FetchResults fetches the page at token. The gateway accepts only the
+// current token or the one before it (a re-fetch).
+func (g *Gateway) FetchResults(ctx context.Context, session, operation string, token int64) (ResultPage, error) {
+	var out struct {
+		ResultType    string `json:"resultType"`
+		IsQueryResult bool   `json:"isQueryResult"`
+		JobID         string `json:"jobID"`
+		ResultKind    string `json:"resultKind"`
+		Results       struct {
+			Columns []Column `json:"columns"`
+			Data    []Row    `json:"data"`
+		} `json:"results"`
+		NextResultURI string `json:"nextResultUri"`
+	}
+	path := fmt.Sprintf("%s/result/%d?rowFormat=JSON", g.operationPath(session, operation), token)
+	if err := g.rc.do(ctx, "fetch results", http.MethodGet, path, nil, &out); err != nil {
+		return ResultPage{}, err
+	}
+	page := ResultPage{
+		ResultType:    out.ResultType,
+		IsQueryResult: out.IsQueryResult,
+		JobID:         out.JobID,
+		ResultKind:    out.ResultKind,
+		Columns:       out.Results.Columns,
+		Rows:          out.Results.Data,
+		NextToken:     -1,
+	}
+	if out.NextResultURI != "" {
+		next, err := tokenOf(out.NextResultURI)
+		if err != nil {
+			return page, fmt.Errorf("flink: fetch results: %w", err)
+		}
+		page.NextToken = next
+	}
+	return page, nil
+}
+
+// tokenOf extracts the token from a nextResultUri such as
+// /v3/sessions/S/operations/O/result/7?rowFormat=JSON.
+func tokenOf(uri string) (int64, error) {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return 0, fmt.Errorf("bad next result URI %q: %w", uri, err)
+	}
+	i := strings.LastIndex(u.Path, "/")
+	tok, err := strconv.ParseInt(u.Path[i+1:], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("bad token in next result URI %q", uri)
+	}
+	return tok, nil
+}
+
+func (g *Gateway) sessionPath(session string) string {
+	return "/" + APIVersion + "/sessions/" + url.PathEscape(session)
+}
+
+func (g *Gateway) operationPath(session, operation string) string {
+	return g.sessionPath(session) + "/operations/" + url.PathEscape(operation)
+}

@@ -1,0 +1,264 @@
+package flink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// JobManager is a client of the JobManager REST API (the API behind Flink's
+// web UI). It is safe for concurrent use.
+type JobManager struct {
+	rc restClient
+}
+
+// NewJobManager returns a client for the JobManager REST endpoint at baseURL
+// (e.g. http://127.0.0.1:8081). A nil hc gets a client with a 60 s timeout.
+func NewJobManager(baseURL string, hc *http.Client) *JobManager {
+	return &JobManager{rc: newRESTClient(baseURL, hc)}
+}
+
+// URL returns the REST endpoint's base URL, which also serves the web UI.
+func (j *JobManager) URL() string { return j.rc.base }
+
+// JobURL returns the web UI page of a job.
+func (j *JobManager) JobURL(jobID string) string {
+	return j.rc.base + "/#/job/running/" + jobID + "/overview"
+}
+
+// Overview is the cluster's summary.
+type Overview struct {
+	TaskManagers   int    `json:"taskmanagers"`
+	SlotsTotal     int    `json:"slots-total"`
+	SlotsAvailable int    `json:"slots-available"`
+	JobsRunning    int    `json:"jobs-running"`
+	JobsFinished   int    `json:"jobs-finished"`
+	JobsCancelled  int    `json:"jobs-cancelled"`
+	JobsFailed     int    `json:"jobs-failed"`
+	FlinkVersion   string `json:"flink-version"`
+	FlinkCommit    string `json:"flink-commit"`
+}
+
+// Overview returns the cluster's summary.
+func (j *JobManager) Overview(ctx context.Context) (Overview, error) {
+	var o Overview
+	err := j.rc.do(ctx, "cluster overview", http.MethodGet, "/overview", nil, &o)
+	return o, err
+}
+
+// Job states as the JobManager names them.
+const (
+	JobInitializing = "INITIALIZING"
+	JobCreated      = "CREATED"
+	JobRunning      = "RUNNING"
+	JobFailing      = "FAILING"
+	JobFailed       = "FAILED"
+	JobCancelling   = "CANCELLING"
+	JobCanceled     = "CANCELED"
+	JobFinished     = "FINISHED"
+	JobRestarting   = "RESTARTING"
+	JobSuspended    = "SUSPENDED"
+	JobReconciling  = "RECONCILING"
+)
+
+// JobTerminal reports whether a job in state will never change state again.
+func JobTerminal(state string) bool {
+	return state == JobFailed || state == JobCanceled || state == JobFinished
+}
+
+// JobSummary is one job of the jobs overview.
+type JobSummary struct {
+	ID        string `json:"jid"`
+	Name      string `json:"name"`
+	State     string `json:"state"`
+	StartTime int64  `json:"start-time"`
+	EndTime   int64  `json:"end-time"`
+	Duration  int64  `json:"duration"`
+}
+
+// Jobs returns every job the JobManager knows, running and finished.
+func (j *JobManager) Jobs(ctx context.Context) ([]JobSummary, error) {
+	var out struct {
+		Jobs []JobSummary `json:"jobs"`
+	}
+	err := j.rc.do(ctx, "jobs overview", http.MethodGet, "/jobs/overview", nil, &out)
+	return out.Jobs, err
+}
+
+// JobDetail is one job's detail (the fields Eddy uses).
+type JobDetail struct {
+	ID           string           `json:"jid"`
+	Name         string           `json:"name"`
+	State        string           `json:"state"`
+	IsStoppable  bool             `json:"isStoppable"`
+	StartTime    int64            `json:"start-time"`
+	EndTime      int64            `json:"end-time"`
+	Duration     int64            `json:"duration"`
+	Timestamps   map[string]int64 `json:"timestamps"`
+	StatusCounts map[string]int   `json:"status-counts"`
+	Vertices     []struct {
+		ID          string `json:"id"`
+		Name        string `json:"name"`
+		Parallelism int    `json:"parallelism"`
+		Status      string `json:"status"`
+	} `json:"vertices"`
+}
+
+// Job returns one job's detail.
+func (j *JobManager) Job(ctx context.Context, jobID string) (JobDetail, error) {
+	var d JobDetail
+	err := j.rc.do(ctx, "job detail", http.MethodGet, "/jobs/"+url.PathEscape(jobID), nil, &d)
+	return d, err
+}
+
+// RootException returns the message of why a job failed, or "" if none.
+func (j *JobManager) RootException(ctx context.Context, jobID string) (string, error) {
+	var out struct {
+		RootException string `json:"root-exception"`
+		History       struct {
+			Entries []struct {
+				ExceptionName string `json:"exceptionName"`
+				Stacktrace    string `json:"stacktrace"`
+			} `json:"entries"`
+		} `json:"exceptionHistory"`
+	}
+	if err := j.rc.do(ctx, "job exceptions", http.MethodGet, "/jobs/"+url.PathEscape(jobID)+"/exceptions", nil, &out); err != nil {
+		return "", err
+	}
+	trace := out.RootException
+	if trace == "" && len(out.History.Entries) > 0 {
+		trace = out.History.Entries[0].Stacktrace
+	}
+	if causes := causesOf("\n" + trace); len(causes) > 0 {
+		return causes[len(causes)-1], nil
+	}
+	return trace, nil
+}
+
+// CancelJob asks the JobManager to cancel a job; it returns once accepted.
+func (j *JobManager) CancelJob(ctx context.Context, jobID string) error {
+	return j.rc.do(ctx, "cancel job", http.MethodPatch, "/jobs/"+url.PathEscape(jobID)+"?mode=cancel", nil, nil)
+}
+
+// StopWithSavepoint stops a job after taking a savepoint into dir (the
+// cluster's default directory when empty) and returns the trigger id to poll
+// with SavepointStatus or WaitSavepoint.
+func (j *JobManager) StopWithSavepoint(ctx context.Context, jobID, dir string, drain bool) (string, error) {
+	in := map[string]any{"drain": drain}
+	if dir != "" {
+		in["targetDirectory"] = dir
+	}
+	var out struct {
+		RequestID string `json:"request-id"`
+	}
+	err := j.rc.do(ctx, "stop with savepoint", http.MethodPost, "/jobs/"+url.PathEscape(jobID)+"/stop", in, &out)
+	return out.RequestID, err
+}
+
+// TriggerSavepoint takes a savepoint into dir and, if cancel is set, cancels
+// the job afterwards. It returns the trigger id.
+func (j *JobManager) TriggerSavepoint(ctx context.Context, jobID, dir string, cancel bool) (string, error) {
+	in := map[string]any{"cancel-job": cancel}
+	if dir != "" {
+		in["target-directory"] = dir
+	}
+	var out struct {
+		RequestID string `json:"request-id"`
+	}
+	err := j.rc.do(ctx, "trigger savepoint", http.MethodPost, "/jobs/"+url.PathEscape(jobID)+"/savepoints", in, &out)
+	return out.RequestID, err
+}
+
+// SavepointStatus is the state of a triggered savepoint.
+type SavepointStatus struct {
+	Done     bool   // the savepoint completed or failed
+	Location string // where it was written, when it completed
+	Failure  string // why it failed, when it failed
+}
+
+// SavepointStatus returns the state of savepoint trigger on job.
+func (j *JobManager) SavepointStatus(ctx context.Context, jobID, trigger string) (SavepointStatus, error) {
+	var out struct {
+		Status struct {
+			ID string `json:"id"`
+		} `json:"status"`
+		Operation struct {
+			Location     string `json:"location"`
+			FailureCause struct {
+				Class      string `json:"class"`
+				StackTrace string `json:"stack-trace"`
+			} `json:"failure-cause"`
+		} `json:"operation"`
+	}
+	path := "/jobs/" + url.PathEscape(jobID) + "/savepoints/" + url.PathEscape(trigger)
+	if err := j.rc.do(ctx, "savepoint status", http.MethodGet, path, nil, &out); err != nil {
+		return SavepointStatus{}, err
+	}
+	st := SavepointStatus{Done: out.Status.ID == "COMPLETED", Location: out.Operation.Location}
+	if trace := out.Operation.FailureCause.StackTrace; trace != "" || out.Operation.FailureCause.Class != "" {
+		st.Failure = out.Operation.FailureCause.Class
+		if causes := causesOf("\n" + trace); len(causes) > 0 {
+			st.Failure = causes[len(causes)-1]
+		}
+	}
+	return st, nil
+}
+
+// WaitSavepoint polls a savepoint trigger until it completes and returns its
+// location, or the failure as an error.
+func (j *JobManager) WaitSavepoint(ctx context.Context, jobID, trigger string) (string, error) {
+	delay := 100 * time.Millisecond
+	for {
+		st, err := j.SavepointStatus(ctx, jobID, trigger)
+		if err != nil {
+			return "", err
+		}
+		if st.Done && st.Failure != "" {
+			return "", fmt.Errorf("flink: savepoint of job %s failed: %s", jobID, st.Failure)
+		}
+		if st.Done {
+			if st.Location == "" {
+				return "", errors.New("flink: savepoint completed without a location")
+			}
+			return st.Location, nil
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, time.Second)
+	}
+}
+
+// CheckpointStats is a job's checkpoint summary.
+type CheckpointStats struct {
+	Counts struct {
+		Completed  int `json:"completed"`
+		Failed     int `json:"failed"`
+		InProgress int `json:"in_progress"`
+		Restored   int `json:"restored"`
+		Total      int `json:"total"`
+	} `json:"counts"`
+	Latest struct {
+		Completed *struct {
+			ID            int64  `json:"id"`
+			ExternalPath  string `json:"external_path"`
+			LatestAckTime int64  `json:"latest_ack_timestamp"`
+		} `json:"completed"`
+		Savepoint *struct {
+			ID           int64  `json:"id"`
+			ExternalPath string `json:"external_path"`
+		} `json:"savepoint"`
+	} `json:"latest"`
+}
+
+// Checkpoints returns a job's checkpoint summary.
+func (j *JobManager) Checkpoints(ctx context.Context, jobID string) (CheckpointStats, error) {
+	var st CheckpointStats
+	err := j.rc.do(ctx, "checkpoints", http.MethodGet, "/jobs/"+url.PathEscape(jobID)+"/checkpoints", nil, &st)
+	return st, err
+}

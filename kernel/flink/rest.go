@@ -1,0 +1,70 @@
+package flink
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// maxResponseBytes bounds one response body. A fetch page holds at most the
+// gateway's 5000 buffered rows; 64 MiB is far above any sane page.
+const maxResponseBytes = 64 << 20
+
+// restClient is the JSON-over-HTTP plumbing both Flink clients share.
+type restClient struct {
+	base string
+	http *http.Client
+}
+
+func newRESTClient(base string, hc *http.Client) restClient {
+	if hc == nil {
+		hc = &http.Client{Timeout: 60 * time.Second}
+	}
+	return restClient{base: strings.TrimRight(base, "/"), http: hc}
+}
+
+// do sends a request with an optional JSON body and decodes a JSON answer
+// into out (when out is non-nil). Non-2xx answers become *APIError.
+func (c restClient) do(ctx context.Context, op, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		buf, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("flink: %s: encode request: %w", op, err)
+		}
+		body = bytes.NewReader(buf)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return fmt.Errorf("flink: %s: %w", op, err)
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("flink: %s: %w", op, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	if err != nil {
+		return fmt.Errorf("flink: %s: read response: %w", op, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return parseAPIError(op, resp.StatusCode, data)
+	}
+	if out == nil || len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(out); err != nil {
+		return fmt.Errorf("flink: %s: decode response: %w", op, err)
+	}
+	return nil
+}

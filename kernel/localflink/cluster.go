@@ -1,0 +1,293 @@
+// Package localflink runs Eddy's embedded Flink: one JobManager, one
+// TaskManager and a SQL Gateway as supervised child JVMs on loopback, on free
+// ports chosen at start, with config, logs and state in Eddy's data directory.
+package localflink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/eddy-notebooks/eddy/kernel/flink"
+)
+
+// Config says where Flink is and how to run it. Zero values get defaults.
+type Config struct {
+	FlinkHome         string // distribution directory: lib/, bin/bash-java-utils.jar
+	GatewayJar        string // flink-sql-gateway jar of the same Flink version
+	Dir               string // working directory: conf/, log/, checkpoints/, savepoints/, tmp/
+	TaskManagerSlots  int    // default 4
+	JobManagerMemory  string // jobmanager.memory.process.size, default 1024m
+	TaskManagerMemory string // taskmanager.memory.process.size, default 1728m
+	GatewayHeap       string // -Xmx of the gateway JVM, default 1g
+	Java              string // java binary; default $JAVA_HOME/bin/java, else java on PATH
+	Logger            *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.TaskManagerSlots <= 0 {
+		c.TaskManagerSlots = 4
+	}
+	if c.JobManagerMemory == "" {
+		c.JobManagerMemory = "1024m"
+	}
+	if c.TaskManagerMemory == "" {
+		c.TaskManagerMemory = "1728m"
+	}
+	if c.GatewayHeap == "" {
+		c.GatewayHeap = "1g"
+	}
+	if c.Java == "" {
+		c.Java = "java"
+		if home := os.Getenv("JAVA_HOME"); home != "" {
+			c.Java = filepath.Join(home, "bin", "java")
+		}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Role names of the three processes, also their log file names.
+const (
+	JobManager  = "jobmanager"
+	TaskManager = "taskmanager"
+	SQLGateway  = "sql-gateway"
+)
+
+// Cluster is a running local Flink cluster. Close stops it.
+type Cluster struct {
+	cfg     Config
+	ports   ports
+	spawner *spawner
+	procs   map[string]*process
+
+	closeOnce sync.Once
+}
+
+// Start writes the configuration and starts the three JVMs. It returns once
+// they are launched; WaitReady waits until the cluster can run queries.
+func Start(ctx context.Context, cfg Config) (*Cluster, error) {
+	cfg.setDefaults()
+	if err := checkInstall(cfg); err != nil {
+		return nil, err
+	}
+	for _, d := range []string{"conf", "log", "checkpoints", "savepoints", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(cfg.Dir, d), 0o755); err != nil {
+			return nil, fmt.Errorf("localflink: %w", err)
+		}
+	}
+	nums, err := freePorts(3)
+	if err != nil {
+		return nil, fmt.Errorf("localflink: %w", err)
+	}
+	p := ports{RPC: nums[0], REST: nums[1], Gateway: nums[2]}
+	confDir := filepath.Join(cfg.Dir, "conf")
+	if err := writeFileAtomic(filepath.Join(confDir, "config.yaml"), flinkConfig(cfg, cfg.Dir, p)); err != nil {
+		return nil, fmt.Errorf("localflink: write config: %w", err)
+	}
+	if err := writeFileAtomic(filepath.Join(confDir, "log4j-console.properties"), log4jConfig); err != nil {
+		return nil, fmt.Errorf("localflink: write log4j config: %w", err)
+	}
+
+	argv, err := commands(ctx, cfg, confDir)
+	if err != nil {
+		return nil, fmt.Errorf("localflink: %w", err)
+	}
+	c := &Cluster{cfg: cfg, ports: p, spawner: newSpawner(), procs: map[string]*process{}}
+	env := append(os.Environ(), "FLINK_CONF_DIR="+confDir, "FLINK_HOME="+cfg.FlinkHome,
+		"FLINK_PLUGINS_DIR="+filepath.Join(cfg.FlinkHome, "plugins"))
+	for _, role := range []string{JobManager, TaskManager, SQLGateway} {
+		proc := &process{
+			name:    role,
+			argv:    argv[role],
+			env:     env,
+			logPath: filepath.Join(cfg.Dir, "log", role+".out"),
+			spawner: c.spawner,
+			log:     cfg.Logger,
+		}
+		c.procs[role] = proc
+		proc.run()
+	}
+	cfg.Logger.Info("local flink cluster starting", "rest", c.RestURL(), "gateway", c.GatewayURL(), "logs", filepath.Join(cfg.Dir, "log"))
+	return c, nil
+}
+
+// checkInstall fails early, with what to do, when Flink or Java is missing.
+func checkInstall(cfg Config) error {
+	if cfg.Dir == "" {
+		return errors.New("localflink: no working directory")
+	}
+	if _, err := classpath(cfg.FlinkHome); err != nil {
+		return fmt.Errorf("localflink: %w", err)
+	}
+	if _, err := os.Stat(cfg.GatewayJar); err != nil || cfg.GatewayJar == "" {
+		return fmt.Errorf("localflink: flink-sql-gateway jar %q not found: run 'make flink' or pass --gateway-jar", cfg.GatewayJar)
+	}
+	if _, err := exec.LookPath(cfg.Java); err != nil {
+		return fmt.Errorf("localflink: java not found (%s): install OpenJDK 17", cfg.Java)
+	}
+	return nil
+}
+
+// commands builds the three JVM command lines the way Flink's scripts do:
+// memory flags from BashJavaUtils, Java 17 module flags, log4j to the log
+// directory, and the lib classpath (plus the gateway jar for the gateway).
+func commands(ctx context.Context, cfg Config, confDir string) (map[string][]string, error) {
+	cp, err := classpath(cfg.FlinkHome)
+	if err != nil {
+		return nil, err
+	}
+	type params struct {
+		jvm, dyn []string
+		err      error
+	}
+	var jm, tm params
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		jm.jvm, jm.dyn, jm.err = resourceParams(ctx, cfg.Java, cfg.FlinkHome, confDir, "GET_JM_RESOURCE_PARAMS")
+	}()
+	go func() {
+		defer wg.Done()
+		tm.jvm, tm.dyn, tm.err = resourceParams(ctx, cfg.Java, cfg.FlinkHome, confDir, "GET_TM_RESOURCE_PARAMS")
+	}()
+	wg.Wait()
+	if err := errors.Join(jm.err, tm.err); err != nil {
+		return nil, err
+	}
+	logDir := filepath.Join(cfg.Dir, "log")
+	base := func(role string, extra ...string) []string {
+		argv := append([]string{cfg.Java}, javaModuleFlags...)
+		argv = append(argv, extra...)
+		return append(argv,
+			"-Dlog.file="+filepath.Join(logDir, role+".log"),
+			"-Dlog4j.configurationFile=file:"+filepath.Join(confDir, "log4j-console.properties"),
+			"-Djava.io.tmpdir="+filepath.Join(cfg.Dir, "tmp"),
+		)
+	}
+	out := map[string][]string{}
+	out[JobManager] = append(append(base(JobManager, jm.jvm...), "-cp", cp,
+		"org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint",
+		"--configDir", confDir, "--executionMode", "cluster"), jm.dyn...)
+	tmFlags := append([]string{"-XX:+UseG1GC"}, tm.jvm...)
+	out[TaskManager] = append(append(base(TaskManager, tmFlags...), "-cp", cp,
+		"org.apache.flink.runtime.taskexecutor.TaskManagerRunner", "--configDir", confDir), tm.dyn...)
+	out[SQLGateway] = append(base(SQLGateway, "-Xmx"+cfg.GatewayHeap),
+		"-cp", cp+string(os.PathListSeparator)+cfg.GatewayJar, "org.apache.flink.table.gateway.SqlGateway")
+	return out, nil
+}
+
+// RestURL is the JobManager REST API and web UI.
+func (c *Cluster) RestURL() string { return fmt.Sprintf("http://127.0.0.1:%d", c.ports.REST) }
+
+// GatewayURL is the SQL Gateway REST API.
+func (c *Cluster) GatewayURL() string { return fmt.Sprintf("http://127.0.0.1:%d", c.ports.Gateway) }
+
+// LogDir is where the JVMs write their logs.
+func (c *Cluster) LogDir() string { return filepath.Join(c.cfg.Dir, "log") }
+
+// PID returns the pid of a role's running JVM, 0 if it is not running.
+func (c *Cluster) PID(role string) int {
+	if p := c.procs[role]; p != nil {
+		return p.pid()
+	}
+	return 0
+}
+
+// Restarts returns how often a role's JVM was restarted after a crash.
+func (c *Cluster) Restarts(role string) int {
+	if p := c.procs[role]; p != nil {
+		return p.restartCount()
+	}
+	return 0
+}
+
+// WaitReady waits until the JobManager has a registered TaskManager with
+// slots and the gateway answers. On timeout the error carries the tail of
+// the logs of whatever is not up.
+func (c *Cluster) WaitReady(ctx context.Context) error {
+	jm := flink.NewJobManager(c.RestURL(), nil)
+	gw := flink.NewGateway(c.GatewayURL(), nil)
+	var lastErr error
+	for {
+		lastErr = c.probe(ctx, jm, gw)
+		if lastErr == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("localflink: not ready: %w (logs in %s)", lastErr, c.LogDir())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func (c *Cluster) probe(ctx context.Context, jm *flink.JobManager, gw *flink.Gateway) error {
+	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	o, err := jm.Overview(pctx)
+	if err != nil {
+		return fmt.Errorf("jobmanager: %w", err)
+	}
+	if o.TaskManagers < 1 || o.SlotsTotal < 1 {
+		return errors.New("no taskmanager registered yet")
+	}
+	if _, err := gw.Info(pctx); err != nil {
+		return fmt.Errorf("sql gateway: %w", err)
+	}
+	return nil
+}
+
+// Close stops the gateway, the TaskManager and the JobManager (SIGTERM, then
+// SIGKILL after a grace period) and waits until all have exited.
+func (c *Cluster) Close() error {
+	c.closeOnce.Do(func() {
+		var wg sync.WaitGroup
+		for _, p := range c.procs {
+			wg.Add(1)
+			go func() { defer wg.Done(); p.stop() }()
+		}
+		wg.Wait()
+		c.spawner.close()
+	})
+	return nil
+}
+
+// writeFileAtomic writes data to path through a temp file, fsync and rename.
+func writeFileAtomic(path, data string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.WriteString(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// tail returns the last lines of a log file, for error messages.
+func tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(lastLines(b, n))
+}

@@ -1,0 +1,208 @@
+package localflink
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// javaModuleFlags are the flags Flink's own config.yaml passes to every JVM on
+// Java 17 (env.java.opts.all): Flink and Kryo reach into these JDK internals.
+var javaModuleFlags = []string{
+	"-XX:+IgnoreUnrecognizedVMOptions",
+	"--add-exports=java.base/sun.net.util=ALL-UNNAMED",
+	"--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED",
+	"--add-exports=jdk.compiler/com.sun.tools.javac.api=ALL-UNNAMED",
+	"--add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED",
+	"--add-exports=jdk.compiler/com.sun.tools.javac.parser=ALL-UNNAMED",
+	"--add-exports=jdk.compiler/com.sun.tools.javac.tree=ALL-UNNAMED",
+	"--add-exports=jdk.compiler/com.sun.tools.javac.util=ALL-UNNAMED",
+	"--add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED",
+	"--add-opens=java.base/java.lang=ALL-UNNAMED",
+	"--add-opens=java.base/java.net=ALL-UNNAMED",
+	"--add-opens=java.base/java.io=ALL-UNNAMED",
+	"--add-opens=java.base/java.nio=ALL-UNNAMED",
+	"--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+	"--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+	"--add-opens=java.base/java.text=ALL-UNNAMED",
+	"--add-opens=java.base/java.time=ALL-UNNAMED",
+	"--add-opens=java.base/java.util=ALL-UNNAMED",
+	"--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
+	"--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED",
+	"--add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED",
+}
+
+// ports are the loopback ports of one local cluster, chosen free at start.
+type ports struct {
+	RPC     int // JobManager RPC
+	REST    int // JobManager REST API and web UI
+	Gateway int // SQL Gateway REST API
+}
+
+// freePorts asks the kernel for n distinct free loopback ports. Another
+// process could take one before Flink binds it; the supervisor then sees the
+// JVM exit and Start reports the log.
+func freePorts(n int) ([]int, error) {
+	var lns []net.Listener
+	defer func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}()
+	out := make([]int, 0, n)
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("find a free port: %w", err)
+		}
+		lns = append(lns, ln)
+		out = append(out, ln.Addr().(*net.TCPAddr).Port)
+	}
+	return out, nil
+}
+
+// flinkConfig returns the config.yaml of the local cluster: everything bound
+// to loopback, state and logs under dir.
+func flinkConfig(cfg Config, dir string, p ports) string {
+	entries := map[string]string{
+		"jobmanager.rpc.address":                "127.0.0.1",
+		"jobmanager.rpc.port":                   fmt.Sprint(p.RPC),
+		"jobmanager.bind-host":                  "127.0.0.1",
+		"jobmanager.memory.process.size":        cfg.JobManagerMemory,
+		"taskmanager.host":                      "127.0.0.1",
+		"taskmanager.bind-host":                 "127.0.0.1",
+		"taskmanager.numberOfTaskSlots":         fmt.Sprint(cfg.TaskManagerSlots),
+		"taskmanager.memory.process.size":       cfg.TaskManagerMemory,
+		"parallelism.default":                   "1",
+		"rest.address":                          "127.0.0.1",
+		"rest.bind-address":                     "127.0.0.1",
+		"rest.port":                             fmt.Sprint(p.REST),
+		"blob.server.port":                      "0",
+		"execution.target":                      "remote",
+		"execution.checkpointing.dir":           "file://" + filepath.Join(dir, "checkpoints"),
+		"execution.checkpointing.savepoint-dir": "file://" + filepath.Join(dir, "savepoints"),
+		"io.tmp.dirs":                           filepath.Join(dir, "tmp"),
+		"heartbeat.interval":                    "2000",
+		"heartbeat.timeout":                     "20000",
+		"sql-gateway.endpoint.rest.address":     "127.0.0.1",
+		"sql-gateway.endpoint.rest.bind-address": "127.0.0.1",
+		"sql-gateway.endpoint.rest.port":        fmt.Sprint(p.Gateway),
+		// Eddy heartbeats its sessions; a long timeout only bounds leaks.
+		"sql-gateway.session.idle-timeout": "60 min",
+	}
+	keys := make([]string, 0, len(entries))
+	for k := range entries {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString("# Written by Eddy at every start of its local Flink cluster; edits are overwritten.\n")
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s: %s\n", k, yamlQuote(entries[k]))
+	}
+	return b.String()
+}
+
+func yamlQuote(v string) string {
+	if strings.ContainsAny(v, ":#{}[],&*?|<>=!%@`'\" ") {
+		return "'" + strings.ReplaceAll(v, "'", "''") + "'"
+	}
+	return v
+}
+
+// log4jConfig logs to the file named by the log.file system property, as
+// Flink's own log4j-console.properties does, rolling at 20 MB.
+const log4jConfig = `# Written by Eddy.
+monitorInterval = 30
+rootLogger.level = INFO
+rootLogger.appenderRef.rolling.ref = RollingFile
+logger.pekko.name = org.apache.pekko
+logger.pekko.level = WARN
+logger.kafka.name = org.apache.kafka
+logger.kafka.level = WARN
+logger.hadoop.name = org.apache.hadoop
+logger.hadoop.level = WARN
+logger.zookeeper.name = org.apache.zookeeper
+logger.zookeeper.level = WARN
+logger.netty.name = org.jboss.netty.channel.DefaultChannelPipeline
+logger.netty.level = OFF
+appender.rolling.name = RollingFile
+appender.rolling.type = RollingFile
+appender.rolling.append = true
+appender.rolling.fileName = ${sys:log.file}
+appender.rolling.filePattern = ${sys:log.file}.%i
+appender.rolling.layout.type = PatternLayout
+appender.rolling.layout.pattern = %d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %m%n
+appender.rolling.policies.type = Policies
+appender.rolling.policies.size.type = SizeBasedTriggeringPolicy
+appender.rolling.policies.size.size = 20MB
+appender.rolling.strategy.type = DefaultRolloverStrategy
+appender.rolling.strategy.max = 3
+`
+
+// classpath returns Flink's lib classpath the way config.sh builds it: every
+// jar in lib/, sorted, with flink-dist last.
+func classpath(home string) (string, error) {
+	jars, err := filepath.Glob(filepath.Join(home, "lib", "*.jar"))
+	if err != nil {
+		return "", err
+	}
+	sort.Strings(jars)
+	var dist string
+	var cp []string
+	for _, j := range jars {
+		if strings.HasPrefix(filepath.Base(j), "flink-dist") {
+			dist = j
+			continue
+		}
+		cp = append(cp, j)
+	}
+	if dist == "" {
+		return "", fmt.Errorf("no flink-dist jar in %s/lib: run 'make flink' or pass --flink-home", home)
+	}
+	return strings.Join(append(cp, dist), string(os.PathListSeparator)), nil
+}
+
+// resourceParams asks Flink's BashJavaUtils for a role's JVM memory flags
+// and dynamic memory configuration, exactly as jobmanager.sh and
+// taskmanager.sh do: it prints two result lines, JVM params then -D configs.
+func resourceParams(ctx context.Context, java, home, confDir, command string) (jvm, dynamic []string, err error) {
+	utils := filepath.Join(home, "bin", "bash-java-utils.jar")
+	cp, err := classpath(home)
+	if err != nil {
+		return nil, nil, err
+	}
+	cmd := exec.CommandContext(ctx, java, "-cp", utils+string(os.PathListSeparator)+cp,
+		"org.apache.flink.runtime.util.bash.BashJavaUtils", command, "--configDir", confDir)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return nil, nil, fmt.Errorf("compute %s: %w: %s", command, err, lastLines(out, 5))
+	}
+	var results []string
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if r, found := strings.CutPrefix(sc.Text(), "BASH_JAVA_UTILS_EXEC_RESULT:"); found {
+			results = append(results, r)
+		}
+	}
+	if len(results) < 2 {
+		return nil, nil, fmt.Errorf("compute %s: unexpected output: %s", command, lastLines(out, 5))
+	}
+	return strings.Fields(results[0]), strings.Fields(results[len(results)-1]), nil
+}
+
+func lastLines(b []byte, n int) string {
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
