@@ -1,6 +1,7 @@
 // Command eddy is the Eddy notebook server.
 //
 //	eddy serve [flags]   run the server (the default sub-command)
+//	eddy flink [flags]   run only the local Flink cluster (used by the test harness)
 //
 // main only handles signals and the exit code; Main does the wiring.
 package main
@@ -32,8 +33,10 @@ func main() {
 	switch cmd {
 	case "serve":
 		err = runServe(ctx, args)
+	case "flink":
+		err = runFlink(ctx, args)
 	case "help", "-h", "--help":
-		fmt.Println("usage: eddy serve [flags]   (eddy serve -h lists the flags)")
+		fmt.Println("usage: eddy serve [flags] | eddy flink [flags]   (-h lists the flags)")
 	default:
 		err = fmt.Errorf("unknown command %q (try 'eddy serve -h')", cmd)
 	}

@@ -1,0 +1,94 @@
+# Eddy's build. `make run` and `make test` install whatever is missing first;
+# every step is idempotent (a second run reinstalls nothing).
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := build
+
+# One pinned Flink for every part: jars from PyPI, the SQL Gateway from Maven Central.
+FLINK_VERSION  := 2.3.0
+GATEWAY_SHA256 := aad296a152dc367ddd70727f5a57dd61958cff3d8dceb1f947bf8d9705c8d724
+FLINK_DIR      := .flink
+VENV           := $(FLINK_DIR)/venv
+FLINK_STAMP    := $(FLINK_DIR)/.installed-$(FLINK_VERSION)
+GATEWAY_JAR    := $(FLINK_DIR)/jars/flink-sql-gateway-$(FLINK_VERSION).jar
+
+ADDR     ?= 127.0.0.1:8890
+DATA_DIR ?= ./data
+GO_TEST_FLAGS ?= -count=1 -timeout 15m
+
+GO_SOURCES  := $(shell find . -name '*.go' -not -path './node_modules/*' -not -path './.flink/*') go.mod go.sum
+WEB_SOURCES := $(shell find web -type f -not -path 'web/dist/*' 2>/dev/null) package.json package-lock.json $(wildcard vite.config.* tsconfig*.json)
+
+.PHONY: run test build flink web e2e bench clean tools test-go test-web chromium
+
+## run: install what is missing, build, and start Eddy in local mode (prints the URL with its token)
+run: build flink
+	bin/eddy serve --addr $(ADDR) --data-dir $(DATA_DIR)
+
+## test: every test: Go unit and integration (real local Flink), web unit, end-to-end (real browser)
+test: test-go test-web e2e
+
+## build: bin/eddy with the web app embedded
+build: bin/eddy
+
+bin/eddy: $(GO_SOURCES) web/dist/index.html | tools
+	go build -o $@ ./cmd/eddy
+
+## flink: provision Flink $(FLINK_VERSION) into .flink/ (PyPI jars + the SQL Gateway jar from Maven Central)
+flink: $(FLINK_STAMP) $(GATEWAY_JAR)
+
+$(FLINK_STAMP): flink-requirements.txt | tools
+	rm -rf $(VENV) $(FLINK_DIR)/home
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r flink-requirements.txt
+	ln -sfn "$$($(VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/pyflink" $(FLINK_DIR)/home
+	test -f $(FLINK_DIR)/home/lib/flink-dist-$(FLINK_VERSION).jar
+	touch $@
+
+$(GATEWAY_JAR): | tools
+	mkdir -p $(dir $@)
+	mvn --batch-mode --quiet dependency:copy \
+	  -Dartifact=org.apache.flink:flink-sql-gateway:$(FLINK_VERSION):jar -DoutputDirectory=$(dir $@)
+	echo "$(GATEWAY_SHA256)  $@" | sha256sum --check --quiet - || { rm -f $@; echo "checksum mismatch for $@" >&2; exit 1; }
+
+## web: build the browser app into web/dist
+web: web/dist/index.html
+
+node_modules/.installed: package.json package-lock.json | tools
+	npm ci --no-audit --no-fund
+	touch $@
+
+web/dist/index.html: $(WEB_SOURCES) node_modules/.installed
+	npm run build
+
+## e2e: end-to-end tests (Chromium driven by playwright-core against bin/eddy with its local Flink)
+e2e: build flink chromium node_modules/.installed
+	npm run e2e
+
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "end-to-end tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
+
+test-go: build flink
+	go vet ./...
+	scripts/with-flink go test $(GO_TEST_FLAGS) ./...
+
+test-web: node_modules/.installed
+	npm test
+
+## bench: Go benchmarks (ratios against baselines in the same run)
+bench: build flink
+	scripts/with-flink go test -run '^$$' -bench . -benchtime 2s ./...
+
+## tools: check that the toolchains are installed
+tools:
+	@command -v go >/dev/null || { echo "Go is missing: install Go 1.24 or newer (https://go.dev/dl)" >&2; exit 1; }
+	@command -v java >/dev/null && java -version 2>&1 | grep -qE 'version "(17|21)' || { echo "Java 17 is missing: install OpenJDK 17 (Debian: apt-get install openjdk-17-jdk-headless)" >&2; exit 1; }
+	@command -v mvn >/dev/null || { echo "Maven is missing: install Maven (Debian: apt-get install maven)" >&2; exit 1; }
+	@command -v python3 >/dev/null && python3 -c 'import venv, ensurepip' 2>/dev/null || { echo "Python 3 with venv is missing: install Python 3.9+ (Debian: apt-get install python3 python3-venv)" >&2; exit 1; }
+	@command -v npm >/dev/null || { echo "Node.js and npm are missing: install Node.js 20 or newer" >&2; exit 1; }
+
+## clean: remove build output (keeps the provisioned Flink; rm -rf .flink to drop it)
+clean:
+	rm -rf bin web/dist e2e/artifacts

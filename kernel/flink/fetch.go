@@ -1,0 +1,95 @@
+package flink
+
+import (
+	"context"
+	"time"
+)
+
+// Poll delays while an operation has nothing new: short at first so rows
+// show up fast, growing to maxPoll so an idle stream costs little.
+const (
+	minPoll = 10 * time.Millisecond
+	maxPoll = 200 * time.Millisecond
+)
+
+// Fetcher reads one operation's result pages in token order. It is owned by
+// one goroutine: the gateway accepts only the current token (or a re-fetch
+// of the previous one), so two readers of one operation would break it.
+type Fetcher struct {
+	g         *Gateway
+	session   string
+	operation string
+	token     int64
+	delay     time.Duration
+	done      bool
+
+	// From the first PAYLOAD page; the EOS page does not repeat them.
+	Columns       []Column
+	JobID         string
+	IsQueryResult bool
+	ResultKind    string
+}
+
+// NewFetcher returns a Fetcher positioned at the first page of operation.
+func (g *Gateway) NewFetcher(session, operation string) *Fetcher {
+	return &Fetcher{g: g, session: session, operation: operation, delay: minPoll}
+}
+
+// Next waits until rows arrive or the result ends and returns the new rows.
+// more is false once the result has ended (EOS); an unbounded stream never
+// ends. Next returns early with the rows so far if ctx ends.
+func (f *Fetcher) Next(ctx context.Context) (rows []Row, more bool, err error) {
+	for !f.done {
+		page, err := f.g.FetchResults(ctx, f.session, f.operation, f.token)
+		if err != nil {
+			return nil, true, err
+		}
+		switch page.ResultType {
+		case ResultNotReady:
+			// The statement is still being planned or submitted; same token again.
+		case ResultEOS:
+			f.done = true
+			return page.Rows, false, nil
+		default:
+			first := f.Columns == nil
+			if first {
+				f.Columns, f.JobID, f.IsQueryResult, f.ResultKind = page.Columns, page.JobID, page.IsQueryResult, page.ResultKind
+				if f.Columns == nil {
+					f.Columns = []Column{}
+				}
+			}
+			if page.NextToken < 0 {
+				f.done = true
+				return page.Rows, false, nil
+			}
+			f.token = page.NextToken
+			if len(page.Rows) > 0 || first {
+				f.delay = minPoll
+				return page.Rows, true, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil, true, ctx.Err()
+		case <-time.After(f.delay):
+		}
+		f.delay = min(f.delay*2, maxPoll)
+	}
+	return nil, false, nil
+}
+
+// All reads the whole result of a bounded operation, up to limit rows
+// (limit <= 0: no limit), and returns them with the Fetcher's metadata.
+func (f *Fetcher) All(ctx context.Context, limit int) ([]Row, error) {
+	var out []Row
+	for {
+		rows, more, err := f.Next(ctx)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, rows...)
+		if !more || (limit > 0 && len(out) >= limit) {
+			return out, nil
+		}
+	}
+}

@@ -1,0 +1,120 @@
+// Package flinktest gives tests a real Flink cluster: the one the test
+// harness shares across packages (EDDY_TEST_FLINK_GATEWAY and
+// EDDY_TEST_FLINK_REST, set by scripts/with-flink), or else one local
+// cluster started for the test binary from the provisioned .flink directory.
+package flinktest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/eddy-notebooks/eddy/kernel/flink"
+	"github.com/eddy-notebooks/eddy/kernel/localflink"
+)
+
+// Env names of a shared cluster.
+const (
+	EnvGateway = "EDDY_TEST_FLINK_GATEWAY"
+	EnvRest    = "EDDY_TEST_FLINK_REST"
+)
+
+// Endpoints are the clients of a running cluster.
+type Endpoints struct {
+	Gateway    *flink.Gateway
+	JobManager *flink.JobManager
+}
+
+// binaryCluster is the cluster started for this test binary, if any. It is
+// process state by nature: one cluster for all tests of the binary.
+var binaryCluster struct {
+	once    sync.Once
+	local   *localflink.Cluster
+	cluster *Endpoints
+	dir     string
+	err     error
+}
+
+// Cluster returns the shared real cluster, starting one if needed. A test
+// that needs Flink fails (it does not skip) when no cluster can be had.
+func Cluster(t testing.TB) *Endpoints {
+	t.Helper()
+	if gw, rest := os.Getenv(EnvGateway), os.Getenv(EnvRest); gw != "" && rest != "" {
+		return &Endpoints{Gateway: flink.NewGateway(gw, nil), JobManager: flink.NewJobManager(rest, nil)}
+	}
+	b := &binaryCluster
+	b.once.Do(func() {
+		root, err := RepoRoot()
+		if err != nil {
+			b.err = err
+			return
+		}
+		b.dir, err = os.MkdirTemp("", "eddy-flinktest-")
+		if err != nil {
+			b.err = err
+			return
+		}
+		b.local, b.err = Start(context.Background(), root, b.dir)
+		if b.err == nil {
+			b.cluster = &Endpoints{Gateway: flink.NewGateway(b.local.GatewayURL(), nil), JobManager: flink.NewJobManager(b.local.RestURL(), nil)}
+		}
+	})
+	if b.err != nil {
+		t.Fatalf("no Flink cluster for this test: %v", b.err)
+	}
+	return b.cluster
+}
+
+// Start starts a local cluster from the repository's provisioned Flink in
+// dir and waits until it is ready.
+func Start(ctx context.Context, root, dir string) (*localflink.Cluster, error) {
+	home := filepath.Join(root, ".flink", "home")
+	jars, _ := filepath.Glob(filepath.Join(root, ".flink", "jars", "flink-sql-gateway-*.jar"))
+	if len(jars) == 0 {
+		return nil, fmt.Errorf("flink is not provisioned in %s/.flink: run 'make flink'", root)
+	}
+	c, err := localflink.Start(ctx, localflink.Config{FlinkHome: home, GatewayJar: jars[0], Dir: dir})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	if err := c.WaitReady(ctx); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Main runs a package's tests and then stops the cluster started for them.
+// Use it from TestMain: func TestMain(m *testing.M) { flinktest.Main(m) }.
+func Main(m *testing.M) {
+	code := m.Run()
+	if b := &binaryCluster; b.local != nil {
+		b.local.Close()
+		os.RemoveAll(b.dir)
+	}
+	os.Exit(code)
+}
+
+// RepoRoot returns the repository root: the nearest parent with go.mod.
+func RepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
