@@ -1,0 +1,322 @@
+package kernel
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/eddy-notebooks/eddy"
+	"github.com/eddy-notebooks/eddy/kernel/flink"
+	"github.com/eddy-notebooks/eddy/notebooks"
+)
+
+// Store is what a kernel needs of the notebook store.
+type Store interface {
+	FindNoteByID(ctx context.Context, id string) (*notebooks.Note, error)
+	UpdateParagraphRun(ctx context.Context, noteID, paragraphID string, run notebooks.RunUpdate) (*notebooks.Paragraph, error)
+}
+
+// Admitter reserves capacity for a job before it is submitted. The returned
+// release gives it back; it is called exactly once, when the job has ended.
+type Admitter interface {
+	AdmitJob(ctx context.Context, noteID, paragraphID string, parallelism int) (release func(), err error)
+}
+
+// SessionConfig is what a Session needs.
+type SessionConfig struct {
+	NoteID   string
+	Cluster  *Cluster
+	Store    Store
+	Admitter Admitter // nil admits every job
+	MaxRows  int      // rows kept per result; default DefaultMaxRows
+	Logger   *slog.Logger
+	// OnChange is called whenever live state changes. It must not block.
+	OnChange func()
+}
+
+// heartbeatInterval keeps the gateway session alive while the note is open;
+// the gateway's idle timeout is 10 minutes by default.
+const heartbeatInterval = time.Minute
+
+// Session is one note's kernel: one SQL Gateway session (so SET, CREATE and
+// USE carry across the note's paragraphs, and notes stay isolated) and the
+// runs of its paragraphs. It is safe for concurrent use.
+type Session struct {
+	cfg     SessionConfig
+	log     *slog.Logger
+	gw      *flink.Gateway
+	jm      *flink.JobManager
+	handle  string // gateway session handle
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup // run and heartbeat goroutines
+	started time.Time
+	epochs  atomic.Int64 // numbers the tables of live results
+
+	mu     sync.Mutex      // guards runs and closed
+	runs   map[string]*run // latest run of each paragraph, by paragraph id
+	closed bool
+}
+
+// OpenSession opens the note's gateway session and starts its heartbeat.
+func OpenSession(ctx context.Context, cfg SessionConfig) (*Session, error) {
+	if cfg.MaxRows <= 0 {
+		cfg.MaxRows = DefaultMaxRows
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.OnChange == nil {
+		cfg.OnChange = func() {}
+	}
+	gw, jm := cfg.Cluster.Gateway, cfg.Cluster.JobManager
+	handle, err := gw.OpenSession(ctx, "eddy:"+cfg.NoteID, nil)
+	if err != nil {
+		return nil, eddy.Wrap(eddy.EUNAVAILABLE, err, "cannot open a Flink SQL Gateway session")
+	}
+	s := &Session{cfg: cfg, log: cfg.Logger.With("note", cfg.NoteID), gw: gw, jm: jm, handle: handle,
+		runs: map[string]*run{}, started: time.Now()}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.wg.Add(1)
+	go s.heartbeat()
+	return s, nil
+}
+
+// GatewaySession returns the gateway session handle.
+func (s *Session) GatewaySession() string { return s.handle }
+
+func (s *Session) heartbeat() {
+	defer s.wg.Done()
+	t := time.NewTicker(heartbeatInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
+			if err := s.gw.Heartbeat(ctx, s.handle); err != nil && s.ctx.Err() == nil {
+				s.log.Warn("gateway heartbeat failed", "err", err)
+			}
+			cancel()
+		}
+	}
+}
+
+// Close cancels every run (stopping their jobs), waits for them and closes
+// the gateway session.
+func (s *Session) Close(ctx context.Context) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	for _, r := range s.runs {
+		r.cancel()
+	}
+	s.mu.Unlock()
+	s.cancel()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	return s.gw.CloseSession(closeCtx, s.handle)
+}
+
+// Run starts running a paragraph of the note in the background with the
+// text, params and config stored for it. It refuses a paragraph that is
+// already running. The returned channel is closed when the run has ended
+// and its outcome is stored.
+func (s *Session) Run(ctx context.Context, paragraphID string) (<-chan struct{}, error) {
+	note, err := s.cfg.Store.FindNoteByID(ctx, s.cfg.NoteID)
+	if err != nil {
+		return nil, err
+	}
+	p, _ := note.Paragraph(paragraphID)
+	if p == nil {
+		return nil, eddy.Errorf(eddy.ENOTFOUND, "paragraph %s not found in note %s", paragraphID, s.cfg.NoteID)
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, eddy.Errorf(eddy.ECONFLICT, "the session of note %s is stopping", s.cfg.NoteID)
+	}
+	if old := s.runs[paragraphID]; old != nil && !old.ended() {
+		s.mu.Unlock()
+		return nil, eddy.Errorf(eddy.ECONFLICT, "paragraph %s is already running", paragraphID)
+	}
+	r := newRun(s, paragraphID)
+	s.runs[paragraphID] = r
+	s.wg.Add(1)
+	s.mu.Unlock()
+
+	go func() {
+		defer s.wg.Done()
+		defer close(r.done)
+		s.execute(r, note, p)
+	}()
+	return r.done, nil
+}
+
+// Cancel stops a running paragraph: a streaming SELECT's operation is
+// closed, an INSERT job is cancelled, or stopped with a savepoint when the
+// paragraph sets savepointDir. It returns once the run has ended.
+func (s *Session) Cancel(ctx context.Context, paragraphID string) error {
+	s.mu.Lock()
+	r := s.runs[paragraphID]
+	s.mu.Unlock()
+	if r == nil || r.ended() {
+		return nil
+	}
+	r.abort()
+	select {
+	case <-r.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Running reports whether any paragraph of the note is running.
+func (s *Session) Running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.runs {
+		if !r.ended() {
+			return true
+		}
+	}
+	return false
+}
+
+// Done returns a channel closed when the paragraph's current run ends, or
+// nil when it has no run.
+func (s *Session) Done(paragraphID string) <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := s.runs[paragraphID]; r != nil {
+		return r.done
+	}
+	return nil
+}
+
+// Live returns a paragraph's live state, if it has run in this session.
+func (s *Session) Live(paragraphID string) (ParagraphLive, bool) {
+	s.mu.Lock()
+	r := s.runs[paragraphID]
+	s.mu.Unlock()
+	if r == nil {
+		return ParagraphLive{}, false
+	}
+	return r.since(-1), true
+}
+
+// LiveSince returns the live state of every paragraph that ran in this
+// session, each with what a viewer that has seen result version seen[id]
+// needs: the deltas after it, or a snapshot when those are gone.
+func (s *Session) LiveSince(seen map[string]int64) []ParagraphLive {
+	s.mu.Lock()
+	runs := make([]*run, 0, len(s.runs))
+	for _, r := range s.runs {
+		runs = append(runs, r)
+	}
+	s.mu.Unlock()
+	out := make([]ParagraphLive, 0, len(runs))
+	for _, r := range runs {
+		v, ok := seen[r.paragraphID]
+		if !ok {
+			v = -1
+		}
+		out = append(out, r.since(v))
+	}
+	return out
+}
+
+// Jobs returns the Flink jobs the note's paragraphs are running.
+func (s *Session) Jobs() []Job {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Job
+	for _, r := range s.runs {
+		out = append(out, r.liveJobs()...)
+	}
+	return out
+}
+
+// Job is a Flink job run by a paragraph.
+type Job struct {
+	JobID       string `json:"jobId"`
+	ParagraphID string `json:"paragraphId"`
+	Status      string `json:"status"`
+	Parallelism int    `json:"parallelism"`
+	URL         string `json:"url"`
+}
+
+// sessionParallelism is the parallelism jobs get when the paragraph sets
+// none: the session's parallelism.default, else 1.
+func (s *Session) sessionParallelism(ctx context.Context) int {
+	conf, err := s.gw.SessionConfig(ctx, s.handle)
+	if err != nil {
+		return 1
+	}
+	if n, err := strconv.Atoi(conf["parallelism.default"]); err == nil && n > 0 {
+		return n
+	}
+	return 1
+}
+
+// persist stores a run update, logging (not failing) when the store refuses:
+// the note or paragraph may have been deleted while it ran.
+func (s *Session) persist(paragraphID string, upd notebooks.RunUpdate) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := s.cfg.Store.UpdateParagraphRun(ctx, s.cfg.NoteID, paragraphID, upd); err != nil {
+		s.log.Warn("cannot store paragraph run state", "paragraph", paragraphID, "err", err)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// errorText is the message shown for a failed statement: the gateway's root
+// cause first, then its context.
+func errorText(err error) (msg, trace string) {
+	var apiErr *flink.APIError
+	if asAPIError(err, &apiErr) {
+		return apiErr.Message(), apiErr.Trace
+	}
+	if eddy.ErrorCode(err) != eddy.EINTERNAL {
+		return eddy.ErrorMessage(err), ""
+	}
+	return err.Error(), ""
+}
+
+func asAPIError(err error, target **flink.APIError) bool {
+	for err != nil {
+		if e, ok := err.(*flink.APIError); ok {
+			*target = e
+			return true
+		}
+		u, ok := err.(interface{ Unwrap() error })
+		if !ok {
+			return false
+		}
+		err = u.Unwrap()
+	}
+	return false
+}
+
+// jobName is the pipeline.name of a paragraph's jobs when it sets none, so
+// Eddy's jobs can be recognised on the cluster.
+func jobName(noteID, paragraphID string) string {
+	return fmt.Sprintf("eddy:%s:%s", noteID, paragraphID)
+}

@@ -1,0 +1,358 @@
+package kernel_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eddy-notebooks/eddy/kernel"
+	"github.com/eddy-notebooks/eddy/kernel/flink"
+	"github.com/eddy-notebooks/eddy/kernel/flinktest"
+	"github.com/eddy-notebooks/eddy/notebooks"
+	"github.com/eddy-notebooks/eddy/notebooks/sqlite"
+)
+
+func TestMain(m *testing.M) { flinktest.Main(m) }
+
+// fixture is a real store and a real cluster for kernel tests.
+type fixture struct {
+	t       testing.TB
+	store   *sqlite.Store
+	cluster *kernel.Cluster
+}
+
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	ep := flinktest.Cluster(t)
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "eddy.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	c := kernel.NewCluster(kernel.ModeRemote, ep.Gateway.URL(), ep.JobManager.URL())
+	return &fixture{t: t, store: store, cluster: c}
+}
+
+// note creates a note with one paragraph per text and opens its session.
+func (f *fixture) note(texts ...string) (*notebooks.Note, *kernel.Session) {
+	f.t.Helper()
+	ctx := context.Background()
+	var ps []notebooks.ParagraphCreate
+	for _, text := range texts {
+		ps = append(ps, notebooks.ParagraphCreate{Text: text})
+	}
+	n, err := f.store.CreateNote(ctx, notebooks.NoteCreate{Path: f.t.Name(), DefaultInterpreterGroup: "flink", Paragraphs: ps})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	s, err := kernel.OpenSession(ctx, kernel.SessionConfig{NoteID: n.ID, Cluster: f.cluster, Store: f.store})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		s.Close(ctx)
+	})
+	return n, s
+}
+
+// run runs paragraph i to its end and returns it as stored.
+func (f *fixture) run(n *notebooks.Note, s *kernel.Session, i int) *notebooks.Paragraph {
+	f.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	done, err := s.Run(ctx, n.Paragraphs[i].ID)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-ctx.Done():
+		f.t.Fatalf("paragraph %d did not finish", i)
+	}
+	p, err := f.store.FindParagraph(ctx, n.ID, n.Paragraphs[i].ID)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return p
+}
+
+func (f *fixture) mustFinish(p *notebooks.Paragraph) {
+	f.t.Helper()
+	if p.Status != notebooks.StatusFinished {
+		f.t.Fatalf("paragraph status %s: %s", p.Status, p.ErrorMessage)
+	}
+}
+
+// tableRows returns the rows of the last TABLE message of p, sorted.
+func tableRows(t *testing.T, p *notebooks.Paragraph) []string {
+	t.Helper()
+	if p.Results == nil {
+		t.Fatal("no results")
+	}
+	for i := len(p.Results.Msg) - 1; i >= 0; i-- {
+		m := p.Results.Msg[i]
+		if m.Type == notebooks.MessageTable {
+			lines := strings.Split(strings.TrimRight(m.Data, "\n"), "\n")
+			rows := lines[1:]
+			slices.Sort(rows)
+			return rows
+		}
+	}
+	t.Fatalf("no TABLE message in %+v", p.Results.Msg)
+	return nil
+}
+
+const seqSource = `CREATE TEMPORARY TABLE src (id BIGINT) WITH (
+  'connector' = 'datagen', 'number-of-rows' = '500',
+  'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '500');`
+
+// TestSession_UpdateModeEqualsBatch runs a two-level aggregation whose keys
+// move between groups as counts grow: the streaming changelog retracts and
+// re-adds rows, and the final update-mode table must equal what Flink
+// computes for the same query in batch mode.
+func TestSession_UpdateModeEqualsBatch(t *testing.T) {
+	f := newFixture(t)
+	query := `SELECT c, COUNT(*) AS keys_with_c FROM (
+  SELECT MOD(id * 7919, 37) AS k, COUNT(*) AS c FROM src GROUP BY MOD(id * 7919, 37)
+) GROUP BY c`
+	n, s := f.note(
+		"%flink.ssql\n"+seqSource,
+		"%flink.ssql(type=update)\n"+query,
+		"%flink.bsql\n"+query,
+	)
+	f.mustFinish(f.run(n, s, 0))
+	stream := f.run(n, s, 1)
+	f.mustFinish(stream)
+	batch := f.run(n, s, 2)
+	f.mustFinish(batch)
+	got, want := tableRows(t, stream), tableRows(t, batch)
+	if len(want) == 0 || !slices.Equal(got, want) {
+		t.Fatalf("streaming update table\n%v\n!= batch result\n%v", got, want)
+	}
+	live, _ := s.Live(n.Paragraphs[1].ID)
+	if live.Result == nil || live.Result.Snapshot == nil {
+		t.Fatal("no live snapshot")
+	}
+	// Every source row passed through the inner aggregation; the outer one
+	// received inserts and retractions: more changelog rows than rows shown.
+	if snap := live.Result.Snapshot; snap.RowsReceived <= int64(len(snap.Rows)) {
+		t.Errorf("rows received %d, shown %d: expected retractions", snap.RowsReceived, len(snap.Rows))
+	}
+}
+
+func TestSession_AppendAndSingle(t *testing.T) {
+	f := newFixture(t)
+	n, s := f.note(
+		"%flink.ssql\n"+seqSource,
+		"%flink.ssql(type=append)\nSELECT id, id * 2 AS twice FROM src WHERE id <= 20",
+		"%flink.ssql(type=single, template=\"<b>{0}</b> rows, sum {1}\")\nSELECT COUNT(*), SUM(id) FROM src",
+	)
+	f.mustFinish(f.run(n, s, 0))
+	appendP := f.run(n, s, 1)
+	f.mustFinish(appendP)
+	rows := tableRows(t, appendP)
+	var want []string
+	for i := 1; i <= 20; i++ {
+		want = append(want, fmt.Sprintf("%d\t%d", i, 2*i))
+	}
+	slices.Sort(want)
+	if !slices.Equal(rows, want) {
+		t.Fatalf("append rows %v, want %v", rows, want)
+	}
+	single := f.run(n, s, 2)
+	f.mustFinish(single)
+	last := single.Results.Msg[len(single.Results.Msg)-1]
+	if last.Type != notebooks.MessageHTML || last.Data != "<b>500</b> rows, sum 125250" {
+		t.Fatalf("single result %+v", last)
+	}
+}
+
+// TestSession_CarriesStateAndIsolatesNotes checks one gateway session per
+// note: a table created in one paragraph is visible in the next, not in
+// another note; a batch paragraph does not leave the session in batch mode.
+func TestSession_CarriesStateAndIsolatesNotes(t *testing.T) {
+	f := newFixture(t)
+	a, sa := f.note(
+		"%flink.ssql\nCREATE TEMPORARY TABLE only_in_a (v INT) WITH ('connector'='datagen','number-of-rows'='3');\nSET 'parallelism.default' = '1';",
+		"%flink.bsql\nSELECT COUNT(*) AS n FROM only_in_a",
+		"%flink.ssql\nCREATE TEMPORARY TABLE unbounded (v INT) WITH ('connector'='datagen','rows-per-second'='5');",
+		"%flink.ssql(type=single)\nSELECT COUNT(*) FROM unbounded",
+	)
+	b, sb := f.note("%flink.bsql\nSELECT * FROM only_in_a")
+
+	f.mustFinish(f.run(a, sa, 0))
+	p := f.run(a, sa, 1)
+	f.mustFinish(p)
+	if rows := tableRows(t, p); !slices.Equal(rows, []string{"3"}) {
+		t.Fatalf("count = %v, want [3]", rows)
+	}
+	pb := f.run(b, sb, 0)
+	if pb.Status != notebooks.StatusError || !strings.Contains(pb.ErrorMessage, "only_in_a") {
+		t.Fatalf("note B saw note A's table: status %s, error %q", pb.Status, pb.ErrorMessage)
+	}
+	// After the bsql paragraph an unbounded streaming query must still run
+	// (in batch mode Flink refuses unbounded sources).
+	f.mustFinish(f.run(a, sa, 2))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	pid := a.Paragraphs[3].ID
+	if _, err := sa.Run(ctx, pid); err != nil {
+		t.Fatal(err)
+	}
+	waitLive(ctx, t, sa, pid, func(l kernel.ParagraphLive) bool {
+		return l.Result != nil && l.Result.Rendered != "" && l.Result.Rendered != "0"
+	})
+	if err := sa.Cancel(ctx, pid); err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := f.store.FindParagraph(ctx, a.ID, pid)
+	if stored.Status != notebooks.StatusAbort {
+		t.Fatalf("status after cancel %s (%s)", stored.Status, stored.ErrorMessage)
+	}
+}
+
+// waitLive waits until the paragraph's live state satisfies ok.
+func waitLive(ctx context.Context, t *testing.T, s *kernel.Session, pid string, ok func(kernel.ParagraphLive) bool) kernel.ParagraphLive {
+	t.Helper()
+	for {
+		l, _ := s.Live(pid)
+		if ok(l) {
+			return l
+		}
+		if l.Status == notebooks.StatusError {
+			t.Fatalf("paragraph failed: %s", l.ErrorMessage)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("live state never matched; last %+v", l)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func TestSession_Errors(t *testing.T) {
+	f := newFixture(t)
+	n, s := f.note(
+		"%flink.ssql\nCREATE TEMPORARY TABLE t1 (v INT) WITH ('connector'='datagen','number-of-rows'='1');\nSELECT * FROM missing_table;\nCREATE TEMPORARY TABLE never (v INT) WITH ('connector'='datagen');",
+		"%flink.bsql\nSELECT * FROM never",
+		"%sh\nls",
+		"%md\n# Title\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n<script>alert(1)</script>",
+	)
+	p := f.run(n, s, 0)
+	if p.Status != notebooks.StatusError || !strings.HasPrefix(p.ErrorMessage, "Object 'missing_table' not found") {
+		t.Fatalf("status %s, error %q", p.Status, p.ErrorMessage)
+	}
+	// The paragraph stopped at the error: the statement after it never ran.
+	if p2 := f.run(n, s, 1); p2.Status != notebooks.StatusError || !strings.Contains(p2.ErrorMessage, "never") {
+		t.Fatalf("statement after the error ran: %s %q", p2.Status, p2.ErrorMessage)
+	}
+	if p3 := f.run(n, s, 2); p3.Status != notebooks.StatusError || !strings.Contains(p3.ErrorMessage, "%flink.ssql") {
+		t.Fatalf("unknown interpreter: %s %q", p3.Status, p3.ErrorMessage)
+	}
+	md := f.run(n, s, 3)
+	f.mustFinish(md)
+	html := md.Results.Msg[0].Data
+	if md.Results.Msg[0].Type != notebooks.MessageHTML || !strings.Contains(html, "<h1>Title</h1>") || !strings.Contains(html, "<table>") || strings.Contains(html, "<script>") {
+		t.Fatalf("markdown result %+v", md.Results.Msg)
+	}
+}
+
+// TestSession_CancelInsertWithSavepointAndResume cancels a streaming INSERT
+// whose paragraph sets savepointDir, checks the savepoint is recorded, and
+// runs it again with resumeFromSavepoint: Flink reports a restore.
+func TestSession_CancelInsertWithSavepointAndResume(t *testing.T) {
+	f := newFixture(t)
+	dir := t.TempDir()
+	insert := fmt.Sprintf("%%flink.ssql(savepointDir=%s, resumeFromSavepoint=true)\nINSERT INTO sink SELECT COUNT(*) FROM src2", dir)
+	n, s := f.note(
+		"%flink.ssql\nCREATE TEMPORARY TABLE src2 (v INT) WITH ('connector'='datagen','rows-per-second'='20');\nCREATE TEMPORARY TABLE sink (n BIGINT) WITH ('connector'='blackhole');",
+		insert,
+	)
+	f.mustFinish(f.run(n, s, 0))
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	pid := n.Paragraphs[1].ID
+
+	runUntilJob := func() string {
+		if _, err := s.Run(ctx, pid); err != nil {
+			t.Fatal(err)
+		}
+		l := waitLive(ctx, t, s, pid, func(l kernel.ParagraphLive) bool { return l.JobID != "" })
+		for {
+			d, err := f.cluster.JobManager.Job(ctx, l.JobID)
+			if err == nil && d.State == flink.JobRunning {
+				return l.JobID
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	first := runUntilJob()
+	if err := s.Cancel(ctx, pid); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := f.store.FindParagraph(ctx, n.ID, pid)
+	sp, _ := p.Config[kernel.ConfigSavepointPath].(string)
+	if p.Status != notebooks.StatusAbort || !strings.Contains(sp, dir) {
+		t.Fatalf("after cancel: status %s, savepointPath %q, error %q", p.Status, sp, p.ErrorMessage)
+	}
+	if d, _ := f.cluster.JobManager.Job(ctx, first); !flink.JobTerminal(d.State) {
+		t.Fatalf("job %s still %s after cancel", first, d.State)
+	}
+
+	second := runUntilJob()
+	st, err := f.cluster.JobManager.Checkpoints(ctx, second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Counts.Restored < 1 {
+		t.Fatalf("resumed job %s restored nothing: %+v", second, st.Counts)
+	}
+	if err := s.Cancel(ctx, pid); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSession_CancelSelectCancelsJob: cancelling a streaming SELECT closes
+// its operation, and the JobManager reports the job CANCELED.
+func TestSession_CancelSelectCancelsJob(t *testing.T) {
+	f := newFixture(t)
+	n, s := f.note(
+		"%flink.ssql\nCREATE TEMPORARY TABLE gen (k INT, v INT) WITH ('connector'='datagen','rows-per-second'='100','fields.k.min'='1','fields.k.max'='5');",
+		"%flink.ssql\nSELECT k, SUM(v) AS total FROM gen GROUP BY k",
+	)
+	f.mustFinish(f.run(n, s, 0))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	pid := n.Paragraphs[1].ID
+	if _, err := s.Run(ctx, pid); err != nil {
+		t.Fatal(err)
+	}
+	l := waitLive(ctx, t, s, pid, func(l kernel.ParagraphLive) bool {
+		return l.JobID != "" && l.Result != nil && l.Result.Snapshot != nil && len(l.Result.Snapshot.Rows) == 5
+	})
+	if jobs := s.Jobs(); len(jobs) != 1 || jobs[0].JobID != l.JobID {
+		t.Fatalf("jobs = %+v, want the query's job", jobs)
+	}
+	if err := s.Cancel(ctx, pid); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		d, err := f.cluster.JobManager.Job(ctx, l.JobID)
+		if err == nil && d.State == flink.JobCanceled {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("job %s not cancelled: %s", l.JobID, d.State)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(s.Jobs()) != 0 {
+		t.Fatalf("jobs after cancel: %+v", s.Jobs())
+	}
+}
