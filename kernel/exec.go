@@ -159,9 +159,15 @@ func (ex *execution) runConf(ctx context.Context, body string) error {
 	var lines []string
 	for _, e := range entries {
 		stmt := fmt.Sprintf("SET '%s' = '%s'", quoteSQL(e.Key), quoteSQL(e.Value))
-		if err := ex.s.gw.ConfigureSession(ctx, ex.s.handle, stmt); err != nil {
+		handle, op, err := ex.s.executeStatement(ctx, stmt, nil)
+		if err == nil {
+			_, err = ex.s.gw.NewFetcher(handle, op).All(ctx, 1)
+			_ = ex.s.gw.CloseOperation(context.WithoutCancel(ctx), handle, op)
+		}
+		if err != nil {
 			return err
 		}
+		ex.s.remember(stmt)
 		lines = append(lines, e.Key+" = "+e.Value)
 	}
 	ex.addMessage(notebooks.MessageText, fmt.Sprintf("Session configured (%d properties):\n%s", len(lines), strings.Join(lines, "\n")))
@@ -263,7 +269,7 @@ func (ex *execution) runStatement(ctx context.Context, st Statement, base map[st
 		}
 		defer release()
 	}
-	op, err := ex.s.gw.ExecuteStatement(ctx, ex.s.handle, st.Text, cfg)
+	handle, op, err := ex.s.executeStatement(ctx, st.Text, cfg)
 	if err != nil {
 		return err
 	}
@@ -272,9 +278,9 @@ func (ex *execution) runStatement(ctx context.Context, st Statement, base map[st
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		_ = ex.s.gw.CloseOperation(cctx, ex.s.handle, op)
+		_ = ex.s.gw.CloseOperation(cctx, handle, op)
 	}()
-	f := ex.s.gw.NewFetcher(ex.s.handle, op)
+	f := ex.s.gw.NewFetcher(handle, op)
 	if st.Kind == StmtQuery {
 		return ex.streamQuery(ctx, f)
 	}
@@ -287,6 +293,9 @@ func (ex *execution) runStatement(ctx context.Context, st Statement, base map[st
 	}
 	if f.JobID != "" && submits {
 		return ex.followJob(ctx, f.JobID)
+	}
+	if shapesSession(st) {
+		ex.s.remember(st.Text)
 	}
 	ex.showResult(st, f, rows)
 	return nil
@@ -573,4 +582,17 @@ func successText(st Statement) string {
 		return "Statement added to the statement set."
 	}
 	return "OK"
+}
+
+// shapesSession reports whether a statement changes the session in a way a
+// replay must repeat: SET, RESET, USE, DDL that runs no job, ADD JAR, LOAD
+// MODULE and the like.
+func shapesSession(st Statement) bool {
+	switch st.Kind {
+	case StmtSet, StmtUse, StmtOther:
+		return true
+	case StmtDDL:
+		return !st.SubmitsJob
+	}
+	return false
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,17 +51,22 @@ type Session struct {
 	log     *slog.Logger
 	gw      *flink.Gateway
 	jm      *flink.JobManager
-	handle  string // gateway session handle
 	ctx     context.Context
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup // run and heartbeat goroutines
 	started time.Time
 	epochs  atomic.Int64 // numbers the tables of live results
 
-	mu     sync.Mutex      // guards runs and closed
-	runs   map[string]*run // latest run of each paragraph, by paragraph id
-	closed bool
+	mu      sync.Mutex      // guards the fields below
+	runs    map[string]*run // latest run of each paragraph, by paragraph id
+	closed  bool
+	handle  string   // gateway session handle
+	history []string // statements that shaped the session, replayed if the gateway loses it
 }
+
+// maxHistory bounds the statements kept for replay; past it the oldest
+// are dropped (and a replay may then miss them).
+const maxHistory = 1000
 
 // OpenSession opens the note's gateway session and starts its heartbeat.
 func OpenSession(ctx context.Context, cfg SessionConfig) (*Session, error) {
@@ -87,7 +93,72 @@ func OpenSession(ctx context.Context, cfg SessionConfig) (*Session, error) {
 }
 
 // GatewaySession returns the gateway session handle.
-func (s *Session) GatewaySession() string { return s.handle }
+func (s *Session) GatewaySession() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.handle
+}
+
+// remember records a statement that changed the session (SET, DDL, USE,
+// ADD JAR, ...) for replay into a new gateway session.
+func (s *Session) remember(stmt string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.history = append(s.history, stmt)
+	if len(s.history) > maxHistory {
+		s.history = s.history[len(s.history)-maxHistory:]
+	}
+}
+
+// executeStatement submits a statement in the note's gateway session. If
+// the gateway no longer knows the session (it restarted, or expired it),
+// it opens a new one, replays the statements that shaped the old one and
+// submits again, once.
+func (s *Session) executeStatement(ctx context.Context, stmt string, cfg map[string]string) (handle, op string, err error) {
+	handle = s.GatewaySession()
+	op, err = s.gw.ExecuteStatement(ctx, handle, stmt, cfg)
+	if err == nil || !sessionLost(err) {
+		return handle, op, err
+	}
+	if handle, err = s.reopen(ctx, handle); err != nil {
+		return "", "", err
+	}
+	op, err = s.gw.ExecuteStatement(ctx, handle, stmt, cfg)
+	return handle, op, err
+}
+
+// reopen replaces a lost gateway session (unless another run did already)
+// and replays the history into it.
+func (s *Session) reopen(ctx context.Context, lost string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.handle != lost {
+		return s.handle, nil
+	}
+	handle, err := s.gw.OpenSession(ctx, "eddy:"+s.cfg.NoteID, nil)
+	if err != nil {
+		return "", eddy.Wrap(eddy.EUNAVAILABLE, err, "the Flink SQL Gateway lost this note's session and a new one cannot be opened")
+	}
+	s.log.Warn("gateway session lost; replaying into a new one", "old", lost, "new", handle, "statements", len(s.history))
+	for _, stmt := range s.history {
+		op, err := s.gw.ExecuteStatement(ctx, handle, stmt, nil)
+		if err == nil {
+			_, err = s.gw.NewFetcher(handle, op).All(ctx, 1)
+			_ = s.gw.CloseOperation(ctx, handle, op)
+		}
+		if err != nil {
+			s.log.Warn("replay of a statement failed", "statement", stmt, "err", err)
+		}
+	}
+	s.handle = handle
+	return handle, nil
+}
+
+// sessionLost reports whether err says the gateway does not know the session.
+func sessionLost(err error) bool {
+	var apiErr *flink.APIError
+	return asAPIError(err, &apiErr) && strings.Contains(apiErr.RootCause, "Session '") && strings.Contains(apiErr.RootCause, "does not exist")
+}
 
 func (s *Session) heartbeat() {
 	defer s.wg.Done()
@@ -99,7 +170,7 @@ func (s *Session) heartbeat() {
 			return
 		case <-t.C:
 			ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
-			if err := s.gw.Heartbeat(ctx, s.handle); err != nil && s.ctx.Err() == nil {
+			if err := s.gw.Heartbeat(ctx, s.GatewaySession()); err != nil && s.ctx.Err() == nil {
 				s.log.Warn("gateway heartbeat failed", "err", err)
 			}
 			cancel()
@@ -130,7 +201,7 @@ func (s *Session) Close(ctx context.Context) error {
 	}
 	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	return s.gw.CloseSession(closeCtx, s.handle)
+	return s.gw.CloseSession(closeCtx, s.GatewaySession())
 }
 
 // Run starts running a paragraph of the note in the background with the
@@ -265,7 +336,7 @@ type Job struct {
 // sessionParallelism is the parallelism jobs get when the paragraph sets
 // none: the session's parallelism.default, else 1.
 func (s *Session) sessionParallelism(ctx context.Context) int {
-	conf, err := s.gw.SessionConfig(ctx, s.handle)
+	conf, err := s.gw.SessionConfig(ctx, s.GatewaySession())
 	if err != nil {
 		return 1
 	}

@@ -356,3 +356,27 @@ func TestSession_CancelSelectCancelsJob(t *testing.T) {
 		t.Fatalf("jobs after cancel: %+v", s.Jobs())
 	}
 }
+
+// TestSession_RecoversLostGatewaySession: when the gateway forgets the
+// note's session (it restarted, or expired it), the next run opens a new
+// one and replays the statements that shaped the old one.
+func TestSession_RecoversLostGatewaySession(t *testing.T) {
+	f := newFixture(t)
+	n, s := f.note(
+		"%flink.ssql\nCREATE TEMPORARY TABLE kept (v INT) WITH ('connector'='datagen','number-of-rows'='7');\nSET 'parallelism.default' = '1';",
+		"%flink.bsql\nSELECT COUNT(*) FROM kept",
+	)
+	f.mustFinish(f.run(n, s, 0))
+	old := s.GatewaySession()
+	if err := f.cluster.Gateway.CloseSession(context.Background(), old); err != nil {
+		t.Fatal(err)
+	}
+	p := f.run(n, s, 1)
+	f.mustFinish(p)
+	if rows := tableRows(t, p); !slices.Equal(rows, []string{"7"}) {
+		t.Fatalf("rows %v", rows)
+	}
+	if s.GatewaySession() == old {
+		t.Fatal("the session handle did not change")
+	}
+}

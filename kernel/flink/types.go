@@ -8,15 +8,15 @@ import (
 
 // logicalType is the JSON shape the gateway writes for a column's type.
 type logicalType struct {
-	Type               string          `json:"type"`
-	Nullable           *bool           `json:"nullable"`
-	Length             *int64          `json:"length"`
-	Precision          *int            `json:"precision"`
-	Scale              *int            `json:"scale"`
-	ElementType        json.RawMessage `json:"elementType"`
-	KeyType            json.RawMessage `json:"keyType"`
-	ValueType          json.RawMessage `json:"valueType"`
-	Fields             []struct {
+	Type        string          `json:"type"`
+	Nullable    *bool           `json:"nullable"`
+	Length      *int64          `json:"length"`
+	Precision   *int            `json:"precision"`
+	Scale       *int            `json:"scale"`
+	ElementType json.RawMessage `json:"elementType"`
+	KeyType     json.RawMessage `json:"keyType"`
+	ValueType   json.RawMessage `json:"valueType"`
+	Fields      []struct {
 		Name      string          `json:"name"`
 		FieldType json.RawMessage `json:"fieldType"`
 	} `json:"fields"`
