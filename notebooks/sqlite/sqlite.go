@@ -1,0 +1,291 @@
+// Package sqlite is the SQLite notebook store: it implements
+// notebooks.Service on one database file (by default <data-dir>/eddy.db).
+//
+// Every public method runs in one transaction and returns only after the
+// commit is durable: the DSN sets WAL mode with synchronous=FULL, so the WAL
+// is synced on each commit and an acknowledged edit survives a crash or power
+// loss. Writes go through a pool of one connection that begins IMMEDIATE
+// transactions (writers queue instead of failing on lock upgrades); reads go
+// through a separate pool of query-only connections and never wait for
+// writers. Changes are published to subscribers after commit.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+
+	"github.com/eddy-notebooks/eddy/notebooks"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// FileName is the database file's name inside the data directory.
+const FileName = "eddy.db"
+
+// readConns bounds the read pool; WAL lets readers run beside the writer.
+const readConns = 4
+
+// pragmas every connection gets. synchronous=FULL makes a commit durable;
+// busy_timeout makes a connection wait (up to 5 s) for another process's
+// write lock instead of failing.
+const pragmas = "_journal_mode=WAL&_foreign_keys=on&_busy_timeout=5000&_synchronous=FULL"
+
+// Store is the SQLite notebook store. Open it with Open; Close it last.
+//
+// A Store is safe for concurrent use.
+type Store struct {
+	path   string
+	w      *sql.DB // one connection: every write transaction
+	r      *sql.DB // query-only connections for reads
+	broker *notebooks.Broker
+	now    func() time.Time
+}
+
+var (
+	_ notebooks.Service        = (*Store)(nil)
+	_ notebooks.NoteJSONFinder = (*Store)(nil)
+)
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithClock sets the clock used for paragraph dates and revision times.
+func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// WithSubscriptionBuffer sets how many changes a subscription holds before
+// it drops them for one resync (notebooks.DefaultSubscriptionBuffer by default).
+func WithSubscriptionBuffer(n int) Option {
+	return func(s *Store) { s.broker = notebooks.NewBroker(n) }
+}
+
+// Open opens (creating it if needed, mode 0600) the database at path and
+// brings its schema up to date.
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	s := &Store{path: path, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.broker == nil {
+		s.broker = notebooks.NewBroker(0)
+	}
+	if err := s.open(ctx); err != nil {
+		_ = s.closeDBs()
+		return nil, fmt.Errorf("notebooks/sqlite: open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func (s *Store) open(ctx context.Context) error {
+	// Create the file ourselves so it is private: notes hold code and data.
+	f, err := os.OpenFile(s.path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	file := "file:" + (&url.URL{Path: s.path}).EscapedPath()
+	if s.w, err = sql.Open("sqlite3", file+"?"+pragmas+"&_txlock=immediate"); err != nil {
+		return err
+	}
+	s.w.SetMaxOpenConns(1)
+	s.w.SetMaxIdleConns(1)
+	s.w.SetConnMaxLifetime(0)
+	if err := s.migrate(ctx); err != nil {
+		return err
+	}
+	if s.r, err = sql.Open("sqlite3", file+"?"+pragmas+"&_query_only=1"); err != nil {
+		return err
+	}
+	s.r.SetMaxOpenConns(readConns)
+	s.r.SetMaxIdleConns(readConns)
+	return s.r.PingContext(ctx)
+}
+
+// Path returns the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// Close closes every subscription, checkpoints the WAL into the database
+// file and closes the database. Call it after everything that uses the store
+// has stopped.
+func (s *Store) Close() error {
+	s.broker.Close()
+	if s.w != nil {
+		// Best effort: leaves a compact database file; the WAL is durable anyway.
+		_, _ = s.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+	}
+	if err := s.closeDBs(); err != nil {
+		return fmt.Errorf("notebooks/sqlite: close: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) closeDBs() error {
+	var errs []error
+	if s.r != nil {
+		errs = append(errs, s.r.Close())
+	}
+	if s.w != nil {
+		errs = append(errs, s.w.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Subscribe returns a subscription to changes committed from now on.
+func (s *Store) Subscribe() *notebooks.Subscription { return s.broker.Subscribe() }
+
+// migrate applies, in order and each in its own transaction, the embedded
+// migrations numbered above the schema_version recorded in the database.
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
+		version    INTEGER NOT NULL PRIMARY KEY,
+		applied_at INTEGER NOT NULL
+	)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	files, err := migrationFiles()
+	if err != nil {
+		return err
+	}
+	var current int
+	if err := s.w.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&current); err != nil {
+		return fmt.Errorf("migrate: read schema version: %w", err)
+	}
+	if latest := files[len(files)-1].version; current > latest {
+		return fmt.Errorf("migrate: the database has schema version %d, newer than this binary's %d", current, latest)
+	}
+	for _, m := range files {
+		if m.version <= current {
+			continue
+		}
+		if err := s.applyMigration(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type migration struct {
+	version int
+	name    string
+}
+
+// migrationFiles lists the embedded migrations, checking that they are
+// numbered 1, 2, 3… without gaps.
+func migrationFiles() ([]migration, error) {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "migrations/")
+		num, _, found := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if !found || err != nil || v < 1 {
+			return nil, fmt.Errorf("migrate: %s is not named NNNN_description.sql", name)
+		}
+		out = append(out, migration{version: v, name: name})
+	}
+	slices.SortFunc(out, func(a, b migration) int { return a.version - b.version })
+	for i, m := range out {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("migrate: expected migration %04d, found %s", i+1, m.name)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("migrate: no migrations embedded")
+	}
+	return out, nil
+}
+
+func (s *Store) applyMigration(ctx context.Context, m migration) error {
+	body, err := migrations.ReadFile(m.name)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate %s: %w", m.name, err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		return fmt.Errorf("migrate %s: %w", m.name, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version, applied_at) VALUES (?, ?)`, m.version, s.now().UnixMilli()); err != nil {
+		return fmt.Errorf("migrate %s: %w", m.name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate %s: %w", m.name, err)
+	}
+	return nil
+}
+
+// SchemaVersion returns the highest migration applied to the database.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&v)
+	return v, err
+}
+
+// changes collects what a write transaction did, to publish after commit.
+type changes []notebooks.Change
+
+func (c *changes) add(kind notebooks.ChangeKind, noteID, paragraphID string) {
+	*c = append(*c, notebooks.Change{Kind: kind, NoteID: noteID, ParagraphID: paragraphID})
+}
+
+// write runs fn in a write transaction, commits, and then publishes the
+// changes fn recorded. op prefixes errors.
+func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx, ch *changes) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("notebooks/sqlite: %s: begin: %w", op, err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	var ch changes
+	if err := fn(tx, &ch); err != nil {
+		return fmt.Errorf("notebooks/sqlite: %s: %w", op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("notebooks/sqlite: %s: commit: %w", op, err)
+	}
+	s.broker.Publish(ch...)
+	return nil
+}
+
+// read runs fn in a read transaction, so what it reads is one snapshot.
+func (s *Store) read(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("notebooks/sqlite: %s: begin: %w", op, err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if err := fn(tx); err != nil {
+		return fmt.Errorf("notebooks/sqlite: %s: %w", op, err)
+	}
+	return nil
+}
+
+// isPrimaryKeyViolation reports whether err is SQLite's primary key
+// (or unique) constraint error.
+func isPrimaryKeyViolation(err error) bool {
+	var se sqlite3.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	return se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey || se.ExtendedCode == sqlite3.ErrConstraintUnique
+}
