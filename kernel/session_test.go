@@ -380,3 +380,52 @@ func TestSession_RecoversLostGatewaySession(t *testing.T) {
 		t.Fatal("the session handle did not change")
 	}
 }
+
+// TestSession_RowsFlowWithCheckpointing: with checkpointing on in the
+// session, Flink's exactly-once result buffer would hold rows back until a
+// checkpoint completes (10 minutes here); the kernel's queries show them
+// as they come.
+func TestSession_RowsFlowWithCheckpointing(t *testing.T) {
+	f := newFixture(t)
+	n, s := f.note(
+		// Flink picks the first checkpoint's delay at random between the
+		// minimum pause and the interval: both at 10 minutes pin it there.
+		"%flink.ssql\nSET 'execution.checkpointing.interval' = '10 min';\nSET 'execution.checkpointing.min-pause' = '10 min';\nCREATE TEMPORARY TABLE ticks (v INT) WITH ('connector'='datagen','rows-per-second'='10');",
+		"%flink.ssql(type=append)\nSELECT v FROM ticks",
+	)
+	f.mustFinish(f.run(n, s, 0))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	pid := n.Paragraphs[1].ID
+	if _, err := s.Run(ctx, pid); err != nil {
+		t.Fatal(err)
+	}
+	l := waitLive(ctx, t, s, pid, func(l kernel.ParagraphLive) bool { return l.JobID != "" })
+	for {
+		d, err := f.cluster.JobManager.Job(ctx, l.JobID)
+		if err == nil && d.State == flink.JobRunning {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	running := time.Now()
+	waitLive(ctx, t, s, pid, func(l kernel.ParagraphLive) bool {
+		return l.Result != nil && l.Result.Snapshot != nil && l.Result.Snapshot.RowsReceived > 0 ||
+			l.Result != nil && len(l.Result.Deltas) > 0
+	})
+	if wait := time.Since(running); wait > time.Minute {
+		t.Fatalf("first rows %s after the job ran: held back by checkpoints", wait)
+	} else {
+		t.Logf("first rows %s after the job reported RUNNING", wait.Round(time.Millisecond))
+	}
+	st, err := f.cluster.JobManager.Checkpoints(ctx, l.JobID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Counts.Completed != 0 {
+		t.Fatalf("a checkpoint completed (%+v): the test proves nothing", st.Counts)
+	}
+	if err := s.Cancel(ctx, pid); err != nil {
+		t.Fatal(err)
+	}
+}
