@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -157,7 +158,7 @@ func (s *Session) reopen(ctx context.Context, lost string) (string, error) {
 // sessionLost reports whether err says the gateway does not know the session.
 func sessionLost(err error) bool {
 	var apiErr *flink.APIError
-	return asAPIError(err, &apiErr) && strings.Contains(apiErr.RootCause, "Session '") && strings.Contains(apiErr.RootCause, "does not exist")
+	return errors.As(err, &apiErr) && strings.Contains(apiErr.RootCause, "Session '") && strings.Contains(apiErr.RootCause, "does not exist")
 }
 
 func (s *Session) heartbeat() {
@@ -362,28 +363,13 @@ func ptr[T any](v T) *T { return &v }
 // cause first, then its context.
 func errorText(err error) (msg, trace string) {
 	var apiErr *flink.APIError
-	if asAPIError(err, &apiErr) {
+	if errors.As(err, &apiErr) {
 		return apiErr.Message(), apiErr.Trace
 	}
 	if eddy.ErrorCode(err) != eddy.EINTERNAL {
 		return eddy.ErrorMessage(err), ""
 	}
 	return err.Error(), ""
-}
-
-func asAPIError(err error, target **flink.APIError) bool {
-	for err != nil {
-		if e, ok := err.(*flink.APIError); ok {
-			*target = e
-			return true
-		}
-		u, ok := err.(interface{ Unwrap() error })
-		if !ok {
-			return false
-		}
-		err = u.Unwrap()
-	}
-	return false
 }
 
 // jobName is the pipeline.name of a paragraph's jobs when it sets none, so

@@ -3,6 +3,7 @@ package flink_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -163,7 +164,7 @@ func TestGateway_InvalidSQL(t *testing.T) {
 	}
 	_, err = c.Gateway.NewFetcher(sh, op).All(ctx, 0)
 	var apiErr *flink.APIError
-	if !asAPIError(err, &apiErr) {
+	if !errors.As(err, &apiErr) {
 		t.Fatalf("err = %v, want *flink.APIError", err)
 	}
 	if !strings.Contains(apiErr.RootCause, "no_such_table") {
@@ -245,19 +246,4 @@ func waitSavepoint(ctx context.Context, jm *flink.JobManager, job, trigger, dir 
 			return "", err
 		}
 	}
-}
-
-func asAPIError(err error, target **flink.APIError) bool {
-	for err != nil {
-		if e, ok := err.(*flink.APIError); ok {
-			*target = e
-			return true
-		}
-		u, ok := err.(interface{ Unwrap() error })
-		if !ok {
-			return false
-		}
-		err = u.Unwrap()
-	}
-	return false
 }
