@@ -12,14 +12,14 @@ import (
 
 // Error codes. Each maps to one HTTP status in the server.
 const (
-	EINVALID      = "invalid"       // the request is malformed or breaks a rule
-	ENOTFOUND     = "not_found"     // the named thing does not exist
-	ECONFLICT     = "conflict"      // the request collides with current state
-	ETOOLARGE     = "too_large"     // a body or upload exceeds a configured limit
-	EUNAUTHORIZED = "unauthorized"  // no valid credential
-	EFORBIDDEN    = "forbidden"     // a credential that may not do this
-	EUNAVAILABLE  = "unavailable"   // a dependency (Flink, capacity) cannot serve now
-	EINTERNAL     = "internal"      // a bug or an unexpected failure
+	EINVALID      = "invalid"      // the request is malformed or breaks a rule
+	ENOTFOUND     = "not_found"    // the named thing does not exist
+	ECONFLICT     = "conflict"     // the request collides with current state
+	ETOOLARGE     = "too_large"    // a body or upload exceeds a configured limit
+	EUNAUTHORIZED = "unauthorized" // no valid credential
+	EFORBIDDEN    = "forbidden"    // a credential that may not do this
+	EUNAVAILABLE  = "unavailable"  // a dependency (Flink, capacity) cannot serve now
+	EINTERNAL     = "internal"     // a bug or an unexpected failure
 )
 
 // Error is Eddy's domain error: a code, a message fit for users and an

@@ -2,7 +2,13 @@ module github.com/eddy-notebooks/eddy
 
 go 1.25.0
 
-require github.com/labstack/echo/v4 v4.16.0
+require (
+	github.com/gorilla/websocket v1.5.3
+	github.com/labstack/echo/v4 v4.16.0
+	github.com/mattn/go-sqlite3 v1.14.53
+	github.com/xwb1989/sqlparser v0.0.0-20180606152119-120387863bf2
+	github.com/yuin/goldmark v1.8.7
+)
 
 require (
 	github.com/labstack/gommon v0.5.0 // indirect

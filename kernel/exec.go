@@ -328,8 +328,8 @@ func (ex *execution) streamQuery(ctx context.Context, f *flink.Fetcher) error {
 	if err != nil {
 		return err
 	}
-	ex.r.setTable(m, mode == DisplaySingle)
-
+	// The table becomes the run's live result with the first page, so a
+	// query that fails (it fails on its first fetch) leaves no empty table.
 	// The fetch loop below owns f; this goroutine only publishes what it
 	// applied, so viewers get at most one update per refreshInterval.
 	pubCtx, stopPub := context.WithCancel(ctx)
@@ -374,6 +374,7 @@ func (ex *execution) streamQuery(ctx context.Context, f *flink.Fetcher) error {
 				cols[i] = Column{Name: c.Name, Type: c.TypeName()}
 			}
 			m.SetColumns(cols)
+			ex.r.setTable(m, mode == DisplaySingle)
 			if f.JobID != "" {
 				ex.r.addJob(Job{JobID: f.JobID, ParagraphID: ex.p.ID, Status: flink.JobRunning,
 					Parallelism: ex.parallelism(), URL: ex.s.jm.JobURL(f.JobID)})

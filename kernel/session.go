@@ -234,8 +234,9 @@ func (s *Session) Run(ctx context.Context, paragraphID string) (<-chan struct{},
 
 	go func() {
 		defer s.wg.Done()
-		defer close(r.done)
 		s.execute(r, note, p)
+		close(r.done)
+		s.cfg.OnChange() // viewers see the session idle again
 	}()
 	return r.done, nil
 }

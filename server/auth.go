@@ -102,7 +102,7 @@ func (s *Server) setSessionCookies(c echo.Context) {
 	c.SetCookie(&http.Cookie{Name: CSRFCookie, Value: hex.EncodeToString(buf), Path: "/", SameSite: http.SameSiteStrictMode})
 }
 
-// serveApp serves the browser app's shell; until the app is built it says so.
+// serveApp serves the browser app's shell (static.go).
 func (s *Server) serveApp(c echo.Context) error {
-	return c.HTML(http.StatusOK, "<!doctype html><title>Eddy</title><p>Eddy is running.</p>\n")
+	return s.serveIndex(c)
 }

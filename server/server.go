@@ -18,6 +18,8 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/eddy-notebooks/eddy/kernel"
+	"github.com/eddy-notebooks/eddy/notebooks"
+	"github.com/eddy-notebooks/eddy/sessions"
 )
 
 // DefaultMaxBodyBytes bounds request bodies: Studio's note size quota, 5 MiB.
@@ -36,6 +38,10 @@ type Config struct {
 	Logger       *slog.Logger
 
 	Cluster ClusterService
+	Notes   notebooks.Service // notes, paragraphs, revisions (the SQLite store)
+	Runner  Runner            // runs paragraphs, live state (the sessions service); nil: runs unavailable
+	// Sessions runs paragraphs for the REST run API and serves /api/v1/sessions.
+	Sessions *sessions.Manager
 }
 
 // Server serves Eddy over HTTP. Open starts it, Close stops it.
@@ -46,6 +52,10 @@ type Server struct {
 	http *http.Server
 	ln   net.Listener
 	wg   sync.WaitGroup
+	hub  *hub // websocket connections (ws.go)
+
+	closing     chan struct{} // closed when Close begins
+	closingOnce sync.Once
 }
 
 // New returns a Server with routes registered but not yet listening.
@@ -56,7 +66,7 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, echo: echo.New()}
+	s := &Server{cfg: cfg, log: cfg.Logger, echo: echo.New(), closing: make(chan struct{})}
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
 	s.echo.HTTPErrorHandler = s.errorHandler
@@ -73,6 +83,12 @@ func (s *Server) routes() {
 	api := s.echo.Group("/api", s.requireAuth, middleware.BodyLimit(strconv.FormatInt(s.cfg.MaxBodyBytes, 10)+"B"))
 	v1 := api.Group("/v1")
 	v1.GET("/cluster", s.handleCluster)
+	s.registerNotebookRoutes(api)
+	s.registerJobRoutes(api)
+
+	s.hub = newHub(s.cfg.Notes, s.cfg.Runner, s.log, s.cfg.MaxBodyBytes)
+	s.echo.GET("/ws", s.handleWS)
+	s.registerStaticRoutes()
 }
 
 // Handler returns the HTTP handler, for tests that drive the server without a socket.
@@ -105,18 +121,36 @@ func (s *Server) URL() string { return "http://" + s.Addr() }
 // Close stops accepting requests and waits for those in flight, up to ctx.
 func (s *Server) Close(ctx context.Context) error {
 	if s.http == nil {
-		return nil
+		return s.hub.Close(ctx)
 	}
+	// Requests that wait for a run (synchronous runs, blocking run-all) stop
+	// waiting, so Shutdown does not wait for streaming queries.
+	s.closingOnce.Do(func() { close(s.closing) })
 	err := s.http.Shutdown(ctx)
+	// Shutdown does not touch hijacked connections: the hub says goodbye to them.
+	if herr := s.hub.Close(ctx); err == nil {
+		err = herr
+	}
 	s.wg.Wait()
 	return err
 }
 
+// clusterStatus is the cluster as GET /api/v1/cluster reports it.
+type clusterStatus struct {
+	kernel.ClusterStatus
+	KPUCapacity int `json:"kpuCapacity"`
+	KPUsInUse   int `json:"kpusInUse"`
+}
+
 func (s *Server) handleCluster(c echo.Context) error {
-	if s.cfg.Cluster == nil {
-		return c.JSON(http.StatusOK, kernel.ClusterStatus{})
+	var out clusterStatus
+	if s.cfg.Cluster != nil {
+		out.ClusterStatus = s.cfg.Cluster.ClusterStatus(c.Request().Context())
 	}
-	return c.JSON(http.StatusOK, s.cfg.Cluster.ClusterStatus(c.Request().Context()))
+	if m := s.cfg.Sessions; m != nil {
+		out.KPUCapacity, out.KPUsInUse = m.Ledger().Capacity(), m.Ledger().InUse()
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 func humanBytes(n int64) string {

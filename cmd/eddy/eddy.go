@@ -15,7 +15,10 @@ import (
 
 	"github.com/eddy-notebooks/eddy/kernel"
 	"github.com/eddy-notebooks/eddy/kernel/localflink"
+	"github.com/eddy-notebooks/eddy/notebooks/sqlite"
 	"github.com/eddy-notebooks/eddy/server"
+	"github.com/eddy-notebooks/eddy/sessions"
+	sessionsqlite "github.com/eddy-notebooks/eddy/sessions/sqlite"
 )
 
 // Config is everything Eddy can be told at start. DefaultConfig holds the defaults.
@@ -34,6 +37,13 @@ type Config struct {
 	GatewayJar       string // flink-sql-gateway jar of the same version
 	TaskManagerSlots int
 
+	// Sessions and KPUs.
+	KPUCapacity        int           // 0: derived (local: 2 per TaskManager slot; remote: 2 per cluster slot)
+	ParallelismPerKPU  int           // job parallelism one KPU carries
+	SessionIdleTimeout time.Duration // 0 disables
+	KPUPricePerHour    float64       // for cost estimates
+	MaxResultRows      int           // rows kept per result
+
 	LogOutput io.Writer // where Eddy's own log goes; stderr by default
 }
 
@@ -47,6 +57,11 @@ func DefaultConfig() Config {
 		GatewayJar:       defaultFlinkPath("EDDY_GATEWAY_JAR", ""),
 		TaskManagerSlots: 4,
 		LogOutput:        os.Stderr,
+
+		ParallelismPerKPU:  1,
+		SessionIdleTimeout: sessions.DefaultIdleTimeout,
+		KPUPricePerHour:    sessions.DefaultPricePerHour,
+		MaxResultRows:      kernel.DefaultMaxRows,
 	}
 }
 
@@ -61,6 +76,11 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.FlinkHome, "flink-home", c.FlinkHome, "local mode: Flink distribution directory (make flink installs one)")
 	fs.StringVar(&c.GatewayJar, "gateway-jar", c.GatewayJar, "local mode: the flink-sql-gateway jar")
 	fs.IntVar(&c.TaskManagerSlots, "taskmanager-slots", c.TaskManagerSlots, "local mode: task slots of the TaskManager")
+	fs.IntVar(&c.KPUCapacity, "kpu-capacity", c.KPUCapacity, "KPUs the cluster offers (default: 2 per task slot)")
+	fs.IntVar(&c.ParallelismPerKPU, "parallelism-per-kpu", c.ParallelismPerKPU, "job parallelism that one KPU carries")
+	fs.DurationVar(&c.SessionIdleTimeout, "session-idle-timeout", c.SessionIdleTimeout, "end a notebook session idle this long (0 disables)")
+	fs.Float64Var(&c.KPUPricePerHour, "kpu-price-per-hour", c.KPUPricePerHour, "price of one KPU-hour, for cost estimates")
+	fs.IntVar(&c.MaxResultRows, "max-result-rows", c.MaxResultRows, "rows kept and shown per result")
 }
 
 // Validate reports the first configuration error, if any.
@@ -72,6 +92,16 @@ func (c *Config) Validate() error {
 		return errors.New("--taskmanager-slots must be at least 1")
 	case c.MaxBodyBytes < 1024:
 		return errors.New("--max-body-bytes must be at least 1024")
+	case c.KPUCapacity < 0:
+		return errors.New("--kpu-capacity must not be negative")
+	case c.ParallelismPerKPU < 1:
+		return errors.New("--parallelism-per-kpu must be at least 1")
+	case c.SessionIdleTimeout < 0:
+		return errors.New("--session-idle-timeout must not be negative")
+	case c.KPUPricePerHour < 0:
+		return errors.New("--kpu-price-per-hour must not be negative")
+	case c.MaxResultRows < 1:
+		return errors.New("--max-result-rows must be at least 1")
 	}
 	return nil
 }
@@ -84,6 +114,9 @@ type Main struct {
 	server  *server.Server
 	cluster *kernel.Cluster
 	local   *localflink.Cluster // nil in remote mode
+	notes   *sqlite.Store       // the notebook database; closed last
+	usage   *sessionsqlite.UsageStore
+	manager *sessions.Manager
 
 	ctx    context.Context // canceled by Close; owns background start-up work
 	cancel context.CancelFunc
@@ -114,11 +147,37 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
+	notes, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, sqlite.FileName))
+	if err != nil {
+		return err
+	}
+	m.notes = notes
 
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	if err := m.startFlink(ctx); err != nil {
 		return err
 	}
+
+	m.usage, err = sessionsqlite.OpenUsage(ctx, filepath.Join(cfg.DataDir, sqlite.FileName))
+	if err != nil {
+		return err
+	}
+	capacity := cfg.KPUCapacity
+	if capacity == 0 {
+		capacity = m.defaultCapacity(ctx)
+	}
+	m.manager = sessions.NewManager(sessions.Config{
+		Cluster:           m.cluster,
+		Store:             m.notes,
+		Usage:             m.usage,
+		KPUCapacity:       capacity,
+		ParallelismPerKPU: cfg.ParallelismPerKPU,
+		IdleTimeout:       cfg.SessionIdleTimeout,
+		PricePerHour:      cfg.KPUPricePerHour,
+		MaxRows:           cfg.MaxResultRows,
+		Logger:            m.Log,
+	})
+	m.manager.Open()
 
 	m.server = server.New(server.Config{
 		Addr:         cfg.Addr,
@@ -126,6 +185,9 @@ func (m *Main) Run(ctx context.Context) error {
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Logger:       m.Log,
 		Cluster:      m.cluster,
+		Notes:        m.notes,
+		Runner:       m.manager,
+		Sessions:     m.manager,
 	})
 	if err := m.server.Open(); err != nil {
 		return err
@@ -152,8 +214,17 @@ func (m *Main) Close(ctx context.Context) error {
 	if m.server != nil {
 		keep(m.server.Close(ctx))
 	}
+	if m.manager != nil {
+		keep(m.manager.Close(ctx))
+	}
 	if m.local != nil {
 		keep(m.local.Close())
+	}
+	if m.usage != nil {
+		keep(m.usage.Close())
+	}
+	if m.notes != nil {
+		keep(m.notes.Close())
 	}
 	return first
 }
@@ -217,4 +288,22 @@ func (m *Main) startFlink(ctx context.Context) error {
 		m.Log.Info("local flink cluster ready", "after", time.Since(start).Round(time.Millisecond), "webui", local.RestURL())
 	}()
 	return nil
+}
+
+// defaultCapacity derives the KPU capacity: two per task slot, so that each
+// slot can carry a job KPU while notebook sessions' two orchestration KPUs
+// each are covered too. With the default 4 slots that is 8 KPUs: two notes
+// each running a parallelism-2 job (2 + 2 KPUs each). In remote mode the
+// slots are read from the JobManager; if it cannot be reached, 8.
+func (m *Main) defaultCapacity(ctx context.Context) int {
+	if m.local != nil {
+		return 2 * m.Config.TaskManagerSlots
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if ov, err := m.cluster.JobManager.Overview(ctx); err == nil && ov.SlotsTotal > 0 {
+		return 2 * ov.SlotsTotal
+	}
+	m.Log.Warn("cannot read the cluster's slots; KPU capacity defaults to 8 (set --kpu-capacity)")
+	return 8
 }

@@ -1,0 +1,503 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Bounds of one load client.
+const (
+	// maxIncoming bounds one message from the server (a 1000-row snapshot
+	// is well under 1 MiB).
+	maxIncoming = 16 << 20
+	// readIdle ends a connection on which nothing at all arrived for this
+	// long; stalls shorter than this are caught by the phase's -stall check.
+	readIdle = 30 * time.Second
+	// handshakeTimeout bounds the websocket upgrade and the hello/welcome.
+	handshakeTimeout = 15 * time.Second
+)
+
+// seqEpoch and seqVersion split a result sequence: epoch·2³² + table version.
+func seqEpoch(seq int64) int64   { return seq >> 32 }
+func seqVersion(seq int64) int64 { return seq & (1<<32 - 1) }
+
+// serverMsg is what the harness reads of a server message: enough to follow
+// the protocol and the query paragraph's result sequence, not the rows.
+type serverMsg struct {
+	Op       string `json:"op"`
+	For      string `json:"for"`
+	Code     string `json:"code"`
+	Message  string `json:"message"`
+	Protocol int    `json:"protocol"`
+	NoteID   string `json:"noteId"`
+	Reason   string `json:"reason"`
+	Full     bool   `json:"full"`
+	SentAt   int64  `json:"sentAt"`
+
+	Paragraphs []struct {
+		ParagraphID  string      `json:"paragraphId"`
+		Status       string      `json:"status"`
+		ErrorMessage string      `json:"errorMessage"`
+		Result       *liveResult `json:"result"`
+	} `json:"paragraphs"`
+}
+
+// liveResult is the part of kernel.LiveResult the harness checks.
+type liveResult struct {
+	Seq      int64 `json:"seq"`
+	Snapshot *struct {
+		Version      int64 `json:"version"`
+		RowsReceived int64 `json:"rowsReceived"`
+	} `json:"snapshot"`
+	Deltas []struct {
+		FromVersion  int64 `json:"fromVersion"`
+		Version      int64 `json:"version"`
+		RowsReceived int64 `json:"rowsReceived"`
+	} `json:"deltas"`
+}
+
+// clientCounters are a client's running totals.
+type clientCounters struct {
+	live, liveBytes   int64 // live messages
+	other, otherBytes int64 // every other message (note, paragraph, ack, pong)
+	news              int64 // live messages advancing the query's result
+	deltas            int64 // deltas of the query's result received
+}
+
+// clientStats is what one client saw during a measurement window.
+type clientStats struct {
+	id             int            // the client's number in the phase
+	clientCounters                // during the window
+	maxGap         time.Duration  // longest time without news in the window
+	firstSeq       int64          // query result sequence at the window's start
+	lastSeq        int64          // and at its end
+	rows           int64          // rows the query received during the window
+	reSnapshots    int            // snapshots in non-full live messages while holding the table, whole phase
+	violations     int            // protocol order violations, whole phase
+	violation      string         // the first of them
+	kinds          map[string]int // violations by kind
+	noteAfter      time.Duration  // from sending subscribe to receiving its note
+	resyncs        int            // note resyncs (dropped note events), whole phase
+	err            error          // the first protocol or connection error
+}
+
+// client is one websocket viewer of the note. Its reader goroutine is its
+// only reader; after the handshake nothing writes but close, which gorilla
+// allows concurrently. close stops it.
+type client struct {
+	id       int // its number in the phase, for reports
+	ws       *websocket.Conn
+	noteID   string
+	queryPID string // the paragraph whose live table is followed
+	lat      *latencyHist
+
+	ready     chan struct{} // closed at the first result of the query paragraph
+	readyOnce sync.Once
+	done      chan struct{} // closed when the reader has returned
+
+	// Owned by the reader goroutine.
+	held    map[string]int64 // result sequence held, per paragraph
+	sawNote bool             // the subscribe's note has arrived
+	sawLive bool             // the first (full) live message has arrived
+	// subscribedAt is when subscribe was sent (set before the reader starts).
+	subscribedAt time.Time
+
+	mu             sync.Mutex // guards the fields below
+	closing        bool
+	err            error
+	n              clientCounters
+	reSnapshots    int
+	violations     int
+	violation      string         // the first
+	violationKinds map[string]int // count by kind
+	noteAfter      time.Duration  // from sending subscribe to its note
+	resyncs        int
+	seq            int64 // the query result's sequence
+	rows           int64 // the query's rowsReceived
+	window         bool  // a measurement window is open
+	base           clientCounters
+	baseSeq        int64
+	baseRows       int64
+	lastNews       time.Time
+	maxGap         time.Duration
+}
+
+// dialClient connects to wsURL, says hello, subscribes to the note and
+// starts reading. hist receives the delivery latency of live messages
+// while a window is open.
+func dialClient(ctx context.Context, wsURL, token, noteID, queryPID string, hist *latencyHist) (*client, error) {
+	d := websocket.Dialer{HandshakeTimeout: handshakeTimeout, NetDialContext: loopbackDial}
+	h := http.Header{"Authorization": {"Bearer " + token}}
+	ws, resp, err := d.DialContext(ctx, wsURL, h)
+	if err != nil {
+		if resp != nil {
+			return nil, fmt.Errorf("websocket dial: %w (HTTP %s)", err, resp.Status)
+		}
+		return nil, fmt.Errorf("websocket dial: %w", err)
+	}
+	ws.SetReadLimit(maxIncoming)
+	c := &client{ws: ws, noteID: noteID, queryPID: queryPID, lat: hist,
+		ready: make(chan struct{}), done: make(chan struct{}), held: map[string]int64{},
+		violationKinds: map[string]int{}}
+	if err := c.handshake(); err != nil {
+		_ = ws.Close()
+		return nil, err
+	}
+	go c.readLoop()
+	return c, nil
+}
+
+// handshake sends hello, checks the welcome, and subscribes.
+func (c *client) handshake() error {
+	_ = c.ws.SetWriteDeadline(time.Now().Add(handshakeTimeout))
+	if err := c.ws.WriteJSON(map[string]any{"op": "hello", "protocol": 1, "client": "wsload", "reqId": "hello"}); err != nil {
+		return fmt.Errorf("send hello: %w", err)
+	}
+	_ = c.ws.SetReadDeadline(time.Now().Add(handshakeTimeout))
+	_, data, err := c.ws.ReadMessage()
+	if err != nil {
+		return fmt.Errorf("read welcome: %w", err)
+	}
+	var m serverMsg
+	if err := json.Unmarshal(data, &m); err != nil {
+		return fmt.Errorf("decode welcome: %w", err)
+	}
+	if m.Op != "welcome" || m.Protocol != 1 {
+		return fmt.Errorf("expected welcome for protocol 1, got %.200s", data)
+	}
+	c.subscribedAt = time.Now()
+	if err := c.ws.WriteJSON(map[string]any{"op": "subscribe", "noteId": c.noteID, "reqId": "subscribe"}); err != nil {
+		return fmt.Errorf("send subscribe: %w", err)
+	}
+	return nil
+}
+
+// close ends the connection with a normal close frame and waits for the
+// reader to return.
+func (c *client) close() {
+	c.mu.Lock()
+	c.closing = true
+	c.mu.Unlock()
+	_ = c.ws.WriteControl(websocket.CloseMessage,
+		websocket.FormatCloseMessage(websocket.CloseNormalClosure, "bye"), time.Now().Add(time.Second))
+	_ = c.ws.Close()
+	<-c.done
+}
+
+func (c *client) fail(err error) {
+	c.mu.Lock()
+	if c.err == nil && !c.closing {
+		c.err = err
+	}
+	c.mu.Unlock()
+}
+
+// Kinds of protocol violation after which a client can go on.
+const (
+	violLiveBeforeNote = "live before the subscribe's note"
+	violFirstNotFull   = "first live after the note not full"
+)
+
+// violate records a protocol violation of a kind after which the client
+// can go on.
+func (c *client) violate(kind, what string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.violations == 0 {
+		c.violation = what
+	}
+	c.violations++
+	c.violationKinds[kind]++
+}
+
+// readLoop reads until the connection ends or the server breaks the
+// protocol.
+func (c *client) readLoop() {
+	defer close(c.done)
+	for {
+		_ = c.ws.SetReadDeadline(time.Now().Add(readIdle))
+		mt, data, err := c.ws.ReadMessage()
+		if err != nil {
+			c.fail(fmt.Errorf("connection ended: %w", err))
+			return
+		}
+		if mt != websocket.TextMessage {
+			c.fail(fmt.Errorf("server sent a non-text frame (type %d)", mt))
+			return
+		}
+		if err := c.handle(time.Now(), data); err != nil {
+			c.fail(err)
+			return
+		}
+	}
+}
+
+// handle checks one server message against the protocol and counts it.
+func (c *client) handle(now time.Time, data []byte) error {
+	var m serverMsg
+	if err := json.Unmarshal(data, &m); err != nil {
+		return fmt.Errorf("undecodable message: %w", err)
+	}
+	size := int64(len(data))
+	switch m.Op {
+	case "live":
+		return c.handleLive(now, &m, size)
+	case "note":
+		if m.NoteID != c.noteID {
+			return fmt.Errorf("note for note %q, which was not subscribed", m.NoteID)
+		}
+		switch m.Reason {
+		case "subscribe":
+			c.sawNote = true
+			c.mu.Lock()
+			c.noteAfter = now.Sub(c.subscribedAt)
+			c.mu.Unlock()
+		case "resync":
+			c.mu.Lock()
+			c.resyncs++
+			c.mu.Unlock()
+		}
+	case "ack":
+		if m.For != "subscribe" {
+			return fmt.Errorf("unexpected ack for %q", m.For)
+		}
+	case "paragraph", "pong":
+	case "error":
+		return fmt.Errorf("server error for %q: %s: %s", m.For, m.Code, m.Message)
+	default:
+		return fmt.Errorf("unexpected op %q: %.200s", m.Op, data)
+	}
+	c.mu.Lock()
+	c.n.other++
+	c.n.otherBytes += size
+	c.mu.Unlock()
+	return nil
+}
+
+// handleLive follows the result sequences of a live message.
+func (c *client) handleLive(now time.Time, m *serverMsg, size int64) error {
+	if m.NoteID != c.noteID {
+		return fmt.Errorf("live state for note %q, which was not subscribed", m.NoteID)
+	}
+	// The protocol promises the subscribe's note, then a full live message.
+	// Out of order is recorded (it fails the run) but the client goes on:
+	// the sequences below must still hold.
+	if !c.sawLive {
+		switch {
+		case !c.sawNote:
+			c.violate(violLiveBeforeNote, fmt.Sprintf("%s arrived %s after subscribe, before the subscribe's note",
+				describeLive(m), now.Sub(c.subscribedAt).Round(time.Millisecond)))
+		case !m.Full:
+			c.violate(violFirstNotFull, "the first live message after the subscribe's note is not full: "+describeLive(m))
+		default:
+			c.sawLive = true
+		}
+	}
+	_, heldQuery := c.held[c.queryPID]
+	var news, snapshot bool
+	var seq, rows, deltas int64
+	for _, p := range m.Paragraphs {
+		if p.ParagraphID == c.queryPID && p.Status != "RUNNING" && p.Status != "PENDING" {
+			return fmt.Errorf("query paragraph is %s: %.300s", p.Status, p.ErrorMessage)
+		}
+		if p.Result == nil {
+			if _, had := c.held[p.ParagraphID]; had && p.ParagraphID == c.queryPID {
+				return errors.New("query paragraph lost its result")
+			}
+			continue
+		}
+		adv, snap, r, err := c.apply(p.ParagraphID, p.Result)
+		if err != nil {
+			return err
+		}
+		if p.ParagraphID == c.queryPID {
+			news, snapshot, seq, rows, deltas = adv, snap, p.Result.Seq, r, int64(len(p.Result.Deltas))
+		}
+	}
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n.live++
+	c.n.liveBytes += size
+	if snapshot && heldQuery && !m.Full {
+		c.reSnapshots++ // a snapshot nobody asked for: this client fell behind
+	}
+	if news {
+		c.seq = seq
+		if rows > 0 {
+			c.rows = rows
+		}
+		c.n.news++
+		c.n.deltas += deltas
+		if c.window {
+			c.maxGap = max(c.maxGap, now.Sub(c.lastNews))
+			c.lastNews = now
+		}
+		c.readyOnce.Do(func() { close(c.ready) })
+	}
+	if c.window && m.SentAt > 0 {
+		c.lat.add(now.Sub(time.UnixMilli(m.SentAt)))
+	}
+	return nil
+}
+
+// describeLive summarises a live message for an error report.
+func describeLive(m *serverMsg) string {
+	parts := []string{fmt.Sprintf("live (full=%t, sentAt %d)", m.Full, m.SentAt)}
+	for _, p := range m.Paragraphs {
+		what := "no result"
+		switch r := p.Result; {
+		case r != nil && r.Snapshot != nil:
+			what = fmt.Sprintf("snapshot v%d", r.Snapshot.Version)
+		case r != nil:
+			what = fmt.Sprintf("%d deltas to seq %d", len(r.Deltas), r.Seq)
+		}
+		parts = append(parts, fmt.Sprintf("%s %s: %s", p.ParagraphID, p.Status, what))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// apply checks a paragraph's result against the sequence held: a snapshot
+// replaces it (and must not go back); deltas must continue it without a
+// gap in the same epoch and end at the result's sequence. It reports
+// whether the result advanced the sequence, whether it was a snapshot, and
+// the rows received it reports (0: not said).
+func (c *client) apply(pid string, res *liveResult) (advanced, snapshot bool, rows int64, err error) {
+	held, had := c.held[pid]
+	if res.Snapshot != nil {
+		if seqVersion(res.Seq) != res.Snapshot.Version {
+			return false, false, 0, fmt.Errorf("paragraph %s: snapshot at version %d carries seq %d", pid, res.Snapshot.Version, res.Seq)
+		}
+		if had && res.Seq < held {
+			return false, false, 0, fmt.Errorf("paragraph %s: snapshot seq %d is older than the held %d", pid, res.Seq, held)
+		}
+		c.held[pid] = res.Seq
+		return true, true, res.Snapshot.RowsReceived, nil
+	}
+	if !had {
+		return false, false, 0, fmt.Errorf("paragraph %s: deltas (seq %d) without a snapshot first", pid, res.Seq)
+	}
+	if seqEpoch(res.Seq) != seqEpoch(held) {
+		return false, false, 0, fmt.Errorf("paragraph %s: deltas of epoch %d for a table of epoch %d", pid, seqEpoch(res.Seq), seqEpoch(held))
+	}
+	v := seqVersion(held)
+	for _, d := range res.Deltas {
+		if d.FromVersion > v {
+			return false, false, 0, fmt.Errorf("paragraph %s: gap: delta from version %d, client holds %d", pid, d.FromVersion, v)
+		}
+		if d.Version <= v {
+			return false, false, 0, fmt.Errorf("paragraph %s: stale delta to version %d, client holds %d", pid, d.Version, v)
+		}
+		v = d.Version
+		rows = d.RowsReceived
+	}
+	if seqVersion(res.Seq) != v {
+		return false, false, 0, fmt.Errorf("paragraph %s: deltas end at version %d but seq says %d", pid, v, seqVersion(res.Seq))
+	}
+	c.held[pid] = res.Seq
+	return len(res.Deltas) > 0, false, rows, nil
+}
+
+// beginWindow starts a measurement window at t.
+func (c *client) beginWindow(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.window, c.lastNews, c.maxGap = true, t, 0
+	c.base, c.baseSeq, c.baseRows = c.n, c.seq, c.rows
+}
+
+// endWindow closes the window at t and returns what happened in it.
+func (c *client) endWindow(t time.Time) clientStats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.window = false
+	s := clientStats{
+		id: c.id,
+		clientCounters: clientCounters{
+			live: c.n.live - c.base.live, liveBytes: c.n.liveBytes - c.base.liveBytes,
+			other: c.n.other - c.base.other, otherBytes: c.n.otherBytes - c.base.otherBytes,
+			news: c.n.news - c.base.news, deltas: c.n.deltas - c.base.deltas,
+		},
+		maxGap:      max(c.maxGap, t.Sub(c.lastNews)),
+		firstSeq:    c.baseSeq,
+		lastSeq:     c.seq,
+		rows:        c.rows - c.baseRows,
+		reSnapshots: c.reSnapshots,
+		violations:  c.violations,
+		violation:   c.violation,
+		kinds:       maps.Clone(c.violationKinds),
+		noteAfter:   c.noteAfter,
+		resyncs:     c.resyncs,
+		err:         c.err,
+	}
+	return s
+}
+
+// status returns the rows the query received so far and the client's
+// first error.
+func (c *client) status() (rows int64, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rows, c.err
+}
+
+// isReady reports whether the client has had its first snapshot.
+func (c *client) isReady() bool {
+	select {
+	case <-c.ready:
+		return true
+	default:
+		return false
+	}
+}
+
+// latencyHist counts delivery latencies (server's sentAt to this client's
+// read) in 1 ms buckets up to maxLatencyMs. It is safe for concurrent use.
+type latencyHist struct {
+	mu     sync.Mutex // guards counts
+	counts [maxLatencyMs + 1]int64
+}
+
+// maxLatencyMs bounds the histogram; slower deliveries count in the last bucket.
+const maxLatencyMs = 10_000
+
+func (h *latencyHist) add(d time.Duration) {
+	ms := min(max(d.Milliseconds(), 0), maxLatencyMs)
+	h.mu.Lock()
+	h.counts[ms]++
+	h.mu.Unlock()
+}
+
+// quantiles returns the latency in ms at each quantile of qs (ascending,
+// 0..1; 1 is the maximum) and the number of samples.
+func (h *latencyHist) quantiles(qs ...float64) ([]int64, int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var total int64
+	for _, n := range h.counts {
+		total += n
+	}
+	out := make([]int64, len(qs))
+	if total == 0 {
+		return out, 0
+	}
+	var seen int64
+	k := 0
+	for ms, n := range h.counts {
+		seen += n
+		for k < len(qs) && float64(seen) >= qs[k]*float64(total) {
+			out[k] = int64(ms)
+			k++
+		}
+	}
+	return out, total
+}

@@ -1,0 +1,187 @@
+// End-to-end harness: starts the real bin/eddy (temp data dir, random token,
+// port 0), drives Debian's Chromium through playwright-core, and writes a
+// screenshot of every step to e2e/artifacts/. It builds nothing: run
+// `npm run build` and `go build -o bin/eddy ./cmd/eddy` first (make does).
+
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const artifactsDir = path.join(repoRoot, 'e2e', 'artifacts');
+/** The shared Zeppelin fixtures sit beside the repository, never inside it. */
+export const fixturesDir = path.resolve(repoRoot, '..', 'shared', 'fixtures', 'zeppelin');
+
+const CHROMIUM = process.env.EDDY_E2E_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+/** Eddy is one running `bin/eddy serve`. */
+export class Eddy {
+  /** @param {{bin?: string, startTimeoutMs?: number}} [opts] */
+  static async start(opts = {}) {
+    const bin = opts.bin ?? process.env.EDDY_BIN ?? path.join(repoRoot, 'bin', 'eddy');
+    if (!existsSync(bin)) throw new Error(`${bin} not found: build it first (go build -o bin/eddy ./cmd/eddy)`);
+    await mkdir(artifactsDir, { recursive: true });
+    for (const f of await readdir(artifactsDir)) if (f.endsWith('.png')) await rm(path.join(artifactsDir, f));
+    const token = randomBytes(16).toString('hex');
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'eddy-e2e-'));
+    const log = createWriteStream(path.join(artifactsDir, 'eddy.log'));
+    const proc = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--data-dir', dataDir, '--token', token], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const eddy = new Eddy(proc, token, dataDir, log);
+    eddy.baseURL = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('eddy did not print its URL within the start timeout')), opts.startTimeoutMs ?? 60_000);
+      let buf = '';
+      const onData = (chunk) => {
+        log.write(chunk);
+        buf += chunk.toString();
+        const m = /Eddy is running at (http:\/\/[^\s/]+)\/\?token=(\S+)/.exec(buf);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      };
+      proc.stdout.on('data', onData);
+      proc.stderr.on('data', onData);
+      proc.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`eddy exited with ${code} before it was ready; see e2e/artifacts/eddy.log`));
+      });
+    });
+    await eddy.waitHealthy();
+    return eddy;
+  }
+
+  constructor(proc, token, dataDir, log) {
+    this.proc = proc;
+    this.token = token;
+    this.dataDir = dataDir;
+    this.log = log;
+    /** @type {string} */
+    this.baseURL = '';
+  }
+
+  /** loginURL is what a user opens: it sets the cookies and redirects to the app. */
+  get loginURL() {
+    return `${this.baseURL}/?token=${this.token}`;
+  }
+
+  async waitHealthy(timeoutMs = 30_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const r = await fetch(this.baseURL + '/healthz');
+        if (r.ok) return;
+      } catch {
+        /* not listening yet */
+      }
+      if (Date.now() > deadline) throw new Error('eddy /healthz did not answer');
+      await sleep(200);
+    }
+  }
+
+  /** api calls Eddy's REST API with the token and unwraps Zeppelin's envelope. */
+  async api(method, p, body) {
+    const r = await fetch(this.baseURL + p, {
+      method,
+      headers: { Authorization: `Bearer ${this.token}`, 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await r.text();
+    const json = text ? JSON.parse(text) : undefined;
+    if (!r.ok) throw new Error(`${method} ${p}: ${r.status} ${json?.message ?? text}`);
+    return json && typeof json === 'object' && 'status' in json && 'body' in json ? json.body : json;
+  }
+
+  cluster() {
+    return this.api('GET', '/api/v1/cluster');
+  }
+
+  /** waitClusterReady polls /api/v1/cluster until ready or the time is up. */
+  async waitClusterReady(timeoutMs) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        if ((await this.cluster()).ready) return true;
+      } catch {
+        /* keep polling */
+      }
+      if (Date.now() > deadline) return false;
+      await sleep(1000);
+    }
+  }
+
+  /** stop ends eddy (SIGTERM, then SIGKILL after 30 s) and removes its data dir. */
+  async stop() {
+    const p = this.proc;
+    if (p.exitCode === null && p.signalCode === null) {
+      const exited = new Promise((r) => p.once('exit', r));
+      p.kill('SIGTERM');
+      const t = setTimeout(() => p.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(t);
+    }
+    this.log.end();
+    await rm(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+/** launchBrowser starts headless Chromium. */
+export function launchBrowser() {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
+
+/** Shots numbers screenshots in the order they are taken. */
+export class Shots {
+  constructor() {
+    this.n = 0;
+    /** @type {string[]} */
+    this.taken = [];
+  }
+
+  /** take saves what the viewport shows (fullPage: the whole page). */
+  async take(page, name, { fullPage = false } = {}) {
+    this.n++;
+    const file = path.join(artifactsDir, `${String(this.n).padStart(2, '0')}-${name}.png`);
+    await page.screenshot({ path: file, fullPage });
+    this.taken.push(file);
+    return file;
+  }
+}
+
+/**
+ * watch records a page's uncaught errors and console errors so tests can
+ * assert there were none.
+ */
+export function watch(page) {
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.stack ?? e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) errors.push(`console: ${m.text()}`);
+  });
+  return errors;
+}
+
+export function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** until polls fn until it returns a truthy value. */
+export async function until(fn, { timeout = 30_000, interval = 100, message = 'condition' } = {}) {
+  const deadline = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${message} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+    await sleep(interval);
+  }
+}

@@ -1,0 +1,443 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/eddy-notebooks/eddy"
+	"github.com/eddy-notebooks/eddy/notebooks"
+)
+
+// registerNotebookRoutes adds Zeppelin's notebook REST API under
+// /api/notebook and the OpenAPI document. Shapes and status codes follow
+// Zeppelin's NotebookRestApi: successes are 200 with the envelope, ids as
+// the body where Zeppelin returns them.
+func (s *Server) registerNotebookRoutes(api *echo.Group) {
+	nb := api.Group("/notebook")
+	nb.GET("", s.handleListNotes)
+	nb.POST("", s.handleCreateNote)
+	nb.POST("/import", s.handleImportNote)
+	nb.GET("/export/:noteId", s.handleExportNote)
+	nb.GET("/:noteId", s.handleGetNote)
+	nb.POST("/:noteId", s.handleCloneNote)
+	nb.DELETE("/:noteId", s.handleDeleteNote)
+	nb.PUT("/:noteId/rename", s.handleRenameNote)
+	nb.POST("/:noteId/paragraph", s.handleAddParagraph)
+	nb.GET("/:noteId/paragraph/:paragraphId", s.handleGetParagraph)
+	nb.PUT("/:noteId/paragraph/:paragraphId", s.handleUpdateParagraph)
+	nb.DELETE("/:noteId/paragraph/:paragraphId", s.handleDeleteParagraph)
+	nb.PUT("/:noteId/paragraph/:paragraphId/config", s.handleUpdateParagraphConfig)
+	nb.POST("/:noteId/paragraph/:paragraphId/move/:newIndex", s.handleMoveParagraph)
+	nb.GET("/:noteId/revision", s.handleListRevisions)
+	nb.POST("/:noteId/revision", s.handleCheckpointNote)
+	nb.GET("/:noteId/revision/:revisionId", s.handleGetRevision)
+	nb.PUT("/:noteId/revision/:revisionId", s.handleRestoreRevision)
+
+	api.GET("/v1/openapi.json", s.handleOpenAPI)
+}
+
+// notes returns the notebook store, or EUNAVAILABLE when none is configured.
+func (s *Server) notes() (notebooks.Service, error) {
+	if s.cfg.Notes == nil {
+		return nil, eddy.Errorf(eddy.EUNAVAILABLE, "the notebook store is not configured")
+	}
+	return s.cfg.Notes, nil
+}
+
+// Request bodies, with Zeppelin's field names (NewNoteRequest,
+// NewParagraphRequest, UpdateParagraphRequest, RenameNoteRequest,
+// CheckpointNoteRequest).
+type (
+	newNoteRequest struct {
+		Name                    string                `json:"name"`
+		DefaultInterpreterGroup string                `json:"defaultInterpreterGroup"`
+		AddingEmptyParagraph    bool                  `json:"addingEmptyParagraph"`
+		Paragraphs              []newParagraphRequest `json:"paragraphs"`
+		RevisionID              string                `json:"revisionId"` // clone only
+	}
+	newParagraphRequest struct {
+		Title  string         `json:"title"`
+		Text   string         `json:"text"`
+		Index  *float64       `json:"index"` // Zeppelin reads it as a double
+		Config map[string]any `json:"config"`
+	}
+	updateParagraphRequest struct {
+		Text  *string `json:"text"`
+		Title *string `json:"title"`
+	}
+	renameNoteRequest struct {
+		Name string `json:"name"`
+	}
+	checkpointRequest struct {
+		CommitMessage string `json:"commitMessage"`
+	}
+)
+
+func (s *Server) handleListNotes(c echo.Context) error {
+	svc, err := s.notes()
+	if err != nil {
+		return err
+	}
+	list, err := svc.ListNotes(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return ok(c, list)
+}
+
+func (s *Server) handleCreateNote(c echo.Context) error {
+	svc, err := s.notes()
+	if err != nil {
+		return err
+	}
+	var req newNoteRequest
+	if err := decodeBody(c, &req, true); err != nil {
+		return err
+	}
+	create := notebooks.NoteCreate{Path: req.Name, DefaultInterpreterGroup: req.DefaultInterpreterGroup, User: notebooks.DefaultUser}
+	if req.AddingEmptyParagraph {
+		create.Paragraphs = append(create.Paragraphs, notebooks.ParagraphCreate{})
+	}
+	for _, p := range req.Paragraphs { // an index is ignored here, as Zeppelin ignores it
+		create.Paragraphs = append(create.Paragraphs, notebooks.ParagraphCreate{Title: p.Title, Text: p.Text, Config: p.Config})
+	}
+	n, err := svc.CreateNote(c.Request().Context(), create)
+	if err != nil {
+		return err
+	}
+	return ok(c, n.ID)
+}
+
+func (s *Server) handleGetNote(c echo.Context) error {
+	svc, err := s.notes()
+	if err != nil {
+		return err
+	}
+	if f, isFinder := svc.(notebooks.NoteJSONFinder); isFinder {
+		b, err := f.FindNoteJSON(c.Request().Context(), c.Param("noteId"))
+		if err != nil {
+			return err
+		}
+		return okJSON(c, b)
+	}
+	n, err := svc.FindNoteByID(c.Request().Context(), c.Param("noteId"))
+	if err != nil {
+		return err
+	}
+	return ok(c, n)
+}
+
+// okJSON writes a 200 envelope around a body that is JSON already, without
+// decoding or re-encoding it.
+func okJSON(c echo.Context, body []byte) error {
+	const head, tail = `{"status":"OK","message":"","body":`, "}\n"
+	buf := make([]byte, 0, len(head)+len(body)+len(tail))
+	buf = append(append(append(buf, head...), body...), tail...)
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, buf)
+}
+
+func (s *Server) handleCloneNote(c echo.Context) error {
+	svc, err := s.notes()
+	if err != nil {
+		return err
+	}
+	var req newNoteRequest
+	if err := decodeBody(c, &req, true); err != nil {
+		return err
+	}
+	n, err := svc.CloneNote(c.Request().Context(), c.Param("noteId"), notebooks.NoteClone{Path: req.Name, RevisionID: req.RevisionID})
+	if err != nil {
+		return err
+	}
+	return ok(c, n.ID)
+}
+
+func (s *Server) handleDeleteNote(c echo.Context) error {
+	svc, err := s.notes()
+	if err != nil {
+		return err
+	}
+	if _, err := svc.DeleteNote(c.Request().Context(), c.Param("noteId")); err != nil {
+		return err
+	}
+	return ok(c, nil)
+}
+
+func (s *Server) handleRenameNote(c echo.Context) error {
+	svc, err := s.notes()
+	if err != nil {
+		return err
+	}
+	var req renameNoteRequest
+	if err := decodeBody(c, &req, false); err != nil {
+		return err
+	}
+	if strings.TrimSpace(req.Name) == "" {
+		return eddy.Errorf(eddy.EINVALID, "name can not be empty")
+	}
+	if _, err := svc.MoveNote(c.Request().Context(), c.Param("noteId"), req.Name); err != nil {
+		return err
+	}
+	return ok(c, nil)
+}
+
+// handleImportNote takes a note file (.zpln or note.json) as the body; the
+// notePath query parameter, when given, sets the new note's path.
+func (s *Server) handleImportNote(c echo.Context) error {
+	svc, err := s.notes()
+	if err != nil {
+		return err
+	}
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	n, err := notebooks.ImportZeppelin(body, c.QueryParam("notePath"))
+	if err != nil {
+		return err
+	}
+	n, err = svc.ImportNote(c.Request().Context(), n)
+	if err != nil {
+		return err
+	}
+	return ok(c, n.ID)
+}
+
+// handleExportNote returns the .zpln document as a JSON string in the body,
+// as Zeppelin does.
+func (s *Server) handleExportNote(c echo.Context) error {
+	svc, err := s.notes()
+	if err != nil {
+		return err
+	}
+	n, err := svc.FindNoteByID(c.Request().Context(), c.Param("noteId"))
+	if err != nil {
+		return err
+	}
+	doc, err := notebooks.ExportZeppelin(n)
+	if err != nil {
+		return err
+	}
+	return ok(c, string(doc))
+}
+
+func (s *Server) handleAddParagraph(c echo.Context) error {
+	svc, err := s.notes()
+	if err != nil {
+		return err
+	}
+	var req newParagraphRequest
+	if err := decodeBody(c, &req, false); err != nil {
+		return err
+	}
+	create := notebooks.ParagraphCreate{Title: req.Title, Text: req.Text, Config: req.Config, User: notebooks.DefaultUser}
+	if req.Index != nil {
+		i, err := wholeNumber("index", *req.Index)
+		if err != nil {
+			return err
+		}
+		create.Index = &i
+	}
+	p, err := svc.AddParagraph(c.Request().Context(), c.Param("noteId"), create)
+	if err != nil {
+		return err
+	}
+	return ok(c, p.ID)
+}
+
+func (s *Server) handleGetParagraph(c echo.Context) error {
+	svc, err := s.notes()
+	if err != nil {
+		return err
+	}
+	p, err := svc.FindParagraph(c.Request().Context(), c.Param("noteId"), c.Param("paragraphId"))
+	if err != nil {
+		return err
+	}
+	return ok(c, s.withLive(c.Param("noteId"), p))
+}
+
+// handleUpdateParagraph sets a paragraph's text and/or title.
+func (s *Server) handleUpdateParagraph(c echo.Context) error {
+	svc, err := s.notes()
+	if err != nil {
+		return err
+	}
+	var req updateParagraphRequest
+	if err := decodeBody(c, &req, false); err != nil {
+		return err
+	}
+	if req.Text == nil && req.Title == nil {
+		return eddy.Errorf(eddy.EINVALID, "nothing to update: give text and/or title")
+	}
+	upd := notebooks.ParagraphUpdate{Text: req.Text, Title: req.Title, User: notebooks.DefaultUser}
+	if _, err := svc.UpdateParagraph(c.Request().Context(), c.Param("noteId"), c.Param("paragraphId"), upd); err != nil {
+		return err
+	}
+	return ok(c, nil)
+}
+
+// handleUpdateParagraphConfig merges the body's keys into the paragraph's
+// config and returns the paragraph.
+func (s *Server) handleUpdateParagraphConfig(c echo.Context) error {
+	svc, err := s.notes()
+	if err != nil {
+		return err
+	}
+	var cfg map[string]any
+	if err := decodeBody(c, &cfg, false); err != nil {
+		return err
+	}
+	if len(cfg) == 0 {
+		return eddy.Errorf(eddy.EINVALID, "paragraph config cannot be empty")
+	}
+	p, err := svc.UpdateParagraph(c.Request().Context(), c.Param("noteId"), c.Param("paragraphId"),
+		notebooks.ParagraphUpdate{Config: cfg, User: notebooks.DefaultUser})
+	if err != nil {
+		return err
+	}
+	return ok(c, p)
+}
+
+func (s *Server) handleMoveParagraph(c echo.Context) error {
+	svc, err := s.notes()
+	if err != nil {
+		return err
+	}
+	index, err := strconv.Atoi(c.Param("newIndex"))
+	if err != nil {
+		return eddy.Errorf(eddy.EINVALID, "newIndex %q is not an integer", c.Param("newIndex"))
+	}
+	if err := svc.MoveParagraph(c.Request().Context(), c.Param("noteId"), c.Param("paragraphId"), index); err != nil {
+		return err
+	}
+	return ok(c, nil)
+}
+
+func (s *Server) handleDeleteParagraph(c echo.Context) error {
+	svc, err := s.notes()
+	if err != nil {
+		return err
+	}
+	if err := svc.DeleteParagraph(c.Request().Context(), c.Param("noteId"), c.Param("paragraphId")); err != nil {
+		return err
+	}
+	return ok(c, nil)
+}
+
+func (s *Server) handleListRevisions(c echo.Context) error {
+	svc, err := s.notes()
+	if err != nil {
+		return err
+	}
+	revs, err := svc.ListRevisions(c.Request().Context(), c.Param("noteId"))
+	if err != nil {
+		return err
+	}
+	return ok(c, revs)
+}
+
+// handleCheckpointNote records a revision and returns its id. When nothing
+// changed Zeppelin answers 200 with a message and creates nothing; Eddy does
+// the same and gives the latest revision's id as the body.
+func (s *Server) handleCheckpointNote(c echo.Context) error {
+	svc, err := s.notes()
+	if err != nil {
+		return err
+	}
+	var req checkpointRequest
+	if err := decodeBody(c, &req, true); err != nil {
+		return err
+	}
+	if strings.TrimSpace(req.CommitMessage) == "" {
+		return eddy.Errorf(eddy.EINVALID, "commitMessage can not be empty")
+	}
+	rev, err := svc.CheckpointNote(c.Request().Context(), c.Param("noteId"), req.CommitMessage)
+	if errors.Is(err, notebooks.ErrNoChanges) && rev != nil {
+		return c.JSON(http.StatusOK, Envelope{Status: "OK", Message: "Couldn't checkpoint note revision: no changes since revision " + rev.ID, Body: rev.ID})
+	}
+	if err != nil {
+		return err
+	}
+	return ok(c, rev.ID)
+}
+
+func (s *Server) handleGetRevision(c echo.Context) error {
+	svc, err := s.notes()
+	if err != nil {
+		return err
+	}
+	n, err := svc.FindRevision(c.Request().Context(), c.Param("noteId"), c.Param("revisionId"))
+	if err != nil {
+		return err
+	}
+	return ok(c, n)
+}
+
+func (s *Server) handleRestoreRevision(c echo.Context) error {
+	svc, err := s.notes()
+	if err != nil {
+		return err
+	}
+	if _, err := svc.RestoreRevision(c.Request().Context(), c.Param("noteId"), c.Param("revisionId")); err != nil {
+		return err
+	}
+	return ok(c, nil)
+}
+
+// readBody reads the whole request body. The /api group's BodyLimit bounds
+// it; past the limit the read fails with echo's 413 error, returned as is.
+func readBody(c echo.Context) ([]byte, error) {
+	b, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		var he *echo.HTTPError
+		if errors.As(err, &he) {
+			return nil, he
+		}
+		return nil, eddy.Wrap(eddy.EINVALID, err, "could not read the request body")
+	}
+	return b, nil
+}
+
+// decodeBody decodes a JSON request body into v, keeping numbers inside
+// untyped values as written. An empty body is allowed when optional. Errors
+// are EINVALID and name the problem: the byte offset of a syntax error, or
+// the field with a wrong type.
+func decodeBody(c echo.Context, v any, optional bool) error {
+	b, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		if optional {
+			return nil
+		}
+		return eddy.Errorf(eddy.EINVALID, "the request body is empty; it must be a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return notebooks.JSONError("the request body", b, err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return eddy.Errorf(eddy.EINVALID, "the request body has data after its JSON value, at byte offset %d", dec.InputOffset())
+	}
+	return nil
+}
+
+// wholeNumber converts a JSON number that must be an integer.
+func wholeNumber(field string, f float64) (int, error) {
+	if f != math.Trunc(f) || math.IsInf(f, 0) || f > math.MaxInt32 || f < math.MinInt32 {
+		return 0, eddy.Errorf(eddy.EINVALID, "%s must be a whole number, not %s", field, fmt.Sprint(f))
+	}
+	return int(f), nil
+}

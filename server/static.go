@@ -1,0 +1,90 @@
+package server
+
+import (
+	"errors"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/eddy-notebooks/eddy"
+	"github.com/eddy-notebooks/eddy/web"
+)
+
+// The browser app is embedded in the binary (package web). index.html is
+// served for / and for every app route (/notebook/…), so links to notes
+// work when opened directly; hashed files under /assets/ are cached for good.
+
+// appCSP confines the app page: scripts only from this server, no plugins,
+// no framing. Styles allow inline because CodeMirror and ECharts set them;
+// images allow data: and remote URLs because results embed them.
+const appCSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+	"img-src 'self' data: blob: https: http:; font-src 'self' data:; connect-src 'self'; " +
+	"object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+
+// registerStaticRoutes adds the app's routes.
+func (s *Server) registerStaticRoutes() {
+	s.echo.GET("/assets/*", s.handleAsset)
+	s.echo.GET("/notebook/*", s.handleAppRoute)
+}
+
+// handleAppRoute serves the app for a deep link; like /?token=T it turns a
+// token in the query into cookies and redirects to the clean URL.
+func (s *Server) handleAppRoute(c echo.Context) error {
+	if tok := c.QueryParam("token"); tok != "" {
+		if !s.validToken(tok) {
+			return c.String(http.StatusUnauthorized, "invalid token\n")
+		}
+		s.setSessionCookies(c)
+		u := *c.Request().URL
+		q := u.Query()
+		q.Del("token")
+		u.RawQuery = q.Encode()
+		return c.Redirect(http.StatusFound, u.RequestURI())
+	}
+	return s.serveIndex(c)
+}
+
+// serveIndex serves the app shell. It is never cached, so a new binary's
+// assets are picked up on the next load.
+func (s *Server) serveIndex(c echo.Context) error {
+	b, err := fs.ReadFile(web.Dist(), "index.html")
+	if err != nil {
+		return eddy.Wrap(eddy.EINTERNAL, err, "the web app is not built into this binary (run npm run build, then go build)")
+	}
+	h := c.Response().Header()
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Content-Security-Policy", appCSP)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("X-Frame-Options", "DENY")
+	return c.HTMLBlob(http.StatusOK, b)
+}
+
+// handleAsset serves a built file from assets/. Their names carry a content
+// hash, so they can be cached for a year.
+func (s *Server) handleAsset(c echo.Context) error {
+	name := path.Clean("/" + c.Param("*"))
+	if name == "/" || strings.Contains(name, "\x00") {
+		return eddy.Errorf(eddy.ENOTFOUND, "no such asset")
+	}
+	f := "assets" + name
+	b, err := fs.ReadFile(web.Dist(), f)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return eddy.Errorf(eddy.ENOTFOUND, "no such asset: %s", name)
+		}
+		return eddy.Wrap(eddy.EINTERNAL, err, "reading asset %s", name)
+	}
+	ct := mime.TypeByExtension(path.Ext(f))
+	if ct == "" {
+		ct = http.DetectContentType(b)
+	}
+	h := c.Response().Header()
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	h.Set("X-Content-Type-Options", "nosniff")
+	return c.Blob(http.StatusOK, ct, b)
+}

@@ -1,0 +1,81 @@
+package server
+
+import (
+	"io"
+	"io/fs"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/eddy-notebooks/eddy/web"
+)
+
+func TestStatic_ServesTheApp(t *testing.T) {
+	ts := MustOpenServer(t)
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(t *testing.T, path string) (*http.Response, string) {
+		t.Helper()
+		resp, err := noRedirect.Get(ts.URL() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	index, err := fs.ReadFile(web.Dist(), "index.html")
+	if err != nil {
+		t.Fatalf("web/dist is not built: %v", err)
+	}
+
+	for _, path := range []string{"/", "/notebook/2F2YS7PCE", "/notebook/2F2YS7PCE/paragraph/paragraph_1_2"} {
+		t.Run("Index "+path, func(t *testing.T) {
+			resp, body := get(t, path)
+			if resp.StatusCode != http.StatusOK || body != string(index) {
+				t.Fatalf("%s: %d, %d bytes", path, resp.StatusCode, len(body))
+			}
+			h := resp.Header
+			if h.Get("Cache-Control") != "no-cache" || !strings.Contains(h.Get("Content-Security-Policy"), "script-src 'self'") || h.Get("X-Frame-Options") != "DENY" {
+				t.Errorf("headers: %v", h)
+			}
+		})
+	}
+	t.Run("Asset", func(t *testing.T) {
+		assets, _ := fs.ReadDir(web.Dist(), "assets")
+		if len(assets) == 0 {
+			t.Fatal("no built assets")
+		}
+		name := assets[0].Name()
+		resp, body := get(t, "/assets/"+name)
+		want, _ := fs.ReadFile(web.Dist(), "assets/"+name)
+		if resp.StatusCode != http.StatusOK || body != string(want) {
+			t.Fatalf("asset %s: %d", name, resp.StatusCode)
+		}
+		if cc := resp.Header.Get("Cache-Control"); !strings.Contains(cc, "immutable") {
+			t.Errorf("Cache-Control = %q", cc)
+		}
+	})
+	t.Run("ErrAssetNotFound", func(t *testing.T) {
+		for _, p := range []string{"/assets/nope.js", "/assets/../index.html", "/assets/"} {
+			if resp, _ := get(t, p); resp.StatusCode != http.StatusNotFound {
+				t.Errorf("%s: %d", p, resp.StatusCode)
+			}
+		}
+	})
+	t.Run("TokenOnDeepLink", func(t *testing.T) {
+		resp, _ := get(t, "/notebook/ABC?token="+testToken+"&x=1")
+		if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/notebook/ABC?x=1" {
+			t.Fatalf("deep link with token: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		var names []string
+		for _, c := range resp.Cookies() {
+			names = append(names, c.Name)
+		}
+		if strings.Join(names, ",") != TokenCookie+","+CSRFCookie {
+			t.Errorf("cookies = %v", names)
+		}
+		if resp, _ := get(t, "/notebook/ABC?token=wrong"); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("wrong token: %d", resp.StatusCode)
+		}
+	})
+}

@@ -1,0 +1,431 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/gorilla/websocket"
+	"github.com/labstack/echo/v4"
+
+	"github.com/eddy-notebooks/eddy"
+	"github.com/eddy-notebooks/eddy/kernel"
+	"github.com/eddy-notebooks/eddy/notebooks"
+)
+
+// Runner runs paragraphs and exposes their live state. The sessions package
+// implements it; the websocket hub and the run routes use it. Methods are
+// safe for concurrent use.
+type Runner interface {
+	// RunParagraph starts running a paragraph with its stored text and
+	// returns without waiting for it; an error is a refusal (unknown
+	// paragraph, already running, no capacity) and nothing was started.
+	RunParagraph(ctx context.Context, noteID, paragraphID string) error
+	// CancelParagraph stops a running paragraph. Cancelling a paragraph that
+	// is not running is not an error. It may wait until the run has ended,
+	// at most until ctx is done.
+	CancelParagraph(ctx context.Context, noteID, paragraphID string) error
+	// RunNote runs the note's enabled paragraphs in order, in the background.
+	RunNote(ctx context.Context, noteID string) error
+	// Watch returns a channel that receives a value (coalesced: capacity 1,
+	// never closed) whenever the live state of the note changes — a
+	// paragraph's status, progress, output or result, or the note's session
+	// — and a stop func the caller must call exactly once.
+	Watch(noteID string) (<-chan struct{}, func())
+	// LiveSince returns, for every paragraph of the note with live state in
+	// this process, what a viewer that has seen result sequence seen[id]
+	// needs (an absent id means nothing seen): the status fields plus the
+	// deltas after that sequence, or a snapshot when those deltas are no
+	// longer kept (kernel.Session.LiveSince). It does not block on I/O.
+	LiveSince(noteID string, seen map[string]int64) []kernel.ParagraphLive
+	// SessionState returns the note's session and KPU state as a
+	// JSON-encodable value (fields documented in docs/websocket.md), or nil
+	// when the note has no session.
+	SessionState(noteID string) any
+}
+
+// hub owns the websocket connections: which connection follows which note,
+// the runner watches of followed notes, and the subscription to committed
+// note changes. It is the one guarded struct that owns the client set
+// (STYLE: gorilla chat hub); each connection has exactly one reader and one
+// writer goroutine, and nothing ever waits on a slow client.
+type hub struct {
+	notes    notebooks.Service // may be nil: subscribe then fails with EUNAVAILABLE
+	runner   Runner            // may be nil: runs fail with EUNAVAILABLE, no live state
+	log      *slog.Logger
+	upgrader websocket.Upgrader
+	maxMsg   int64
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // connection and hub goroutines
+
+	mu        sync.Mutex                // guards the fields below
+	conns     map[*conn]struct{}        // every open connection
+	followers map[string]*noteFollowers // note id → connections that follow it
+	started   bool                      // the change-following goroutine runs
+	closed    bool
+}
+
+// noteFollowers are the connections following one note and the runner
+// watch that exists while there is at least one.
+type noteFollowers struct {
+	conns map[*conn]struct{}
+	stop  func()        // stops the runner watch; nil without a runner
+	done  chan struct{} // closed when the last follower has left
+}
+
+func newHub(notes notebooks.Service, runner Runner, log *slog.Logger, maxMsg int64) *hub {
+	if maxMsg <= 0 {
+		maxMsg = DefaultMaxMessageBytes
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &hub{
+		notes:     notes,
+		runner:    runner,
+		log:       log,
+		maxMsg:    maxMsg,
+		ctx:       ctx,
+		cancel:    cancel,
+		conns:     map[*conn]struct{}{},
+		followers: map[string]*noteFollowers{},
+	}
+	h.upgrader = websocket.Upgrader{
+		ReadBufferSize:  4096,
+		WriteBufferSize: 16384,
+		CheckOrigin:     sameOrigin,
+		// Compression costs CPU per client for every live frame; loopback
+		// and LAN users gain little from it.
+		EnableCompression: false,
+	}
+	return h
+}
+
+// sameOrigin admits requests without an Origin header (non-browser
+// clients, which must still authenticate) and browser requests whose
+// Origin is this host; it refuses cross-site pages, which could otherwise
+// ride on the browser's cookie.
+func sameOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	return strings.EqualFold(u.Host, r.Host)
+}
+
+// handleWS upgrades an authenticated, same-origin request to a websocket.
+func (s *Server) handleWS(c echo.Context) error {
+	r := c.Request()
+	if !s.Authenticated(r) {
+		return eddy.Errorf(eddy.EUNAUTHORIZED, "authentication required: open the URL with ?token=… printed at start, or send 'Authorization: Bearer TOKEN'")
+	}
+	if !websocket.IsWebSocketUpgrade(r) {
+		return eddy.Errorf(eddy.EINVALID, "this endpoint speaks websocket only")
+	}
+	if !sameOrigin(r) {
+		return eddy.Errorf(eddy.EFORBIDDEN, "websocket from another origin refused")
+	}
+	return s.hub.serve(c.Response(), r)
+}
+
+// serve upgrades the request and starts the connection's goroutines.
+func (h *hub) serve(w http.ResponseWriter, r *http.Request) error {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return eddy.Errorf(eddy.EUNAVAILABLE, "the server is shutting down")
+	}
+	h.mu.Unlock()
+	ws, err := h.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return nil // the upgrader has answered the client
+	}
+	c := newConn(h, ws)
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		_ = ws.Close()
+		return nil
+	}
+	h.conns[c] = struct{}{}
+	h.startLocked()
+	h.wg.Add(2)
+	h.mu.Unlock()
+	go func() {
+		defer h.wg.Done()
+		c.readLoop()
+	}()
+	go func() {
+		defer h.wg.Done()
+		c.writeLoop()
+	}()
+	return nil
+}
+
+// startLocked starts following committed note changes, once. The caller holds h.mu.
+func (h *hub) startLocked() {
+	if h.started || h.notes == nil {
+		return
+	}
+	h.started = true
+	sub := h.notes.Subscribe()
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		defer sub.Close()
+		h.followChanges(sub)
+	}()
+}
+
+// Close ends every connection with a going-away close frame, stops the
+// runner watches and the change subscription, and waits for the hub's
+// goroutines until ctx is done.
+func (h *hub) Close(ctx context.Context) error {
+	h.mu.Lock()
+	h.closed = true
+	conns := make([]*conn, 0, len(h.conns))
+	for c := range h.conns {
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	for _, c := range conns {
+		c.shutdown(websocket.CloseGoingAway, "server shutting down")
+	}
+	h.cancel()
+	done := make(chan struct{})
+	go func() {
+		h.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// remove forgets a connection that has ended, with its subscriptions.
+func (h *hub) remove(c *conn) {
+	h.mu.Lock()
+	delete(h.conns, c)
+	h.mu.Unlock()
+	for _, id := range c.followedNotes() {
+		h.unfollow(id, c)
+	}
+}
+
+// follow adds c to the note's followers, starting a runner watch for the
+// first one.
+func (h *hub) follow(noteID string, c *conn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return
+	}
+	f := h.followers[noteID]
+	if f == nil {
+		f = &noteFollowers{conns: map[*conn]struct{}{}, done: make(chan struct{})}
+		h.followers[noteID] = f
+		if h.runner != nil {
+			ch, stop := h.runner.Watch(noteID)
+			f.stop = stop
+			h.wg.Add(1)
+			go func() {
+				defer h.wg.Done()
+				h.relayLive(noteID, ch, f)
+			}()
+		}
+	}
+	f.conns[c] = struct{}{}
+}
+
+// unfollow removes c from the note's followers, stopping the runner watch
+// with the last one.
+func (h *hub) unfollow(noteID string, c *conn) {
+	h.mu.Lock()
+	f := h.followers[noteID]
+	var stop func()
+	if f != nil {
+		delete(f.conns, c)
+		if len(f.conns) == 0 {
+			delete(h.followers, noteID)
+			stop = f.stop
+			f.stop = nil
+			close(f.done)
+		}
+	}
+	h.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+}
+
+// followersOf returns the connections following a note.
+func (h *hub) followersOf(noteID string) []*conn {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	f := h.followers[noteID]
+	if f == nil {
+		return nil
+	}
+	out := make([]*conn, 0, len(f.conns))
+	for c := range f.conns {
+		out = append(out, c)
+	}
+	return out
+}
+
+// relayLive marks the note's live state dirty for its followers each time
+// the runner signals. Marking is a flag and a non-blocking wake: a slow
+// client simply takes the latest state when its writer is next free.
+func (h *hub) relayLive(noteID string, ch <-chan struct{}, f *noteFollowers) {
+	for {
+		select {
+		case <-h.ctx.Done():
+			h.stopWatch(noteID, f)
+			return
+		case <-f.done:
+			return // the last follower left; unfollow stopped the watch
+		case <-ch:
+		}
+		h.mu.Lock()
+		conns := make([]*conn, 0, len(f.conns))
+		for c := range f.conns {
+			conns = append(conns, c)
+		}
+		h.mu.Unlock()
+		for _, c := range conns {
+			c.markLive(noteID)
+		}
+	}
+}
+
+func (h *hub) stopWatch(noteID string, f *noteFollowers) {
+	h.mu.Lock()
+	stop := f.stop
+	f.stop = nil
+	if h.followers[noteID] == f {
+		delete(h.followers, noteID)
+		close(f.done)
+	}
+	h.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+}
+
+// followChanges turns committed note changes (REST edits, other tabs, the
+// kernel's run state) into messages for the note's followers. One store
+// read per change serves every follower.
+func (h *hub) followChanges(sub *notebooks.Subscription) {
+	for {
+		ch, err := sub.Next(h.ctx)
+		if err != nil {
+			if !errors.Is(err, context.Canceled) && !errors.Is(err, notebooks.ErrSubscriptionClosed) {
+				h.log.Error("websocket hub: note changes stopped", "err", err)
+			}
+			return
+		}
+		h.applyChange(ch)
+	}
+}
+
+func (h *hub) applyChange(ch notebooks.Change) {
+	if ch.Kind == notebooks.ChangeResync {
+		// Changes were dropped: every follower reloads what it shows.
+		h.mu.Lock()
+		var all []*conn
+		var ids []string
+		for id, f := range h.followers {
+			for c := range f.conns {
+				all = append(all, c)
+				ids = append(ids, id)
+			}
+		}
+		h.mu.Unlock()
+		for i, c := range all {
+			c.markResync(ids[i])
+		}
+		return
+	}
+	conns := h.followersOf(ch.NoteID)
+	if len(conns) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(h.ctx, requestTimeout)
+	defer cancel()
+	msg, err := h.changeMessage(ctx, ch)
+	if err != nil {
+		if eddy.ErrorCode(err) != eddy.ENOTFOUND {
+			h.log.Warn("websocket hub: reading a changed note", "note", ch.NoteID, "err", err)
+		}
+		for _, c := range conns {
+			c.markResync(ch.NoteID)
+		}
+		return
+	}
+	if msg == nil {
+		return
+	}
+	b := encode(msg)
+	for _, c := range conns {
+		c.enqueueEvent(ch.NoteID, b)
+	}
+}
+
+// changeMessage builds the message for a change, or nil when followers
+// need none.
+func (h *hub) changeMessage(ctx context.Context, ch notebooks.Change) (any, error) {
+	switch ch.Kind {
+	case notebooks.ChangeNoteDeleted:
+		return noteRemovedMsg{Op: opNoteRemoved, NoteID: ch.NoteID}, nil
+	case notebooks.ChangeNoteMoved, notebooks.ChangeNoteUpdated, notebooks.ChangeNoteRestored, notebooks.ChangeNoteCreated:
+		n, err := h.notes.FindNoteByID(ctx, ch.NoteID)
+		if err != nil {
+			return nil, err
+		}
+		return noteMsg{Op: opNote, NoteID: ch.NoteID, Note: n, Reason: "changed"}, nil
+	case notebooks.ChangeParagraphUpdated, notebooks.ChangeParagraphRun:
+		p, err := h.notes.FindParagraph(ctx, ch.NoteID, ch.ParagraphID)
+		if err != nil {
+			return nil, err
+		}
+		return paragraphMsg{Op: opParagraph, NoteID: ch.NoteID, Paragraph: p}, nil
+	case notebooks.ChangeParagraphAdded, notebooks.ChangeParagraphMoved:
+		ps, err := h.notes.ListParagraphs(ctx, ch.NoteID)
+		if err != nil {
+			return nil, err
+		}
+		for i, p := range ps {
+			if p.ID != ch.ParagraphID {
+				continue
+			}
+			if ch.Kind == notebooks.ChangeParagraphAdded {
+				return paragraphAddedMsg{Op: opParagraphAdded, NoteID: ch.NoteID, Index: i, Paragraph: p}, nil
+			}
+			return paragraphMovedMsg{Op: opParagraphMoved, NoteID: ch.NoteID, ParagraphID: p.ID, Index: i}, nil
+		}
+		return nil, nil // gone again already; its deletion follows
+	case notebooks.ChangeParagraphDeleted:
+		return paragraphRemovedMsg{Op: opParagraphRemoved, NoteID: ch.NoteID, ParagraphID: ch.ParagraphID}, nil
+	}
+	return nil, nil
+}
+
+// newConnID returns a random id for a connection.
+func newConnID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

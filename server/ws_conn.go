@@ -1,0 +1,670 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"hash/fnv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/eddy-notebooks/eddy"
+	"github.com/eddy-notebooks/eddy/kernel"
+	"github.com/eddy-notebooks/eddy/notebooks"
+)
+
+// conn is one websocket connection. readLoop is its only reader and
+// writeLoop its only writer. Replies and note events wait in a bounded
+// queue (send); live state is never queued: the hub sets a flag per note
+// and wakes the writer, which asks the runner for what this client lacks
+// when it is ready to write. A slow client therefore receives the latest
+// state, coalesced, and costs a fixed amount of memory.
+type conn struct {
+	h    *hub
+	ws   *websocket.Conn
+	id   string
+	send chan []byte   // encoded replies and note events, in order; at most sendQueueLen
+	wake chan struct{} // capacity 1: live state changed or a resync is due
+	quit chan struct{} // closed to make the writer say goodbye and stop
+
+	ctx    context.Context // ends with the connection; parent of request contexts
+	cancel context.CancelFunc
+
+	quitOnce  sync.Once
+	closeCode int    // written once, before quit is closed
+	closeText string // idem
+
+	mu    sync.Mutex           // guards views and the flags inside them
+	views map[string]*noteView // followed notes, by id
+}
+
+// noteView is what one connection knows of one followed note.
+type noteView struct {
+	// Guarded by conn.mu: set by the reader and the hub, taken by the writer.
+	live    bool             // live state changed since the writer last looked
+	resync  bool             // note events were dropped: send the whole note
+	reset   bool             // (re)subscribed: next live message is full
+	pending bool             // subscribed, but the note is not queued yet: send no live state
+	seenReq map[string]int64 // result sequences the client said it has
+
+	// Owned by the writer goroutine.
+	seen        map[string]int64  // result sequence sent, per paragraph
+	sent        map[string]uint64 // hash of the status fields sent, per paragraph
+	sessionSent []byte            // session state sent
+}
+
+func newConn(h *hub, ws *websocket.Conn) *conn {
+	ctx, cancel := context.WithCancel(h.ctx)
+	return &conn{
+		h:      h,
+		ws:     ws,
+		id:     newConnID(),
+		send:   make(chan []byte, sendQueueLen),
+		wake:   make(chan struct{}, 1),
+		quit:   make(chan struct{}),
+		ctx:    ctx,
+		cancel: cancel,
+		views:  map[string]*noteView{},
+	}
+}
+
+// shutdown asks the writer to send a close frame (code 0: none) and stop.
+func (c *conn) shutdown(code int, text string) {
+	c.quitOnce.Do(func() {
+		c.closeCode, c.closeText = code, text
+		close(c.quit)
+	})
+}
+
+func (c *conn) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// markLive notes that the note's live state changed.
+func (c *conn) markLive(noteID string) {
+	c.mu.Lock()
+	v := c.views[noteID]
+	if v != nil {
+		v.live = true
+	}
+	c.mu.Unlock()
+	if v != nil {
+		c.signal()
+	}
+}
+
+// markResync makes the writer send the whole note (after what is queued).
+func (c *conn) markResync(noteID string) {
+	c.mu.Lock()
+	v := c.views[noteID]
+	if v != nil {
+		v.resync = true
+	}
+	c.mu.Unlock()
+	if v != nil {
+		c.signal()
+	}
+}
+
+func (c *conn) followedNotes() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ids := make([]string, 0, len(c.views))
+	for id := range c.views {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// enqueueEvent queues a note event without waiting. When the client is too
+// slow to take it, the event is dropped and the note resynced instead: the
+// client loses nothing, it receives the current note.
+func (c *conn) enqueueEvent(noteID string, b []byte) {
+	select {
+	case c.send <- b:
+	default:
+		c.markResync(noteID)
+	}
+}
+
+// reply queues a reply. A client that does not read its own replies while
+// sending requests is disconnected; it reconnects and resyncs.
+func (c *conn) reply(v any) {
+	select {
+	case c.send <- encode(v):
+	default:
+		c.shutdown(websocket.ClosePolicyViolation, "send queue full: the client does not read")
+	}
+}
+
+func (c *conn) replyErr(m *clientMsg, err error) {
+	code := eddy.ErrorCode(err)
+	if code == eddy.EINTERNAL {
+		c.h.log.Error("websocket request failed", "op", m.Op, "err", err)
+	}
+	c.reply(errorMsg{Op: opError, ReqID: m.ReqID, For: m.Op, Code: code, Message: eddy.ErrorMessage(err)})
+}
+
+func (c *conn) ack(m *clientMsg, a ackMsg) {
+	if len(m.ReqID) == 0 {
+		return // nobody waits for it
+	}
+	a.Op, a.ReqID, a.For = opAck, m.ReqID, m.Op
+	c.reply(a)
+}
+
+// readLoop reads and handles client messages until the connection ends.
+func (c *conn) readLoop() {
+	defer func() {
+		c.cancel()
+		c.shutdown(0, "")
+		c.h.remove(c)
+	}()
+	c.ws.SetReadLimit(c.h.maxMsg)
+	_ = c.ws.SetReadDeadline(time.Now().Add(pongWait))
+	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(time.Now().Add(pongWait)) })
+	for {
+		mt, data, err := c.ws.ReadMessage()
+		if err != nil {
+			return
+		}
+		_ = c.ws.SetReadDeadline(time.Now().Add(pongWait))
+		if mt != websocket.TextMessage {
+			c.reply(errorMsg{Op: opError, Code: eddy.EINVALID, Message: "binary messages are not part of the protocol; send JSON text"})
+			continue
+		}
+		c.handle(data)
+	}
+}
+
+// writeLoop is the connection's only writer.
+func (c *conn) writeLoop() {
+	ticker := time.NewTicker(pingPeriod)
+	defer func() {
+		ticker.Stop()
+		_ = c.ws.Close()
+	}()
+	for {
+		select {
+		case b := <-c.send:
+			if c.write(b) != nil {
+				return
+			}
+		case <-c.wake:
+			if c.flush() != nil {
+				return
+			}
+		case <-ticker.C:
+			_ = c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+			if c.ws.WriteMessage(websocket.PingMessage, nil) != nil {
+				return
+			}
+		case <-c.quit:
+			if c.closeCode != 0 {
+				_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(c.closeCode, c.closeText), time.Now().Add(writeWait))
+			}
+			return
+		}
+	}
+}
+
+func (c *conn) write(b []byte) error {
+	_ = c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+	return c.ws.WriteMessage(websocket.TextMessage, b)
+}
+
+// flush sends what is pending: queued replies and events first (so a
+// subscribe's note precedes its live state), then for each note a resync
+// and the live state this client lacks.
+func (c *conn) flush() error {
+	for drained := false; !drained; {
+		select {
+		case b := <-c.send:
+			if err := c.write(b); err != nil {
+				return err
+			}
+		default:
+			drained = true
+		}
+	}
+	type work struct {
+		id                  string
+		v                   *noteView
+		live, resync, reset bool
+		seen                map[string]int64
+	}
+	c.mu.Lock()
+	var todo []work
+	for id, v := range c.views {
+		if v.pending || !v.live && !v.resync && !v.reset {
+			continue // a pending view keeps its flags until its note is queued
+		}
+		todo = append(todo, work{id: id, v: v, live: v.live, resync: v.resync, reset: v.reset, seen: v.seenReq})
+		v.live, v.resync, v.reset, v.seenReq = false, false, false, nil
+	}
+	c.mu.Unlock()
+	for _, w := range todo {
+		if w.resync {
+			if err := c.sendNote(w.id, "resync"); err != nil {
+				return err
+			}
+		}
+		if w.reset {
+			w.v.seen = w.seen
+			if w.v.seen == nil {
+				w.v.seen = map[string]int64{}
+			}
+			w.v.sent = map[string]uint64{}
+			w.v.sessionSent = nil
+		}
+		if err := c.sendLive(w.id, w.v, w.reset); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sendNote writes the whole note (from the writer goroutine).
+func (c *conn) sendNote(noteID, reason string) error {
+	ctx, cancel := context.WithTimeout(c.ctx, requestTimeout)
+	defer cancel()
+	n, err := c.h.notes.FindNoteByID(ctx, noteID)
+	if err != nil {
+		if eddy.ErrorCode(err) == eddy.ENOTFOUND {
+			return c.write(encode(noteRemovedMsg{Op: opNoteRemoved, NoteID: noteID}))
+		}
+		c.h.log.Warn("websocket: resync failed", "note", noteID, "err", err)
+		return nil
+	}
+	return c.write(encode(noteMsg{Op: opNote, NoteID: noteID, Note: n, Reason: reason}))
+}
+
+// sendLive writes the live state this client lacks for a note: paragraphs
+// whose status changed or whose result has news, and the session when it
+// changed. A full message lists every paragraph with live state.
+func (c *conn) sendLive(noteID string, v *noteView, full bool) error {
+	r := c.h.runner
+	if r == nil {
+		if full {
+			return c.write(encode(liveMsg{Op: opLive, NoteID: noteID, Full: true, Paragraphs: []kernel.ParagraphLive{}}))
+		}
+		return nil
+	}
+	if v.seen == nil {
+		v.seen = map[string]int64{}
+	}
+	if v.sent == nil {
+		v.sent = map[string]uint64{}
+	}
+	all := r.LiveSince(noteID, v.seen)
+	out := make([]kernel.ParagraphLive, 0, len(all))
+	present := make(map[string]bool, len(all))
+	for _, pl := range all {
+		present[pl.ParagraphID] = true
+		fp := statusHash(pl)
+		news := pl.Result != nil && (pl.Result.Snapshot != nil || len(pl.Result.Deltas) > 0)
+		if !full && !news && v.sent[pl.ParagraphID] == fp {
+			continue
+		}
+		v.sent[pl.ParagraphID] = fp
+		if pl.Result != nil {
+			v.seen[pl.ParagraphID] = pl.Result.Seq
+		} else {
+			delete(v.seen, pl.ParagraphID)
+		}
+		out = append(out, pl)
+	}
+	for id := range v.sent {
+		if !present[id] {
+			delete(v.sent, id)
+			delete(v.seen, id)
+		}
+	}
+	msg := liveMsg{Op: opLive, NoteID: noteID, Full: full, Paragraphs: out}
+	session := r.SessionState(noteID)
+	sb, err := json.Marshal(session)
+	if err != nil {
+		sb = nil
+	}
+	sessionChanged := !bytes.Equal(sb, v.sessionSent)
+	if sessionChanged || full {
+		v.sessionSent = sb
+		msg.Session = session
+		if session == nil {
+			msg.Session = json.RawMessage("null")
+		}
+	}
+	if len(out) == 0 && !full && !sessionChanged {
+		return nil
+	}
+	msg.SentAt = time.Now().UnixMilli()
+	return c.write(encode(msg))
+}
+
+// statusHash fingerprints a paragraph's live state without its result, to
+// skip sending what the client already has.
+func statusHash(pl kernel.ParagraphLive) uint64 {
+	pl.Result = nil
+	b, _ := json.Marshal(pl)
+	h := fnv.New64a()
+	_, _ = h.Write(b)
+	return h.Sum64()
+}
+
+// ---- requests ----
+
+// handle decodes and serves one client message. Whatever is wrong with it,
+// the client gets an error reply and the connection stays open.
+func (c *conn) handle(data []byte) {
+	var m clientMsg
+	if err := json.Unmarshal(data, &m); err != nil {
+		c.reply(errorMsg{Op: opError, Code: eddy.EINVALID, Message: "malformed message: " + shortJSONError(err)})
+		return
+	}
+	if !validReqID(m.ReqID) {
+		m.ReqID = nil
+		c.reply(errorMsg{Op: opError, For: m.Op, Code: eddy.EINVALID, Message: "reqId must be a string or a number of at most 128 bytes"})
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, requestTimeout)
+	defer cancel()
+	var err error
+	switch m.Op {
+	case opHello:
+		if m.Protocol != ProtocolVersion {
+			c.reply(errorMsg{Op: opError, ReqID: m.ReqID, For: m.Op, Code: codeUnsupportedVersion, Message: "this server speaks websocket protocol 1"})
+			return
+		}
+		c.reply(welcomeMsg{Op: opWelcome, ReqID: m.ReqID, Protocol: ProtocolVersion, ConnID: c.id, HeartbeatMs: pingPeriod.Milliseconds(), MaxMessageBytes: c.h.maxMsg})
+		return
+	case opPing:
+		c.reply(pongMsg{Op: opPong, ReqID: m.ReqID})
+		return
+	case opSubscribe:
+		err = c.subscribe(ctx, &m)
+	case opUnsubscribe:
+		err = c.unsubscribe(&m)
+	case opEditParagraph:
+		err = c.editParagraph(ctx, &m)
+	case opAddParagraph:
+		err = c.addParagraph(ctx, &m)
+	case opMoveParagraph:
+		err = c.moveParagraph(ctx, &m)
+	case opDeleteParagraph:
+		err = c.deleteParagraph(ctx, &m)
+	case opRun:
+		err = c.run(ctx, &m)
+	case opCancel:
+		err = c.cancelParagraph(ctx, &m)
+	case opRunAll:
+		err = c.runAll(ctx, &m)
+	case "":
+		err = eddy.Errorf(eddy.EINVALID, "message has no op")
+	default:
+		c.reply(errorMsg{Op: opError, ReqID: m.ReqID, For: m.Op, Code: codeUnknownOp, Message: "unknown op " + quoteOp(m.Op)})
+		return
+	}
+	if err != nil {
+		c.replyErr(&m, err)
+	}
+}
+
+func (c *conn) store() (notebooks.Service, error) {
+	if c.h.notes == nil {
+		return nil, eddy.Errorf(eddy.EUNAVAILABLE, "the notebook store is not configured")
+	}
+	return c.h.notes, nil
+}
+
+func (c *conn) runner() (Runner, error) {
+	if c.h.runner == nil {
+		return nil, eddy.Errorf(eddy.EUNAVAILABLE, "running paragraphs is not available on this server yet")
+	}
+	return c.h.runner, nil
+}
+
+// need checks the ids a request must carry.
+func need(m *clientMsg, paragraph bool) error {
+	if m.NoteID == "" || len(m.NoteID) > 256 {
+		return eddy.Errorf(eddy.EINVALID, "%s needs a noteId", m.Op)
+	}
+	if paragraph && (m.ParagraphID == "" || len(m.ParagraphID) > 256) {
+		return eddy.Errorf(eddy.EINVALID, "%s needs a paragraphId", m.Op)
+	}
+	return nil
+}
+
+func (c *conn) subscribe(ctx context.Context, m *clientMsg) error {
+	if err := need(m, false); err != nil {
+		return err
+	}
+	svc, err := c.store()
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	v := c.views[m.NoteID]
+	isNew := v == nil
+	if isNew && len(c.views) >= maxSubscriptions {
+		c.mu.Unlock()
+		return eddy.Errorf(eddy.ECONFLICT, "a connection follows at most %d notes; unsubscribe from one first", maxSubscriptions)
+	}
+	if isNew {
+		// Pending until the note reply is queued: the protocol promises the
+		// note before any live state of it.
+		v = &noteView{pending: true}
+		c.views[m.NoteID] = v
+	}
+	c.mu.Unlock()
+	// Follow before reading, so no change committed after the read is missed.
+	if isNew {
+		c.h.follow(m.NoteID, c)
+	}
+	n, err := svc.FindNoteByID(ctx, m.NoteID)
+	if err != nil {
+		if isNew {
+			c.mu.Lock()
+			delete(c.views, m.NoteID)
+			c.mu.Unlock()
+			c.h.unfollow(m.NoteID, c)
+		}
+		return err
+	}
+	c.reply(noteMsg{Op: opNote, NoteID: m.NoteID, Note: n, Reason: "subscribe"})
+	c.mu.Lock()
+	v.reset, v.pending = true, false
+	v.seenReq = nil
+	if len(m.Seen) <= notebooks.MaxParagraphsPerNote {
+		v.seenReq = m.Seen
+	}
+	c.mu.Unlock()
+	c.signal()
+	c.ack(m, ackMsg{})
+	return nil
+}
+
+func (c *conn) unsubscribe(m *clientMsg) error {
+	if err := need(m, false); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	_, ok := c.views[m.NoteID]
+	delete(c.views, m.NoteID)
+	c.mu.Unlock()
+	if ok {
+		c.h.unfollow(m.NoteID, c)
+	}
+	c.ack(m, ackMsg{})
+	return nil
+}
+
+func (c *conn) editParagraph(ctx context.Context, m *clientMsg) error {
+	if err := need(m, true); err != nil {
+		return err
+	}
+	if m.Text == nil && m.Title == nil && m.Config == nil {
+		return eddy.Errorf(eddy.EINVALID, "edit-paragraph needs text, title or config")
+	}
+	svc, err := c.store()
+	if err != nil {
+		return err
+	}
+	p, err := svc.UpdateParagraph(ctx, m.NoteID, m.ParagraphID, notebooks.ParagraphUpdate{Text: m.Text, Title: m.Title, Config: m.Config, User: notebooks.DefaultUser})
+	if err != nil {
+		return err
+	}
+	c.ack(m, ackMsg{Paragraph: p})
+	return nil
+}
+
+func (c *conn) addParagraph(ctx context.Context, m *clientMsg) error {
+	if err := need(m, false); err != nil {
+		return err
+	}
+	svc, err := c.store()
+	if err != nil {
+		return err
+	}
+	create := notebooks.ParagraphCreate{Index: m.Index, Config: m.Config, User: notebooks.DefaultUser}
+	if m.Text != nil {
+		create.Text = *m.Text
+	}
+	if m.Title != nil {
+		create.Title = *m.Title
+	}
+	p, err := svc.AddParagraph(ctx, m.NoteID, create)
+	if err != nil {
+		return err
+	}
+	index := -1
+	if m.Index != nil {
+		index = *m.Index
+	} else if ps, err := svc.ListParagraphs(ctx, m.NoteID); err == nil {
+		for i, x := range ps {
+			if x.ID == p.ID {
+				index = i
+			}
+		}
+	}
+	c.ack(m, ackMsg{Paragraph: p, Index: &index})
+	return nil
+}
+
+func (c *conn) moveParagraph(ctx context.Context, m *clientMsg) error {
+	if err := need(m, true); err != nil {
+		return err
+	}
+	if m.Index == nil {
+		return eddy.Errorf(eddy.EINVALID, "move-paragraph needs an index")
+	}
+	svc, err := c.store()
+	if err != nil {
+		return err
+	}
+	if err := svc.MoveParagraph(ctx, m.NoteID, m.ParagraphID, *m.Index); err != nil {
+		return err
+	}
+	c.ack(m, ackMsg{Index: m.Index})
+	return nil
+}
+
+func (c *conn) deleteParagraph(ctx context.Context, m *clientMsg) error {
+	if err := need(m, true); err != nil {
+		return err
+	}
+	svc, err := c.store()
+	if err != nil {
+		return err
+	}
+	if err := svc.DeleteParagraph(ctx, m.NoteID, m.ParagraphID); err != nil {
+		return err
+	}
+	c.ack(m, ackMsg{})
+	return nil
+}
+
+// run saves the text sent with the request (durably, like an edit), then
+// starts the paragraph.
+func (c *conn) run(ctx context.Context, m *clientMsg) error {
+	if err := need(m, true); err != nil {
+		return err
+	}
+	r, err := c.runner()
+	if err != nil {
+		return err
+	}
+	if m.Text != nil {
+		svc, err := c.store()
+		if err != nil {
+			return err
+		}
+		if _, err := svc.UpdateParagraph(ctx, m.NoteID, m.ParagraphID, notebooks.ParagraphUpdate{Text: m.Text, User: notebooks.DefaultUser}); err != nil {
+			return err
+		}
+	}
+	if err := r.RunParagraph(ctx, m.NoteID, m.ParagraphID); err != nil {
+		return err
+	}
+	c.ack(m, ackMsg{})
+	return nil
+}
+
+func (c *conn) cancelParagraph(ctx context.Context, m *clientMsg) error {
+	if err := need(m, true); err != nil {
+		return err
+	}
+	r, err := c.runner()
+	if err != nil {
+		return err
+	}
+	if err := r.CancelParagraph(ctx, m.NoteID, m.ParagraphID); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return eddy.Errorf(eddy.EUNAVAILABLE, "the paragraph did not stop within %s; it is still being cancelled", requestTimeout)
+		}
+		return err
+	}
+	c.ack(m, ackMsg{})
+	return nil
+}
+
+func (c *conn) runAll(ctx context.Context, m *clientMsg) error {
+	if err := need(m, false); err != nil {
+		return err
+	}
+	r, err := c.runner()
+	if err != nil {
+		return err
+	}
+	if err := r.RunNote(ctx, m.NoteID); err != nil {
+		return err
+	}
+	c.ack(m, ackMsg{})
+	return nil
+}
+
+// shortJSONError keeps a decode error's message short and free of the input.
+func shortJSONError(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return "invalid JSON"
+	case errors.As(err, &te) && te.Field != "":
+		return "field " + te.Field + " must be " + te.Type.String()
+	}
+	return "expected one JSON object"
+}
+
+func quoteOp(op string) string {
+	if len(op) > 40 {
+		op = op[:40] + "…"
+	}
+	return "\"" + strings.ToValidUTF8(op, "") + "\""
+}

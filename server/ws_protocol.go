@@ -1,0 +1,208 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"time"
+
+	"github.com/eddy-notebooks/eddy/kernel"
+	"github.com/eddy-notebooks/eddy/notebooks"
+)
+
+// The websocket protocol, documented in docs/websocket.md. Every frame is
+// one JSON object with an "op". Clients send requests (optionally with a
+// reqId that the reply echoes); the server sends replies and pushes note
+// events and live state. The browser's web/src/protocol.ts mirrors these.
+
+// ProtocolVersion is the websocket protocol version this server speaks.
+const ProtocolVersion = 1
+
+// Bounds of the websocket, named so tests and docs can refer to them.
+const (
+	// DefaultMaxMessageBytes bounds one incoming message; a larger one ends
+	// the connection (close code 1009), as the browser client never sends one.
+	DefaultMaxMessageBytes = 5 << 20
+	// sendQueueLen bounds the replies and note events waiting for a slow
+	// client. Past it a note event is replaced by a fresh note snapshot
+	// (resync) and a reply ends the connection; live state is never queued.
+	sendQueueLen = 256
+	// maxSubscriptions bounds the notes one connection follows.
+	maxSubscriptions = 32
+	// writeWait bounds one write, pongWait the silence after which the
+	// connection is presumed dead; pings go out every pingPeriod.
+	writeWait  = 10 * time.Second
+	pongWait   = 60 * time.Second
+	pingPeriod = 25 * time.Second
+	// requestTimeout bounds the store or runner work of one request.
+	requestTimeout = 30 * time.Second
+	// maxReqIDBytes bounds the reqId a client may send (echoed back).
+	maxReqIDBytes = 128
+)
+
+// Client → server ops.
+const (
+	opHello           = "hello"
+	opPing            = "ping"
+	opSubscribe       = "subscribe"
+	opUnsubscribe     = "unsubscribe"
+	opEditParagraph   = "edit-paragraph"
+	opAddParagraph    = "add-paragraph"
+	opMoveParagraph   = "move-paragraph"
+	opDeleteParagraph = "delete-paragraph"
+	opRun             = "run"
+	opCancel          = "cancel"
+	opRunAll          = "run-all"
+)
+
+// Server → client ops.
+const (
+	opWelcome          = "welcome"
+	opPong             = "pong"
+	opAck              = "ack"
+	opError            = "error"
+	opNote             = "note"
+	opNoteRemoved      = "note-removed"
+	opParagraph        = "paragraph"
+	opParagraphAdded   = "paragraph-added"
+	opParagraphMoved   = "paragraph-moved"
+	opParagraphRemoved = "paragraph-removed"
+	opLive             = "live"
+)
+
+// Error codes of error replies beyond eddy's (invalid, not_found, conflict,
+// unavailable, internal, ...).
+const (
+	codeUnknownOp          = "unknown_op"
+	codeUnsupportedVersion = "unsupported_version"
+)
+
+// clientMsg is any client request; which fields matter depends on Op.
+type clientMsg struct {
+	Op          string           `json:"op"`
+	ReqID       json.RawMessage  `json:"reqId,omitempty"`
+	Protocol    int              `json:"protocol,omitempty"`
+	NoteID      string           `json:"noteId,omitempty"`
+	ParagraphID string           `json:"paragraphId,omitempty"`
+	Text        *string          `json:"text,omitempty"`
+	Title       *string          `json:"title,omitempty"`
+	Config      map[string]any   `json:"config,omitempty"`
+	Index       *int             `json:"index,omitempty"`
+	Seen        map[string]int64 `json:"seen,omitempty"`
+}
+
+// validReqID accepts a JSON string or number of bounded size.
+func validReqID(id json.RawMessage) bool {
+	if len(id) == 0 {
+		return true
+	}
+	if len(id) > maxReqIDBytes {
+		return false
+	}
+	var v any
+	if err := json.Unmarshal(id, &v); err != nil {
+		return false
+	}
+	switch v.(type) {
+	case string, float64:
+		return true
+	}
+	return false
+}
+
+type welcomeMsg struct {
+	Op              string          `json:"op"`
+	ReqID           json.RawMessage `json:"reqId,omitempty"`
+	Protocol        int             `json:"protocol"`
+	ConnID          string          `json:"connId"`
+	HeartbeatMs     int64           `json:"heartbeatMs"`
+	MaxMessageBytes int64           `json:"maxMessageBytes"`
+}
+
+type pongMsg struct {
+	Op    string          `json:"op"`
+	ReqID json.RawMessage `json:"reqId,omitempty"`
+}
+
+// ackMsg answers a request that succeeded. For is the request's op.
+type ackMsg struct {
+	Op        string               `json:"op"`
+	ReqID     json.RawMessage      `json:"reqId,omitempty"`
+	For       string               `json:"for"`
+	Paragraph *notebooks.Paragraph `json:"paragraph,omitempty"`
+	Index     *int                 `json:"index,omitempty"`
+}
+
+// errorMsg answers a request that failed, or a message that was not a
+// valid request. The connection stays open.
+type errorMsg struct {
+	Op      string          `json:"op"`
+	ReqID   json.RawMessage `json:"reqId,omitempty"`
+	For     string          `json:"for,omitempty"`
+	Code    string          `json:"code"`
+	Message string          `json:"message"`
+}
+
+// noteMsg is a full note: the reply to subscribe, and a resync.
+type noteMsg struct {
+	Op     string          `json:"op"`
+	NoteID string          `json:"noteId"`
+	Note   *notebooks.Note `json:"note"`
+	Reason string          `json:"reason"` // subscribe, changed, resync
+}
+
+type noteRemovedMsg struct {
+	Op     string `json:"op"`
+	NoteID string `json:"noteId"`
+}
+
+// paragraphMsg carries a paragraph after an edit or a run-state change.
+type paragraphMsg struct {
+	Op        string               `json:"op"`
+	NoteID    string               `json:"noteId"`
+	Paragraph *notebooks.Paragraph `json:"paragraph"`
+}
+
+type paragraphAddedMsg struct {
+	Op        string               `json:"op"`
+	NoteID    string               `json:"noteId"`
+	Index     int                  `json:"index"`
+	Paragraph *notebooks.Paragraph `json:"paragraph"`
+}
+
+type paragraphMovedMsg struct {
+	Op          string `json:"op"`
+	NoteID      string `json:"noteId"`
+	ParagraphID string `json:"paragraphId"`
+	Index       int    `json:"index"`
+}
+
+type paragraphRemovedMsg struct {
+	Op          string `json:"op"`
+	NoteID      string `json:"noteId"`
+	ParagraphID string `json:"paragraphId"`
+}
+
+// liveMsg carries live state. Full means every paragraph with live state is
+// listed (the first live message after subscribe); otherwise only those
+// that changed for this client.
+type liveMsg struct {
+	Op         string                 `json:"op"`
+	NoteID     string                 `json:"noteId"`
+	Full       bool                   `json:"full,omitempty"`
+	Paragraphs []kernel.ParagraphLive `json:"paragraphs"`
+	Session    any                    `json:"session,omitempty"`
+	SentAt     int64                  `json:"sentAt"` // server clock, Unix ms: lets clients measure delivery latency
+}
+
+// encode marshals a server message. Messages are plain data; an error here
+// is a bug, reported as an internal error message instead.
+func encode(v any) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		b, _ := json.Marshal(errorMsg{Op: opError, Code: "internal", Message: "could not encode a message"})
+		return b
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n")
+}

@@ -1,0 +1,663 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/eddy-notebooks/eddy"
+	"github.com/eddy-notebooks/eddy/kernel"
+	"github.com/eddy-notebooks/eddy/notebooks"
+)
+
+// fakeRunner stands in for the sessions service at the Runner boundary
+// (the real one needs a Flink cluster; the end-to-end tests drive it). Each
+// paragraph has a live table with a bounded delta history, as the kernel keeps.
+type fakeRunner struct {
+	mu      sync.Mutex
+	paras   map[string]*fakeParagraph // by note id + "/" + paragraph id
+	order   []string
+	watches map[string]map[chan struct{}]bool // note id → watchers
+	calls   []string
+	err     error // returned by RunParagraph when set
+	session any
+	cancel  func(ctx context.Context) error
+}
+
+var _ Runner = (*fakeRunner)(nil)
+
+type fakeParagraph struct {
+	noteID, id string
+	status     notebooks.Status
+	version    int64
+	rows       []kernel.Row
+	deltas     []kernel.Delta // newest last; at most fakeHistory
+}
+
+const fakeEpoch = int64(1) << 32
+const fakeHistory = 4
+
+func newFakeRunner() *fakeRunner {
+	return &fakeRunner{paras: map[string]*fakeParagraph{}, watches: map[string]map[chan struct{}]bool{}}
+}
+
+func (f *fakeRunner) RunParagraph(ctx context.Context, noteID, pid string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, "run "+noteID+"/"+pid)
+	return f.err
+}
+
+func (f *fakeRunner) CancelParagraph(ctx context.Context, noteID, pid string) error {
+	f.mu.Lock()
+	f.calls = append(f.calls, "cancel "+noteID+"/"+pid)
+	cancel := f.cancel
+	f.mu.Unlock()
+	if cancel != nil {
+		return cancel(ctx)
+	}
+	return nil
+}
+
+func (f *fakeRunner) RunNote(ctx context.Context, noteID string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, "runall "+noteID)
+	return nil
+}
+
+func (f *fakeRunner) Watch(noteID string) (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	f.mu.Lock()
+	if f.watches[noteID] == nil {
+		f.watches[noteID] = map[chan struct{}]bool{}
+	}
+	f.watches[noteID][ch] = true
+	f.mu.Unlock()
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			f.mu.Lock()
+			delete(f.watches[noteID], ch)
+			f.mu.Unlock()
+		})
+	}
+}
+
+func (f *fakeRunner) watchers(noteID string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.watches[noteID])
+}
+
+func (f *fakeRunner) callLog() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.calls...)
+}
+
+// notify signals the note's watchers, coalesced like the real one.
+func (f *fakeRunner) notify(noteID string) {
+	for ch := range f.watches[noteID] {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// setRow upserts one row of a paragraph's table (a new version) and signals.
+func (f *fakeRunner) setRow(noteID, pid string, id int64, fields ...any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	key := noteID + "/" + pid
+	p := f.paras[key]
+	if p == nil {
+		p = &fakeParagraph{noteID: noteID, id: pid, status: notebooks.StatusRunning}
+		f.paras[key] = p
+		f.order = append(f.order, key)
+	}
+	index := len(p.rows)
+	for i, r := range p.rows {
+		if r.ID == id {
+			index = i
+		}
+	}
+	row := kernel.Row{ID: id, Fields: fields}
+	if index == len(p.rows) {
+		p.rows = append(p.rows, row)
+	} else {
+		p.rows[index] = row
+	}
+	d := kernel.Delta{FromVersion: p.version, Version: p.version + 1, Upserts: []kernel.DeltaRow{{ID: id, Index: index, Fields: fields}}, RowsReceived: p.version + 1}
+	p.version++
+	p.deltas = append(p.deltas, d)
+	if len(p.deltas) > fakeHistory {
+		p.deltas = p.deltas[len(p.deltas)-fakeHistory:]
+	}
+	f.notify(noteID)
+}
+
+func (f *fakeRunner) setStatus(noteID, pid string, st notebooks.Status) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.paras[noteID+"/"+pid].status = st
+	f.notify(noteID)
+}
+
+func (f *fakeRunner) LiveSince(noteID string, seen map[string]int64) []kernel.ParagraphLive {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []kernel.ParagraphLive
+	for _, key := range f.order {
+		p := f.paras[key]
+		if p.noteID != noteID {
+			continue
+		}
+		pl := kernel.ParagraphLive{ParagraphID: p.id, Status: p.status, Result: &kernel.LiveResult{}}
+		v, ok := seen[p.id]
+		if ok && v >= fakeEpoch && len(p.deltas) > 0 && v-fakeEpoch >= p.deltas[0].FromVersion && v-fakeEpoch <= p.version {
+			pl.Result.Seq = v
+			for _, d := range p.deltas {
+				if d.Version > v-fakeEpoch {
+					pl.Result.Deltas = append(pl.Result.Deltas, d)
+				}
+			}
+			pl.Result.Seq = fakeEpoch + p.version
+		} else {
+			rows := append([]kernel.Row(nil), p.rows...)
+			pl.Result.Seq = fakeEpoch + p.version
+			pl.Result.Snapshot = &kernel.Table{Mode: kernel.DisplayUpdate, Columns: []kernel.Column{{Name: "k", Type: "STRING"}, {Name: "n", Type: "BIGINT"}}, Rows: rows, RowsReceived: p.version, Version: p.version}
+		}
+		out = append(out, pl)
+	}
+	return out
+}
+
+func (f *fakeRunner) SessionState(noteID string) any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.session
+}
+
+// ---- a websocket test client ----
+
+type wsClient struct {
+	tb   testing.TB
+	conn *websocket.Conn
+	next int
+}
+
+func (ts *testServer) dialWS(tb testing.TB, header http.Header) (*wsClient, *http.Response, error) {
+	tb.Helper()
+	if header == nil {
+		header = http.Header{"Authorization": {"Bearer " + testToken}}
+	}
+	url := "ws://" + ts.Addr() + "/ws"
+	c, resp, err := websocket.DefaultDialer.Dial(url, header)
+	if err != nil {
+		return nil, resp, err
+	}
+	tb.Cleanup(func() { _ = c.Close() })
+	return &wsClient{tb: tb, conn: c}, resp, nil
+}
+
+func (ts *testServer) mustDialWS(tb testing.TB) *wsClient {
+	tb.Helper()
+	c, _, err := ts.dialWS(tb, nil)
+	if err != nil {
+		tb.Fatalf("dial: %v", err)
+	}
+	c.send(map[string]any{"op": "hello", "protocol": ProtocolVersion})
+	if m := c.expect("welcome"); m["protocol"] != float64(ProtocolVersion) {
+		tb.Fatalf("welcome = %v", m)
+	}
+	return c
+}
+
+func (c *wsClient) send(m map[string]any) {
+	c.tb.Helper()
+	if err := c.conn.WriteJSON(m); err != nil {
+		c.tb.Fatalf("send %v: %v", m, err)
+	}
+}
+
+// request sends m with a fresh reqId and returns the reply (ack or error).
+func (c *wsClient) request(m map[string]any) map[string]any {
+	c.tb.Helper()
+	c.next++
+	id := "q" + string(rune('0'+c.next%10)) + strings.Repeat("x", c.next/10)
+	m["reqId"] = id
+	c.send(m)
+	for {
+		r := c.read()
+		if r["reqId"] == id {
+			return r
+		}
+	}
+}
+
+func (c *wsClient) read() map[string]any {
+	c.tb.Helper()
+	_ = c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var m map[string]any
+	if err := c.conn.ReadJSON(&m); err != nil {
+		c.tb.Fatalf("read: %v", err)
+	}
+	return m
+}
+
+// expect reads until a message with the op arrives (skipping others).
+func (c *wsClient) expect(op string) map[string]any {
+	c.tb.Helper()
+	for {
+		if m := c.read(); m["op"] == op {
+			return m
+		}
+	}
+}
+
+// expectWhere reads until a message with the op satisfies ok.
+func (c *wsClient) expectWhere(op string, ok func(map[string]any) bool) map[string]any {
+	c.tb.Helper()
+	for {
+		if m := c.read(); m["op"] == op && ok(m) {
+			return m
+		}
+	}
+}
+
+func mustErrCode(tb testing.TB, m map[string]any, code string) {
+	tb.Helper()
+	if m["op"] != "error" || m["code"] != code {
+		tb.Fatalf("want error %q, got %v", code, m)
+	}
+}
+
+func mustAck(tb testing.TB, m map[string]any) {
+	tb.Helper()
+	if m["op"] != "ack" {
+		tb.Fatalf("want ack, got %v", m)
+	}
+}
+
+func liveParagraphs(m map[string]any) []map[string]any {
+	var out []map[string]any
+	for _, p := range m["paragraphs"].([]any) {
+		out = append(out, p.(map[string]any))
+	}
+	return out
+}
+
+// ---- tests ----
+
+func TestWS_Handshake(t *testing.T) {
+	ts := MustOpenServer(t)
+	t.Run("ErrUnauthorized", func(t *testing.T) {
+		_, resp, err := ts.dialWS(t, http.Header{})
+		if err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("dial without token: %v %v", err, resp)
+		}
+	})
+	t.Run("ErrOtherOrigin", func(t *testing.T) {
+		_, resp, err := ts.dialWS(t, http.Header{"Authorization": {"Bearer " + testToken}, "Origin": {"http://evil.example"}})
+		if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("dial from another origin: %v %v", err, resp)
+		}
+	})
+	t.Run("CookieSameOrigin", func(t *testing.T) {
+		c, _, err := ts.dialWS(t, http.Header{"Cookie": {TokenCookie + "=" + testToken}, "Origin": {"http://" + ts.Addr()}})
+		if err != nil {
+			t.Fatalf("dial with cookie: %v", err)
+		}
+		c.send(map[string]any{"op": "ping", "reqId": 7})
+		if m := c.expect("pong"); m["reqId"] != float64(7) {
+			t.Fatalf("pong = %v", m)
+		}
+	})
+}
+
+func TestWS_BadMessagesGetErrorsNotClosed(t *testing.T) {
+	ts := MustOpenServer(t, func(c *Config) { c.MaxBodyBytes = 64 << 10 })
+	c := ts.mustDialWS(t)
+	for _, tc := range []struct {
+		name, raw, code string
+	}{
+		{"Malformed", `{"op":`, eddy.EINVALID},
+		{"NotAnObject", `[1,2]`, eddy.EINVALID},
+		{"NoOp", `{"noteId":"x"}`, eddy.EINVALID},
+		{"UnknownOp", `{"op":"format-disk","reqId":"a"}`, codeUnknownOp},
+		{"BadReqID", `{"op":"ping","reqId":{"x":1}}`, eddy.EINVALID},
+		{"WrongType", `{"op":"move-paragraph","noteId":"n","paragraphId":"p","index":"two"}`, eddy.EINVALID},
+		{"MissingNote", `{"op":"subscribe"}`, eddy.EINVALID},
+		{"UnknownNote", `{"op":"subscribe","noteId":"NOPE"}`, eddy.ENOTFOUND},
+		{"OldProtocol", `{"op":"hello","protocol":0}`, codeUnsupportedVersion},
+		{"EmptyEdit", `{"op":"edit-paragraph","noteId":"n","paragraphId":"p"}`, eddy.EINVALID},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := c.conn.WriteMessage(websocket.TextMessage, []byte(tc.raw)); err != nil {
+				t.Fatal(err)
+			}
+			mustErrCode(t, c.read(), tc.code)
+		})
+	}
+	t.Run("Binary", func(t *testing.T) {
+		_ = c.conn.WriteMessage(websocket.BinaryMessage, []byte{1, 2, 3})
+		mustErrCode(t, c.read(), eddy.EINVALID)
+	})
+	t.Run("StillOpen", func(t *testing.T) {
+		if m := c.request(map[string]any{"op": "ping"}); m["op"] != "pong" {
+			t.Fatalf("ping after errors: %v", m)
+		}
+	})
+	t.Run("ErrTooLarge", func(t *testing.T) {
+		big := `{"op":"ping","pad":"` + strings.Repeat("x", 70<<10) + `"}`
+		_ = c.conn.WriteMessage(websocket.TextMessage, []byte(big))
+		_ = c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, _, err := c.conn.ReadMessage()
+		var ce *websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != websocket.CloseMessageTooBig {
+			t.Fatalf("oversized message: want close 1009, got %v", err)
+		}
+	})
+}
+
+func TestWS_EditsAreDurableAndReachOtherViewers(t *testing.T) {
+	ts := MustOpenServer(t)
+	noteID := ts.mustCreateNote(t, "/ws/edits", "%md one", "%md two")
+	a, b := ts.mustDialWS(t), ts.mustDialWS(t)
+	for _, c := range []*wsClient{a, b} {
+		c.send(map[string]any{"op": "subscribe", "noteId": noteID})
+		n := c.expect("note")
+		if n["reason"] != "subscribe" || len(n["note"].(map[string]any)["paragraphs"].([]any)) != 2 {
+			t.Fatalf("snapshot = %v", n)
+		}
+	}
+	note := ts.mustGetNote(t, noteID)
+	p0, p1 := note.Paragraphs[0].ID, note.Paragraphs[1].ID
+
+	t.Run("TextByWebsocket", func(t *testing.T) {
+		r := a.request(map[string]any{"op": "edit-paragraph", "noteId": noteID, "paragraphId": p0, "text": "%md edited", "config": map[string]any{"editorHide": true}})
+		mustAck(t, r)
+		if r["paragraph"].(map[string]any)["text"] != "%md edited" {
+			t.Fatalf("ack = %v", r)
+		}
+		// Durable before the ack: the store has it.
+		if got := ts.mustGetNote(t, noteID).Paragraphs[0]; got.Text != "%md edited" || got.Config["editorHide"] != true {
+			t.Fatalf("stored paragraph = %+v", got)
+		}
+		m := b.expect("paragraph")
+		if p := m["paragraph"].(map[string]any); p["id"] != p0 || p["text"] != "%md edited" {
+			t.Fatalf("other viewer got %v", m)
+		}
+	})
+	t.Run("TextByREST", func(t *testing.T) {
+		ts.do(t, http.MethodPut, "/api/notebook/"+noteID+"/paragraph/"+p1, map[string]any{"text": "%md by rest"}).mustOK(t, nil)
+		for _, c := range []*wsClient{a, b} {
+			c.expectWhere("paragraph", func(m map[string]any) bool { return m["paragraph"].(map[string]any)["text"] == "%md by rest" })
+		}
+	})
+	t.Run("Structure", func(t *testing.T) {
+		r := a.request(map[string]any{"op": "add-paragraph", "noteId": noteID, "index": 0, "text": "%md new"})
+		mustAck(t, r)
+		added := r["paragraph"].(map[string]any)["id"].(string)
+		if m := b.expect("paragraph-added"); m["index"] != float64(0) || m["paragraph"].(map[string]any)["id"] != added {
+			t.Fatalf("added = %v", m)
+		}
+		mustAck(t, a.request(map[string]any{"op": "move-paragraph", "noteId": noteID, "paragraphId": added, "index": 2}))
+		if m := b.expect("paragraph-moved"); m["paragraphId"] != added || m["index"] != float64(2) {
+			t.Fatalf("moved = %v", m)
+		}
+		mustAck(t, a.request(map[string]any{"op": "delete-paragraph", "noteId": noteID, "paragraphId": added}))
+		if m := b.expect("paragraph-removed"); m["paragraphId"] != added {
+			t.Fatalf("removed = %v", m)
+		}
+		if got := paragraphTexts(ts.mustGetNote(t, noteID)); len(got) != 2 {
+			t.Fatalf("paragraphs after add/move/delete: %v", got)
+		}
+	})
+	t.Run("NoteRenamed", func(t *testing.T) {
+		ts.do(t, http.MethodPut, "/api/notebook/"+noteID+"/rename", map[string]any{"name": "/ws/renamed"}).mustOK(t, nil)
+		m := b.expectWhere("note", func(m map[string]any) bool { return m["reason"] == "changed" })
+		if m["note"].(map[string]any)["path"] != "/ws/renamed" {
+			t.Fatalf("note after rename = %v", m)
+		}
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		mustErrCode(t, a.request(map[string]any{"op": "edit-paragraph", "noteId": noteID, "paragraphId": "paragraph_nope", "text": "x"}), eddy.ENOTFOUND)
+	})
+}
+
+func TestWS_LiveSnapshotThenDeltas(t *testing.T) {
+	fr := newFakeRunner()
+	fr.session = map[string]any{"state": "busy", "kpus": 3}
+	ts := MustOpenServer(t, func(c *Config) { c.Runner = fr })
+	noteID := ts.mustCreateNote(t, "/ws/live", "%flink.ssql select 1")
+	pid := ts.mustGetNote(t, noteID).Paragraphs[0].ID
+	fr.setRow(noteID, pid, 1, "a", 1)
+
+	c := ts.mustDialWS(t)
+	c.send(map[string]any{"op": "subscribe", "noteId": noteID})
+	c.expect("note")
+	m := c.expect("live")
+	ps := liveParagraphs(m)
+	if m["full"] != true || len(ps) != 1 || ps[0]["result"].(map[string]any)["snapshot"] == nil {
+		t.Fatalf("first live = %v", m)
+	}
+	if s := m["session"].(map[string]any); s["kpus"] != float64(3) {
+		t.Fatalf("session = %v", m["session"])
+	}
+	seq := ps[0]["result"].(map[string]any)["seq"].(float64)
+
+	fr.setRow(noteID, pid, 1, "a", 2)
+	m = c.expect("live")
+	res := liveParagraphs(m)[0]["result"].(map[string]any)
+	if res["snapshot"] != nil || len(res["deltas"].([]any)) != 1 || res["seq"].(float64) != seq+1 {
+		t.Fatalf("second live should carry one delta: %v", res)
+	}
+	if m["full"] == true || m["session"] != nil {
+		t.Fatalf("unchanged session must not be resent: %v", m)
+	}
+
+	// A status change without new rows is sent; nothing else is.
+	fr.setStatus(noteID, pid, notebooks.StatusAbort)
+	m = c.expect("live")
+	if p := liveParagraphs(m)[0]; p["status"] != "ABORT" || p["result"].(map[string]any)["deltas"] != nil {
+		t.Fatalf("status live = %v", p)
+	}
+
+	// Resubscribing with what it has seen brings deltas, not a snapshot.
+	seq = res["seq"].(float64)
+	fr.setRow(noteID, pid, 2, "b", 1)
+	c.send(map[string]any{"op": "subscribe", "noteId": noteID, "seen": map[string]any{pid: seq}})
+	m = c.expectWhere("live", func(m map[string]any) bool { return m["full"] == true })
+	res = liveParagraphs(m)[0]["result"].(map[string]any)
+	if res["snapshot"] != nil || len(res["deltas"].([]any)) != 1 {
+		t.Fatalf("resubscribe with seen: %v", res)
+	}
+
+	// Unsubscribing (and disconnecting) stops the runner watch.
+	mustAck(t, c.request(map[string]any{"op": "unsubscribe", "noteId": noteID}))
+	waitFor(t, func() bool { return fr.watchers(noteID) == 0 })
+}
+
+// TestWS_SlowClientGetsLatestState: a client that stops reading never slows
+// the others, and when it reads again it gets the latest state, not every
+// intermediate one.
+func TestWS_SlowClientGetsLatestState(t *testing.T) {
+	fr := newFakeRunner()
+	ts := MustOpenServer(t, func(c *Config) { c.Runner = fr })
+	noteID := ts.mustCreateNote(t, "/ws/slow", "%flink.ssql select 1")
+	pid := ts.mustGetNote(t, noteID).Paragraphs[0].ID
+	fr.setRow(noteID, pid, 0, "seed", 0)
+
+	slow, fast := ts.mustDialWS(t), ts.mustDialWS(t)
+	for _, c := range []*wsClient{slow, fast} {
+		c.send(map[string]any{"op": "subscribe", "noteId": noteID})
+		c.expect("note")
+		c.expect("live")
+	}
+	// Each update reaches the fast client before the next is made; the slow
+	// client reads nothing, so its socket buffers fill (32 KiB per delta,
+	// 512 KiB per snapshot) and its writer blocks.
+	pad := strings.Repeat("x", 32<<10)
+	const updates = 1500
+	start := time.Now()
+	for i := 1; i <= updates; i++ {
+		fr.setRow(noteID, pid, int64(i%16), pad, i)
+		waitForLive(t, fast, pid, fakeEpoch+int64(i)+1)
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Fatalf("updates took %s with a stalled client", d)
+	}
+	t.Logf("%d updates delivered to the fast client in %s", updates, time.Since(start))
+	// The slow client catches up: far fewer messages than updates.
+	n := waitForLive(t, slow, pid, fakeEpoch+updates+1)
+	t.Logf("%d updates: the slow client received %d live messages", updates, n)
+	if n >= updates/2 {
+		t.Errorf("slow client received %d live messages for %d updates; want coalescing", n, updates)
+	}
+}
+
+// waitForLive reads live messages until the paragraph's result reaches seq;
+// it returns how many live messages that took.
+func waitForLive(t *testing.T, c *wsClient, pid string, seq int64) int {
+	t.Helper()
+	n := 0
+	for {
+		m := c.expect("live")
+		n++
+		for _, p := range liveParagraphs(m) {
+			if p["paragraphId"] == pid && int64(p["result"].(map[string]any)["seq"].(float64)) >= seq {
+				return n
+			}
+		}
+	}
+}
+
+func TestWS_EventQueueOverflowBecomesResync(t *testing.T) {
+	h := newHub(nil, nil, ts0Logger(), 0)
+	c := newConn(h, nil)
+	c.views["N"] = &noteView{}
+	for range sendQueueLen {
+		c.enqueueEvent("N", []byte(`{}`))
+	}
+	if c.views["N"].resync {
+		t.Fatal("resync before the queue was full")
+	}
+	c.enqueueEvent("N", []byte(`{}`)) // one too many: dropped for a resync
+	if !c.views["N"].resync || len(c.send) != sendQueueLen {
+		t.Fatalf("resync=%v queued=%d", c.views["N"].resync, len(c.send))
+	}
+	select {
+	case <-c.wake:
+	default:
+		t.Fatal("writer not woken for the resync")
+	}
+}
+
+func TestWS_Runs(t *testing.T) {
+	fr := newFakeRunner()
+	ts := MustOpenServer(t, func(c *Config) { c.Runner = fr })
+	noteID := ts.mustCreateNote(t, "/ws/runs", "%md a")
+	pid := ts.mustGetNote(t, noteID).Paragraphs[0].ID
+	c := ts.mustDialWS(t)
+
+	t.Run("RunSavesTextFirst", func(t *testing.T) {
+		mustAck(t, c.request(map[string]any{"op": "run", "noteId": noteID, "paragraphId": pid, "text": "%md b"}))
+		if got := ts.mustGetNote(t, noteID).Paragraphs[0].Text; got != "%md b" {
+			t.Fatalf("text before run = %q", got)
+		}
+	})
+	t.Run("CancelAndRunAll", func(t *testing.T) {
+		mustAck(t, c.request(map[string]any{"op": "cancel", "noteId": noteID, "paragraphId": pid}))
+		mustAck(t, c.request(map[string]any{"op": "run-all", "noteId": noteID}))
+		want := []string{"run " + noteID + "/" + pid, "cancel " + noteID + "/" + pid, "runall " + noteID}
+		if got := fr.callLog(); strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Fatalf("calls = %v, want %v", got, want)
+		}
+	})
+	t.Run("ErrRefused", func(t *testing.T) {
+		fr.mu.Lock()
+		fr.err = eddy.Errorf(eddy.EUNAVAILABLE, "not enough KPUs: need 3, 1 free")
+		fr.mu.Unlock()
+		m := c.request(map[string]any{"op": "run", "noteId": noteID, "paragraphId": pid})
+		mustErrCode(t, m, eddy.EUNAVAILABLE)
+		if !strings.Contains(m["message"].(string), "KPUs") || m["for"] != "run" {
+			t.Fatalf("refusal = %v", m)
+		}
+	})
+	t.Run("ErrNoRunner", func(t *testing.T) {
+		ts2 := MustOpenServer(t)
+		c2 := ts2.mustDialWS(t)
+		mustErrCode(t, c2.request(map[string]any{"op": "run", "noteId": "n", "paragraphId": "p"}), eddy.EUNAVAILABLE)
+	})
+}
+
+func TestWS_CloseSaysGoingAway(t *testing.T) {
+	ts := MustOpenServer(t)
+	c := ts.mustDialWS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := ts.hub.Close(ctx); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	_ = c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, _, err := c.conn.ReadMessage()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.CloseGoingAway {
+		t.Fatalf("want close 1001, got %v", err)
+	}
+}
+
+func TestSameOrigin(t *testing.T) {
+	for _, tc := range []struct {
+		host, origin string
+		ok           bool
+	}{
+		{"127.0.0.1:8890", "", true},
+		{"127.0.0.1:8890", "http://127.0.0.1:8890", true},
+		{"eddy.local:80", "https://EDDY.local:80", true},
+		{"127.0.0.1:8890", "http://127.0.0.1:8891", false},
+		{"127.0.0.1:8890", "null", false},
+		{"127.0.0.1:8890", "http://evil.example", false},
+	} {
+		r, _ := http.NewRequest(http.MethodGet, "http://"+tc.host+"/ws", nil)
+		if tc.origin != "" {
+			r.Header.Set("Origin", tc.origin)
+		}
+		if got := sameOrigin(r); got != tc.ok {
+			t.Errorf("host %s origin %q: got %v", tc.host, tc.origin, got)
+		}
+	}
+}
+
+func TestValidReqID(t *testing.T) {
+	for raw, ok := range map[string]bool{``: true, `"a"`: true, `12`: true, `null`: false, `{"a":1}`: false, `[1]`: false, `"` + strings.Repeat("x", 200) + `"`: false} {
+		if got := validReqID(json.RawMessage(raw)); got != ok {
+			t.Errorf("validReqID(%s) = %v", raw, got)
+		}
+	}
+}
+
+func ts0Logger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 5s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -1,0 +1,185 @@
+// The REST client: Zeppelin's notebook API (response envelope
+// {status, message, body}) and Eddy's /api/v1. The browser authenticates
+// with the HttpOnly cookie set by /?token=…; requests that change state echo
+// the readable CSRF cookie in a header (double-submit).
+
+import type { Note, NoteSummary, Paragraph, ParagraphConfig } from './model/note';
+
+export const CSRF_COOKIE = 'eddy_csrf';
+export const CSRF_HEADER = 'X-Eddy-CSRF';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  get unauthorized(): boolean {
+    return this.status === 401;
+  }
+}
+
+export interface ClusterStatus {
+  mode: string;
+  ready: boolean;
+  flinkVersion: string;
+  webUiUrl?: string;
+  taskManagers?: number;
+  slotsTotal?: number;
+  slotsAvailable?: number;
+  jobsRunning?: number;
+  kpuCapacity?: number;
+  kpusInUse?: number;
+  error?: string;
+}
+
+export interface NewParagraph {
+  title?: string;
+  text?: string;
+  index?: number;
+  config?: ParagraphConfig;
+}
+
+export function readCookie(name: string, cookie: string = typeof document === 'undefined' ? '' : document.cookie): string {
+  for (const part of cookie.split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === name) return decodeURIComponent(v.join('='));
+  }
+  return '';
+}
+
+type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+export class Api {
+  constructor(
+    private readonly base = '',
+    private readonly fetchImpl: FetchLike = (i, init) => fetch(i, init),
+    private readonly csrf: () => string = () => readCookie(CSRF_COOKIE),
+  ) {}
+
+  /** call performs a request and unwraps Zeppelin's envelope; errors carry the server's message. */
+  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (method !== 'GET' && method !== 'HEAD') headers[CSRF_HEADER] = this.csrf();
+    let payload: string | undefined;
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      payload = typeof body === 'string' ? body : JSON.stringify(body);
+    }
+    let res: Response;
+    try {
+      res = await this.fetchImpl(this.base + path, { method, headers, body: payload, credentials: 'same-origin' });
+    } catch (e) {
+      throw new ApiError(0, `network error: ${(e as Error).message}`);
+    }
+    const text = await res.text();
+    let json: unknown = undefined;
+    if (text) {
+      try {
+        json = JSON.parse(text);
+      } catch {
+        if (!res.ok) throw new ApiError(res.status, text.trim() || res.statusText);
+        return text as unknown as T;
+      }
+    }
+    if (!res.ok) {
+      const msg = (json as { message?: string } | undefined)?.message || res.statusText || `HTTP ${res.status}`;
+      throw new ApiError(res.status, msg);
+    }
+    if (json && typeof json === 'object' && 'status' in json) {
+      // Zeppelin's envelope: the payload is `body` (absent for plain "OK" replies).
+      return (json as { body?: T }).body as T;
+    }
+    return json as T;
+  }
+
+  listNotes(): Promise<NoteSummary[]> {
+    return this.call<NoteSummary[]>('GET', '/api/notebook').then((l) => (l ?? []).map((n) => ({ id: n.id, path: n.path ?? (n as { name?: string }).name ?? n.id })));
+  }
+
+  getNote(id: string): Promise<Note> {
+    return this.call<Note>('GET', `/api/notebook/${enc(id)}`);
+  }
+
+  /** createNote creates a note at path ("/folder/name") and returns its id. */
+  async createNote(path: string, paragraphs?: Array<{ title?: string; text: string; config?: ParagraphConfig }>): Promise<string> {
+    return idOf(await this.call<unknown>('POST', '/api/notebook', { name: path, paragraphs }));
+  }
+
+  deleteNote(id: string): Promise<void> {
+    return this.call('DELETE', `/api/notebook/${enc(id)}`);
+  }
+
+  async cloneNote(id: string, name: string): Promise<string> {
+    return idOf(await this.call<unknown>('POST', `/api/notebook/${enc(id)}`, { name }));
+  }
+
+  /** renameNote sets a new path; a path in another folder moves the note (trash is /~Trash/…). */
+  renameNote(id: string, path: string): Promise<void> {
+    return this.call('PUT', `/api/notebook/${enc(id)}/rename`, { name: path });
+  }
+
+  /** importNote posts a .zpln document as is and returns the new note's id. */
+  async importNote(zpln: string): Promise<string> {
+    return idOf(await this.call<unknown>('POST', '/api/notebook/import', zpln));
+  }
+
+  /** exportNote returns the note as .zpln JSON text. */
+  async exportNote(id: string): Promise<string> {
+    const body = await this.call<unknown>('GET', `/api/notebook/export/${enc(id)}`);
+    return typeof body === 'string' ? body : JSON.stringify(body, null, 2);
+  }
+
+  async addParagraph(noteId: string, p: NewParagraph): Promise<string> {
+    return idOf(await this.call<unknown>('POST', `/api/notebook/${enc(noteId)}/paragraph`, p));
+  }
+
+  getParagraph(noteId: string, pid: string): Promise<Paragraph> {
+    return this.call('GET', `/api/notebook/${enc(noteId)}/paragraph/${enc(pid)}`);
+  }
+
+  updateParagraph(noteId: string, pid: string, p: { text?: string; title?: string }): Promise<void> {
+    return this.call('PUT', `/api/notebook/${enc(noteId)}/paragraph/${enc(pid)}`, p);
+  }
+
+  updateParagraphConfig(noteId: string, pid: string, config: ParagraphConfig): Promise<void> {
+    return this.call('PUT', `/api/notebook/${enc(noteId)}/paragraph/${enc(pid)}/config`, config);
+  }
+
+  moveParagraph(noteId: string, pid: string, index: number): Promise<void> {
+    return this.call('POST', `/api/notebook/${enc(noteId)}/paragraph/${enc(pid)}/move/${index}`);
+  }
+
+  deleteParagraph(noteId: string, pid: string): Promise<void> {
+    return this.call('DELETE', `/api/notebook/${enc(noteId)}/paragraph/${enc(pid)}`);
+  }
+
+  runParagraph(noteId: string, pid: string): Promise<void> {
+    return this.call('POST', `/api/notebook/job/${enc(noteId)}/${enc(pid)}`);
+  }
+
+  runNote(noteId: string): Promise<void> {
+    return this.call('POST', `/api/notebook/job/${enc(noteId)}`);
+  }
+
+  cancelParagraph(noteId: string, pid: string): Promise<void> {
+    return this.call('DELETE', `/api/notebook/job/${enc(noteId)}/${enc(pid)}`);
+  }
+
+  cluster(): Promise<ClusterStatus> {
+    return this.call('GET', '/api/v1/cluster');
+  }
+}
+
+function enc(s: string): string {
+  return encodeURIComponent(s);
+}
+
+function idOf(body: unknown): string {
+  if (typeof body === 'string') return body;
+  if (body && typeof body === 'object' && 'id' in body) return String((body as { id: unknown }).id);
+  throw new ApiError(0, 'unexpected reply: no id');
+}

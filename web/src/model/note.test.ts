@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { explainError } from './errors';
+import { isTrashed, joinPath, languageOf, noteFolder, noteName, parseDate, parseHeader } from './note';
+
+describe('parseHeader', () => {
+  it('reads the interpreter and local properties', () => {
+    expect(parseHeader('%flink.ssql(type=update, refreshInterval=2000, template="<b>{0}</b>, ok")\nSELECT 1')).toEqual({
+      name: 'flink.ssql',
+      props: { type: 'update', refreshInterval: '2000', template: '<b>{0}</b>, ok' },
+      body: 'SELECT 1',
+    });
+    expect(parseHeader('SELECT 1').name).toBe('');
+    expect(parseHeader('  %md\n# x').body).toBe('# x');
+  });
+
+  it.each([
+    ['%flink.ssql\nselect 1', 'sql'],
+    ['%flink.bsql', 'sql'],
+    ['%flink.pyflink\nprint(1)', 'python'],
+    ['%flink.ipyflink', 'python'],
+    ['%md\n# x', 'markdown'],
+    ['%flink\nval x = 1', 'scala'],
+    ['%sh\nls', 'shell'],
+    ['select 1', 'scala'], // default group flink → the Scala interpreter, as Zeppelin
+  ] as const)('editor language of %j is %s', (text, lang) => {
+    expect(languageOf(text)).toBe(lang);
+  });
+});
+
+describe('paths', () => {
+  it('splits and joins note paths', () => {
+    expect(noteName('/a/b/Page views')).toBe('Page views');
+    expect(noteFolder('/a/b/Page views')).toBe('a/b');
+    expect(joinPath(' a//b ', 'c')).toBe('/a/b/c');
+    expect(isTrashed('/~Trash/a/b')).toBe(true);
+    expect(isTrashed('/~Trashy')).toBe(false);
+  });
+
+  it('reads Zeppelin and ISO dates', () => {
+    expect(parseDate('2021-07-26T05:19:44.490Z')).toBe(Date.UTC(2021, 6, 26, 5, 19, 44, 490));
+    expect(parseDate('2021-07-26 05:19:44.490')).toBe(new Date(2021, 6, 26, 5, 19, 44, 490).getTime());
+    expect(parseDate('Sep 27, 2016 4:31:15 AM')).toBe(new Date(2016, 8, 27, 4, 31, 15).getTime());
+    expect(parseDate(undefined)).toBeUndefined();
+  });
+});
+
+describe('explainError', () => {
+  it('puts the last Caused by first', () => {
+    const trace = [
+      'org.apache.flink.table.gateway.api.utils.SqlGatewayException: Failed to fetchResults.',
+      '\tat org.apache.flink.table.gateway.Foo.bar(Foo.java:1)',
+      'Caused by: org.apache.flink.table.api.ValidationException: SQL validation failed.',
+      '\tat x.y(Z.java:2)',
+      "Caused by: org.apache.calcite.sql.validate.SqlValidatorException: Object 'nope' not found",
+      '\tat a.b(C.java:3)',
+      '\t... 12 more',
+    ].join('\n');
+    const e = explainError(trace);
+    expect(e.rootCause).toBe("SqlValidatorException: Object 'nope' not found");
+    expect(e.hasMore).toBe(true);
+  });
+
+  it('keeps a plain message as it is and takes the last line of a Python traceback', () => {
+    expect(explainError('Table has no column x').rootCause).toBe('Table has no column x');
+    expect(explainError('Traceback (most recent call last):\n  File "x", line 1\nNameError: name \'y\' is not defined').rootCause).toBe("NameError: name 'y' is not defined");
+  });
+});

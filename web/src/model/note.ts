@@ -1,0 +1,255 @@
+// Zeppelin's note and paragraph shapes, as the REST API and the websocket
+// carry them (reference: Zeppelin's .zpln format). Unknown fields are kept.
+
+export interface ResultMsg {
+  type: string;
+  data: string;
+}
+
+export interface ParagraphResults {
+  code?: string;
+  msg?: ResultMsg[];
+}
+
+export interface GraphColumn {
+  name: string;
+  index: number;
+  aggr: string;
+}
+
+/** Zeppelin's chart settings: config.results[i].graph. */
+export interface GraphConfig {
+  mode?: string;
+  height?: number;
+  optionOpen?: boolean;
+  keys?: GraphColumn[];
+  groups?: GraphColumn[];
+  values?: GraphColumn[];
+  setting?: Record<string, Record<string, unknown>>;
+  commonSetting?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+export interface ResultConfig {
+  graph?: GraphConfig;
+  helium?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+export interface ParagraphConfig {
+  enabled?: boolean;
+  editorHide?: boolean;
+  tableHide?: boolean;
+  title?: boolean;
+  lineNumbers?: boolean;
+  editorMode?: string;
+  colWidth?: number;
+  fontSize?: number;
+  /** An object keyed "0", "1", ... in current notes, an array in older ones. */
+  results?: Record<string, ResultConfig> | ResultConfig[];
+  [key: string]: unknown;
+}
+
+export interface RuntimeInfo {
+  propertyName?: string;
+  label?: string;
+  tooltip?: string;
+  group?: string;
+  values?: Array<Record<string, string>>;
+  interpreterSettingId?: string;
+}
+
+export interface Paragraph {
+  id: string;
+  title?: string;
+  text?: string;
+  user?: string;
+  dateUpdated?: string;
+  dateCreated?: string;
+  dateStarted?: string;
+  dateFinished?: string;
+  status?: string;
+  progress?: number;
+  errorMessage?: string;
+  config?: ParagraphConfig;
+  settings?: { params?: Record<string, unknown>; forms?: Record<string, unknown> };
+  results?: ParagraphResults;
+  runtimeInfos?: Record<string, RuntimeInfo>;
+  [key: string]: unknown;
+}
+
+export interface Note {
+  id: string;
+  name?: string;
+  path?: string;
+  defaultInterpreterGroup?: string;
+  paragraphs: Paragraph[];
+  config?: Record<string, unknown>;
+  info?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+export interface NoteSummary {
+  id: string;
+  path: string;
+}
+
+export const TRASH_FOLDER = '~Trash';
+
+/** Interpreter header of a paragraph: `%flink.ssql(type=update)` → {name: "flink.ssql", props}. */
+export interface Header {
+  name: string;
+  props: Record<string, string>;
+  /** Text after the header. */
+  body: string;
+}
+
+const headerRe = /^\s*%([A-Za-z0-9_-]+(?:\.\w+)*)/;
+
+/** parseHeader reads the interpreter name and local properties of paragraph text. */
+export function parseHeader(text: string): Header {
+  const m = headerRe.exec(text);
+  if (!m) return { name: '', props: {}, body: text };
+  const name = m[1] ?? '';
+  let rest = text.slice(m[0].length);
+  const props: Record<string, string> = {};
+  if (rest.startsWith('(')) {
+    const close = findClose(rest);
+    if (close > 0) {
+      for (const pair of splitPairs(rest.slice(1, close))) {
+        const eq = pair.indexOf('=');
+        const k = (eq < 0 ? pair : pair.slice(0, eq)).trim();
+        const v = (eq < 0 ? k : pair.slice(eq + 1)).trim().replace(/^"(.*)"$/, '$1');
+        if (k) props[k] = v;
+      }
+      rest = rest.slice(close + 1);
+    }
+  }
+  return { name, props, body: rest.replace(/^[ \t]*\n?/, '') };
+}
+
+function findClose(s: string): number {
+  let quoted = false;
+  for (let i = 1; i < s.length; i++) {
+    const c = s[i];
+    if (c === '\\') i++;
+    else if (c === '"') quoted = !quoted;
+    else if (c === ')' && !quoted) return i;
+  }
+  return -1;
+}
+
+function splitPairs(s: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i] ?? '';
+    if (c === '\\' && i + 1 < s.length) {
+      cur += c + (s[i + 1] ?? '');
+      i++;
+    } else if (c === '"') {
+      quoted = !quoted;
+      cur += c;
+    } else if (c === ',' && !quoted) {
+      out.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  if (cur.trim()) out.push(cur);
+  return out;
+}
+
+export type EditorLanguage = 'sql' | 'python' | 'markdown' | 'scala' | 'shell' | 'text';
+
+/** languageOf picks the editor language for a paragraph from its interpreter. */
+export function languageOf(text: string, defaultGroup = 'flink'): EditorLanguage {
+  const { name } = parseHeader(text);
+  const n = (name || defaultGroup).toLowerCase();
+  const last = n.split('.').pop() ?? n;
+  if (n === 'md' || n === 'markdown' || last === 'md') return 'markdown';
+  if (['ssql', 'bsql', 'sql', 'jdbc', 'mysql', 'postgresql', 'hive'].includes(last) || n === 'sql') return 'sql';
+  if (['pyflink', 'ipyflink', 'python', 'ipython', 'pyspark', 'py'].includes(last)) return 'python';
+  if (n === 'sh' || n === 'shell' || last === 'sh') return 'shell';
+  if (n === 'flink' || n === 'spark' || last === 'scala') return 'scala';
+  return 'text';
+}
+
+/** interpreterLabel is the short tag shown on a paragraph: "ssql", "md", ... */
+export function interpreterLabel(text: string): string {
+  const { name } = parseHeader(text);
+  return name || '';
+}
+
+/** noteName returns the last segment of a note path. */
+export function noteName(path: string): string {
+  const parts = path.split('/').filter(Boolean);
+  return parts[parts.length - 1] ?? path;
+}
+
+/** noteFolder returns the folder part of a note path, "" for the root. */
+export function noteFolder(path: string): string {
+  const parts = path.split('/').filter(Boolean);
+  return parts.slice(0, -1).join('/');
+}
+
+export function isTrashed(path: string): boolean {
+  return path.replace(/^\/+/, '').startsWith(TRASH_FOLDER + '/') || path.replace(/^\/+/, '') === TRASH_FOLDER;
+}
+
+/** joinPath builds a normalised note path "/folder/sub/name". */
+export function joinPath(folder: string, name: string): string {
+  const parts = [...folder.split('/'), ...name.split('/')].map((p) => p.trim()).filter(Boolean);
+  return '/' + parts.join('/');
+}
+
+/** resultConfigs returns config.results as an index → entry map, whichever form it was stored in. */
+export function resultConfigs(cfg: ParagraphConfig | undefined): Record<string, ResultConfig> {
+  const r = cfg?.results;
+  if (!r) return {};
+  if (Array.isArray(r)) {
+    const out: Record<string, ResultConfig> = {};
+    r.forEach((v, i) => {
+      if (v) out[String(i)] = v;
+    });
+    return out;
+  }
+  return r;
+}
+
+/** graphOf returns the saved chart settings of result message i, if any. */
+export function graphOf(p: Paragraph, i: number): GraphConfig | undefined {
+  return resultConfigs(p.config)[String(i)]?.graph;
+}
+
+/** jobUrlOf returns the Flink job link of a paragraph from its runtimeInfos. */
+export function jobUrlOf(p: Paragraph): string | undefined {
+  const info = p.runtimeInfos?.['jobUrl'];
+  const values = info?.values ?? [];
+  const last = values[values.length - 1];
+  return last?.['jobUrl'];
+}
+
+export function isEnabled(p: Paragraph): boolean {
+  return p.config?.enabled !== false;
+}
+
+export const RUNNING_STATES = new Set(['RUNNING', 'PENDING']);
+
+/** Zeppelin date strings ("2021-07-26 05:19:44.490", ISO, or "Sep 27, 2016 4:31:15 AM") to epoch ms. */
+export function parseDate(s: string | undefined): number | undefined {
+  if (!s) return undefined;
+  const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$/.exec(s.trim());
+  if (m) {
+    const iso = `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.${(m[7] ?? '0').padEnd(3, '0').slice(0, 3)}${m[8] ? normaliseZone(m[8]) : ''}`;
+    const t = Date.parse(iso);
+    return Number.isNaN(t) ? undefined : t;
+  }
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? undefined : t;
+}
+
+function normaliseZone(z: string): string {
+  if (z === 'Z') return z;
+  return z.length === 5 ? `${z.slice(0, 3)}:${z.slice(3)}` : z;
+}

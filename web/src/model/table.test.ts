@@ -1,0 +1,205 @@
+import { describe, expect, it } from 'vitest';
+import type { Cell, DeltaRow, ResultDelta, ResultTable } from '../protocol';
+import { EPOCH, TableModel, compareCells, isNumericType, parseTableText, staticTable } from './table';
+
+const cols = [
+  { name: 'url', type: 'STRING' },
+  { name: 'pv', type: 'BIGINT' },
+];
+
+function table(rows: Array<[number, string, number]>, version = 1): ResultTable {
+  return { mode: 'update', columns: cols, rows: rows.map(([id, u, n]) => ({ id, fields: [u, n] })), rowsReceived: rows.length, rowsHidden: 0, truncated: false, version };
+}
+
+function delta(from: number, to: number, upserts: DeltaRow[], removed: number[] = [], extra: Partial<ResultDelta> = {}): ResultDelta {
+  return { fromVersion: from, version: to, upserts, removed, rowsReceived: 0, rowsHidden: 0, truncated: false, ...extra };
+}
+
+const ids = (m: TableModel) => m.rows().map((r) => r.id);
+const vals = (m: TableModel) => m.rows().map((r) => r.values);
+
+describe('TableModel', () => {
+  it('loads a snapshot with its sequence and counts', () => {
+    const m = new TableModel();
+    m.loadSnapshot(3 * EPOCH + 7, { ...table([[1, '/a', 1], [2, '/b', 2]], 7), rowsReceived: 42, rowsHidden: 5, truncated: true });
+    expect(ids(m)).toEqual(['1', '2']);
+    expect(m.seq).toBe(3 * EPOCH + 7);
+    expect(m.epoch).toBe(3);
+    expect(m.tableVersion).toBe(7);
+    expect([m.rowsReceived, m.rowsHidden, m.truncated]).toEqual([42, 5, true]);
+  });
+
+  it('applies a delta as the kernel does: remove named rows, then insert upserts at their index', () => {
+    const m = new TableModel();
+    m.loadSnapshot(EPOCH + 1, table([[1, '/a', 1], [2, '/b', 2], [3, '/c', 3]]));
+    m.takeChanges();
+    expect(m.applyDelta(delta(1, 2, [{ id: 4, index: 0, fields: ['/d', 9] }, { id: 2, index: 2, fields: ['/b', 5] }], [3]))).toBe('applied');
+    expect(ids(m)).toEqual(['4', '1', '2']);
+    expect(vals(m)[2]).toEqual(['/b', 5]);
+    expect(m.seq).toBe(EPOCH + 2);
+    const ch = m.takeChanges();
+    expect(ch.get('4')).toBe('new');
+    expect(ch.get('2')).toEqual([1]); // only pv changed
+    expect(ch.has('1')).toBe(false);
+  });
+
+  it('sorts upserts by index before inserting', () => {
+    const m = new TableModel();
+    m.loadSnapshot(EPOCH + 1, table([]));
+    m.applyDelta(delta(1, 2, [{ id: 2, index: 1, fields: ['/b', 2] }, { id: 1, index: 0, fields: ['/a', 1] }]));
+    expect(ids(m)).toEqual(['1', '2']);
+  });
+
+  it('skips deltas it has and reports a gap for deltas past it', () => {
+    const m = new TableModel();
+    m.loadSnapshot(EPOCH + 5, table([[1, '/a', 1]], 5));
+    expect(m.applyDelta(delta(3, 5, [{ id: 9, index: 0, fields: ['x', 0] }]))).toBe('skipped');
+    expect(m.applyDelta(delta(6, 7, [{ id: 9, index: 0, fields: ['x', 0] }]))).toBe('gap');
+    expect(ids(m)).toEqual(['1']);
+    // A delta whose range covers the held version applies (idempotent upserts).
+    expect(m.applyDelta(delta(4, 6, [{ id: 1, index: 0, fields: ['/a', 2] }]))).toBe('applied');
+    expect(vals(m)).toEqual([['/a', 2]]);
+  });
+
+  it('accepts a snapshot taken before the query described its columns', () => {
+    const m = new TableModel();
+    m.loadSnapshot(EPOCH, { mode: 'update', columns: null, rows: null, rowsReceived: 0, rowsHidden: 0, truncated: false, version: 0 } as unknown as ResultTable);
+    expect(m.columns).toEqual([]);
+    expect(m.size).toBe(0);
+  });
+
+  it('resets rows and columns on a reset delta', () => {
+    const m = new TableModel();
+    m.loadSnapshot(EPOCH + 1, table([[1, '/a', 1]]));
+    m.applyDelta(delta(1, 2, [{ id: 7, index: 0, fields: [true] }], [], { reset: true, columns: [{ name: 'ok', type: 'BOOLEAN' }] }));
+    expect(m.columns.map((c) => c.name)).toEqual(['ok']);
+    expect(ids(m)).toEqual(['7']);
+  });
+
+  it('applyResult handles snapshot, deltas, epochs and gaps', () => {
+    const m = new TableModel();
+    expect(m.applyResult({ seq: 2 * EPOCH + 1, deltas: [delta(0, 1, [])] })).toBe(false); // nothing held yet
+    expect(m.applyResult({ seq: 2 * EPOCH + 1, snapshot: table([[1, '/a', 1]]) })).toBe(true);
+    expect(m.applyResult({ seq: 2 * EPOCH + 3, deltas: [delta(1, 2, [{ id: 2, index: 1, fields: ['/b', 1] }]), delta(2, 3, [{ id: 1, index: 0, fields: ['/a', 5] }])] })).toBe(true);
+    expect(m.seq).toBe(2 * EPOCH + 3);
+    expect(vals(m)).toEqual([['/a', 5], ['/b', 1]]);
+    expect(m.applyResult({ seq: 2 * EPOCH + 3 })).toBe(true); // nothing new
+    expect(m.applyResult({ seq: 3 * EPOCH + 1, deltas: [delta(0, 1, [])] })).toBe(false); // another table: needs a snapshot
+    expect(m.applyResult({ seq: 2 * EPOCH + 9, deltas: [delta(8, 9, [])] })).toBe(false); // missed deltas
+  });
+
+  it('matches a reference implementation over random deltas', () => {
+    // The reference is the kernel's ApplyDelta, written naively.
+    const ref = (rows: Array<{ id: string; f: Cell[] }>, d: ResultDelta) => {
+      const drop = new Set([...(d.removed ?? []), ...(d.upserts ?? []).map((u) => u.id)].map(String));
+      const out = rows.filter((r) => !drop.has(r.id));
+      for (const u of [...(d.upserts ?? [])].sort((a, b) => a.index - b.index)) out.splice(Math.min(Math.max(u.index, 0), out.length), 0, { id: String(u.id), f: u.fields });
+      return out;
+    };
+    let seed = 42;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const m = new TableModel();
+    m.loadSnapshot(EPOCH, table([], 0));
+    let expected: Array<{ id: string; f: Cell[] }> = [];
+    let nextId = 1;
+    for (let v = 1; v <= 400; v++) {
+      const removed: number[] = [];
+      const upserts: DeltaRow[] = [];
+      for (const r of expected) if (rnd(10) === 0) removed.push(Number(r.id));
+      const n = rnd(6);
+      for (let i = 0; i < n; i++) {
+        const existing = expected.length > 0 && rnd(2) === 0 ? Number(expected[rnd(expected.length)]?.id) : nextId++;
+        if (upserts.some((u) => u.id === existing)) continue;
+        upserts.push({ id: existing, index: rnd(expected.length + 3), fields: ['k' + existing, v] });
+      }
+      const d = delta(v - 1, v, upserts, removed);
+      expected = ref(expected, d);
+      expect(m.applyDelta(d)).toBe('applied');
+    }
+    expect(ids(m)).toEqual(expected.map((r) => r.id));
+    expect(vals(m)).toEqual(expected.map((r) => r.f));
+  });
+
+  it('sorts by a column: numeric, text, nulls last, and back to server order', () => {
+    const m = new TableModel();
+    m.loadSnapshot(EPOCH, {
+      mode: 'update',
+      columns: cols,
+      rows: [
+        { id: 1, fields: ['b', 10] },
+        { id: 2, fields: ['a', 9] },
+        { id: 3, fields: [null, 100] },
+        { id: 4, fields: ['c', null] },
+      ],
+      rowsReceived: 4,
+      rowsHidden: 0,
+      truncated: false,
+      version: 0,
+    });
+    m.toggleSort(1);
+    expect(m.view().map((r) => r.id)).toEqual(['2', '1', '3', '4']);
+    m.toggleSort(1);
+    expect(m.view().map((r) => r.id)).toEqual(['3', '1', '2', '4']);
+    m.toggleSort(1);
+    expect(m.sort).toBeNull();
+    expect(m.view().map((r) => r.id)).toEqual(['1', '2', '3', '4']);
+    m.toggleSort(0);
+    expect(m.view().map((r) => r.id)).toEqual(['2', '1', '4', '3']);
+  });
+
+  it('keeps at most maxRows rows and says so', () => {
+    const m = new TableModel(3);
+    m.loadSnapshot(EPOCH, table([[1, 'a', 1], [2, 'b', 2], [3, 'c', 3], [4, 'd', 4], [5, 'e', 5]]));
+    expect(m.size).toBe(3);
+    expect(m.truncated).toBe(true);
+    expect(m.rowsHidden).toBe(2);
+  });
+
+  it('flashes only differences when a snapshot replaces rows after a resync', () => {
+    const m = new TableModel();
+    m.loadSnapshot(EPOCH + 1, table([[1, '/a', 1], [2, '/b', 2]]));
+    m.takeChanges();
+    m.loadSnapshot(EPOCH + 9, table([[1, '/a', 1], [2, '/b', 3], [3, '/c', 1]], 9));
+    const ch = m.takeChanges();
+    expect([...ch.keys()].sort()).toEqual(['2', '3']);
+  });
+});
+
+describe('parseTableText', () => {
+  it("reads Zeppelin's TABLE encoding with numbers, nulls and a comment", () => {
+    const t = parseTableText('age\tval\tname\n30\t1.5\tbob\n007\tnull\t+1\n\nResult truncated to 2 rows');
+    expect(t.columns.map((c) => [c.name, c.type])).toEqual([
+      ['age', 'string'],
+      ['val', 'number'],
+      ['name', 'string'],
+    ]);
+    expect(t.rows.map((r) => r.values)).toEqual([
+      [30, 1.5, 'bob'],
+      ['007', null, '+1'],
+    ]);
+    expect(t.comment).toBe('Result truncated to 2 rows');
+  });
+
+  it('reads an empty message as no table', () => {
+    expect(parseTableText('')).toEqual({ columns: [], rows: [], comment: '' });
+  });
+
+  it('builds a static model for a saved result', () => {
+    const { model } = staticTable('a\tb\nx\t1\ny\t2\n');
+    expect(model.size).toBe(2);
+    expect(model.columns[1]?.type).toBe('number');
+  });
+});
+
+describe('cells', () => {
+  it('compares numbers numerically and puts nulls last', () => {
+    expect(compareCells('10', '9', true)).toBeGreaterThan(0);
+    expect(compareCells('10', '9', false)).toBeLessThan(0);
+    expect(compareCells(null, 1, true)).toBeGreaterThan(0);
+    expect(isNumericType('DECIMAL(10, 2)')).toBe(true);
+    expect(isNumericType('TIMESTAMP(3)')).toBe(false);
+  });
+});

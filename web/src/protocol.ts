@@ -1,0 +1,172 @@
+// The websocket protocol, version 1, as documented in docs/websocket.md.
+// These types mirror server/ws_protocol.go; keep both in step.
+
+import type { Note, Paragraph } from './model/note';
+
+export const PROTOCOL_VERSION = 1;
+
+/** Column of a result table: name and Flink SQL type (e.g. "BIGINT", "TIMESTAMP(3)"). */
+export interface Column {
+  name: string;
+  type: string;
+  nullable?: boolean;
+}
+
+/** A cell value as JSON carries it (ROW/ARRAY/MAP values arrive as arrays/objects). */
+export type Cell = string | number | boolean | null | Cell[] | { [k: string]: Cell };
+
+/** A displayed row: an id stable while the row is shown, and one value per column. */
+export interface Row {
+  id: number | string;
+  fields: Cell[];
+}
+
+/** A materialised result at one version (kernel.Table). */
+export interface ResultTable {
+  mode: string;
+  columns: Column[];
+  rows: Row[];
+  /** Exact number of changelog rows received. */
+  rowsReceived: number;
+  /** Rows not displayed because of the row bound. */
+  rowsHidden: number;
+  truncated: boolean;
+  retractionsIgnored?: number;
+  version: number;
+}
+
+/** A row added or changed by a delta, with its index at the delta's version. */
+export interface DeltaRow {
+  id: number | string;
+  index: number;
+  fields: Cell[];
+}
+
+/**
+ * What changed between two versions of a table (kernel.Delta). To apply:
+ * with reset start from no rows (and take columns); remove every row named
+ * in removed or upserts; insert upserts in ascending index order, each at
+ * its index. A delta applies to any version from fromVersion to version.
+ */
+export interface ResultDelta {
+  fromVersion: number;
+  version: number;
+  reset?: boolean;
+  columns?: Column[];
+  upserts?: DeltaRow[];
+  removed?: Array<number | string>;
+  rowsReceived: number;
+  rowsHidden: number;
+  truncated: boolean;
+  retractionsIgnored?: number;
+}
+
+/**
+ * The live table of a paragraph: a snapshot, or the deltas after the
+ * sequence the viewer has. seq = epoch * 2^32 + table version, where the
+ * epoch changes with every new table (statement or run).
+ */
+export interface LiveResult {
+  seq: number;
+  snapshot?: ResultTable;
+  deltas?: ResultDelta[];
+  /** type=single: the template filled in (HTML). */
+  rendered?: string;
+}
+
+/** A Zeppelin-style output message: TEXT, HTML, TABLE, ... */
+export interface ResultMessage {
+  type: string;
+  data: string;
+}
+
+/** A paragraph's live state (kernel.ParagraphLive). */
+export interface ParagraphLive {
+  paragraphId: string;
+  status: string;
+  progress: number;
+  dateStarted?: string;
+  dateFinished?: string;
+  jobId?: string;
+  jobUrl?: string;
+  errorMessage?: string;
+  /** Output of the run's finished statements, in order (may include TABLE messages). */
+  messages?: ResultMessage[] | null;
+  result?: LiveResult;
+}
+
+export interface SessionJob {
+  jobId: string;
+  paragraphId?: string;
+  status?: string;
+  parallelism?: number;
+  kpus?: number;
+  url?: string;
+}
+
+/** The note's session and its KPUs (sessions.Info); null when the note has none. */
+export interface SessionLive {
+  id?: string;
+  state?: string;
+  kpus?: number;
+  startedAt?: string;
+  lastActivity?: string;
+  jobs?: SessionJob[];
+  kpuHours?: number;
+  estimatedCost?: number;
+  [key: string]: unknown;
+}
+
+// ---- server → client ----
+
+export interface WelcomeMsg { op: 'welcome'; protocol: number; connId: string; heartbeatMs: number; maxMessageBytes: number }
+export interface PongMsg { op: 'pong'; reqId?: string }
+export interface AckMsg { op: 'ack'; reqId?: string; for: string; paragraph?: Paragraph; index?: number }
+export interface ErrorMsg { op: 'error'; reqId?: string; for?: string; code: string; message: string }
+export interface NoteMsg { op: 'note'; noteId: string; note: Note; reason: string }
+export interface NoteRemovedMsg { op: 'note-removed'; noteId: string }
+export interface ParagraphMsg { op: 'paragraph'; noteId: string; paragraph: Paragraph; origin?: string }
+export interface ParagraphAddedMsg { op: 'paragraph-added'; noteId: string; index: number; paragraph: Paragraph; origin?: string }
+export interface ParagraphMovedMsg { op: 'paragraph-moved'; noteId: string; paragraphId: string; index: number; origin?: string }
+export interface ParagraphRemovedMsg { op: 'paragraph-removed'; noteId: string; paragraphId: string; origin?: string }
+/** Live state; `full` means every paragraph with live state is listed (others have none). */
+export interface LiveMsg { op: 'live'; noteId: string; full?: boolean; paragraphs: ParagraphLive[]; session?: SessionLive | null; /** server clock, ms since the epoch, when sent */ sentAt?: number }
+
+export type ServerMsg =
+  | WelcomeMsg
+  | PongMsg
+  | AckMsg
+  | ErrorMsg
+  | NoteMsg
+  | NoteRemovedMsg
+  | ParagraphMsg
+  | ParagraphAddedMsg
+  | ParagraphMovedMsg
+  | ParagraphRemovedMsg
+  | LiveMsg;
+
+/** Messages that concern one note, routed to that note's subscribers. */
+export type NoteEventMsg = NoteMsg | NoteRemovedMsg | ParagraphMsg | ParagraphAddedMsg | ParagraphMovedMsg | ParagraphRemovedMsg | LiveMsg;
+
+// ---- client → server ----
+
+export interface ConfigPatch { [key: string]: unknown }
+
+export type ClientRequest =
+  | { op: 'hello'; protocol: number; client?: string }
+  | { op: 'ping' }
+  | { op: 'subscribe'; noteId: string; seen?: Record<string, number> }
+  | { op: 'unsubscribe'; noteId: string }
+  | { op: 'edit-paragraph'; noteId: string; paragraphId: string; text?: string; title?: string; config?: ConfigPatch }
+  | { op: 'add-paragraph'; noteId: string; index?: number; text?: string; title?: string; config?: ConfigPatch }
+  | { op: 'move-paragraph'; noteId: string; paragraphId: string; index: number }
+  | { op: 'delete-paragraph'; noteId: string; paragraphId: string }
+  | { op: 'run'; noteId: string; paragraphId: string; text?: string }
+  | { op: 'cancel'; noteId: string; paragraphId: string }
+  | { op: 'run-all'; noteId: string };
+
+const noteOps = new Set(['note', 'note-removed', 'paragraph', 'paragraph-added', 'paragraph-moved', 'paragraph-removed', 'live']);
+
+export function isNoteEvent(m: ServerMsg): m is NoteEventMsg {
+  return noteOps.has(m.op) && typeof (m as { noteId?: unknown }).noteId === 'string';
+}

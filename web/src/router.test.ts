@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { canonicalPath, route } from './router';
+
+describe('route', () => {
+  it.each([
+    ['/', '', { page: 'home' }],
+    ['/notebook/2F2YS7PCE', '', { page: 'note', noteId: '2F2YS7PCE' }],
+    ['/notebook/2F2YS7PCE/paragraph/paragraph_1_-2', '', { page: 'note', noteId: '2F2YS7PCE', paragraphId: 'paragraph_1_-2' }],
+    ['/', '#/notebook/2EYT7Q6R8', { page: 'note', noteId: '2EYT7Q6R8' }],
+    ['/', '#/notebook/2EYT7Q6R8/paragraph/p1?asIframe', { page: 'note', noteId: '2EYT7Q6R8', paragraphId: 'p1' }],
+    ['/nope', '', { page: 'notfound', path: '/nope' }],
+  ])('%s%s', (path, hash, want) => {
+    expect(route(path, hash)).toEqual(want);
+  });
+
+  it('rewrites Zeppelin links to clean paths', () => {
+    expect(canonicalPath(route('/', '#/notebook/A B'))).toBe('/notebook/A%20B');
+  });
+});

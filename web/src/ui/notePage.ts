@@ -1,0 +1,282 @@
+// The note page: title bar (path, rename, run all, add, export, save and
+// connection state), the paragraphs, and the session panel.
+
+import { ApiError, type Api } from '../api';
+import { noteFolder, noteName, joinPath, type Note } from '../model/note';
+import { NoteSession, type SaveState } from '../noteSession';
+import type { ConnState, WsClient } from '../ws';
+import { button, clear, h, setText } from './dom';
+import { prompt, toast } from './overlay';
+import { ParagraphView } from './paragraph';
+import { SessionPanel } from './sessionPanel';
+
+export interface PageDeps {
+  api: Api;
+  ws: WsClient;
+  navigate: (path: string) => void;
+}
+
+const saveText: Record<SaveState, string> = {
+  saved: 'All changes saved',
+  saving: 'Saving…',
+  error: 'Not saved',
+  offline: 'Offline — will save on reconnect',
+};
+
+const connText: Record<ConnState, string> = {
+  open: 'Live',
+  connecting: 'Connecting…',
+  reconnecting: 'Reconnecting…',
+  closed: 'Disconnected',
+};
+
+export class NotePage {
+  readonly el: HTMLElement;
+  private readonly session: NoteSession;
+  private readonly crumbs: HTMLElement;
+  private readonly parasEl: HTMLElement;
+  private readonly saveEl: HTMLElement;
+  private readonly connEl: HTMLElement;
+  private readonly panel = new SessionPanel();
+  private views = new Map<string, ParagraphView>();
+  private disposers: Array<() => void> = [];
+  private ticker: ReturnType<typeof setInterval> | null = null;
+  private clusterTimer: ReturnType<typeof setTimeout> | null = null;
+  private focusOnAdd: string | null = null;
+
+  constructor(
+    readonly noteId: string,
+    private readonly deps: PageDeps,
+    private readonly focusParagraph?: string,
+  ) {
+    this.session = new NoteSession(noteId, deps.api, deps.ws);
+    this.crumbs = h('div', { class: 'crumbs' });
+    this.saveEl = h('span', { class: 'save-state', 'data-testid': 'save-state' });
+    this.connEl = h('span', { class: 'conn-state', 'data-testid': 'conn-state' });
+    const bar = h(
+      'div',
+      { class: 'note-bar' },
+      this.crumbs,
+      h('span', { class: 'spacer' }),
+      this.saveEl,
+      this.connEl,
+      h('span', { class: 'bar-sep' }),
+      button({ icon: 'play', label: 'Run all', cls: 'primary', testid: 'run-all', onClick: () => void this.runAll() }),
+      button({ icon: 'plus', label: 'Paragraph', testid: 'add-paragraph', onClick: () => this.insertAt(this.session.note?.paragraphs.length ?? 0) }),
+      button({ icon: 'download', title: 'Export .zpln', testid: 'export-note', onClick: () => void this.exportNote() }),
+    );
+    this.parasEl = h('div', { class: 'paras', 'data-testid': 'paragraphs' });
+    this.el = h('div', { class: 'page note-page' }, bar, h('div', { class: 'note-main' }, h('div', { class: 'paras-col' }, this.parasEl), this.panel.el));
+  }
+
+  async mount(): Promise<void> {
+    const s = this.session;
+    this.disposers.push(
+      s.on('reset', () => this.reconcile(true)),
+      s.on('structure', () => this.reconcile(false)),
+      s.on('paragraph', (pid) => this.views.get(pid)?.update()),
+      s.on('live', (pids) => {
+        for (const pid of pids) this.views.get(pid)?.updateLive();
+      }),
+      s.on('session', () => this.panel.setSession(s.live.session)),
+      s.on('save', (st, detail) => this.showSave(st, detail)),
+      s.on('removed', () => {
+        toast('This note was deleted.', 'error');
+        this.deps.navigate('/');
+      }),
+      s.on('error', (m) => toast(m, 'error')),
+      this.deps.ws.onState((st) => this.showConn(st)),
+    );
+    this.showSave('saved', '');
+    this.showConn(this.deps.ws.state);
+    this.ticker = setInterval(() => {
+      for (const v of this.views.values()) v.tick();
+    }, 1000);
+    this.clusterTimer = setTimeout(() => void this.refreshCluster(), 0);
+    try {
+      await s.start();
+    } catch (e) {
+      clear(this.parasEl);
+      const msg = e instanceof ApiError && e.status === 404 ? `Note ${this.noteId} does not exist.` : `Could not open the note: ${(e as Error).message}`;
+      this.parasEl.append(h('div', { class: 'empty' }, h('p', null, msg), h('a', { href: '/', 'data-link': '' }, 'Back to notebooks')));
+      throw e;
+    }
+    if (this.focusParagraph) this.views.get(this.focusParagraph)?.el.scrollIntoView({ block: 'center' });
+  }
+
+  destroy(): void {
+    for (const d of this.disposers) d();
+    this.disposers = [];
+    if (this.ticker) clearInterval(this.ticker);
+    if (this.clusterTimer) clearTimeout(this.clusterTimer);
+    this.clusterTimer = null;
+    this.session.stop();
+    for (const v of this.views.values()) v.destroy();
+    this.views.clear();
+  }
+
+  /** refreshCluster updates the panel: every 3 s until the cluster is ready, then every 10 s. */
+  private async refreshCluster(): Promise<void> {
+    let next = 10_000;
+    try {
+      const c = await this.deps.api.cluster();
+      this.panel.setCluster(c);
+      if (!c.ready) next = 3_000;
+    } catch {
+      this.panel.setCluster(null);
+    }
+    if (this.clusterTimer !== null) this.clusterTimer = setTimeout(() => void this.refreshCluster(), next);
+  }
+
+  private renderCrumbs(note: Note): void {
+    const path = note.path ?? '/' + (note.name ?? note.id);
+    const folder = noteFolder(path);
+    const name = noteName(path) || note.name || note.id;
+    document.title = `${name} · Eddy`;
+    clear(this.crumbs);
+    this.crumbs.append(h('a', { href: '/', 'data-link': '', class: 'crumb' }, 'Notebooks'));
+    for (const part of folder.split('/').filter(Boolean)) this.crumbs.append(h('span', { class: 'crumb-sep' }, '/'), h('span', { class: 'crumb' }, part));
+    this.crumbs.append(
+      h('span', { class: 'crumb-sep' }, '/'),
+      h('button', { type: 'button', class: 'note-name', title: 'Rename or move', 'data-testid': 'note-name', onclick: () => void this.rename(path) }, name),
+    );
+  }
+
+  private async rename(path: string): Promise<void> {
+    const v = await prompt({
+      title: 'Rename note',
+      fields: [
+        { name: 'name', label: 'Name', value: noteName(path) },
+        { name: 'folder', label: 'Folder', value: noteFolder(path), placeholder: '(top level)' },
+      ],
+      ok: 'Rename',
+    });
+    if (!v || !v['name']?.trim()) return;
+    const next = joinPath(v['folder'] ?? '', v['name']);
+    try {
+      await this.deps.api.renameNote(this.noteId, next);
+      if (this.session.note) {
+        this.session.note.path = next;
+        this.session.note.name = noteName(next);
+        this.renderCrumbs(this.session.note);
+      }
+    } catch (e) {
+      toast(`Rename failed: ${(e as Error).message}`, 'error');
+    }
+  }
+
+  /** reconcile makes the paragraph views match the note's paragraphs, in order. */
+  private reconcile(full: boolean): void {
+    const note = this.session.note;
+    if (!note) return;
+    this.renderCrumbs(note);
+    const ids = note.paragraphs.map((p) => p.id);
+    const keep = new Set(ids);
+    for (const [id, v] of this.views) {
+      if (!keep.has(id)) {
+        v.destroy();
+        v.el.remove();
+        this.views.delete(id);
+      }
+    }
+    const host = {
+      session: this.session,
+      indexOf: (pid: string) => this.session.note?.paragraphs.findIndex((p) => p.id === pid) ?? -1,
+      count: () => this.session.note?.paragraphs.length ?? 0,
+      defaultGroup: note.defaultInterpreterGroup || 'flink',
+      insertAt: (i: number) => this.insertAt(i),
+    };
+    const children: HTMLElement[] = [];
+    ids.forEach((id, i) => {
+      let v = this.views.get(id);
+      if (!v) {
+        v = new ParagraphView(id, host);
+        this.views.set(id, v);
+      } else if (full) v.update();
+      children.push(this.insertBar(i), v.el);
+    });
+    children.push(
+      h(
+        'div',
+        { class: 'add-last' },
+        button({ icon: 'plus', label: 'Add paragraph', cls: 'ghost', testid: 'add-paragraph-bottom', onClick: () => this.insertAt(ids.length) }),
+      ),
+    );
+    if (ids.length === 0) children.unshift(h('div', { class: 'empty small' }, 'This note has no paragraphs yet.'));
+    // Reorder without recreating: editors keep focus and state.
+    let cursor: ChildNode | null = this.parasEl.firstChild;
+    for (const c of children) {
+      if (cursor === c) cursor = c.nextSibling;
+      else this.parasEl.insertBefore(c, cursor);
+    }
+    while (cursor) {
+      const next: ChildNode | null = cursor.nextSibling;
+      cursor.remove();
+      cursor = next;
+    }
+    if (this.focusOnAdd) {
+      const v = this.views.get(this.focusOnAdd);
+      if (v) {
+        this.focusOnAdd = null;
+        v.focusEditor();
+        v.el.scrollIntoView({ block: 'nearest' });
+      }
+    }
+  }
+
+  private insertBar(index: number): HTMLElement {
+    return h('div', { class: 'insert-bar' }, button({ icon: 'plus', title: 'Insert paragraph here', cls: 'insert-btn', onClick: () => this.insertAt(index) }));
+  }
+
+  private insertAt(index: number): void {
+    void (async () => {
+      try {
+        const pid = await this.session.addParagraph(index);
+        this.focusOnAdd = pid;
+        this.reconcile(false);
+      } catch (e) {
+        toast(`Could not add a paragraph: ${(e as Error).message}`, 'error');
+      }
+    })();
+  }
+
+  private async runAll(): Promise<void> {
+    try {
+      await this.session.runAll();
+    } catch (e) {
+      toast(`Run all failed: ${(e as Error).message}`, 'error');
+    }
+  }
+
+  private async exportNote(): Promise<void> {
+    try {
+      const json = await this.deps.api.exportNote(this.noteId);
+      const note = this.session.note;
+      download(`${noteName(note?.path ?? note?.name ?? this.noteId)}_${this.noteId}.zpln`, json);
+    } catch (e) {
+      toast(`Export failed: ${(e as Error).message}`, 'error');
+    }
+  }
+
+  private showSave(st: SaveState, detail: string): void {
+    this.saveEl.dataset['state'] = st;
+    setText(this.saveEl, saveText[st]);
+    this.saveEl.title = detail;
+  }
+
+  private showConn(st: ConnState): void {
+    this.connEl.dataset['state'] = st;
+    setText(this.connEl, connText[st]);
+    this.connEl.title = st === 'open' ? 'Connected: results and edits arrive live' : 'The live connection is down; it reconnects by itself';
+  }
+}
+
+/** download saves text as a file in the browser. */
+export function download(filename: string, text: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+  const a = h('a', { href: url, download: filename });
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}

@@ -1,0 +1,275 @@
+// One paragraph: header (interpreter, title, status, elapsed time, Flink job
+// link, run/cancel, menu), the editor, and the result area.
+
+import { resultsConfigPatch } from '../model/chart';
+import { formatDuration, formatTime } from '../model/format';
+import type { ParagraphLiveState } from '../model/live';
+import { interpreterLabel, isEnabled, jobUrlOf, languageOf, parseDate, RUNNING_STATES, type Paragraph } from '../model/note';
+import type { NoteSession } from '../noteSession';
+import { button, h, setText, toggleClass } from './dom';
+import { ParagraphEditor } from './editor';
+import { confirm, showMenu, toast, type MenuItem } from './overlay';
+import { ResultView } from './result';
+
+export interface ParagraphHost {
+  session: NoteSession;
+  indexOf: (pid: string) => number;
+  count: () => number;
+  defaultGroup: string;
+  /** Insert a new paragraph at index and focus it. */
+  insertAt: (index: number) => void;
+}
+
+const statusLabel: Record<string, string> = {
+  READY: 'ready',
+  PENDING: 'pending',
+  RUNNING: 'running',
+  FINISHED: 'finished',
+  ERROR: 'error',
+  ABORT: 'cancelled',
+};
+
+export class ParagraphView {
+  readonly el: HTMLElement;
+  private readonly head: HTMLElement;
+  private readonly interp: HTMLElement;
+  private readonly titleInput: HTMLInputElement;
+  private readonly statusEl: HTMLElement;
+  private readonly elapsedEl: HTMLElement;
+  private readonly jobLink: HTMLAnchorElement;
+  private readonly provEl: HTMLElement;
+  private readonly runBtn: HTMLButtonElement;
+  private readonly cancelBtn: HTMLButtonElement;
+  private readonly editorBox: HTMLElement;
+  private readonly progress: HTMLElement;
+  private readonly result: ResultView;
+  private editor: ParagraphEditor | null = null;
+  /** Set between asking for a run and the server reporting on it. */
+  private starting = false;
+
+  constructor(
+    readonly id: string,
+    private readonly host: ParagraphHost,
+  ) {
+    const s = host.session;
+    this.interp = h('span', { class: 'interp' });
+    this.titleInput = h('input', {
+      class: 'para-title',
+      placeholder: 'Untitled',
+      'aria-label': 'Paragraph title',
+      oninput: () => s.editTitle(this.id, this.titleInput.value),
+    });
+    this.statusEl = h('span', { class: 'pstatus', 'data-testid': 'paragraph-status' });
+    this.elapsedEl = h('span', { class: 'elapsed', 'data-testid': 'elapsed', title: 'elapsed time' });
+    this.jobLink = h('a', { class: 'joblink', target: '_blank', rel: 'noopener noreferrer', 'data-testid': 'job-link', title: 'Open the job in the Flink web UI' }, 'Flink job ↗');
+    this.provEl = h('span', { class: 'prov' });
+    this.runBtn = button({ icon: 'play', title: 'Run (Shift+Enter)', cls: 'run', testid: 'run-paragraph', onClick: () => void this.run() });
+    this.cancelBtn = button({ icon: 'stop', title: 'Cancel', cls: 'cancel', testid: 'cancel-paragraph', onClick: () => void this.cancel() });
+    const moreBtn = button({ icon: 'more', title: 'More', cls: 'ghost', testid: 'paragraph-menu', onClick: () => this.openMenu(moreBtn) });
+    const editorBtn = button({ icon: 'code', title: 'Show/hide editor', cls: 'ghost', testid: 'toggle-editor', onClick: () => this.toggleConfig('editorHide') });
+    this.head = h(
+      'header',
+      { class: 'para-head' },
+      h('span', { class: 'sdot' }),
+      this.interp,
+      this.titleInput,
+      h('span', { class: 'spacer' }),
+      this.provEl,
+      this.jobLink,
+      this.elapsedEl,
+      this.statusEl,
+      h('span', { class: 'para-actions' }, this.runBtn, this.cancelBtn, editorBtn, moreBtn),
+    );
+    this.editorBox = h('div', { class: 'para-editor' });
+    this.progress = h('div', { class: 'para-progress' }, h('div', { class: 'bar' }));
+    this.result = new ResultView({
+      paragraph: () => this.para(),
+      saveGraph: (index, graph) => s.edit(this.id, { config: resultsConfigPatch(this.para(), index, graph) }),
+    });
+    this.result.el.addEventListener('dblclick', () => {
+      if (languageOf(this.para().text ?? '') === 'markdown' && this.para().config?.editorHide) this.toggleConfig('editorHide');
+    });
+    this.el = h('section', { class: 'para', 'data-paragraph-id': id, 'data-testid': 'paragraph' }, this.progress, this.head, this.editorBox, this.result.el);
+    this.update();
+  }
+
+  private para(): Paragraph {
+    return this.host.session.paragraph(this.id) ?? { id: this.id };
+  }
+
+  private liveState(): ParagraphLiveState | undefined {
+    return this.host.session.live.get(this.id);
+  }
+
+  /** update re-renders from the paragraph data (after an edit here or elsewhere). */
+  update(): void {
+    const p = this.para();
+    const cfg = p.config ?? {};
+    const text = p.text ?? '';
+    setText(this.interp, interpreterLabel(text) || this.host.defaultGroup);
+    this.interp.dataset['lang'] = languageOf(text, this.host.defaultGroup);
+    if (document.activeElement !== this.titleInput && this.titleInput.value !== (p.title ?? '')) this.titleInput.value = p.title ?? '';
+    this.titleInput.hidden = !cfg.title;
+    toggleClass(this.el, 'disabled', !isEnabled(p));
+    const hideEditor = !!cfg.editorHide;
+    this.editorBox.hidden = hideEditor;
+    if (!hideEditor) {
+      if (!this.editor) {
+        this.editor = new ParagraphEditor({
+          parent: this.editorBox,
+          text,
+          defaultGroup: this.host.defaultGroup,
+          lineNumbers: !!cfg.lineNumbers,
+          onChange: (t) => {
+            this.host.session.editText(this.id, t);
+            setText(this.interp, interpreterLabel(t) || this.host.defaultGroup);
+          },
+          onRun: () => void this.run(),
+        });
+      } else if (!this.host.session.hasLocalEdits(this.id)) {
+        this.editor.setText(text);
+      }
+    }
+    this.result.el.hidden = !!cfg.tableHide;
+    this.updateLive();
+  }
+
+  /** updateLive re-renders status and result from the live state. */
+  updateLive(): void {
+    const p = this.para();
+    const live = this.liveState();
+    if (live) this.starting = false;
+    const status = this.starting ? 'PENDING' : live?.status ?? p.status ?? 'READY';
+    this.el.dataset['status'] = status;
+    setText(this.statusEl, statusLabel[status] ?? status.toLowerCase());
+    const running = RUNNING_STATES.has(status);
+    this.runBtn.hidden = running;
+    this.cancelBtn.hidden = !running;
+    this.runBtn.disabled = !isEnabled(p);
+    const progress = live?.progress ?? p.progress ?? 0;
+    toggleClass(this.progress, 'on', running);
+    toggleClass(this.progress, 'indeterminate', running && !(progress > 0));
+    (this.progress.firstChild as HTMLElement).style.width = running && progress > 0 ? `${progress}%` : '';
+    const url = live?.jobUrl ?? jobUrlOf(p);
+    this.jobLink.hidden = !url;
+    if (url && this.jobLink.href !== url) this.jobLink.href = url;
+    this.tick();
+    this.result.render(live);
+  }
+
+  /** tick refreshes the elapsed time (called every second by the page). */
+  tick(): void {
+    const p = this.para();
+    const live = this.liveState();
+    const started = parseDate(live?.dateStarted ?? p.dateStarted);
+    const finished = parseDate(live?.dateFinished ?? p.dateFinished);
+    const status = live?.status ?? p.status ?? 'READY';
+    let text = '';
+    let title = '';
+    if (started !== undefined && RUNNING_STATES.has(status)) {
+      text = formatDuration(Math.max(0, Date.now() - started));
+      title = `running since ${formatTime(started)}`;
+    } else if (started !== undefined && finished !== undefined && finished >= started) {
+      text = formatDuration(finished - started);
+      title = `took ${text}, finished ${formatTime(finished)}`;
+    }
+    setText(this.elapsedEl, text);
+    this.elapsedEl.title = title;
+    // Where the shown result comes from: saved with the note, or live now.
+    // (Markdown output is the same live or not, and saved tables carry their own badge.)
+    const msgs = p.results?.msg ?? [];
+    const saved = !live && msgs.length > 0 && !msgs.some((m) => (m.type || '').toUpperCase() === 'TABLE') && languageOf(p.text ?? '', this.host.defaultGroup) !== 'markdown';
+    setText(this.provEl, saved ? 'saved result · not live' : '');
+    this.provEl.title = saved ? `Result saved with the note${finished !== undefined ? ' at ' + formatTime(finished) : ''}. Run the paragraph for live results.` : '';
+    this.provEl.hidden = !saved;
+  }
+
+  focusEditor(): void {
+    if (this.para().config?.editorHide) this.toggleConfig('editorHide');
+    this.editor?.focus(true);
+  }
+
+  destroy(): void {
+    this.editor?.destroy();
+    this.result.destroy();
+  }
+
+  private async run(): Promise<void> {
+    const p = this.para();
+    if (!isEnabled(p)) {
+      toast('This paragraph is disabled; enable it to run.', 'info');
+      return;
+    }
+    this.starting = true;
+    this.updateLive();
+    try {
+      await this.host.session.run(this.id);
+      if (languageOf(p.text ?? '') === 'markdown' && !p.config?.editorHide) this.host.session.edit(this.id, { config: { editorHide: true } });
+    } catch (e) {
+      this.starting = false;
+      this.updateLive();
+      toast(`Run failed: ${(e as Error).message}`, 'error');
+    }
+    // If the server never reports (no live state), stop showing "pending".
+    setTimeout(() => {
+      if (this.starting) {
+        this.starting = false;
+        this.updateLive();
+      }
+    }, 15_000);
+  }
+
+  private async cancel(): Promise<void> {
+    try {
+      await this.host.session.cancel(this.id);
+    } catch (e) {
+      toast(`Cancel failed: ${(e as Error).message}`, 'error');
+    }
+  }
+
+  private toggleConfig(key: 'editorHide' | 'tableHide' | 'title' | 'lineNumbers' | 'enabled'): void {
+    const cfg = this.para().config ?? {};
+    const cur = key === 'enabled' ? cfg.enabled !== false : !!cfg[key];
+    this.host.session.edit(this.id, { config: { [key]: !cur } });
+    if (key === 'lineNumbers') this.editor?.setLineNumbers(!cur);
+    this.update();
+    if (key === 'title' && !cur) this.titleInput.focus();
+    if (key === 'editorHide' && cur) this.editor?.focus();
+  }
+
+  private openMenu(anchor: HTMLElement): void {
+    const p = this.para();
+    const cfg = p.config ?? {};
+    const i = this.host.indexOf(this.id);
+    const n = this.host.count();
+    const s = this.host.session;
+    const items: Array<MenuItem | 'sep'> = [
+      { label: 'Move up', icon: 'up', disabled: i <= 0, testid: 'menu-move-up', onSelect: () => void s.moveParagraph(this.id, i - 1) },
+      { label: 'Move down', icon: 'down', disabled: i >= n - 1, testid: 'menu-move-down', onSelect: () => void s.moveParagraph(this.id, i + 1) },
+      { label: 'Insert above', icon: 'plus', testid: 'menu-insert-above', onSelect: () => this.host.insertAt(i) },
+      { label: 'Insert below', icon: 'plus', testid: 'menu-insert-below', onSelect: () => this.host.insertAt(i + 1) },
+      'sep',
+      { label: cfg.title ? 'Hide title' : 'Show title', icon: 'title', onSelect: () => this.toggleConfig('title') },
+      { label: cfg.lineNumbers ? 'Hide line numbers' : 'Show line numbers', icon: 'list', onSelect: () => this.toggleConfig('lineNumbers') },
+      { label: cfg.tableHide ? 'Show output' : 'Hide output', icon: 'eye', onSelect: () => this.toggleConfig('tableHide') },
+      { label: isEnabled(p) ? 'Disable run' : 'Enable run', icon: 'power', testid: 'menu-toggle-enabled', onSelect: () => this.toggleConfig('enabled') },
+      'sep',
+      {
+        label: 'Delete',
+        icon: 'trash',
+        danger: true,
+        testid: 'menu-delete',
+        onSelect: () =>
+          void (async () => {
+            if (!(await confirm('Delete paragraph?', 'The paragraph and its result are removed from the note.'))) return;
+            try {
+              await s.deleteParagraph(this.id);
+            } catch (e) {
+              toast(`Could not delete: ${(e as Error).message}`, 'error');
+            }
+          })(),
+      },
+    ];
+    showMenu(anchor, items);
+  }
+}
