@@ -304,12 +304,18 @@ func (s *Server) handleStartSession(c echo.Context) error {
 	return c.JSON(http.StatusCreated, sess.Info())
 }
 
-func (s *Server) handleGetSession(c echo.Context) error {
+// session returns the manager and the session the request names.
+func (s *Server) session(c echo.Context) (*sessions.Manager, *sessions.Session, error) {
 	m, err := s.manager()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	sess, err := m.FindByID(c.Param("sessionId"))
+	return m, sess, err
+}
+
+func (s *Server) handleGetSession(c echo.Context) error {
+	_, sess, err := s.session(c)
 	if err != nil {
 		return err
 	}
@@ -317,11 +323,7 @@ func (s *Server) handleGetSession(c echo.Context) error {
 }
 
 func (s *Server) handleStopSession(c echo.Context) error {
-	m, err := s.manager()
-	if err != nil {
-		return err
-	}
-	sess, err := m.FindByID(c.Param("sessionId"))
+	m, sess, err := s.session(c)
 	if err != nil {
 		return err
 	}
