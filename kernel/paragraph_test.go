@@ -214,3 +214,25 @@ func quoteProperty(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\t", `\t`)
 	return `"` + r.Replace(s) + `"`
 }
+
+func TestStatementAt(t *testing.T) {
+	body := "SELECT 1;\nSELECT a FROM t WHERE x = ';';\nSEL"
+	tests := []struct {
+		rel  int
+		stmt string
+		at   int
+	}{
+		{3, "SELECT 1", 3},
+		{8, "SELECT 1", 8},
+		{9, "", 0},
+		{20, "SELECT a FROM t WHERE x = ';'", 10},
+		{len(body), "SEL", 3},
+		{len("SELECT 1;\n"), "SELECT a FROM t WHERE x = ';'", 0},
+	}
+	for _, tt := range tests {
+		stmt, at := statementAt(body, tt.rel)
+		if stmt != tt.stmt || at != tt.at {
+			t.Errorf("statementAt(%d) = %q, %d; want %q, %d", tt.rel, stmt, at, tt.stmt, tt.at)
+		}
+	}
+}

@@ -32,6 +32,7 @@ func (s *Server) registerJobRoutes(api *echo.Group) {
 	v1.GET("/sessions/:sessionId", s.handleGetSession)
 	v1.DELETE("/sessions/:sessionId", s.handleStopSession)
 	v1.GET("/usage", s.handleUsage)
+	v1.POST("/notebook/:noteId/complete", s.handleComplete)
 }
 
 // errShuttingDown answers requests that were waiting for a run when the
@@ -370,4 +371,39 @@ func (s *Server) withLive(noteID string, p *notebooks.Paragraph) *notebooks.Para
 	}
 	cp.Results = &notebooks.Result{Code: notebooks.ResultSuccess, Msg: msgs}
 	return &cp
+}
+
+// completeRequest asks for completions of a paragraph's text at a byte offset.
+type completeRequest struct {
+	Text     string `json:"text"`
+	Position int    `json:"position"`
+}
+
+// handleComplete answers completion candidates from the gateway's statement
+// completion, in the note's own gateway session when it has one.
+func (s *Server) handleComplete(c echo.Context) error {
+	m, err := s.manager()
+	if err != nil {
+		return err
+	}
+	var req completeRequest
+	if err := decodeBody(c, &req, false); err != nil {
+		return err
+	}
+	if req.Position < 0 || req.Position > len(req.Text) {
+		return eddy.Errorf(eddy.EINVALID, "position %d is outside the text (0..%d)", req.Position, len(req.Text))
+	}
+	noteID := c.Param("noteId")
+	ctx := c.Request().Context()
+	if _, err := s.cfg.Notes.FindNoteByID(ctx, noteID); err != nil {
+		return err
+	}
+	out, err := m.Complete(ctx, noteID, req.Text, req.Position)
+	if err != nil {
+		return err
+	}
+	if out == nil {
+		out = []string{}
+	}
+	return c.JSON(http.StatusOK, map[string][]string{"candidates": out})
 }

@@ -200,3 +200,47 @@ func getJSON(t *testing.T, ts *testServer, path string, v any) {
 func decodeJSONBody(resp *http.Response, v any) error {
 	return json.NewDecoder(resp.Body).Decode(v)
 }
+
+func TestCompleteAPI(t *testing.T) {
+	ts, _ := mustOpenRunServer(t, 8)
+	id := ts.mustCreateNote(t, "complete", "%flink.ssql\nCREATE TEMPORARY TABLE orders_2026 (order_id BIGINT) WITH ('connector'='datagen');")
+	n := ts.mustGetNote(t, id)
+	ts.do(t, http.MethodPost, "/api/notebook/run/"+id+"/"+n.Paragraphs[0].ID, nil).mustOK(t, nil)
+
+	complete := func(text string) []string {
+		t.Helper()
+		body, _ := json.Marshal(completeRequest{Text: text, Position: len(text)})
+		req, _ := http.NewRequest(http.MethodPost, ts.URL()+"/api/v1/notebook/"+id+"/complete", strings.NewReader(string(body)))
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		resp, err := ts.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out struct {
+			Candidates []string `json:"candidates"`
+		}
+		if resp.StatusCode != http.StatusOK || decodeJSONBody(resp, &out) != nil {
+			t.Fatalf("complete %q: HTTP %d", text, resp.StatusCode)
+		}
+		return out.Candidates
+	}
+	// The note's session knows its temporary table.
+	if got := complete("%flink.ssql\nSELECT * FROM orders_2"); !containsFold(got, "orders_2026") {
+		t.Fatalf("candidates %v lack orders_2026", got)
+	}
+	if got := complete("%md\n# SEL"); len(got) != 0 {
+		t.Fatalf("markdown got candidates %v", got)
+	}
+	ts.do(t, http.MethodPost, "/api/v1/notebook/"+id+"/complete", `{"text":"x","position":5}`).mustFail(t, http.StatusBadRequest, "position")
+	ts.do(t, http.MethodPost, "/api/v1/notebook/NOPE12345/complete", `{"text":"x","position":0}`).mustFail(t, http.StatusNotFound, "NOPE12345")
+}
+
+func containsFold(xs []string, want string) bool {
+	for _, x := range xs {
+		if strings.Contains(strings.ToLower(x), want) {
+			return true
+		}
+	}
+	return false
+}

@@ -66,10 +66,11 @@ type Manager struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu       sync.Mutex
-	sessions map[string]*Session                   // live sessions by note id
-	watchers map[string]map[chan struct{}]struct{} // by note id
-	closed   bool
+	mu         sync.Mutex
+	sessions   map[string]*Session                   // live sessions by note id
+	watchers   map[string]map[chan struct{}]struct{} // by note id
+	closed     bool
+	completion string // shared gateway session for completion, "" until needed
 }
 
 // NewManager returns a Manager; Open starts its background work.
@@ -115,6 +116,12 @@ func (m *Manager) Close(ctx context.Context) error {
 	wg.Wait()
 	m.cancel()
 	m.wg.Wait()
+	m.mu.Lock()
+	completion := m.completion
+	m.mu.Unlock()
+	if completion != "" && m.cfg.Cluster != nil {
+		_ = m.cfg.Cluster.Gateway.CloseSession(context.WithoutCancel(ctx), completion)
+	}
 	return nil
 }
 
