@@ -66,6 +66,8 @@ type hub struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // connection and hub goroutines
 
+	live liveCache // encoded live state shared by viewers at the same point
+
 	mu        sync.Mutex                // guards the fields below
 	conns     map[*conn]struct{}        // every open connection
 	followers map[string]*noteFollowers // note id → connections that follow it

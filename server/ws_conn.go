@@ -293,7 +293,7 @@ func (c *conn) sendLive(noteID string, v *noteView, full bool) error {
 	r := c.h.runner
 	if r == nil {
 		if full {
-			return c.write(encode(liveMsg{Op: opLive, NoteID: noteID, Full: true, Paragraphs: []kernel.ParagraphLive{}}))
+			return c.write(encode(liveMsg{Op: opLive, NoteID: noteID, Full: true, Paragraphs: []json.RawMessage{}}))
 		}
 		return nil
 	}
@@ -304,7 +304,7 @@ func (c *conn) sendLive(noteID string, v *noteView, full bool) error {
 		v.sent = map[string]uint64{}
 	}
 	all := r.LiveSince(noteID, v.seen)
-	out := make([]kernel.ParagraphLive, 0, len(all))
+	out := make([]json.RawMessage, 0, len(all))
 	present := make(map[string]bool, len(all))
 	for _, pl := range all {
 		present[pl.ParagraphID] = true
@@ -313,13 +313,17 @@ func (c *conn) sendLive(noteID string, v *noteView, full bool) error {
 		if !full && !news && v.sent[pl.ParagraphID] == fp {
 			continue
 		}
+		prev, had := v.seen[pl.ParagraphID]
+		if !had {
+			prev = -1
+		}
 		v.sent[pl.ParagraphID] = fp
 		if pl.Result != nil {
 			v.seen[pl.ParagraphID] = pl.Result.Seq
 		} else {
 			delete(v.seen, pl.ParagraphID)
 		}
-		out = append(out, pl)
+		out = append(out, c.h.live.encode(noteID, prev, fp, pl))
 	}
 	for id := range v.sent {
 		if !present[id] {

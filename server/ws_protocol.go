@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/eddy-notebooks/eddy/kernel"
 	"github.com/eddy-notebooks/eddy/notebooks"
 )
 
@@ -186,12 +185,12 @@ type paragraphRemovedMsg struct {
 // listed (the first live message after subscribe); otherwise only those
 // that changed for this client.
 type liveMsg struct {
-	Op         string                 `json:"op"`
-	NoteID     string                 `json:"noteId"`
-	Full       bool                   `json:"full,omitempty"`
-	Paragraphs []kernel.ParagraphLive `json:"paragraphs"`
-	Session    any                    `json:"session,omitempty"`
-	SentAt     int64                  `json:"sentAt"` // server clock, Unix ms: lets clients measure delivery latency
+	Op         string            `json:"op"`
+	NoteID     string            `json:"noteId"`
+	Full       bool              `json:"full,omitempty"`
+	Paragraphs []json.RawMessage `json:"paragraphs"` // kernel.ParagraphLive, encoded once for all viewers (liveCache)
+	Session    any               `json:"session,omitempty"`
+	SentAt     int64             `json:"sentAt"` // server clock, Unix ms: lets clients measure delivery latency
 }
 
 // encode marshals a server message. Messages are plain data; an error here
