@@ -22,16 +22,30 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 
 /** Eddy is one running `bin/eddy serve`. */
 export class Eddy {
-  /** @param {{bin?: string, startTimeoutMs?: number}} [opts] */
+  /**
+   * start runs `bin/eddy serve` on a free loopback port with a fresh data dir.
+   *
+   * - args: more arguments for `eddy serve` (e.g. ['--kpu-capacity', '3']).
+   * - clean: which screenshots of e2e/artifacts to delete first. By default
+   *   the unprefixed ones (`NN-name.png`, what `new Shots()` writes); a string
+   *   deletes only the PNGs that start with it (a test file's own prefix, see
+   *   Shots); false deletes none. Test files that run in one `npm run e2e`
+   *   therefore never delete each other's screenshots.
+   * - logName: the log file in e2e/artifacts (default eddy.log).
+   *
+   * @param {{bin?: string, startTimeoutMs?: number, args?: string[], clean?: string | false, logName?: string}} [opts]
+   */
   static async start(opts = {}) {
     const bin = opts.bin ?? process.env.EDDY_BIN ?? path.join(repoRoot, 'bin', 'eddy');
     if (!existsSync(bin)) throw new Error(`${bin} not found: build it first (go build -o bin/eddy ./cmd/eddy)`);
     await mkdir(artifactsDir, { recursive: true });
-    for (const f of await readdir(artifactsDir)) if (f.endsWith('.png')) await rm(path.join(artifactsDir, f));
+    await cleanShots(opts.clean);
     const token = randomBytes(16).toString('hex');
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'eddy-e2e-'));
-    const log = createWriteStream(path.join(artifactsDir, 'eddy.log'));
-    const proc = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--data-dir', dataDir, '--token', token], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const logName = opts.logName ?? 'eddy.log';
+    const log = createWriteStream(path.join(artifactsDir, logName));
+    const args = ['serve', '--addr', '127.0.0.1:0', '--data-dir', dataDir, '--token', token, ...(opts.args ?? [])];
+    const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const eddy = new Eddy(proc, token, dataDir, log);
     eddy.baseURL = await new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('eddy did not print its URL within the start timeout')), opts.startTimeoutMs ?? 60_000);
@@ -49,7 +63,7 @@ export class Eddy {
       proc.stderr.on('data', onData);
       proc.once('exit', (code) => {
         clearTimeout(timer);
-        reject(new Error(`eddy exited with ${code} before it was ready; see e2e/artifacts/eddy.log`));
+        reject(new Error(`eddy exited with ${code} before it was ready; see e2e/artifacts/${logName}`));
       });
     });
     await eddy.waitHealthy();
@@ -135,9 +149,23 @@ export function launchBrowser() {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }
 
-/** Shots numbers screenshots in the order they are taken. */
+/**
+ * cleanShots deletes screenshots from e2e/artifacts: by default the
+ * unprefixed `NN-name.png`; with a prefix only those that start with it;
+ * with false none.
+ * @param {string | false | undefined} which
+ */
+async function cleanShots(which) {
+  if (which === false) return;
+  const match = typeof which === 'string' && which !== '' ? (f) => f.startsWith(which) : (f) => /^\d+-/.test(f);
+  for (const f of await readdir(artifactsDir)) if (f.endsWith('.png') && match(f)) await rm(path.join(artifactsDir, f));
+}
+
+/** Shots numbers screenshots in the order they are taken, after an optional file-name prefix. */
 export class Shots {
-  constructor() {
+  /** @param {string} [prefix] e.g. 'kpu-': files are kpu-01-name.png */
+  constructor(prefix = '') {
+    this.prefix = prefix;
     this.n = 0;
     /** @type {string[]} */
     this.taken = [];
@@ -146,7 +174,7 @@ export class Shots {
   /** take saves what the viewport shows (fullPage: the whole page). */
   async take(page, name, { fullPage = false } = {}) {
     this.n++;
-    const file = path.join(artifactsDir, `${String(this.n).padStart(2, '0')}-${name}.png`);
+    const file = path.join(artifactsDir, `${this.prefix}${String(this.n).padStart(2, '0')}-${name}.png`);
     await page.screenshot({ path: file, fullPage });
     this.taken.push(file);
     return file;

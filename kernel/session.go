@@ -189,7 +189,7 @@ func (s *Session) Close(ctx context.Context) error {
 	}
 	s.closed = true
 	for _, r := range s.runs {
-		r.cancel()
+		r.abort() // the paragraphs end as ABORT: their session was stopped
 	}
 	s.mu.Unlock()
 	s.cancel()

@@ -135,7 +135,7 @@ func (l *Ledger) describeHolders() string {
 	for i, e := range es {
 		parts[i] = fmt.Sprintf("%s holds %d", e.name, e.kpus)
 	}
-	return strings.Join(parts, ", ") + ". Stop a session to free its KPUs"
+	return strings.Join(parts, ", ") + ". Stop a session to free its KPUs."
 }
 
 func plural(n int) string {

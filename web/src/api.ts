@@ -4,6 +4,7 @@
 // the readable CSRF cookie in a header (double-submit).
 
 import type { Note, NoteSummary, Paragraph, ParagraphConfig } from './model/note';
+import type { SessionInfo, SessionsList } from './model/sessions';
 
 export const CSRF_COOKIE = 'eddy_csrf';
 export const CSRF_HEADER = 'X-Eddy-CSRF';
@@ -171,6 +172,23 @@ export class Api {
 
   cluster(): Promise<ClusterStatus> {
     return this.call('GET', '/api/v1/cluster');
+  }
+
+  /** listSessions returns the live notebook sessions and the KPU capacity and use. */
+  async listSessions(): Promise<SessionsList> {
+    const l = await this.call<Partial<SessionsList> | undefined>('GET', '/api/v1/sessions');
+    return { kpuCapacity: l?.kpuCapacity ?? 0, kpusInUse: l?.kpusInUse ?? 0, sessions: Array.isArray(l?.sessions) ? l.sessions : [] };
+  }
+
+  /** complete returns the Flink SQL Gateway's completion candidates for a paragraph's text at a UTF-8 byte offset. */
+  async complete(noteId: string, text: string, position: number): Promise<string[]> {
+    const r = await this.call<{ candidates?: unknown } | undefined>('POST', `/api/v1/notebook/${enc(noteId)}/complete`, { text, position });
+    return Array.isArray(r?.candidates) ? r.candidates.filter((c): c is string => typeof c === 'string') : [];
+  }
+
+  /** stopSession ends a session: its jobs are cancelled and its KPUs freed. */
+  stopSession(id: string): Promise<SessionInfo> {
+    return this.call('DELETE', `/api/v1/sessions/${enc(id)}`);
   }
 }
 

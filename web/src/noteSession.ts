@@ -261,6 +261,11 @@ export class NoteSession {
   // ---- runs ----
 
   /** run saves the paragraph's text and starts it. */
+  /** complete asks for SQL completions in this note (its gateway session knows its tables). */
+  complete(text: string, bytePos: number): Promise<string[]> {
+    return this.api.complete(this.noteId, text, bytePos);
+  }
+
   async run(pid: string): Promise<void> {
     const p = this.paragraph(pid);
     const t = this.timers.get(pid);

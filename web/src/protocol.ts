@@ -107,6 +107,8 @@ export interface SessionJob {
 /** The note's session and its KPUs (sessions.Info); null when the note has none. */
 export interface SessionLive {
   id?: string;
+  noteId?: string;
+  noteName?: string;
   state?: string;
   kpus?: number;
   startedAt?: string;

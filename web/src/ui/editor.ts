@@ -133,6 +133,13 @@ export interface EditorOptions {
   onRun?: () => void;
   onFocus?: () => void;
   onBlur?: () => void;
+  /** complete asks the server for the Flink SQL Gateway's completions of text at a UTF-8 byte offset. */
+  complete?: (text: string, bytePos: number) => Promise<string[]>;
+}
+
+/** utf8Length is the number of UTF-8 bytes of s: the server counts offsets in bytes. */
+export function utf8Length(s: string): number {
+  return new TextEncoder().encode(s).length;
 }
 
 /** ParagraphEditor wraps one CodeMirror view. */
@@ -169,7 +176,7 @@ export class ParagraphEditor {
           highlightActiveLineGutter(),
           highlightSelectionMatches(),
           autocompletion({ activateOnTyping: true, icons: false, override: null }),
-          EditorState.languageData.of(() => [{ autocomplete: interpreterCompletion }]),
+          EditorState.languageData.of(() => [{ autocomplete: interpreterCompletion }, { autocomplete: (ctx: CompletionContext) => this.gatewayCompletion(ctx) }]),
           keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...searchKeymap, ...historyKeymap, ...completionKeymap, indentWithTab]),
           syntaxHighlighting(highlight),
           theme,
@@ -187,6 +194,23 @@ export class ParagraphEditor {
         ],
       }),
     });
+  }
+
+  /** gatewayCompletion offers the gateway's candidates (tables, columns, functions of the note's session) in SQL paragraphs. */
+  private async gatewayCompletion(ctx: CompletionContext): Promise<CompletionResult | null> {
+    const complete = this.opts.complete;
+    if (!complete || this.language !== 'sql' || ctx.state.doc.lineAt(ctx.pos).number === 1) return null;
+    const word = ctx.matchBefore(/[\w$`]*/);
+    if (!word || (word.from === word.to && !ctx.explicit)) return null;
+    const text = ctx.state.doc.toString();
+    let candidates: string[];
+    try {
+      candidates = await complete(text, utf8Length(text.slice(0, ctx.pos)));
+    } catch {
+      return null;
+    }
+    if (ctx.aborted || candidates.length === 0) return null;
+    return { from: word.from, options: candidates.map((c) => ({ label: c, type: 'variable', boost: 1 })), validFor: /^[\w$`]*$/ };
   }
 
   get text(): string {

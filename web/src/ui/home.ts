@@ -7,6 +7,7 @@ import { button, h } from './dom';
 import { NoteList } from './noteList';
 import { download } from './notePage';
 import { confirm, prompt, toast } from './overlay';
+import { SessionsStrip } from './sessionsStrip';
 
 export interface HomeDeps {
   api: Api;
@@ -19,6 +20,7 @@ export class HomePage {
   private readonly search: HTMLInputElement;
   private readonly file: HTMLInputElement;
   private readonly summary: HTMLElement;
+  private readonly sessions: SessionsStrip;
   private notes: NoteSummary[] = [];
   private refreshes = 0;
 
@@ -43,6 +45,7 @@ export class HomePage {
     });
     this.file = h('input', { type: 'file', accept: '.zpln,.json,application/json', multiple: true, hidden: true, 'data-testid': 'import-file', onchange: () => void this.importFiles(this.file.files) });
     this.summary = h('span', { class: 'muted' });
+    this.sessions = new SessionsStrip(deps.api);
     this.el = h(
       'div',
       { class: 'page home-page' },
@@ -57,6 +60,7 @@ export class HomePage {
         button({ icon: 'plus', label: 'New note', cls: 'primary', testid: 'new-note', onClick: () => void this.create() }),
         this.file,
       ),
+      this.sessions.el,
       h('div', { class: 'card' }, this.list.el),
       h('p', { class: 'hint' }, 'Drop .zpln files anywhere on this page to import them. Zeppelin links (/#/notebook/ID) open here too.'),
     );
@@ -77,10 +81,13 @@ export class HomePage {
 
   async mount(): Promise<void> {
     document.title = 'Notebooks · Eddy';
+    this.sessions.start();
     await this.refresh();
   }
 
-  destroy(): void {}
+  destroy(): void {
+    this.sessions.stop();
+  }
 
   async refresh(): Promise<void> {
     // Overlapping refreshes (mount, then an import) may answer out of order: keep the newest.

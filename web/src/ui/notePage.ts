@@ -1,8 +1,9 @@
 // The note page: title bar (path, rename, run all, add, export, save and
 // connection state), the paragraphs, and the session panel.
 
-import { ApiError, type Api } from '../api';
+import { ApiError, type Api, type ClusterStatus } from '../api';
 import { noteFolder, noteName, joinPath, type Note } from '../model/note';
+import { Poller } from '../model/poller';
 import { NoteSession, type SaveState } from '../noteSession';
 import type { ConnState, WsClient } from '../ws';
 import { button, clear, h, setText } from './dom';
@@ -15,6 +16,9 @@ export interface PageDeps {
   ws: WsClient;
   navigate: (path: string) => void;
 }
+
+/** How often the capacity is polled while the note has a session. */
+const CAPACITY_POLL_MS = 3_000;
 
 const saveText: Record<SaveState, string> = {
   saved: 'All changes saved',
@@ -37,7 +41,11 @@ export class NotePage {
   private readonly parasEl: HTMLElement;
   private readonly saveEl: HTMLElement;
   private readonly connEl: HTMLElement;
-  private readonly panel = new SessionPanel();
+  private readonly panel: SessionPanel;
+  /** Polls the KPUs in use (and the session's cost) while this note has a session. */
+  private readonly capacityPoller: Poller;
+  private capacityReads = 0;
+  private afterSessionTimer: ReturnType<typeof setTimeout> | null = null;
   private views = new Map<string, ParagraphView>();
   private disposers: Array<() => void> = [];
   private ticker: ReturnType<typeof setInterval> | null = null;
@@ -50,6 +58,15 @@ export class NotePage {
     private readonly focusParagraph?: string,
   ) {
     this.session = new NoteSession(noteId, deps.api, deps.ws);
+    this.panel = new SessionPanel({
+      api: deps.api,
+      onStopped: (stopped) => {
+        // The websocket says so too; do not wait for it to free the panel.
+        if (this.session.live.session?.id === stopped.id) this.panel.setSession(null);
+        void this.refreshCapacity().catch(() => undefined);
+      },
+    });
+    this.capacityPoller = new Poller({ intervalMs: CAPACITY_POLL_MS, maxIntervalMs: 30_000, run: () => this.refreshCapacity() });
     this.crumbs = h('div', { class: 'crumbs' });
     this.saveEl = h('span', { class: 'save-state', 'data-testid': 'save-state' });
     this.connEl = h('span', { class: 'conn-state', 'data-testid': 'conn-state' });
@@ -78,7 +95,7 @@ export class NotePage {
       s.on('live', (pids) => {
         for (const pid of pids) this.views.get(pid)?.updateLive();
       }),
-      s.on('session', () => this.panel.setSession(s.live.session)),
+      s.on('session', () => this.onSession()),
       s.on('save', (st, detail) => this.showSave(st, detail)),
       s.on('removed', () => {
         toast('This note was deleted.', 'error');
@@ -110,6 +127,9 @@ export class NotePage {
     if (this.ticker) clearInterval(this.ticker);
     if (this.clusterTimer) clearTimeout(this.clusterTimer);
     this.clusterTimer = null;
+    this.capacityPoller.stop();
+    if (this.afterSessionTimer) clearTimeout(this.afterSessionTimer);
+    this.afterSessionTimer = null;
     this.session.stop();
     for (const v of this.views.values()) v.destroy();
     this.views.clear();
@@ -119,13 +139,55 @@ export class NotePage {
   private async refreshCluster(): Promise<void> {
     let next = 10_000;
     try {
-      const c = await this.deps.api.cluster();
-      this.panel.setCluster(c);
+      const c = await this.readCluster();
       if (!c.ready) next = 3_000;
     } catch {
       this.panel.setCluster(null);
     }
     if (this.clusterTimer !== null) this.clusterTimer = setTimeout(() => void this.refreshCluster(), next);
+  }
+
+  /** readCluster shows the cluster; its KPU figures only when no newer read was issued. */
+  private async readCluster(): Promise<ClusterStatus> {
+    const n = ++this.capacityReads;
+    const c = await this.deps.api.cluster();
+    this.panel.setCluster(c, n === this.capacityReads);
+    return c;
+  }
+
+  /** onSession shows the note's session and polls the capacity while there is one. */
+  private onSession(): void {
+    const live = this.session.live.session;
+    this.panel.setSession(live);
+    if (live && live.state !== 'stopped') {
+      if (this.capacityPoller.running) this.capacityPoller.poke();
+      else this.capacityPoller.start();
+    } else {
+      // The session ended: read now, and once more when Flink has caught up
+      // with its cancelled jobs.
+      this.capacityPoller.stop();
+      void this.refreshCapacity().catch(() => undefined);
+      if (this.afterSessionTimer) clearTimeout(this.afterSessionTimer);
+      this.afterSessionTimer = setTimeout(() => {
+        this.afterSessionTimer = null;
+        void this.refreshCapacity().catch(() => undefined);
+      }, CAPACITY_POLL_MS + 1_000);
+    }
+  }
+
+  /**
+   * refreshCapacity reads the sessions listing (the KPUs in use, this note's
+   * session's cost so far) and the cluster (slots, jobs running).
+   */
+  private async refreshCapacity(): Promise<void> {
+    const cluster = this.readCluster().catch(() => undefined);
+    const n = ++this.capacityReads;
+    const l = await this.deps.api.listSessions();
+    await cluster;
+    if (n !== this.capacityReads) return; // a newer read was issued: keep its answer
+    this.panel.setCapacity(l.kpusInUse, l.kpuCapacity);
+    const mine = l.sessions.find((x) => x.noteId === this.noteId);
+    if (mine) this.panel.updateUsage(mine);
   }
 
   private renderCrumbs(note: Note): void {

@@ -3,10 +3,11 @@
 
 import { resultsConfigPatch } from '../model/chart';
 import { formatDuration, formatTime } from '../model/format';
+import { asSentence, isCapacityRefusal, refusalParts } from '../model/sessions';
 import type { ParagraphLiveState } from '../model/live';
 import { interpreterLabel, isEnabled, jobUrlOf, languageOf, parseDate, RUNNING_STATES, type Paragraph } from '../model/note';
 import type { NoteSession } from '../noteSession';
-import { button, h, setText, toggleClass } from './dom';
+import { button, clear, h, icon, setText, toggleClass } from './dom';
 import { ParagraphEditor } from './editor';
 import { confirm, showMenu, toast, type MenuItem } from './overlay';
 import { ResultView } from './result';
@@ -42,7 +43,10 @@ export class ParagraphView {
   private readonly cancelBtn: HTMLButtonElement;
   private readonly editorBox: HTMLElement;
   private readonly progress: HTMLElement;
+  private readonly refusedEl: HTMLElement;
   private readonly result: ResultView;
+  /** The run that was live when a run was refused; a later run clears the refusal. */
+  private refusedRunKey: string | null = null;
   private editor: ParagraphEditor | null = null;
   /** Set between asking for a run and the server reporting on it. */
   private starting = false;
@@ -82,6 +86,7 @@ export class ParagraphView {
     );
     this.editorBox = h('div', { class: 'para-editor' });
     this.progress = h('div', { class: 'para-progress' }, h('div', { class: 'bar' }));
+    this.refusedEl = h('div', { class: 'run-refused', role: 'alert', 'data-testid': 'run-refused', hidden: true });
     this.result = new ResultView({
       paragraph: () => this.para(),
       saveGraph: (index, graph) => s.edit(this.id, { config: resultsConfigPatch(this.para(), index, graph) }),
@@ -89,7 +94,7 @@ export class ParagraphView {
     this.result.el.addEventListener('dblclick', () => {
       if (languageOf(this.para().text ?? '') === 'markdown' && this.para().config?.editorHide) this.toggleConfig('editorHide');
     });
-    this.el = h('section', { class: 'para', 'data-paragraph-id': id, 'data-testid': 'paragraph' }, this.progress, this.head, this.editorBox, this.result.el);
+    this.el = h('section', { class: 'para', 'data-paragraph-id': id, 'data-testid': 'paragraph' }, this.progress, this.head, this.editorBox, this.refusedEl, this.result.el);
     this.update();
   }
 
@@ -125,6 +130,7 @@ export class ParagraphView {
             setText(this.interp, interpreterLabel(t) || this.host.defaultGroup);
           },
           onRun: () => void this.run(),
+          complete: (t, pos) => this.host.session.complete(t, pos),
         });
       } else if (!this.host.session.hasLocalEdits(this.id)) {
         this.editor.setText(text);
@@ -139,6 +145,8 @@ export class ParagraphView {
     const p = this.para();
     const live = this.liveState();
     if (live) this.starting = false;
+    // A run that started after the refusal (here or in another tab) clears it.
+    if (this.refusedRunKey !== null && live && RUNNING_STATES.has(live.status) && live.runKey !== this.refusedRunKey) this.showRefused(null);
     const status = this.starting ? 'PENDING' : live?.status ?? p.status ?? 'READY';
     this.el.dataset['status'] = status;
     setText(this.statusEl, statusLabel[status] ?? status.toLowerCase());
@@ -204,9 +212,11 @@ export class ParagraphView {
     this.updateLive();
     try {
       await this.host.session.run(this.id);
+      this.showRefused(null);
       if (languageOf(p.text ?? '') === 'markdown' && !p.config?.editorHide) this.host.session.edit(this.id, { config: { editorHide: true } });
     } catch (e) {
       this.starting = false;
+      this.showRefused((e as Error).message);
       this.updateLive();
       toast(`Run failed: ${(e as Error).message}`, 'error');
     }
@@ -217,6 +227,44 @@ export class ParagraphView {
         this.updateLive();
       }
     }, 15_000);
+  }
+
+  /**
+   * showRefused shows why the server refused to start the paragraph, in full,
+   * under the editor (null hides it). Notes named as holding KPUs link to
+   * themselves, where their session can be stopped.
+   */
+  private showRefused(message: string | null): void {
+    const el = this.refusedEl;
+    if (message === null) {
+      if (el.hidden) return;
+      el.hidden = true;
+      clear(el);
+      this.refusedRunKey = null;
+      return;
+    }
+    this.refusedRunKey = this.liveState()?.runKey ?? '';
+    const capacity = isCapacityRefusal(message);
+    el.dataset['kind'] = capacity ? 'capacity' : 'other';
+    clear(el);
+    el.append(
+      icon('stop', 'refused-icon'),
+      h(
+        'div',
+        { class: 'refused-body' },
+        h('div', { class: 'refused-title' }, capacity ? 'Not started: the cluster’s KPUs are taken' : 'Not started'),
+        h(
+          'div',
+          { class: 'refused-msg', 'data-testid': 'run-refused-message' },
+          refusalParts(asSentence(message)).map((p) =>
+            'noteId' in p ? h('a', { href: `/notebook/${encodeURIComponent(p.noteId)}`, 'data-link': '', title: `Open “${p.noteName}” to stop its session` }, p.text) : p.text,
+          ),
+        ),
+        capacity ? h('div', { class: 'refused-hint' }, 'Open a note named above to stop its session, or stop one on the ', h('a', { href: '/', 'data-link': '' }, 'Notebooks page'), ', then run again.') : null,
+      ),
+      button({ icon: 'x', title: 'Dismiss', cls: 'ghost', testid: 'dismiss-refused', onClick: () => this.showRefused(null) }),
+    );
+    el.hidden = false;
   }
 
   private async cancel(): Promise<void> {

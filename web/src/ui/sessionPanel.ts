@@ -1,21 +1,35 @@
-// The session panel: the note's Flink session (state, KPUs, jobs) as pushed
-// over the websocket, and the cluster it runs on. A placeholder until the
-// sessions service reports more; it shows what it is told, nothing invented.
+// The session panel: the note's notebook session (state, KPUs held, running
+// jobs, cost so far, a stop button) as pushed over the websocket, and the
+// cluster it runs on with its KPU capacity. It shows what it is told,
+// nothing invented.
 
-import type { ClusterStatus } from '../api';
+import type { Api, ClusterStatus } from '../api';
 import { formatTime } from '../model/format';
 import { parseDate } from '../model/note';
+import { canStop, formatCost, formatKpuHours, runningJobs, type SessionInfo } from '../model/sessions';
 import type { SessionLive } from '../protocol';
-import { clear, h } from './dom';
+import { CapacityBar, stopSession } from './capacity';
+import { button, clear, h } from './dom';
+
+export interface SessionPanelDeps {
+  api: Api;
+  /** Called after this panel stopped a session. */
+  onStopped?: (s: SessionInfo) => void;
+}
 
 export class SessionPanel {
   readonly el: HTMLElement;
   private readonly sessionBox: HTMLElement;
   private readonly clusterBox: HTMLElement;
+  private readonly clusterInfo: HTMLElement;
+  private readonly capacity = new CapacityBar('capacity');
+  private session: SessionLive | null = null;
+  private stopping: string | null = null;
 
-  constructor() {
+  constructor(private readonly deps: SessionPanelDeps) {
     this.sessionBox = h('div', { class: 'panel-body', 'data-testid': 'session-state' });
-    this.clusterBox = h('div', { class: 'panel-body', 'data-testid': 'cluster-state' });
+    this.clusterInfo = h('div', { class: 'panel-rows' });
+    this.clusterBox = h('div', { class: 'panel-body', 'data-testid': 'cluster-state' }, this.capacity.el, this.clusterInfo);
     this.el = h(
       'aside',
       { class: 'side-panel', 'aria-label': 'Session' },
@@ -27,62 +41,116 @@ export class SessionPanel {
   }
 
   setSession(s: SessionLive | null): void {
+    this.session = s;
+    this.renderSession();
+  }
+
+  /** updateUsage refreshes the cost figures of the shown session from a sessions listing. */
+  updateUsage(info: SessionInfo): void {
+    const s = this.session;
+    if (!s || s.id !== info.id) return;
+    if (s.kpuHours === info.kpuHours && s.estimatedCost === info.estimatedCost && s.lastActivity === info.lastActivity) return;
+    this.session = { ...s, kpuHours: info.kpuHours, estimatedCost: info.estimatedCost, lastActivity: info.lastActivity };
+    this.renderSession();
+  }
+
+  /** setCapacity shows the cluster's KPUs in use against its capacity. */
+  setCapacity(inUse: number | undefined, capacity: number | undefined): void {
+    this.capacity.set(inUse, capacity);
+  }
+
+  private renderSession(): void {
+    const s = this.session;
     clear(this.sessionBox);
+    this.sessionBox.dataset['state'] = s?.state ?? 'none';
     if (!s) {
       this.sessionBox.append(
-        kv('State', pill('none', 'idle')),
+        kv('State', pill('none', 'none')),
+        kv('KPUs held', '0'),
         h('p', { class: 'muted small' }, 'A session starts when a paragraph of this note runs: 2 KPUs for the session plus the KPUs of its running jobs.'),
       );
       return;
     }
+    const state = s.state ?? 'unknown';
     this.sessionBox.append(
       ...[
-        kv('State', pill(s.state ?? 'unknown', s.state ?? 'unknown')),
-        s.kpus !== undefined ? kv('KPUs held', String(s.kpus)) : null,
-        s.kpuHours !== undefined ? kv('KPU-hours', s.kpuHours.toFixed(3)) : null,
-        s.estimatedCost !== undefined ? kv('Est. cost', '$' + s.estimatedCost.toFixed(4)) : null,
+        kv('State', pill(state, state)),
+        s.kpus !== undefined ? kv('KPUs held', h('span', { 'data-testid': 'session-kpus' }, String(s.kpus))) : null,
+        s.estimatedCost !== undefined ? kv('Cost so far', h('span', { 'data-testid': 'session-cost' }, formatCost(s.estimatedCost))) : null,
+        s.kpuHours !== undefined ? kv('Metered', formatKpuHours(s.kpuHours)) : null,
         s.startedAt ? kv('Started', formatTime(parseDate(s.startedAt))) : null,
         s.lastActivity ? kv('Last activity', formatTime(parseDate(s.lastActivity))) : null,
       ].filter((x): x is HTMLElement => x !== null),
     );
-    const jobs = s.jobs ?? [];
+    const jobs = runningJobs(s);
+    this.sessionBox.append(h('div', { class: 'panel-sub' }, jobs.length ? `Running jobs (${jobs.length})` : 'No running job'));
     if (jobs.length > 0) {
       this.sessionBox.append(
-        h('div', { class: 'panel-sub' }, `Jobs (${jobs.length})`),
         h(
           'ul',
-          { class: 'jobs' },
+          { class: 'jobs', 'data-testid': 'session-jobs' },
           jobs.map((j) =>
             h(
               'li',
-              null,
-              j.url ? h('a', { href: j.url, target: '_blank', rel: 'noopener noreferrer' }, h('code', null, j.jobId.slice(0, 8))) : h('code', null, j.jobId.slice(0, 8)),
-              j.status ? ` · ${j.status.toLowerCase()}` : '',
-              j.parallelism ? ` · p${j.parallelism}` : '',
-              j.kpus ? ` · ${j.kpus} KPU` : '',
+              { 'data-job-id': j.jobId },
+              j.url
+                ? h('a', { href: j.url, target: '_blank', rel: 'noopener noreferrer', title: 'Open the job in the Flink web UI', 'data-testid': 'session-job-link' }, h('code', null, j.jobId.slice(0, 8)), ' ↗')
+                : h('code', null, j.jobId.slice(0, 8)),
+              h('span', { class: 'job-meta' }, [j.status ? j.status.toLowerCase() : '', j.parallelism ? `p${j.parallelism}` : '', j.kpus ? `${j.kpus} KPU${j.kpus === 1 ? '' : 's'}` : ''].filter(Boolean).join(' · ')),
             ),
           ),
         ),
       );
     }
+    const busy = this.stopping !== null && this.stopping === s.id;
+    const stoppable = !!s.id && canStop(state) && !busy;
+    const stop = button({
+      icon: 'stop',
+      label: busy || state === 'stopping' ? 'Stopping…' : 'Stop session',
+      cls: 'danger-outline stop-session',
+      testid: 'stop-session',
+      title: 'End this note’s session: cancel its jobs and free its KPUs',
+      disabled: !stoppable,
+      onClick: () => void this.stop(),
+    });
+    this.sessionBox.append(h('div', { class: 'panel-actions' }, stop));
   }
 
-  setCluster(c: ClusterStatus | null): void {
-    clear(this.clusterBox);
+  private async stop(): Promise<void> {
+    const s = this.session;
+    if (!s?.id || this.stopping) return;
+    const target = { id: s.id, noteId: s.noteId ?? '', noteName: s.noteName, kpus: s.kpus ?? 0, jobs: s.jobs ?? [] };
+    try {
+      const out = await stopSession(this.deps.api, target, () => {
+        this.stopping = target.id;
+        this.renderSession();
+      });
+      if (out) this.deps.onStopped?.(out);
+    } finally {
+      this.stopping = null;
+      this.renderSession();
+    }
+  }
+
+  /** setCluster shows the cluster; with withCapacity (the default) its KPU figures too. */
+  setCluster(c: ClusterStatus | null, withCapacity = true): void {
+    clear(this.clusterInfo);
     if (!c) {
-      this.clusterBox.append(kv('State', pill('unknown', 'unknown')));
+      this.clusterInfo.append(kv('State', pill('unknown', 'unknown')));
       return;
     }
-    this.clusterBox.append(...[
-      kv('State', pill(c.ready ? 'ready' : 'not ready', c.ready ? 'ok' : 'warn')),
-      kv('Mode', c.mode || '—'),
-      c.flinkVersion ? kv('Flink', c.flinkVersion) : null,
-      c.kpuCapacity ? kv('KPUs in use', `${c.kpusInUse ?? 0} / ${c.kpuCapacity}`) : null,
-      c.slotsTotal ? kv('Slots free', `${c.slotsAvailable ?? 0} / ${c.slotsTotal}`) : null,
-      c.jobsRunning !== undefined && c.ready ? kv('Jobs running', String(c.jobsRunning)) : null,
-      c.webUiUrl ? h('a', { class: 'small', href: c.webUiUrl, target: '_blank', rel: 'noopener noreferrer' }, 'Flink web UI ↗') : null,
-      !c.ready && c.error ? h('p', { class: 'muted small' }, c.error) : null,
-    ].filter((x): x is HTMLElement => x !== null));
+    if (withCapacity && c.kpuCapacity) this.capacity.set(c.kpusInUse ?? 0, c.kpuCapacity);
+    this.clusterInfo.append(
+      ...[
+        kv('State', pill(c.ready ? 'ready' : 'not ready', c.ready ? 'ok' : 'warn')),
+        kv('Mode', c.mode || '—'),
+        c.flinkVersion ? kv('Flink', c.flinkVersion) : null,
+        c.slotsTotal ? kv('Slots free', `${c.slotsAvailable ?? 0} / ${c.slotsTotal}`) : null,
+        c.jobsRunning !== undefined && c.ready ? kv('Jobs running', String(c.jobsRunning)) : null,
+        c.webUiUrl ? h('a', { class: 'small', href: c.webUiUrl, target: '_blank', rel: 'noopener noreferrer' }, 'Flink web UI ↗') : null,
+        !c.ready && c.error ? h('p', { class: 'muted small' }, c.error) : null,
+      ].filter((x): x is HTMLElement => x !== null),
+    );
   }
 }
 

@@ -1,0 +1,63 @@
+// KPU capacity as a small bar ("3 / 8 KPUs in use"), and stopping a
+// notebook session (confirm, DELETE, errors as a toast). Shared by the note
+// page's session panel and the home page's sessions strip.
+
+import type { Api } from '../api';
+import { capacityModel, stopConfirmText, type SessionInfo } from '../model/sessions';
+import { h, setText } from './dom';
+import { confirm, toast } from './overlay';
+
+export class CapacityBar {
+  readonly el: HTMLElement;
+  private readonly text: HTMLElement;
+  private readonly free: HTMLElement;
+  private readonly meter: HTMLElement;
+  private readonly fill: HTMLElement;
+
+  constructor(testid = 'capacity') {
+    this.text = h('span', { class: 'cap-text', 'data-testid': testid + '-text' });
+    this.free = h('span', { class: 'cap-free' });
+    this.fill = h('div', { class: 'cap-fill' });
+    this.meter = h('div', { class: 'cap-bar', role: 'meter', 'aria-label': 'KPUs in use', 'aria-valuemin': '0' }, this.fill);
+    this.el = h('div', { class: 'capacity', 'data-testid': testid }, h('div', { class: 'cap-head' }, this.text, this.free), this.meter);
+    this.set(undefined, undefined);
+  }
+
+  /** set shows the KPUs in use against the capacity (unknown while either is missing). */
+  set(inUse: number | undefined, capacity: number | undefined): void {
+    const m = capacityModel(inUse, capacity);
+    const known = inUse !== undefined && m.level !== 'unknown';
+    setText(this.text, known ? m.text : 'KPUs in use: —');
+    setText(this.free, known ? m.freeText : '');
+    this.el.dataset['level'] = known ? m.level : 'unknown';
+    this.el.dataset['inUse'] = known ? String(m.inUse) : '';
+    this.el.dataset['capacity'] = known ? String(m.capacity) : '';
+    this.meter.setAttribute('aria-valuemax', String(m.capacity));
+    this.meter.setAttribute('aria-valuenow', String(m.inUse));
+    this.meter.setAttribute('aria-valuetext', known ? `${m.text}, ${m.freeText}` : 'unknown');
+    this.fill.style.width = known ? `${(m.fraction * 100).toFixed(1)}%` : '0%';
+    this.el.title = known ? `${m.text} (${m.freeText}). A notebook session holds 2 KPUs, each running job ceil(parallelism / parallelism per KPU) more.` : '';
+  }
+}
+
+/**
+ * stopSession asks for confirmation, then stops the session. It resolves
+ * with the stopped session, or null when the user declined or it failed
+ * (the failure is shown as a toast).
+ */
+export async function stopSession(
+  api: Api,
+  s: Pick<SessionInfo, 'id' | 'noteId' | 'noteName' | 'kpus' | 'jobs'>,
+  onConfirmed?: () => void,
+): Promise<SessionInfo | null> {
+  if (!(await confirm('Stop the session?', stopConfirmText(s), 'Stop session'))) return null;
+  onConfirmed?.();
+  try {
+    const out = await api.stopSession(s.id);
+    toast(`Session of “${s.noteName || s.noteId}” stopped`, 'ok');
+    return out ?? (s as SessionInfo);
+  } catch (e) {
+    toast(`Could not stop the session: ${(e as Error).message}`, 'error');
+    return null;
+  }
+}
