@@ -472,8 +472,7 @@ describe('live results (needs a ready Flink cluster)', () => {
     await c.context.close();
   });
 
-  test('SQL completion comes from the gateway and knows the note\'s tables', async (t) => {
-    if (!needCluster(t)) return;
+  test('SQL completion comes from the gateway and knows the note\'s tables', async () => {
     const { page } = a;
     await addParagraph(page, '%flink.ssql\nSELECT * FROM cli');
     await page.keyboard.press('Control+Space');

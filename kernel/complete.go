@@ -23,7 +23,8 @@ func Complete(ctx context.Context, c *Cluster, session, text string, pos int) ([
 	if in, err := ResolveInterpreter(h.Interpreter, GroupFlink); err != nil || (in.Kind != InterpreterSQLStream && in.Kind != InterpreterSQLBatch) {
 		return nil, nil
 	}
-	stmt, at := statementAt(h.Body, pos-h.BodyOffset)
+	// The body is trimmed: a cursor in trailing white space is at its end.
+	stmt, at := statementAt(h.Body, min(pos-h.BodyOffset, len(h.Body)))
 	out, err := c.Gateway.CompleteStatement(ctx, session, stmt, at)
 	if len(out) > maxCandidates {
 		out = out[:maxCandidates]
@@ -35,6 +36,7 @@ func Complete(ctx context.Context, c *Cluster, session, text string, pos int) ([
 // the cursor's offset in it. Between statements it is the text from the end
 // of the previous one up to the cursor: a statement being typed.
 func statementAt(body string, rel int) (string, int) {
+	rel = max(0, min(rel, len(body)))
 	start := 0
 	for _, st := range SplitStatements(body) {
 		end := st.Offset + len(st.Text)

@@ -228,6 +228,8 @@ func TestStatementAt(t *testing.T) {
 		{20, "SELECT a FROM t WHERE x = ';'", 10},
 		{len(body), "SEL", 3},
 		{len("SELECT 1;\n"), "SELECT a FROM t WHERE x = ';'", 0},
+		{len(body) + 5, "SEL", 3}, // past the end (a trimmed body)
+		{-1, "SELECT 1", 0},
 	}
 	for _, tt := range tests {
 		stmt, at := statementAt(body, tt.rel)
@@ -235,4 +237,17 @@ func TestStatementAt(t *testing.T) {
 			t.Errorf("statementAt(%d) = %q, %d; want %q, %d", tt.rel, stmt, at, tt.stmt, tt.at)
 		}
 	}
+}
+
+// FuzzStatementAt: any text and cursor give a statement and an offset in it,
+// never a panic.
+func FuzzStatementAt(f *testing.F) {
+	f.Add("SELECT * FROM ", 14)
+	f.Add("SELECT 1; SELECT 2", 9)
+	f.Fuzz(func(t *testing.T, body string, rel int) {
+		stmt, at := statementAt(body, rel)
+		if at < 0 || at > len(stmt) {
+			t.Fatalf("offset %d outside %q", at, stmt)
+		}
+	})
 }

@@ -229,6 +229,7 @@ func TestCompleteAPI(t *testing.T) {
 	if got := complete("%flink.ssql\nSELECT * FROM orders_2"); !containsFold(got, "orders_2026") {
 		t.Fatalf("candidates %v lack orders_2026", got)
 	}
+	complete("%flink.ssql\nSELECT * FROM ") // a cursor in trailing white space
 	if got := complete("%md\n# SEL"); len(got) != 0 {
 		t.Fatalf("markdown got candidates %v", got)
 	}

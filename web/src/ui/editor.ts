@@ -137,6 +137,24 @@ export interface EditorOptions {
   complete?: (text: string, bytePos: number) => Promise<string[]>;
 }
 
+/**
+ * completionOptions turns the gateway's candidates into editor options. The
+ * gateway qualifies tables fully (default_catalog.default_database.orders);
+ * unless the user typed a qualifier, the option shows and inserts the last
+ * part, with the full name as detail.
+ */
+export function completionOptions(candidates: string[], typed: string): Array<{ label: string; detail?: string; type: string; boost: number }> {
+  const seen = new Set<string>();
+  const out: Array<{ label: string; detail?: string; type: string; boost: number }> = [];
+  for (const c of candidates) {
+    const short = typed.includes('.') ? c : (c.split('.').pop() ?? c);
+    if (!short || seen.has(short)) continue;
+    seen.add(short);
+    out.push(short === c ? { label: c, type: 'variable', boost: 1 } : { label: short, detail: c, type: 'variable', boost: 1 });
+  }
+  return out;
+}
+
 /** utf8Length is the number of UTF-8 bytes of s: the server counts offsets in bytes. */
 export function utf8Length(s: string): number {
   return new TextEncoder().encode(s).length;
@@ -176,7 +194,7 @@ export class ParagraphEditor {
           highlightActiveLineGutter(),
           highlightSelectionMatches(),
           autocompletion({ activateOnTyping: true, icons: false, override: null }),
-          EditorState.languageData.of(() => [{ autocomplete: interpreterCompletion }, { autocomplete: (ctx: CompletionContext) => this.gatewayCompletion(ctx) }]),
+          EditorState.languageData.of(() => [{ autocomplete: interpreterCompletion }, { autocomplete: this.gatewaySource }]),
           keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...searchKeymap, ...historyKeymap, ...completionKeymap, indentWithTab]),
           syntaxHighlighting(highlight),
           theme,
@@ -196,7 +214,11 @@ export class ParagraphEditor {
     });
   }
 
-  /** gatewayCompletion offers the gateway's candidates (tables, columns, functions of the note's session) in SQL paragraphs. */
+  /**
+   * gatewayCompletion offers the gateway's candidates (tables, columns, functions the note's
+   * session knows) in SQL paragraphs. CodeMirror matches results to sources by identity, so it
+   * is registered through one bound function (gatewaySource), never a fresh closure.
+   */
   private async gatewayCompletion(ctx: CompletionContext): Promise<CompletionResult | null> {
     const complete = this.opts.complete;
     if (!complete || this.language !== 'sql' || ctx.state.doc.lineAt(ctx.pos).number === 1) return null;
@@ -210,8 +232,10 @@ export class ParagraphEditor {
       return null;
     }
     if (ctx.aborted || candidates.length === 0) return null;
-    return { from: word.from, options: candidates.map((c) => ({ label: c, type: 'variable', boost: 1 })), validFor: /^[\w$`]*$/ };
+    return { from: word.from, options: completionOptions(candidates, ctx.state.sliceDoc(word.from, word.to)), validFor: /^[\w$`]*$/ };
   }
+
+  private readonly gatewaySource = (ctx: CompletionContext) => this.gatewayCompletion(ctx);
 
   get text(): string {
     return this.view.state.doc.toString();
