@@ -18,8 +18,8 @@ func (m *Manager) Complete(ctx context.Context, noteID, text string, pos int) ([
 	if m.cfg.Cluster == nil {
 		return nil, eddy.Errorf(eddy.EUNAVAILABLE, "no Flink cluster")
 	}
-	if s := m.FindByNote(noteID); s != nil && s.kernel != nil {
-		return kernel.Complete(ctx, m.cfg.Cluster, s.kernel.GatewaySession(), text, pos)
+	if k := m.FindByNote(noteID).started(); k != nil {
+		return kernel.Complete(ctx, m.cfg.Cluster, k.GatewaySession(), text, pos)
 	}
 	handle, err := m.completionSession(ctx)
 	if err != nil {

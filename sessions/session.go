@@ -27,6 +27,21 @@ type Session struct {
 	endedAt      time.Time
 }
 
+// started returns the session's kernel once the session has started, else
+// nil (also for a nil session). The kernel is written before ready closes,
+// so reading it after seeing ready closed is safe from any goroutine.
+func (s *Session) started() *kernel.Session {
+	if s == nil {
+		return nil
+	}
+	select {
+	case <-s.ready:
+		return s.kernel
+	default:
+		return nil
+	}
+}
+
 func (s *Session) setState(st string) {
 	s.mu.Lock()
 	s.state = st
@@ -52,7 +67,7 @@ func (s *Session) touch() {
 
 // idleFor is how long the session has done nothing; 0 while a paragraph runs.
 func (s *Session) idleFor() time.Duration {
-	if s.kernel == nil || s.kernel.Running() {
+	if k := s.started(); k == nil || k.Running() {
 		return 0
 	}
 	s.mu.Lock()
@@ -68,7 +83,7 @@ func (s *Session) State() string {
 	s.mu.Lock()
 	st := s.state
 	s.mu.Unlock()
-	if st == StateIdle && s.kernel != nil && s.kernel.Running() {
+	if k := s.started(); st == StateIdle && k != nil && k.Running() {
 		return StateBusy
 	}
 	return st
@@ -108,8 +123,8 @@ func (s *Session) Info() Info {
 		KPUs: s.m.ledger.Held(s.ID), StartedAt: s.StartedAt, LastActivity: last,
 		Jobs: []JobInfo{},
 	}
-	if s.kernel != nil {
-		for _, j := range s.kernel.Jobs() {
+	if k := s.started(); k != nil {
+		for _, j := range k.Jobs() {
 			info.Jobs = append(info.Jobs, JobInfo{JobID: j.JobID, ParagraphID: j.ParagraphID, Status: j.Status,
 				Parallelism: j.Parallelism, KPUs: JobKPUs(j.Parallelism, s.m.cfg.ParallelismPerKPU), URL: j.URL})
 		}

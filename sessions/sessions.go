@@ -394,11 +394,12 @@ func (m *Manager) Run(ctx context.Context, noteID, paragraphID string) (<-chan s
 // is not running.
 func (m *Manager) CancelParagraph(ctx context.Context, noteID, paragraphID string) error {
 	s := m.FindByNote(noteID)
-	if s == nil || s.kernel == nil {
+	k := s.started()
+	if k == nil {
 		return nil
 	}
 	s.touch()
-	return s.kernel.Cancel(ctx, paragraphID)
+	return k.Cancel(ctx, paragraphID)
 }
 
 // RunNote runs the note's paragraphs in order in the background (RunAll).
@@ -453,13 +454,14 @@ func (m *Manager) RunAll(ctx context.Context, noteID string) (<-chan struct{}, e
 // StopNote cancels every running paragraph of the note.
 func (m *Manager) StopNote(ctx context.Context, noteID string) error {
 	s := m.FindByNote(noteID)
-	if s == nil || s.kernel == nil {
+	k := s.started()
+	if k == nil {
 		return nil
 	}
 	var first error
-	for _, l := range s.kernel.LiveSince(nil) {
+	for _, l := range k.LiveSince(nil) {
 		if l.Status == notebooks.StatusRunning || l.Status == notebooks.StatusPending {
-			if err := s.kernel.Cancel(ctx, l.ParagraphID); err != nil && first == nil {
+			if err := k.Cancel(ctx, l.ParagraphID); err != nil && first == nil {
 				first = err
 			}
 		}
@@ -482,29 +484,32 @@ func (m *Manager) SessionState(noteID string) any {
 // nil when the note has no session or the paragraph no run.
 func (m *Manager) Done(noteID, paragraphID string) <-chan struct{} {
 	s := m.FindByNote(noteID)
-	if s == nil || s.kernel == nil {
+	k := s.started()
+	if k == nil {
 		return nil
 	}
-	return s.kernel.Done(paragraphID)
+	return k.Done(paragraphID)
 }
 
 // Live returns a paragraph's live state, if it ran in the note's session.
 func (m *Manager) Live(noteID, paragraphID string) (kernel.ParagraphLive, bool) {
 	s := m.FindByNote(noteID)
-	if s == nil || s.kernel == nil {
+	k := s.started()
+	if k == nil {
 		return kernel.ParagraphLive{}, false
 	}
-	return s.kernel.Live(paragraphID)
+	return k.Live(paragraphID)
 }
 
 // LiveSince returns the note's live state for a viewer that has seen the
 // result sequences in seen (see kernel.Session.LiveSince).
 func (m *Manager) LiveSince(noteID string, seen map[string]int64) []kernel.ParagraphLive {
 	s := m.FindByNote(noteID)
-	if s == nil || s.kernel == nil {
+	k := s.started()
+	if k == nil {
 		return nil
 	}
-	return s.kernel.LiveSince(seen)
+	return k.LiveSince(seen)
 }
 
 // Enabled reports whether a paragraph may run: Zeppelin's config.enabled,

@@ -225,7 +225,7 @@ func (c *Cluster) WaitReady(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("localflink: not ready: %w (logs in %s)", lastErr, c.LogDir())
+			return fmt.Errorf("localflink: not ready: %w (logs in %s)%s", lastErr, c.LogDir(), c.crashTails())
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
@@ -281,6 +281,18 @@ func writeFileAtomic(path, data string) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// crashTails returns the end of the output of every JVM that has crashed,
+// so a start-up failure says why without opening the logs.
+func (c *Cluster) crashTails() string {
+	var b strings.Builder
+	for _, role := range []string{JobManager, TaskManager, SQLGateway} {
+		if p := c.procs[role]; p != nil && p.restartCount() > 0 {
+			fmt.Fprintf(&b, "\n%s crashed %d times; the end of %s:\n%s", role, p.restartCount(), p.logPath, tail(p.logPath, 8))
+		}
+	}
+	return b.String()
 }
 
 // tail returns the last lines of a log file, for error messages.
