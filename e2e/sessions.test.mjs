@@ -1,4 +1,4 @@
-// End-to-end test of notebook sessions and KPU admission (issue 6) against
+// End-to-end test of notebook sessions and KPU admission against
 // a real bin/eddy started with --kpu-capacity 3 and its local Flink cluster:
 // note A runs a streaming query at parallelism 1 and holds all 3 KPUs (2 for
 // the session, 1 for the job); a run in note B is refused and the browser

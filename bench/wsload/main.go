@@ -1,5 +1,5 @@
-// Command wsload measures what Eddy's websocket fan-out costs the server
-// (issue 5): Eddy's own memory and CPU while many websocket clients watch
+// Command wsload measures what Eddy's websocket fan-out costs the server:
+// Eddy's own memory and CPU while many websocket clients watch
 // one live table, against a single client watching the same table.
 //
 //	go build -o bin/eddy ./cmd/eddy

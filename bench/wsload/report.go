@@ -16,7 +16,7 @@ const maxFailuresShown = 20
 // baseline, the last the load) and returns the failed checks.
 func writeReport(w io.Writer, cfg config, e *eddyProc, phases []*phaseResult) []string {
 	base, load := phases[0], phases[len(phases)-1]
-	fmt.Fprintf(w, "\nEddy websocket load (issue 5): %d clients vs 1 watching one live table\n", load.clients)
+	fmt.Fprintf(w, "\nEddy websocket load: %d clients vs 1 watching one live table\n", load.clients)
 	fmt.Fprintf(w, "  eddy:    %s, pid %d (RSS and CPU of this Go process only; its Flink JVMs are not counted)\n", cfg.eddyPath, e.pid)
 	fmt.Fprintf(w, "  query:   %s\n", strings.SplitN(cfg.querySQL(), "\n", 2)[1])
 	fmt.Fprintf(w, "           %d keys, datagen %d rows/s, refreshInterval %s\n", cfg.keys, cfg.rowsPerSec, cfg.refresh)
