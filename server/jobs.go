@@ -89,14 +89,10 @@ func (s *Server) handleRunSync(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	select {
-	case <-done:
-	case <-ctx.Done():
-		return ctx.Err() // the client left; the paragraph keeps running
-	case <-s.closing:
-		return errShuttingDown
+	if err := s.waitRun(ctx, done); err != nil {
+		return err // the client left or Eddy stops; the paragraph keeps running
 	}
-	p, err := s.cfg.Notes.FindParagraph(ctx, noteID, pid)
+	p, err := s.cfg.Notes.FindParagraph(ctx, noteID, pid) // prepareRun checked the store is there
 	if err != nil {
 		return err
 	}
@@ -123,6 +119,27 @@ func (s *Server) handleRunAsync(c echo.Context) error {
 		return err
 	}
 	return ok(c, nil)
+}
+
+// waitRun waits until a run's done channel closes; it gives up when the
+// client leaves or the server begins to shut down.
+func (s *Server) waitRun(ctx context.Context, done <-chan struct{}) error {
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.closing:
+		return errShuttingDown
+	}
+}
+
+// live returns a paragraph's live state, if it has run in this process.
+func (s *Server) live(noteID, paragraphID string) (kernel.ParagraphLive, bool) {
+	if s.cfg.Sessions == nil {
+		return kernel.ParagraphLive{}, false
+	}
+	return s.cfg.Sessions.Live(noteID, paragraphID)
 }
 
 // paragraphJob is Zeppelin's job status of one paragraph.
@@ -166,11 +183,7 @@ func (s *Server) handleJobStatus(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var live kernel.ParagraphLive
-	var has bool
-	if s.cfg.Sessions != nil {
-		live, has = s.cfg.Sessions.Live(noteID, pid)
-	}
+	live, has := s.live(noteID, pid)
 	return ok(c, jobOf(p, live, has))
 }
 
@@ -180,7 +193,7 @@ func (s *Server) handleCancelParagraph(c echo.Context) error {
 		return err
 	}
 	noteID, pid := c.Param("noteId"), c.Param("paragraphId")
-	if _, err := s.cfg.Notes.FindParagraph(c.Request().Context(), noteID, pid); err != nil {
+	if err := s.noteExists(c, noteID, pid); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Minute)
@@ -200,7 +213,7 @@ func (s *Server) handleRunAll(c echo.Context) error {
 	}
 	noteID := c.Param("noteId")
 	ctx := c.Request().Context()
-	if _, err := s.cfg.Notes.FindNoteByID(ctx, noteID); err != nil {
+	if err := s.noteExists(c, noteID, ""); err != nil {
 		return err
 	}
 	done, err := m.RunAll(ctx, noteID)
@@ -208,12 +221,8 @@ func (s *Server) handleRunAll(c echo.Context) error {
 		return err
 	}
 	if c.QueryParam("blocking") == "true" {
-		select {
-		case <-done:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-s.closing:
-			return errShuttingDown
+		if err := s.waitRun(ctx, done); err != nil {
+			return err
 		}
 	}
 	return ok(c, nil)
@@ -234,11 +243,7 @@ func (s *Server) handleNoteJobStatus(c echo.Context) error {
 		Paragraphs []paragraphJob `json:"paragraphs"`
 	}{Paragraphs: []paragraphJob{}}
 	for _, p := range ps {
-		var live kernel.ParagraphLive
-		var has bool
-		if s.cfg.Sessions != nil {
-			live, has = s.cfg.Sessions.Live(noteID, p.ID)
-		}
+		live, has := s.live(noteID, p.ID)
 		j := jobOf(p, live, has)
 		if j.Status == notebooks.StatusRunning || j.Status == notebooks.StatusPending {
 			body.IsRunning = true
@@ -254,7 +259,7 @@ func (s *Server) handleStopAll(c echo.Context) error {
 		return err
 	}
 	noteID := c.Param("noteId")
-	if _, err := s.cfg.Notes.FindNoteByID(c.Request().Context(), noteID); err != nil {
+	if err := s.noteExists(c, noteID, ""); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Minute)
@@ -352,10 +357,7 @@ func (s *Server) handleUsage(c echo.Context) error {
 // process, with its live status and its result so far (finished statements'
 // output and the live table in Zeppelin's TABLE encoding).
 func (s *Server) withLive(noteID string, p *notebooks.Paragraph) *notebooks.Paragraph {
-	if s.cfg.Sessions == nil {
-		return p
-	}
-	live, has := s.cfg.Sessions.Live(noteID, p.ID)
+	live, has := s.live(noteID, p.ID)
 	if !has || (live.Status != notebooks.StatusRunning && live.Status != notebooks.StatusPending) {
 		return p
 	}
@@ -395,7 +397,7 @@ func (s *Server) handleComplete(c echo.Context) error {
 	}
 	noteID := c.Param("noteId")
 	ctx := c.Request().Context()
-	if _, err := s.cfg.Notes.FindNoteByID(ctx, noteID); err != nil {
+	if err := s.noteExists(c, noteID, ""); err != nil {
 		return err
 	}
 	out, err := m.Complete(ctx, noteID, req.Text, req.Position)
@@ -406,4 +408,19 @@ func (s *Server) handleComplete(c echo.Context) error {
 		out = []string{}
 	}
 	return c.JSON(http.StatusOK, map[string][]string{"candidates": out})
+}
+
+// noteExists checks that the note (and the paragraph, when named) exists,
+// so an unknown id is a 404 before anything runs.
+func (s *Server) noteExists(c echo.Context, noteID, paragraphID string) error {
+	notes, err := s.notes()
+	if err != nil {
+		return err
+	}
+	if paragraphID != "" {
+		_, err = notes.FindParagraph(c.Request().Context(), noteID, paragraphID)
+	} else {
+		_, err = notes.FindNoteByID(c.Request().Context(), noteID)
+	}
+	return err
 }
