@@ -25,7 +25,7 @@ const (
 const persistEvery = 5 * time.Second
 
 // execute runs one paragraph to its end and stores the outcome.
-func (s *Session) execute(r *run, note *notebooks.Note, p *notebooks.Paragraph) {
+func (s *Kernel) execute(r *run, note *notebooks.Note, p *notebooks.Paragraph) {
 	start := time.Now()
 	r.update(func() { r.status, r.started = notebooks.StatusRunning, start })
 	s.persist(r.paragraphID, notebooks.RunUpdate{
@@ -75,7 +75,7 @@ func (s *Session) execute(r *run, note *notebooks.Note, p *notebooks.Paragraph) 
 
 // execution is the state of one paragraph run while its goroutine works.
 type execution struct {
-	s    *Session
+	s    *Kernel
 	r    *run
 	note *notebooks.Note
 	p    *notebooks.Paragraph

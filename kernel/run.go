@@ -38,7 +38,7 @@ type LiveResult struct {
 // run is one execution of a paragraph. Its goroutine writes the state; any
 // number of viewers read it.
 type run struct {
-	s           *Session
+	s           *Kernel
 	paragraphID string
 	ctx         context.Context
 	cancel      context.CancelFunc
@@ -59,7 +59,7 @@ type run struct {
 	jobs     map[string]*Job
 }
 
-func newRun(s *Session, paragraphID string) *run {
+func newRun(s *Kernel, paragraphID string) *run {
 	r := &run{s: s, paragraphID: paragraphID, done: make(chan struct{}),
 		status: notebooks.StatusPending, jobs: map[string]*Job{}}
 	r.ctx, r.cancel = context.WithCancel(s.ctx)

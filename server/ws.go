@@ -42,7 +42,7 @@ type Runner interface {
 	// this process, what a viewer that has seen result sequence seen[id]
 	// needs (an absent id means nothing seen): the status fields plus the
 	// deltas after that sequence, or a snapshot when those deltas are no
-	// longer kept (kernel.Session.LiveSince). It does not block on I/O.
+	// longer kept (kernel.Kernel.LiveSince). It does not block on I/O.
 	LiveSince(noteID string, seen map[string]int64) []kernel.ParagraphLive
 	// SessionState returns the note's session and KPU state as a
 	// JSON-encodable value (fields documented in docs/websocket.md), or nil

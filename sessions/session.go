@@ -16,7 +16,7 @@ type Session struct {
 
 	noteName string
 	m        *Manager
-	kernel   *kernel.Session // nil until started
+	kernel   *kernel.Kernel // nil until started
 	ready    chan struct{}   // closed once started or failed
 	startErr error           // set before ready closes when start failed
 	meter    meter
@@ -30,7 +30,7 @@ type Session struct {
 // started returns the session's kernel once the session has started, else
 // nil (also for a nil session). The kernel is written before ready closes,
 // so reading it after seeing ready closed is safe from any goroutine.
-func (s *Session) started() *kernel.Session {
+func (s *Session) started() *kernel.Kernel {
 	if s == nil {
 		return nil
 	}

@@ -247,7 +247,7 @@ func (m *Manager) Start(ctx context.Context, noteID string) (*Session, error) {
 	m.mu.Unlock()
 	m.notify(noteID)
 
-	k, err := kernel.OpenSession(ctx, kernel.SessionConfig{
+	k, err := kernel.Open(ctx, kernel.Config{
 		NoteID:   noteID,
 		Cluster:  m.cfg.Cluster,
 		Store:    m.cfg.Store,
@@ -502,7 +502,7 @@ func (m *Manager) Live(noteID, paragraphID string) (kernel.ParagraphLive, bool) 
 }
 
 // LiveSince returns the note's live state for a viewer that has seen the
-// result sequences in seen (see kernel.Session.LiveSince).
+// result sequences in seen (see kernel.Kernel.LiveSince).
 func (m *Manager) LiveSince(noteID string, seen map[string]int64) []kernel.ParagraphLive {
 	s := m.FindByNote(noteID)
 	k := s.started()

@@ -28,8 +28,8 @@ type Admitter interface {
 	AdmitJob(ctx context.Context, noteID, paragraphID string, parallelism int) (release func(), err error)
 }
 
-// SessionConfig is what a Session needs.
-type SessionConfig struct {
+// Config is what a Kernel needs.
+type Config struct {
 	NoteID   string
 	Cluster  *Cluster
 	Store    Store
@@ -44,11 +44,11 @@ type SessionConfig struct {
 // the gateway's idle timeout is 10 minutes by default.
 const heartbeatInterval = time.Minute
 
-// Session is one note's kernel: one SQL Gateway session (so SET, CREATE and
+// Kernel is one note's kernel: one SQL Gateway session (so SET, CREATE and
 // USE carry across the note's paragraphs, and notes stay isolated) and the
 // runs of its paragraphs. It is safe for concurrent use.
-type Session struct {
-	cfg     SessionConfig
+type Kernel struct {
+	cfg     Config
 	log     *slog.Logger
 	gw      *flink.Gateway
 	jm      *flink.JobManager
@@ -69,8 +69,8 @@ type Session struct {
 // are dropped (and a replay may then miss them).
 const maxHistory = 1000
 
-// OpenSession opens the note's gateway session and starts its heartbeat.
-func OpenSession(ctx context.Context, cfg SessionConfig) (*Session, error) {
+// Open opens the note's gateway session and starts its heartbeat.
+func Open(ctx context.Context, cfg Config) (*Kernel, error) {
 	if cfg.MaxRows <= 0 {
 		cfg.MaxRows = DefaultMaxRows
 	}
@@ -85,7 +85,7 @@ func OpenSession(ctx context.Context, cfg SessionConfig) (*Session, error) {
 	if err != nil {
 		return nil, eddy.Wrap(eddy.EUNAVAILABLE, err, "cannot open a Flink SQL Gateway session")
 	}
-	s := &Session{cfg: cfg, log: cfg.Logger.With("note", cfg.NoteID), gw: gw, jm: jm, handle: handle,
+	s := &Kernel{cfg: cfg, log: cfg.Logger.With("note", cfg.NoteID), gw: gw, jm: jm, handle: handle,
 		runs: map[string]*run{}, started: time.Now()}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.wg.Add(1)
@@ -94,7 +94,7 @@ func OpenSession(ctx context.Context, cfg SessionConfig) (*Session, error) {
 }
 
 // GatewaySession returns the gateway session handle.
-func (s *Session) GatewaySession() string {
+func (s *Kernel) GatewaySession() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.handle
@@ -102,7 +102,7 @@ func (s *Session) GatewaySession() string {
 
 // remember records a statement that changed the session (SET, DDL, USE,
 // ADD JAR, ...) for replay into a new gateway session.
-func (s *Session) remember(stmt string) {
+func (s *Kernel) remember(stmt string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.history = append(s.history, stmt)
@@ -115,7 +115,7 @@ func (s *Session) remember(stmt string) {
 // the gateway no longer knows the session (it restarted, or expired it),
 // it opens a new one, replays the statements that shaped the old one and
 // submits again, once.
-func (s *Session) executeStatement(ctx context.Context, stmt string, cfg map[string]string) (handle, op string, err error) {
+func (s *Kernel) executeStatement(ctx context.Context, stmt string, cfg map[string]string) (handle, op string, err error) {
 	handle = s.GatewaySession()
 	op, err = s.gw.ExecuteStatement(ctx, handle, stmt, cfg)
 	if err == nil || !sessionLost(err) {
@@ -130,7 +130,7 @@ func (s *Session) executeStatement(ctx context.Context, stmt string, cfg map[str
 
 // reopen replaces a lost gateway session (unless another run did already)
 // and replays the history into it.
-func (s *Session) reopen(ctx context.Context, lost string) (string, error) {
+func (s *Kernel) reopen(ctx context.Context, lost string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.handle != lost {
@@ -161,7 +161,7 @@ func sessionLost(err error) bool {
 	return errors.As(err, &apiErr) && strings.Contains(apiErr.RootCause, "Session '") && strings.Contains(apiErr.RootCause, "does not exist")
 }
 
-func (s *Session) heartbeat() {
+func (s *Kernel) heartbeat() {
 	defer s.wg.Done()
 	t := time.NewTicker(heartbeatInterval)
 	defer t.Stop()
@@ -181,7 +181,7 @@ func (s *Session) heartbeat() {
 
 // Close cancels every run (stopping their jobs), waits for them and closes
 // the gateway session.
-func (s *Session) Close(ctx context.Context) error {
+func (s *Kernel) Close(ctx context.Context) error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -209,7 +209,7 @@ func (s *Session) Close(ctx context.Context) error {
 // text, params and config stored for it. It refuses a paragraph that is
 // already running. The returned channel is closed when the run has ended
 // and its outcome is stored.
-func (s *Session) Run(ctx context.Context, paragraphID string) (<-chan struct{}, error) {
+func (s *Kernel) Run(ctx context.Context, paragraphID string) (<-chan struct{}, error) {
 	note, err := s.cfg.Store.FindNoteByID(ctx, s.cfg.NoteID)
 	if err != nil {
 		return nil, err
@@ -244,7 +244,7 @@ func (s *Session) Run(ctx context.Context, paragraphID string) (<-chan struct{},
 // Cancel stops a running paragraph: a streaming SELECT's operation is
 // closed, an INSERT job is cancelled, or stopped with a savepoint when the
 // paragraph sets savepointDir. It returns once the run has ended.
-func (s *Session) Cancel(ctx context.Context, paragraphID string) error {
+func (s *Kernel) Cancel(ctx context.Context, paragraphID string) error {
 	s.mu.Lock()
 	r := s.runs[paragraphID]
 	s.mu.Unlock()
@@ -261,7 +261,7 @@ func (s *Session) Cancel(ctx context.Context, paragraphID string) error {
 }
 
 // Running reports whether any paragraph of the note is running.
-func (s *Session) Running() bool {
+func (s *Kernel) Running() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, r := range s.runs {
@@ -274,7 +274,7 @@ func (s *Session) Running() bool {
 
 // Done returns a channel closed when the paragraph's current run ends, or
 // nil when it has no run.
-func (s *Session) Done(paragraphID string) <-chan struct{} {
+func (s *Kernel) Done(paragraphID string) <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if r := s.runs[paragraphID]; r != nil {
@@ -284,7 +284,7 @@ func (s *Session) Done(paragraphID string) <-chan struct{} {
 }
 
 // Live returns a paragraph's live state, if it has run in this session.
-func (s *Session) Live(paragraphID string) (ParagraphLive, bool) {
+func (s *Kernel) Live(paragraphID string) (ParagraphLive, bool) {
 	s.mu.Lock()
 	r := s.runs[paragraphID]
 	s.mu.Unlock()
@@ -297,7 +297,7 @@ func (s *Session) Live(paragraphID string) (ParagraphLive, bool) {
 // LiveSince returns the live state of every paragraph that ran in this
 // session, each with what a viewer that has seen result version seen[id]
 // needs: the deltas after it, or a snapshot when those are gone.
-func (s *Session) LiveSince(seen map[string]int64) []ParagraphLive {
+func (s *Kernel) LiveSince(seen map[string]int64) []ParagraphLive {
 	s.mu.Lock()
 	runs := make([]*run, 0, len(s.runs))
 	for _, r := range s.runs {
@@ -316,7 +316,7 @@ func (s *Session) LiveSince(seen map[string]int64) []ParagraphLive {
 }
 
 // Jobs returns the Flink jobs the note's paragraphs are running.
-func (s *Session) Jobs() []Job {
+func (s *Kernel) Jobs() []Job {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []Job
@@ -337,7 +337,7 @@ type Job struct {
 
 // sessionParallelism is the parallelism jobs get when the paragraph sets
 // none: the session's parallelism.default, else 1.
-func (s *Session) sessionParallelism(ctx context.Context) int {
+func (s *Kernel) sessionParallelism(ctx context.Context) int {
 	conf, err := s.gw.SessionConfig(ctx, s.GatewaySession())
 	if err != nil {
 		return 1
@@ -350,7 +350,7 @@ func (s *Session) sessionParallelism(ctx context.Context) int {
 
 // persist stores a run update, logging (not failing) when the store refuses:
 // the note or paragraph may have been deleted while it ran.
-func (s *Session) persist(paragraphID string, upd notebooks.RunUpdate) {
+func (s *Kernel) persist(paragraphID string, upd notebooks.RunUpdate) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := s.cfg.Store.UpdateParagraphRun(ctx, s.cfg.NoteID, paragraphID, upd); err != nil {

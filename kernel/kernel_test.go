@@ -38,7 +38,7 @@ func newFixture(t testing.TB) *fixture {
 }
 
 // note creates a note with one paragraph per text and opens its session.
-func (f *fixture) note(texts ...string) (*notebooks.Note, *kernel.Session) {
+func (f *fixture) note(texts ...string) (*notebooks.Note, *kernel.Kernel) {
 	f.t.Helper()
 	ctx := context.Background()
 	var ps []notebooks.ParagraphCreate
@@ -49,7 +49,7 @@ func (f *fixture) note(texts ...string) (*notebooks.Note, *kernel.Session) {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	s, err := kernel.OpenSession(ctx, kernel.SessionConfig{NoteID: n.ID, Cluster: f.cluster, Store: f.store})
+	s, err := kernel.Open(ctx, kernel.Config{NoteID: n.ID, Cluster: f.cluster, Store: f.store})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func (f *fixture) note(texts ...string) (*notebooks.Note, *kernel.Session) {
 }
 
 // run runs paragraph i to its end and returns it as stored.
-func (f *fixture) run(n *notebooks.Note, s *kernel.Session, i int) *notebooks.Paragraph {
+func (f *fixture) run(n *notebooks.Note, s *kernel.Kernel, i int) *notebooks.Paragraph {
 	f.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -218,7 +218,7 @@ func TestSession_CarriesStateAndIsolatesNotes(t *testing.T) {
 }
 
 // waitLive waits until the paragraph's live state satisfies ok.
-func waitLive(ctx context.Context, t *testing.T, s *kernel.Session, pid string, ok func(kernel.ParagraphLive) bool) kernel.ParagraphLive {
+func waitLive(ctx context.Context, t *testing.T, s *kernel.Kernel, pid string, ok func(kernel.ParagraphLive) bool) kernel.ParagraphLive {
 	t.Helper()
 	for {
 		l, _ := s.Live(pid)
