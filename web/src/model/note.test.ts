@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { explainError } from './errors';
-import { isTrashed, joinPath, languageOf, noteFolder, noteName, parseDate, parseHeader } from './note';
+import { interpreterName, isTrashed, joinPath, languageOf, noteFolder, noteName, parseDate } from './note';
 
-describe('parseHeader', () => {
-  it('reads the interpreter and local properties', () => {
-    expect(parseHeader('%flink.ssql(type=update, refreshInterval=2000, template="<b>{0}</b>, ok")\nSELECT 1')).toEqual({
-      name: 'flink.ssql',
-      props: { type: 'update', refreshInterval: '2000', template: '<b>{0}</b>, ok' },
-      body: 'SELECT 1',
-    });
-    expect(parseHeader('SELECT 1').name).toBe('');
-    expect(parseHeader('  %md\n# x').body).toBe('# x');
+describe('interpreter', () => {
+  it.each([
+    ['%flink.ssql(type=update, parallelism=1)\nSELECT 1', 'flink.ssql'],
+    ['  %md\n# x', 'md'],
+    ['%sh', 'sh'],
+    ['SELECT 1', ''],
+    ['-- %md\n', ''],
+  ] as const)('the interpreter name of %j is %j', (text, name) => {
+    expect(interpreterName(text)).toBe(name);
   });
 
   it.each([

@@ -96,76 +96,20 @@ export interface NoteSummary {
 
 export const TRASH_FOLDER = '~Trash';
 
-/** Interpreter header of a paragraph: `%flink.ssql(type=update)` → {name: "flink.ssql", props}. */
-export interface Header {
-  name: string;
-  props: Record<string, string>;
-  /** Text after the header. */
-  body: string;
-}
+// The interpreter name is all the app reads of a paragraph's header; the
+// server parses the rest (local properties, body) with the one grammar.
+const interpreterRe = /^\s*%(\w+(?:\.\w+)*)/;
 
-const headerRe = /^\s*%([A-Za-z0-9_-]+(?:\.\w+)*)/;
-
-/** parseHeader reads the interpreter name and local properties of paragraph text. */
-export function parseHeader(text: string): Header {
-  const m = headerRe.exec(text);
-  if (!m) return { name: '', props: {}, body: text };
-  const name = m[1] ?? '';
-  let rest = text.slice(m[0].length);
-  const props: Record<string, string> = {};
-  if (rest.startsWith('(')) {
-    const close = findClose(rest);
-    if (close > 0) {
-      for (const pair of splitPairs(rest.slice(1, close))) {
-        const eq = pair.indexOf('=');
-        const k = (eq < 0 ? pair : pair.slice(0, eq)).trim();
-        const v = (eq < 0 ? k : pair.slice(eq + 1)).trim().replace(/^"(.*)"$/, '$1');
-        if (k) props[k] = v;
-      }
-      rest = rest.slice(close + 1);
-    }
-  }
-  return { name, props, body: rest.replace(/^[ \t]*\n?/, '') };
-}
-
-function findClose(s: string): number {
-  let quoted = false;
-  for (let i = 1; i < s.length; i++) {
-    const c = s[i];
-    if (c === '\\') i++;
-    else if (c === '"') quoted = !quoted;
-    else if (c === ')' && !quoted) return i;
-  }
-  return -1;
-}
-
-function splitPairs(s: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i] ?? '';
-    if (c === '\\' && i + 1 < s.length) {
-      cur += c + (s[i + 1] ?? '');
-      i++;
-    } else if (c === '"') {
-      quoted = !quoted;
-      cur += c;
-    } else if (c === ',' && !quoted) {
-      out.push(cur);
-      cur = '';
-    } else cur += c;
-  }
-  if (cur.trim()) out.push(cur);
-  return out;
+/** interpreterName returns the name after '%' at the start of paragraph text ("flink.ssql"), or "". */
+export function interpreterName(text: string): string {
+  return interpreterRe.exec(text)?.[1] ?? '';
 }
 
 export type EditorLanguage = 'sql' | 'python' | 'markdown' | 'scala' | 'shell' | 'text';
 
 /** languageOf picks the editor language for a paragraph from its interpreter. */
 export function languageOf(text: string, defaultGroup = 'flink'): EditorLanguage {
-  const { name } = parseHeader(text);
-  const n = (name || defaultGroup).toLowerCase();
+  const n = (interpreterName(text) || defaultGroup).toLowerCase();
   const last = n.split('.').pop() ?? n;
   if (n === 'md' || n === 'markdown' || last === 'md') return 'markdown';
   if (['ssql', 'bsql', 'sql', 'jdbc', 'mysql', 'postgresql', 'hive'].includes(last) || n === 'sql') return 'sql';
@@ -173,12 +117,6 @@ export function languageOf(text: string, defaultGroup = 'flink'): EditorLanguage
   if (n === 'sh' || n === 'shell' || last === 'sh') return 'shell';
   if (n === 'flink' || n === 'spark' || last === 'scala') return 'scala';
   return 'text';
-}
-
-/** interpreterLabel is the short tag shown on a paragraph: "ssql", "md", ... */
-export function interpreterLabel(text: string): string {
-  const { name } = parseHeader(text);
-  return name || '';
 }
 
 /** noteName returns the last segment of a note path. */

@@ -5,7 +5,7 @@ import { resultsConfigPatch } from '../model/chart';
 import { formatDuration, formatTime } from '../model/format';
 import { asSentence, isCapacityRefusal, refusalParts } from '../model/sessions';
 import type { ParagraphLiveState } from '../model/live';
-import { interpreterLabel, isEnabled, jobUrlOf, languageOf, parseDate, RUNNING_STATES, type Paragraph } from '../model/note';
+import { interpreterName, isEnabled, jobUrlOf, languageOf, parseDate, RUNNING_STATES, type Paragraph } from '../model/note';
 import type { NoteSession } from '../noteSession';
 import { button, clear, h, icon, setText, toggleClass } from './dom';
 import { ParagraphEditor } from './editor';
@@ -111,7 +111,7 @@ export class ParagraphView {
     const p = this.para();
     const cfg = p.config ?? {};
     const text = p.text ?? '';
-    setText(this.interp, interpreterLabel(text) || this.host.defaultGroup);
+    setText(this.interp, interpreterName(text) || this.host.defaultGroup);
     this.interp.dataset['lang'] = languageOf(text, this.host.defaultGroup);
     if (document.activeElement !== this.titleInput && this.titleInput.value !== (p.title ?? '')) this.titleInput.value = p.title ?? '';
     this.titleInput.hidden = !cfg.title;
@@ -127,7 +127,7 @@ export class ParagraphView {
           lineNumbers: !!cfg.lineNumbers,
           onChange: (t) => {
             this.host.session.editText(this.id, t);
-            setText(this.interp, interpreterLabel(t) || this.host.defaultGroup);
+            setText(this.interp, interpreterName(t) || this.host.defaultGroup);
           },
           onRun: () => void this.run(),
           complete: (t, pos) => this.host.session.complete(t, pos),
