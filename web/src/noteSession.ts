@@ -20,7 +20,7 @@ export interface ParagraphPatch {
 
 type Events = {
   reset: [];
-  paragraph: [pid: string, origin: 'remote' | 'local'];
+  paragraph: [pid: string];
   structure: [];
   live: [pids: string[]];
   session: [];
@@ -328,7 +328,7 @@ export class NoteSession {
         }
         if (idx >= 0) this.note.paragraphs[idx] = incoming;
         else this.note.paragraphs.push(incoming);
-        this.emit('paragraph', incoming.id, m.origin && m.origin === this.ws.connId ? 'local' : 'remote');
+        this.emit('paragraph', incoming.id);
         return;
       }
       case 'paragraph-added':

@@ -127,10 +127,10 @@ export interface AckMsg { op: 'ack'; reqId?: string; for: string; paragraph?: Pa
 export interface ErrorMsg { op: 'error'; reqId?: string; for?: string; code: string; message: string }
 export interface NoteMsg { op: 'note'; noteId: string; note: Note; reason: string }
 export interface NoteRemovedMsg { op: 'note-removed'; noteId: string }
-export interface ParagraphMsg { op: 'paragraph'; noteId: string; paragraph: Paragraph; origin?: string }
-export interface ParagraphAddedMsg { op: 'paragraph-added'; noteId: string; index: number; paragraph: Paragraph; origin?: string }
-export interface ParagraphMovedMsg { op: 'paragraph-moved'; noteId: string; paragraphId: string; index: number; origin?: string }
-export interface ParagraphRemovedMsg { op: 'paragraph-removed'; noteId: string; paragraphId: string; origin?: string }
+export interface ParagraphMsg { op: 'paragraph'; noteId: string; paragraph: Paragraph }
+export interface ParagraphAddedMsg { op: 'paragraph-added'; noteId: string; index: number; paragraph: Paragraph }
+export interface ParagraphMovedMsg { op: 'paragraph-moved'; noteId: string; paragraphId: string; index: number }
+export interface ParagraphRemovedMsg { op: 'paragraph-removed'; noteId: string; paragraphId: string }
 /** Live state; `full` means every paragraph with live state is listed (others have none). */
 export interface LiveMsg { op: 'live'; noteId: string; full?: boolean; paragraphs: ParagraphLive[]; session?: SessionLive | null; /** server clock, ms since the epoch, when sent */ sentAt?: number }
 
