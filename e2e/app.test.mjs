@@ -4,19 +4,19 @@
 //
 //   npm run e2e        (after npm run build and go build -o bin/eddy ./cmd/eddy)
 //
-// EDDY_E2E_CLUSTER_WAIT_MS bounds how long the live suite waits for
-// /api/v1/cluster to say ready (default 180 s); when it never does, the live
-// suite fails (a broken cluster must not pass silently). Performance figures
+// EDDY_E2E_CLUSTER_WAIT_MS bounds how long a test that runs paragraphs waits
+// for /api/v1/cluster to say ready (default 180 s); when it never does, the
+// test fails (a broken cluster must not pass silently), and so does a test
+// whose Zeppelin fixture is missing. No test is skipped. Performance figures
 // are reported as diagnostics, never asserted.
 
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Eddy, Shots, fixturesDir, launchBrowser, sleep, until, watch } from './harness.mjs';
+import { readFile } from 'node:fs/promises';
+import { Eddy, Shots, launchBrowser, mustFixture, sleep, until, watch } from './harness.mjs';
 
-const FLINK_BASICS = path.join(fixturesDir, '1._Flink_Basics_2F2YS7PCE.zpln');
-const BATCH_ANALYTICS = path.join(fixturesDir, '7._Batch_Data_Analytics_2EZ9G3JJU.zpln');
+const FLINK_BASICS = '1._Flink_Basics_2F2YS7PCE.zpln';
+const BATCH_ANALYTICS = '7._Batch_Data_Analytics_2EZ9G3JJU.zpln';
 
 /** @type {Eddy} */
 let eddy;
@@ -76,24 +76,6 @@ async function statusOf(p) {
   return (await p.locator('[data-testid=paragraph-status]').textContent())?.trim();
 }
 
-/** runAvailable tells whether the server can run paragraphs (the kernel is wired). */
-async function runAvailable(page) {
-  return page.evaluate(
-    () =>
-      new Promise((resolve) => {
-        const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws');
-        ws.onopen = () => ws.send(JSON.stringify({ op: 'run', reqId: 'probe', noteId: 'NO_SUCH_NOTE', paragraphId: 'p' }));
-        ws.onmessage = (e) => {
-          const m = JSON.parse(e.data);
-          if (m.reqId !== 'probe') return;
-          ws.close();
-          resolve(!(m.op === 'error' && m.code === 'unavailable'));
-        };
-        ws.onerror = () => resolve(false);
-      }),
-  );
-}
-
 describe('notebook basics', () => {
   let page;
   let errors;
@@ -140,17 +122,9 @@ describe('notebook basics', () => {
     await shots.take(page, 'markdown-typed');
   });
 
-  test('run the Markdown paragraph with Shift+Enter', async (t) => {
-    if (!(await runAvailable(page))) {
-      // TODO(kernel): remove once every build wires the sessions runner.
-      t.skip('this server cannot run paragraphs yet');
-      return;
-    }
+  test('run the Markdown paragraph with Shift+Enter', async () => {
     // Runs go through the note's Flink session: wait for the cluster first.
-    if (!(await eddy.waitClusterReady(Number(process.env.EDDY_E2E_CLUSTER_WAIT_MS ?? 180_000)))) {
-      t.skip('the Flink cluster is not ready (GET /api/v1/cluster)');
-      return;
-    }
+    await eddy.mustClusterReady();
     const p = paragraphs(page).nth(0);
     await p.locator('.cm-content').click();
     await page.keyboard.press('Shift+Enter');
@@ -166,14 +140,11 @@ describe('notebook basics', () => {
     await shots.take(page, 'markdown-rendered');
   });
 
-  test('import the Flink Basics fixture and see its markdown rendered', async (t) => {
-    if (!existsSync(FLINK_BASICS)) {
-      t.skip(`fixture missing: ${FLINK_BASICS}`);
-      return;
-    }
+  test('import the Flink Basics fixture and see its markdown rendered', async () => {
+    const file = mustFixture(FLINK_BASICS);
     await page.click('.topnav a');
     await page.waitForSelector('[data-testid=note-list]');
-    await page.setInputFiles('[data-testid=import-file]', FLINK_BASICS);
+    await page.setInputFiles('[data-testid=import-file]', file);
     const row = page.locator('[data-note-id="2F2YS7PCE"]');
     await row.waitFor().catch(async (e) => {
       await shots.take(page, 'import-failed');
@@ -192,12 +163,8 @@ describe('notebook basics', () => {
     await shots.take(page, 'fixture-flink-basics');
   });
 
-  test('an imported note shows its saved charts', async (t) => {
-    if (!existsSync(BATCH_ANALYTICS)) {
-      t.skip(`fixture missing: ${BATCH_ANALYTICS}`);
-      return;
-    }
-    const id = await eddy.api('POST', '/api/notebook/import', await (await import('node:fs/promises')).readFile(BATCH_ANALYTICS, 'utf8'));
+  test('an imported note shows its saved charts', async () => {
+    const id = await eddy.api('POST', '/api/notebook/import', await readFile(mustFixture(BATCH_ANALYTICS), 'utf8'));
     await page.goto(`${eddy.baseURL}/notebook/${id}`);
     const bar = page.locator('[data-paragraph-id="paragraph_1578043926895_1558885985"]');
     await bar.locator('[data-testid=chart] canvas').waitFor();
@@ -303,11 +270,7 @@ describe('live results (needs a ready Flink cluster)', () => {
   ].join('\n');
 
   before(async () => {
-    const waitMs = Number(process.env.EDDY_E2E_CLUSTER_WAIT_MS ?? 180_000);
-    if (!(await eddy.waitClusterReady(waitMs))) {
-      const c = await eddy.cluster().catch((e) => ({ error: e.message }));
-      throw new Error(`the Flink cluster was not ready within ${waitMs / 1000} s (GET /api/v1/cluster: ${JSON.stringify(c)}); see e2e/artifacts/eddy.log`);
-    }
+    await eddy.mustClusterReady();
     a = await newPage({ routeWs: true });
     const id = await eddy.api('POST', '/api/notebook', { name: '/e2e/live/Streaming' });
     noteUrl = `${eddy.baseURL}/notebook/${id}`;

@@ -16,6 +16,8 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export const artifactsDir = path.join(repoRoot, 'e2e', 'artifacts');
 /** The shared Zeppelin fixtures sit beside the repository, never inside it. */
 export const fixturesDir = path.resolve(repoRoot, '..', 'shared', 'fixtures', 'zeppelin');
+/** How long a test that runs paragraphs waits for the Flink cluster to be ready (EDDY_E2E_CLUSTER_WAIT_MS, default 180 s). */
+export const CLUSTER_WAIT_MS = Number(process.env.EDDY_E2E_CLUSTER_WAIT_MS ?? 180_000);
 
 const CHROMIUM = process.env.EDDY_E2E_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -46,7 +48,7 @@ export class Eddy {
     const log = createWriteStream(path.join(artifactsDir, logName));
     const args = ['serve', '--addr', '127.0.0.1:0', '--data-dir', dataDir, '--token', token, ...(opts.args ?? [])];
     const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const eddy = new Eddy(proc, token, dataDir, log);
+    const eddy = new Eddy(proc, token, dataDir, log, logName);
     eddy.baseURL = await new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('eddy did not print its URL within the start timeout')), opts.startTimeoutMs ?? 60_000);
       let buf = '';
@@ -70,11 +72,12 @@ export class Eddy {
     return eddy;
   }
 
-  constructor(proc, token, dataDir, log) {
+  constructor(proc, token, dataDir, log, logName) {
     this.proc = proc;
     this.token = token;
     this.dataDir = dataDir;
     this.log = log;
+    this.logName = logName;
     /** @type {string} */
     this.baseURL = '';
   }
@@ -129,6 +132,17 @@ export class Eddy {
     }
   }
 
+  /**
+   * mustClusterReady waits for the cluster to be ready and throws, saying
+   * what the cluster reported, when it is not within timeoutMs: a test that
+   * needs Flink fails without it, it never passes untested.
+   */
+  async mustClusterReady(timeoutMs = CLUSTER_WAIT_MS) {
+    if (await this.waitClusterReady(timeoutMs)) return;
+    const c = await this.cluster().catch((e) => ({ error: e.message }));
+    throw new Error(`the Flink cluster was not ready within ${timeoutMs / 1000} s (GET /api/v1/cluster: ${JSON.stringify(c)}); see e2e/artifacts/${this.logName}`);
+  }
+
   /** stop ends eddy (SIGTERM, then SIGKILL after 30 s) and removes its data dir. */
   async stop() {
     const p = this.proc;
@@ -142,6 +156,16 @@ export class Eddy {
     this.log.end();
     await rm(this.dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * mustFixture returns the path of a shared Zeppelin fixture and throws when
+ * the file is missing: a test that needs it fails rather than passing untested.
+ */
+export function mustFixture(name) {
+  const file = path.join(fixturesDir, name);
+  if (!existsSync(file)) throw new Error(`fixture missing: ${file} (the shared Zeppelin fixtures belong in ${fixturesDir})`);
+  return file;
 }
 
 /** launchBrowser starts headless Chromium. */

@@ -70,11 +70,7 @@ describe(`notebook sessions with --kpu-capacity ${CAPACITY} (needs a ready Flink
   let jobA;
 
   before(async () => {
-    const waitMs = Number(process.env.EDDY_E2E_CLUSTER_WAIT_MS ?? 180_000);
-    if (!(await eddy.waitClusterReady(waitMs))) {
-      const c = await eddy.cluster().catch((e) => ({ error: e.message }));
-      throw new Error(`the Flink cluster was not ready within ${waitMs / 1000} s (GET /api/v1/cluster: ${JSON.stringify(c)}); see e2e/artifacts/eddy-kpu.log`);
-    }
+    await eddy.mustClusterReady();
     const c = await eddy.cluster();
     assert.equal(c.kpuCapacity, CAPACITY, 'the capacity given on the command line');
     assert.equal(c.kpusInUse, 0);
