@@ -25,17 +25,17 @@ const (
 const persistEvery = 5 * time.Second
 
 // execute runs one paragraph to its end and stores the outcome.
-func (s *Kernel) execute(r *run, note *notebooks.Note, p *notebooks.Paragraph) {
+func (k *Kernel) execute(r *run, note *notebooks.Note, p *notebooks.Paragraph) {
 	start := time.Now()
 	r.update(func() { r.status, r.started = notebooks.StatusRunning, start })
-	s.persist(r.paragraphID, notebooks.RunUpdate{
+	k.persist(r.paragraphID, notebooks.RunUpdate{
 		Status:       ptr(notebooks.StatusRunning),
 		DateStarted:  ptr(notebooks.NewDate(start)),
 		ErrorMessage: ptr(""),
 		Progress:     ptr(0),
 	})
 
-	ex := &execution{s: s, r: r, note: note, p: p}
+	ex := &execution{k: k, r: r, note: note, p: p}
 	err := ex.run()
 
 	status := notebooks.StatusFinished
@@ -70,12 +70,12 @@ func (s *Kernel) execute(r *run, note *notebooks.Note, p *notebooks.Paragraph) {
 	if ex.forms != nil {
 		upd.Forms = ex.forms
 	}
-	s.persist(r.paragraphID, upd)
+	k.persist(r.paragraphID, upd)
 }
 
 // execution is the state of one paragraph run while its goroutine works.
 type execution struct {
-	s    *Kernel
+	k    *Kernel
 	r    *run
 	note *notebooks.Note
 	p    *notebooks.Paragraph
@@ -105,7 +105,7 @@ func (ex *execution) runtimeInfos() map[string]any {
 		"label":                "FLINK JOB",
 		"tooltip":              "View in Flink web UI",
 		"group":                "flink",
-		"values":               []any{map[string]any{"jobUrl": ex.s.jm.JobURL(jobID)}},
+		"values":               []any{map[string]any{"jobUrl": ex.k.jm.JobURL(jobID)}},
 		"interpreterSettingId": "flink",
 	}}
 }
@@ -159,15 +159,15 @@ func (ex *execution) runConf(ctx context.Context, body string) error {
 	var lines []string
 	for _, e := range entries {
 		stmt := fmt.Sprintf("SET '%s' = '%s'", quoteSQL(e.Key), quoteSQL(e.Value))
-		handle, op, err := ex.s.executeStatement(ctx, stmt, nil)
+		handle, op, err := ex.k.executeStatement(ctx, stmt, nil)
 		if err == nil {
-			_, err = ex.s.gw.NewFetcher(handle, op).All(ctx, 1)
-			_ = ex.s.gw.CloseOperation(context.WithoutCancel(ctx), handle, op)
+			_, err = ex.k.gw.NewFetcher(handle, op).All(ctx, 1)
+			_ = ex.k.gw.CloseOperation(context.WithoutCancel(ctx), handle, op)
 		}
 		if err != nil {
 			return err
 		}
-		ex.s.remember(stmt)
+		ex.k.remember(stmt)
 		lines = append(lines, e.Key+" = "+e.Value)
 	}
 	ex.addMessage(notebooks.MessageText, fmt.Sprintf("Session configured (%d properties):\n%s", len(lines), strings.Join(lines, "\n")))
@@ -190,7 +190,7 @@ func (ex *execution) runSQL(ctx context.Context, body, mode string) error {
 	}
 	base := map[string]string{
 		// Per statement, so a %flink.bsql paragraph never leaves the note's
-		// session in batch mode.
+		// gateway session in batch mode.
 		"execution.runtime-mode": mode,
 		"pipeline.name":          jobName(ex.note.ID, ex.p.ID),
 	}
@@ -258,18 +258,18 @@ func (ex *execution) runStatement(ctx context.Context, st Statement, base map[st
 		}
 	}
 	var release func()
-	if runsJob && ex.s.cfg.Admitter != nil {
+	if runsJob && ex.k.cfg.Admitter != nil {
 		par := ex.props.Parallelism
 		if par == 0 {
-			par = ex.s.sessionParallelism(ctx)
+			par = ex.k.sessionParallelism(ctx)
 		}
 		var err error
-		if release, err = ex.s.cfg.Admitter.AdmitJob(ctx, ex.note.ID, ex.p.ID, par); err != nil {
+		if release, err = ex.k.cfg.Admitter.AdmitJob(ctx, ex.note.ID, ex.p.ID, par); err != nil {
 			return err
 		}
 		defer release()
 	}
-	handle, op, err := ex.s.executeStatement(ctx, st.Text, cfg)
+	handle, op, err := ex.k.executeStatement(ctx, st.Text, cfg)
 	if err != nil {
 		return err
 	}
@@ -278,13 +278,13 @@ func (ex *execution) runStatement(ctx context.Context, st Statement, base map[st
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		_ = ex.s.gw.CloseOperation(cctx, handle, op)
+		_ = ex.k.gw.CloseOperation(cctx, handle, op)
 	}()
-	f := ex.s.gw.NewFetcher(handle, op)
+	f := ex.k.gw.NewFetcher(handle, op)
 	if st.Kind == StmtQuery {
 		return ex.streamQuery(ctx, f)
 	}
-	rows, err := f.All(ctx, ex.s.cfg.MaxRows)
+	rows, err := f.All(ctx, ex.k.cfg.MaxRows)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -295,7 +295,7 @@ func (ex *execution) runStatement(ctx context.Context, st Statement, base map[st
 		return ex.followJob(ctx, f.JobID)
 	}
 	if shapesSession(st) {
-		ex.s.remember(st.Text)
+		ex.k.remember(st.Text)
 	}
 	ex.showResult(st, f, rows)
 	return nil
@@ -324,7 +324,7 @@ func (ex *execution) resumePath() string {
 // every refreshInterval, until the result ends or the run is cancelled.
 func (ex *execution) streamQuery(ctx context.Context, f *flink.Fetcher) error {
 	mode := ex.props.Type
-	m, err := NewMaterializer(Options{Mode: mode, MaxRows: ex.s.cfg.MaxRows, Threshold: ex.props.Threshold, Template: ex.props.Template})
+	m, err := NewMaterializer(Options{Mode: mode, MaxRows: ex.k.cfg.MaxRows, Threshold: ex.props.Threshold, Template: ex.props.Template})
 	if err != nil {
 		return err
 	}
@@ -346,7 +346,7 @@ func (ex *execution) streamQuery(ctx context.Context, f *flink.Fetcher) error {
 			case <-tick.C:
 				if ex.r.publish() && time.Since(lastPersist) > persistEvery {
 					lastPersist = time.Now()
-					ex.s.persist(ex.p.ID, notebooks.RunUpdate{Results: &notebooks.Result{
+					ex.k.persist(ex.p.ID, notebooks.RunUpdate{Results: &notebooks.Result{
 						Code: notebooks.ResultSuccess, Msg: ex.r.resultMessages()}})
 				}
 			}
@@ -377,7 +377,7 @@ func (ex *execution) streamQuery(ctx context.Context, f *flink.Fetcher) error {
 			ex.r.setTable(m, mode == DisplaySingle)
 			if f.JobID != "" {
 				ex.r.addJob(Job{JobID: f.JobID, ParagraphID: ex.p.ID, Status: flink.JobRunning,
-					Parallelism: ex.parallelism(), URL: ex.s.jm.JobURL(f.JobID)})
+					Parallelism: ex.parallelism(), URL: ex.k.jm.JobURL(f.JobID)})
 				defer ex.r.endJob(f.JobID)
 			}
 		}
@@ -409,10 +409,10 @@ func (ex *execution) parallelism() int {
 // savepointDir is set.
 func (ex *execution) followJob(ctx context.Context, jobID string) error {
 	ex.r.addJob(Job{JobID: jobID, ParagraphID: ex.p.ID, Status: flink.JobRunning,
-		Parallelism: ex.parallelism(), URL: ex.s.jm.JobURL(jobID)})
+		Parallelism: ex.parallelism(), URL: ex.k.jm.JobURL(jobID)})
 	defer ex.r.endJob(jobID)
 	ex.addMessage(notebooks.MessageText, "Job submitted: "+jobID)
-	jm := ex.s.jm
+	jm := ex.k.jm
 	for {
 		select {
 		case <-ctx.Done():
@@ -452,7 +452,7 @@ func (ex *execution) followJob(ctx context.Context, jobID string) error {
 func (ex *execution) stopJob(jobID string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	jm := ex.s.jm
+	jm := ex.k.jm
 	if dir := ex.props.SavepointDir; dir != "" {
 		loc, err := ex.stopWithSavepoint(ctx, jobID, dir)
 		if err != nil {
@@ -482,11 +482,11 @@ func (ex *execution) stopWithSavepoint(ctx context.Context, jobID, dir string) (
 		dir = "file://" + dir
 	}
 	for {
-		trigger, err := ex.s.jm.StopWithSavepoint(ctx, jobID, dir, false)
+		trigger, err := ex.k.jm.StopWithSavepoint(ctx, jobID, dir, false)
 		if err != nil {
 			return "", err
 		}
-		loc, err := ex.s.jm.WaitSavepoint(ctx, jobID, trigger)
+		loc, err := ex.k.jm.WaitSavepoint(ctx, jobID, trigger)
 		if err == nil || ctx.Err() != nil || !strings.Contains(strings.ToLower(err.Error()), "not all required tasks") {
 			return loc, err
 		}
@@ -499,7 +499,7 @@ func (ex *execution) stopWithSavepoint(ctx context.Context, jobID, dir string) (
 func (ex *execution) recordCheckpoint(jobID string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	st, err := ex.s.jm.Checkpoints(ctx, jobID)
+	st, err := ex.k.jm.Checkpoints(ctx, jobID)
 	if err == nil && st.Latest.Completed != nil && st.Latest.Completed.ExternalPath != "" {
 		ex.setConfig(ConfigLatestCheckpointPath, st.Latest.Completed.ExternalPath)
 	}
@@ -528,7 +528,7 @@ func (ex *execution) showResult(st Statement, f *flink.Fetcher, rows []flink.Row
 	for i, c := range f.Columns {
 		cols[i] = Column{Name: c.Name, Type: c.TypeName()}
 	}
-	m, _ := NewMaterializer(Options{Mode: DisplayUpdate, MaxRows: ex.s.cfg.MaxRows})
+	m, _ := NewMaterializer(Options{Mode: DisplayUpdate, MaxRows: ex.k.cfg.MaxRows})
 	m.SetColumns(cols)
 	changes := make([]Change, len(rows))
 	for i, row := range rows {
@@ -585,9 +585,9 @@ func successText(st Statement) string {
 	return "OK"
 }
 
-// shapesSession reports whether a statement changes the session in a way a
-// replay must repeat: SET, RESET, USE, DDL that runs no job, ADD JAR, LOAD
-// MODULE and the like.
+// shapesSession reports whether a statement changes the gateway session in
+// a way a replay must repeat: SET, RESET, USE, DDL that runs no job, ADD
+// JAR, LOAD MODULE and the like.
 func shapesSession(st Statement) bool {
 	switch st.Kind {
 	case StmtSet, StmtUse, StmtOther:

@@ -62,7 +62,7 @@ type Kernel struct {
 	runs    map[string]*run // latest run of each paragraph, by paragraph id
 	closed  bool
 	handle  string   // gateway session handle
-	history []string // statements that shaped the session, replayed if the gateway loses it
+	history []string // statements that shaped the gateway session, replayed if the gateway loses it
 }
 
 // maxHistory bounds the statements kept for replay; past it the oldest
@@ -85,29 +85,29 @@ func Open(ctx context.Context, cfg Config) (*Kernel, error) {
 	if err != nil {
 		return nil, eddy.Wrap(eddy.EUNAVAILABLE, err, "cannot open a Flink SQL Gateway session")
 	}
-	s := &Kernel{cfg: cfg, log: cfg.Logger.With("note", cfg.NoteID), gw: gw, jm: jm, handle: handle,
+	k := &Kernel{cfg: cfg, log: cfg.Logger.With("note", cfg.NoteID), gw: gw, jm: jm, handle: handle,
 		runs: map[string]*run{}, started: time.Now()}
-	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.wg.Add(1)
-	go s.heartbeat()
-	return s, nil
+	k.ctx, k.cancel = context.WithCancel(context.Background())
+	k.wg.Add(1)
+	go k.heartbeat()
+	return k, nil
 }
 
 // GatewaySession returns the gateway session handle.
-func (s *Kernel) GatewaySession() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.handle
+func (k *Kernel) GatewaySession() string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.handle
 }
 
-// remember records a statement that changed the session (SET, DDL, USE,
+// remember records a statement that changed the gateway session (SET, DDL, USE,
 // ADD JAR, ...) for replay into a new gateway session.
-func (s *Kernel) remember(stmt string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.history = append(s.history, stmt)
-	if len(s.history) > maxHistory {
-		s.history = s.history[len(s.history)-maxHistory:]
+func (k *Kernel) remember(stmt string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.history = append(k.history, stmt)
+	if len(k.history) > maxHistory {
+		k.history = k.history[len(k.history)-maxHistory:]
 	}
 }
 
@@ -115,43 +115,43 @@ func (s *Kernel) remember(stmt string) {
 // the gateway no longer knows the session (it restarted, or expired it),
 // it opens a new one, replays the statements that shaped the old one and
 // submits again, once.
-func (s *Kernel) executeStatement(ctx context.Context, stmt string, cfg map[string]string) (handle, op string, err error) {
-	handle = s.GatewaySession()
-	op, err = s.gw.ExecuteStatement(ctx, handle, stmt, cfg)
+func (k *Kernel) executeStatement(ctx context.Context, stmt string, cfg map[string]string) (handle, op string, err error) {
+	handle = k.GatewaySession()
+	op, err = k.gw.ExecuteStatement(ctx, handle, stmt, cfg)
 	if err == nil || !sessionLost(err) {
 		return handle, op, err
 	}
-	if handle, err = s.reopen(ctx, handle); err != nil {
+	if handle, err = k.reopen(ctx, handle); err != nil {
 		return "", "", err
 	}
-	op, err = s.gw.ExecuteStatement(ctx, handle, stmt, cfg)
+	op, err = k.gw.ExecuteStatement(ctx, handle, stmt, cfg)
 	return handle, op, err
 }
 
 // reopen replaces a lost gateway session (unless another run did already)
 // and replays the history into it.
-func (s *Kernel) reopen(ctx context.Context, lost string) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.handle != lost {
-		return s.handle, nil
+func (k *Kernel) reopen(ctx context.Context, lost string) (string, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.handle != lost {
+		return k.handle, nil
 	}
-	handle, err := s.gw.OpenSession(ctx, "eddy:"+s.cfg.NoteID, nil)
+	handle, err := k.gw.OpenSession(ctx, "eddy:"+k.cfg.NoteID, nil)
 	if err != nil {
 		return "", eddy.Wrap(eddy.EUNAVAILABLE, err, "the Flink SQL Gateway lost this note's session and a new one cannot be opened")
 	}
-	s.log.Warn("gateway session lost; replaying into a new one", "old", lost, "new", handle, "statements", len(s.history))
-	for _, stmt := range s.history {
-		op, err := s.gw.ExecuteStatement(ctx, handle, stmt, nil)
+	k.log.Warn("gateway session lost; replaying into a new one", "old", lost, "new", handle, "statements", len(k.history))
+	for _, stmt := range k.history {
+		op, err := k.gw.ExecuteStatement(ctx, handle, stmt, nil)
 		if err == nil {
-			_, err = s.gw.NewFetcher(handle, op).All(ctx, 1)
-			_ = s.gw.CloseOperation(ctx, handle, op)
+			_, err = k.gw.NewFetcher(handle, op).All(ctx, 1)
+			_ = k.gw.CloseOperation(ctx, handle, op)
 		}
 		if err != nil {
-			s.log.Warn("replay of a statement failed", "statement", stmt, "err", err)
+			k.log.Warn("replay of a statement failed", "statement", stmt, "err", err)
 		}
 	}
-	s.handle = handle
+	k.handle = handle
 	return handle, nil
 }
 
@@ -161,18 +161,18 @@ func sessionLost(err error) bool {
 	return errors.As(err, &apiErr) && strings.Contains(apiErr.RootCause, "Session '") && strings.Contains(apiErr.RootCause, "does not exist")
 }
 
-func (s *Kernel) heartbeat() {
-	defer s.wg.Done()
+func (k *Kernel) heartbeat() {
+	defer k.wg.Done()
 	t := time.NewTicker(heartbeatInterval)
 	defer t.Stop()
 	for {
 		select {
-		case <-s.ctx.Done():
+		case <-k.ctx.Done():
 			return
 		case <-t.C:
-			ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
-			if err := s.gw.Heartbeat(ctx, s.GatewaySession()); err != nil && s.ctx.Err() == nil {
-				s.log.Warn("gateway heartbeat failed", "err", err)
+			ctx, cancel := context.WithTimeout(k.ctx, 10*time.Second)
+			if err := k.gw.Heartbeat(ctx, k.GatewaySession()); err != nil && k.ctx.Err() == nil {
+				k.log.Warn("gateway heartbeat failed", "err", err)
 			}
 			cancel()
 		}
@@ -181,20 +181,20 @@ func (s *Kernel) heartbeat() {
 
 // Close cancels every run (stopping their jobs), waits for them and closes
 // the gateway session.
-func (s *Kernel) Close(ctx context.Context) error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
+func (k *Kernel) Close(ctx context.Context) error {
+	k.mu.Lock()
+	if k.closed {
+		k.mu.Unlock()
 		return nil
 	}
-	s.closed = true
-	for _, r := range s.runs {
-		r.abort() // the paragraphs end as ABORT: their session was stopped
+	k.closed = true
+	for _, r := range k.runs {
+		r.abort() // the paragraphs end as ABORT: their kernel is closing
 	}
-	s.mu.Unlock()
-	s.cancel()
+	k.mu.Unlock()
+	k.cancel()
 	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
+	go func() { k.wg.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-ctx.Done():
@@ -202,41 +202,41 @@ func (s *Kernel) Close(ctx context.Context) error {
 	}
 	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	return s.gw.CloseSession(closeCtx, s.GatewaySession())
+	return k.gw.CloseSession(closeCtx, k.GatewaySession())
 }
 
 // Run starts running a paragraph of the note in the background with the
 // text, params and config stored for it. It refuses a paragraph that is
 // already running. The returned channel is closed when the run has ended
 // and its outcome is stored.
-func (s *Kernel) Run(ctx context.Context, paragraphID string) (<-chan struct{}, error) {
-	note, err := s.cfg.Store.FindNoteByID(ctx, s.cfg.NoteID)
+func (k *Kernel) Run(ctx context.Context, paragraphID string) (<-chan struct{}, error) {
+	note, err := k.cfg.Store.FindNoteByID(ctx, k.cfg.NoteID)
 	if err != nil {
 		return nil, err
 	}
 	p, _ := note.Paragraph(paragraphID)
 	if p == nil {
-		return nil, eddy.Errorf(eddy.ENOTFOUND, "paragraph %s not found in note %s", paragraphID, s.cfg.NoteID)
+		return nil, eddy.Errorf(eddy.ENOTFOUND, "paragraph %s not found in note %s", paragraphID, k.cfg.NoteID)
 	}
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil, eddy.Errorf(eddy.ECONFLICT, "the session of note %s is stopping", s.cfg.NoteID)
+	k.mu.Lock()
+	if k.closed {
+		k.mu.Unlock()
+		return nil, eddy.Errorf(eddy.ECONFLICT, "the session of note %s is stopping", k.cfg.NoteID)
 	}
-	if old := s.runs[paragraphID]; old != nil && !old.ended() {
-		s.mu.Unlock()
+	if old := k.runs[paragraphID]; old != nil && !old.ended() {
+		k.mu.Unlock()
 		return nil, eddy.Errorf(eddy.ECONFLICT, "paragraph %s is already running", paragraphID)
 	}
-	r := newRun(s, paragraphID)
-	s.runs[paragraphID] = r
-	s.wg.Add(1)
-	s.mu.Unlock()
+	r := newRun(k, paragraphID)
+	k.runs[paragraphID] = r
+	k.wg.Add(1)
+	k.mu.Unlock()
 
 	go func() {
-		defer s.wg.Done()
-		s.execute(r, note, p)
+		defer k.wg.Done()
+		k.execute(r, note, p)
 		close(r.done)
-		s.cfg.OnChange() // viewers see the session idle again
+		k.cfg.OnChange() // viewers see the kernel idle again
 	}()
 	return r.done, nil
 }
@@ -244,10 +244,10 @@ func (s *Kernel) Run(ctx context.Context, paragraphID string) (<-chan struct{}, 
 // Cancel stops a running paragraph: a streaming SELECT's operation is
 // closed, an INSERT job is cancelled, or stopped with a savepoint when the
 // paragraph sets savepointDir. It returns once the run has ended.
-func (s *Kernel) Cancel(ctx context.Context, paragraphID string) error {
-	s.mu.Lock()
-	r := s.runs[paragraphID]
-	s.mu.Unlock()
+func (k *Kernel) Cancel(ctx context.Context, paragraphID string) error {
+	k.mu.Lock()
+	r := k.runs[paragraphID]
+	k.mu.Unlock()
 	if r == nil || r.ended() {
 		return nil
 	}
@@ -261,10 +261,10 @@ func (s *Kernel) Cancel(ctx context.Context, paragraphID string) error {
 }
 
 // Running reports whether any paragraph of the note is running.
-func (s *Kernel) Running() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, r := range s.runs {
+func (k *Kernel) Running() bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, r := range k.runs {
 		if !r.ended() {
 			return true
 		}
@@ -274,20 +274,20 @@ func (s *Kernel) Running() bool {
 
 // Done returns a channel closed when the paragraph's current run ends, or
 // nil when it has no run.
-func (s *Kernel) Done(paragraphID string) <-chan struct{} {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if r := s.runs[paragraphID]; r != nil {
+func (k *Kernel) Done(paragraphID string) <-chan struct{} {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if r := k.runs[paragraphID]; r != nil {
 		return r.done
 	}
 	return nil
 }
 
-// Live returns a paragraph's live state, if it has run in this session.
-func (s *Kernel) Live(paragraphID string) (ParagraphLive, bool) {
-	s.mu.Lock()
-	r := s.runs[paragraphID]
-	s.mu.Unlock()
+// Live returns a paragraph's live state, if it has run in this kernel.
+func (k *Kernel) Live(paragraphID string) (ParagraphLive, bool) {
+	k.mu.Lock()
+	r := k.runs[paragraphID]
+	k.mu.Unlock()
 	if r == nil {
 		return ParagraphLive{}, false
 	}
@@ -295,15 +295,15 @@ func (s *Kernel) Live(paragraphID string) (ParagraphLive, bool) {
 }
 
 // LiveSince returns the live state of every paragraph that ran in this
-// session, each with what a viewer that has seen result version seen[id]
+// kernel, each with what a viewer that has seen result version seen[id]
 // needs: the deltas after it, or a snapshot when those are gone.
-func (s *Kernel) LiveSince(seen map[string]int64) []ParagraphLive {
-	s.mu.Lock()
-	runs := make([]*run, 0, len(s.runs))
-	for _, r := range s.runs {
+func (k *Kernel) LiveSince(seen map[string]int64) []ParagraphLive {
+	k.mu.Lock()
+	runs := make([]*run, 0, len(k.runs))
+	for _, r := range k.runs {
 		runs = append(runs, r)
 	}
-	s.mu.Unlock()
+	k.mu.Unlock()
 	out := make([]ParagraphLive, 0, len(runs))
 	for _, r := range runs {
 		v, ok := seen[r.paragraphID]
@@ -316,11 +316,11 @@ func (s *Kernel) LiveSince(seen map[string]int64) []ParagraphLive {
 }
 
 // Jobs returns the Flink jobs the note's paragraphs are running.
-func (s *Kernel) Jobs() []Job {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (k *Kernel) Jobs() []Job {
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	var out []Job
-	for _, r := range s.runs {
+	for _, r := range k.runs {
 		out = append(out, r.liveJobs()...)
 	}
 	return out
@@ -336,9 +336,9 @@ type Job struct {
 }
 
 // sessionParallelism is the parallelism jobs get when the paragraph sets
-// none: the session's parallelism.default, else 1.
-func (s *Kernel) sessionParallelism(ctx context.Context) int {
-	conf, err := s.gw.SessionConfig(ctx, s.GatewaySession())
+// none: the gateway session's parallelism.default, else 1.
+func (k *Kernel) sessionParallelism(ctx context.Context) int {
+	conf, err := k.gw.SessionConfig(ctx, k.GatewaySession())
 	if err != nil {
 		return 1
 	}
@@ -350,11 +350,11 @@ func (s *Kernel) sessionParallelism(ctx context.Context) int {
 
 // persist stores a run update, logging (not failing) when the store refuses:
 // the note or paragraph may have been deleted while it ran.
-func (s *Kernel) persist(paragraphID string, upd notebooks.RunUpdate) {
+func (k *Kernel) persist(paragraphID string, upd notebooks.RunUpdate) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := s.cfg.Store.UpdateParagraphRun(ctx, s.cfg.NoteID, paragraphID, upd); err != nil {
-		s.log.Warn("cannot store paragraph run state", "paragraph", paragraphID, "err", err)
+	if _, err := k.cfg.Store.UpdateParagraphRun(ctx, k.cfg.NoteID, paragraphID, upd); err != nil {
+		k.log.Warn("cannot store paragraph run state", "paragraph", paragraphID, "err", err)
 	}
 }
 

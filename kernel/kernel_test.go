@@ -37,7 +37,7 @@ func newFixture(t testing.TB) *fixture {
 	return &fixture{t: t, store: store, cluster: c}
 }
 
-// note creates a note with one paragraph per text and opens its session.
+// note creates a note with one paragraph per text and opens its kernel.
 func (f *fixture) note(texts ...string) (*notebooks.Note, *kernel.Kernel) {
 	f.t.Helper()
 	ctx := context.Background()
@@ -49,24 +49,24 @@ func (f *fixture) note(texts ...string) (*notebooks.Note, *kernel.Kernel) {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	s, err := kernel.Open(ctx, kernel.Config{NoteID: n.ID, Cluster: f.cluster, Store: f.store})
+	k, err := kernel.Open(ctx, kernel.Config{NoteID: n.ID, Cluster: f.cluster, Store: f.store})
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	f.t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		s.Close(ctx)
+		k.Close(ctx)
 	})
-	return n, s
+	return n, k
 }
 
 // run runs paragraph i to its end and returns it as stored.
-func (f *fixture) run(n *notebooks.Note, s *kernel.Kernel, i int) *notebooks.Paragraph {
+func (f *fixture) run(n *notebooks.Note, k *kernel.Kernel, i int) *notebooks.Paragraph {
 	f.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	done, err := s.Run(ctx, n.Paragraphs[i].ID)
+	done, err := k.Run(ctx, n.Paragraphs[i].ID)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -112,30 +112,30 @@ const seqSource = `CREATE TEMPORARY TABLE src (id BIGINT) WITH (
   'connector' = 'datagen', 'number-of-rows' = '500',
   'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '500');`
 
-// TestSession_UpdateModeEqualsBatch runs a two-level aggregation whose keys
+// TestKernel_UpdateModeEqualsBatch runs a two-level aggregation whose keys
 // move between groups as counts grow: the streaming changelog retracts and
 // re-adds rows, and the final update-mode table must equal what Flink
 // computes for the same query in batch mode.
-func TestSession_UpdateModeEqualsBatch(t *testing.T) {
+func TestKernel_UpdateModeEqualsBatch(t *testing.T) {
 	f := newFixture(t)
 	query := `SELECT c, COUNT(*) AS keys_with_c FROM (
   SELECT MOD(id * 7919, 37) AS k, COUNT(*) AS c FROM src GROUP BY MOD(id * 7919, 37)
 ) GROUP BY c`
-	n, s := f.note(
+	n, k := f.note(
 		"%flink.ssql\n"+seqSource,
 		"%flink.ssql(type=update)\n"+query,
 		"%flink.bsql\n"+query,
 	)
-	f.mustFinish(f.run(n, s, 0))
-	stream := f.run(n, s, 1)
+	f.mustFinish(f.run(n, k, 0))
+	stream := f.run(n, k, 1)
 	f.mustFinish(stream)
-	batch := f.run(n, s, 2)
+	batch := f.run(n, k, 2)
 	f.mustFinish(batch)
 	got, want := tableRows(t, stream), tableRows(t, batch)
 	if len(want) == 0 || !slices.Equal(got, want) {
 		t.Fatalf("streaming update table\n%v\n!= batch result\n%v", got, want)
 	}
-	live, _ := s.Live(n.Paragraphs[1].ID)
+	live, _ := k.Live(n.Paragraphs[1].ID)
 	if live.Result == nil || live.Result.Snapshot == nil {
 		t.Fatal("no live snapshot")
 	}
@@ -146,15 +146,15 @@ func TestSession_UpdateModeEqualsBatch(t *testing.T) {
 	}
 }
 
-func TestSession_AppendAndSingle(t *testing.T) {
+func TestKernel_AppendAndSingle(t *testing.T) {
 	f := newFixture(t)
-	n, s := f.note(
+	n, k := f.note(
 		"%flink.ssql\n"+seqSource,
 		"%flink.ssql(type=append)\nSELECT id, id * 2 AS twice FROM src WHERE id <= 20",
 		"%flink.ssql(type=single, template=\"<b>{0}</b> rows, sum {1}\")\nSELECT COUNT(*), SUM(id) FROM src",
 	)
-	f.mustFinish(f.run(n, s, 0))
-	appendP := f.run(n, s, 1)
+	f.mustFinish(f.run(n, k, 0))
+	appendP := f.run(n, k, 1)
 	f.mustFinish(appendP)
 	rows := tableRows(t, appendP)
 	var want []string
@@ -165,7 +165,7 @@ func TestSession_AppendAndSingle(t *testing.T) {
 	if !slices.Equal(rows, want) {
 		t.Fatalf("append rows %v, want %v", rows, want)
 	}
-	single := f.run(n, s, 2)
+	single := f.run(n, k, 2)
 	f.mustFinish(single)
 	last := single.Results.Msg[len(single.Results.Msg)-1]
 	if last.Type != notebooks.MessageHTML || last.Data != "<b>500</b> rows, sum 125250" {
@@ -173,42 +173,42 @@ func TestSession_AppendAndSingle(t *testing.T) {
 	}
 }
 
-// TestSession_CarriesStateAndIsolatesNotes checks one gateway session per
+// TestKernel_CarriesStateAndIsolatesNotes checks one gateway session per
 // note: a table created in one paragraph is visible in the next, not in
 // another note; a batch paragraph does not leave the session in batch mode.
-func TestSession_CarriesStateAndIsolatesNotes(t *testing.T) {
+func TestKernel_CarriesStateAndIsolatesNotes(t *testing.T) {
 	f := newFixture(t)
-	a, sa := f.note(
+	a, ka := f.note(
 		"%flink.ssql\nCREATE TEMPORARY TABLE only_in_a (v INT) WITH ('connector'='datagen','number-of-rows'='3');\nSET 'parallelism.default' = '1';",
 		"%flink.bsql\nSELECT COUNT(*) AS n FROM only_in_a",
 		"%flink.ssql\nCREATE TEMPORARY TABLE unbounded (v INT) WITH ('connector'='datagen','rows-per-second'='5');",
 		"%flink.ssql(type=single)\nSELECT COUNT(*) FROM unbounded",
 	)
-	b, sb := f.note("%flink.bsql\nSELECT * FROM only_in_a")
+	b, kb := f.note("%flink.bsql\nSELECT * FROM only_in_a")
 
-	f.mustFinish(f.run(a, sa, 0))
-	p := f.run(a, sa, 1)
+	f.mustFinish(f.run(a, ka, 0))
+	p := f.run(a, ka, 1)
 	f.mustFinish(p)
 	if rows := tableRows(t, p); !slices.Equal(rows, []string{"3"}) {
 		t.Fatalf("count = %v, want [3]", rows)
 	}
-	pb := f.run(b, sb, 0)
+	pb := f.run(b, kb, 0)
 	if pb.Status != notebooks.StatusError || !strings.Contains(pb.ErrorMessage, "only_in_a") {
 		t.Fatalf("note B saw note A's table: status %s, error %q", pb.Status, pb.ErrorMessage)
 	}
 	// After the bsql paragraph an unbounded streaming query must still run
 	// (in batch mode Flink refuses unbounded sources).
-	f.mustFinish(f.run(a, sa, 2))
+	f.mustFinish(f.run(a, ka, 2))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	pid := a.Paragraphs[3].ID
-	if _, err := sa.Run(ctx, pid); err != nil {
+	if _, err := ka.Run(ctx, pid); err != nil {
 		t.Fatal(err)
 	}
-	waitLive(ctx, t, sa, pid, func(l kernel.ParagraphLive) bool {
+	waitLive(ctx, t, ka, pid, func(l kernel.ParagraphLive) bool {
 		return l.Result != nil && l.Result.Rendered != "" && l.Result.Rendered != "0"
 	})
-	if err := sa.Cancel(ctx, pid); err != nil {
+	if err := ka.Cancel(ctx, pid); err != nil {
 		t.Fatal(err)
 	}
 	stored, _ := f.store.FindParagraph(ctx, a.ID, pid)
@@ -218,10 +218,10 @@ func TestSession_CarriesStateAndIsolatesNotes(t *testing.T) {
 }
 
 // waitLive waits until the paragraph's live state satisfies ok.
-func waitLive(ctx context.Context, t *testing.T, s *kernel.Kernel, pid string, ok func(kernel.ParagraphLive) bool) kernel.ParagraphLive {
+func waitLive(ctx context.Context, t *testing.T, k *kernel.Kernel, pid string, ok func(kernel.ParagraphLive) bool) kernel.ParagraphLive {
 	t.Helper()
 	for {
-		l, _ := s.Live(pid)
+		l, _ := k.Live(pid)
 		if ok(l) {
 			return l
 		}
@@ -236,26 +236,26 @@ func waitLive(ctx context.Context, t *testing.T, s *kernel.Kernel, pid string, o
 	}
 }
 
-func TestSession_Errors(t *testing.T) {
+func TestKernel_Errors(t *testing.T) {
 	f := newFixture(t)
-	n, s := f.note(
+	n, k := f.note(
 		"%flink.ssql\nCREATE TEMPORARY TABLE t1 (v INT) WITH ('connector'='datagen','number-of-rows'='1');\nSELECT * FROM missing_table;\nCREATE TEMPORARY TABLE never (v INT) WITH ('connector'='datagen');",
 		"%flink.bsql\nSELECT * FROM never",
 		"%sh\nls",
 		"%md\n# Title\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n<script>alert(1)</script>",
 	)
-	p := f.run(n, s, 0)
+	p := f.run(n, k, 0)
 	if p.Status != notebooks.StatusError || !strings.HasPrefix(p.ErrorMessage, "Object 'missing_table' not found") {
 		t.Fatalf("status %s, error %q", p.Status, p.ErrorMessage)
 	}
 	// The paragraph stopped at the error: the statement after it never ran.
-	if p2 := f.run(n, s, 1); p2.Status != notebooks.StatusError || !strings.Contains(p2.ErrorMessage, "never") {
+	if p2 := f.run(n, k, 1); p2.Status != notebooks.StatusError || !strings.Contains(p2.ErrorMessage, "never") {
 		t.Fatalf("statement after the error ran: %s %q", p2.Status, p2.ErrorMessage)
 	}
-	if p3 := f.run(n, s, 2); p3.Status != notebooks.StatusError || !strings.Contains(p3.ErrorMessage, "%flink.ssql") {
+	if p3 := f.run(n, k, 2); p3.Status != notebooks.StatusError || !strings.Contains(p3.ErrorMessage, "%flink.ssql") {
 		t.Fatalf("unknown interpreter: %s %q", p3.Status, p3.ErrorMessage)
 	}
-	md := f.run(n, s, 3)
+	md := f.run(n, k, 3)
 	f.mustFinish(md)
 	html := md.Results.Msg[0].Data
 	if md.Results.Msg[0].Type != notebooks.MessageHTML || !strings.Contains(html, "<h1>Title</h1>") || !strings.Contains(html, "<table>") || strings.Contains(html, "<script>") {
@@ -263,27 +263,27 @@ func TestSession_Errors(t *testing.T) {
 	}
 }
 
-// TestSession_CancelInsertWithSavepointAndResume cancels a streaming INSERT
+// TestKernel_CancelInsertWithSavepointAndResume cancels a streaming INSERT
 // whose paragraph sets savepointDir, checks the savepoint is recorded, and
 // runs it again with resumeFromSavepoint: Flink reports a restore.
-func TestSession_CancelInsertWithSavepointAndResume(t *testing.T) {
+func TestKernel_CancelInsertWithSavepointAndResume(t *testing.T) {
 	f := newFixture(t)
 	dir := t.TempDir()
 	insert := fmt.Sprintf("%%flink.ssql(savepointDir=%s, resumeFromSavepoint=true)\nINSERT INTO sink SELECT COUNT(*) FROM src2", dir)
-	n, s := f.note(
+	n, k := f.note(
 		"%flink.ssql\nCREATE TEMPORARY TABLE src2 (v INT) WITH ('connector'='datagen','rows-per-second'='20');\nCREATE TEMPORARY TABLE sink (n BIGINT) WITH ('connector'='blackhole');",
 		insert,
 	)
-	f.mustFinish(f.run(n, s, 0))
+	f.mustFinish(f.run(n, k, 0))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	pid := n.Paragraphs[1].ID
 
 	runUntilJob := func() string {
-		if _, err := s.Run(ctx, pid); err != nil {
+		if _, err := k.Run(ctx, pid); err != nil {
 			t.Fatal(err)
 		}
-		l := waitLive(ctx, t, s, pid, func(l kernel.ParagraphLive) bool { return l.JobID != "" })
+		l := waitLive(ctx, t, k, pid, func(l kernel.ParagraphLive) bool { return l.JobID != "" })
 		for {
 			d, err := f.cluster.JobManager.Job(ctx, l.JobID)
 			if err == nil && d.State == flink.JobRunning {
@@ -293,7 +293,7 @@ func TestSession_CancelInsertWithSavepointAndResume(t *testing.T) {
 		}
 	}
 	first := runUntilJob()
-	if err := s.Cancel(ctx, pid); err != nil {
+	if err := k.Cancel(ctx, pid); err != nil {
 		t.Fatal(err)
 	}
 	p, _ := f.store.FindParagraph(ctx, n.ID, pid)
@@ -313,33 +313,33 @@ func TestSession_CancelInsertWithSavepointAndResume(t *testing.T) {
 	if st.Counts.Restored < 1 {
 		t.Fatalf("resumed job %s restored nothing: %+v", second, st.Counts)
 	}
-	if err := s.Cancel(ctx, pid); err != nil {
+	if err := k.Cancel(ctx, pid); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// TestSession_CancelSelectCancelsJob: cancelling a streaming SELECT closes
+// TestKernel_CancelSelectCancelsJob: cancelling a streaming SELECT closes
 // its operation, and the JobManager reports the job CANCELED.
-func TestSession_CancelSelectCancelsJob(t *testing.T) {
+func TestKernel_CancelSelectCancelsJob(t *testing.T) {
 	f := newFixture(t)
-	n, s := f.note(
+	n, k := f.note(
 		"%flink.ssql\nCREATE TEMPORARY TABLE gen (k INT, v INT) WITH ('connector'='datagen','rows-per-second'='100','fields.k.min'='1','fields.k.max'='5');",
 		"%flink.ssql\nSELECT k, SUM(v) AS total FROM gen GROUP BY k",
 	)
-	f.mustFinish(f.run(n, s, 0))
+	f.mustFinish(f.run(n, k, 0))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	pid := n.Paragraphs[1].ID
-	if _, err := s.Run(ctx, pid); err != nil {
+	if _, err := k.Run(ctx, pid); err != nil {
 		t.Fatal(err)
 	}
-	l := waitLive(ctx, t, s, pid, func(l kernel.ParagraphLive) bool {
+	l := waitLive(ctx, t, k, pid, func(l kernel.ParagraphLive) bool {
 		return l.JobID != "" && l.Result != nil && l.Result.Snapshot != nil && len(l.Result.Snapshot.Rows) == 5
 	})
-	if jobs := s.Jobs(); len(jobs) != 1 || jobs[0].JobID != l.JobID {
+	if jobs := k.Jobs(); len(jobs) != 1 || jobs[0].JobID != l.JobID {
 		t.Fatalf("jobs = %+v, want the query's job", jobs)
 	}
-	if err := s.Cancel(ctx, pid); err != nil {
+	if err := k.Cancel(ctx, pid); err != nil {
 		t.Fatal(err)
 	}
 	for {
@@ -352,55 +352,55 @@ func TestSession_CancelSelectCancelsJob(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if len(s.Jobs()) != 0 {
-		t.Fatalf("jobs after cancel: %+v", s.Jobs())
+	if len(k.Jobs()) != 0 {
+		t.Fatalf("jobs after cancel: %+v", k.Jobs())
 	}
 }
 
-// TestSession_RecoversLostGatewaySession: when the gateway forgets the
+// TestKernel_RecoversLostGatewaySession: when the gateway forgets the
 // note's session (it restarted, or expired it), the next run opens a new
 // one and replays the statements that shaped the old one.
-func TestSession_RecoversLostGatewaySession(t *testing.T) {
+func TestKernel_RecoversLostGatewaySession(t *testing.T) {
 	f := newFixture(t)
-	n, s := f.note(
+	n, k := f.note(
 		"%flink.ssql\nCREATE TEMPORARY TABLE kept (v INT) WITH ('connector'='datagen','number-of-rows'='7');\nSET 'parallelism.default' = '1';",
 		"%flink.bsql\nSELECT COUNT(*) FROM kept",
 	)
-	f.mustFinish(f.run(n, s, 0))
-	old := s.GatewaySession()
+	f.mustFinish(f.run(n, k, 0))
+	old := k.GatewaySession()
 	if err := f.cluster.Gateway.CloseSession(context.Background(), old); err != nil {
 		t.Fatal(err)
 	}
-	p := f.run(n, s, 1)
+	p := f.run(n, k, 1)
 	f.mustFinish(p)
 	if rows := tableRows(t, p); !slices.Equal(rows, []string{"7"}) {
 		t.Fatalf("rows %v", rows)
 	}
-	if s.GatewaySession() == old {
+	if k.GatewaySession() == old {
 		t.Fatal("the session handle did not change")
 	}
 }
 
-// TestSession_RowsFlowWithCheckpointing: with checkpointing on in the
+// TestKernel_RowsFlowWithCheckpointing: with checkpointing on in the
 // session, Flink's exactly-once result buffer would hold rows back until a
 // checkpoint completes (10 minutes here); the kernel's queries show them
 // as they come.
-func TestSession_RowsFlowWithCheckpointing(t *testing.T) {
+func TestKernel_RowsFlowWithCheckpointing(t *testing.T) {
 	f := newFixture(t)
-	n, s := f.note(
+	n, k := f.note(
 		// Flink picks the first checkpoint's delay at random between the
 		// minimum pause and the interval: both at 10 minutes pin it there.
 		"%flink.ssql\nSET 'execution.checkpointing.interval' = '10 min';\nSET 'execution.checkpointing.min-pause' = '10 min';\nCREATE TEMPORARY TABLE ticks (v INT) WITH ('connector'='datagen','rows-per-second'='10');",
 		"%flink.ssql(type=append)\nSELECT v FROM ticks",
 	)
-	f.mustFinish(f.run(n, s, 0))
+	f.mustFinish(f.run(n, k, 0))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	pid := n.Paragraphs[1].ID
-	if _, err := s.Run(ctx, pid); err != nil {
+	if _, err := k.Run(ctx, pid); err != nil {
 		t.Fatal(err)
 	}
-	l := waitLive(ctx, t, s, pid, func(l kernel.ParagraphLive) bool { return l.JobID != "" })
+	l := waitLive(ctx, t, k, pid, func(l kernel.ParagraphLive) bool { return l.JobID != "" })
 	for {
 		d, err := f.cluster.JobManager.Job(ctx, l.JobID)
 		if err == nil && d.State == flink.JobRunning {
@@ -409,7 +409,7 @@ func TestSession_RowsFlowWithCheckpointing(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	running := time.Now()
-	waitLive(ctx, t, s, pid, func(l kernel.ParagraphLive) bool {
+	waitLive(ctx, t, k, pid, func(l kernel.ParagraphLive) bool {
 		return l.Result != nil && l.Result.Snapshot != nil && l.Result.Snapshot.RowsReceived > 0 ||
 			l.Result != nil && len(l.Result.Deltas) > 0
 	})
@@ -425,7 +425,7 @@ func TestSession_RowsFlowWithCheckpointing(t *testing.T) {
 	if st.Counts.Completed != 0 {
 		t.Fatalf("a checkpoint completed (%+v): the test proves nothing", st.Counts)
 	}
-	if err := s.Cancel(ctx, pid); err != nil {
+	if err := k.Cancel(ctx, pid); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -280,7 +280,7 @@ type LocalProperties struct {
 	RefreshInterval time.Duration
 	// Threshold is the time window of type=append (default 1 h).
 	Threshold time.Duration
-	// Parallelism of the paragraph's jobs; 0 means the session default.
+	// Parallelism of the paragraph's jobs; 0 means the gateway session's default.
 	Parallelism int
 	// MaxParallelism of the paragraph's jobs; 0 means Flink's default.
 	MaxParallelism int

@@ -38,7 +38,7 @@ type LiveResult struct {
 // run is one execution of a paragraph. Its goroutine writes the state; any
 // number of viewers read it.
 type run struct {
-	s           *Kernel
+	k           *Kernel
 	paragraphID string
 	ctx         context.Context
 	cancel      context.CancelFunc
@@ -54,15 +54,15 @@ type run struct {
 	messages []notebooks.ResultMessage
 	mat      *Materializer // the current or last query's table
 	single   bool
-	epoch    int64   // grows with every new table of the session
+	epoch    int64   // grows with every new table of the kernel
 	deltas   []Delta // the newest deltas of mat, oldest first
 	jobs     map[string]*Job
 }
 
-func newRun(s *Kernel, paragraphID string) *run {
-	r := &run{s: s, paragraphID: paragraphID, done: make(chan struct{}),
+func newRun(k *Kernel, paragraphID string) *run {
+	r := &run{k: k, paragraphID: paragraphID, done: make(chan struct{}),
 		status: notebooks.StatusPending, jobs: map[string]*Job{}}
-	r.ctx, r.cancel = context.WithCancel(s.ctx)
+	r.ctx, r.cancel = context.WithCancel(k.ctx)
 	return r
 }
 
@@ -94,7 +94,7 @@ func (r *run) update(f func()) {
 	r.mu.Lock()
 	f()
 	r.mu.Unlock()
-	r.s.cfg.OnChange()
+	r.k.cfg.OnChange()
 }
 
 // setTable makes m the live table of the run.
@@ -104,7 +104,7 @@ func (r *run) setTable(m *Materializer, single bool) {
 			r.messages = append(r.messages, r.renderTable())
 		}
 		r.mat, r.single, r.deltas = m, single, nil
-		r.epoch = r.s.epochs.Add(1)
+		r.epoch = r.k.epochs.Add(1)
 	})
 }
 
@@ -147,7 +147,7 @@ func (r *run) since(seen int64) ParagraphLive {
 		Messages:     append([]notebooks.ResultMessage(nil), r.messages...),
 	}
 	if r.jobID != "" {
-		pl.JobURL = r.s.jm.JobURL(r.jobID)
+		pl.JobURL = r.k.jm.JobURL(r.jobID)
 	}
 	if r.status == notebooks.StatusFinished {
 		pl.Progress = 100

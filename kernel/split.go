@@ -71,8 +71,8 @@ type Statement struct {
 	SubmitsJob bool
 	// Unterminated is true when the input ends inside the statement: in a
 	// string or quoted identifier, or before the END of a statement set.
-	// Sending it would fail or, for BEGIN STATEMENT SET, leave the session
-	// in statement-set state, so a runner should refuse it.
+	// Sending it would fail or, for BEGIN STATEMENT SET, leave the gateway
+	// session in statement-set state, so a runner should refuse it.
 	Unterminated bool
 	// Pieces are, for an interactive BEGIN STATEMENT SET; ...; END; unit,
 	// its statements in order (BEGIN STATEMENT SET, the INSERTs, END), to

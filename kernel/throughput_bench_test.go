@@ -17,8 +17,8 @@ func BenchmarkKernelVsGateway(b *testing.B) {
 	source := fmt.Sprintf("CREATE TEMPORARY TABLE bench_src (id BIGINT, k INT, s STRING) WITH ('connector'='datagen','number-of-rows'='%d','fields.id.kind'='sequence','fields.id.start'='1','fields.id.end'='%d','fields.k.min'='1','fields.k.max'='1000','fields.s.length'='16')", rows, rows)
 	query := "SELECT id, k, s FROM bench_src"
 	f := newFixture(b)
-	n, s := f.note("%flink.ssql\n"+source+";", "%flink.ssql(type=append)\n"+query)
-	f.mustFinish(f.run(n, s, 0))
+	n, k := f.note("%flink.ssql\n"+source+";", "%flink.ssql(type=append)\n"+query)
+	f.mustFinish(f.run(n, k, 0))
 	ctx := context.Background()
 	gw := f.cluster.Gateway
 	sh, err := gw.OpenSession(ctx, "bench-raw", nil)
@@ -48,10 +48,10 @@ func BenchmarkKernelVsGateway(b *testing.B) {
 		rawTotal += time.Since(start)
 
 		start = time.Now()
-		p := f.run(n, s, 1)
+		p := f.run(n, k, 1)
 		kernelTotal += time.Since(start)
 		f.mustFinish(p)
-		live, _ := s.Live(n.Paragraphs[1].ID)
+		live, _ := k.Live(n.Paragraphs[1].ID)
 		if live.Result == nil || live.Result.Snapshot == nil || live.Result.Snapshot.RowsReceived != rows {
 			b.Fatalf("kernel received %+v rows, want %d", live.Result, rows)
 		}
