@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -118,7 +117,7 @@ func (k *Kernel) remember(stmt string) {
 func (k *Kernel) executeStatement(ctx context.Context, stmt string, cfg map[string]string) (handle, op string, err error) {
 	handle = k.GatewaySession()
 	op, err = k.gw.ExecuteStatement(ctx, handle, stmt, cfg)
-	if err == nil || !sessionLost(err) {
+	if !flink.IsSessionNotFound(err) {
 		return handle, op, err
 	}
 	if handle, err = k.reopen(ctx, handle); err != nil {
@@ -153,12 +152,6 @@ func (k *Kernel) reopen(ctx context.Context, lost string) (string, error) {
 	}
 	k.handle = handle
 	return handle, nil
-}
-
-// sessionLost reports whether err says the gateway does not know the session.
-func sessionLost(err error) bool {
-	var apiErr *flink.APIError
-	return errors.As(err, &apiErr) && strings.Contains(apiErr.RootCause, "Session '") && strings.Contains(apiErr.RootCause, "does not exist")
 }
 
 func (k *Kernel) heartbeat() {

@@ -5,6 +5,7 @@ package flink
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -43,6 +44,23 @@ func (e *APIError) Message() string {
 		msg += "\n" + ctx
 	}
 	return msg
+}
+
+// IsSessionNotFound reports whether err is the gateway's answer for a
+// session it does not know: it restarted, or closed the session after its
+// idle timeout. The gateway says so only in text: "Session '…' does not
+// exist."
+func IsSessionNotFound(err error) bool {
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	for _, m := range append([]string{apiErr.RootCause}, apiErr.Causes...) {
+		if strings.Contains(m, "Session '") && strings.Contains(m, "' does not exist") {
+			return true
+		}
+	}
+	return false
 }
 
 // context returns the first cause that is not a generic wrapper.

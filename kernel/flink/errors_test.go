@@ -2,6 +2,8 @@ package flink
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"testing"
 )
 
@@ -61,5 +63,46 @@ func TestTypeName(t *testing.T) {
 		if got := typeName(json.RawMessage(tt.json)); got != tt.want {
 			t.Errorf("typeName(%s) = %q, want %q", tt.json, got, tt.want)
 		}
+	}
+}
+
+func TestIsSessionNotFound(t *testing.T) {
+	lost := "<Exception on server side:\n" +
+		"org.apache.flink.table.gateway.api.utils.SqlGatewayException: Session '4b0c3d5e-1f2a-4c1b-9a3e-0d6f7e8a9b0c' does not exist.\n" +
+		"\tat org.apache.flink.table.gateway.service.session.SessionManagerImpl.getSession(SessionManagerImpl.java:140)\n" +
+		"\nEnd of exception on server side>"
+	wrapped := "<Exception on server side:\n" +
+		"org.apache.flink.table.gateway.api.utils.SqlGatewayException: Failed to executeStatement.\n" +
+		"\tat x.y(Z.java:1)\n" +
+		"Caused by: org.apache.flink.table.gateway.api.utils.SqlGatewayException: Session 'abc' does not exist.\n" +
+		"\tat x.y(Z.java:1)\n" +
+		"Caused by: java.lang.IllegalStateException: closed\n" +
+		"\tat x.y(Z.java:1)\n" +
+		"\nEnd of exception on server side>"
+	table := "<Exception on server side:\n" +
+		"org.apache.flink.table.api.ValidationException: Table `default_catalog`.`default_database`.`t` does not exist.\n" +
+		"\nEnd of exception on server side>"
+	apiErr := func(trace string) error {
+		body, _ := json.Marshal(map[string]any{"errors": []string{"Internal server error.", trace}})
+		return parseAPIError("execute statement", 500, body)
+	}
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"RootCause", apiErr(lost), true},
+		{"OuterCause", apiErr(wrapped), true},
+		{"Wrapped", fmt.Errorf("complete: %w", apiErr(lost)), true},
+		{"OtherNotFound", apiErr(table), false},
+		{"NotAPIError", errors.New("Session 'x' does not exist."), false},
+		{"Nil", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := IsSessionNotFound(tt.err); got != tt.want {
+				t.Errorf("IsSessionNotFound(%v) = %v, want %v", tt.err, got, tt.want)
+			}
+		})
 	}
 }
