@@ -92,8 +92,8 @@ func Open(ctx context.Context, cfg Config) (*Kernel, error) {
 	return k, nil
 }
 
-// GatewaySession returns the gateway session handle.
-func (k *Kernel) GatewaySession() string {
+// gatewaySession returns the gateway session handle.
+func (k *Kernel) gatewaySession() string {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return k.handle
@@ -110,28 +110,40 @@ func (k *Kernel) remember(stmt string) {
 	}
 }
 
-// executeStatement submits a statement in the note's gateway session. If
-// the gateway no longer knows the session (it restarted, or expired it),
-// it opens a new one, replays the statements that shaped the old one and
-// submits again, once.
+// executeStatement submits a statement in the note's gateway session (see
+// inSession) and returns the session and operation handles.
 func (k *Kernel) executeStatement(ctx context.Context, stmt string, cfg map[string]string) (handle, op string, err error) {
-	handle = k.GatewaySession()
-	op, err = k.gw.ExecuteStatement(ctx, handle, stmt, cfg)
-	if !flink.IsSessionNotFound(err) {
-		return handle, op, err
-	}
-	if handle, err = k.reopen(ctx, handle); err != nil {
-		return "", "", err
-	}
-	op, err = k.gw.ExecuteStatement(ctx, handle, stmt, cfg)
+	handle, err = k.inSession(ctx, func(handle string) (err error) {
+		op, err = k.gw.ExecuteStatement(ctx, handle, stmt, cfg)
+		return err
+	})
 	return handle, op, err
 }
 
-// reopen replaces a lost gateway session (unless another run did already)
-// and replays the history into it.
+// inSession calls f with the note's gateway session handle. If the gateway
+// no longer knows the session (it restarted, or expired it), it opens a new
+// one, replays the statements that shaped the old one and calls f again,
+// once. It returns the handle f was last called with.
+func (k *Kernel) inSession(ctx context.Context, f func(handle string) error) (string, error) {
+	handle := k.gatewaySession()
+	err := f(handle)
+	if !flink.IsSessionNotFound(err) {
+		return handle, err
+	}
+	if handle, err = k.reopen(ctx, handle); err != nil {
+		return "", err
+	}
+	return handle, f(handle)
+}
+
+// reopen replaces a lost gateway session (unless another caller did
+// already) and replays the history into it. A closed kernel opens nothing.
 func (k *Kernel) reopen(ctx context.Context, lost string) (string, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if k.closed {
+		return "", eddy.Errorf(eddy.ECONFLICT, "the session of note %s is stopping", k.cfg.NoteID)
+	}
 	if k.handle != lost {
 		return k.handle, nil
 	}
@@ -164,7 +176,7 @@ func (k *Kernel) heartbeat() {
 			return
 		case <-t.C:
 			ctx, cancel := context.WithTimeout(k.ctx, 10*time.Second)
-			if err := k.gw.Heartbeat(ctx, k.GatewaySession()); err != nil && k.ctx.Err() == nil {
+			if err := k.gw.Heartbeat(ctx, k.gatewaySession()); err != nil && k.ctx.Err() == nil {
 				k.log.Warn("gateway heartbeat failed", "err", err)
 			}
 			cancel()
@@ -195,7 +207,7 @@ func (k *Kernel) Close(ctx context.Context) error {
 	}
 	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	return k.gw.CloseSession(closeCtx, k.GatewaySession())
+	return k.gw.CloseSession(closeCtx, k.gatewaySession())
 }
 
 // Run starts running a paragraph of the note in the background with the
@@ -265,17 +277,6 @@ func (k *Kernel) Running() bool {
 	return false
 }
 
-// Done returns a channel closed when the paragraph's current run ends, or
-// nil when it has no run.
-func (k *Kernel) Done(paragraphID string) <-chan struct{} {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if r := k.runs[paragraphID]; r != nil {
-		return r.done
-	}
-	return nil
-}
-
 // Live returns a paragraph's live state, if it has run in this kernel.
 func (k *Kernel) Live(paragraphID string) (ParagraphLive, bool) {
 	k.mu.Lock()
@@ -331,7 +332,7 @@ type Job struct {
 // sessionParallelism is the parallelism jobs get when the paragraph sets
 // none: the gateway session's parallelism.default, else 1.
 func (k *Kernel) sessionParallelism(ctx context.Context) int {
-	conf, err := k.gw.SessionConfig(ctx, k.GatewaySession())
+	conf, err := k.gw.SessionConfig(ctx, k.gatewaySession())
 	if err != nil {
 		return 1
 	}

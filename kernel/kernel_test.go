@@ -6,9 +6,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/eddy-notebooks/eddy"
 	"github.com/eddy-notebooks/eddy/kernel"
 	"github.com/eddy-notebooks/eddy/kernel/flink"
 	"github.com/eddy-notebooks/eddy/kernel/flinktest"
@@ -367,7 +369,7 @@ func TestKernel_RecoversLostGatewaySession(t *testing.T) {
 		"%flink.bsql\nSELECT COUNT(*) FROM kept",
 	)
 	f.mustFinish(f.run(n, k, 0))
-	old := k.GatewaySession()
+	old := kernel.GatewaySession(k)
 	if err := f.cluster.Gateway.CloseSession(context.Background(), old); err != nil {
 		t.Fatal(err)
 	}
@@ -376,7 +378,7 @@ func TestKernel_RecoversLostGatewaySession(t *testing.T) {
 	if rows := tableRows(t, p); !slices.Equal(rows, []string{"7"}) {
 		t.Fatalf("rows %v", rows)
 	}
-	if k.GatewaySession() == old {
+	if kernel.GatewaySession(k) == old {
 		t.Fatal("the session handle did not change")
 	}
 }
@@ -428,4 +430,111 @@ func TestKernel_RowsFlowWithCheckpointing(t *testing.T) {
 	if err := k.Cancel(ctx, pid); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestKernel_Complete completes in the note's own gateway session, so its
+// temporary tables are offered, also after the gateway has lost that
+// session; a closed kernel completes nothing.
+func TestKernel_Complete(t *testing.T) {
+	f := newFixture(t)
+	n, k := f.note("%flink.ssql\nCREATE TEMPORARY TABLE orders_2026 (order_id BIGINT) WITH ('connector'='datagen');")
+	f.mustFinish(f.run(n, k, 0))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	complete := func(text string) []string {
+		t.Helper()
+		got, err := k.Complete(ctx, text, len(text))
+		if err != nil {
+			t.Fatalf("complete %q: %v", text, err)
+		}
+		return got
+	}
+	if got := complete("%flink.ssql\nSELECT * FROM orders_2"); !containsFold(got, "orders_2026") {
+		t.Fatalf("candidates %v lack the note's table orders_2026", got)
+	}
+	if got := complete("%md\n# SEL"); len(got) != 0 {
+		t.Fatalf("markdown got candidates %v", got)
+	}
+
+	old := kernel.GatewaySession(k)
+	if err := f.cluster.Gateway.CloseSession(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	if got := complete("%flink.ssql\nSELECT * FROM orders_2"); !containsFold(got, "orders_2026") {
+		t.Fatalf("after the gateway lost the session: candidates %v lack orders_2026", got)
+	}
+	if kernel.GatewaySession(k) == old {
+		t.Fatal("the session handle did not change")
+	}
+
+	if err := k.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	text := "%flink.ssql\nSELECT * FROM orders_2"
+	if _, err := k.Complete(ctx, text, len(text)); err == nil {
+		t.Fatal("a closed kernel completed")
+	}
+}
+
+// TestCompleter completes in one shared gateway session, opened on first
+// use, reopened when the gateway has lost it and closed by Close.
+func TestCompleter(t *testing.T) {
+	f := newFixture(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c := kernel.NewCompleter(f.cluster)
+	t.Cleanup(func() { c.Close(context.Background()) })
+
+	if got, err := c.Complete(ctx, "%md\n# SEL", 9); err != nil || len(got) != 0 {
+		t.Fatalf("markdown: candidates %v, err %v", got, err)
+	}
+	if h := kernel.CompleterSession(c); h != "" {
+		t.Fatalf("a gateway session %s was opened for markdown", h)
+	}
+
+	text := "%flink.ssql\nSELECT * FROM default_c"
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	results := make([][]string, 4)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = c.Complete(ctx, text, len(text))
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil || !containsFold(results[i], "default_catalog") {
+			t.Fatalf("completion %d: candidates %v, err %v", i, results[i], err)
+		}
+	}
+
+	old := kernel.CompleterSession(c)
+	if err := f.cluster.Gateway.CloseSession(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.Complete(ctx, text, len(text)); err != nil || !containsFold(got, "default_catalog") {
+		t.Fatalf("after the gateway lost the session: candidates %v, err %v", got, err)
+	}
+	if kernel.CompleterSession(c) == old {
+		t.Fatal("the session handle did not change")
+	}
+
+	if err := c.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Complete(ctx, text, len(text)); eddy.ErrorCode(err) != eddy.EUNAVAILABLE {
+		t.Fatalf("complete after Close: err %v, want %s", err, eddy.EUNAVAILABLE)
+	}
+}
+
+// containsFold reports whether a candidate contains want, ignoring case.
+func containsFold(candidates []string, want string) bool {
+	for _, c := range candidates {
+		if strings.Contains(strings.ToLower(c), want) {
+			return true
+		}
+	}
+	return false
 }

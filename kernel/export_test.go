@@ -1,0 +1,13 @@
+package kernel
+
+// GatewaySession returns a kernel's gateway session handle, so tests can
+// make the gateway lose it.
+func GatewaySession(k *Kernel) string { return k.gatewaySession() }
+
+// CompleterSession returns a Completer's shared gateway session handle, ""
+// while none is open.
+func CompleterSession(c *Completer) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.handle
+}
