@@ -1,0 +1,121 @@
+package kernel
+
+import "slices"
+
+// RowKind is the kind of a changelog row, named as the SQL Gateway names it.
+type RowKind string
+
+// Row kinds.
+const (
+	RowInsert       RowKind = "INSERT"
+	RowUpdateBefore RowKind = "UPDATE_BEFORE"
+	RowUpdateAfter  RowKind = "UPDATE_AFTER"
+	RowDelete       RowKind = "DELETE"
+)
+
+// IsRetraction reports whether k removes a row (UPDATE_BEFORE or DELETE).
+func (k RowKind) IsRetraction() bool { return k == RowUpdateBefore || k == RowDelete }
+
+// Column is a result column as the gateway describes it.
+type Column struct {
+	Name     string `json:"name"`
+	Type     string `json:"type"` // Flink SQL type, e.g. "TIMESTAMP(3)"
+	Nullable bool   `json:"nullable"`
+}
+
+// Change is one changelog row. Fields hold the JSON-decoded values the
+// gateway sent (json.Number or float64 for numbers, string, bool, nil,
+// []any, map[string]any).
+type Change struct {
+	Kind   RowKind
+	Fields []any
+}
+
+// Row is a displayed row. ID is stable for as long as the row is shown, and
+// an update in place keeps it.
+type Row struct {
+	ID     int64 `json:"id"`
+	Fields []any `json:"fields"`
+}
+
+// Table is a materialised result at one version.
+type Table struct {
+	Mode    DisplayMode `json:"mode"`
+	Columns []Column    `json:"columns"`
+	// Rows are the displayed rows in display order, at most MaxRows.
+	Rows []Row `json:"rows"`
+	// RowsReceived is the exact number of changelog rows applied.
+	RowsReceived int64 `json:"rowsReceived"`
+	// RowsHidden counts rows not displayed because of MaxRows. In update
+	// mode it is the number of rows of Flink's current table that are not
+	// shown; in append mode the number of rows dropped so far.
+	RowsHidden int64 `json:"rowsHidden"`
+	// Truncated is RowsHidden > 0: the display is not the whole result.
+	Truncated bool `json:"truncated"`
+	// RetractionsIgnored counts UPDATE_BEFORE and DELETE rows that removed
+	// nothing (update: no equal row shown; append, single: not applicable).
+	RetractionsIgnored int64 `json:"retractionsIgnored"`
+	// Version increases with every change of the table.
+	Version int64 `json:"version"`
+}
+
+// DeltaRow is a row added or changed by a Delta, with its index in the
+// table at the Delta's version.
+type DeltaRow struct {
+	ID     int64 `json:"id"`
+	Index  int   `json:"index"`
+	Fields []any `json:"fields"`
+}
+
+// Delta is what changed between two versions of a table. See ApplyDelta for
+// how a client applies it.
+type Delta struct {
+	FromVersion int64 `json:"fromVersion"`
+	Version     int64 `json:"version"`
+	// Reset means: discard the rows (and columns) you have; Columns and
+	// Upserts are the whole table.
+	Reset   bool     `json:"reset,omitempty"`
+	Columns []Column `json:"columns,omitempty"`
+	// Upserts are the rows added or changed, by ascending Index.
+	Upserts []DeltaRow `json:"upserts,omitempty"`
+	// Removed are the IDs of rows no longer shown. It may name rows a
+	// client never saw; removing those does nothing.
+	Removed []int64 `json:"removed,omitempty"`
+
+	RowsReceived       int64 `json:"rowsReceived"`
+	RowsHidden         int64 `json:"rowsHidden"`
+	Truncated          bool  `json:"truncated"`
+	RetractionsIgnored int64 `json:"retractionsIgnored"`
+}
+
+// Empty reports whether d changes nothing.
+func (d Delta) Empty() bool { return d.FromVersion == d.Version && !d.Reset }
+
+// ApplyDelta is the reference client algorithm: it returns rows (a table at
+// a version from d.FromVersion to d.Version) brought to d.Version. Remove
+// every row named in Removed or Upserts, then insert the Upserts in
+// ascending Index order, each at its Index. With Reset, start from no rows.
+// rows is not modified. The browser implements the same steps.
+func ApplyDelta(rows []Row, d Delta) []Row {
+	if d.Reset {
+		rows = nil
+	}
+	drop := make(map[int64]bool, len(d.Removed)+len(d.Upserts))
+	for _, id := range d.Removed {
+		drop[id] = true
+	}
+	for _, u := range d.Upserts {
+		drop[u.ID] = true
+	}
+	out := make([]Row, 0, len(rows)+len(d.Upserts))
+	for _, r := range rows {
+		if !drop[r.ID] {
+			out = append(out, r)
+		}
+	}
+	for _, u := range d.Upserts {
+		i := min(max(u.Index, 0), len(out))
+		out = slices.Insert(out, i, Row{ID: u.ID, Fields: u.Fields})
+	}
+	return out
+}
