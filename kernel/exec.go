@@ -2,7 +2,6 @@ package kernel
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"strconv"
@@ -12,12 +11,6 @@ import (
 	"github.com/eddy-notebooks/eddy"
 	"github.com/eddy-notebooks/eddy/kernel/flink"
 	"github.com/eddy-notebooks/eddy/notebooks"
-)
-
-// Paragraph config keys where Eddy records where a job can resume from.
-const (
-	ConfigSavepointPath        = "savepointPath"
-	ConfigLatestCheckpointPath = "latestCheckpointPath"
 )
 
 // persistEvery is how often a long-running query's table is written to the
@@ -89,25 +82,6 @@ func (ex *execution) addMessage(typ, data string) {
 	ex.r.update(func() {
 		ex.r.messages = append(ex.r.messages, notebooks.ResultMessage{Type: typ, Data: data})
 	})
-}
-
-func (ex *execution) runtimeInfos() map[string]any {
-	r := ex.r
-	r.mu.Lock()
-	jobID := r.jobID
-	r.mu.Unlock()
-	if jobID == "" {
-		return nil
-	}
-	// Zeppelin's shape, so its UI and Eddy's show the FLINK JOB link.
-	return map[string]any{"jobUrl": map[string]any{
-		"propertyName":         "jobUrl",
-		"label":                "FLINK JOB",
-		"tooltip":              "View in Flink web UI",
-		"group":                "flink",
-		"values":               []any{map[string]any{"jobUrl": ex.k.jm.JobURL(jobID)}},
-		"interpreterSettingId": "flink",
-	}}
 }
 
 func (ex *execution) run() error {
@@ -301,25 +275,6 @@ func (ex *execution) runStatement(ctx context.Context, st Statement, base map[st
 	return nil
 }
 
-// resumePath is where the paragraph's next job starts from, if anywhere:
-// an explicit savepoint path, the savepoint recorded by the last cancel
-// (resumeFromSavepoint) or the latest checkpoint (resumeFromLatestCheckpoint).
-func (ex *execution) resumePath() string {
-	switch {
-	case ex.props.SavepointPath != "":
-		return ex.props.SavepointPath
-	case ex.props.ResumeFromSavepoint:
-		if v, ok := ex.p.Config[ConfigSavepointPath].(string); ok {
-			return v
-		}
-	case ex.props.ResumeFromLatestCheckpoint:
-		if v, ok := ex.p.Config[ConfigLatestCheckpointPath].(string); ok {
-			return v
-		}
-	}
-	return ""
-}
-
 // streamQuery materialises a query's changelog, publishing it to viewers
 // every refreshInterval, until the result ends or the run is cancelled.
 func (ex *execution) streamQuery(ctx context.Context, f *flink.Fetcher) error {
@@ -394,195 +349,6 @@ func (ex *execution) streamQuery(ctx context.Context, f *flink.Fetcher) error {
 			return nil
 		}
 	}
-}
-
-func (ex *execution) parallelism() int {
-	if ex.props.Parallelism > 0 {
-		return ex.props.Parallelism
-	}
-	return 1
-}
-
-// followJob keeps the paragraph running while its detached job (INSERT,
-// statement set) runs, as Zeppelin does: the paragraph ends when the job
-// does, and cancelling the paragraph cancels the job, with a savepoint when
-// savepointDir is set.
-func (ex *execution) followJob(ctx context.Context, jobID string) error {
-	ex.r.addJob(Job{JobID: jobID, ParagraphID: ex.p.ID, Status: flink.JobRunning,
-		Parallelism: ex.parallelism(), URL: ex.k.jm.JobURL(jobID)})
-	defer ex.r.endJob(jobID)
-	ex.addMessage(notebooks.MessageText, "Job submitted: "+jobID)
-	jm := ex.k.jm
-	for {
-		select {
-		case <-ctx.Done():
-			return ex.stopJob(jobID)
-		case <-time.After(500 * time.Millisecond):
-		}
-		d, err := jm.Job(ctx, jobID)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ex.stopJob(jobID)
-			}
-			return err
-		}
-		ex.r.setJobStatus(jobID, d.State)
-		if !flink.JobTerminal(d.State) {
-			continue
-		}
-		ex.recordCheckpoint(jobID)
-		switch d.State {
-		case flink.JobFinished:
-			ex.addMessage(notebooks.MessageText, "Job finished: "+jobID)
-			return nil
-		case flink.JobCanceled:
-			return errors.New("job " + jobID + " was cancelled outside Eddy")
-		}
-		cause, _ := jm.RootException(context.WithoutCancel(ctx), jobID)
-		if cause == "" {
-			cause = "no exception recorded"
-		}
-		return eddy.Errorf(eddy.EINVALID, "job %s failed: %s", jobID, cause)
-	}
-}
-
-// stopJob stops a paragraph's job after a cancel: with a savepoint into
-// savepointDir when set (recording its path for resumeFromSavepoint), else
-// a plain cancel. It waits until the job has ended.
-func (ex *execution) stopJob(jobID string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	jm := ex.k.jm
-	if dir := ex.props.SavepointDir; dir != "" {
-		loc, err := ex.stopWithSavepoint(ctx, jobID, dir)
-		if err != nil {
-			return err
-		}
-		ex.setConfig(ConfigSavepointPath, loc)
-		ex.addMessage(notebooks.MessageText, "Job stopped with a savepoint at "+loc)
-	} else if err := jm.CancelJob(ctx, jobID); err != nil {
-		return err
-	}
-	for ctx.Err() == nil {
-		d, err := jm.Job(ctx, jobID)
-		if err == nil && flink.JobTerminal(d.State) {
-			ex.r.setJobStatus(jobID, d.State)
-			ex.recordCheckpoint(jobID)
-			return nil
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	return fmt.Errorf("job %s did not stop in time", jobID)
-}
-
-// stopWithSavepoint retries while the job's tasks are still deploying,
-// when Flink refuses a savepoint.
-func (ex *execution) stopWithSavepoint(ctx context.Context, jobID, dir string) (string, error) {
-	if !strings.Contains(dir, "://") {
-		dir = "file://" + dir
-	}
-	for {
-		trigger, err := ex.k.jm.StopWithSavepoint(ctx, jobID, dir, false)
-		if err != nil {
-			return "", err
-		}
-		loc, err := ex.k.jm.WaitSavepoint(ctx, jobID, trigger)
-		if err == nil || ctx.Err() != nil || !strings.Contains(strings.ToLower(err.Error()), "not all required tasks") {
-			return loc, err
-		}
-		time.Sleep(300 * time.Millisecond)
-	}
-}
-
-// recordCheckpoint stores the job's latest retained checkpoint, for
-// resumeFromLatestCheckpoint.
-func (ex *execution) recordCheckpoint(jobID string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	st, err := ex.k.jm.Checkpoints(ctx, jobID)
-	if err == nil && st.Latest.Completed != nil && st.Latest.Completed.ExternalPath != "" {
-		ex.setConfig(ConfigLatestCheckpointPath, st.Latest.Completed.ExternalPath)
-	}
-}
-
-func (ex *execution) setConfig(key string, v any) {
-	if ex.config == nil {
-		ex.config = map[string]any{}
-	}
-	ex.config[key] = v
-}
-
-// showResult renders a finished non-query statement's result: a short
-// success text for DDL, SET and USE, a table for SHOW and DESCRIBE, the plan
-// for EXPLAIN.
-func (ex *execution) showResult(st Statement, f *flink.Fetcher, rows []flink.Row) {
-	if isOK(f, rows) {
-		ex.addMessage(notebooks.MessageText, successText(st))
-		return
-	}
-	if st.Kind == StmtExplain && len(f.Columns) == 1 && len(rows) == 1 {
-		ex.addMessage(notebooks.MessageText, fmt.Sprint(rows[0].Fields[0]))
-		return
-	}
-	cols := make([]Column, len(f.Columns))
-	for i, c := range f.Columns {
-		cols[i] = Column{Name: c.Name, Type: c.TypeName()}
-	}
-	m, _ := NewMaterializer(Options{Mode: DisplayUpdate, MaxRows: ex.k.cfg.MaxRows})
-	m.SetColumns(cols)
-	changes := make([]Change, len(rows))
-	for i, row := range rows {
-		changes[i] = Change{Kind: RowKind(row.Kind), Fields: row.Fields}
-	}
-	_ = m.Apply(changes)
-	ex.addMessage(notebooks.MessageTable, m.Snapshot().ZeppelinTSV())
-}
-
-// isOK reports whether a result is the gateway's plain success: one column
-// "result" with the single row "OK".
-func isOK(f *flink.Fetcher, rows []flink.Row) bool {
-	return len(f.Columns) == 1 && f.Columns[0].Name == "result" && len(rows) == 1 &&
-		len(rows[0].Fields) == 1 && rows[0].Fields[0] == "OK"
-}
-
-// successText is the short confirmation shown for a statement that returns
-// only OK, worded as Zeppelin's Flink interpreter words it.
-func successText(st Statement) string {
-	words := strings.Fields(strings.ToUpper(st.Text))
-	if len(words) == 0 {
-		return "OK"
-	}
-	object := func() string {
-		for _, w := range words[1:] {
-			switch w {
-			case "TEMPORARY", "TEMPORARY,", "SYSTEM", "OR", "REPLACE", "IF", "NOT", "EXISTS":
-				continue
-			}
-			return strings.ToLower(w)
-		}
-		return "object"
-	}
-	capital := func(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
-	switch words[0] {
-	case "CREATE":
-		return capital(object()) + " has been created."
-	case "DROP":
-		return capital(object()) + " has been dropped."
-	case "ALTER":
-		return capital(object()) + " has been altered."
-	case "USE":
-		return "The current catalog or database has been changed."
-	case "SET":
-		return "Property has been set."
-	case "RESET":
-		return "Properties have been reset."
-	case "BEGIN":
-		return "Statement set begun: the following INSERTs run as one job at END."
-	}
-	if st.Kind == StmtDML {
-		return "Statement added to the statement set."
-	}
-	return "OK"
 }
 
 // shapesSession reports whether a statement changes the gateway session in

@@ -2,7 +2,6 @@ package kernel
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -353,19 +352,6 @@ func (k *Kernel) persist(paragraphID string, upd notebooks.RunUpdate) {
 }
 
 func ptr[T any](v T) *T { return &v }
-
-// errorText is the message shown for a failed statement: the gateway's root
-// cause first, then its context.
-func errorText(err error) (msg, trace string) {
-	var apiErr *flink.APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.Message(), apiErr.Trace
-	}
-	if eddy.ErrorCode(err) != eddy.EINTERNAL {
-		return eddy.ErrorMessage(err), ""
-	}
-	return err.Error(), ""
-}
 
 // jobName is the pipeline.name of a paragraph's jobs when it sets none, so
 // Eddy's jobs can be recognised on the cluster.

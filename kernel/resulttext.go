@@ -1,0 +1,97 @@
+package kernel
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/eddy-notebooks/eddy"
+	"github.com/eddy-notebooks/eddy/kernel/flink"
+	"github.com/eddy-notebooks/eddy/notebooks"
+)
+
+// showResult renders a finished non-query statement's result: a short
+// success text for DDL, SET and USE, a table for SHOW and DESCRIBE, the plan
+// for EXPLAIN.
+func (ex *execution) showResult(st Statement, f *flink.Fetcher, rows []flink.Row) {
+	if isOK(f, rows) {
+		ex.addMessage(notebooks.MessageText, successText(st))
+		return
+	}
+	if st.Kind == StmtExplain && len(f.Columns) == 1 && len(rows) == 1 {
+		ex.addMessage(notebooks.MessageText, fmt.Sprint(rows[0].Fields[0]))
+		return
+	}
+	cols := make([]Column, len(f.Columns))
+	for i, c := range f.Columns {
+		cols[i] = Column{Name: c.Name, Type: c.TypeName()}
+	}
+	m, _ := NewMaterializer(Options{Mode: DisplayUpdate, MaxRows: ex.k.cfg.MaxRows})
+	m.SetColumns(cols)
+	changes := make([]Change, len(rows))
+	for i, row := range rows {
+		changes[i] = Change{Kind: RowKind(row.Kind), Fields: row.Fields}
+	}
+	_ = m.Apply(changes)
+	ex.addMessage(notebooks.MessageTable, m.Snapshot().ZeppelinTSV())
+}
+
+// isOK reports whether a result is the gateway's plain success: one column
+// "result" with the single row "OK".
+func isOK(f *flink.Fetcher, rows []flink.Row) bool {
+	return len(f.Columns) == 1 && f.Columns[0].Name == "result" && len(rows) == 1 &&
+		len(rows[0].Fields) == 1 && rows[0].Fields[0] == "OK"
+}
+
+// successText is the short confirmation shown for a statement that returns
+// only OK, worded as Zeppelin's Flink interpreter words it.
+func successText(st Statement) string {
+	words := strings.Fields(strings.ToUpper(st.Text))
+	if len(words) == 0 {
+		return "OK"
+	}
+	object := func() string {
+		for _, w := range words[1:] {
+			switch w {
+			case "TEMPORARY", "TEMPORARY,", "SYSTEM", "OR", "REPLACE", "IF", "NOT", "EXISTS":
+				continue
+			}
+			return strings.ToLower(w)
+		}
+		return "object"
+	}
+	capital := func(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
+	switch words[0] {
+	case "CREATE":
+		return capital(object()) + " has been created."
+	case "DROP":
+		return capital(object()) + " has been dropped."
+	case "ALTER":
+		return capital(object()) + " has been altered."
+	case "USE":
+		return "The current catalog or database has been changed."
+	case "SET":
+		return "Property has been set."
+	case "RESET":
+		return "Properties have been reset."
+	case "BEGIN":
+		return "Statement set begun: the following INSERTs run as one job at END."
+	}
+	if st.Kind == StmtDML {
+		return "Statement added to the statement set."
+	}
+	return "OK"
+}
+
+// errorText is the message shown for a failed statement: the gateway's root
+// cause first, then its context.
+func errorText(err error) (msg, trace string) {
+	var apiErr *flink.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.Message(), apiErr.Trace
+	}
+	if eddy.ErrorCode(err) != eddy.EINTERNAL {
+		return eddy.ErrorMessage(err), ""
+	}
+	return err.Error(), ""
+}
