@@ -3,8 +3,8 @@
 // with the HttpOnly cookie set by /?token=…; requests that change state echo
 // the readable CSRF cookie in a header (double-submit).
 
-import type { Note, NoteSummary, Paragraph, ParagraphConfig } from './model/note';
-import type { SessionInfo, SessionsList } from './model/sessions';
+import type { NoteSummary, ParagraphConfig } from './model/note';
+import type { ClusterStatus, NewNote, NewParagraph, Note, NoteInfo, Paragraph, Session, SessionList, UpdateParagraph } from './schema';
 
 export const CSRF_COOKIE = 'eddy_csrf';
 export const CSRF_HEADER = 'X-Eddy-CSRF';
@@ -21,27 +21,6 @@ export class ApiError extends Error {
   get unauthorized(): boolean {
     return this.status === 401;
   }
-}
-
-export interface ClusterStatus {
-  mode: string;
-  ready: boolean;
-  flinkVersion: string;
-  webUiUrl?: string;
-  taskManagers?: number;
-  slotsTotal?: number;
-  slotsAvailable?: number;
-  jobsRunning?: number;
-  kpuCapacity?: number;
-  kpusInUse?: number;
-  error?: string;
-}
-
-export interface NewParagraph {
-  title?: string;
-  text?: string;
-  index?: number;
-  config?: ParagraphConfig;
 }
 
 export function readCookie(name: string, cookie: string = typeof document === 'undefined' ? '' : document.cookie): string {
@@ -97,8 +76,9 @@ export class Api {
     return json as T;
   }
 
-  listNotes(): Promise<NoteSummary[]> {
-    return this.call<NoteSummary[]>('GET', '/api/notebook').then((l) => (l ?? []).map((n) => ({ id: n.id, path: n.path ?? (n as { name?: string }).name ?? n.id })));
+  async listNotes(): Promise<NoteSummary[]> {
+    const l = await this.call<NoteInfo[] | undefined>('GET', '/api/notebook');
+    return (l ?? []).map((n) => ({ id: n.id, path: n.path }));
   }
 
   getNote(id: string): Promise<Note> {
@@ -106,7 +86,7 @@ export class Api {
   }
 
   /** createNote creates a note at path ("/folder/name") and returns its id. */
-  async createNote(path: string, paragraphs?: Array<{ title?: string; text: string; config?: ParagraphConfig }>): Promise<string> {
+  async createNote(path: string, paragraphs?: NewNote['paragraphs']): Promise<string> {
     return idOf(await this.call<unknown>('POST', '/api/notebook', { name: path, paragraphs }));
   }
 
@@ -142,7 +122,7 @@ export class Api {
     return this.call('GET', `/api/notebook/${enc(noteId)}/paragraph/${enc(pid)}`);
   }
 
-  updateParagraph(noteId: string, pid: string, p: { text?: string; title?: string }): Promise<void> {
+  updateParagraph(noteId: string, pid: string, p: UpdateParagraph): Promise<void> {
     return this.call('PUT', `/api/notebook/${enc(noteId)}/paragraph/${enc(pid)}`, p);
   }
 
@@ -175,8 +155,8 @@ export class Api {
   }
 
   /** listSessions returns the live notebook sessions and the KPU capacity and use. */
-  async listSessions(): Promise<SessionsList> {
-    const l = await this.call<Partial<SessionsList> | undefined>('GET', '/api/v1/sessions');
+  async listSessions(): Promise<Required<SessionList>> {
+    const l = await this.call<SessionList | undefined>('GET', '/api/v1/sessions');
     return { kpuCapacity: l?.kpuCapacity ?? 0, kpusInUse: l?.kpusInUse ?? 0, sessions: Array.isArray(l?.sessions) ? l.sessions : [] };
   }
 
@@ -187,7 +167,7 @@ export class Api {
   }
 
   /** stopSession ends a session: its jobs are cancelled and its KPUs freed. */
-  stopSession(id: string): Promise<SessionInfo> {
+  stopSession(id: string): Promise<Session> {
     return this.call('DELETE', `/api/v1/sessions/${enc(id)}`);
   }
 }

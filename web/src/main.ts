@@ -1,7 +1,8 @@
 // Entry point: app shell, routing, one websocket per tab.
 
-import { Api, ApiError, type ClusterStatus } from './api';
+import { Api, ApiError } from './api';
 import { canonicalPath, route } from './router';
+import type { ClusterStatus } from './schema';
 import { h, icon, setText } from './ui/dom';
 import { HomePage } from './ui/home';
 import { NotePage } from './ui/notePage';
@@ -98,7 +99,7 @@ function showLogin(): void {
 function showCluster(c: ClusterStatus | null): void {
   clusterChip.className = 'cluster-chip ' + (c === null ? 'unknown' : c.ready ? 'ok' : 'warn');
   setText(clusterChip, c === null ? 'Flink cluster…' : c.ready ? `Flink ${c.flinkVersion || ''} · ready`.replace('  ', ' ') : 'Flink cluster not ready');
-  clusterChip.title = c?.error ?? (c ? `${c.mode} mode` : '');
+  clusterChip.title = c?.error ?? (c?.mode ? `${c.mode} mode` : '');
 }
 
 /** pollCluster refreshes the cluster chip: every 3 s until ready, then every 15 s. */

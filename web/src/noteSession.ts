@@ -5,7 +5,8 @@
 
 import type { Api } from './api';
 import { LiveStore } from './model/live';
-import type { Note, Paragraph, ParagraphConfig } from './model/note';
+import type { ParagraphConfig } from './model/note';
+import type { Note, Paragraph } from './schema';
 import { perf } from './perf';
 import type { NoteEventMsg } from './protocol';
 import { WsError, type WsClient } from './ws';

@@ -1,7 +1,9 @@
 // The websocket protocol, version 1, as documented in docs/websocket.md.
-// These types mirror server/ws_protocol.go; keep both in step.
+// These types mirror server/ws_protocol.go; keep both in step. Payloads that
+// are REST schemas (notes, paragraphs, sessions) use the types generated from
+// the API document (schema.ts).
 
-import type { Note, Paragraph } from './model/note';
+import type { Note, Paragraph, Session } from './schema';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -95,30 +97,6 @@ export interface ParagraphLive {
   result?: LiveResult;
 }
 
-export interface SessionJob {
-  jobId: string;
-  paragraphId?: string;
-  status?: string;
-  parallelism?: number;
-  kpus?: number;
-  url?: string;
-}
-
-/** The note's session and its KPUs (sessions.Info); null when the note has none. */
-export interface SessionLive {
-  id?: string;
-  noteId?: string;
-  noteName?: string;
-  state?: string;
-  kpus?: number;
-  startedAt?: string;
-  lastActivity?: string;
-  jobs?: SessionJob[];
-  kpuHours?: number;
-  estimatedCost?: number;
-  [key: string]: unknown;
-}
-
 // ---- server → client ----
 
 export interface WelcomeMsg { op: 'welcome'; protocol: number; connId: string; heartbeatMs: number; maxMessageBytes: number }
@@ -132,7 +110,16 @@ export interface ParagraphAddedMsg { op: 'paragraph-added'; noteId: string; inde
 export interface ParagraphMovedMsg { op: 'paragraph-moved'; noteId: string; paragraphId: string; index: number }
 export interface ParagraphRemovedMsg { op: 'paragraph-removed'; noteId: string; paragraphId: string }
 /** Live state; `full` means every paragraph with live state is listed (others have none). */
-export interface LiveMsg { op: 'live'; noteId: string; full?: boolean; paragraphs: ParagraphLive[]; session?: SessionLive | null; /** server clock, ms since the epoch, when sent */ sentAt?: number }
+export interface LiveMsg {
+  op: 'live';
+  noteId: string;
+  full?: boolean;
+  paragraphs: ParagraphLive[];
+  /** The note's session and its KPUs; null when the note has none. */
+  session?: Session | null;
+  /** Server clock, ms since the epoch, when sent. */
+  sentAt?: number;
+}
 
 export type ServerMsg =
   | WelcomeMsg

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Cell } from '../protocol';
 import { aggregate, normalizeGraph, pivot, resultsConfigPatch, scatterColumns, toEChartsOption, withAggregation, withColumn, withMode, withSetting, withoutColumn } from './chart';
-import { graphOf, type GraphConfig, type Paragraph } from './note';
+import type { Paragraph } from '../schema';
+import { graphOf, type GraphConfig } from './note';
 import type { ViewRow } from './table';
 
 const columns = [
@@ -173,7 +174,7 @@ describe('editing and saving settings', () => {
   });
 
   it('writes the graph where Zeppelin keeps it and reads it back', () => {
-    const p: Paragraph = { id: 'p1', config: { results: { '0': { graph: { mode: 'table' }, helium: {} }, '1': { graph: zeppelinGraph } }, editorHide: false } };
+    const p: Paragraph = { id: 'p1', text: '', status: 'READY', config: { results: { '0': { graph: { mode: 'table' }, helium: {} }, '1': { graph: zeppelinGraph } }, editorHide: false } };
     const patch = resultsConfigPatch(p, 0, withMode(normalizeGraph(undefined, columns), 'pieChart'));
     expect(Object.keys(patch)).toEqual(['results']);
     expect(patch.results['1']).toEqual({ graph: zeppelinGraph });
@@ -184,7 +185,7 @@ describe('editing and saving settings', () => {
   });
 
   it('reads the old array form of config.results', () => {
-    const p: Paragraph = { id: 'p', config: { results: [{ graph: { mode: 'pieChart' } }] } };
+    const p: Paragraph = { id: 'p', text: '', status: 'READY', config: { results: [{ graph: { mode: 'pieChart' } }] } };
     expect(graphOf(p, 0)?.mode).toBe('pieChart');
     expect(resultsConfigPatch(p, 1, { mode: 'table' }).results['0']?.graph?.mode).toBe('pieChart');
   });

@@ -3,7 +3,8 @@
 
 import type { EChartsOption, SeriesOption } from 'echarts';
 import type { Cell, Column } from '../protocol';
-import type { GraphColumn, GraphConfig, Paragraph, ParagraphConfig, ResultConfig } from './note';
+import type { Paragraph } from '../schema';
+import type { GraphColumn, GraphConfig, ParagraphConfig, ResultConfig } from './note';
 import { resultConfigs } from './note';
 import { cellText, toNumber, type ViewRow } from './table';
 

@@ -3,7 +3,8 @@
 // by sequence number. A gap in the sequence asks for a resync instead of
 // guessing.
 
-import type { LiveMsg, ParagraphLive, ResultMessage, SessionLive } from '../protocol';
+import type { LiveMsg, ParagraphLive, ResultMessage } from '../protocol';
+import type { Session } from '../schema';
 import { TableModel } from './table';
 
 export interface ParagraphLiveState {
@@ -42,7 +43,7 @@ export interface ApplyOutcome {
 }
 
 export class LiveStore {
-  session: SessionLive | null = null;
+  session: Session | null = null;
   private paras = new Map<string, ParagraphLiveState>();
 
   constructor(private readonly maxRows?: number) {}

@@ -1,15 +1,9 @@
-// Zeppelin's note and paragraph shapes, as the REST API and the websocket
-// carry them (reference: Zeppelin's .zpln format). Unknown fields are kept.
+// Notes and paragraphs as the app reads them. Their REST shapes are
+// generated from the API document (../schema.ts); what is here is what the
+// document leaves open: the UI settings Zeppelin keeps in a paragraph's
+// config object and its runtime infos (reference: Zeppelin's .zpln format).
 
-export interface ResultMsg {
-  type: string;
-  data: string;
-}
-
-export interface ParagraphResults {
-  code?: string;
-  msg?: ResultMsg[];
-}
+import type { NoteInfo, Paragraph } from '../schema';
 
 export interface GraphColumn {
   name: string;
@@ -36,6 +30,7 @@ export interface ResultConfig {
   [key: string]: unknown;
 }
 
+/** Zeppelin's UI settings in a paragraph's config object; keys the app does not know are kept. */
 export interface ParagraphConfig {
   enabled?: boolean;
   editorHide?: boolean;
@@ -50,6 +45,7 @@ export interface ParagraphConfig {
   [key: string]: unknown;
 }
 
+/** One entry of a paragraph's runtimeInfos, e.g. runtimeInfos.jobUrl. */
 export interface RuntimeInfo {
   propertyName?: string;
   label?: string;
@@ -59,40 +55,8 @@ export interface RuntimeInfo {
   interpreterSettingId?: string;
 }
 
-export interface Paragraph {
-  id: string;
-  title?: string;
-  text?: string;
-  user?: string;
-  dateUpdated?: string;
-  dateCreated?: string;
-  dateStarted?: string;
-  dateFinished?: string;
-  status?: string;
-  progress?: number;
-  errorMessage?: string;
-  config?: ParagraphConfig;
-  settings?: { params?: Record<string, unknown>; forms?: Record<string, unknown> };
-  results?: ParagraphResults;
-  runtimeInfos?: Record<string, RuntimeInfo>;
-  [key: string]: unknown;
-}
-
-export interface Note {
-  id: string;
-  name?: string;
-  path?: string;
-  defaultInterpreterGroup?: string;
-  paragraphs: Paragraph[];
-  config?: Record<string, unknown>;
-  info?: Record<string, unknown>;
-  [key: string]: unknown;
-}
-
-export interface NoteSummary {
-  id: string;
-  path: string;
-}
+/** A note as the note list shows it. */
+export type NoteSummary = Pick<NoteInfo, 'id' | 'path'>;
 
 export const TRASH_FOLDER = '~Trash';
 
@@ -162,10 +126,15 @@ export function graphOf(p: Paragraph, i: number): GraphConfig | undefined {
 
 /** jobUrlOf returns the Flink job link of a paragraph from its runtimeInfos. */
 export function jobUrlOf(p: Paragraph): string | undefined {
-  const info = p.runtimeInfos?.['jobUrl'];
+  const info = p.runtimeInfos?.['jobUrl'] as RuntimeInfo | undefined;
   const values = info?.values ?? [];
   const last = values[values.length - 1];
   return last?.['jobUrl'];
+}
+
+/** configOf returns a paragraph's UI settings. */
+export function configOf(p: Pick<Paragraph, 'config'>): ParagraphConfig {
+  return p.config ?? {};
 }
 
 export function isEnabled(p: Paragraph): boolean {

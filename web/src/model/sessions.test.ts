@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { asSentence, canStop, capacityModel, formatCost, formatKpuHours, isCapacityRefusal, refusalParts, runningJobs, sessionRows, stopConfirmText, type SessionInfo } from './sessions';
+import { asSentence, canStop, capacityModel, formatCost, formatKpuHours, isCapacityRefusal, refusalParts, runningJobs, sessionRows, stopConfirmText } from './sessions';
+import type { Session } from '../schema';
 
 const REFUSAL =
   'not enough KPUs to start a notebook session: it needs 2 KPUs, 0 of 3 are free; note "KPU A" (2ABCDEF12) holds 3. Stop a session to free its KPUs';
@@ -35,13 +36,13 @@ describe('formatting', () => {
   });
 });
 
-const session = (over: Partial<SessionInfo>): SessionInfo => ({ id: 's1', noteId: 'N1', noteName: 'A', state: 'busy', kpus: 2, jobs: [], estimatedCost: 0.001, ...over });
+const session = (over: Partial<Session>): Session => ({ id: 's1', noteId: 'N1', noteName: 'A', state: 'busy', kpus: 2, jobs: [], estimatedCost: 0.001, ...over });
 
 describe('sessions list', () => {
   it('orders by KPUs held, then name, and counts running jobs only', () => {
     const rows = sessionRows([
       session({ id: 's1', noteId: 'N1', noteName: 'beta', kpus: 2, state: 'idle' }),
-      session({ id: 's2', noteId: 'N 2', noteName: 'alpha', kpus: 2, state: 'IDLE' }),
+      session({ id: 's2', noteId: 'N 2', noteName: 'alpha', kpus: 2, state: 'idle' }),
       session({
         id: 's3',
         noteId: 'N3',
@@ -65,7 +66,7 @@ describe('sessions list', () => {
     expect(canStop('stopping')).toBe(false);
     expect(canStop('STOPPED')).toBe(false);
     expect(sessionRows([session({ state: 'stopping' })])[0]?.stoppable).toBe(false);
-    expect(runningJobs({ jobs: null })).toEqual([]);
+    expect(runningJobs({})).toEqual([]);
   });
 
   it('says what stopping does', () => {

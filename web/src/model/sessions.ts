@@ -2,36 +2,7 @@
 // bar, the list of live sessions, and the parts of a refusal message (the
 // notes that hold capacity, so the view can link to them). No DOM here.
 
-/** A running job of a session (sessions.JobInfo). */
-export interface SessionJobInfo {
-  jobId: string;
-  paragraphId?: string;
-  status?: string;
-  parallelism?: number;
-  kpus?: number;
-  url?: string;
-}
-
-/** A live notebook session (sessions.Info), as GET /api/v1/sessions lists it. */
-export interface SessionInfo {
-  id: string;
-  noteId: string;
-  noteName?: string;
-  state: string;
-  kpus: number;
-  startedAt?: string;
-  lastActivity?: string;
-  jobs?: SessionJobInfo[] | null;
-  kpuHours?: number;
-  estimatedCost?: number;
-}
-
-/** The answer of GET /api/v1/sessions. */
-export interface SessionsList {
-  kpuCapacity: number;
-  kpusInUse: number;
-  sessions: SessionInfo[];
-}
+import type { Session, SessionJob } from '../schema';
 
 export type CapacityLevel = 'ok' | 'high' | 'full' | 'unknown';
 
@@ -78,7 +49,7 @@ export function formatKpuHours(h: number | undefined): string {
 const ENDED_JOB = new Set(['FINISHED', 'FAILED', 'CANCELED', 'CANCELLED']);
 
 /** runningJobs returns the jobs of a session that have not ended. */
-export function runningJobs(s: { jobs?: SessionJobInfo[] | null }): SessionJobInfo[] {
+export function runningJobs(s: Pick<Session, 'jobs'>): SessionJob[] {
   return (s.jobs ?? []).filter((j) => !ENDED_JOB.has((j.status ?? '').toUpperCase()));
 }
 
@@ -102,28 +73,29 @@ export interface SessionRow {
 }
 
 /** sessionRows orders sessions for the list: most KPUs first, then by note name. */
-export function sessionRows(list: SessionInfo[] | null | undefined): SessionRow[] {
+export function sessionRows(list: Session[] | null | undefined): SessionRow[] {
   return (list ?? [])
     .map((s) => {
       const jobs = runningJobs(s).length;
+      const noteId = s.noteId ?? '';
       return {
-        id: s.id,
-        noteId: s.noteId,
-        noteName: s.noteName || s.noteId,
-        href: `/notebook/${encodeURIComponent(s.noteId)}`,
+        id: s.id ?? '',
+        noteId,
+        noteName: s.noteName || noteId,
+        href: `/notebook/${encodeURIComponent(noteId)}`,
         state: (s.state || 'unknown').toLowerCase(),
         kpus: finiteOr(s.kpus, 0),
         jobs,
         jobsText: `${jobs} job${jobs === 1 ? '' : 's'}`,
         cost: formatCost(s.estimatedCost),
-        stoppable: canStop(s.state),
+        stoppable: !!s.id && canStop(s.state),
       };
     })
     .sort((a, b) => b.kpus - a.kpus || a.noteName.localeCompare(b.noteName) || a.id.localeCompare(b.id));
 }
 
 /** stopConfirmText is what the stop dialog says before stopping a session. */
-export function stopConfirmText(s: { noteName?: string; noteId?: string; kpus?: number; jobs?: SessionJobInfo[] | null }): string {
+export function stopConfirmText(s: Pick<Session, 'noteName' | 'noteId' | 'kpus' | 'jobs'>): string {
   const jobs = runningJobs(s).length;
   const name = s.noteName || s.noteId || 'this note';
   const parts = [`The session of “${name}” ends`];

@@ -3,7 +3,8 @@
 // page's session panel and the home page's sessions strip.
 
 import type { Api } from '../api';
-import { capacityModel, stopConfirmText, type SessionInfo } from '../model/sessions';
+import { capacityModel, stopConfirmText } from '../model/sessions';
+import type { Session } from '../schema';
 import { h, setText } from './dom';
 import { confirm, toast } from './overlay';
 
@@ -47,15 +48,15 @@ export class CapacityBar {
  */
 export async function stopSession(
   api: Api,
-  s: Pick<SessionInfo, 'id' | 'noteId' | 'noteName' | 'kpus' | 'jobs'>,
+  s: Pick<Session, 'noteId' | 'noteName' | 'kpus' | 'jobs'> & { id: string },
   onConfirmed?: () => void,
-): Promise<SessionInfo | null> {
+): Promise<Session | null> {
   if (!(await confirm('Stop the session?', stopConfirmText(s), 'Stop session'))) return null;
   onConfirmed?.();
   try {
     const out = await api.stopSession(s.id);
     toast(`Session of “${s.noteName || s.noteId}” stopped`, 'ok');
-    return out ?? (s as SessionInfo);
+    return out ?? s;
   } catch (e) {
     toast(`Could not stop the session: ${(e as Error).message}`, 'error');
     return null;

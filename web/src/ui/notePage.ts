@@ -1,8 +1,9 @@
 // The note page: title bar (path, rename, run all, add, export, save and
 // connection state), the paragraphs, and the session panel.
 
-import { ApiError, type Api, type ClusterStatus } from '../api';
-import { noteFolder, noteName, joinPath, type Note } from '../model/note';
+import { ApiError, type Api } from '../api';
+import { noteFolder, noteName, joinPath } from '../model/note';
+import type { ClusterStatus, Note } from '../schema';
 import { Poller } from '../model/poller';
 import { NoteSession, type SaveState } from '../noteSession';
 import type { ConnState, WsClient } from '../ws';

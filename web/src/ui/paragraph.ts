@@ -5,7 +5,8 @@ import { resultsConfigPatch } from '../model/chart';
 import { formatDuration, formatTime } from '../model/format';
 import { asSentence, isCapacityRefusal, refusalParts } from '../model/sessions';
 import type { ParagraphLiveState } from '../model/live';
-import { interpreterName, isEnabled, jobUrlOf, languageOf, parseDate, RUNNING_STATES, type Paragraph } from '../model/note';
+import { configOf, interpreterName, isEnabled, jobUrlOf, languageOf, parseDate, RUNNING_STATES } from '../model/note';
+import type { Paragraph } from '../schema';
 import type { NoteSession } from '../noteSession';
 import { button, clear, h, icon, setText, toggleClass } from './dom';
 import { ParagraphEditor } from './editor';
@@ -99,7 +100,7 @@ export class ParagraphView {
   }
 
   private para(): Paragraph {
-    return this.host.session.paragraph(this.id) ?? { id: this.id };
+    return this.host.session.paragraph(this.id) ?? { id: this.id, text: '', status: 'READY' };
   }
 
   private liveState(): ParagraphLiveState | undefined {
@@ -109,7 +110,7 @@ export class ParagraphView {
   /** update re-renders from the paragraph data (after an edit here or elsewhere). */
   update(): void {
     const p = this.para();
-    const cfg = p.config ?? {};
+    const cfg = configOf(p);
     const text = p.text ?? '';
     setText(this.interp, interpreterName(text) || this.host.defaultGroup);
     this.interp.dataset['lang'] = languageOf(text, this.host.defaultGroup);
@@ -276,7 +277,7 @@ export class ParagraphView {
   }
 
   private toggleConfig(key: 'editorHide' | 'tableHide' | 'title' | 'lineNumbers' | 'enabled'): void {
-    const cfg = this.para().config ?? {};
+    const cfg = configOf(this.para());
     const cur = key === 'enabled' ? cfg.enabled !== false : !!cfg[key];
     this.host.session.edit(this.id, { config: { [key]: !cur } });
     if (key === 'lineNumbers') this.editor?.setLineNumbers(!cur);
@@ -287,7 +288,7 @@ export class ParagraphView {
 
   private openMenu(anchor: HTMLElement): void {
     const p = this.para();
-    const cfg = p.config ?? {};
+    const cfg = configOf(p);
     const i = this.host.indexOf(this.id);
     const n = this.host.count();
     const s = this.host.session;

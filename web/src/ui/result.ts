@@ -7,7 +7,9 @@ import { CHART_MODES, modeOf, normalizeGraph, withMode, type ChartMode } from '.
 import { explainError } from '../model/errors';
 import { formatCount } from '../model/format';
 import type { ParagraphLiveState } from '../model/live';
-import { graphOf, type GraphConfig, type Paragraph, type ResultMsg } from '../model/note';
+import { graphOf, type GraphConfig } from '../model/note';
+import type { ResultMessage } from '../protocol';
+import type { Paragraph } from '../schema';
 import { cellText, staticTable, type TableModel } from '../model/table';
 import { ChartView } from './chart';
 import { button, clear, h, icon, setText, toggleClass } from './dom';
@@ -165,7 +167,7 @@ class TableBlock {
 }
 
 /** renderMessage draws one non-table output message. */
-function renderMessage(m: ResultMsg): HTMLElement | null {
+function renderMessage(m: ResultMessage): HTMLElement | null {
   switch ((m.type || 'TEXT').toUpperCase()) {
     case 'HTML':
     case 'ANGULAR': {
@@ -275,7 +277,7 @@ export class ResultView {
   }
 
   /** renderMessages draws output messages; TABLE messages become static table blocks. */
-  private renderMessages(msgs: ResultMsg[], failed: boolean, errorMessage: string | undefined, prov: Provenance): void {
+  private renderMessages(msgs: ResultMessage[], failed: boolean, errorMessage: string | undefined, prov: Provenance): void {
     this.dropPersisted();
     clear(this.messagesEl);
     let shownError = false;

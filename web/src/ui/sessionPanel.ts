@@ -3,18 +3,18 @@
 // cluster it runs on with its KPU capacity. It shows what it is told,
 // nothing invented.
 
-import type { Api, ClusterStatus } from '../api';
+import type { Api } from '../api';
 import { formatTime } from '../model/format';
 import { parseDate } from '../model/note';
-import { canStop, formatCost, formatKpuHours, runningJobs, type SessionInfo } from '../model/sessions';
-import type { SessionLive } from '../protocol';
+import { canStop, formatCost, formatKpuHours, runningJobs } from '../model/sessions';
+import type { ClusterStatus, Session } from '../schema';
 import { CapacityBar, stopSession } from './capacity';
 import { button, clear, h } from './dom';
 
 export interface SessionPanelDeps {
   api: Api;
   /** Called after this panel stopped a session. */
-  onStopped?: (s: SessionInfo) => void;
+  onStopped?: (s: Session) => void;
 }
 
 export class SessionPanel {
@@ -23,7 +23,7 @@ export class SessionPanel {
   private readonly clusterBox: HTMLElement;
   private readonly clusterInfo: HTMLElement;
   private readonly capacity = new CapacityBar('capacity');
-  private session: SessionLive | null = null;
+  private session: Session | null = null;
   private stopping: string | null = null;
 
   constructor(private readonly deps: SessionPanelDeps) {
@@ -40,13 +40,13 @@ export class SessionPanel {
     this.setCluster(null);
   }
 
-  setSession(s: SessionLive | null): void {
+  setSession(s: Session | null): void {
     this.session = s;
     this.renderSession();
   }
 
   /** updateUsage refreshes the cost figures of the shown session from a sessions listing. */
-  updateUsage(info: SessionInfo): void {
+  updateUsage(info: Session): void {
     const s = this.session;
     if (!s || s.id !== info.id) return;
     if (s.kpuHours === info.kpuHours && s.estimatedCost === info.estimatedCost && s.lastActivity === info.lastActivity) return;
@@ -94,8 +94,8 @@ export class SessionPanel {
               'li',
               { 'data-job-id': j.jobId },
               j.url
-                ? h('a', { href: j.url, target: '_blank', rel: 'noopener noreferrer', title: 'Open the job in the Flink web UI', 'data-testid': 'session-job-link' }, h('code', null, j.jobId.slice(0, 8)), ' ↗')
-                : h('code', null, j.jobId.slice(0, 8)),
+                ? h('a', { href: j.url, target: '_blank', rel: 'noopener noreferrer', title: 'Open the job in the Flink web UI', 'data-testid': 'session-job-link' }, h('code', null, (j.jobId ?? '').slice(0, 8)), ' ↗')
+                : h('code', null, (j.jobId ?? '').slice(0, 8)),
               h('span', { class: 'job-meta' }, [j.status ? j.status.toLowerCase() : '', j.parallelism ? `p${j.parallelism}` : '', j.kpus ? `${j.kpus} KPU${j.kpus === 1 ? '' : 's'}` : ''].filter(Boolean).join(' · ')),
             ),
           ),

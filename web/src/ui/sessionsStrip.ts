@@ -5,7 +5,8 @@
 import type { Api } from '../api';
 import { ApiError } from '../api';
 import { Poller } from '../model/poller';
-import { sessionRows, type SessionInfo, type SessionRow, type SessionsList } from '../model/sessions';
+import { sessionRows, type SessionRow } from '../model/sessions';
+import type { Session, SessionList } from '../schema';
 import { CapacityBar, stopSession } from './capacity';
 import { button, h, setText } from './dom';
 
@@ -18,7 +19,7 @@ export class SessionsStrip {
   private readonly list: HTMLElement;
   private readonly summary: HTMLElement;
   private readonly poller: Poller;
-  private last: SessionsList | null = null;
+  private last: Required<SessionList> | null = null;
   private stopping = new Set<string>();
   private rows = new Map<string, SessionRowView>();
   private reads = 0;
@@ -85,24 +86,24 @@ export class SessionsStrip {
     for (const r of rows) {
       let v = this.rows.get(r.id);
       if (!v) {
-        v = new SessionRowView((info) => void this.stopOne(info));
+        v = new SessionRowView((id, info) => void this.stopOne(id, info));
         this.rows.set(r.id, v);
       }
-      v.update(r, l.sessions.find((x) => x.id === r.id) as SessionInfo, this.stopping.has(r.id));
+      v.update(r, l.sessions.find((x) => x.id === r.id) ?? {}, this.stopping.has(r.id));
       if (cursor === v.el) cursor = v.el.nextSibling;
       else this.list.insertBefore(v.el, cursor);
     }
   }
 
-  private async stopOne(s: SessionInfo): Promise<void> {
-    if (this.stopping.has(s.id)) return;
+  private async stopOne(id: string, s: Session): Promise<void> {
+    if (this.stopping.has(id)) return;
     try {
-      await stopSession(this.api, s, () => {
-        this.stopping.add(s.id);
+      await stopSession(this.api, { ...s, id }, () => {
+        this.stopping.add(id);
         this.render();
       });
     } finally {
-      this.stopping.delete(s.id);
+      this.stopping.delete(id);
       this.render();
       this.poller.poke();
     }
@@ -118,9 +119,10 @@ class SessionRowView {
   private readonly jobs: HTMLElement;
   private readonly cost: HTMLElement;
   private readonly stopBtn: HTMLButtonElement;
-  private info: SessionInfo | null = null;
+  private id = '';
+  private info: Session = {};
 
-  constructor(onStop: (s: SessionInfo) => void) {
+  constructor(onStop: (id: string, s: Session) => void) {
     this.link = h('a', { class: 'session-note', 'data-link': '', 'data-testid': 'session-note' });
     this.state = h('span', { class: 'pill' });
     this.kpus = h('span', { class: 'session-kpus', 'data-testid': 'session-row-kpus' });
@@ -132,13 +134,14 @@ class SessionRowView {
       cls: 'ghost danger small',
       testid: 'home-stop-session',
       onClick: () => {
-        if (this.info) onStop(this.info);
+        if (this.id) onStop(this.id, this.info);
       },
     });
     this.el = h('div', { class: 'session-row', 'data-testid': 'session-row' }, this.link, this.state, this.kpus, this.jobs, this.cost, this.stopBtn);
   }
 
-  update(r: SessionRow, info: SessionInfo, stopping: boolean): void {
+  update(r: SessionRow, info: Session, stopping: boolean): void {
+    this.id = r.id;
     this.info = info;
     this.el.dataset['sessionId'] = r.id;
     this.el.dataset['sessionNoteId'] = r.noteId; // not data-note-id: the note list's rows carry that

@@ -1,0 +1,37 @@
+// Short names for the REST API's types. They are generated from
+// server/openapi.json into gen/openapi.d.ts by `npm run generate`, which runs
+// before every build, test and typecheck, so they cannot drift from the
+// document; nothing here may restate a schema by hand.
+
+import type { components } from './gen/openapi';
+
+type Schemas = components['schemas'];
+
+/** Zeppelin's response envelope; on errors it also carries Eddy's error code and details. */
+export type Envelope = Schemas['Envelope'];
+/** The stable error codes of Envelope.code (and of websocket error replies). */
+export type ErrorCode = NonNullable<Envelope['code']>;
+/** Why a session or job was not admitted: needed, free and capacity in KPUs, and who holds them. */
+export type CapacityRefusal = Schemas['CapacityRefusal'];
+/** A note whose session holds KPUs, as a refusal names it. */
+export type CapacityHolder = Schemas['CapacityHolder'];
+
+export type Note = Schemas['Note'];
+/** A note as GET /api/notebook lists it. */
+export type NoteInfo = Schemas['NoteInfo'];
+export type Paragraph = Schemas['Paragraph'];
+export type ParagraphStatus = Paragraph['status'];
+/** A paragraph's persisted output. */
+export type ParagraphResult = Schemas['Result'];
+/** One message of a paragraph's persisted output. */
+export type ResultMsg = ParagraphResult['msg'][number];
+export type NewNote = Schemas['NewNote'];
+export type NewParagraph = Schemas['NewParagraph'];
+export type UpdateParagraph = Schemas['UpdateParagraph'];
+
+export type ClusterStatus = Schemas['ClusterStatus'];
+/** A live notebook session and its KPUs. */
+export type Session = Schemas['Session'];
+export type SessionJob = Schemas['SessionJob'];
+/** The answer of GET /api/v1/sessions. */
+export type SessionList = Schemas['SessionList'];
