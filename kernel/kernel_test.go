@@ -308,12 +308,12 @@ func TestKernel_CancelInsertWithSavepointAndResume(t *testing.T) {
 	}
 
 	second := runUntilJob()
-	st, err := f.cluster.JobManager.Checkpoints(ctx, second)
+	counts, err := flinktest.Checkpoints(ctx, f.cluster.JobManager, second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Counts.Restored < 1 {
-		t.Fatalf("resumed job %s restored nothing: %+v", second, st.Counts)
+	if counts.Restored < 1 {
+		t.Fatalf("resumed job %s restored nothing: %+v", second, counts)
 	}
 	if err := k.Cancel(ctx, pid); err != nil {
 		t.Fatal(err)
@@ -420,12 +420,12 @@ func TestKernel_RowsFlowWithCheckpointing(t *testing.T) {
 	} else {
 		t.Logf("first rows %s after the job reported RUNNING", wait.Round(time.Millisecond))
 	}
-	st, err := f.cluster.JobManager.Checkpoints(ctx, l.JobID)
+	counts, err := flinktest.Checkpoints(ctx, f.cluster.JobManager, l.JobID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Counts.Completed != 0 {
-		t.Fatalf("a checkpoint completed (%+v): the test proves nothing", st.Counts)
+	if counts.Completed != 0 {
+		t.Fatalf("a checkpoint completed (%+v): the test proves nothing", counts)
 	}
 	if err := k.Cancel(ctx, pid); err != nil {
 		t.Fatal(err)

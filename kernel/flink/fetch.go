@@ -24,10 +24,8 @@ type Fetcher struct {
 	done      bool
 
 	// From the first PAYLOAD page; the EOS page does not repeat them.
-	Columns       []Column
-	JobID         string
-	IsQueryResult bool
-	ResultKind    string
+	Columns []Column
+	JobID   string
 }
 
 // NewFetcher returns a Fetcher positioned at the first page of operation.
@@ -50,10 +48,10 @@ func (f *Fetcher) Next(ctx context.Context) (rows []Row, more bool, err error) {
 		case ResultEOS:
 			f.done = true
 			return page.Rows, false, nil
-		default:
+		default: // PAYLOAD
 			first := f.Columns == nil
 			if first {
-				f.Columns, f.JobID, f.IsQueryResult, f.ResultKind = page.Columns, page.JobID, page.IsQueryResult, page.ResultKind
+				f.Columns, f.JobID = page.Columns, page.JobID
 				if f.Columns == nil {
 					f.Columns = []Column{}
 				}

@@ -30,26 +30,16 @@ func NewGateway(baseURL string, hc *http.Client) *Gateway {
 // URL returns the gateway's base URL.
 func (g *Gateway) URL() string { return g.rc.base }
 
-// Info is the gateway's product name and Flink version.
+// Info is what the gateway says of itself.
 type Info struct {
-	ProductName string `json:"productName"`
-	Version     string `json:"version"`
+	Version string `json:"version"` // the Flink version
 }
 
-// Info returns the product and Flink version of the gateway.
+// Info returns the gateway's Flink version.
 func (g *Gateway) Info(ctx context.Context) (Info, error) {
 	var info Info
 	err := g.rc.do(ctx, "gateway info", http.MethodGet, "/"+APIVersion+"/info", nil, &info)
 	return info, err
-}
-
-// APIVersions returns the REST API versions the gateway serves, e.g. ["V1","V2","V3","V4"].
-func (g *Gateway) APIVersions(ctx context.Context) ([]string, error) {
-	var out struct {
-		Versions []string `json:"versions"`
-	}
-	err := g.rc.do(ctx, "api versions", http.MethodGet, "/api_versions", nil, &out)
-	return out.Versions, err
 }
 
 // OpenSession opens a session with the given name and configuration and
@@ -92,14 +82,6 @@ func (g *Gateway) SessionConfig(ctx context.Context, session string) (map[string
 	return out.Properties, err
 }
 
-// ConfigureSession runs one SET, RESET, CREATE, DROP, ALTER, USE, LOAD/UNLOAD
-// MODULE or ADD JAR statement synchronously in a session.
-func (g *Gateway) ConfigureSession(ctx context.Context, session, statement string) error {
-	// Never send a positive executionTimeout: the gateway rejects every call that does.
-	in := map[string]any{"statement": statement}
-	return g.rc.do(ctx, "configure session", http.MethodPost, g.sessionPath(session)+"/configure-session", in, nil)
-}
-
 // ExecuteStatement submits one statement and returns its operation handle.
 // executionConfig (may be nil) overrides session configuration for this
 // statement only. SQL errors do not fail this call; they surface on fetch.
@@ -115,34 +97,6 @@ func (g *Gateway) ExecuteStatement(ctx context.Context, session, statement strin
 		return "", err
 	}
 	return out.OperationHandle, nil
-}
-
-// Operation statuses as the gateway names them.
-const (
-	StatusInitialized = "INITIALIZED"
-	StatusPending     = "PENDING"
-	StatusRunning     = "RUNNING"
-	StatusFinished    = "FINISHED"
-	StatusCanceled    = "CANCELED"
-	StatusClosed      = "CLOSED"
-	StatusError       = "ERROR"
-	StatusTimeout     = "TIMEOUT"
-)
-
-// OperationStatus returns an operation's status. Note that a streaming
-// SELECT is FINISHED as soon as its job is submitted, long before its rows end.
-func (g *Gateway) OperationStatus(ctx context.Context, session, operation string) (string, error) {
-	var out struct {
-		Status string `json:"status"`
-	}
-	err := g.rc.do(ctx, "operation status", http.MethodGet, g.operationPath(session, operation)+"/status", nil, &out)
-	return out.Status, err
-}
-
-// CancelOperation cancels an operation that is still being planned or
-// submitted. For a running streaming SELECT use CloseOperation.
-func (g *Gateway) CancelOperation(ctx context.Context, session, operation string) error {
-	return g.rc.do(ctx, "cancel operation", http.MethodPost, g.operationPath(session, operation)+"/cancel", nil, nil)
 }
 
 // CloseOperation removes an operation and releases its resources; for a
@@ -162,34 +116,26 @@ func (g *Gateway) CompleteStatement(ctx context.Context, session, statement stri
 	return out.Candidates, err
 }
 
-// Result types of a fetch.
+// Result types of a fetch besides PAYLOAD (rows, possibly none, and a next
+// token).
 const (
 	ResultNotReady = "NOT_READY" // nothing yet; fetch the same token again
-	ResultPayload  = "PAYLOAD"   // rows (possibly none) and a next token
 	ResultEOS      = "EOS"       // the end: no more rows
-)
-
-// Row kinds of a changelog row.
-const (
-	KindInsert       = "INSERT"
-	KindUpdateBefore = "UPDATE_BEFORE"
-	KindUpdateAfter  = "UPDATE_AFTER"
-	KindDelete       = "DELETE"
 )
 
 // Column is one result column with its Flink logical type.
 type Column struct {
 	Name        string          `json:"name"`
 	LogicalType json.RawMessage `json:"logicalType"`
-	Comment     *string         `json:"comment"`
 }
 
 // TypeName renders the column's logical type as Flink SQL writes it, e.g.
 // "STRING", "INT NOT NULL", "DECIMAL(10, 2)", "TIMESTAMP(3)".
 func (c Column) TypeName() string { return typeName(c.LogicalType) }
 
-// Row is one changelog row: a row kind and its fields decoded from JSON
-// (numbers as json.Number, so BIGINT and DECIMAL keep every digit).
+// Row is one changelog row: a row kind (INSERT, UPDATE_BEFORE, UPDATE_AFTER
+// or DELETE) and its fields decoded from JSON (numbers as json.Number, so
+// BIGINT and DECIMAL keep every digit).
 type Row struct {
 	Kind   string `json:"kind"`
 	Fields []any  `json:"fields"`
@@ -197,24 +143,20 @@ type Row struct {
 
 // ResultPage is one page of a fetch.
 type ResultPage struct {
-	ResultType    string
-	IsQueryResult bool
-	JobID         string
-	ResultKind    string // SUCCESS or SUCCESS_WITH_CONTENT
-	Columns       []Column
-	Rows          []Row
-	NextToken     int64 // -1 when there is no next page (EOS)
+	ResultType string
+	JobID      string
+	Columns    []Column
+	Rows       []Row
+	NextToken  int64 // -1 when there is no next page (EOS)
 }
 
 // FetchResults fetches the page at token. The gateway accepts only the
 // current token or the one before it (a re-fetch).
 func (g *Gateway) FetchResults(ctx context.Context, session, operation string, token int64) (ResultPage, error) {
 	var out struct {
-		ResultType    string `json:"resultType"`
-		IsQueryResult bool   `json:"isQueryResult"`
-		JobID         string `json:"jobID"`
-		ResultKind    string `json:"resultKind"`
-		Results       struct {
+		ResultType string `json:"resultType"`
+		JobID      string `json:"jobID"`
+		Results    struct {
 			Columns []Column `json:"columns"`
 			Data    []Row    `json:"data"`
 		} `json:"results"`
@@ -225,13 +167,11 @@ func (g *Gateway) FetchResults(ctx context.Context, session, operation string, t
 		return ResultPage{}, err
 	}
 	page := ResultPage{
-		ResultType:    out.ResultType,
-		IsQueryResult: out.IsQueryResult,
-		JobID:         out.JobID,
-		ResultKind:    out.ResultKind,
-		Columns:       out.Results.Columns,
-		Rows:          out.Results.Data,
-		NextToken:     -1,
+		ResultType: out.ResultType,
+		JobID:      out.JobID,
+		Columns:    out.Results.Columns,
+		Rows:       out.Results.Data,
+		NextToken:  -1,
 	}
 	if out.NextResultURI != "" {
 		next, err := tokenOf(out.NextResultURI)

@@ -35,11 +35,7 @@ type Overview struct {
 	SlotsTotal     int    `json:"slots-total"`
 	SlotsAvailable int    `json:"slots-available"`
 	JobsRunning    int    `json:"jobs-running"`
-	JobsFinished   int    `json:"jobs-finished"`
-	JobsCancelled  int    `json:"jobs-cancelled"`
-	JobsFailed     int    `json:"jobs-failed"`
 	FlinkVersion   string `json:"flink-version"`
-	FlinkCommit    string `json:"flink-commit"`
 }
 
 // Overview returns the cluster's summary.
@@ -49,19 +45,12 @@ func (j *JobManager) Overview(ctx context.Context) (Overview, error) {
 	return o, err
 }
 
-// Job states as the JobManager names them.
+// Job states as the JobManager names them: the terminal ones, and RUNNING.
 const (
-	JobInitializing = "INITIALIZING"
-	JobCreated      = "CREATED"
-	JobRunning      = "RUNNING"
-	JobFailing      = "FAILING"
-	JobFailed       = "FAILED"
-	JobCancelling   = "CANCELLING"
-	JobCanceled     = "CANCELED"
-	JobFinished     = "FINISHED"
-	JobRestarting   = "RESTARTING"
-	JobSuspended    = "SUSPENDED"
-	JobReconciling  = "RECONCILING"
+	JobRunning  = "RUNNING"
+	JobFailed   = "FAILED"
+	JobCanceled = "CANCELED"
+	JobFinished = "FINISHED"
 )
 
 // JobTerminal reports whether a job in state will never change state again.
@@ -69,42 +58,9 @@ func JobTerminal(state string) bool {
 	return state == JobFailed || state == JobCanceled || state == JobFinished
 }
 
-// JobSummary is one job of the jobs overview.
-type JobSummary struct {
-	ID        string `json:"jid"`
-	Name      string `json:"name"`
-	State     string `json:"state"`
-	StartTime int64  `json:"start-time"`
-	EndTime   int64  `json:"end-time"`
-	Duration  int64  `json:"duration"`
-}
-
-// Jobs returns every job the JobManager knows, running and finished.
-func (j *JobManager) Jobs(ctx context.Context) ([]JobSummary, error) {
-	var out struct {
-		Jobs []JobSummary `json:"jobs"`
-	}
-	err := j.rc.do(ctx, "jobs overview", http.MethodGet, "/jobs/overview", nil, &out)
-	return out.Jobs, err
-}
-
 // JobDetail is one job's detail (the fields Eddy uses).
 type JobDetail struct {
-	ID           string           `json:"jid"`
-	Name         string           `json:"name"`
-	State        string           `json:"state"`
-	IsStoppable  bool             `json:"isStoppable"`
-	StartTime    int64            `json:"start-time"`
-	EndTime      int64            `json:"end-time"`
-	Duration     int64            `json:"duration"`
-	Timestamps   map[string]int64 `json:"timestamps"`
-	StatusCounts map[string]int   `json:"status-counts"`
-	Vertices     []struct {
-		ID          string `json:"id"`
-		Name        string `json:"name"`
-		Parallelism int    `json:"parallelism"`
-		Status      string `json:"status"`
-	} `json:"vertices"`
+	State string `json:"state"`
 }
 
 // Job returns one job's detail.
@@ -120,8 +76,7 @@ func (j *JobManager) RootException(ctx context.Context, jobID string) (string, e
 		RootException string `json:"root-exception"`
 		History       struct {
 			Entries []struct {
-				ExceptionName string `json:"exceptionName"`
-				Stacktrace    string `json:"stacktrace"`
+				Stacktrace string `json:"stacktrace"`
 			} `json:"entries"`
 		} `json:"exceptionHistory"`
 	}
@@ -144,8 +99,8 @@ func (j *JobManager) CancelJob(ctx context.Context, jobID string) error {
 }
 
 // StopWithSavepoint stops a job after taking a savepoint into dir (the
-// cluster's default directory when empty) and returns the trigger id to poll
-// with SavepointStatus or WaitSavepoint.
+// cluster's default directory when empty) and returns the trigger id to
+// wait for with WaitSavepoint.
 func (j *JobManager) StopWithSavepoint(ctx context.Context, jobID, dir string, drain bool) (string, error) {
 	in := map[string]any{"drain": drain}
 	if dir != "" {
@@ -158,29 +113,15 @@ func (j *JobManager) StopWithSavepoint(ctx context.Context, jobID, dir string, d
 	return out.RequestID, err
 }
 
-// TriggerSavepoint takes a savepoint into dir and, if cancel is set, cancels
-// the job afterwards. It returns the trigger id.
-func (j *JobManager) TriggerSavepoint(ctx context.Context, jobID, dir string, cancel bool) (string, error) {
-	in := map[string]any{"cancel-job": cancel}
-	if dir != "" {
-		in["target-directory"] = dir
-	}
-	var out struct {
-		RequestID string `json:"request-id"`
-	}
-	err := j.rc.do(ctx, "trigger savepoint", http.MethodPost, "/jobs/"+url.PathEscape(jobID)+"/savepoints", in, &out)
-	return out.RequestID, err
-}
-
-// SavepointStatus is the state of a triggered savepoint.
-type SavepointStatus struct {
+// savepointStatus is the state of a triggered savepoint.
+type savepointStatus struct {
 	Done     bool   // the savepoint completed or failed
 	Location string // where it was written, when it completed
 	Failure  string // why it failed, when it failed
 }
 
-// SavepointStatus returns the state of savepoint trigger on job.
-func (j *JobManager) SavepointStatus(ctx context.Context, jobID, trigger string) (SavepointStatus, error) {
+// savepointStatus returns the state of savepoint trigger on job.
+func (j *JobManager) savepointStatus(ctx context.Context, jobID, trigger string) (savepointStatus, error) {
 	var out struct {
 		Status struct {
 			ID string `json:"id"`
@@ -195,9 +136,9 @@ func (j *JobManager) SavepointStatus(ctx context.Context, jobID, trigger string)
 	}
 	path := "/jobs/" + url.PathEscape(jobID) + "/savepoints/" + url.PathEscape(trigger)
 	if err := j.rc.do(ctx, "savepoint status", http.MethodGet, path, nil, &out); err != nil {
-		return SavepointStatus{}, err
+		return savepointStatus{}, err
 	}
-	st := SavepointStatus{Done: out.Status.ID == "COMPLETED", Location: out.Operation.Location}
+	st := savepointStatus{Done: out.Status.ID == "COMPLETED", Location: out.Operation.Location}
 	if trace := out.Operation.FailureCause.StackTrace; trace != "" || out.Operation.FailureCause.Class != "" {
 		st.Failure = out.Operation.FailureCause.Class
 		if causes := causesOf("\n" + trace); len(causes) > 0 {
@@ -212,7 +153,7 @@ func (j *JobManager) SavepointStatus(ctx context.Context, jobID, trigger string)
 func (j *JobManager) WaitSavepoint(ctx context.Context, jobID, trigger string) (string, error) {
 	delay := 100 * time.Millisecond
 	for {
-		st, err := j.SavepointStatus(ctx, jobID, trigger)
+		st, err := j.savepointStatus(ctx, jobID, trigger)
 		if err != nil {
 			return "", err
 		}
@@ -234,25 +175,12 @@ func (j *JobManager) WaitSavepoint(ctx context.Context, jobID, trigger string) (
 	}
 }
 
-// CheckpointStats is a job's checkpoint summary.
+// CheckpointStats is a job's checkpoint summary (the fields Eddy uses).
 type CheckpointStats struct {
-	Counts struct {
-		Completed  int `json:"completed"`
-		Failed     int `json:"failed"`
-		InProgress int `json:"in_progress"`
-		Restored   int `json:"restored"`
-		Total      int `json:"total"`
-	} `json:"counts"`
 	Latest struct {
 		Completed *struct {
-			ID            int64  `json:"id"`
-			ExternalPath  string `json:"external_path"`
-			LatestAckTime int64  `json:"latest_ack_timestamp"`
+			ExternalPath string `json:"external_path"` // where a retained checkpoint is
 		} `json:"completed"`
-		Savepoint *struct {
-			ID           int64  `json:"id"`
-			ExternalPath string `json:"external_path"`
-		} `json:"savepoint"`
 	} `json:"latest"`
 }
 

@@ -6,7 +6,10 @@ package flinktest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -99,6 +102,37 @@ func Main(m *testing.M) {
 		os.RemoveAll(b.dir)
 	}
 	os.Exit(code)
+}
+
+// CheckpointCounts are a job's checkpoint counts as the JobManager reports
+// them.
+type CheckpointCounts struct {
+	Completed int `json:"completed"`
+	Restored  int `json:"restored"`
+}
+
+// Checkpoints returns a job's checkpoint counts, with which tests check that
+// a job was restored from a savepoint, or that no checkpoint completed.
+func Checkpoints(ctx context.Context, jm *flink.JobManager, jobID string) (CheckpointCounts, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, jm.URL()+"/jobs/"+url.PathEscape(jobID)+"/checkpoints", nil)
+	if err != nil {
+		return CheckpointCounts{}, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return CheckpointCounts{}, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return CheckpointCounts{}, fmt.Errorf("checkpoints of job %s: HTTP %d", jobID, resp.StatusCode)
+	}
+	var out struct {
+		Counts CheckpointCounts `json:"counts"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return CheckpointCounts{}, fmt.Errorf("checkpoints of job %s: %w", jobID, err)
+	}
+	return out.Counts, nil
 }
 
 // RepoRoot returns the repository root: the nearest parent with go.mod.
