@@ -46,15 +46,14 @@ const heartbeatInterval = time.Minute
 // USE carry across the note's paragraphs, and notes stay isolated) and the
 // runs of its paragraphs. It is safe for concurrent use.
 type Kernel struct {
-	cfg     Config
-	log     *slog.Logger
-	gw      *flink.Gateway
-	jm      *flink.JobManager
-	ctx     context.Context
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup // run and heartbeat goroutines
-	started time.Time
-	epochs  atomic.Int64 // numbers the tables of live results
+	cfg    Config
+	log    *slog.Logger
+	gw     *flink.Gateway
+	jm     *flink.JobManager
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // run and heartbeat goroutines
+	epochs atomic.Int64   // numbers the tables of live results
 
 	mu      sync.Mutex      // guards the fields below
 	runs    map[string]*run // latest run of each paragraph, by paragraph id
@@ -84,7 +83,7 @@ func Open(ctx context.Context, cfg Config) (*Kernel, error) {
 		return nil, eddy.Wrap(eddy.EUNAVAILABLE, err, "cannot open a Flink SQL Gateway session")
 	}
 	k := &Kernel{cfg: cfg, log: cfg.Logger.With("note", cfg.NoteID), gw: gw, jm: jm, handle: handle,
-		runs: map[string]*run{}, started: time.Now()}
+		runs: map[string]*run{}}
 	k.ctx, k.cancel = context.WithCancel(context.Background())
 	k.wg.Add(1)
 	go k.heartbeat()

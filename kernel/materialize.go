@@ -501,8 +501,8 @@ func (m *Materializer) Snapshot() Table {
 }
 
 // Delta returns what changed since the previous Delta call (or since the
-// Materializer was made) and starts a new interval. It applies, with
-// ApplyDelta, to any Snapshot whose Version lies between the Delta's
+// Materializer was made) and starts a new interval. A client applies it
+// (see Delta) to any Snapshot whose Version lies between the Delta's
 // FromVersion and Version, so a viewer can start from a Snapshot and follow
 // the Deltas sent after it. A Delta whose FromVersion is not the viewer's
 // version means a missed Delta: take a new Snapshot. When a delta would be

@@ -164,7 +164,7 @@ func (r *run) since(seen int64) ParagraphLive {
 	// Deltas cover table versions (deltas[0].FromVersion, last.Version]. A
 	// viewer of this table at a version from FromVersion on gets the deltas
 	// after it (possibly none); applying a delta to any version inside its
-	// range is safe (see ApplyDelta). Anyone else gets a snapshot.
+	// range is safe (see Delta). Anyone else gets a snapshot.
 	if seen >= epoch && seen>>32 == r.epoch {
 		v := seen & (1<<32 - 1)
 		if n := len(r.deltas); n > 0 && v >= r.deltas[0].FromVersion || n == 0 && v == tableVersion(r.mat) {

@@ -1,7 +1,5 @@
 package kernel
 
-import "slices"
-
 // RowKind is the kind of a changelog row, named as the SQL Gateway names it.
 type RowKind string
 
@@ -18,9 +16,8 @@ func (k RowKind) IsRetraction() bool { return k == RowUpdateBefore || k == RowDe
 
 // Column is a result column as the gateway describes it.
 type Column struct {
-	Name     string `json:"name"`
-	Type     string `json:"type"` // Flink SQL type, e.g. "TIMESTAMP(3)"
-	Nullable bool   `json:"nullable"`
+	Name string `json:"name"`
+	Type string `json:"type"` // Flink SQL type, e.g. "TIMESTAMP(3)" or "INT NOT NULL"
 }
 
 // Change is one changelog row. Fields hold the JSON-decoded values the
@@ -67,8 +64,11 @@ type DeltaRow struct {
 	Fields []any `json:"fields"`
 }
 
-// Delta is what changed between two versions of a table. See ApplyDelta for
-// how a client applies it.
+// Delta is what changed between two versions of a table. A client holding
+// the table at any version from FromVersion to Version brings it to Version
+// thus: with Reset, start from no rows; remove every row named in Removed
+// or Upserts; then insert the Upserts in ascending Index order, each at its
+// Index. The browser implements these steps.
 type Delta struct {
 	FromVersion int64 `json:"fromVersion"`
 	Version     int64 `json:"version"`
@@ -90,32 +90,3 @@ type Delta struct {
 
 // Empty reports whether d changes nothing.
 func (d Delta) Empty() bool { return d.FromVersion == d.Version && !d.Reset }
-
-// ApplyDelta is the reference client algorithm: it returns rows (a table at
-// a version from d.FromVersion to d.Version) brought to d.Version. Remove
-// every row named in Removed or Upserts, then insert the Upserts in
-// ascending Index order, each at its Index. With Reset, start from no rows.
-// rows is not modified. The browser implements the same steps.
-func ApplyDelta(rows []Row, d Delta) []Row {
-	if d.Reset {
-		rows = nil
-	}
-	drop := make(map[int64]bool, len(d.Removed)+len(d.Upserts))
-	for _, id := range d.Removed {
-		drop[id] = true
-	}
-	for _, u := range d.Upserts {
-		drop[u.ID] = true
-	}
-	out := make([]Row, 0, len(rows)+len(d.Upserts))
-	for _, r := range rows {
-		if !drop[r.ID] {
-			out = append(out, r)
-		}
-	}
-	for _, u := range d.Upserts {
-		i := min(max(u.Index, 0), len(out))
-		out = slices.Insert(out, i, Row{ID: u.ID, Fields: u.Fields})
-	}
-	return out
-}
