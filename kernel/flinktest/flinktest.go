@@ -7,6 +7,7 @@ package flinktest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -87,8 +88,7 @@ func Start(ctx context.Context, root, dir string) (*localflink.Cluster, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	if err := c.WaitReady(ctx); err != nil {
-		c.Close()
-		return nil, err
+		return nil, errors.Join(err, c.Close())
 	}
 	return c, nil
 }
@@ -98,7 +98,9 @@ func Start(ctx context.Context, root, dir string) (*localflink.Cluster, error) {
 func Main(m *testing.M) {
 	code := m.Run()
 	if b := &binaryCluster; b.local != nil {
-		b.local.Close()
+		if err := b.local.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "flinktest:", err)
+		}
 		os.RemoveAll(b.dir)
 	}
 	os.Exit(code)

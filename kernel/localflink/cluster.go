@@ -70,6 +70,7 @@ type Cluster struct {
 	procs   map[string]*process
 
 	closeOnce sync.Once
+	closeErr  error // the first error of stopping the JVMs, set by closeOnce
 }
 
 // Start writes the configuration and starts the three JVMs. It returns once
@@ -195,22 +196,6 @@ func (c *Cluster) GatewayURL() string { return fmt.Sprintf("http://127.0.0.1:%d"
 // LogDir is where the JVMs write their logs.
 func (c *Cluster) LogDir() string { return filepath.Join(c.cfg.Dir, "log") }
 
-// PID returns the pid of a role's running JVM, 0 if it is not running.
-func (c *Cluster) PID(role string) int {
-	if p := c.procs[role]; p != nil {
-		return p.pid()
-	}
-	return 0
-}
-
-// Restarts returns how often a role's JVM was restarted after a crash.
-func (c *Cluster) Restarts(role string) int {
-	if p := c.procs[role]; p != nil {
-		return p.restartCount()
-	}
-	return 0
-}
-
 // WaitReady waits until the JobManager has a registered TaskManager with
 // slots and the gateway answers. On timeout the error carries the tail of
 // the logs of whatever is not up.
@@ -247,19 +232,37 @@ func (c *Cluster) probe(ctx context.Context, jm *flink.JobManager, gw *flink.Gat
 	return nil
 }
 
-// Close stops the gateway, the TaskManager and the JobManager (SIGTERM, then
-// SIGKILL after a grace period) and waits until all have exited.
+// Close stops the gateway, the TaskManager and the JobManager together
+// (SIGTERM, then SIGKILL after a grace period), waits until all have exited
+// and every goroutine of the cluster has returned. It returns the first
+// error of stopping them, in the order gateway, TaskManager, JobManager,
+// and logs the others; a JVM that ends on SIGTERM is no error. Later calls
+// return the same.
 func (c *Cluster) Close() error {
 	c.closeOnce.Do(func() {
+		roles := []string{SQLGateway, TaskManager, JobManager}
+		errs := make([]error, len(roles))
 		var wg sync.WaitGroup
-		for _, p := range c.procs {
-			wg.Add(1)
-			go func() { defer wg.Done(); p.stop() }()
+		for i, role := range roles {
+			if p := c.procs[role]; p != nil {
+				wg.Add(1)
+				go func() { defer wg.Done(); errs[i] = p.stop() }()
+			}
 		}
 		wg.Wait()
 		c.spawner.close()
+		for _, err := range errs {
+			if err == nil {
+				continue
+			}
+			if c.closeErr == nil {
+				c.closeErr = fmt.Errorf("localflink: stop: %w", err)
+			} else {
+				c.cfg.Logger.Warn("local flink: stopping a process failed", "err", err)
+			}
+		}
 	})
-	return nil
+	return c.closeErr
 }
 
 // writeFileAtomic writes data to path through a temp file, fsync and rename.

@@ -26,7 +26,12 @@ func TestCluster_RestartsKilledTaskManager(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	closed := false
+	defer func() {
+		if !closed {
+			c.Close()
+		}
+	}()
 	jm := flink.NewJobManager(c.RestURL(), nil)
 
 	old := c.PID(localflink.TaskManager)
@@ -75,5 +80,13 @@ func TestCluster_RestartsKilledTaskManager(t *testing.T) {
 	}
 	if len(rows) != 1 || fmt.Sprint(rows[0].Fields[0]) != "15" {
 		t.Fatalf("rows = %v, want one row with 15", rows)
+	}
+	// The JVMs end on SIGTERM within the grace period: a clean stop.
+	closed = true
+	if err := c.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	if pid := c.PID(localflink.JobManager); pid != 0 {
+		t.Fatalf("jobmanager %d still running after close", pid)
 	}
 }

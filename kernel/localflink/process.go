@@ -20,8 +20,9 @@ import (
 // that forked the child ends, not the process; Go may retire threads, so all
 // forks happen on a goroutine locked to its thread for the spawner's life.
 type spawner struct {
-	reqs chan spawnReq
-	done chan struct{}
+	reqs    chan spawnReq
+	done    chan struct{} // closed by close
+	stopped chan struct{} // closed when the spawning goroutine has returned
 }
 
 type spawnReq struct {
@@ -30,8 +31,9 @@ type spawnReq struct {
 }
 
 func newSpawner() *spawner {
-	s := &spawner{reqs: make(chan spawnReq), done: make(chan struct{})}
+	s := &spawner{reqs: make(chan spawnReq), done: make(chan struct{}), stopped: make(chan struct{})}
 	go func() {
+		defer close(s.stopped)
 		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
 		for {
 			select {
@@ -59,9 +61,13 @@ func (s *spawner) start(ctx context.Context, cmd *exec.Cmd) error {
 	return <-r.err
 }
 
-// close ends the spawner; children started from it keep running until
-// stopped or until this process exits.
-func (s *spawner) close() { close(s.done) }
+// close ends the spawner and waits for its goroutine to return. Its thread
+// then exits, which sends every child still running the parent-death
+// signal: stop the children first.
+func (s *spawner) close() {
+	close(s.done)
+	<-s.stopped
+}
 
 // Backoff bounds for restarting a crashed process. A process that ran for
 // stableAfter resets the backoff.
@@ -81,15 +87,16 @@ type process struct {
 	logPath string // stdout and stderr of the JVM
 	spawner *spawner
 	log     *slog.Logger
+	grace   time.Duration // from SIGTERM to SIGKILL; 0 means stopGrace
 
-	ctx    context.Context // canceled by stop
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	ctx     context.Context // canceled by stop
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup // the supervise goroutine
+	stopErr error          // why stopping the child failed; written by supervise before wg.Done
 
 	mu       sync.Mutex // guards the fields below
 	cmd      *exec.Cmd  // the running child, nil between runs
 	restarts int
-	lastErr  error
 }
 
 func (p *process) run() {
@@ -104,12 +111,15 @@ func (p *process) supervise() {
 	backoff := minBackoff
 	for {
 		started := time.Now()
-		err := p.runOnce()
-		if p.ctx.Err() != nil {
+		stopped, err := p.runOnce()
+		if stopped {
+			p.stopErr = err
 			return
 		}
+		if p.ctx.Err() != nil {
+			return // it ended by itself just as stop was called
+		}
 		p.mu.Lock()
-		p.lastErr = err
 		p.restarts++
 		p.mu.Unlock()
 		if time.Since(started) > stableAfter {
@@ -125,66 +135,98 @@ func (p *process) supervise() {
 	}
 }
 
-// runOnce starts the child and waits for it to exit or for stop.
-func (p *process) runOnce() error {
+// runOnce starts the child and waits until it exits or stop is called.
+// stopped reports that stop ended the run; err is then the error of
+// stopping the child (nil for a clean stop), else why the child ended.
+func (p *process) runOnce() (stopped bool, err error) {
 	out, err := os.OpenFile(p.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer out.Close()
+	// Stdin is /dev/null: the JVMs read nothing, so there is no input to
+	// close before signalling them.
 	cmd := exec.Command(p.argv[0], p.argv[1:]...)
 	cmd.Env = p.env
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := p.spawner.start(p.ctx, cmd); err != nil {
-		return fmt.Errorf("start %s: %w", p.name, err)
+		if p.ctx.Err() != nil {
+			return true, nil // stopped before it started
+		}
+		return false, fmt.Errorf("start %s: %w", p.name, err)
 	}
 	p.mu.Lock()
 	p.cmd = cmd
 	p.mu.Unlock()
 
+	// This goroutine ends once it has sent: both branches below receive.
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	select {
 	case err = <-exited:
 	case <-p.ctx.Done():
-		err = terminate(cmd, exited)
+		stopped, err = true, p.terminate(cmd, exited)
 	}
 	p.mu.Lock()
 	p.cmd = nil
 	p.mu.Unlock()
-	return err
+	return stopped, err
 }
 
 // terminate stops a child's process group: SIGTERM, then SIGKILL after the
-// grace period. It always reaps the child.
-func terminate(cmd *exec.Cmd, exited <-chan error) error {
+// grace period. It always reaps the child. A child that ends on SIGTERM
+// stopped cleanly: that is no error; one that has to be killed, or exits
+// with another status, is.
+func (p *process) terminate(cmd *exec.Cmd, exited <-chan error) error {
+	grace := p.grace
+	if grace <= 0 {
+		grace = stopGrace
+	}
 	pgid := cmd.Process.Pid
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	if err := syscall.Kill(-pgid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+		p.log.Warn("cannot signal flink process", "process", p.name, "err", err)
+	}
 	select {
 	case err := <-exited:
-		return err
-	case <-time.After(stopGrace):
+		if !stoppedCleanly(err) {
+			return fmt.Errorf("%s exited badly on SIGTERM: %w", p.name, err)
+		}
+		return nil
+	case <-time.After(grace):
 	}
 	_ = syscall.Kill(-pgid, syscall.SIGKILL)
-	return <-exited
+	<-exited
+	return fmt.Errorf("%s did not stop within %s of SIGTERM and was killed", p.name, grace)
 }
 
-// stop stops the child and the supervisor and waits for both.
-func (p *process) stop() {
-	if p.cancel != nil {
-		p.cancel()
+// stoppedCleanly reports whether a child's Wait error is what a stop asks
+// for: exit status 0, death by SIGTERM, or the status 143 (128 + SIGTERM)
+// with which a JVM exits after running its shutdown hooks on SIGTERM.
+func stoppedCleanly(err error) bool {
+	if err == nil {
+		return true
 	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return false
+	}
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	if !ok {
+		return false
+	}
+	return ws.Signaled() && ws.Signal() == syscall.SIGTERM ||
+		ws.Exited() && ws.ExitStatus() == 128+int(syscall.SIGTERM)
+}
+
+// stop stops the child and the supervisor, waits for both and returns the
+// error of stopping the child, if any.
+func (p *process) stop() error {
+	if p.cancel == nil {
+		return nil // never run
+	}
+	p.cancel()
 	p.wg.Wait()
-}
-
-// pid returns the running child's pid, or 0 between runs.
-func (p *process) pid() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.cmd == nil || p.cmd.Process == nil {
-		return 0
-	}
-	return p.cmd.Process.Pid
+	return p.stopErr
 }
 
 // restartCount returns how often the child was restarted.
