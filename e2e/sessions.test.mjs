@@ -140,9 +140,14 @@ describe(`notebook sessions with --kpu-capacity ${CAPACITY} (needs a ready Flink
     const msg = await text(box.locator('[data-testid=run-refused-message]'));
     assert.match(msg, /needs 2 KPUs/);
     assert.match(msg, /0 of 3 are free/);
-    assert.ok(msg.includes(`note "${NOTE_A}" (${idA}) holds 3`), msg);
-    // The note named in the message links to it.
+    // The server names the holders in the refusal's details; each links to its note.
+    assert.equal(await text(box.locator('[data-testid=run-refused-holders]')), `${NOTE_A} holds 3 KPUs`);
     assert.equal(await box.locator(`a[href="/notebook/${idA}"]`).count(), 1);
+    // The session panel shows the refusal's figures and the holder too.
+    const refusal = page.locator('[data-testid=capacity-refusal]');
+    assert.equal(await refusal.isVisible(), true);
+    assert.equal(await refusal.locator(`a[href="/notebook/${idA}"]`).count(), 1);
+    assert.equal(await text(page.locator('[data-testid=capacity-text]')), `${CAPACITY} / ${CAPACITY} KPUs in use`);
     // Readable in full: the box is not clipped.
     const clipped = await box.locator('[data-testid=run-refused-message]').evaluate((el) => el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1);
     assert.equal(clipped, false, 'the message is not clipped');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Api } from './api';
+import { Api, ApiError } from './api';
 
 function fakeFetch(reply: { status?: number; body: unknown }) {
   const calls: Array<{ url: string; init?: RequestInit }> = [];
@@ -42,5 +42,35 @@ describe('Api completion', () => {
     expect(JSON.parse(String(calls[0]?.init?.body))).toEqual({ text: 'SELECT * FROM ord', position: 17 });
     const none = await new Api('', fakeFetch({ body: {} }).f).complete('N1', 'x', 1);
     expect(none).toEqual([]);
+  });
+});
+
+describe('Api errors', () => {
+  const refusal = {
+    status: 'SERVICE_UNAVAILABLE',
+    message: 'not enough KPUs to start a job of parallelism 1: it needs 1 KPU, 0 of 3 are free; note "A" (2A3) holds 3. Stop a session to free its KPUs.',
+    code: 'capacity_exceeded',
+    details: { what: 'start a job of parallelism 1', needed: 1, free: 0, capacity: 3, holders: [{ noteId: '2A3', noteName: 'A', sessionId: '9f', kpus: 3 }] },
+  };
+
+  it('carries the code and the details of a capacity refusal', async () => {
+    const err = await new Api('', fakeFetch({ status: 503, body: refusal }).f, () => 'tok').runParagraph('2A4', 'p1').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toMatchObject({ status: 503, code: 'capacity_exceeded', message: refusal.message, details: refusal.details });
+  });
+
+  it('carries the code of other errors, without details', async () => {
+    const body = { status: 'NOT_FOUND', message: 'note N not found', code: 'not_found' };
+    const err = await new Api('', fakeFetch({ status: 404, body }).f).getNote('N').catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 404, code: 'not_found', message: 'note N not found' });
+    expect((err as ApiError).details).toBeUndefined();
+  });
+
+  it('drops details that do not have the documented shape and tolerates replies without a code', async () => {
+    const bad = { ...refusal, details: { what: 'start', needed: 'one' } };
+    const err = await new Api('', fakeFetch({ status: 503, body: bad }).f).runNote('N').catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'capacity_exceeded', details: undefined });
+    const plain = await new Api('', fakeFetch({ status: 502, body: 'bad gateway' }).f).runNote('N').catch((e: unknown) => e);
+    expect(plain).toMatchObject({ status: 502, code: undefined, details: undefined });
   });
 });

@@ -1,18 +1,25 @@
 // The REST client: Zeppelin's notebook API (response envelope
-// {status, message, body}) and Eddy's /api/v1. The browser authenticates
+// {status, message, body}; errors add Eddy's code and, for a capacity
+// refusal, its details) and Eddy's /api/v1. The browser authenticates
 // with the HttpOnly cookie set by /?token=…; requests that change state echo
 // the readable CSRF cookie in a header (double-submit).
 
 import type { NoteSummary, ParagraphConfig } from './model/note';
-import type { ClusterStatus, NewNote, NewParagraph, Note, NoteInfo, Paragraph, Session, SessionList, UpdateParagraph } from './schema';
+import { parseCapacityRefusal } from './model/sessions';
+import type { CapacityRefusal, ClusterStatus, Envelope, ErrorCode, NewNote, NewParagraph, Note, NoteInfo, Paragraph, Session, SessionList, UpdateParagraph } from './schema';
 
 export const CSRF_COOKIE = 'eddy_csrf';
 export const CSRF_HEADER = 'X-Eddy-CSRF';
 
+/** ApiError is a failed request: the HTTP status (0 when none came back) and what the server said. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** The server's error code; undefined when the reply carried none (no reply, or not Eddy's envelope). */
+    readonly code?: ErrorCode,
+    /** With code capacity_exceeded: what was refused, the KPUs needed and free, and who holds them. */
+    readonly details?: CapacityRefusal,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -66,8 +73,9 @@ export class Api {
       }
     }
     if (!res.ok) {
-      const msg = (json as { message?: string } | undefined)?.message || res.statusText || `HTTP ${res.status}`;
-      throw new ApiError(res.status, msg);
+      const env = (json && typeof json === 'object' ? json : {}) as Partial<Envelope>;
+      const msg = env.message || res.statusText || `HTTP ${res.status}`;
+      throw new ApiError(res.status, msg, env.code, env.code === 'capacity_exceeded' ? parseCapacityRefusal(env.details) : undefined);
     }
     if (json && typeof json === 'object' && 'status' in json) {
       // Zeppelin's envelope: the payload is `body` (absent for plain "OK" replies).

@@ -3,7 +3,7 @@
 // are REST schemas (notes, paragraphs, sessions) use the types generated from
 // the API document (schema.ts).
 
-import type { Note, Paragraph, Session } from './schema';
+import type { CapacityRefusal, ErrorCode, Note, Paragraph, Session } from './schema';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -102,7 +102,16 @@ export interface ParagraphLive {
 export interface WelcomeMsg { op: 'welcome'; protocol: number; connId: string; heartbeatMs: number; maxMessageBytes: number }
 export interface PongMsg { op: 'pong'; reqId?: string }
 export interface AckMsg { op: 'ack'; reqId?: string; for: string; paragraph?: Paragraph; index?: number }
-export interface ErrorMsg { op: 'error'; reqId?: string; for?: string; code: string; message: string }
+/** An error reply: Eddy's error codes, and two of the protocol's own. */
+export interface ErrorMsg {
+  op: 'error';
+  reqId?: string;
+  for?: string;
+  code: ErrorCode | 'unknown_op' | 'unsupported_version';
+  message: string;
+  /** With code capacity_exceeded: what was refused, the KPUs needed and free, and who holds them. */
+  details?: CapacityRefusal;
+}
 export interface NoteMsg { op: 'note'; noteId: string; note: Note; reason: string }
 export interface NoteRemovedMsg { op: 'note-removed'; noteId: string }
 export interface ParagraphMsg { op: 'paragraph'; noteId: string; paragraph: Paragraph }

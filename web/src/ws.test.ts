@@ -103,6 +103,20 @@ describe('WsClient', () => {
     await expect(b).rejects.toMatchObject({ code: 'unavailable', message: 'no runner' });
   });
 
+  it('carries the code and details of an error reply', async () => {
+    const c = client();
+    c.connect();
+    welcome(sockets[0]!);
+    const s = sockets[0]!;
+    const details = { what: 'start a notebook session', needed: 2, free: 0, capacity: 3, holders: [{ noteId: '2A3', noteName: 'A', sessionId: '9f', kpus: 3 }] };
+    const run = c.request({ op: 'run', noteId: 'N', paragraphId: 'p' });
+    s.push({ op: 'error', reqId: s.last('run')!['reqId'], for: 'run', code: 'capacity_exceeded', message: 'not enough KPUs …', details });
+    await expect(run).rejects.toMatchObject({ name: 'WsError', code: 'capacity_exceeded', details });
+    const cancel = c.request({ op: 'cancel', noteId: 'N', paragraphId: 'p' });
+    s.push({ op: 'error', reqId: s.last('cancel')!['reqId'], for: 'cancel', code: 'not_found', message: 'no such paragraph', details });
+    await expect(cancel).rejects.toMatchObject({ code: 'not_found', details: undefined });
+  });
+
   it('reconnects with exponential backoff and resubscribes with what it has seen', () => {
     const c = client();
     const live = new LiveStore();

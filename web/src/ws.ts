@@ -3,14 +3,17 @@
 // re-subscribes every note after each (re)connect, so views catch up without
 // a page reload. Requests carry a reqId and resolve on the matching ack.
 
+import { parseCapacityRefusal } from './model/sessions';
 import {
   PROTOCOL_VERSION,
   isNoteEvent,
   type AckMsg,
   type ClientRequest,
+  type ErrorMsg,
   type NoteEventMsg,
   type ServerMsg,
 } from './protocol';
+import type { CapacityRefusal } from './schema';
 
 export type ConnState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -43,10 +46,16 @@ export interface WsOptions {
   random?: () => number;
 }
 
+/** The code of a WsError: the server's, or the client's own when no reply came. */
+export type WsErrorCode = ErrorMsg['code'] | 'closed' | 'disconnected' | 'timeout';
+
+/** WsError is an error reply from the server, or a request that got none. */
 export class WsError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: WsErrorCode,
     message: string,
+    /** With code capacity_exceeded: what was refused, the KPUs needed and free, and who holds them. */
+    readonly details?: CapacityRefusal,
   ) {
     super(message);
     this.name = 'WsError';
@@ -274,7 +283,7 @@ export class WsClient {
         return;
       }
       case 'error': {
-        const err = new WsError(msg.code, msg.message);
+        const err = new WsError(msg.code, msg.message, msg.code === 'capacity_exceeded' ? parseCapacityRefusal(msg.details) : undefined);
         const p = msg.reqId ? this.pending.get(msg.reqId) : undefined;
         if (p) {
           this.pending.delete(msg.reqId as string);

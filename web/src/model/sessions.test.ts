@@ -1,9 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { asSentence, canStop, capacityModel, formatCost, formatKpuHours, isCapacityRefusal, refusalParts, runningJobs, sessionRows, stopConfirmText } from './sessions';
-import type { Session } from '../schema';
+import type { CapacityRefusal, Session } from '../schema';
+import { asSentence, canStop, capacityModel, formatCost, formatKpuHours, parseCapacityRefusal, refusalModel, refusalOf, runningJobs, sessionRows, stopConfirmText } from './sessions';
 
-const REFUSAL =
-  'not enough KPUs to start a notebook session: it needs 2 KPUs, 0 of 3 are free; note "KPU A" (2ABCDEF12) holds 3. Stop a session to free its KPUs';
+/** A refusal's details as the server sends them (error code capacity_exceeded). */
+const REFUSAL: CapacityRefusal = {
+  what: 'start a notebook session',
+  needed: 2,
+  free: 0,
+  capacity: 3,
+  holders: [{ noteId: '2ABCDEF12', noteName: 'KPU A', sessionId: '9f1', kpus: 3 }],
+};
 
 describe('capacityModel', () => {
   it('describes use against capacity', () => {
@@ -77,34 +83,54 @@ describe('sessions list', () => {
   });
 });
 
-describe('refusal messages', () => {
-  it('finds the notes that hold capacity and keeps the text whole', () => {
-    const parts = refusalParts(REFUSAL);
-    expect(parts.map((p) => p.text).join('')).toBe(REFUSAL);
-    const notes = parts.filter((p) => 'noteId' in p);
-    expect(notes).toEqual([{ text: 'note "KPU A" (2ABCDEF12)', noteId: '2ABCDEF12', noteName: 'KPU A' }]);
-    expect(isCapacityRefusal(REFUSAL)).toBe(true);
+describe('capacity refusals', () => {
+  it('says what was needed and what was free, and links the notes that hold the KPUs', () => {
+    expect(refusalModel(REFUSAL)).toEqual({
+      summary: 'It needs 2 KPUs to start a notebook session; 0 of 3 are free.',
+      holders: [{ noteId: '2ABCDEF12', noteName: 'KPU A', href: '/notebook/2ABCDEF12', kpusText: '3 KPUs' }],
+      inUse: 3,
+      capacity: 3,
+    });
   });
 
-  it('handles several holders and quoted names', () => {
-    const msg = 'not enough KPUs to start a job of parallelism 4: it needs 4 KPUs, 1 of 8 is free; note "say \\"hi\\"" (N1) holds 4, note "B" (N2) holds 3. Stop a session to free its KPUs';
-    const notes = refusalParts(msg).filter((p) => 'noteId' in p);
-    expect(notes.map((p) => ('noteId' in p ? [p.noteId, p.noteName] : []))).toEqual([
-      ['N1', 'say "hi"'],
-      ['N2', 'B'],
+  it('handles several holders, one free KPU and names that need escaping in a link', () => {
+    const m = refusalModel({
+      what: 'start a job of parallelism 4',
+      needed: 4,
+      free: 1,
+      capacity: 8,
+      holders: [
+        { noteId: 'N/1', noteName: 'say "hi"', sessionId: 's1', kpus: 4 },
+        { noteId: 'N2', noteName: '', sessionId: 's2', kpus: 1 },
+      ],
+    });
+    expect(m.summary).toBe('It needs 4 KPUs to start a job of parallelism 4; 1 of 8 is free.');
+    expect(m.holders.map((x) => [x.href, x.noteName, x.kpusText])).toEqual([
+      ['/notebook/N%2F1', 'say "hi"', '4 KPUs'],
+      ['/notebook/N2', 'N2', '1 KPU'],
     ]);
-    expect(refusalParts(msg).map((p) => p.text).join('')).toBe(msg);
+    expect(m.inUse).toBe(7);
   });
 
-  it('shows a message as a sentence', () => {
-    expect(asSentence(REFUSAL)).toBe('N' + REFUSAL.slice(1) + '.');
+  it('reads details of the documented shape and nothing else', () => {
+    expect(parseCapacityRefusal(JSON.parse(JSON.stringify(REFUSAL)))).toEqual(REFUSAL);
+    expect(parseCapacityRefusal(undefined)).toBeUndefined();
+    expect(parseCapacityRefusal({ ...REFUSAL, needed: '2' })).toBeUndefined();
+    expect(parseCapacityRefusal({ ...REFUSAL, holders: [{ noteName: 'no id', kpus: 1 }] })).toBeUndefined();
+    expect(parseCapacityRefusal({ ...REFUSAL, holders: null })).toBeUndefined();
+  });
+
+  it('finds the refusal an error carries, only for capacity_exceeded', () => {
+    const refused = Object.assign(new Error('not enough KPUs'), { code: 'capacity_exceeded', details: REFUSAL });
+    expect(refusalOf(refused)).toBe(REFUSAL);
+    expect(refusalOf(Object.assign(new Error('x'), { code: 'unavailable', details: REFUSAL }))).toBeUndefined();
+    expect(refusalOf(new Error('paragraph is already running'))).toBeUndefined();
+    expect(refusalOf('capacity_exceeded')).toBeUndefined();
+  });
+
+  it('shows a server message as a sentence', () => {
+    expect(asSentence('paragraph is already running')).toBe('Paragraph is already running.');
     expect(asSentence('done.')).toBe('Done.');
     expect(asSentence('  ')).toBe('');
-  });
-
-  it('leaves other errors as text', () => {
-    expect(refusalParts('paragraph is already running')).toEqual([{ text: 'paragraph is already running' }]);
-    expect(refusalParts('')).toEqual([]);
-    expect(isCapacityRefusal('paragraph is already running')).toBe(false);
   });
 });

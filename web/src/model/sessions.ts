@@ -1,8 +1,9 @@
 // Notebook sessions and KPU capacity as the views show them: the capacity
-// bar, the list of live sessions, and the parts of a refusal message (the
-// notes that hold capacity, so the view can link to them). No DOM here.
+// bar, the list of live sessions, and a refusal to start (what it needed,
+// what was free, and the notes that hold the KPUs, so the view can link to
+// them), read from the structured details the server sends. No DOM here.
 
-import type { Session, SessionJob } from '../schema';
+import type { CapacityHolder, CapacityRefusal, Session, SessionJob } from '../schema';
 
 export type CapacityLevel = 'ok' | 'high' | 'full' | 'unknown';
 
@@ -105,27 +106,66 @@ export function stopConfirmText(s: Pick<Session, 'noteName' | 'noteId' | 'kpus' 
   return `${parts.join(': ')} ${freed} The next run starts a new session.`;
 }
 
-/** A part of a refusal message: text, or a note that holds capacity. */
-export type RefusalPart = { text: string } | { text: string; noteId: string; noteName: string };
+/** A note whose session holds KPUs, as a refusal view lists it. */
+export interface RefusalHolder {
+  noteId: string;
+  noteName: string;
+  href: string;
+  /** "3 KPUs" */
+  kpusText: string;
+}
 
-const HOLDER = /note "((?:[^"\\]|\\.)*)" \(([^()\s]+)\)/g;
+/** What a view shows of a capacity refusal. */
+export interface RefusalModel {
+  /** "It needs 2 KPUs to start a notebook session; 0 of 3 are free." */
+  summary: string;
+  /** The notes holding KPUs, largest first (the server's order). */
+  holders: RefusalHolder[];
+  /** KPUs in use when the request was refused (capacity − free), and the capacity. */
+  inUse: number;
+  capacity: number;
+}
+
+/** refusalModel describes a refusal from its structured details. */
+export function refusalModel(r: CapacityRefusal): RefusalModel {
+  const what = r.what.trim();
+  const free = Math.max(0, r.free);
+  const summary = `It needs ${formatKpus(r.needed)}${what ? ' to ' + what : ''}; ${free} of ${r.capacity} ${free === 1 ? 'is' : 'are'} free.`;
+  return {
+    summary,
+    holders: r.holders.map((x) => ({ noteId: x.noteId, noteName: x.noteName || x.noteId, href: `/notebook/${encodeURIComponent(x.noteId)}`, kpusText: formatKpus(x.kpus) })),
+    inUse: Math.max(0, r.capacity - free),
+    capacity: r.capacity,
+  };
+}
 
 /**
- * refusalParts splits a refusal message ("… note "A" (2ABC) holds 3. Stop a
- * session …") into text and the notes named in it, so a view can link them.
- * Joining the parts' text gives the message back unchanged.
+ * parseCapacityRefusal returns the details of a capacity_exceeded error
+ * when they have the documented shape, and undefined otherwise (the view
+ * then shows the server's message alone).
  */
-export function refusalParts(message: string): RefusalPart[] {
-  const out: RefusalPart[] = [];
-  let last = 0;
-  for (const m of message.matchAll(HOLDER)) {
-    const i = m.index ?? 0;
-    if (i > last) out.push({ text: message.slice(last, i) });
-    out.push({ text: m[0], noteId: m[2] ?? '', noteName: unquote(m[1] ?? '') });
-    last = i + m[0].length;
+export function parseCapacityRefusal(v: unknown): CapacityRefusal | undefined {
+  if (!isObject(v) || typeof v['what'] !== 'string' || !Array.isArray(v['holders'])) return undefined;
+  const [needed, free, capacity] = [v['needed'], v['free'], v['capacity']];
+  if (!isCount(needed) || !isCount(free) || !isCount(capacity)) return undefined;
+  const holders: CapacityHolder[] = [];
+  for (const x of v['holders'] as unknown[]) {
+    if (!isObject(x) || typeof x['noteId'] !== 'string' || !isCount(x['kpus'])) return undefined;
+    holders.push({ noteId: x['noteId'], noteName: typeof x['noteName'] === 'string' ? x['noteName'] : '', sessionId: typeof x['sessionId'] === 'string' ? x['sessionId'] : '', kpus: x['kpus'] });
   }
-  if (last < message.length) out.push({ text: message.slice(last) });
-  return out;
+  return { what: v['what'], needed, free, capacity, holders };
+}
+
+/** refusalOf returns the capacity refusal an API or websocket error carries, if it is one. */
+export function refusalOf(e: unknown): CapacityRefusal | undefined {
+  if (!(e instanceof Error)) return undefined;
+  const { code, details } = e as Error & { code?: unknown; details?: CapacityRefusal };
+  return code === 'capacity_exceeded' ? details : undefined;
+}
+
+/** formatKpus renders a number of KPUs: "1 KPU", "3 KPUs". */
+export function formatKpus(n: number): string {
+  return `${n} KPU${n === 1 ? '' : 's'}`;
 }
 
 /** asSentence capitalises a server message and ends it with a full stop, for display. */
@@ -136,17 +176,12 @@ export function asSentence(message: string): string {
   return /[.!?…)]$/.test(first) ? first : first + '.';
 }
 
-/** isCapacityRefusal tells whether a run error is the KPU admission refusing it. */
-export function isCapacityRefusal(message: string): boolean {
-  return /not enough KPUs/i.test(message);
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function unquote(s: string): string {
-  try {
-    return JSON.parse(`"${s}"`) as string;
-  } catch {
-    return s.replace(/\\(.)/g, '$1');
-  }
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
 }
 
 function finiteOr(n: number | undefined, d: number): number {

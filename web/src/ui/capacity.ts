@@ -1,9 +1,10 @@
-// KPU capacity as a small bar ("3 / 8 KPUs in use"), and stopping a
-// notebook session (confirm, DELETE, errors as a toast). Shared by the note
-// page's session panel and the home page's sessions strip.
+// KPU capacity as a small bar ("3 / 8 KPUs in use"), the notes a refusal
+// names as holding the KPUs, and stopping a notebook session (confirm,
+// DELETE, errors as a toast). Shared by the note page (paragraphs, session
+// panel) and the home page's sessions strip.
 
 import type { Api } from '../api';
-import { capacityModel, stopConfirmText } from '../model/sessions';
+import { capacityModel, stopConfirmText, type RefusalModel } from '../model/sessions';
 import type { Session } from '../schema';
 import { h, setText } from './dom';
 import { confirm, toast } from './overlay';
@@ -39,6 +40,15 @@ export class CapacityBar {
     this.fill.style.width = known ? `${(m.fraction * 100).toFixed(1)}%` : '0%';
     this.el.title = known ? `${m.text} (${m.freeText}). A notebook session holds 2 KPUs, each running job ceil(parallelism / parallelism per KPU) more.` : '';
   }
+}
+
+/** refusalHolders lists the notes a refusal names as holding KPUs, each linking to its note (where its session can be stopped). */
+export function refusalHolders(m: RefusalModel, testid: string): HTMLElement {
+  return h(
+    'ul',
+    { class: 'refusal-holders', 'data-testid': testid },
+    m.holders.map((x) => h('li', null, h('a', { href: x.href, 'data-link': '', title: `Open “${x.noteName}” to stop its session` }, x.noteName), ` holds ${x.kpusText}`)),
+  );
 }
 
 /**

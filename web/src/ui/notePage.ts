@@ -3,10 +3,12 @@
 
 import { ApiError, type Api } from '../api';
 import { noteFolder, noteName, joinPath } from '../model/note';
-import type { ClusterStatus, Note } from '../schema';
+import type { CapacityRefusal, ClusterStatus, Note } from '../schema';
 import { Poller } from '../model/poller';
+import { refusalModel, refusalOf } from '../model/sessions';
 import { NoteSession, type SaveState } from '../noteSession';
 import type { ConnState, WsClient } from '../ws';
+import { refusalHolders } from './capacity';
 import { button, clear, h, setText } from './dom';
 import { prompt, toast } from './overlay';
 import { ParagraphView } from './paragraph';
@@ -248,6 +250,7 @@ export class NotePage {
       count: () => this.session.note?.paragraphs.length ?? 0,
       defaultGroup: note.defaultInterpreterGroup || 'flink',
       insertAt: (i: number) => this.insertAt(i),
+      onRefused: (r: CapacityRefusal) => this.onRefused(r),
     };
     const children: HTMLElement[] = [];
     ids.forEach((id, i) => {
@@ -307,8 +310,21 @@ export class NotePage {
     try {
       await this.session.runAll();
     } catch (e) {
-      toast(`Run all failed: ${(e as Error).message}`, 'error');
+      const refusal = refusalOf(e);
+      if (!refusal) {
+        toast(`Run all failed: ${(e as Error).message}`, 'error');
+        return;
+      }
+      this.onRefused(refusal);
+      const m = refusalModel(refusal);
+      toast(h('div', { class: 'toast-refusal' }, h('div', null, `Run all not started: ${m.summary}`), m.holders.length > 0 ? refusalHolders(m, 'run-all-refused-holders') : null), 'error');
     }
+  }
+
+  /** onRefused shows a refusal's figures in the session panel and reads the capacity afresh. */
+  private onRefused(r: CapacityRefusal): void {
+    this.panel.showRefusal(r);
+    void this.refreshCapacity().catch(() => undefined);
   }
 
   private async exportNote(): Promise<void> {

@@ -139,8 +139,8 @@ export async function confirm(title: string, message: string, ok = 'Delete'): Pr
 
 let toastBox: HTMLElement | null = null;
 
-/** toast shows a short message in the corner. */
-export function toast(message: string, kind: 'info' | 'error' | 'ok' = 'info', ms = kind === 'error' ? 7000 : 3500): void {
+/** toast shows a short message in the corner: text, or elements (e.g. with links). */
+export function toast(message: string | Node, kind: 'info' | 'error' | 'ok' = 'info', ms = kind === 'error' ? 7000 : 3500): void {
   if (!toastBox) {
     toastBox = h('div', { class: 'toasts', 'aria-live': 'polite' });
     document.body.appendChild(toastBox);

@@ -3,11 +3,12 @@
 
 import { resultsConfigPatch } from '../model/chart';
 import { formatDuration, formatTime } from '../model/format';
-import { asSentence, isCapacityRefusal, refusalParts } from '../model/sessions';
+import { asSentence, refusalModel, refusalOf } from '../model/sessions';
 import type { ParagraphLiveState } from '../model/live';
 import { configOf, interpreterName, isEnabled, jobUrlOf, languageOf, parseDate, RUNNING_STATES } from '../model/note';
-import type { Paragraph } from '../schema';
+import type { CapacityRefusal, Paragraph } from '../schema';
 import type { NoteSession } from '../noteSession';
+import { refusalHolders } from './capacity';
 import { button, clear, h, icon, setText, toggleClass } from './dom';
 import { ParagraphEditor } from './editor';
 import { confirm, showMenu, toast, type MenuItem } from './overlay';
@@ -20,6 +21,8 @@ export interface ParagraphHost {
   defaultGroup: string;
   /** Insert a new paragraph at index and focus it. */
   insertAt: (index: number) => void;
+  /** A run was refused for want of KPUs. */
+  onRefused: (r: CapacityRefusal) => void;
 }
 
 const statusLabel: Record<string, string> = {
@@ -217,9 +220,11 @@ export class ParagraphView {
       if (languageOf(p.text ?? '') === 'markdown' && !p.config?.editorHide) this.host.session.edit(this.id, { config: { editorHide: true } });
     } catch (e) {
       this.starting = false;
-      this.showRefused((e as Error).message);
+      this.showRefused(e as Error);
       this.updateLive();
-      toast(`Run failed: ${(e as Error).message}`, 'error');
+      const refusal = refusalOf(e);
+      if (refusal) this.host.onRefused(refusal);
+      toast(refusal ? `Not started: ${refusalModel(refusal).summary}` : `Run failed: ${(e as Error).message}`, 'error');
     }
     // If the server never reports (no live state), stop showing "pending".
     setTimeout(() => {
@@ -232,12 +237,12 @@ export class ParagraphView {
 
   /**
    * showRefused shows why the server refused to start the paragraph, in full,
-   * under the editor (null hides it). Notes named as holding KPUs link to
-   * themselves, where their session can be stopped.
+   * under the editor (null hides it). A capacity refusal lists the notes that
+   * hold the KPUs, each linking to its note, where its session can be stopped.
    */
-  private showRefused(message: string | null): void {
+  private showRefused(err: Error | null): void {
     const el = this.refusedEl;
-    if (message === null) {
+    if (err === null) {
       if (el.hidden) return;
       el.hidden = true;
       clear(el);
@@ -245,23 +250,19 @@ export class ParagraphView {
       return;
     }
     this.refusedRunKey = this.liveState()?.runKey ?? '';
-    const capacity = isCapacityRefusal(message);
-    el.dataset['kind'] = capacity ? 'capacity' : 'other';
+    const refusal = refusalOf(err);
+    const m = refusal ? refusalModel(refusal) : null;
+    el.dataset['kind'] = m ? 'capacity' : 'other';
     clear(el);
     el.append(
       icon('stop', 'refused-icon'),
       h(
         'div',
         { class: 'refused-body' },
-        h('div', { class: 'refused-title' }, capacity ? 'Not started: the cluster’s KPUs are taken' : 'Not started'),
-        h(
-          'div',
-          { class: 'refused-msg', 'data-testid': 'run-refused-message' },
-          refusalParts(asSentence(message)).map((p) =>
-            'noteId' in p ? h('a', { href: `/notebook/${encodeURIComponent(p.noteId)}`, 'data-link': '', title: `Open “${p.noteName}” to stop its session` }, p.text) : p.text,
-          ),
-        ),
-        capacity ? h('div', { class: 'refused-hint' }, 'Open a note named above to stop its session, or stop one on the ', h('a', { href: '/', 'data-link': '' }, 'Notebooks page'), ', then run again.') : null,
+        h('div', { class: 'refused-title' }, m ? 'Not started: the cluster’s KPUs are taken' : 'Not started'),
+        h('div', { class: 'refused-msg', 'data-testid': 'run-refused-message' }, m ? m.summary : asSentence(err.message)),
+        m && m.holders.length > 0 ? refusalHolders(m, 'run-refused-holders') : null,
+        m ? h('div', { class: 'refused-hint' }, `Open ${m.holders.length === 1 ? 'that note' : 'one of those notes'} to stop its session, or stop one on the `, h('a', { href: '/', 'data-link': '' }, 'Notebooks page'), ', then run again.') : null,
       ),
       button({ icon: 'x', title: 'Dismiss', cls: 'ghost', testid: 'dismiss-refused', onClick: () => this.showRefused(null) }),
     );

@@ -1,14 +1,15 @@
 // The session panel: the note's notebook session (state, KPUs held, running
 // jobs, cost so far, a stop button) as pushed over the websocket, and the
-// cluster it runs on with its KPU capacity. It shows what it is told,
-// nothing invented.
+// cluster it runs on with its KPU capacity, and, after a run of this note
+// was refused, the KPUs it needed and the notes that hold them. It shows
+// what it is told, nothing invented.
 
 import type { Api } from '../api';
 import { formatTime } from '../model/format';
 import { parseDate } from '../model/note';
-import { canStop, formatCost, formatKpuHours, runningJobs } from '../model/sessions';
-import type { ClusterStatus, Session } from '../schema';
-import { CapacityBar, stopSession } from './capacity';
+import { canStop, formatCost, formatKpuHours, refusalModel, runningJobs } from '../model/sessions';
+import type { CapacityRefusal, ClusterStatus, Session } from '../schema';
+import { CapacityBar, refusalHolders, stopSession } from './capacity';
 import { button, clear, h } from './dom';
 
 export interface SessionPanelDeps {
@@ -23,13 +24,17 @@ export class SessionPanel {
   private readonly clusterBox: HTMLElement;
   private readonly clusterInfo: HTMLElement;
   private readonly capacity = new CapacityBar('capacity');
+  private readonly refusalBox: HTMLElement;
   private session: Session | null = null;
+  /** The last refusal of a run of this note, shown until the KPUs it needed are free or the note has a session. */
+  private refusal: CapacityRefusal | null = null;
   private stopping: string | null = null;
 
   constructor(private readonly deps: SessionPanelDeps) {
     this.sessionBox = h('div', { class: 'panel-body', 'data-testid': 'session-state' });
     this.clusterInfo = h('div', { class: 'panel-rows' });
-    this.clusterBox = h('div', { class: 'panel-body', 'data-testid': 'cluster-state' }, this.capacity.el, this.clusterInfo);
+    this.refusalBox = h('div', { class: 'cap-refusal', 'data-testid': 'capacity-refusal', hidden: true });
+    this.clusterBox = h('div', { class: 'panel-body', 'data-testid': 'cluster-state' }, this.capacity.el, this.refusalBox, this.clusterInfo);
     this.el = h(
       'aside',
       { class: 'side-panel', 'aria-label': 'Session' },
@@ -42,6 +47,7 @@ export class SessionPanel {
 
   setSession(s: Session | null): void {
     this.session = s;
+    if (s && s.state !== 'stopped') this.showRefusal(null);
     this.renderSession();
   }
 
@@ -57,6 +63,24 @@ export class SessionPanel {
   /** setCapacity shows the cluster's KPUs in use against its capacity. */
   setCapacity(inUse: number | undefined, capacity: number | undefined): void {
     this.capacity.set(inUse, capacity);
+    // A refusal stays up while what it needed is not free.
+    if (this.refusal && inUse !== undefined && capacity !== undefined && capacity - inUse >= this.refusal.needed) this.showRefusal(null);
+  }
+
+  /**
+   * showRefusal shows a refused run's figures: the KPUs in use and the
+   * capacity at that moment on the bar, the KPUs it needed, and the notes
+   * holding them, linked (null hides it).
+   */
+  showRefusal(r: CapacityRefusal | null): void {
+    this.refusal = r;
+    clear(this.refusalBox);
+    this.refusalBox.hidden = r === null;
+    if (!r) return;
+    const m = refusalModel(r);
+    this.capacity.set(m.inUse, m.capacity);
+    this.refusalBox.append(h('div', { class: 'cap-refusal-msg' }, `Run refused. ${m.summary}`));
+    if (m.holders.length > 0) this.refusalBox.append(refusalHolders(m, 'capacity-holders'));
   }
 
   private renderSession(): void {
@@ -139,7 +163,7 @@ export class SessionPanel {
       this.clusterInfo.append(kv('State', pill('unknown', 'unknown')));
       return;
     }
-    if (withCapacity && c.kpuCapacity) this.capacity.set(c.kpusInUse ?? 0, c.kpuCapacity);
+    if (withCapacity && c.kpuCapacity) this.setCapacity(c.kpusInUse ?? 0, c.kpuCapacity);
     this.clusterInfo.append(
       ...[
         kv('State', pill(c.ready ? 'ready' : 'not ready', c.ready ? 'ok' : 'warn')),
