@@ -97,8 +97,8 @@ func (k *Kernel) gatewaySession() string {
 	return k.handle
 }
 
-// remember records a statement that changed the gateway session (SET, DDL, USE,
-// ADD JAR, ...) for replay into a new gateway session.
+// remember records a statement that changed the gateway session (SET, DDL,
+// USE, ADD JAR, ...) for replay into a new gateway session.
 func (k *Kernel) remember(stmt string) {
 	k.mu.Lock()
 	defer k.mu.Unlock()

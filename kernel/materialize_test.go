@@ -186,9 +186,9 @@ func TestMaterializer_SlotExpires(t *testing.T) {
 
 func TestMaterializer_DeltaResetsWhenLarge(t *testing.T) {
 	m := mustMaterializer(t, Options{Mode: DisplayAppend, MaxRows: 10})
-	live := applyDelta(nil, m.Delta())
+	live := ApplyDelta(nil, m.Delta())
 	m.Apply([]Change{ins("a", 1)})
-	live = applyDelta(live, m.Delta())
+	live = ApplyDelta(live, m.Delta())
 	// Far more rows than the delta tracks between two Delta calls.
 	for i := range 5000 {
 		m.Apply([]Change{ins(fmt.Sprint(i), i)})
@@ -197,7 +197,7 @@ func TestMaterializer_DeltaResetsWhenLarge(t *testing.T) {
 	if !d.Reset || len(d.Upserts) != 10 {
 		t.Fatalf("delta = reset %v with %d upserts, want a reset with the 10 rows", d.Reset, len(d.Upserts))
 	}
-	live = applyDelta(live, d)
+	live = ApplyDelta(live, d)
 	if snap := m.Snapshot(); !slices.Equal(rowTexts(live), rowTexts(snap.Rows)) || snap.RowsHidden != 4991 || snap.RowsReceived != 5001 {
 		t.Fatalf("view %q, snapshot %+v", rowTexts(live), snap)
 	}
@@ -222,13 +222,13 @@ func TestMaterializer_Concurrent(t *testing.T) {
 	for {
 		select {
 		case <-done:
-			live = applyDelta(live, m.Delta())
+			live = ApplyDelta(live, m.Delta())
 			if got, want := rowTexts(live), rowTexts(m.Snapshot().Rows); !slices.Equal(got, want) {
 				t.Fatalf("view %q != snapshot %q", got, want)
 			}
 			return
 		default:
-			live = applyDelta(live, m.Delta())
+			live = ApplyDelta(live, m.Delta())
 			_ = m.Snapshot()
 			_ = m.Render()
 		}
@@ -302,9 +302,9 @@ func TestMaterializer_Deltas(t *testing.T) {
 					}
 					if rng.IntN(4) == 0 {
 						d := m.Delta()
-						live = applyDelta(live, d)
+						live = ApplyDelta(live, d)
 						if joined {
-							live2 = applyDelta(live2, d)
+							live2 = ApplyDelta(live2, d)
 						}
 						snap := m.Snapshot()
 						if !reflect.DeepEqual(rowTexts(live), rowTexts(snap.Rows)) || !sameIDs(live, snap.Rows) {
@@ -395,33 +395,6 @@ func checkSubMultiset(t *testing.T, tab Table, ref map[string]int) {
 	if int64(total) != int64(len(tab.Rows))+tab.RowsHidden {
 		t.Fatalf("shown %d + hidden %d != Flink's %d rows", len(tab.Rows), tab.RowsHidden, total)
 	}
-}
-
-// applyDelta is the client's algorithm (see Delta): it returns rows, a
-// table at a version from d.FromVersion to d.Version, brought to d.Version.
-// rows is not modified.
-func applyDelta(rows []Row, d Delta) []Row {
-	if d.Reset {
-		rows = nil
-	}
-	drop := make(map[int64]bool, len(d.Removed)+len(d.Upserts))
-	for _, id := range d.Removed {
-		drop[id] = true
-	}
-	for _, u := range d.Upserts {
-		drop[u.ID] = true
-	}
-	out := make([]Row, 0, len(rows)+len(d.Upserts))
-	for _, r := range rows {
-		if !drop[r.ID] {
-			out = append(out, r)
-		}
-	}
-	for _, u := range d.Upserts {
-		i := min(max(u.Index, 0), len(out))
-		out = slices.Insert(out, i, Row{ID: u.ID, Fields: u.Fields})
-	}
-	return out
 }
 
 func TestMaterializer_Render(t *testing.T) {

@@ -1,5 +1,7 @@
 package kernel
 
+import "slices"
+
 // RowKind is the kind of a changelog row, named as the SQL Gateway names it.
 type RowKind string
 
@@ -68,7 +70,7 @@ type DeltaRow struct {
 // the table at any version from FromVersion to Version brings it to Version
 // thus: with Reset, start from no rows; remove every row named in Removed
 // or Upserts; then insert the Upserts in ascending Index order, each at its
-// Index. The browser implements these steps.
+// Index. ApplyDelta is these steps in Go.
 type Delta struct {
 	FromVersion int64 `json:"fromVersion"`
 	Version     int64 `json:"version"`
@@ -90,3 +92,30 @@ type Delta struct {
 
 // Empty reports whether d changes nothing.
 func (d Delta) Empty() bool { return d.FromVersion == d.Version && !d.Reset }
+
+// ApplyDelta is the reference client algorithm (see Delta): it returns
+// rows, a table at a version from d.FromVersion to d.Version, brought to
+// d.Version. rows is not modified. The browser implements the same steps.
+func ApplyDelta(rows []Row, d Delta) []Row {
+	if d.Reset {
+		rows = nil
+	}
+	drop := make(map[int64]bool, len(d.Removed)+len(d.Upserts))
+	for _, id := range d.Removed {
+		drop[id] = true
+	}
+	for _, u := range d.Upserts {
+		drop[u.ID] = true
+	}
+	out := make([]Row, 0, len(rows)+len(d.Upserts))
+	for _, r := range rows {
+		if !drop[r.ID] {
+			out = append(out, r)
+		}
+	}
+	for _, u := range d.Upserts {
+		i := min(max(u.Index, 0), len(out))
+		out = slices.Insert(out, i, Row{ID: u.ID, Fields: u.Fields})
+	}
+	return out
+}
