@@ -1,23 +1,16 @@
 // NoteSession is the state of one open note in this tab: the note as the
 // server last sent it, local edits being saved, and the live state of its
-// paragraphs. It talks to the server over the websocket (REST when the
-// socket is down) and tells the views what changed. No DOM here.
+// paragraphs. It talks to the server through one NoteTransport (websocket,
+// or REST while the websocket is down) and tells the views what changed.
+// No DOM here.
 
-import type { Api } from './api';
 import { LiveStore } from './model/live';
-import type { ParagraphConfig } from './model/note';
-import type { Note, Paragraph } from './schema';
 import { perf } from './perf';
 import type { NoteEventMsg } from './protocol';
-import { WsError, type WsClient } from './ws';
+import type { Note, Paragraph } from './schema';
+import type { NoteTransport, ParagraphPatch } from './transport';
 
 export type SaveState = 'saved' | 'saving' | 'error' | 'offline';
-
-export interface ParagraphPatch {
-  text?: string;
-  title?: string;
-  config?: ParagraphConfig;
-}
 
 type Events = {
   reset: [];
@@ -35,28 +28,44 @@ type Listener<A extends unknown[]> = (...args: A) => void;
 /** AUTOSAVE_MS is how long typing must pause before text is saved. */
 export const AUTOSAVE_MS = 600;
 
+/**
+ * A save that failed for a reason a retry may fix (no connection, server
+ * unavailable) is retried after RETRY_MS, doubling up to RETRY_MAX_MS, for
+ * as long as the note is open: the edit is kept and never dropped, and the
+ * save state shows the error meanwhile.
+ */
+export const RETRY_MS = 1_500;
+export const RETRY_MAX_MS = 30_000;
+
+/** Error codes no retry can fix: the save is dropped and the error shown. */
+const PERMANENT = new Set(['invalid', 'not_found', 'too_large']);
+
 export class NoteSession {
   note: Note | null = null;
-  readonly live: LiveStore;
+  readonly live = new LiveStore();
   saveState: SaveState = 'saved';
   saveDetail = '';
 
   private listeners = new Map<keyof Events, Set<Listener<never[]>>>();
   private unsubscribe: (() => void) | null = null;
-  /** Per paragraph: the patch waiting to be sent, and whether one is in flight. */
+  // Per paragraph: the patch waiting to be sent, the patch being sent, the
+  // timer that will send the waiting one (autosave or retry), and the last
+  // error. At most one save per paragraph is in flight.
   private pending = new Map<string, ParagraphPatch>();
-  private inflight = new Set<string>();
+  private inflight = new Map<string, ParagraphPatch>();
   private timers = new Map<string, ReturnType<typeof setTimeout>>();
   private failed = new Map<string, string>();
+  private retries = new Map<string, number>();
+  /** Paragraphs whose text travels with a run request not yet answered. */
+  private runText = new Set<string>();
+  /** flush callers waiting for a paragraph's edits to be saved. */
+  private waiters = new Map<string, Array<() => void>>();
   private stopped = false;
 
   constructor(
     readonly noteId: string,
-    private readonly api: Api,
-    private readonly ws: WsClient,
-  ) {
-    this.live = new LiveStore();
-  }
+    private readonly transport: NoteTransport,
+  ) {}
 
   on<K extends keyof Events>(ev: K, cb: Listener<Events[K]>): () => void {
     let set = this.listeners.get(ev);
@@ -69,30 +78,39 @@ export class NoteSession {
     for (const cb of this.listeners.get(ev) ?? []) (cb as unknown as Listener<Events[K]>)(...args);
   }
 
-  /** start loads the note over REST, then follows it over the websocket. */
+  /** start loads the note, then follows its events. */
   async start(): Promise<void> {
-    const note = await this.api.getNote(this.noteId);
+    const note = await this.transport.load(this.noteId);
     if (this.stopped) return;
     this.note = normalise(note);
     this.emit('reset');
-    this.unsubscribe = this.ws.subscribe(this.noteId, (m) => this.onEvent(m), () => this.live.seen());
+    this.unsubscribe = this.transport.subscribe(this.noteId, (m) => this.onEvent(m), () => this.live.seen());
   }
 
+  /** stop ends following the note. Edits still waiting are sent now, once: a failure is not retried. */
   stop(): void {
+    for (const pid of [...this.timers.keys()]) {
+      this.clearTimer(pid);
+      void this.send(pid);
+    }
     this.stopped = true;
     this.unsubscribe?.();
     this.unsubscribe = null;
-    for (const t of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
+    for (const pid of [...this.waiters.keys()]) this.release(pid);
   }
 
   paragraph(pid: string): Paragraph | undefined {
     return this.note?.paragraphs.find((p) => p.id === pid);
   }
 
-  /** hasLocalEdits tells whether a paragraph has edits not yet acknowledged by the server. */
+  /** hasLocalEdits tells whether a paragraph has edits the server has not acknowledged. */
   hasLocalEdits(pid: string): boolean {
-    return this.pending.has(pid) || this.inflight.has(pid) || this.timers.has(pid);
+    return this.pending.has(pid) || this.inflight.has(pid) || this.runText.has(pid);
+  }
+
+  /** hasUnsavedText tells whether a paragraph's text here is newer than the server's. */
+  hasUnsavedText(pid: string): boolean {
+    return this.pending.get(pid)?.text !== undefined || this.inflight.get(pid)?.text !== undefined || this.runText.has(pid);
   }
 
   // ---- edits ----
@@ -118,103 +136,102 @@ export class NoteSession {
     this.queue(pid, patch, 0);
   }
 
-  /** flush sends a paragraph's waiting edits now and resolves when they are saved. */
-  async flush(pid: string): Promise<void> {
-    const t = this.timers.get(pid);
-    if (t) {
-      clearTimeout(t);
-      this.timers.delete(pid);
+  /**
+   * flush sends a paragraph's waiting edits now and resolves when the server
+   * has them (or the save failed for good, or the session stopped).
+   */
+  flush(pid: string): Promise<void> {
+    if (this.pending.has(pid)) {
+      // Now, or as soon as the save in flight completes.
+      this.clearTimer(pid);
       void this.send(pid);
     }
-    while (this.inflight.has(pid) || this.pending.has(pid)) {
-      await new Promise((r) => setTimeout(r, 25));
-      if (this.stopped) return;
-    }
+    if (!this.pending.has(pid) && !this.inflight.has(pid)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const list = this.waiters.get(pid);
+      if (list) list.push(resolve);
+      else this.waiters.set(pid, [resolve]);
+    });
   }
 
   private queue(pid: string, patch: ParagraphPatch, delay: number): void {
-    const prev = this.pending.get(pid) ?? {};
-    const merged: ParagraphPatch = { ...prev, ...patch };
-    if (prev.config && patch.config) merged.config = { ...prev.config, ...patch.config };
-    this.pending.set(pid, merged);
+    this.pending.set(pid, mergePatch(this.pending.get(pid), patch));
     this.updateSaveState();
+    this.clearTimer(pid);
+    if (delay <= 0) void this.send(pid);
+    else this.later(pid, delay);
+  }
+
+  private later(pid: string, delay: number): void {
+    this.timers.set(
+      pid,
+      setTimeout(() => {
+        this.timers.delete(pid);
+        void this.send(pid);
+      }, delay),
+    );
+  }
+
+  private clearTimer(pid: string): void {
     const t = this.timers.get(pid);
     if (t) clearTimeout(t);
-    if (delay <= 0) {
-      this.timers.delete(pid);
-      void this.send(pid);
-    } else {
-      this.timers.set(
-        pid,
-        setTimeout(() => {
-          this.timers.delete(pid);
-          void this.send(pid);
-        }, delay),
-      );
-    }
+    this.timers.delete(pid);
   }
 
   private async send(pid: string): Promise<void> {
-    if (this.inflight.has(pid)) return; // sent again when the current save completes
+    if (this.inflight.has(pid)) return; // the waiting patch goes when the current save completes
     const patch = this.pending.get(pid);
     if (!patch) return;
     this.pending.delete(pid);
-    this.inflight.add(pid);
+    this.inflight.set(pid, patch);
     this.updateSaveState();
+    let retryIn = 0;
     try {
-      await this.saveRemote(pid, patch);
+      await this.transport.editParagraph(this.noteId, pid, patch);
       this.failed.delete(pid);
+      this.retries.delete(pid);
     } catch (e) {
       const err = e as Error;
-      if (err instanceof WsError && (err.code === 'not_found' || err.code === 'invalid')) {
-        this.failed.set(pid, err.message);
+      this.failed.set(pid, err.message);
+      if (PERMANENT.has(errorCode(e))) {
+        this.retries.delete(pid);
         this.emit('error', `Could not save: ${err.message}`);
       } else {
-        // Transient: keep the edit (newer typing wins) and retry shortly.
-        const newer = this.pending.get(pid);
-        const retry: ParagraphPatch = { ...patch, ...newer };
-        if (patch.config || newer?.config) retry.config = { ...patch.config, ...newer?.config };
+        // Keep the edit under newer ones, with the text and title as they are
+        // here now: a run may have carried newer text meanwhile.
+        const retry = mergePatch(patch, this.pending.get(pid));
+        const p = this.paragraph(pid);
+        if (p && retry.text !== undefined) retry.text = p.text;
+        if (p && retry.title !== undefined) retry.title = p.title;
         this.pending.set(pid, retry);
-        this.failed.set(pid, err.message);
-        if (!this.timers.has(pid) && !this.stopped) {
-          this.timers.set(
-            pid,
-            setTimeout(() => {
-              this.timers.delete(pid);
-              void this.send(pid);
-            }, 1500),
-          );
-        }
+        const n = this.retries.get(pid) ?? 0;
+        this.retries.set(pid, n + 1);
+        retryIn = Math.min(RETRY_MAX_MS, RETRY_MS * 2 ** n);
       }
     } finally {
       this.inflight.delete(pid);
-      this.updateSaveState();
     }
-    if (this.pending.has(pid) && !this.timers.has(pid)) void this.send(pid);
+    if (this.pending.has(pid) && !this.timers.has(pid) && !this.stopped) {
+      if (retryIn > 0) this.later(pid, retryIn);
+      else void this.send(pid); // edits made while this save was in flight
+    }
+    this.updateSaveState();
+    if (!this.pending.has(pid) && !this.inflight.has(pid)) this.release(pid);
   }
 
-  private async saveRemote(pid: string, patch: ParagraphPatch): Promise<void> {
-    if (this.ws.isOpen) {
-      await this.ws.request({ op: 'edit-paragraph', noteId: this.noteId, paragraphId: pid, ...patch });
-      return;
-    }
-    if (patch.text !== undefined || patch.title !== undefined) {
-      const body: { text?: string; title?: string } = {};
-      if (patch.text !== undefined) body.text = patch.text;
-      if (patch.title !== undefined) body.title = patch.title;
-      await this.api.updateParagraph(this.noteId, pid, body);
-    }
-    if (patch.config) await this.api.updateParagraphConfig(this.noteId, pid, patch.config);
+  private release(pid: string): void {
+    const list = this.waiters.get(pid);
+    this.waiters.delete(pid);
+    for (const resolve of list ?? []) resolve();
   }
 
   private updateSaveState(): void {
     let state: SaveState = 'saved';
     let detail = '';
-    const busy = this.pending.size + this.inflight.size + this.timers.size;
     if (this.failed.size > 0) {
-      state = this.ws.isOpen ? 'error' : 'offline';
+      state = this.transport.online ? 'error' : 'offline';
       detail = [...this.failed.values()][0] ?? '';
-    } else if (busy > 0) state = 'saving';
+    } else if (this.pending.size + this.inflight.size > 0) state = 'saving';
     if (state !== this.saveState || detail !== this.saveDetail) {
       this.saveState = state;
       this.saveDetail = detail;
@@ -225,19 +242,9 @@ export class NoteSession {
   // ---- structure ----
 
   async addParagraph(index: number, text = '%flink.ssql\n'): Promise<string> {
-    let pid: string;
-    if (this.ws.isOpen) {
-      const ack = await this.ws.request({ op: 'add-paragraph', noteId: this.noteId, index, text });
-      const para = ack.paragraph;
-      if (!para) throw new Error('server did not return the new paragraph');
-      this.insertLocal(para, ack.index ?? index);
-      pid = para.id;
-    } else {
-      pid = await this.api.addParagraph(this.noteId, { index, text });
-      const para = await this.api.getParagraph(this.noteId, pid);
-      this.insertLocal(para, index);
-    }
-    return pid;
+    const added = await this.transport.addParagraph(this.noteId, index, text);
+    this.insertLocal(added.paragraph, added.index);
+    return added.paragraph.id;
   }
 
   async moveParagraph(pid: string, index: number): Promise<void> {
@@ -245,8 +252,7 @@ export class NoteSession {
     if (index < 0 || index >= n) return;
     this.moveLocal(pid, index);
     try {
-      if (this.ws.isOpen) await this.ws.request({ op: 'move-paragraph', noteId: this.noteId, paragraphId: pid, index });
-      else await this.api.moveParagraph(this.noteId, pid, index);
+      await this.transport.moveParagraph(this.noteId, pid, index);
     } catch (e) {
       this.emit('error', `Could not move the paragraph: ${(e as Error).message}`);
       await this.reload();
@@ -254,54 +260,50 @@ export class NoteSession {
   }
 
   async deleteParagraph(pid: string): Promise<void> {
-    if (this.ws.isOpen) await this.ws.request({ op: 'delete-paragraph', noteId: this.noteId, paragraphId: pid });
-    else await this.api.deleteParagraph(this.noteId, pid);
+    await this.transport.deleteParagraph(this.noteId, pid);
     this.removeLocal(pid);
   }
 
   // ---- runs ----
 
-  /** run saves the paragraph's text and starts it. */
   /** complete asks for SQL completions in this note (its gateway session knows its tables). */
   complete(text: string, bytePos: number): Promise<string[]> {
-    return this.api.complete(this.noteId, text, bytePos);
+    return this.transport.complete(this.noteId, text, bytePos);
   }
 
+  /** run starts the paragraph; its text goes with the request, other waiting edits are saved now. */
   async run(pid: string): Promise<void> {
-    const p = this.paragraph(pid);
-    const t = this.timers.get(pid);
-    if (t) clearTimeout(t);
-    this.timers.delete(pid);
+    const text = this.paragraph(pid)?.text;
     const patch = this.pending.get(pid);
-    this.pending.delete(pid);
-    if (patch && (patch.config || patch.title !== undefined)) {
-      this.pending.set(pid, { ...(patch.config ? { config: patch.config } : {}), ...(patch.title !== undefined ? { title: patch.title } : {}) });
+    if (patch?.text !== undefined) {
+      this.clearTimer(pid);
+      const rest = { ...patch };
+      delete rest.text;
+      if (rest.title !== undefined || rest.config) this.pending.set(pid, rest);
+      else this.pending.delete(pid);
       void this.send(pid);
     }
     this.updateSaveState();
-    if (this.ws.isOpen) {
-      const req: { op: 'run'; noteId: string; paragraphId: string; text?: string } = { op: 'run', noteId: this.noteId, paragraphId: pid };
-      if (p?.text !== undefined) req.text = p.text;
-      await this.ws.request(req);
-      return;
+    this.runText.add(pid);
+    try {
+      await this.transport.run(this.noteId, pid, text);
+    } finally {
+      this.runText.delete(pid);
     }
-    if (p?.text !== undefined) await this.api.updateParagraph(this.noteId, pid, { text: p.text });
-    await this.api.runParagraph(this.noteId, pid);
   }
 
   async cancel(pid: string): Promise<void> {
-    if (this.ws.isOpen) await this.ws.request({ op: 'cancel', noteId: this.noteId, paragraphId: pid });
-    else await this.api.cancelParagraph(this.noteId, pid);
+    await this.transport.cancel(this.noteId, pid);
   }
 
+  /** runAll saves every paragraph's waiting edits, then runs the note. */
   async runAll(): Promise<void> {
-    for (const p of this.note?.paragraphs ?? []) await this.flush(p.id);
-    if (this.ws.isOpen) await this.ws.request({ op: 'run-all', noteId: this.noteId });
-    else await this.api.runNote(this.noteId);
+    await Promise.all((this.note?.paragraphs ?? []).map((p) => this.flush(p.id)));
+    await this.transport.runAll(this.noteId);
   }
 
   async reload(): Promise<void> {
-    this.note = normalise(await this.api.getNote(this.noteId));
+    this.note = this.keepLocal(normalise(await this.transport.load(this.noteId)));
     this.emit('reset');
   }
 
@@ -310,7 +312,7 @@ export class NoteSession {
   private onEvent(m: NoteEventMsg): void {
     switch (m.op) {
       case 'note':
-        this.note = mergeLocal(normalise(m.note), this);
+        this.note = this.keepLocal(normalise(m.note));
         this.emit('reset');
         return;
       case 'note-removed':
@@ -319,14 +321,7 @@ export class NoteSession {
       case 'paragraph': {
         if (!this.note) return;
         const idx = this.note.paragraphs.findIndex((p) => p.id === m.paragraph.id);
-        const local = idx >= 0 ? this.note.paragraphs[idx] : undefined;
-        const incoming = { ...m.paragraph };
-        // Our own unsaved typing wins over an older copy from the server.
-        if (local && this.hasLocalEdits(incoming.id)) {
-          incoming.text = local.text;
-          if (this.pending.get(incoming.id)?.title !== undefined) incoming.title = local.title;
-          if (this.pending.get(incoming.id)?.config) incoming.config = local.config;
-        }
+        const incoming = this.keepLocalParagraph({ ...m.paragraph }, idx >= 0 ? this.note.paragraphs[idx] : undefined);
         if (idx >= 0) this.note.paragraphs[idx] = incoming;
         else this.note.paragraphs.push(incoming);
         this.emit('paragraph', incoming.id);
@@ -346,11 +341,34 @@ export class NoteSession {
         const out = this.live.apply(m);
         if (out.changed.length > 0) this.emit('live', out.changed);
         if (out.session) this.emit('session');
-        if (out.gaps.length > 0) this.ws.resync(this.noteId);
+        if (out.gaps.length > 0) this.transport.resync(this.noteId);
         if (perf.enabled) perf.record('live-handle', performance.now() - t0);
         return;
       }
     }
+  }
+
+  /** keepLocal keeps this tab's unacknowledged edits in a fresh copy of the note. */
+  private keepLocal(fresh: Note): Note {
+    const old = this.note;
+    if (!old) return fresh;
+    fresh.paragraphs = fresh.paragraphs.map((p) => this.keepLocalParagraph(p, old.paragraphs.find((x) => x.id === p.id)));
+    return fresh;
+  }
+
+  /**
+   * keepLocalParagraph returns the server's copy of a paragraph with the
+   * fields this tab has changed and the server has not acknowledged taken
+   * from the local copy: the newest typing wins over an older copy, and
+   * remote changes to other fields apply.
+   */
+  private keepLocalParagraph(fresh: Paragraph, mine: Paragraph | undefined): Paragraph {
+    if (!mine || !this.hasLocalEdits(fresh.id)) return fresh;
+    const unsaved = mergePatch(this.inflight.get(fresh.id), this.pending.get(fresh.id));
+    if (this.hasUnsavedText(fresh.id)) fresh.text = mine.text;
+    if (unsaved.title !== undefined) fresh.title = mine.title;
+    if (unsaved.config) fresh.config = { ...(fresh.config ?? {}), ...unsaved.config };
+    return fresh;
   }
 
   private insertLocal(p: Paragraph, index: number): void {
@@ -382,24 +400,21 @@ function normalise(n: Note): Note {
   return { ...n, paragraphs: Array.isArray(n.paragraphs) ? n.paragraphs : [] };
 }
 
+/** mergePatch lays newer over older; config keys merge. */
+function mergePatch(older: ParagraphPatch | undefined, newer: ParagraphPatch | undefined): ParagraphPatch {
+  const out: ParagraphPatch = { ...older, ...newer };
+  if (older?.config && newer?.config) out.config = { ...older.config, ...newer.config };
+  return out;
+}
+
 function applyPatch(p: Paragraph, patch: ParagraphPatch): void {
   if (patch.text !== undefined) p.text = patch.text;
   if (patch.title !== undefined) p.title = patch.title;
   if (patch.config) p.config = { ...(p.config ?? {}), ...patch.config };
 }
 
-/** mergeLocal keeps unsaved local text when a fresh snapshot arrives. */
-function mergeLocal(fresh: Note, s: NoteSession): Note {
-  const old = s.note;
-  if (!old) return fresh;
-  for (const p of fresh.paragraphs) {
-    if (!s.hasLocalEdits(p.id)) continue;
-    const mine = old.paragraphs.find((x) => x.id === p.id);
-    if (mine) {
-      p.text = mine.text;
-      p.title = mine.title;
-      p.config = mine.config;
-    }
-  }
-  return fresh;
+/** errorCode is the code an API or websocket error carries, "" for others. */
+function errorCode(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : '';
 }

@@ -3,10 +3,11 @@
 
 import { ApiError, type Api } from '../api';
 import { noteFolder, noteName, joinPath } from '../model/note';
-import type { CapacityRefusal, ClusterStatus, Note } from '../schema';
 import { Poller } from '../model/poller';
 import { refusalModel, refusalOf } from '../model/sessions';
 import { NoteSession, type SaveState } from '../noteSession';
+import type { CapacityRefusal, ClusterStatus, Note } from '../schema';
+import { ServerTransport } from '../transport';
 import type { ConnState, WsClient } from '../ws';
 import { refusalHolders } from './capacity';
 import { button, clear, h, setText } from './dom';
@@ -60,7 +61,7 @@ export class NotePage {
     private readonly deps: PageDeps,
     private readonly focusParagraph?: string,
   ) {
-    this.session = new NoteSession(noteId, deps.api, deps.ws);
+    this.session = new NoteSession(noteId, new ServerTransport(deps.api, deps.ws));
     this.panel = new SessionPanel({
       api: deps.api,
       onStopped: (stopped) => {

@@ -136,7 +136,7 @@ export class ParagraphView {
           onRun: () => void this.run(),
           complete: (t, pos) => this.host.session.complete(t, pos),
         });
-      } else if (!this.host.session.hasLocalEdits(this.id)) {
+      } else if (!this.host.session.hasUnsavedText(this.id)) {
         this.editor.setText(text);
       }
     }
