@@ -318,7 +318,7 @@ export class NotePage {
       }
       this.onRefused(refusal);
       const m = refusalModel(refusal);
-      toast(h('div', { class: 'toast-refusal' }, h('div', null, `Run all not started: ${m.summary}`), m.holders.length > 0 ? refusalHolders(m, 'run-all-refused-holders') : null), 'error');
+      toast(h('div', null, h('div', null, `Run all not started: ${m.summary}`), m.holders.length > 0 ? refusalHolders(m, 'run-all-refused-holders') : null), 'error');
     }
   }
 
