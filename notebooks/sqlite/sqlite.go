@@ -1,6 +1,11 @@
 // Package sqlite is the SQLite notebook store: it implements
 // notebooks.Service on one database file (by default <data-dir>/eddy.db).
 //
+// The Store is the one owner of that file: it opens it once, and its
+// numbered migrations (migrations/NNNN_*.sql) define every table in it,
+// including those of other rooms (session usage), whose stores run their
+// transactions through WriteTx and ReadTx.
+//
 // Every public method runs in one transaction and returns only after the
 // commit is durable: the DSN sets WAL mode with synchronous=FULL, so the WAL
 // is synced on each commit and an acknowledged edit survives a crash or power
@@ -239,6 +244,18 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	var v int
 	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&v)
 	return v, err
+}
+
+// WriteTx runs fn in a write transaction of the store's single writer and
+// commits. It is how other rooms' stores on the same file write; op
+// prefixes errors.
+func (s *Store) WriteTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	return s.write(ctx, op, func(tx *sql.Tx, _ *changes) error { return fn(tx) })
+}
+
+// ReadTx runs fn in a read-only transaction (one snapshot) on the read pool.
+func (s *Store) ReadTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	return s.read(ctx, op, fn)
 }
 
 // changes collects what a write transaction did, to publish after commit.

@@ -110,12 +110,46 @@ func TestStore_Open(t *testing.T) {
 			t.Fatalf("reopen: %v", err)
 		}
 		defer s.Close()
-		if v, err := s.SchemaVersion(ctx); err != nil || v != 1 {
-			t.Errorf("schema version = %d, %v; want 1", v, err)
+		files, _ := migrationFiles()
+		if v, err := s.SchemaVersion(ctx); err != nil || v != len(files) {
+			t.Errorf("schema version = %d, %v; want %d", v, err, len(files))
 		}
 		got, err := s.FindNoteByID(ctx, n.ID)
 		if err != nil || got.Paragraphs[0].Text != "select 1" {
 			t.Fatalf("note after reopen: %v, %v", got, err)
+		}
+	})
+	// Databases written before session usage became a migration have the
+	// table already (created outside the migrations) at schema version 1:
+	// the migration adopts it and keeps its rows.
+	t.Run("AdoptsUsageTableCreatedBeforeMigrations", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), FileName)
+		s, err := Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{
+			`DROP TABLE session_usage`,
+			`DELETE FROM schema_version WHERE version > 1`,
+			`CREATE TABLE IF NOT EXISTS session_usage (session_id TEXT PRIMARY KEY, note_id TEXT NOT NULL, started_ms INTEGER NOT NULL, ended_ms INTEGER NOT NULL DEFAULT 0, kpu_seconds REAL NOT NULL)`,
+			`INSERT INTO session_usage VALUES ('s1', 'n1', 1, 2, 7.5)`,
+		} {
+			if _, err := s.w.ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		_ = s.Close()
+		s, err = Open(ctx, path)
+		if err != nil {
+			t.Fatalf("reopen: %v", err)
+		}
+		defer s.Close()
+		var secs float64
+		if err := s.r.QueryRowContext(ctx, `SELECT kpu_seconds FROM session_usage WHERE session_id = 's1'`).Scan(&secs); err != nil || secs != 7.5 {
+			t.Fatalf("usage row after migration: %v, %v", secs, err)
+		}
+		if v, _ := s.SchemaVersion(ctx); v < 2 {
+			t.Fatalf("schema version %d, want at least 2", v)
 		}
 	})
 	t.Run("ErrNewerSchema", func(t *testing.T) {
