@@ -12,21 +12,24 @@ import (
 
 // Error codes. Each maps to one HTTP status in the server.
 const (
-	EINVALID      = "invalid"      // the request is malformed or breaks a rule
-	ENOTFOUND     = "not_found"    // the named thing does not exist
-	ECONFLICT     = "conflict"     // the request collides with current state
-	ETOOLARGE     = "too_large"    // a body or upload exceeds a configured limit
-	EUNAUTHORIZED = "unauthorized" // no valid credential
-	EFORBIDDEN    = "forbidden"    // a credential that may not do this
-	EUNAVAILABLE  = "unavailable"  // a dependency (Flink, capacity) cannot serve now
-	EINTERNAL     = "internal"     // a bug or an unexpected failure
+	EINVALID      = "invalid"           // the request is malformed or breaks a rule
+	ENOTFOUND     = "not_found"         // the named thing does not exist
+	ECONFLICT     = "conflict"          // the request collides with current state
+	ETOOLARGE     = "too_large"         // a body or upload exceeds a configured limit
+	EUNAUTHORIZED = "unauthorized"      // no valid credential
+	EFORBIDDEN    = "forbidden"         // a credential that may not do this
+	EUNAVAILABLE  = "unavailable"       // a dependency (Flink) cannot serve now
+	ECAPACITY     = "capacity_exceeded" // not enough KPUs: Details says how many and who holds them
+	EINTERNAL     = "internal"          // a bug or an unexpected failure
 )
 
-// Error is Eddy's domain error: a code, a message fit for users and an
-// optional wrapped cause that is logged but never shown.
+// Error is Eddy's domain error: a code, a message fit for users, optional
+// structured details a client may act on (JSON-encodable, e.g. a capacity
+// refusal), and an optional wrapped cause that is logged but never shown.
 type Error struct {
 	Code    string
 	Message string
+	Details any
 	Err     error
 }
 
@@ -65,6 +68,15 @@ func ErrorCode(err error) string {
 		return e.Code
 	}
 	return EINTERNAL
+}
+
+// ErrorDetails returns the details of the first *Error in err's chain, or nil.
+func ErrorDetails(err error) any {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Details
+	}
+	return nil
 }
 
 // ErrorMessage returns the user-facing message of the first *Error in err's

@@ -18,6 +18,7 @@ var codeStatus = map[string]int{
 	eddy.EUNAUTHORIZED: http.StatusUnauthorized,
 	eddy.EFORBIDDEN:    http.StatusForbidden,
 	eddy.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	eddy.ECAPACITY:     http.StatusServiceUnavailable,
 	eddy.EINTERNAL:     http.StatusInternalServerError,
 }
 
@@ -45,10 +46,14 @@ func statusName(code int) string {
 }
 
 // Envelope is Zeppelin's REST response shape, used by every JSON route.
+// Errors add Eddy's stable error code and, for some codes, structured
+// details (Zeppelin clients ignore both).
 type Envelope struct {
 	Status  string `json:"status"`
 	Message string `json:"message"`
 	Body    any    `json:"body,omitempty"`
+	Code    string `json:"code,omitempty"`
+	Details any    `json:"details,omitempty"`
 }
 
 // ok writes a 200 envelope around body.
@@ -66,11 +71,12 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	status, msg := http.StatusInternalServerError, "Internal error."
+	status, msg, code := http.StatusInternalServerError, "Internal error.", eddy.EINTERNAL
+	var details any
 	var he *echo.HTTPError
 	switch {
 	case errors.As(err, &he):
-		status = he.Code
+		status, code = he.Code, httpStatusCode(he.Code)
 		if m, isString := he.Message.(string); isString {
 			msg = m
 		} else {
@@ -80,8 +86,8 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 			msg = "request body is larger than the limit of " + humanBytes(s.cfg.MaxBodyBytes)
 		}
 	default:
-		status = codeStatus[eddy.ErrorCode(err)]
-		msg = eddy.ErrorMessage(err)
+		code = eddy.ErrorCode(err)
+		status, msg, details = codeStatus[code], eddy.ErrorMessage(err), eddy.ErrorDetails(err)
 	}
 	if status >= 500 {
 		s.log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "err", err)
@@ -90,5 +96,27 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		_ = c.NoContent(status)
 		return
 	}
-	_ = c.JSON(status, Envelope{Status: statusName(status), Message: msg})
+	_ = c.JSON(status, Envelope{Status: statusName(status), Message: msg, Code: code, Details: details})
+}
+
+// httpStatusCode is the error code of an HTTP status echo answered by
+// itself (no route, method not allowed, body too large): the inverse of
+// codeStatus, EINVALID for other client errors.
+func httpStatusCode(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return eddy.ENOTFOUND
+	case http.StatusRequestEntityTooLarge:
+		return eddy.ETOOLARGE
+	case http.StatusUnauthorized:
+		return eddy.EUNAUTHORIZED
+	case http.StatusForbidden:
+		return eddy.EFORBIDDEN
+	case http.StatusServiceUnavailable:
+		return eddy.EUNAVAILABLE
+	}
+	if status >= 500 {
+		return eddy.EINTERNAL
+	}
+	return eddy.EINVALID
 }

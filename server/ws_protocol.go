@@ -32,7 +32,7 @@ const (
 	writeWait  = 10 * time.Second
 	pongWait   = 60 * time.Second
 	pingPeriod = 25 * time.Second
-	// requestTimeout bounds the store or runner work of one request.
+	// requestTimeout bounds the store or sessions work of one request.
 	requestTimeout = 30 * time.Second
 	// maxReqIDBytes bounds the reqId a client may send (echoed back).
 	maxReqIDBytes = 128
@@ -139,6 +139,7 @@ type errorMsg struct {
 	For     string          `json:"for,omitempty"`
 	Code    string          `json:"code"`
 	Message string          `json:"message"`
+	Details any             `json:"details,omitempty"` // structured, for some codes (capacity_exceeded)
 }
 
 // noteMsg is a full note: the reply to subscribe, and a resync.

@@ -73,16 +73,43 @@ func (l *Ledger) Held(sessionID string) int {
 	return 0
 }
 
+// Refusal says why the ledger refused a reservation: what was asked, the
+// KPUs it needed, how many were free, the capacity and the notes holding
+// KPUs, largest holding first. It is the Details of the ECAPACITY error.
+type Refusal struct {
+	What     string   `json:"what"`
+	Needed   int      `json:"needed"`
+	Free     int      `json:"free"`
+	Capacity int      `json:"capacity"`
+	Holders  []Holder `json:"holders"`
+}
+
+// Holder is a note whose session holds KPUs.
+type Holder struct {
+	NoteID    string `json:"noteId"`
+	NoteName  string `json:"noteName"`
+	SessionID string `json:"sessionId"`
+	KPUs      int    `json:"kpus"`
+}
+
+// Error returns the refusal as an ECAPACITY error with the refusal as its
+// details and a message that says the same in words.
+func (r *Refusal) Error() *eddy.Error {
+	e := eddy.Errorf(eddy.ECAPACITY, "not enough KPUs to %s: it needs %d KPU%s, %d of %d %s free; %s",
+		r.What, r.Needed, plural(r.Needed), r.Free, r.Capacity, isAre(r.Free), describeHolders(r.Holders))
+	e.Details = r
+	return e
+}
+
 // Reserve adds n KPUs to a session's holding, or refuses with an
-// EUNAVAILABLE error that says how many are needed, how many are free and
-// which notes hold the rest. what names the request in that message.
+// ECAPACITY error whose details are a *Refusal. what names the request.
 func (l *Ledger) Reserve(sessionID, noteID, noteName string, n int, what string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	free := l.capacity - l.inUse()
 	if n > free {
-		return eddy.Errorf(eddy.EUNAVAILABLE, "not enough KPUs to %s: it needs %d KPU%s, %d of %d %s free; %s",
-			what, n, plural(n), max(free, 0), l.capacity, isAre(free), l.describeHolders())
+		r := &Refusal{What: what, Needed: n, Free: max(free, 0), Capacity: l.capacity, Holders: l.holdersLocked()}
+		return r.Error()
 	}
 	h := l.holders[sessionID]
 	if h == nil {
@@ -108,32 +135,34 @@ func (l *Ledger) Release(sessionID string, n int) {
 	}
 }
 
-// describeHolders names what holds capacity, largest first. Caller holds mu.
-func (l *Ledger) describeHolders() string {
-	if len(l.holders) == 0 {
+// holdersLocked lists the notes holding KPUs, largest holding first.
+// Caller holds mu.
+func (l *Ledger) holdersLocked() []Holder {
+	out := make([]Holder, 0, len(l.holders))
+	for id, h := range l.holders {
+		out = append(out, Holder{NoteID: h.noteID, NoteName: h.noteName, SessionID: id, KPUs: h.kpus})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].KPUs != out[j].KPUs {
+			return out[i].KPUs > out[j].KPUs
+		}
+		return out[i].NoteName+out[i].NoteID < out[j].NoteName+out[j].NoteID
+	})
+	return out
+}
+
+// describeHolders names what holds capacity, in the order given.
+func describeHolders(hs []Holder) string {
+	if len(hs) == 0 {
 		return "nothing holds any"
 	}
-	type entry struct {
-		name string
-		kpus int
-	}
-	var es []entry
-	for _, h := range l.holders {
-		name := h.noteName
+	parts := make([]string, len(hs))
+	for i, h := range hs {
+		name := h.NoteName
 		if name == "" {
-			name = h.noteID
+			name = h.NoteID
 		}
-		es = append(es, entry{fmt.Sprintf("note %q (%s)", name, h.noteID), h.kpus})
-	}
-	sort.Slice(es, func(i, j int) bool {
-		if es[i].kpus != es[j].kpus {
-			return es[i].kpus > es[j].kpus
-		}
-		return es[i].name < es[j].name
-	})
-	parts := make([]string, len(es))
-	for i, e := range es {
-		parts[i] = fmt.Sprintf("%s holds %d", e.name, e.kpus)
+		parts[i] = fmt.Sprintf("note %q (%s) holds %d", name, h.NoteID, h.KPUs)
 	}
 	return strings.Join(parts, ", ") + ". Stop a session to free its KPUs."
 }

@@ -1,6 +1,8 @@
 package sessions
 
 import (
+	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,8 +46,13 @@ func TestLedger_Reserve(t *testing.T) {
 		l := NewLedger(3)
 		_ = l.Reserve("s1", "N1", "alpha", 3, "start")
 		err := l.Reserve("s2", "N2", "beta", 2, "start a notebook session")
-		if eddy.ErrorCode(err) != eddy.EUNAVAILABLE {
-			t.Fatalf("err = %v, want unavailable", err)
+		if eddy.ErrorCode(err) != eddy.ECAPACITY {
+			t.Fatalf("err = %v, want capacity_exceeded", err)
+		}
+		want := &Refusal{What: "start a notebook session", Needed: 2, Free: 0, Capacity: 3,
+			Holders: []Holder{{NoteID: "N1", NoteName: "alpha", SessionID: "s1", KPUs: 3}}}
+		if got, _ := eddy.ErrorDetails(err).(*Refusal); !reflect.DeepEqual(got, want) {
+			t.Errorf("details = %+v, want %+v", got, want)
 		}
 		msg := eddy.ErrorMessage(err)
 		for _, want := range []string{"needs 2 KPUs", "0 of 3 are free", `note "alpha" (N1) holds 3`} {
@@ -73,7 +80,7 @@ func TestLedger_RaceForLastKPUs(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				<-start
-				if l.Reserve("s"+itoa(i), "N"+itoa(i), "", 2, "start") == nil {
+				if l.Reserve("s"+strconv.Itoa(i), "N"+strconv.Itoa(i), "", 2, "start") == nil {
 					wins.Add(1)
 				}
 			}()
