@@ -4,8 +4,6 @@ import (
 	"context"
 	"sync"
 	"time"
-
-	"github.com/eddy-notebooks/eddy/kernel"
 )
 
 // Session is one note's notebook session.
@@ -16,9 +14,10 @@ type Session struct {
 
 	noteName string
 	m        *Manager
-	kernel   *kernel.Kernel // nil until started
-	ready    chan struct{}   // closed once started or failed
-	startErr error           // set before ready closes when start failed
+	kernel   Kernel        // nil until started
+	ready    chan struct{} // closed once started or failed
+	stopped  chan struct{} // closed once stopped (or failed to start)
+	startErr error         // set before ready closes when start failed
 	meter    meter
 
 	mu           sync.Mutex // guards the fields below
@@ -27,10 +26,16 @@ type Session struct {
 	endedAt      time.Time
 }
 
+func newSession(m *Manager, noteID, noteName string) *Session {
+	now := time.Now()
+	return &Session{ID: newID(), NoteID: noteID, noteName: noteName, m: m, StartedAt: now,
+		ready: make(chan struct{}), stopped: make(chan struct{}), state: StateStarting, lastActivity: now}
+}
+
 // started returns the session's kernel once the session has started, else
 // nil (also for a nil session). The kernel is written before ready closes,
 // so reading it after seeing ready closed is safe from any goroutine.
-func (s *Session) started() *kernel.Kernel {
+func (s *Session) started() Kernel {
 	if s == nil {
 		return nil
 	}
@@ -40,6 +45,12 @@ func (s *Session) started() *kernel.Kernel {
 	default:
 		return nil
 	}
+}
+
+func (s *Session) markEnded() {
+	s.mu.Lock()
+	s.endedAt = time.Now()
+	s.mu.Unlock()
 }
 
 func (s *Session) setState(st string) {

@@ -2,12 +2,17 @@
 // owning the note's kernel and its interactive jobs, holding KPUs from a
 // ledger while it lives, metered in KPU-hours, and ended on request, after
 // an idle timeout or when Eddy stops.
+//
+// The package knows kernels only through the Kernel interface and the
+// OpenKernel function it is given, so its admission, idle culling, run-all
+// and races are tested without Flink.
 package sessions
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"sort"
 	"strconv"
@@ -33,28 +38,67 @@ const (
 const (
 	DefaultIdleTimeout  = 60 * time.Minute
 	DefaultPricePerHour = 0.11 // USD per KPU-hour, Studio's price in us-east-1
+	// DefaultStopTimeout bounds how long ending an idle session may take
+	// (cancelling its jobs, stopping with savepoints).
+	DefaultStopTimeout = 2 * time.Minute
 )
 
 // Store is what sessions need of the notebook store.
 type Store interface {
-	kernel.Store
+	FindNoteByID(ctx context.Context, id string) (*notebooks.Note, error)
 	ListParagraphs(ctx context.Context, noteID string) ([]*notebooks.Paragraph, error)
+}
+
+// Kernel runs one note's paragraphs and keeps their live state;
+// kernel.Kernel implements it. Methods are safe for concurrent use.
+type Kernel interface {
+	// Run starts a paragraph; the channel closes when its run has ended
+	// and its outcome is stored.
+	Run(ctx context.Context, paragraphID string) (<-chan struct{}, error)
+	// Cancel stops a running paragraph and waits for its run to end, at
+	// most until ctx is done; a paragraph not running is not an error.
+	Cancel(ctx context.Context, paragraphID string) error
+	// Running reports whether any paragraph runs.
+	Running() bool
+	Live(paragraphID string) (kernel.ParagraphLive, bool)
+	LiveSince(seen map[string]int64) []kernel.ParagraphLive
+	// Jobs returns the Flink jobs the note's paragraphs run now.
+	Jobs() []kernel.Job
+	// Complete returns completion candidates in the kernel's own context.
+	Complete(ctx context.Context, text string, pos int) ([]string, error)
+	// Close cancels every run and releases the kernel, at most until ctx
+	// is done.
+	Close(ctx context.Context) error
+}
+
+// KernelConfig is what OpenKernel is given for one note's session.
+type KernelConfig struct {
+	NoteID   string
+	Admitter kernel.Admitter // reserves the KPUs of each job before it starts
+	OnChange func()          // live state changed; must not block
+}
+
+// Completer completes SQL for notes that have no session (no KPUs: it runs
+// nothing). kernel.Completer implements it.
+type Completer interface {
+	Complete(ctx context.Context, text string, pos int) ([]string, error)
+	Close(ctx context.Context) error
 }
 
 // Config is what a Manager needs. Zero values get defaults in NewManager.
 type Config struct {
-	Cluster           *kernel.Cluster
-	Store             Store
-	Usage             UsageStore // where KPU-seconds are kept; nil keeps them in memory only
+	// OpenKernel opens a note's kernel when its session starts. Required.
+	OpenKernel func(ctx context.Context, cfg KernelConfig) (Kernel, error)
+	Completer  Completer  // completion for notes without a session; nil: unavailable
+	Store      Store      // required
+	Usage      UsageStore // where KPU-seconds are kept; nil keeps them in memory only
+
 	KPUCapacity       int
 	ParallelismPerKPU int           // default 1
 	IdleTimeout       time.Duration // 0 disables; negative means the default
+	StopTimeout       time.Duration // bound for ending an idle session; default DefaultStopTimeout
 	PricePerHour      float64       // per KPU-hour
-	MaxRows           int           // rows kept per result
 	Logger            *slog.Logger
-	// OnChange is called with a note id whenever that note's session or
-	// live state changes. It must not block.
-	OnChange func(noteID string)
 }
 
 // Manager owns every notebook session. It is safe for concurrent use.
@@ -62,15 +106,14 @@ type Manager struct {
 	cfg    Config
 	log    *slog.Logger
 	ledger *Ledger
-	ctx    context.Context
+	ctx    context.Context // canceled by Close: ends run-all and housekeeping
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	wg     sync.WaitGroup // housekeeping and run-all goroutines; Add only under mu while !closed
 
-	mu         sync.Mutex
-	sessions   map[string]*Session                   // live sessions by note id
-	watchers   map[string]map[chan struct{}]struct{} // by note id
-	closed     bool
-	completion string // shared gateway session for completion, "" until needed
+	mu       sync.Mutex
+	sessions map[string]*Session                   // live sessions by note id
+	watchers map[string]map[chan struct{}]struct{} // by note id
+	closed   bool
 }
 
 // NewManager returns a Manager; Open starts its background work.
@@ -80,6 +123,9 @@ func NewManager(cfg Config) *Manager {
 	}
 	if cfg.IdleTimeout < 0 {
 		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.StopTimeout <= 0 {
+		cfg.StopTimeout = DefaultStopTimeout
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -92,37 +138,73 @@ func NewManager(cfg Config) *Manager {
 
 // Open starts the idle reaper and the usage recorder.
 func (m *Manager) Open() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return
+	}
 	m.wg.Add(1)
 	go m.housekeeping()
 }
 
-// Ledger returns the KPU ledger.
-func (m *Manager) Ledger() *Ledger { return m.ledger }
+// Capacity is the KPU capacity and the KPUs reserved now.
+type Capacity struct {
+	KPUs  int `json:"kpuCapacity"`
+	InUse int `json:"kpusInUse"`
+}
 
-// Close ends every session (cancelling their jobs) and stops.
+// Capacity returns the KPU capacity and what is in use.
+func (m *Manager) Capacity() Capacity {
+	return Capacity{KPUs: m.ledger.Capacity(), InUse: m.ledger.InUse()}
+}
+
+// Close ends every session (cancelling their jobs), stops run-all and
+// housekeeping, waits for all of it until ctx is done and closes the
+// completer. It returns the first error.
 func (m *Manager) Close(ctx context.Context) error {
 	m.mu.Lock()
 	m.closed = true
-	var all []*Session
+	all := make([]*Session, 0, len(m.sessions))
 	for _, s := range m.sessions {
 		all = append(all, s)
 	}
 	m.mu.Unlock()
+	m.cancel() // run-all stops starting paragraphs; housekeeping ends
+
+	var (
+		errMu sync.Mutex
+		first error
+	)
+	keep := func(err error) {
+		errMu.Lock()
+		if err != nil && first == nil {
+			first = err
+		}
+		errMu.Unlock()
+	}
 	var wg sync.WaitGroup
 	for _, s := range all {
 		wg.Add(1)
-		go func() { defer wg.Done(); _ = m.stop(ctx, s) }()
+		go func() { defer wg.Done(); keep(m.stop(ctx, s)) }()
 	}
 	wg.Wait()
-	m.cancel()
-	m.wg.Wait()
-	m.mu.Lock()
-	completion := m.completion
-	m.mu.Unlock()
-	if completion != "" && m.cfg.Cluster != nil {
-		_ = m.cfg.Cluster.Gateway.CloseSession(context.WithoutCancel(ctx), completion)
+	keep(waitGroup(ctx, &m.wg))
+	if m.cfg.Completer != nil {
+		keep(m.cfg.Completer.Close(ctx))
 	}
-	return nil
+	return first
+}
+
+// waitGroup waits for wg until ctx is done.
+func waitGroup(ctx context.Context, wg *sync.WaitGroup) error {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // housekeeping ends idle sessions and records usage periodically.
@@ -143,7 +225,13 @@ func (m *Manager) housekeeping() {
 		}
 		for _, s := range m.idleSessions() {
 			m.log.Info("ending idle session", "note", s.NoteID, "session", s.ID, "idle", m.cfg.IdleTimeout)
-			_ = m.stop(m.ctx, s)
+			// Not m.ctx: a stop that has begun finishes even when Close
+			// starts meanwhile (Close waits for it).
+			ctx, cancel := context.WithTimeout(context.Background(), m.cfg.StopTimeout)
+			if err := m.stop(ctx, s); err != nil {
+				m.log.Warn("ending an idle session failed", "session", s.ID, "err", err)
+			}
+			cancel()
 		}
 		if time.Since(lastSave) > 30*time.Second {
 			lastSave = time.Now()
@@ -180,20 +268,18 @@ func (m *Manager) list() []*Session {
 // notify tells the note's watchers that something changed.
 func (m *Manager) notify(noteID string) {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	for ch := range m.watchers[noteID] {
 		select {
 		case ch <- struct{}{}:
 		default: // already signalled: the watcher will read the latest state
 		}
 	}
-	m.mu.Unlock()
-	if m.cfg.OnChange != nil {
-		m.cfg.OnChange(noteID)
-	}
 }
 
-// Watch returns a channel signalled (coalesced, capacity 1) whenever the
-// note's session or live state changes, and a function that stops it.
+// Watch returns a channel signalled (coalesced, capacity 1, never closed)
+// whenever the note's session or live state changes, and a function that
+// stops it.
 func (m *Manager) Watch(noteID string) (<-chan struct{}, func()) {
 	ch := make(chan struct{}, 1)
 	m.mu.Lock()
@@ -215,9 +301,19 @@ func (m *Manager) Watch(noteID string) (<-chan struct{}, func()) {
 	}
 }
 
+var errShuttingDown = eddy.Errorf(eddy.EUNAVAILABLE, "Eddy is shutting down")
+
 // Start returns the note's session, starting one if it has none. Starting
 // reserves the session's KPUs first: when they are not free nothing starts.
-func (m *Manager) Start(ctx context.Context, noteID string) (*Session, error) {
+func (m *Manager) Start(ctx context.Context, noteID string) (Info, error) {
+	s, err := m.start(ctx, noteID)
+	if err != nil {
+		return Info{}, err
+	}
+	return s.Info(), nil
+}
+
+func (m *Manager) start(ctx context.Context, noteID string) (*Session, error) {
 	note, err := m.cfg.Store.FindNoteByID(ctx, noteID)
 	if err != nil {
 		return nil, err
@@ -225,19 +321,21 @@ func (m *Manager) Start(ctx context.Context, noteID string) (*Session, error) {
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
-		return nil, eddy.Errorf(eddy.EUNAVAILABLE, "Eddy is shutting down")
+		return nil, errShuttingDown
 	}
 	if s := m.sessions[noteID]; s != nil {
 		m.mu.Unlock()
-		<-s.ready
+		select {
+		case <-s.ready:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 		if s.startErr != nil {
 			return nil, s.startErr
 		}
 		return s, nil
 	}
-	s := &Session{ID: newID(), NoteID: noteID, noteName: note.Name, m: m, StartedAt: time.Now(),
-		ready: make(chan struct{}), state: StateStarting}
-	s.lastActivity = s.StartedAt
+	s := newSession(m, noteID, note.Name)
 	if err := m.ledger.Reserve(s.ID, noteID, note.Name, SessionKPUs, "start a notebook session"); err != nil {
 		m.mu.Unlock()
 		return nil, err
@@ -247,23 +345,19 @@ func (m *Manager) Start(ctx context.Context, noteID string) (*Session, error) {
 	m.mu.Unlock()
 	m.notify(noteID)
 
-	k, err := kernel.Open(ctx, kernel.Config{
+	k, err := m.cfg.OpenKernel(ctx, KernelConfig{
 		NoteID:   noteID,
-		Cluster:  m.cfg.Cluster,
-		Store:    m.cfg.Store,
 		Admitter: m,
-		MaxRows:  m.cfg.MaxRows,
-		Logger:   m.log,
 		OnChange: func() { s.touch(); m.notify(noteID) },
 	})
 	if err != nil {
 		s.startErr = err
 		s.setState(StateFailed)
 		m.release(s, SessionKPUs)
-		m.mu.Lock()
-		delete(m.sessions, noteID)
-		m.mu.Unlock()
+		m.forget(s)
+		s.markEnded()
 		close(s.ready)
+		close(s.stopped)
 		m.saveUsage(s)
 		m.notify(noteID)
 		return nil, err
@@ -275,6 +369,15 @@ func (m *Manager) Start(ctx context.Context, noteID string) (*Session, error) {
 	return s, nil
 }
 
+// forget removes a session from the live ones, if it still is one.
+func (m *Manager) forget(s *Session) {
+	m.mu.Lock()
+	if m.sessions[s.NoteID] == s {
+		delete(m.sessions, s.NoteID)
+	}
+	m.mu.Unlock()
+}
+
 // release gives KPUs back and meters the change.
 func (m *Manager) release(s *Session, n int) {
 	m.ledger.Release(s.ID, n)
@@ -284,14 +387,12 @@ func (m *Manager) release(s *Session, n int) {
 // AdmitJob reserves the KPUs of a job about to start in a note's session;
 // it implements kernel.Admitter.
 func (m *Manager) AdmitJob(ctx context.Context, noteID, paragraphID string, parallelism int) (func(), error) {
-	m.mu.Lock()
-	s := m.sessions[noteID]
-	m.mu.Unlock()
+	s := m.findByNote(noteID)
 	if s == nil {
 		return nil, eddy.Errorf(eddy.ECONFLICT, "note %s has no session", noteID)
 	}
 	n := JobKPUs(parallelism, m.cfg.ParallelismPerKPU)
-	if err := m.ledger.Reserve(s.ID, noteID, s.noteName, n, "start a job of parallelism "+itoa(parallelism)); err != nil {
+	if err := m.ledger.Reserve(s.ID, noteID, s.noteName, n, "start a job of parallelism "+strconv.Itoa(parallelism)); err != nil {
 		return nil, err
 	}
 	s.meter.change(time.Now(), n)
@@ -305,46 +406,58 @@ func (m *Manager) AdmitJob(ctx context.Context, noteID, paragraphID string, para
 	}, nil
 }
 
-// Stop ends a session by id.
-func (m *Manager) Stop(ctx context.Context, sessionID string) error {
-	s, err := m.FindByID(sessionID)
+// Stop ends a session by id and returns it as it ended.
+func (m *Manager) Stop(ctx context.Context, sessionID string) (Info, error) {
+	s, err := m.findByID(sessionID)
 	if err != nil {
-		return err
+		return Info{}, err
 	}
-	return m.stop(ctx, s)
+	err = m.stop(ctx, s)
+	return s.Info(), err
 }
 
-// stop cancels the session's runs and jobs, closes its gateway session,
-// releases its KPUs and records its usage.
+// stop cancels the session's runs and jobs, closes its kernel, releases its
+// KPUs and records its usage. A second stop of the same session waits for
+// the first, at most until ctx is done.
 func (m *Manager) stop(ctx context.Context, s *Session) error {
-	<-s.ready
+	select {
+	case <-s.ready:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	if !s.beginStop() {
-		return nil
+		select {
+		case <-s.stopped:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	m.notify(s.NoteID)
 	var err error
 	if s.kernel != nil {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-		err = s.kernel.Close(cctx)
-		cancel()
+		err = s.kernel.Close(ctx)
 	}
 	m.release(s, m.ledger.Held(s.ID))
 	s.setState(StateStopped)
-	s.mu.Lock()
-	s.endedAt = time.Now()
-	s.mu.Unlock()
-	m.mu.Lock()
-	if m.sessions[s.NoteID] == s {
-		delete(m.sessions, s.NoteID)
-	}
-	m.mu.Unlock()
+	s.markEnded()
+	m.forget(s)
+	close(s.stopped)
 	m.saveUsage(s)
 	m.notify(s.NoteID)
 	return err
 }
 
-// FindByID returns a live session by id.
-func (m *Manager) FindByID(id string) (*Session, error) {
+// Get returns a live session by id.
+func (m *Manager) Get(sessionID string) (Info, error) {
+	s, err := m.findByID(sessionID)
+	if err != nil {
+		return Info{}, err
+	}
+	return s.Info(), nil
+}
+
+func (m *Manager) findByID(id string) (*Session, error) {
 	for _, s := range m.list() {
 		if s.ID == id {
 			return s, nil
@@ -353,31 +466,41 @@ func (m *Manager) FindByID(id string) (*Session, error) {
 	return nil, eddy.Errorf(eddy.ENOTFOUND, "session %s not found", id)
 }
 
-// FindByNote returns the note's live session, or nil.
-func (m *Manager) FindByNote(noteID string) *Session {
+// findByNote returns the note's live session, or nil.
+func (m *Manager) findByNote(noteID string) *Session {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.sessions[noteID]
 }
 
 // List returns the live sessions, oldest first.
-func (m *Manager) List() []*Session {
-	out := m.list()
-	sort.Slice(out, func(i, j int) bool { return out[i].StartedAt.Before(out[j].StartedAt) })
+func (m *Manager) List() []Info {
+	all := m.list()
+	sort.Slice(all, func(i, j int) bool { return all[i].StartedAt.Before(all[j].StartedAt) })
+	out := make([]Info, len(all))
+	for i, s := range all {
+		out[i] = s.Info()
+	}
 	return out
 }
 
-// RunParagraph starts a paragraph, starting the note's session if needed,
-// and returns without waiting for it.
-func (m *Manager) RunParagraph(ctx context.Context, noteID, paragraphID string) error {
-	_, err := m.Run(ctx, noteID, paragraphID)
-	return err
+// SessionState returns the note's session as the API shows it, or nil
+// when the note has no session.
+func (m *Manager) SessionState(noteID string) *Info {
+	s := m.findByNote(noteID)
+	if s == nil {
+		return nil
+	}
+	info := s.Info()
+	return &info
 }
 
 // Run starts a paragraph, starting the note's session if needed. The
 // returned channel closes when the run has ended and its outcome is stored.
+// An error is a refusal (unknown paragraph, already running, no capacity)
+// and nothing was started.
 func (m *Manager) Run(ctx context.Context, noteID, paragraphID string) (<-chan struct{}, error) {
-	s, err := m.Start(ctx, noteID)
+	s, err := m.start(ctx, noteID)
 	if err != nil {
 		return nil, err
 	}
@@ -390,22 +513,16 @@ func (m *Manager) Run(ctx context.Context, noteID, paragraphID string) (<-chan s
 	return done, nil
 }
 
-// CancelParagraph stops a running paragraph; it is a no-op for one that
-// is not running.
-func (m *Manager) CancelParagraph(ctx context.Context, noteID, paragraphID string) error {
-	s := m.FindByNote(noteID)
+// Cancel stops a running paragraph; it is a no-op for one that is not
+// running. It waits until the run has ended, at most until ctx is done.
+func (m *Manager) Cancel(ctx context.Context, noteID, paragraphID string) error {
+	s := m.findByNote(noteID)
 	k := s.started()
 	if k == nil {
 		return nil
 	}
 	s.touch()
 	return k.Cancel(ctx, paragraphID)
-}
-
-// RunNote runs the note's paragraphs in order in the background (RunAll).
-func (m *Manager) RunNote(ctx context.Context, noteID string) error {
-	_, err := m.RunAll(ctx, noteID)
-	return err
 }
 
 // RunAll runs the note's paragraphs in order in the background, as
@@ -417,43 +534,56 @@ func (m *Manager) RunAll(ctx context.Context, noteID string) (<-chan struct{}, e
 	if err != nil {
 		return nil, err
 	}
-	if _, err := m.Start(ctx, noteID); err != nil {
+	if _, err := m.start(ctx, noteID); err != nil {
 		return nil, err
 	}
-	done := make(chan struct{})
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil, errShuttingDown
+	}
 	m.wg.Add(1)
+	m.mu.Unlock()
+	done := make(chan struct{})
 	go func() {
 		defer m.wg.Done()
 		defer close(done)
-		for _, p := range ps {
-			if !Enabled(p) || isBlank(p.Text) {
-				continue
-			}
-			ran, err := m.Run(m.ctx, noteID, p.ID)
-			if err != nil {
-				m.log.Warn("run-all stopped", "note", noteID, "paragraph", p.ID, "err", err)
-				return
-			}
-			select {
-			case <-ran:
-			case <-m.ctx.Done():
-				return
-			}
-			stored, err := m.cfg.Store.FindNoteByID(m.ctx, noteID)
-			if err != nil {
-				return
-			}
-			if q, _ := stored.Paragraph(p.ID); q == nil || q.Status != notebooks.StatusFinished {
-				return
-			}
-		}
+		m.runAll(noteID, ps)
 	}()
 	return done, nil
 }
 
-// StopNote cancels every running paragraph of the note.
-func (m *Manager) StopNote(ctx context.Context, noteID string) error {
-	s := m.FindByNote(noteID)
+func (m *Manager) runAll(noteID string, ps []*notebooks.Paragraph) {
+	for _, p := range ps {
+		if !Enabled(p) || isBlank(p.Text) {
+			continue
+		}
+		ran, err := m.Run(m.ctx, noteID, p.ID)
+		if err != nil {
+			if !errors.Is(err, context.Canceled) {
+				m.log.Warn("run-all stopped", "note", noteID, "paragraph", p.ID, "err", err)
+			}
+			return
+		}
+		select {
+		case <-ran:
+		case <-m.ctx.Done():
+			return
+		}
+		stored, err := m.cfg.Store.FindNoteByID(m.ctx, noteID)
+		if err != nil {
+			return
+		}
+		if q, _ := stored.Paragraph(p.ID); q == nil || q.Status != notebooks.StatusFinished {
+			return
+		}
+	}
+}
+
+// StopAll cancels every running paragraph of the note and returns the
+// first error.
+func (m *Manager) StopAll(ctx context.Context, noteID string) error {
+	s := m.findByNote(noteID)
 	k := s.started()
 	if k == nil {
 		return nil
@@ -469,32 +599,9 @@ func (m *Manager) StopNote(ctx context.Context, noteID string) error {
 	return first
 }
 
-// SessionState returns the note's session as the API shows it (Info), or
-// nil when the note has no session.
-func (m *Manager) SessionState(noteID string) any {
-	s := m.FindByNote(noteID)
-	if s == nil {
-		return nil
-	}
-	info := s.Info()
-	return &info
-}
-
-// Done returns a channel closed when the paragraph's current run ends, or
-// nil when the note has no session or the paragraph no run.
-func (m *Manager) Done(noteID, paragraphID string) <-chan struct{} {
-	s := m.FindByNote(noteID)
-	k := s.started()
-	if k == nil {
-		return nil
-	}
-	return k.Done(paragraphID)
-}
-
 // Live returns a paragraph's live state, if it ran in the note's session.
 func (m *Manager) Live(noteID, paragraphID string) (kernel.ParagraphLive, bool) {
-	s := m.FindByNote(noteID)
-	k := s.started()
+	k := m.findByNote(noteID).started()
 	if k == nil {
 		return kernel.ParagraphLive{}, false
 	}
@@ -502,14 +609,28 @@ func (m *Manager) Live(noteID, paragraphID string) (kernel.ParagraphLive, bool) 
 }
 
 // LiveSince returns the note's live state for a viewer that has seen the
-// result sequences in seen (see kernel.Kernel.LiveSince).
+// result sequences in seen (see kernel.Kernel.LiveSince). It does not
+// block on I/O.
 func (m *Manager) LiveSince(noteID string, seen map[string]int64) []kernel.ParagraphLive {
-	s := m.FindByNote(noteID)
-	k := s.started()
+	k := m.findByNote(noteID).started()
 	if k == nil {
 		return nil
 	}
 	return k.LiveSince(seen)
+}
+
+// Complete returns completion candidates for a paragraph's text at a byte
+// offset. A note with a session completes in its own kernel, so its
+// temporary tables are known; otherwise the completer (no KPUs: it runs
+// nothing) knows the catalogs only.
+func (m *Manager) Complete(ctx context.Context, noteID, text string, pos int) ([]string, error) {
+	if k := m.findByNote(noteID).started(); k != nil {
+		return k.Complete(ctx, text, pos)
+	}
+	if m.cfg.Completer == nil {
+		return nil, eddy.Errorf(eddy.EUNAVAILABLE, "completion is not available: no Flink cluster")
+	}
+	return m.cfg.Completer.Complete(ctx, text, pos)
 }
 
 // Enabled reports whether a paragraph may run: Zeppelin's config.enabled,
@@ -533,5 +654,3 @@ func newID() string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

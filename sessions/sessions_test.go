@@ -38,11 +38,16 @@ func newFixture(t *testing.T, cfg sessions.Config) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	usage, err := sqlite.OpenUsage(ctx, path)
-	if err != nil {
-		t.Fatal(err)
+	usage := sqlite.NewUsageStore(store)
+	cluster := kernel.NewCluster(kernel.ModeRemote, ep.Gateway.URL(), ep.JobManager.URL())
+	cfg.OpenKernel = func(ctx context.Context, kc sessions.KernelConfig) (sessions.Kernel, error) {
+		k, err := kernel.Open(ctx, kernel.Config{NoteID: kc.NoteID, Cluster: cluster, Store: store, Admitter: kc.Admitter, OnChange: kc.OnChange})
+		if err != nil {
+			return nil, err
+		}
+		return k, nil
 	}
-	cfg.Cluster = kernel.NewCluster(kernel.ModeRemote, ep.Gateway.URL(), ep.JobManager.URL())
+	cfg.Completer = kernel.NewCompleter(cluster)
 	cfg.Store, cfg.Usage = store, usage
 	if cfg.PricePerHour == 0 {
 		cfg.PricePerHour = sessions.DefaultPricePerHour
@@ -52,8 +57,9 @@ func newFixture(t *testing.T, cfg sessions.Config) *fixture {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		m.Close(ctx)
-		usage.Close()
+		if err := m.Close(ctx); err != nil {
+			t.Errorf("close: %v", err)
+		}
 		store.Close()
 	})
 	return &fixture{t: t, store: store, usage: usage, m: m, jm: ep.JobManager, path: path}
@@ -90,8 +96,7 @@ func TestManager_CapacityRefusalAndRelease(t *testing.T) {
 	}
 	var jobID string
 	for {
-		s := f.m.FindByNote(a.ID)
-		if info := s.Info(); info.KPUs == 3 && len(info.Jobs) == 1 {
+		if info := f.m.SessionState(a.ID); info.KPUs == 3 && len(info.Jobs) == 1 {
 			jobID = info.Jobs[0].JobID
 			if info.Jobs[0].KPUs != 1 || info.Jobs[0].Parallelism != 1 {
 				t.Fatalf("job %+v", info.Jobs[0])
@@ -99,16 +104,16 @@ func TestManager_CapacityRefusalAndRelease(t *testing.T) {
 			break
 		}
 		if ctx.Err() != nil {
-			t.Fatalf("A never held 3 KPUs: %+v", f.m.FindByNote(a.ID).Info())
+			t.Fatalf("A never held 3 KPUs: %+v", f.m.SessionState(a.ID))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if f.m.Ledger().InUse() != 3 {
-		t.Fatalf("in use %d, want 3", f.m.Ledger().InUse())
+	if f.m.Capacity().InUse != 3 {
+		t.Fatalf("in use %d, want 3", f.m.Capacity().InUse)
 	}
 
 	_, err := f.m.Run(ctx, b.ID, b.Paragraphs[0].ID)
-	if eddy.ErrorCode(err) != eddy.EUNAVAILABLE {
+	if eddy.ErrorCode(err) != eddy.ECAPACITY {
 		t.Fatalf("B's run: err = %v, want a refusal", err)
 	}
 	for _, want := range []string{"needs 2 KPUs", "0 of 3 are free", `"Note A"`, a.ID} {
@@ -116,14 +121,14 @@ func TestManager_CapacityRefusalAndRelease(t *testing.T) {
 			t.Errorf("refusal %q lacks %q", eddy.ErrorMessage(err), want)
 		}
 	}
-	if f.m.FindByNote(b.ID) != nil {
+	if f.m.SessionState(b.ID) != nil {
 		t.Fatal("a refused run left a session behind")
 	}
 
-	if err := f.m.Stop(ctx, f.m.FindByNote(a.ID).ID); err != nil {
+	if _, err := f.m.Stop(ctx, f.m.SessionState(a.ID).ID); err != nil {
 		t.Fatal(err)
 	}
-	if n := f.m.Ledger().InUse(); n != 0 {
+	if n := f.m.Capacity().InUse; n != 0 {
 		t.Fatalf("after stopping A, %d KPUs in use", n)
 	}
 	for {
@@ -155,12 +160,12 @@ func TestManager_CapacityRefusalAndRelease(t *testing.T) {
 	if report.Notes[a.ID] <= 0 || report.TotalKPUHours < report.Notes[a.ID] {
 		t.Fatalf("usage %+v", report)
 	}
-	reopened, err := sqlite.OpenUsage(ctx, f.path)
+	reopenedStore, err := nbsqlite.Open(ctx, f.path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer reopened.Close()
-	all, _ := reopened.ListUsage(ctx)
+	defer reopenedStore.Close()
+	all, _ := sqlite.NewUsageStore(reopenedStore).ListUsage(ctx)
 	found := false
 	for _, u := range all {
 		if u.NoteID == a.ID && u.KPUSeconds > 0 && !u.EndedAt.IsZero() {
@@ -182,17 +187,17 @@ func TestManager_IdleTimeoutEndsSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-done
-	if f.m.Ledger().InUse() != sessions.SessionKPUs {
-		t.Fatalf("in use %d", f.m.Ledger().InUse())
+	if f.m.Capacity().InUse != sessions.SessionKPUs {
+		t.Fatalf("in use %d", f.m.Capacity().InUse)
 	}
-	for f.m.FindByNote(n.ID) != nil {
+	for f.m.SessionState(n.ID) != nil {
 		if ctx.Err() != nil {
 			t.Fatal("idle session was not ended")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if f.m.Ledger().InUse() != 0 {
-		t.Fatalf("idle session's KPUs not released: %d", f.m.Ledger().InUse())
+	if f.m.Capacity().InUse != 0 {
+		t.Fatalf("idle session's KPUs not released: %d", f.m.Capacity().InUse)
 	}
 }
 
@@ -214,7 +219,7 @@ func TestManager_RaceForLastKPUs(t *testing.T) {
 	if (errs[0] == nil) == (errs[1] == nil) {
 		t.Fatalf("errors %v: want exactly one session started", errs)
 	}
-	if len(f.m.List()) != 1 || f.m.Ledger().InUse() != 2 {
-		t.Fatalf("sessions %d, in use %d", len(f.m.List()), f.m.Ledger().InUse())
+	if len(f.m.List()) != 1 || f.m.Capacity().InUse != 2 {
+		t.Fatalf("sessions %d, in use %d", len(f.m.List()), f.m.Capacity().InUse)
 	}
 }

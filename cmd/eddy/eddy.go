@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/eddy-notebooks/eddy/kernel"
@@ -114,12 +115,12 @@ type Main struct {
 	server  *server.Server
 	cluster *kernel.Cluster
 	local   *localflink.Cluster // nil in remote mode
-	notes   *sqlite.Store       // the notebook database; closed last
-	usage   *sessionsqlite.UsageStore
+	notes   *sqlite.Store       // the one owner of the database file; closed last
 	manager *sessions.Manager
 
 	ctx    context.Context // canceled by Close; owns background start-up work
 	cancel context.CancelFunc
+	wg     sync.WaitGroup // background start-up work (waiting for the local cluster)
 }
 
 // NewMain returns a Main for cfg; Run starts it.
@@ -158,37 +159,35 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 
-	m.usage, err = sessionsqlite.OpenUsage(ctx, filepath.Join(cfg.DataDir, sqlite.FileName))
-	if err != nil {
-		return err
-	}
 	capacity := cfg.KPUCapacity
 	if capacity == 0 {
 		capacity = m.defaultCapacity(ctx)
 	}
 	m.manager = sessions.NewManager(sessions.Config{
-		Cluster:           m.cluster,
+		OpenKernel:        m.openKernel,
+		Completer:         kernel.NewCompleter(m.cluster),
 		Store:             m.notes,
-		Usage:             m.usage,
+		Usage:             sessionsqlite.NewUsageStore(m.notes),
 		KPUCapacity:       capacity,
 		ParallelismPerKPU: cfg.ParallelismPerKPU,
 		IdleTimeout:       cfg.SessionIdleTimeout,
 		PricePerHour:      cfg.KPUPricePerHour,
-		MaxRows:           cfg.MaxResultRows,
 		Logger:            m.Log,
 	})
 	m.manager.Open()
 
-	m.server = server.New(server.Config{
+	m.server, err = server.New(server.Config{
 		Addr:         cfg.Addr,
 		Token:        cfg.Token,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Logger:       m.Log,
 		Cluster:      m.cluster,
 		Notes:        m.notes,
-		Runner:       m.manager,
 		Sessions:     m.manager,
 	})
+	if err != nil {
+		return err
+	}
 	if err := m.server.Open(); err != nil {
 		return err
 	}
@@ -196,11 +195,31 @@ func (m *Main) Run(ctx context.Context) error {
 	return nil
 }
 
+// openKernel opens a note's kernel on the cluster: sessions call it when a
+// note's session starts.
+func (m *Main) openKernel(ctx context.Context, kc sessions.KernelConfig) (sessions.Kernel, error) {
+	k, err := kernel.Open(ctx, kernel.Config{
+		NoteID:   kc.NoteID,
+		Cluster:  m.cluster,
+		Store:    m.notes,
+		Admitter: kc.Admitter,
+		MaxRows:  m.Config.MaxResultRows,
+		Logger:   m.Log,
+		OnChange: kc.OnChange,
+	})
+	if err != nil {
+		return nil, err // not a nil *kernel.Kernel inside the interface
+	}
+	return k, nil
+}
+
 // URL returns the base URL Eddy serves on, valid after Run.
 func (m *Main) URL() string { return m.server.URL() }
 
-// Close shuts down in a fixed order: HTTP first, then the Flink cluster,
-// then the database. It returns the first error.
+// Close shuts down in a fixed order: HTTP and websockets first, then the
+// notebook sessions (their jobs), the background start-up work, the Flink
+// cluster, and the database last. It honours ctx and returns the first
+// error.
 func (m *Main) Close(ctx context.Context) error {
 	var first error
 	keep := func(err error) {
@@ -217,11 +236,9 @@ func (m *Main) Close(ctx context.Context) error {
 	if m.manager != nil {
 		keep(m.manager.Close(ctx))
 	}
+	m.wg.Wait() // the readiness wait ends with m.ctx
 	if m.local != nil {
 		keep(m.local.Close())
-	}
-	if m.usage != nil {
-		keep(m.usage.Close())
 	}
 	if m.notes != nil {
 		keep(m.notes.Close())
@@ -274,7 +291,9 @@ func (m *Main) startFlink(ctx context.Context) error {
 	}
 	m.local = local
 	m.cluster = kernel.NewCluster(kernel.ModeLocal, local.GatewayURL(), local.RestURL())
+	m.wg.Add(1)
 	go func() {
+		defer m.wg.Done()
 		readyCtx, cancel := context.WithTimeout(m.ctx, localReadyTimeout)
 		defer cancel()
 		start := time.Now()
