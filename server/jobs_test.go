@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -25,25 +24,33 @@ func mustOpenRunServer(t *testing.T, capacity int) (*testServer, *sessions.Manag
 	t.Helper()
 	ep := flinktest.Cluster(t)
 	var m *sessions.Manager
-	usage, err := sessionsqlite.OpenUsage(context.Background(), filepath.Join(t.TempDir(), "usage.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { usage.Close() })
 	ts := MustOpenServer(t, func(cfg *Config) {
+		store := cfg.Notes.(*sqlite.Store)
+		cluster := kernel.NewCluster(kernel.ModeRemote, ep.Gateway.URL(), ep.JobManager.URL())
 		m = sessions.NewManager(sessions.Config{
-			Cluster:     kernel.NewCluster(kernel.ModeRemote, ep.Gateway.URL(), ep.JobManager.URL()),
-			Store:       cfg.Notes.(*sqlite.Store),
-			Usage:       usage,
+			OpenKernel: func(ctx context.Context, kc sessions.KernelConfig) (sessions.Kernel, error) {
+				k, err := kernel.Open(ctx, kernel.Config{NoteID: kc.NoteID, Cluster: cluster, Store: store, Admitter: kc.Admitter, OnChange: kc.OnChange})
+				if err != nil {
+					return nil, err
+				}
+				return k, nil
+			},
+			Completer:   kernel.NewCompleter(cluster),
+			Store:       store,
+			Usage:       sessionsqlite.NewUsageStore(store),
 			KPUCapacity: capacity,
 		})
 		m.Open()
-		cfg.Sessions, cfg.Runner = m, m
+		cfg.Sessions = m
 	})
+	// Registered after MustOpenServer's, so it runs first: the manager's
+	// kernels stop before the store closes.
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		m.Close(ctx)
+		if err := m.Close(ctx); err != nil {
+			t.Errorf("close sessions: %v", err)
+		}
 	})
 	return ts, m
 }
@@ -147,7 +154,7 @@ func TestSessionsAPI(t *testing.T) {
 	}
 	var list sessionList
 	getJSON(t, ts, "/api/v1/sessions", &list)
-	if list.KPUCapacity != 3 || list.KPUsInUse != 2 || len(list.Sessions) != 1 || list.Sessions[0].NoteID != a || list.Sessions[0].KPUs != 2 {
+	if list.KPUs != 3 || list.InUse != 2 || len(list.Sessions) != 1 || list.Sessions[0].NoteID != a || list.Sessions[0].KPUs != 2 {
 		t.Fatalf("list %+v", list)
 	}
 	sid := list.Sessions[0].ID
@@ -162,14 +169,14 @@ func TestSessionsAPI(t *testing.T) {
 
 	var cluster clusterStatus
 	getJSON(t, ts, "/api/v1/cluster", &cluster)
-	if cluster.KPUCapacity != 3 || cluster.KPUsInUse != 2 {
+	if cluster.KPUs != 3 || cluster.InUse != 2 {
 		t.Fatalf("cluster %+v", cluster)
 	}
 	if r := ts.do(t, http.MethodDelete, "/api/v1/sessions/"+sid, nil); r.Code != http.StatusOK {
 		t.Fatalf("stop: %d %s", r.Code, r.Message)
 	}
 	getJSON(t, ts, "/api/v1/sessions", &list)
-	if list.KPUsInUse != 0 || len(list.Sessions) != 0 {
+	if list.InUse != 0 || len(list.Sessions) != 0 {
 		t.Fatalf("after stop %+v", list)
 	}
 	var usage sessions.UsageReport

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/eddy-notebooks/eddy"
+	"github.com/eddy-notebooks/eddy/kernel"
 	"github.com/eddy-notebooks/eddy/notebooks"
 )
 
@@ -43,14 +44,6 @@ func (s *Server) registerNotebookRoutes(api *echo.Group) {
 	nb.PUT("/:noteId/revision/:revisionId", s.handleRestoreRevision)
 
 	api.GET("/v1/openapi.json", s.handleOpenAPI)
-}
-
-// notes returns the notebook store, or EUNAVAILABLE when none is configured.
-func (s *Server) notes() (notebooks.Service, error) {
-	if s.cfg.Notes == nil {
-		return nil, eddy.Errorf(eddy.EUNAVAILABLE, "the notebook store is not configured")
-	}
-	return s.cfg.Notes, nil
 }
 
 // Request bodies, with Zeppelin's field names (NewNoteRequest,
@@ -83,11 +76,7 @@ type (
 )
 
 func (s *Server) handleListNotes(c echo.Context) error {
-	svc, err := s.notes()
-	if err != nil {
-		return err
-	}
-	list, err := svc.ListNotes(c.Request().Context())
+	list, err := s.notes.ListNotes(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -95,10 +84,6 @@ func (s *Server) handleListNotes(c echo.Context) error {
 }
 
 func (s *Server) handleCreateNote(c echo.Context) error {
-	svc, err := s.notes()
-	if err != nil {
-		return err
-	}
 	var req newNoteRequest
 	if err := decodeBody(c, &req, true); err != nil {
 		return err
@@ -110,7 +95,7 @@ func (s *Server) handleCreateNote(c echo.Context) error {
 	for _, p := range req.Paragraphs { // an index is ignored here, as Zeppelin ignores it
 		create.Paragraphs = append(create.Paragraphs, notebooks.ParagraphCreate{Title: p.Title, Text: p.Text, Config: p.Config})
 	}
-	n, err := svc.CreateNote(c.Request().Context(), create)
+	n, err := s.notes.CreateNote(c.Request().Context(), create)
 	if err != nil {
 		return err
 	}
@@ -118,18 +103,14 @@ func (s *Server) handleCreateNote(c echo.Context) error {
 }
 
 func (s *Server) handleGetNote(c echo.Context) error {
-	svc, err := s.notes()
-	if err != nil {
-		return err
-	}
-	if f, isFinder := svc.(notebooks.NoteJSONFinder); isFinder {
+	if f, isFinder := s.notes.(notebooks.NoteJSONFinder); isFinder {
 		b, err := f.FindNoteJSON(c.Request().Context(), c.Param("noteId"))
 		if err != nil {
 			return err
 		}
 		return okJSON(c, b)
 	}
-	n, err := svc.FindNoteByID(c.Request().Context(), c.Param("noteId"))
+	n, err := s.notes.FindNoteByID(c.Request().Context(), c.Param("noteId"))
 	if err != nil {
 		return err
 	}
@@ -146,15 +127,11 @@ func okJSON(c echo.Context, body []byte) error {
 }
 
 func (s *Server) handleCloneNote(c echo.Context) error {
-	svc, err := s.notes()
-	if err != nil {
-		return err
-	}
 	var req newNoteRequest
 	if err := decodeBody(c, &req, true); err != nil {
 		return err
 	}
-	n, err := svc.CloneNote(c.Request().Context(), c.Param("noteId"), notebooks.NoteClone{Path: req.Name, RevisionID: req.RevisionID})
+	n, err := s.notes.CloneNote(c.Request().Context(), c.Param("noteId"), notebooks.NoteClone{Path: req.Name, RevisionID: req.RevisionID})
 	if err != nil {
 		return err
 	}
@@ -162,21 +139,13 @@ func (s *Server) handleCloneNote(c echo.Context) error {
 }
 
 func (s *Server) handleDeleteNote(c echo.Context) error {
-	svc, err := s.notes()
-	if err != nil {
-		return err
-	}
-	if _, err := svc.DeleteNote(c.Request().Context(), c.Param("noteId")); err != nil {
+	if _, err := s.notes.DeleteNote(c.Request().Context(), c.Param("noteId")); err != nil {
 		return err
 	}
 	return ok(c, nil)
 }
 
 func (s *Server) handleRenameNote(c echo.Context) error {
-	svc, err := s.notes()
-	if err != nil {
-		return err
-	}
 	var req renameNoteRequest
 	if err := decodeBody(c, &req, false); err != nil {
 		return err
@@ -184,7 +153,7 @@ func (s *Server) handleRenameNote(c echo.Context) error {
 	if strings.TrimSpace(req.Name) == "" {
 		return eddy.Errorf(eddy.EINVALID, "name can not be empty")
 	}
-	if _, err := svc.MoveNote(c.Request().Context(), c.Param("noteId"), req.Name); err != nil {
+	if _, err := s.notes.MoveNote(c.Request().Context(), c.Param("noteId"), req.Name); err != nil {
 		return err
 	}
 	return ok(c, nil)
@@ -193,10 +162,6 @@ func (s *Server) handleRenameNote(c echo.Context) error {
 // handleImportNote takes a note file (.zpln or note.json) as the body; the
 // notePath query parameter, when given, sets the new note's path.
 func (s *Server) handleImportNote(c echo.Context) error {
-	svc, err := s.notes()
-	if err != nil {
-		return err
-	}
 	body, err := readBody(c)
 	if err != nil {
 		return err
@@ -205,7 +170,7 @@ func (s *Server) handleImportNote(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	n, err = svc.ImportNote(c.Request().Context(), n)
+	n, err = s.notes.ImportNote(c.Request().Context(), n)
 	if err != nil {
 		return err
 	}
@@ -215,11 +180,7 @@ func (s *Server) handleImportNote(c echo.Context) error {
 // handleExportNote returns the .zpln document as a JSON string in the body,
 // as Zeppelin does.
 func (s *Server) handleExportNote(c echo.Context) error {
-	svc, err := s.notes()
-	if err != nil {
-		return err
-	}
-	n, err := svc.FindNoteByID(c.Request().Context(), c.Param("noteId"))
+	n, err := s.notes.FindNoteByID(c.Request().Context(), c.Param("noteId"))
 	if err != nil {
 		return err
 	}
@@ -231,10 +192,6 @@ func (s *Server) handleExportNote(c echo.Context) error {
 }
 
 func (s *Server) handleAddParagraph(c echo.Context) error {
-	svc, err := s.notes()
-	if err != nil {
-		return err
-	}
 	var req newParagraphRequest
 	if err := decodeBody(c, &req, false); err != nil {
 		return err
@@ -247,7 +204,7 @@ func (s *Server) handleAddParagraph(c echo.Context) error {
 		}
 		create.Index = &i
 	}
-	p, err := svc.AddParagraph(c.Request().Context(), c.Param("noteId"), create)
+	p, err := s.notes.AddParagraph(c.Request().Context(), c.Param("noteId"), create)
 	if err != nil {
 		return err
 	}
@@ -255,23 +212,16 @@ func (s *Server) handleAddParagraph(c echo.Context) error {
 }
 
 func (s *Server) handleGetParagraph(c echo.Context) error {
-	svc, err := s.notes()
+	p, err := s.notes.FindParagraph(c.Request().Context(), c.Param("noteId"), c.Param("paragraphId"))
 	if err != nil {
 		return err
 	}
-	p, err := svc.FindParagraph(c.Request().Context(), c.Param("noteId"), c.Param("paragraphId"))
-	if err != nil {
-		return err
-	}
-	return ok(c, s.withLive(c.Param("noteId"), p))
+	live, has := s.sessions.Live(c.Param("noteId"), p.ID)
+	return ok(c, kernel.ViewOf(p, live, has))
 }
 
 // handleUpdateParagraph sets a paragraph's text and/or title.
 func (s *Server) handleUpdateParagraph(c echo.Context) error {
-	svc, err := s.notes()
-	if err != nil {
-		return err
-	}
 	var req updateParagraphRequest
 	if err := decodeBody(c, &req, false); err != nil {
 		return err
@@ -280,7 +230,7 @@ func (s *Server) handleUpdateParagraph(c echo.Context) error {
 		return eddy.Errorf(eddy.EINVALID, "nothing to update: give text and/or title")
 	}
 	upd := notebooks.ParagraphUpdate{Text: req.Text, Title: req.Title, User: notebooks.DefaultUser}
-	if _, err := svc.UpdateParagraph(c.Request().Context(), c.Param("noteId"), c.Param("paragraphId"), upd); err != nil {
+	if _, err := s.notes.UpdateParagraph(c.Request().Context(), c.Param("noteId"), c.Param("paragraphId"), upd); err != nil {
 		return err
 	}
 	return ok(c, nil)
@@ -289,10 +239,6 @@ func (s *Server) handleUpdateParagraph(c echo.Context) error {
 // handleUpdateParagraphConfig merges the body's keys into the paragraph's
 // config and returns the paragraph.
 func (s *Server) handleUpdateParagraphConfig(c echo.Context) error {
-	svc, err := s.notes()
-	if err != nil {
-		return err
-	}
 	var cfg map[string]any
 	if err := decodeBody(c, &cfg, false); err != nil {
 		return err
@@ -300,7 +246,7 @@ func (s *Server) handleUpdateParagraphConfig(c echo.Context) error {
 	if len(cfg) == 0 {
 		return eddy.Errorf(eddy.EINVALID, "paragraph config cannot be empty")
 	}
-	p, err := svc.UpdateParagraph(c.Request().Context(), c.Param("noteId"), c.Param("paragraphId"),
+	p, err := s.notes.UpdateParagraph(c.Request().Context(), c.Param("noteId"), c.Param("paragraphId"),
 		notebooks.ParagraphUpdate{Config: cfg, User: notebooks.DefaultUser})
 	if err != nil {
 		return err
@@ -309,37 +255,25 @@ func (s *Server) handleUpdateParagraphConfig(c echo.Context) error {
 }
 
 func (s *Server) handleMoveParagraph(c echo.Context) error {
-	svc, err := s.notes()
-	if err != nil {
-		return err
-	}
 	index, err := strconv.Atoi(c.Param("newIndex"))
 	if err != nil {
 		return eddy.Errorf(eddy.EINVALID, "newIndex %q is not an integer", c.Param("newIndex"))
 	}
-	if err := svc.MoveParagraph(c.Request().Context(), c.Param("noteId"), c.Param("paragraphId"), index); err != nil {
+	if err := s.notes.MoveParagraph(c.Request().Context(), c.Param("noteId"), c.Param("paragraphId"), index); err != nil {
 		return err
 	}
 	return ok(c, nil)
 }
 
 func (s *Server) handleDeleteParagraph(c echo.Context) error {
-	svc, err := s.notes()
-	if err != nil {
-		return err
-	}
-	if err := svc.DeleteParagraph(c.Request().Context(), c.Param("noteId"), c.Param("paragraphId")); err != nil {
+	if err := s.notes.DeleteParagraph(c.Request().Context(), c.Param("noteId"), c.Param("paragraphId")); err != nil {
 		return err
 	}
 	return ok(c, nil)
 }
 
 func (s *Server) handleListRevisions(c echo.Context) error {
-	svc, err := s.notes()
-	if err != nil {
-		return err
-	}
-	revs, err := svc.ListRevisions(c.Request().Context(), c.Param("noteId"))
+	revs, err := s.notes.ListRevisions(c.Request().Context(), c.Param("noteId"))
 	if err != nil {
 		return err
 	}
@@ -350,10 +284,6 @@ func (s *Server) handleListRevisions(c echo.Context) error {
 // changed Zeppelin answers 200 with a message and creates nothing; Eddy does
 // the same and gives the latest revision's id as the body.
 func (s *Server) handleCheckpointNote(c echo.Context) error {
-	svc, err := s.notes()
-	if err != nil {
-		return err
-	}
 	var req checkpointRequest
 	if err := decodeBody(c, &req, true); err != nil {
 		return err
@@ -361,7 +291,7 @@ func (s *Server) handleCheckpointNote(c echo.Context) error {
 	if strings.TrimSpace(req.CommitMessage) == "" {
 		return eddy.Errorf(eddy.EINVALID, "commitMessage can not be empty")
 	}
-	rev, err := svc.CheckpointNote(c.Request().Context(), c.Param("noteId"), req.CommitMessage)
+	rev, err := s.notes.CheckpointNote(c.Request().Context(), c.Param("noteId"), req.CommitMessage)
 	if errors.Is(err, notebooks.ErrNoChanges) && rev != nil {
 		return c.JSON(http.StatusOK, Envelope{Status: "OK", Message: "Couldn't checkpoint note revision: no changes since revision " + rev.ID, Body: rev.ID})
 	}
@@ -372,11 +302,7 @@ func (s *Server) handleCheckpointNote(c echo.Context) error {
 }
 
 func (s *Server) handleGetRevision(c echo.Context) error {
-	svc, err := s.notes()
-	if err != nil {
-		return err
-	}
-	n, err := svc.FindRevision(c.Request().Context(), c.Param("noteId"), c.Param("revisionId"))
+	n, err := s.notes.FindRevision(c.Request().Context(), c.Param("noteId"), c.Param("revisionId"))
 	if err != nil {
 		return err
 	}
@@ -384,11 +310,7 @@ func (s *Server) handleGetRevision(c echo.Context) error {
 }
 
 func (s *Server) handleRestoreRevision(c echo.Context) error {
-	svc, err := s.notes()
-	if err != nil {
-		return err
-	}
-	if _, err := svc.RestoreRevision(c.Request().Context(), c.Param("noteId"), c.Param("revisionId")); err != nil {
+	if _, err := s.notes.RestoreRevision(c.Request().Context(), c.Param("noteId"), c.Param("revisionId")); err != nil {
 		return err
 	}
 	return ok(c, nil)

@@ -139,7 +139,10 @@ func runDurabilityChild(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := New(Config{Addr: "127.0.0.1:0", Token: testToken, Notes: store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv, err := New(Config{Addr: "127.0.0.1:0", Token: testToken, Notes: store, Sessions: newFakeSessions(), Cluster: fakeCluster{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := srv.Open(); err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -30,7 +29,9 @@ type testServer struct {
 	client *http.Client
 }
 
-// MustOpenServer starts a server with a fresh store; both stop at cleanup.
+// MustOpenServer starts a server with a fresh store and fake sessions
+// (unless configure sets other ones); both stop at cleanup. Every API
+// response it gives is checked against server/openapi.json.
 func MustOpenServer(tb testing.TB, configure ...func(*Config)) *testServer {
 	tb.Helper()
 	store, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), sqlite.FileName))
@@ -38,15 +39,24 @@ func MustOpenServer(tb testing.TB, configure ...func(*Config)) *testServer {
 		tb.Fatalf("open store: %v", err)
 	}
 	cfg := Config{
-		Addr:   "127.0.0.1:0",
-		Token:  testToken,
-		Notes:  store,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Addr:     "127.0.0.1:0",
+		Token:    testToken,
+		Notes:    store,
+		Sessions: newFakeSessions(),
+		Cluster:  fakeCluster{},
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	for _, f := range configure {
 		f(&cfg)
 	}
-	s := New(cfg)
+	if fs, isFake := cfg.Sessions.(*fakeSessions); isFake && fs.notes == nil {
+		fs.notes = store
+	}
+	s, err := New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s.echo.Use(validateResponses(tb))
 	if err := s.Open(); err != nil {
 		_ = store.Close()
 		tb.Fatalf("open server: %v", err)
@@ -74,6 +84,8 @@ type apiResponse struct {
 	Status  string          `json:"status"`
 	Message string          `json:"message"`
 	Body    json.RawMessage `json:"body"`
+	ErrCode string          `json:"code"`
+	Details json.RawMessage `json:"details"`
 }
 
 // do sends a request with the Bearer token. body is sent as is when it is a
@@ -601,19 +613,20 @@ func TestNotebookAPI_Auth(t *testing.T) {
 	}
 }
 
-func TestNotebookAPI_StoreNotConfigured(t *testing.T) {
-	s := New(Config{Token: testToken, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	srv := httptest.NewServer(s.Handler())
-	defer srv.Close()
-	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/notebook", nil)
-	req.Header.Set("Authorization", "Bearer "+testToken)
-	resp, err := http.DefaultClient.Do(req)
+func TestNew_ErrMissingDependency(t *testing.T) {
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), sqlite.FileName))
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusServiceUnavailable {
-		t.Fatalf("status = %d, want 503", resp.StatusCode)
+	defer store.Close()
+	for name, cfg := range map[string]Config{
+		"NoNotes":    {Sessions: newFakeSessions(), Cluster: fakeCluster{}},
+		"NoSessions": {Notes: store, Cluster: fakeCluster{}},
+		"NoCluster":  {Notes: store, Sessions: newFakeSessions()},
+	} {
+		if _, err := New(cfg); err == nil {
+			t.Errorf("%s: New accepted a configuration without it", name)
+		}
 	}
 }
 

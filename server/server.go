@@ -30,49 +30,109 @@ type ClusterService interface {
 	ClusterStatus(ctx context.Context) kernel.ClusterStatus
 }
 
-// Config is what a Server needs. Zero values get defaults in New.
+// Sessions is everything the REST and websocket handlers need at run
+// time: running paragraphs and their live state, notebook sessions and
+// KPUs, completion. sessions.Manager implements it. Methods are safe for
+// concurrent use; errors carry eddy codes.
+type Sessions interface {
+	// Run starts a paragraph with its stored text, starting the note's
+	// session if needed, and returns without waiting for it; the channel
+	// closes when the run has ended and its outcome is stored. An error is
+	// a refusal (unknown paragraph, already running, no capacity) and
+	// nothing was started.
+	Run(ctx context.Context, noteID, paragraphID string) (<-chan struct{}, error)
+	// Cancel stops a running paragraph; one not running is not an error.
+	// It may wait until the run has ended, at most until ctx is done.
+	Cancel(ctx context.Context, noteID, paragraphID string) error
+	// RunAll runs the note's enabled paragraphs in order in the
+	// background; the channel closes when run-all has ended.
+	RunAll(ctx context.Context, noteID string) (<-chan struct{}, error)
+	// StopAll cancels every running paragraph of the note.
+	StopAll(ctx context.Context, noteID string) error
+
+	// Watch returns a channel that receives a value (coalesced: capacity 1,
+	// never closed) whenever the live state of the note changes — a
+	// paragraph's status, progress, output or result, or the note's session
+	// — and a stop func the caller must call exactly once.
+	Watch(noteID string) (<-chan struct{}, func())
+	// Live returns a paragraph's live state, if it ran in this process.
+	Live(noteID, paragraphID string) (kernel.ParagraphLive, bool)
+	// LiveSince returns, for every paragraph of the note with live state in
+	// this process, what a viewer that has seen result sequence seen[id]
+	// needs (an absent id means nothing seen): the status fields plus the
+	// deltas after that sequence, or a snapshot when those deltas are no
+	// longer kept (kernel.Kernel.LiveSince). It does not block on I/O.
+	LiveSince(noteID string, seen map[string]int64) []kernel.ParagraphLive
+	// SessionState returns the note's session, or nil when it has none.
+	SessionState(noteID string) *sessions.Info
+
+	// List returns the live sessions, oldest first.
+	List() []sessions.Info
+	// Get returns a live session by id.
+	Get(sessionID string) (sessions.Info, error)
+	// Start returns the note's session, starting it if needed.
+	Start(ctx context.Context, noteID string) (sessions.Info, error)
+	// Stop ends a session, cancelling its jobs, and returns it as it ended.
+	Stop(ctx context.Context, sessionID string) (sessions.Info, error)
+	// Capacity returns the KPU capacity and what is in use.
+	Capacity() sessions.Capacity
+	// Usage returns metered use per note and in total.
+	Usage(ctx context.Context) (sessions.UsageReport, error)
+	// Complete returns completion candidates for a paragraph's text at a
+	// byte offset, in the note's session when it has one.
+	Complete(ctx context.Context, noteID, text string, pos int) ([]string, error)
+}
+
+var _ Sessions = (*sessions.Manager)(nil)
+
+// Config is what a Server needs. Cluster, Notes and Sessions are
+// required; other zero values get defaults in New.
 type Config struct {
 	Addr         string // listen address, e.g. 127.0.0.1:8890; port 0 picks a free one
 	Token        string // the credential every /api route requires
 	MaxBodyBytes int64  // request body limit; past it requests get 413
 	Logger       *slog.Logger
 
-	Cluster ClusterService
-	Notes   notebooks.Service // notes, paragraphs, revisions (the SQLite store)
-	Runner  Runner            // runs paragraphs, live state (the sessions service); nil: runs unavailable
-	// Sessions runs paragraphs for the REST run API and serves /api/v1/sessions.
-	Sessions *sessions.Manager
+	Cluster  ClusterService    // the Flink cluster's status
+	Notes    notebooks.Service // notes, paragraphs, revisions (the SQLite store)
+	Sessions Sessions          // runs paragraphs, live state, sessions and KPUs
 }
 
 // Server serves Eddy over HTTP. Open starts it, Close stops it.
 type Server struct {
-	cfg  Config
-	log  *slog.Logger
-	echo *echo.Echo
-	http *http.Server
-	ln   net.Listener
-	wg   sync.WaitGroup
-	hub  *hub // websocket connections (ws.go)
+	cfg      Config
+	notes    notebooks.Service // cfg.Notes
+	sessions Sessions          // cfg.Sessions
+	log      *slog.Logger
+	echo     *echo.Echo
+	http     *http.Server
+	ln       net.Listener
+	wg       sync.WaitGroup
+	hub      *hub // websocket connections (ws.go)
 
 	closing     chan struct{} // closed when Close begins
 	closingOnce sync.Once
 }
 
-// New returns a Server with routes registered but not yet listening.
-func New(cfg Config) *Server {
+// New returns a Server with routes registered but not yet listening. It
+// refuses a configuration without Notes or Sessions.
+func New(cfg Config) (*Server, error) {
+	if cfg.Notes == nil || cfg.Sessions == nil || cfg.Cluster == nil {
+		return nil, errors.New("server: Config.Notes, Config.Sessions and Config.Cluster are required")
+	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, echo: echo.New(), closing: make(chan struct{})}
+	s := &Server{cfg: cfg, notes: cfg.Notes, sessions: cfg.Sessions, log: cfg.Logger, echo: echo.New(), closing: make(chan struct{})}
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
 	s.echo.HTTPErrorHandler = s.errorHandler
 	s.echo.Use(middleware.Recover())
 	s.routes()
-	return s
+	return s, nil
 }
 
 // routes registers every route. Each area of the API adds itself here.
@@ -85,8 +145,9 @@ func (s *Server) routes() {
 	v1.GET("/cluster", s.handleCluster)
 	s.registerNotebookRoutes(api)
 	s.registerJobRoutes(api)
+	s.registerSessionRoutes(v1)
 
-	s.hub = newHub(s.cfg.Notes, s.cfg.Runner, s.log, s.cfg.MaxBodyBytes)
+	s.hub = newHub(s.notes, s.cfg.Sessions, s.log, s.cfg.MaxBodyBytes)
 	s.echo.GET("/ws", s.handleWS)
 	s.registerStaticRoutes()
 }
@@ -138,18 +199,11 @@ func (s *Server) Close(ctx context.Context) error {
 // clusterStatus is the cluster as GET /api/v1/cluster reports it.
 type clusterStatus struct {
 	kernel.ClusterStatus
-	KPUCapacity int `json:"kpuCapacity"`
-	KPUsInUse   int `json:"kpusInUse"`
+	sessions.Capacity
 }
 
 func (s *Server) handleCluster(c echo.Context) error {
-	var out clusterStatus
-	if s.cfg.Cluster != nil {
-		out.ClusterStatus = s.cfg.Cluster.ClusterStatus(c.Request().Context())
-	}
-	if m := s.cfg.Sessions; m != nil {
-		out.KPUCapacity, out.KPUsInUse = m.Ledger().Capacity(), m.Ledger().InUse()
-	}
+	out := clusterStatus{ClusterStatus: s.cfg.Cluster.ClusterStatus(c.Request().Context()), Capacity: s.sessions.Capacity()}
 	return c.JSON(http.StatusOK, out)
 }
 

@@ -15,49 +15,17 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/eddy-notebooks/eddy"
-	"github.com/eddy-notebooks/eddy/kernel"
 	"github.com/eddy-notebooks/eddy/notebooks"
 )
 
-// Runner runs paragraphs and exposes their live state. The sessions package
-// implements it; the websocket hub and the run routes use it. Methods are
-// safe for concurrent use.
-type Runner interface {
-	// RunParagraph starts running a paragraph with its stored text and
-	// returns without waiting for it; an error is a refusal (unknown
-	// paragraph, already running, no capacity) and nothing was started.
-	RunParagraph(ctx context.Context, noteID, paragraphID string) error
-	// CancelParagraph stops a running paragraph. Cancelling a paragraph that
-	// is not running is not an error. It may wait until the run has ended,
-	// at most until ctx is done.
-	CancelParagraph(ctx context.Context, noteID, paragraphID string) error
-	// RunNote runs the note's enabled paragraphs in order, in the background.
-	RunNote(ctx context.Context, noteID string) error
-	// Watch returns a channel that receives a value (coalesced: capacity 1,
-	// never closed) whenever the live state of the note changes — a
-	// paragraph's status, progress, output or result, or the note's session
-	// — and a stop func the caller must call exactly once.
-	Watch(noteID string) (<-chan struct{}, func())
-	// LiveSince returns, for every paragraph of the note with live state in
-	// this process, what a viewer that has seen result sequence seen[id]
-	// needs (an absent id means nothing seen): the status fields plus the
-	// deltas after that sequence, or a snapshot when those deltas are no
-	// longer kept (kernel.Kernel.LiveSince). It does not block on I/O.
-	LiveSince(noteID string, seen map[string]int64) []kernel.ParagraphLive
-	// SessionState returns the note's session and KPU state as a
-	// JSON-encodable value (fields documented in docs/websocket.md), or nil
-	// when the note has no session.
-	SessionState(noteID string) any
-}
-
 // hub owns the websocket connections: which connection follows which note,
-// the runner watches of followed notes, and the subscription to committed
+// the live-state watches of followed notes, and the subscription to committed
 // note changes. It is the one guarded struct that owns the client set
 // (STYLE: gorilla chat hub); each connection has exactly one reader and one
 // writer goroutine, and nothing ever waits on a slow client.
 type hub struct {
-	notes    notebooks.Service // may be nil: subscribe then fails with EUNAVAILABLE
-	runner   Runner            // may be nil: runs fail with EUNAVAILABLE, no live state
+	notes    notebooks.Service
+	sessions Sessions
 	log      *slog.Logger
 	upgrader websocket.Upgrader
 	maxMsg   int64
@@ -75,22 +43,22 @@ type hub struct {
 	closed    bool
 }
 
-// noteFollowers are the connections following one note and the runner
+// noteFollowers are the connections following one note and the live-state
 // watch that exists while there is at least one.
 type noteFollowers struct {
 	conns map[*conn]struct{}
-	stop  func()        // stops the runner watch; nil without a runner
+	stop  func()        // stops the live-state watch
 	done  chan struct{} // closed when the last follower has left
 }
 
-func newHub(notes notebooks.Service, runner Runner, log *slog.Logger, maxMsg int64) *hub {
+func newHub(notes notebooks.Service, sessions Sessions, log *slog.Logger, maxMsg int64) *hub {
 	if maxMsg <= 0 {
 		maxMsg = DefaultMaxMessageBytes
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &hub{
 		notes:     notes,
-		runner:    runner,
+		sessions:  sessions,
 		log:       log,
 		maxMsg:    maxMsg,
 		ctx:       ctx,
@@ -176,7 +144,7 @@ func (h *hub) serve(w http.ResponseWriter, r *http.Request) error {
 
 // startLocked starts following committed note changes, once. The caller holds h.mu.
 func (h *hub) startLocked() {
-	if h.started || h.notes == nil {
+	if h.started {
 		return
 	}
 	h.started = true
@@ -189,8 +157,7 @@ func (h *hub) startLocked() {
 	}()
 }
 
-// Close ends every connection with a going-away close frame, stops the
-// runner watches and the change subscription, and waits for the hub's
+// Close ends every connection with a going-away close frame, stops the// live-state watches and the change subscription, and waits for the hub's
 // goroutines until ctx is done.
 func (h *hub) Close(ctx context.Context) error {
 	h.mu.Lock()
@@ -227,7 +194,7 @@ func (h *hub) remove(c *conn) {
 	}
 }
 
-// follow adds c to the note's followers, starting a runner watch for the
+// follow adds c to the note's followers, starting a live-state watch for the
 // first one.
 func (h *hub) follow(noteID string, c *conn) {
 	h.mu.Lock()
@@ -239,20 +206,18 @@ func (h *hub) follow(noteID string, c *conn) {
 	if f == nil {
 		f = &noteFollowers{conns: map[*conn]struct{}{}, done: make(chan struct{})}
 		h.followers[noteID] = f
-		if h.runner != nil {
-			ch, stop := h.runner.Watch(noteID)
-			f.stop = stop
-			h.wg.Add(1)
-			go func() {
-				defer h.wg.Done()
-				h.relayLive(noteID, ch, f)
-			}()
-		}
+		ch, stop := h.sessions.Watch(noteID)
+		f.stop = stop
+		h.wg.Add(1)
+		go func() {
+			defer h.wg.Done()
+			h.relayLive(noteID, ch, f)
+		}()
 	}
 	f.conns[c] = struct{}{}
 }
 
-// unfollow removes c from the note's followers, stopping the runner watch
+// unfollow removes c from the note's followers, stopping the live-state watch
 // with the last one.
 func (h *hub) unfollow(noteID string, c *conn) {
 	h.mu.Lock()
@@ -289,7 +254,7 @@ func (h *hub) followersOf(noteID string) []*conn {
 }
 
 // relayLive marks the note's live state dirty for its followers each time
-// the runner signals. Marking is a flag and a non-blocking wake: a slow
+// the sessions signal. Marking is a flag and a non-blocking wake: a slow
 // client simply takes the latest state when its writer is next free.
 func (h *hub) relayLive(noteID string, ch <-chan struct{}, f *noteFollowers) {
 	for {

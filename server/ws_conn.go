@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"hash/fnv"
-	"strings"
 	"sync"
 	"time"
 
@@ -14,10 +12,10 @@ import (
 
 	"github.com/eddy-notebooks/eddy"
 	"github.com/eddy-notebooks/eddy/kernel"
-	"github.com/eddy-notebooks/eddy/notebooks"
 )
 
-// conn is one websocket connection. readLoop is its only reader and
+// conn is one websocket connection (this file is its transport; the
+// requests it serves are in ws_requests.go). readLoop is its only reader and
 // writeLoop its only writer. Replies and note events wait in a bounded
 // queue (send); live state is never queued: the hub sets a flag per note
 // and wakes the writer, which asks the runner for what this client lacks
@@ -149,7 +147,7 @@ func (c *conn) replyErr(m *clientMsg, err error) {
 	if code == eddy.EINTERNAL {
 		c.h.log.Error("websocket request failed", "op", m.Op, "err", err)
 	}
-	c.reply(errorMsg{Op: opError, ReqID: m.ReqID, For: m.Op, Code: code, Message: eddy.ErrorMessage(err)})
+	c.reply(errorMsg{Op: opError, ReqID: m.ReqID, For: m.Op, Code: code, Message: eddy.ErrorMessage(err), Details: eddy.ErrorDetails(err)})
 }
 
 func (c *conn) ack(m *clientMsg, a ackMsg) {
@@ -290,13 +288,7 @@ func (c *conn) sendNote(noteID, reason string) error {
 // whose status changed or whose result has news, and the session when it
 // changed. A full message lists every paragraph with live state.
 func (c *conn) sendLive(noteID string, v *noteView, full bool) error {
-	r := c.h.runner
-	if r == nil {
-		if full {
-			return c.write(encode(liveMsg{Op: opLive, NoteID: noteID, Full: true, Paragraphs: []json.RawMessage{}}))
-		}
-		return nil
-	}
+	r := c.h.sessions
 	if v.seen == nil {
 		v.seen = map[string]int64{}
 	}
@@ -332,18 +324,16 @@ func (c *conn) sendLive(noteID string, v *noteView, full bool) error {
 		}
 	}
 	msg := liveMsg{Op: opLive, NoteID: noteID, Full: full, Paragraphs: out}
-	session := r.SessionState(noteID)
-	sb, err := json.Marshal(session)
+	// The session as JSON (null when the note has none), sent when it
+	// changed: comparing bytes also catches KPU and job changes.
+	sb, err := json.Marshal(r.SessionState(noteID))
 	if err != nil {
 		sb = nil
 	}
 	sessionChanged := !bytes.Equal(sb, v.sessionSent)
 	if sessionChanged || full {
 		v.sessionSent = sb
-		msg.Session = session
-		if session == nil {
-			msg.Session = json.RawMessage("null")
-		}
+		msg.Session = json.RawMessage(sb)
 	}
 	if len(out) == 0 && !full && !sessionChanged {
 		return nil
@@ -360,315 +350,4 @@ func statusHash(pl kernel.ParagraphLive) uint64 {
 	h := fnv.New64a()
 	_, _ = h.Write(b)
 	return h.Sum64()
-}
-
-// ---- requests ----
-
-// handle decodes and serves one client message. Whatever is wrong with it,
-// the client gets an error reply and the connection stays open.
-func (c *conn) handle(data []byte) {
-	var m clientMsg
-	if err := json.Unmarshal(data, &m); err != nil {
-		c.reply(errorMsg{Op: opError, Code: eddy.EINVALID, Message: "malformed message: " + shortJSONError(err)})
-		return
-	}
-	if !validReqID(m.ReqID) {
-		m.ReqID = nil
-		c.reply(errorMsg{Op: opError, For: m.Op, Code: eddy.EINVALID, Message: "reqId must be a string or a number of at most 128 bytes"})
-		return
-	}
-	ctx, cancel := context.WithTimeout(c.ctx, requestTimeout)
-	defer cancel()
-	var err error
-	switch m.Op {
-	case opHello:
-		if m.Protocol != ProtocolVersion {
-			c.reply(errorMsg{Op: opError, ReqID: m.ReqID, For: m.Op, Code: codeUnsupportedVersion, Message: "this server speaks websocket protocol 1"})
-			return
-		}
-		c.reply(welcomeMsg{Op: opWelcome, ReqID: m.ReqID, Protocol: ProtocolVersion, ConnID: c.id, HeartbeatMs: pingPeriod.Milliseconds(), MaxMessageBytes: c.h.maxMsg})
-		return
-	case opPing:
-		c.reply(pongMsg{Op: opPong, ReqID: m.ReqID})
-		return
-	case opSubscribe:
-		err = c.subscribe(ctx, &m)
-	case opUnsubscribe:
-		err = c.unsubscribe(&m)
-	case opEditParagraph:
-		err = c.editParagraph(ctx, &m)
-	case opAddParagraph:
-		err = c.addParagraph(ctx, &m)
-	case opMoveParagraph:
-		err = c.moveParagraph(ctx, &m)
-	case opDeleteParagraph:
-		err = c.deleteParagraph(ctx, &m)
-	case opRun:
-		err = c.run(ctx, &m)
-	case opCancel:
-		err = c.cancelParagraph(ctx, &m)
-	case opRunAll:
-		err = c.runAll(ctx, &m)
-	case "":
-		err = eddy.Errorf(eddy.EINVALID, "message has no op")
-	default:
-		c.reply(errorMsg{Op: opError, ReqID: m.ReqID, For: m.Op, Code: codeUnknownOp, Message: "unknown op " + quoteOp(m.Op)})
-		return
-	}
-	if err != nil {
-		c.replyErr(&m, err)
-	}
-}
-
-func (c *conn) store() (notebooks.Service, error) {
-	if c.h.notes == nil {
-		return nil, eddy.Errorf(eddy.EUNAVAILABLE, "the notebook store is not configured")
-	}
-	return c.h.notes, nil
-}
-
-func (c *conn) runner() (Runner, error) {
-	if c.h.runner == nil {
-		return nil, eddy.Errorf(eddy.EUNAVAILABLE, "running paragraphs is not available on this server yet")
-	}
-	return c.h.runner, nil
-}
-
-// need checks the ids a request must carry.
-func need(m *clientMsg, paragraph bool) error {
-	if m.NoteID == "" || len(m.NoteID) > 256 {
-		return eddy.Errorf(eddy.EINVALID, "%s needs a noteId", m.Op)
-	}
-	if paragraph && (m.ParagraphID == "" || len(m.ParagraphID) > 256) {
-		return eddy.Errorf(eddy.EINVALID, "%s needs a paragraphId", m.Op)
-	}
-	return nil
-}
-
-func (c *conn) subscribe(ctx context.Context, m *clientMsg) error {
-	if err := need(m, false); err != nil {
-		return err
-	}
-	svc, err := c.store()
-	if err != nil {
-		return err
-	}
-	c.mu.Lock()
-	v := c.views[m.NoteID]
-	isNew := v == nil
-	if isNew && len(c.views) >= maxSubscriptions {
-		c.mu.Unlock()
-		return eddy.Errorf(eddy.ECONFLICT, "a connection follows at most %d notes; unsubscribe from one first", maxSubscriptions)
-	}
-	if isNew {
-		// Pending until the note reply is queued: the protocol promises the
-		// note before any live state of it.
-		v = &noteView{pending: true}
-		c.views[m.NoteID] = v
-	}
-	c.mu.Unlock()
-	// Follow before reading, so no change committed after the read is missed.
-	if isNew {
-		c.h.follow(m.NoteID, c)
-	}
-	n, err := svc.FindNoteByID(ctx, m.NoteID)
-	if err != nil {
-		if isNew {
-			c.mu.Lock()
-			delete(c.views, m.NoteID)
-			c.mu.Unlock()
-			c.h.unfollow(m.NoteID, c)
-		}
-		return err
-	}
-	c.reply(noteMsg{Op: opNote, NoteID: m.NoteID, Note: n, Reason: "subscribe"})
-	c.mu.Lock()
-	v.reset, v.pending = true, false
-	v.seenReq = nil
-	if len(m.Seen) <= notebooks.MaxParagraphsPerNote {
-		v.seenReq = m.Seen
-	}
-	c.mu.Unlock()
-	c.signal()
-	c.ack(m, ackMsg{})
-	return nil
-}
-
-func (c *conn) unsubscribe(m *clientMsg) error {
-	if err := need(m, false); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	_, ok := c.views[m.NoteID]
-	delete(c.views, m.NoteID)
-	c.mu.Unlock()
-	if ok {
-		c.h.unfollow(m.NoteID, c)
-	}
-	c.ack(m, ackMsg{})
-	return nil
-}
-
-func (c *conn) editParagraph(ctx context.Context, m *clientMsg) error {
-	if err := need(m, true); err != nil {
-		return err
-	}
-	if m.Text == nil && m.Title == nil && m.Config == nil {
-		return eddy.Errorf(eddy.EINVALID, "edit-paragraph needs text, title or config")
-	}
-	svc, err := c.store()
-	if err != nil {
-		return err
-	}
-	p, err := svc.UpdateParagraph(ctx, m.NoteID, m.ParagraphID, notebooks.ParagraphUpdate{Text: m.Text, Title: m.Title, Config: m.Config, User: notebooks.DefaultUser})
-	if err != nil {
-		return err
-	}
-	c.ack(m, ackMsg{Paragraph: p})
-	return nil
-}
-
-func (c *conn) addParagraph(ctx context.Context, m *clientMsg) error {
-	if err := need(m, false); err != nil {
-		return err
-	}
-	svc, err := c.store()
-	if err != nil {
-		return err
-	}
-	create := notebooks.ParagraphCreate{Index: m.Index, Config: m.Config, User: notebooks.DefaultUser}
-	if m.Text != nil {
-		create.Text = *m.Text
-	}
-	if m.Title != nil {
-		create.Title = *m.Title
-	}
-	p, err := svc.AddParagraph(ctx, m.NoteID, create)
-	if err != nil {
-		return err
-	}
-	index := -1
-	if m.Index != nil {
-		index = *m.Index
-	} else if ps, err := svc.ListParagraphs(ctx, m.NoteID); err == nil {
-		for i, x := range ps {
-			if x.ID == p.ID {
-				index = i
-			}
-		}
-	}
-	c.ack(m, ackMsg{Paragraph: p, Index: &index})
-	return nil
-}
-
-func (c *conn) moveParagraph(ctx context.Context, m *clientMsg) error {
-	if err := need(m, true); err != nil {
-		return err
-	}
-	if m.Index == nil {
-		return eddy.Errorf(eddy.EINVALID, "move-paragraph needs an index")
-	}
-	svc, err := c.store()
-	if err != nil {
-		return err
-	}
-	if err := svc.MoveParagraph(ctx, m.NoteID, m.ParagraphID, *m.Index); err != nil {
-		return err
-	}
-	c.ack(m, ackMsg{Index: m.Index})
-	return nil
-}
-
-func (c *conn) deleteParagraph(ctx context.Context, m *clientMsg) error {
-	if err := need(m, true); err != nil {
-		return err
-	}
-	svc, err := c.store()
-	if err != nil {
-		return err
-	}
-	if err := svc.DeleteParagraph(ctx, m.NoteID, m.ParagraphID); err != nil {
-		return err
-	}
-	c.ack(m, ackMsg{})
-	return nil
-}
-
-// run saves the text sent with the request (durably, like an edit), then
-// starts the paragraph.
-func (c *conn) run(ctx context.Context, m *clientMsg) error {
-	if err := need(m, true); err != nil {
-		return err
-	}
-	r, err := c.runner()
-	if err != nil {
-		return err
-	}
-	if m.Text != nil {
-		svc, err := c.store()
-		if err != nil {
-			return err
-		}
-		if _, err := svc.UpdateParagraph(ctx, m.NoteID, m.ParagraphID, notebooks.ParagraphUpdate{Text: m.Text, User: notebooks.DefaultUser}); err != nil {
-			return err
-		}
-	}
-	if err := r.RunParagraph(ctx, m.NoteID, m.ParagraphID); err != nil {
-		return err
-	}
-	c.ack(m, ackMsg{})
-	return nil
-}
-
-func (c *conn) cancelParagraph(ctx context.Context, m *clientMsg) error {
-	if err := need(m, true); err != nil {
-		return err
-	}
-	r, err := c.runner()
-	if err != nil {
-		return err
-	}
-	if err := r.CancelParagraph(ctx, m.NoteID, m.ParagraphID); err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
-			return eddy.Errorf(eddy.EUNAVAILABLE, "the paragraph did not stop within %s; it is still being cancelled", requestTimeout)
-		}
-		return err
-	}
-	c.ack(m, ackMsg{})
-	return nil
-}
-
-func (c *conn) runAll(ctx context.Context, m *clientMsg) error {
-	if err := need(m, false); err != nil {
-		return err
-	}
-	r, err := c.runner()
-	if err != nil {
-		return err
-	}
-	if err := r.RunNote(ctx, m.NoteID); err != nil {
-		return err
-	}
-	c.ack(m, ackMsg{})
-	return nil
-}
-
-// shortJSONError keeps a decode error's message short and free of the input.
-func shortJSONError(err error) string {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		return "invalid JSON"
-	case errors.As(err, &te) && te.Field != "":
-		return "field " + te.Field + " must be " + te.Type.String()
-	}
-	return "expected one JSON object"
-}
-
-func quoteOp(op string) string {
-	if len(op) > 40 {
-		op = op[:40] + "…"
-	}
-	return "\"" + strings.ToValidUTF8(op, "") + "\""
 }

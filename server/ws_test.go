@@ -8,186 +8,15 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
 	"github.com/eddy-notebooks/eddy"
-	"github.com/eddy-notebooks/eddy/kernel"
 	"github.com/eddy-notebooks/eddy/notebooks"
+	"github.com/eddy-notebooks/eddy/sessions"
 )
-
-// fakeRunner stands in for the sessions service at the Runner boundary
-// (the real one needs a Flink cluster; the end-to-end tests drive it). Each
-// paragraph has a live table with a bounded delta history, as the kernel keeps.
-type fakeRunner struct {
-	mu      sync.Mutex
-	paras   map[string]*fakeParagraph // by note id + "/" + paragraph id
-	order   []string
-	watches map[string]map[chan struct{}]bool // note id → watchers
-	calls   []string
-	err     error // returned by RunParagraph when set
-	session any
-	cancel  func(ctx context.Context) error
-}
-
-var _ Runner = (*fakeRunner)(nil)
-
-type fakeParagraph struct {
-	noteID, id string
-	status     notebooks.Status
-	version    int64
-	rows       []kernel.Row
-	deltas     []kernel.Delta // newest last; at most fakeHistory
-}
-
-const fakeEpoch = int64(1) << 32
-const fakeHistory = 4
-
-func newFakeRunner() *fakeRunner {
-	return &fakeRunner{paras: map[string]*fakeParagraph{}, watches: map[string]map[chan struct{}]bool{}}
-}
-
-func (f *fakeRunner) RunParagraph(ctx context.Context, noteID, pid string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls = append(f.calls, "run "+noteID+"/"+pid)
-	return f.err
-}
-
-func (f *fakeRunner) CancelParagraph(ctx context.Context, noteID, pid string) error {
-	f.mu.Lock()
-	f.calls = append(f.calls, "cancel "+noteID+"/"+pid)
-	cancel := f.cancel
-	f.mu.Unlock()
-	if cancel != nil {
-		return cancel(ctx)
-	}
-	return nil
-}
-
-func (f *fakeRunner) RunNote(ctx context.Context, noteID string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls = append(f.calls, "runall "+noteID)
-	return nil
-}
-
-func (f *fakeRunner) Watch(noteID string) (<-chan struct{}, func()) {
-	ch := make(chan struct{}, 1)
-	f.mu.Lock()
-	if f.watches[noteID] == nil {
-		f.watches[noteID] = map[chan struct{}]bool{}
-	}
-	f.watches[noteID][ch] = true
-	f.mu.Unlock()
-	var once sync.Once
-	return ch, func() {
-		once.Do(func() {
-			f.mu.Lock()
-			delete(f.watches[noteID], ch)
-			f.mu.Unlock()
-		})
-	}
-}
-
-func (f *fakeRunner) watchers(noteID string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.watches[noteID])
-}
-
-func (f *fakeRunner) callLog() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.calls...)
-}
-
-// notify signals the note's watchers, coalesced like the real one.
-func (f *fakeRunner) notify(noteID string) {
-	for ch := range f.watches[noteID] {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
-	}
-}
-
-// setRow upserts one row of a paragraph's table (a new version) and signals.
-func (f *fakeRunner) setRow(noteID, pid string, id int64, fields ...any) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	key := noteID + "/" + pid
-	p := f.paras[key]
-	if p == nil {
-		p = &fakeParagraph{noteID: noteID, id: pid, status: notebooks.StatusRunning}
-		f.paras[key] = p
-		f.order = append(f.order, key)
-	}
-	index := len(p.rows)
-	for i, r := range p.rows {
-		if r.ID == id {
-			index = i
-		}
-	}
-	row := kernel.Row{ID: id, Fields: fields}
-	if index == len(p.rows) {
-		p.rows = append(p.rows, row)
-	} else {
-		p.rows[index] = row
-	}
-	d := kernel.Delta{FromVersion: p.version, Version: p.version + 1, Upserts: []kernel.DeltaRow{{ID: id, Index: index, Fields: fields}}, RowsReceived: p.version + 1}
-	p.version++
-	p.deltas = append(p.deltas, d)
-	if len(p.deltas) > fakeHistory {
-		p.deltas = p.deltas[len(p.deltas)-fakeHistory:]
-	}
-	f.notify(noteID)
-}
-
-func (f *fakeRunner) setStatus(noteID, pid string, st notebooks.Status) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.paras[noteID+"/"+pid].status = st
-	f.notify(noteID)
-}
-
-func (f *fakeRunner) LiveSince(noteID string, seen map[string]int64) []kernel.ParagraphLive {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []kernel.ParagraphLive
-	for _, key := range f.order {
-		p := f.paras[key]
-		if p.noteID != noteID {
-			continue
-		}
-		pl := kernel.ParagraphLive{ParagraphID: p.id, Status: p.status, Result: &kernel.LiveResult{}}
-		v, ok := seen[p.id]
-		if ok && v >= fakeEpoch && len(p.deltas) > 0 && v-fakeEpoch >= p.deltas[0].FromVersion && v-fakeEpoch <= p.version {
-			pl.Result.Seq = v
-			for _, d := range p.deltas {
-				if d.Version > v-fakeEpoch {
-					pl.Result.Deltas = append(pl.Result.Deltas, d)
-				}
-			}
-			pl.Result.Seq = fakeEpoch + p.version
-		} else {
-			rows := append([]kernel.Row(nil), p.rows...)
-			pl.Result.Seq = fakeEpoch + p.version
-			pl.Result.Snapshot = &kernel.Table{Mode: kernel.DisplayUpdate, Columns: []kernel.Column{{Name: "k", Type: "STRING"}, {Name: "n", Type: "BIGINT"}}, Rows: rows, RowsReceived: p.version, Version: p.version}
-		}
-		out = append(out, pl)
-	}
-	return out
-}
-
-func (f *fakeRunner) SessionState(noteID string) any {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.session
-}
 
 // ---- a websocket test client ----
 
@@ -438,9 +267,9 @@ func TestWS_EditsAreDurableAndReachOtherViewers(t *testing.T) {
 }
 
 func TestWS_LiveSnapshotThenDeltas(t *testing.T) {
-	fr := newFakeRunner()
-	fr.session = map[string]any{"state": "busy", "kpus": 3}
-	ts := MustOpenServer(t, func(c *Config) { c.Runner = fr })
+	fr := newFakeSessions()
+	fr.session = &sessions.Info{ID: "s1", State: sessions.StateBusy, KPUs: 3, Jobs: []sessions.JobInfo{}}
+	ts := MustOpenServer(t, func(c *Config) { c.Sessions = fr })
 	noteID := ts.mustCreateNote(t, "/ws/live", "%flink.ssql select 1")
 	pid := ts.mustGetNote(t, noteID).Paragraphs[0].ID
 	fr.setRow(noteID, pid, 1, "a", 1)
@@ -494,8 +323,8 @@ func TestWS_LiveSnapshotThenDeltas(t *testing.T) {
 // the others, and when it reads again it gets the latest state, not every
 // intermediate one.
 func TestWS_SlowClientGetsLatestState(t *testing.T) {
-	fr := newFakeRunner()
-	ts := MustOpenServer(t, func(c *Config) { c.Runner = fr })
+	fr := newFakeSessions()
+	ts := MustOpenServer(t, func(c *Config) { c.Sessions = fr })
 	noteID := ts.mustCreateNote(t, "/ws/slow", "%flink.ssql select 1")
 	pid := ts.mustGetNote(t, noteID).Paragraphs[0].ID
 	fr.setRow(noteID, pid, 0, "seed", 0)
@@ -544,7 +373,7 @@ func waitForLive(t *testing.T, c *wsClient, pid string, seq int64) int {
 }
 
 func TestWS_EventQueueOverflowBecomesResync(t *testing.T) {
-	h := newHub(nil, nil, ts0Logger(), 0)
+	h := newHub(nil, newFakeSessions(), ts0Logger(), 0)
 	c := newConn(h, nil)
 	c.views["N"] = &noteView{}
 	for range sendQueueLen {
@@ -565,8 +394,8 @@ func TestWS_EventQueueOverflowBecomesResync(t *testing.T) {
 }
 
 func TestWS_Runs(t *testing.T) {
-	fr := newFakeRunner()
-	ts := MustOpenServer(t, func(c *Config) { c.Runner = fr })
+	fr := newFakeSessions()
+	ts := MustOpenServer(t, func(c *Config) { c.Sessions = fr })
 	noteID := ts.mustCreateNote(t, "/ws/runs", "%md a")
 	pid := ts.mustGetNote(t, noteID).Paragraphs[0].ID
 	c := ts.mustDialWS(t)
@@ -587,18 +416,18 @@ func TestWS_Runs(t *testing.T) {
 	})
 	t.Run("ErrRefused", func(t *testing.T) {
 		fr.mu.Lock()
-		fr.err = eddy.Errorf(eddy.EUNAVAILABLE, "not enough KPUs: need 3, 1 free")
+		fr.err = testRefusal()
 		fr.mu.Unlock()
 		m := c.request(map[string]any{"op": "run", "noteId": noteID, "paragraphId": pid})
-		mustErrCode(t, m, eddy.EUNAVAILABLE)
+		mustErrCode(t, m, eddy.ECAPACITY)
 		if !strings.Contains(m["message"].(string), "KPUs") || m["for"] != "run" {
 			t.Fatalf("refusal = %v", m)
 		}
-	})
-	t.Run("ErrNoRunner", func(t *testing.T) {
-		ts2 := MustOpenServer(t)
-		c2 := ts2.mustDialWS(t)
-		mustErrCode(t, c2.request(map[string]any{"op": "run", "noteId": "n", "paragraphId": "p"}), eddy.EUNAVAILABLE)
+		d, _ := m["details"].(map[string]any)
+		holders, _ := d["holders"].([]any)
+		if d["needed"] != float64(2) || d["free"] != float64(1) || len(holders) != 1 || holders[0].(map[string]any)["noteId"] != "N1" {
+			t.Fatalf("refusal details = %v", m["details"])
+		}
 	})
 }
 

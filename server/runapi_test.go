@@ -1,0 +1,258 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eddy-notebooks/eddy"
+	"github.com/eddy-notebooks/eddy/notebooks"
+	"github.com/eddy-notebooks/eddy/sessions"
+)
+
+// The run, job, session and completion routes against fake sessions: what
+// the handlers check, store and answer, without Flink. The same routes
+// against a real cluster are in jobs_test.go.
+
+func mustOpenFakeRunServer(t *testing.T) (*testServer, *fakeSessions) {
+	t.Helper()
+	fs := newFakeSessions()
+	ts := MustOpenServer(t, func(c *Config) { c.Sessions = fs })
+	return ts, fs
+}
+
+func TestRunAPIUnit_Sync(t *testing.T) {
+	ts, fs := mustOpenFakeRunServer(t)
+	id := ts.mustCreateNote(t, "sync", "%flink.bsql\nSELECT ${n=1}", "%flink.bsql\nSELECT x")
+	n := ts.mustGetNote(t, id)
+	p0, p1 := n.Paragraphs[0].ID, n.Paragraphs[1].ID
+	fs.onRun = func(noteID, pid string) {
+		go func() {
+			if pid == p0 {
+				fs.finish(noteID, pid, notebooks.StatusFinished, &notebooks.Result{Code: notebooks.ResultSuccess, Msg: []notebooks.ResultMessage{{Type: notebooks.MessageTable, Data: "n\n2\n"}}}, "")
+			} else {
+				fs.finish(noteID, pid, notebooks.StatusError, &notebooks.Result{Code: notebooks.ResultError, Msg: []notebooks.ResultMessage{{Type: notebooks.MessageText, Data: "boom"}}}, "Object 'x' not found")
+			}
+		}()
+	}
+
+	t.Run("OKStoresParamsFirst", func(t *testing.T) {
+		var res notebooks.Result
+		ts.do(t, http.MethodPost, "/api/notebook/run/"+id+"/"+p0, map[string]any{"params": map[string]any{"n": 2}}).mustOK(t, &res)
+		if res.Code != notebooks.ResultSuccess || res.Msg[0].Data != "n\n2\n" {
+			t.Fatalf("result %+v", res)
+		}
+		if p := ts.mustGetNote(t, id).Paragraphs[0]; fmt.Sprint(p.Settings.Params["n"]) != "2" {
+			t.Fatalf("params %v", p.Settings.Params)
+		}
+	})
+	t.Run("ErrRunFailedIs500WithResult", func(t *testing.T) {
+		r := ts.do(t, http.MethodPost, "/api/notebook/run/"+id+"/"+p1, nil)
+		if r.Code != http.StatusInternalServerError || r.Message != "Object 'x' not found" || !strings.Contains(string(r.Body), "boom") {
+			t.Fatalf("failed run: %d %q %s", r.Code, r.Message, r.Body)
+		}
+	})
+	t.Run("ErrBadInputRunsNothing", func(t *testing.T) {
+		before := len(fs.callLog())
+		ts.do(t, http.MethodPost, "/api/notebook/run/"+id+"/paragraph_nope", nil).mustFail(t, http.StatusNotFound, "paragraph_nope")
+		ts.do(t, http.MethodPost, "/api/notebook/run/"+id+"/"+p0, "{").mustFail(t, http.StatusBadRequest, "JSON")
+		ts.do(t, http.MethodPost, "/api/notebook/run/"+id+"/"+p0, `{"params":[1]}`).mustFail(t, http.StatusBadRequest, "params")
+		if got := fs.callLog()[before:]; len(got) != 0 {
+			t.Fatalf("bad requests ran %v", got)
+		}
+	})
+	t.Run("ErrShuttingDown", func(t *testing.T) {
+		fs.onRun = nil // the run never ends
+		answered := make(chan apiResponse, 1)
+		go func() { answered <- ts.do(t, http.MethodPost, "/api/notebook/run/"+id+"/"+p0, nil) }()
+		waitFor(t, func() bool {
+			fs.mu.Lock()
+			defer fs.mu.Unlock()
+			return fs.runs[id+"/"+p0] != nil
+		})
+		ts.closingOnce.Do(func() { close(ts.closing) })
+		if r := <-answered; r.Code != http.StatusServiceUnavailable || r.ErrCode != eddy.EUNAVAILABLE {
+			t.Fatalf("waiting run at shutdown: %d %s %q", r.Code, r.ErrCode, r.Message)
+		}
+	})
+}
+
+func TestRunAPIUnit_AsyncRefusalAndStatus(t *testing.T) {
+	ts, fs := mustOpenFakeRunServer(t)
+	id := ts.mustCreateNote(t, "async", "%flink.ssql\nSELECT k, COUNT(*) FROM t GROUP BY k")
+	pid := ts.mustGetNote(t, id).Paragraphs[0].ID
+
+	t.Run("OK", func(t *testing.T) {
+		ts.do(t, http.MethodPost, "/api/notebook/job/"+id+"/"+pid, nil).mustOK(t, nil)
+		if got := fs.callLog(); len(got) != 1 || got[0] != "run "+id+"/"+pid {
+			t.Fatalf("calls %v", got)
+		}
+	})
+	t.Run("ErrCapacityRefusal", func(t *testing.T) {
+		fs.mu.Lock()
+		fs.err = testRefusal()
+		fs.mu.Unlock()
+		defer func() { fs.mu.Lock(); fs.err = nil; fs.mu.Unlock() }()
+		r := ts.do(t, http.MethodPost, "/api/notebook/job/"+id+"/"+pid, nil)
+		if r.Code != http.StatusServiceUnavailable || r.Status != "SERVICE_UNAVAILABLE" || r.ErrCode != eddy.ECAPACITY {
+			t.Fatalf("refusal %d %s %s", r.Code, r.Status, r.ErrCode)
+		}
+		var d sessions.Refusal
+		if err := json.Unmarshal(r.Details, &d); err != nil || d.Needed != 2 || d.Free != 1 || d.Capacity != 3 || len(d.Holders) != 1 || d.Holders[0].NoteName != "alpha" {
+			t.Fatalf("details %s (%v)", r.Details, err)
+		}
+		if !strings.Contains(r.Message, `note "alpha" (N1) holds 2`) {
+			t.Fatalf("message %q", r.Message)
+		}
+	})
+	t.Run("StatusMergesLiveState", func(t *testing.T) {
+		fs.setRow(id, pid, 1, "a", 7)
+		fs.mu.Lock()
+		fs.paras[id+"/"+pid].jobURL = "http://127.0.0.1:8081/#/job/running/abc"
+		fs.mu.Unlock()
+		var job paragraphJob
+		ts.do(t, http.MethodGet, "/api/notebook/job/"+id+"/"+pid, nil).mustOK(t, &job)
+		if job.Status != notebooks.StatusRunning || job.JobURL == "" {
+			t.Fatalf("job %+v", job)
+		}
+		var all struct {
+			IsRunning  bool           `json:"isRunning"`
+			Paragraphs []paragraphJob `json:"paragraphs"`
+		}
+		ts.do(t, http.MethodGet, "/api/notebook/job/"+id, nil).mustOK(t, &all)
+		if !all.IsRunning || len(all.Paragraphs) != 1 {
+			t.Fatalf("note job %+v", all)
+		}
+		// The paragraph shows its live table while it runs.
+		var p notebooks.Paragraph
+		ts.do(t, http.MethodGet, "/api/notebook/"+id+"/paragraph/"+pid, nil).mustOK(t, &p)
+		if p.Status != notebooks.StatusRunning || p.Results == nil || p.Results.Msg[len(p.Results.Msg)-1].Data != "k\tn\na\t7\n" {
+			t.Fatalf("paragraph while running: %s %+v", p.Status, p.Results)
+		}
+	})
+	t.Run("ErrUnknown", func(t *testing.T) {
+		ts.do(t, http.MethodGet, "/api/notebook/job/"+id+"/paragraph_nope", nil).mustFail(t, http.StatusNotFound, "paragraph_nope")
+		ts.do(t, http.MethodGet, "/api/notebook/job/NOPE12345", nil).mustFail(t, http.StatusNotFound, "NOPE12345")
+	})
+}
+
+func TestRunAPIUnit_CancelRunAllStopAll(t *testing.T) {
+	ts, fs := mustOpenFakeRunServer(t)
+	id := ts.mustCreateNote(t, "all", "%md a")
+	pid := ts.mustGetNote(t, id).Paragraphs[0].ID
+
+	ts.do(t, http.MethodDelete, "/api/notebook/job/"+id+"/"+pid, nil).mustOK(t, nil)
+	ts.do(t, http.MethodPost, "/api/notebook/job/"+id, nil).mustOK(t, nil)
+	ts.do(t, http.MethodDelete, "/api/notebook/job/"+id, nil).mustOK(t, nil)
+	want := []string{"cancel " + id + "/" + pid, "runall " + id, "stopall " + id}
+	if got := fs.callLog(); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("calls %v, want %v", got, want)
+	}
+
+	t.Run("BlockingRunAllWaits", func(t *testing.T) {
+		answered := make(chan apiResponse, 1)
+		go func() { answered <- ts.do(t, http.MethodPost, "/api/notebook/job/"+id+"?blocking=true", nil) }()
+		var done chan struct{}
+		waitFor(t, func() bool {
+			fs.mu.Lock()
+			defer fs.mu.Unlock()
+			done = fs.runs[id+"/*"]
+			return done != nil && len(fs.calls) == 4
+		})
+		select {
+		case r := <-answered:
+			t.Fatalf("blocking run-all answered before it ended: %d", r.Code)
+		case <-time.After(50 * time.Millisecond):
+		}
+		close(done)
+		if r := <-answered; r.Code != http.StatusOK {
+			t.Fatalf("blocking run-all: %d %q", r.Code, r.Message)
+		}
+	})
+	t.Run("ErrCancelTimesOut", func(t *testing.T) {
+		fs.mu.Lock()
+		fs.cancel = func(ctx context.Context) error { return eddy.Errorf(eddy.EUNAVAILABLE, "still stopping") }
+		fs.mu.Unlock()
+		ts.do(t, http.MethodDelete, "/api/notebook/job/"+id+"/"+pid, nil).mustFail(t, http.StatusServiceUnavailable, "still stopping")
+	})
+	t.Run("ErrUnknownNoteCallsNothing", func(t *testing.T) {
+		before := len(fs.callLog())
+		ts.do(t, http.MethodDelete, "/api/notebook/job/NOPE12345/"+pid, nil).mustFail(t, http.StatusNotFound, "NOPE12345")
+		ts.do(t, http.MethodPost, "/api/notebook/job/NOPE12345", nil).mustFail(t, http.StatusNotFound, "NOPE12345")
+		ts.do(t, http.MethodDelete, "/api/notebook/job/NOPE12345", nil).mustFail(t, http.StatusNotFound, "NOPE12345")
+		if got := fs.callLog()[before:]; len(got) != 0 {
+			t.Fatalf("calls %v", got)
+		}
+	})
+}
+
+func TestSessionsAPIUnit(t *testing.T) {
+	ts, fs := mustOpenFakeRunServer(t)
+	a := ts.mustCreateNote(t, "A", "%md x")
+
+	r := ts.do(t, http.MethodPost, "/api/v1/sessions", map[string]string{"noteId": a})
+	if r.Code != http.StatusCreated {
+		t.Fatalf("start: %d %s", r.Code, r.Message)
+	}
+	var list sessionList
+	getJSON(t, ts, "/api/v1/sessions", &list)
+	if list.KPUs != 8 || len(list.Sessions) != 1 || list.Sessions[0].NoteID != a {
+		t.Fatalf("list %+v", list)
+	}
+	sid := list.Sessions[0].ID
+	var info sessions.Info
+	getJSON(t, ts, "/api/v1/sessions/"+sid, &info)
+	if info.ID != sid || info.State != sessions.StateIdle {
+		t.Fatalf("get %+v", info)
+	}
+	if r := ts.do(t, http.MethodDelete, "/api/v1/sessions/"+sid, nil); r.Code != http.StatusOK {
+		t.Fatalf("stop %d", r.Code)
+	}
+	ts.do(t, http.MethodDelete, "/api/v1/sessions/"+sid, nil).mustFail(t, http.StatusNotFound, sid)
+	ts.do(t, http.MethodGet, "/api/v1/sessions/nope", nil).mustFail(t, http.StatusNotFound, "nope")
+	ts.do(t, http.MethodPost, "/api/v1/sessions", map[string]string{}).mustFail(t, http.StatusBadRequest, "noteId")
+
+	fs.mu.Lock()
+	fs.err = testRefusal()
+	fs.mu.Unlock()
+	if r := ts.do(t, http.MethodPost, "/api/v1/sessions", map[string]string{"noteId": a}); r.ErrCode != eddy.ECAPACITY || len(r.Details) == 0 {
+		t.Fatalf("refused start: %d %s %s", r.Code, r.ErrCode, r.Details)
+	}
+
+	var usage sessions.UsageReport
+	getJSON(t, ts, "/api/v1/usage", &usage)
+	var cluster clusterStatus
+	getJSON(t, ts, "/api/v1/cluster", &cluster)
+	if cluster.KPUs != 8 {
+		t.Fatalf("cluster %+v", cluster)
+	}
+}
+
+func TestCompleteAPIUnit(t *testing.T) {
+	ts, fs := mustOpenFakeRunServer(t)
+	fs.candidates = []string{"orders"}
+	id := ts.mustCreateNote(t, "c", "%flink.ssql\nSELECT")
+	body, _ := json.Marshal(completeRequest{Text: "SELECT * FROM o", Position: 15})
+	req, _ := http.NewRequest(http.MethodPost, ts.URL()+"/api/v1/notebook/"+id+"/complete", strings.NewReader(string(body)))
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err := ts.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Candidates []string `json:"candidates"`
+	}
+	if resp.StatusCode != http.StatusOK || decodeJSONBody(resp, &out) != nil || len(out.Candidates) != 1 {
+		t.Fatalf("complete: %d %v", resp.StatusCode, out)
+	}
+	ts.do(t, http.MethodPost, "/api/v1/notebook/"+id+"/complete", `{"text":"x","position":-1}`).mustFail(t, http.StatusBadRequest, "position")
+	ts.do(t, http.MethodPost, "/api/v1/notebook/NOPE12345/complete", `{"text":"x","position":0}`).mustFail(t, http.StatusNotFound, "NOPE12345")
+	if got := fs.callLog(); len(got) != 1 {
+		t.Fatalf("calls %v: bad requests must not reach completion", got)
+	}
+}
