@@ -12,6 +12,9 @@ VENV           := $(FLINK_DIR)/venv
 FLINK_STAMP    := $(FLINK_DIR)/.installed-$(FLINK_VERSION)
 GATEWAY_JAR    := $(FLINK_DIR)/jars/flink-sql-gateway-$(FLINK_VERSION).jar
 
+# The Go version go.mod requires, for the message when Go is missing.
+GO_VERSION := $(shell sed -n 's/^go //p' go.mod)
+
 ADDR     ?= 127.0.0.1:8890
 DATA_DIR ?= ./data
 GO_TEST_FLAGS ?= -count=1 -timeout 15m
@@ -86,7 +89,7 @@ bench: build flink
 
 ## tools: check that the toolchains are installed
 tools:
-	@command -v go >/dev/null || { echo "Go is missing: install Go 1.24 or newer (https://go.dev/dl)" >&2; exit 1; }
+	@command -v go >/dev/null || { echo "Go is missing: install Go $(GO_VERSION) or newer (https://go.dev/dl)" >&2; exit 1; }
 	@command -v java >/dev/null && java -version 2>&1 | grep -qE 'version "(17|21)' || { echo "Java 17 is missing: install OpenJDK 17 (Debian: apt-get install openjdk-17-jdk-headless)" >&2; exit 1; }
 	@command -v mvn >/dev/null || { echo "Maven is missing: install Maven (Debian: apt-get install maven)" >&2; exit 1; }
 	@command -v python3 >/dev/null && python3 -c 'import venv, ensurepip' 2>/dev/null || { echo "Python 3 with venv is missing: install Python 3.9+ (Debian: apt-get install python3 python3-venv)" >&2; exit 1; }
