@@ -46,8 +46,8 @@ func TestTrash(t *testing.T) {
 	if p != "/~Trash/a/b" || !notebooks.InTrash(p) || notebooks.InTrash("/a/b") || notebooks.InTrash("/~Trashy") {
 		t.Errorf("TrashPath/InTrash disagree: %q", p)
 	}
-	if notebooks.NameOf("/a/b") != "b" || notebooks.FolderOf("/a/b") != "/a" || notebooks.FolderOf("/b") != "/" {
-		t.Error("NameOf/FolderOf")
+	if notebooks.NameOf("/a/b") != "b" || notebooks.NameOf("/b") != "b" {
+		t.Error("NameOf")
 	}
 }
 

@@ -62,15 +62,6 @@ func NameOf(path string) string {
 	return path[strings.LastIndexByte(path, '/')+1:]
 }
 
-// FolderOf returns the folder part of a path ("/" for a note at the root).
-func FolderOf(path string) string {
-	i := strings.LastIndexByte(path, '/')
-	if i <= 0 {
-		return "/"
-	}
-	return path[:i]
-}
-
 // InTrash reports whether a note path is in the trash.
 func InTrash(path string) bool {
 	return path == "/"+TrashFolder || strings.HasPrefix(path, "/"+TrashFolder+"/")

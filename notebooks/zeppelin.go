@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/eddy-notebooks/eddy"
@@ -117,12 +115,6 @@ func ExportZeppelin(n *Note) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// ExportFileName returns the file name Zeppelin gives a note:
-// "<name>_<id>.zpln".
-func ExportFileName(n *Note) string {
-	return n.Name + "_" + n.ID + ".zpln"
-}
-
 // JSONError turns a JSON decoding error about data into an EINVALID error
 // that says where and what the problem is; what names the document.
 func JSONError(what string, data []byte, err error) error {
@@ -177,14 +169,4 @@ func position(data []byte, offset int64) (line, col int) {
 		}
 	}
 	return line, col
-}
-
-// SortNoteInfos orders note list entries by path, then id.
-func SortNoteInfos(infos []NoteInfo) {
-	slices.SortFunc(infos, func(a, b NoteInfo) int {
-		if c := strings.Compare(a.Path, b.Path); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
 }

@@ -61,11 +61,6 @@ func ok(c echo.Context, body any) error {
 	return c.JSON(http.StatusOK, Envelope{Status: "OK", Body: body})
 }
 
-// created writes a 201 envelope around body, as Zeppelin does for creations.
-func created(c echo.Context, body any) error {
-	return c.JSON(http.StatusCreated, Envelope{Status: "CREATED", Body: body})
-}
-
 // errorHandler renders every error a handler returns, in one place.
 func (s *Server) errorHandler(err error, c echo.Context) {
 	if c.Response().Committed {

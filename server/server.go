@@ -152,9 +152,6 @@ func (s *Server) routes() {
 	s.registerStaticRoutes()
 }
 
-// Handler returns the HTTP handler, for tests that drive the server without a socket.
-func (s *Server) Handler() http.Handler { return s.echo }
-
 // Open listens on the configured address and serves in a goroutine owned by s.
 func (s *Server) Open() error {
 	ln, err := net.Listen("tcp", s.cfg.Addr)

@@ -213,9 +213,6 @@ func (m *Main) openKernel(ctx context.Context, kc sessions.KernelConfig) (sessio
 	return k, nil
 }
 
-// URL returns the base URL Eddy serves on, valid after Run.
-func (m *Main) URL() string { return m.server.URL() }
-
 // Close shuts down in a fixed order: HTTP and websockets first, then the
 // notebook sessions (their jobs), the background start-up work, the Flink
 // cluster, and the database last. It honours ctx and returns the first

@@ -64,28 +64,10 @@ var (
 	_ notebooks.NoteJSONFinder = (*Store)(nil)
 )
 
-// Option configures a Store.
-type Option func(*Store)
-
-// WithClock sets the clock used for paragraph dates and revision times.
-func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
-
-// WithSubscriptionBuffer sets how many changes a subscription holds before
-// it drops them for one resync (notebooks.DefaultSubscriptionBuffer by default).
-func WithSubscriptionBuffer(n int) Option {
-	return func(s *Store) { s.broker = notebooks.NewBroker(n) }
-}
-
 // Open opens (creating it if needed, mode 0600) the database at path and
 // brings its schema up to date.
-func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	s := &Store{path: path, now: time.Now}
-	for _, o := range opts {
-		o(s)
-	}
-	if s.broker == nil {
-		s.broker = notebooks.NewBroker(0)
-	}
+func Open(ctx context.Context, path string) (*Store, error) {
+	s := &Store{path: path, now: time.Now, broker: notebooks.NewBroker(0)}
 	if err := s.open(ctx); err != nil {
 		_ = s.closeDBs()
 		return nil, fmt.Errorf("notebooks/sqlite: open %s: %w", path, err)

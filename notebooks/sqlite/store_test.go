@@ -17,9 +17,9 @@ import (
 )
 
 // MustOpenStore opens a store on a fresh file in a temp dir, closed at cleanup.
-func MustOpenStore(tb testing.TB, opts ...Option) *Store {
+func MustOpenStore(tb testing.TB) *Store {
 	tb.Helper()
-	s, err := Open(context.Background(), filepath.Join(tb.TempDir(), FileName), opts...)
+	s, err := Open(context.Background(), filepath.Join(tb.TempDir(), FileName))
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
 	}
