@@ -186,6 +186,26 @@ func TestSessionsAPI(t *testing.T) {
 	}
 }
 
+// mustComplete asks for completions at the end of text in a note.
+func (ts *testServer) mustComplete(t *testing.T, noteID, text string) []string {
+	t.Helper()
+	body, _ := json.Marshal(completeRequest{Text: text, Position: len(text)})
+	req, _ := http.NewRequest(http.MethodPost, ts.URL()+"/api/v1/notebook/"+noteID+"/complete", strings.NewReader(string(body)))
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err := ts.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Candidates []string `json:"candidates"`
+	}
+	if resp.StatusCode != http.StatusOK || decodeJSONBody(resp, &out) != nil {
+		t.Fatalf("complete %q: HTTP %d", text, resp.StatusCode)
+	}
+	return out.Candidates
+}
+
 // getJSON GETs a native /api/v1 route, which answers plain JSON.
 func getJSON(t *testing.T, ts *testServer, path string, v any) {
 	t.Helper()
@@ -214,24 +234,7 @@ func TestCompleteAPI(t *testing.T) {
 	n := ts.mustGetNote(t, id)
 	ts.do(t, http.MethodPost, "/api/notebook/run/"+id+"/"+n.Paragraphs[0].ID, nil).mustOK(t, nil)
 
-	complete := func(text string) []string {
-		t.Helper()
-		body, _ := json.Marshal(completeRequest{Text: text, Position: len(text)})
-		req, _ := http.NewRequest(http.MethodPost, ts.URL()+"/api/v1/notebook/"+id+"/complete", strings.NewReader(string(body)))
-		req.Header.Set("Authorization", "Bearer "+testToken)
-		resp, err := ts.client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var out struct {
-			Candidates []string `json:"candidates"`
-		}
-		if resp.StatusCode != http.StatusOK || decodeJSONBody(resp, &out) != nil {
-			t.Fatalf("complete %q: HTTP %d", text, resp.StatusCode)
-		}
-		return out.Candidates
-	}
+	complete := func(text string) []string { return ts.mustComplete(t, id, text) }
 	// The note's session knows its temporary table.
 	if got := complete("%flink.ssql\nSELECT * FROM orders_2"); !containsFold(got, "orders_2026") {
 		t.Fatalf("candidates %v lack orders_2026", got)

@@ -236,19 +236,8 @@ func TestCompleteAPIUnit(t *testing.T) {
 	ts, fs := mustOpenFakeRunServer(t)
 	fs.candidates = []string{"orders"}
 	id := ts.mustCreateNote(t, "c", "%flink.ssql\nSELECT")
-	body, _ := json.Marshal(completeRequest{Text: "SELECT * FROM o", Position: 15})
-	req, _ := http.NewRequest(http.MethodPost, ts.URL()+"/api/v1/notebook/"+id+"/complete", strings.NewReader(string(body)))
-	req.Header.Set("Authorization", "Bearer "+testToken)
-	resp, err := ts.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out struct {
-		Candidates []string `json:"candidates"`
-	}
-	if resp.StatusCode != http.StatusOK || decodeJSONBody(resp, &out) != nil || len(out.Candidates) != 1 {
-		t.Fatalf("complete: %d %v", resp.StatusCode, out)
+	if got := ts.mustComplete(t, id, "SELECT * FROM o"); len(got) != 1 || got[0] != "orders" {
+		t.Fatalf("candidates %v", got)
 	}
 	ts.do(t, http.MethodPost, "/api/v1/notebook/"+id+"/complete", `{"text":"x","position":-1}`).mustFail(t, http.StatusBadRequest, "position")
 	ts.do(t, http.MethodPost, "/api/v1/notebook/NOPE12345/complete", `{"text":"x","position":0}`).mustFail(t, http.StatusNotFound, "NOPE12345")

@@ -250,13 +250,19 @@ func newUnit(t *testing.T, cfg sessions.Config) *unit {
 
 func (u *unit) note(name string, texts ...string) *notebooks.Note {
 	u.t.Helper()
+	return mustCreateNote(u.t, u.store, name, texts...)
+}
+
+// mustCreateNote creates a note with one paragraph per text.
+func mustCreateNote(t *testing.T, store *nbsqlite.Store, name string, texts ...string) *notebooks.Note {
+	t.Helper()
 	var ps []notebooks.ParagraphCreate
 	for _, text := range texts {
 		ps = append(ps, notebooks.ParagraphCreate{Text: text})
 	}
-	n, err := u.store.CreateNote(context.Background(), notebooks.NoteCreate{Path: name, Paragraphs: ps})
+	n, err := store.CreateNote(context.Background(), notebooks.NoteCreate{Path: name, Paragraphs: ps})
 	if err != nil {
-		u.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return n
 }

@@ -67,15 +67,7 @@ func newFixture(t *testing.T, cfg sessions.Config) *fixture {
 
 func (f *fixture) note(name string, texts ...string) *notebooks.Note {
 	f.t.Helper()
-	var ps []notebooks.ParagraphCreate
-	for _, text := range texts {
-		ps = append(ps, notebooks.ParagraphCreate{Text: text})
-	}
-	n, err := f.store.CreateNote(context.Background(), notebooks.NoteCreate{Path: name, Paragraphs: ps})
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return n
+	return mustCreateNote(f.t, f.store, name, texts...)
 }
 
 const streaming = "%flink.ssql(parallelism=1)\nCREATE TEMPORARY TABLE g (k INT) WITH ('connector'='datagen','rows-per-second'='20','fields.k.min'='1','fields.k.max'='3');\nSELECT k, COUNT(*) AS n FROM g GROUP BY k"
