@@ -146,6 +146,7 @@ func (s *Server) routes() {
 	s.registerNotebookRoutes(api)
 	s.registerJobRoutes(api)
 	s.registerSessionRoutes(v1)
+	s.registerCompletionRoutes(v1)
 
 	s.hub = newHub(s.notes, s.cfg.Sessions, s.log, s.cfg.MaxBodyBytes)
 	s.echo.GET("/ws", s.handleWS)

@@ -10,15 +10,14 @@ import (
 	"github.com/eddy-notebooks/eddy/sessions"
 )
 
-// registerSessionRoutes adds Eddy's notebook-session, usage and
-// completion routes under /api/v1.
+// registerSessionRoutes adds Eddy's notebook-session and usage routes
+// under /api/v1.
 func (s *Server) registerSessionRoutes(v1 *echo.Group) {
 	v1.GET("/sessions", s.handleListSessions)
 	v1.POST("/sessions", s.handleStartSession)
 	v1.GET("/sessions/:sessionId", s.handleGetSession)
 	v1.DELETE("/sessions/:sessionId", s.handleStopSession)
 	v1.GET("/usage", s.handleUsage)
-	v1.POST("/notebook/:noteId/complete", s.handleComplete)
 }
 
 // sessionList is the answer of GET /api/v1/sessions.
@@ -76,35 +75,4 @@ func (s *Server) handleUsage(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, r)
-}
-
-// completeRequest asks for completions of a paragraph's text at a byte offset.
-type completeRequest struct {
-	Text     string `json:"text"`
-	Position int    `json:"position"`
-}
-
-// handleComplete answers completion candidates from the gateway's statement
-// completion, in the note's own gateway session when it has one.
-func (s *Server) handleComplete(c echo.Context) error {
-	var req completeRequest
-	if err := decodeBody(c, &req, false); err != nil {
-		return err
-	}
-	if req.Position < 0 || req.Position > len(req.Text) {
-		return eddy.Errorf(eddy.EINVALID, "position %d is outside the text (0..%d)", req.Position, len(req.Text))
-	}
-	noteID := c.Param("noteId")
-	ctx := c.Request().Context()
-	if _, err := s.notes.FindNoteByID(ctx, noteID); err != nil {
-		return err
-	}
-	out, err := s.sessions.Complete(ctx, noteID, req.Text, req.Position)
-	if err != nil {
-		return err
-	}
-	if out == nil {
-		out = []string{}
-	}
-	return c.JSON(http.StatusOK, map[string][]string{"candidates": out})
 }
