@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Api, ApiError } from './api';
+import { session } from './fixtures';
 
 function fakeFetch(reply: { status?: number; body: unknown }) {
   const calls: Array<{ url: string; init?: RequestInit }> = [];
@@ -22,7 +23,7 @@ describe('Api sessions', () => {
   });
 
   it('stops a session with the CSRF header and reports the server message', async () => {
-    const { f, calls } = fakeFetch({ body: { id: 's/1', noteId: 'N', state: 'stopped', kpus: 0 } });
+    const { f, calls } = fakeFetch({ body: session({ id: 's/1', noteId: 'N', state: 'stopped', kpus: 0 }) });
     const out = await new Api('', f, () => 'tok').stopSession('s/1');
     expect(out.state).toBe('stopped');
     expect(calls[0]?.url).toBe('/api/v1/sessions/s%2F1');

@@ -163,7 +163,7 @@ export class Api {
   }
 
   /** listSessions returns the live notebook sessions and the KPU capacity and use. */
-  async listSessions(): Promise<Required<SessionList>> {
+  async listSessions(): Promise<SessionList> {
     const l = await this.call<SessionList | undefined>('GET', '/api/v1/sessions');
     return { kpuCapacity: l?.kpuCapacity ?? 0, kpusInUse: l?.kpusInUse ?? 0, sessions: Array.isArray(l?.sessions) ? l.sessions : [] };
   }

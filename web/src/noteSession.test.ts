@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from './api';
+import { paragraph } from './fixtures';
 import { AUTOSAVE_MS, NoteSession, RETRY_MAX_MS, RETRY_MS, type SaveState } from './noteSession';
 import type { NoteEventMsg } from './protocol';
 import type { Note, Paragraph } from './schema';
@@ -86,7 +87,7 @@ class FakeTransport implements NoteTransport {
   }
 }
 
-const para = (id: string, text: string, over: Partial<Paragraph> = {}): Paragraph => ({ id, text, status: 'READY', ...over });
+const para = (id: string, text: string, over: Partial<Paragraph> = {}): Paragraph => paragraph({ id, text, ...over });
 
 function note(): Note {
   return { id: 'N1', name: 'N', path: '/N', paragraphs: [para('p1', '%md one', { title: 'One' }), para('p2', '%md two')] };

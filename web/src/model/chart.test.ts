@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { paragraph } from '../fixtures';
 import type { Cell } from '../protocol';
 import { aggregate, normalizeGraph, pivot, resultsConfigPatch, scatterColumns, toEChartsOption, withAggregation, withColumn, withMode, withSetting, withoutColumn } from './chart';
 import type { Paragraph } from '../schema';
@@ -174,7 +175,7 @@ describe('editing and saving settings', () => {
   });
 
   it('writes the graph where Zeppelin keeps it and reads it back', () => {
-    const p: Paragraph = { id: 'p1', text: '', status: 'READY', config: { results: { '0': { graph: { mode: 'table' }, helium: {} }, '1': { graph: zeppelinGraph } }, editorHide: false } };
+    const p = paragraph({ id: 'p1', config: { results: { '0': { graph: { mode: 'table' }, helium: {} }, '1': { graph: zeppelinGraph } }, editorHide: false } });
     const patch = resultsConfigPatch(p, 0, withMode(normalizeGraph(undefined, columns), 'pieChart'));
     expect(Object.keys(patch)).toEqual(['results']);
     expect(patch.results['1']).toEqual({ graph: zeppelinGraph });
@@ -185,7 +186,7 @@ describe('editing and saving settings', () => {
   });
 
   it('reads the old array form of config.results', () => {
-    const p: Paragraph = { id: 'p', text: '', status: 'READY', config: { results: [{ graph: { mode: 'pieChart' } }] } };
+    const p = paragraph({ id: 'p', config: { results: [{ graph: { mode: 'pieChart' } }] } });
     expect(graphOf(p, 0)?.mode).toBe('pieChart');
     expect(resultsConfigPatch(p, 1, { mode: 'table' }).results['0']?.graph?.mode).toBe('pieChart');
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { session } from '../fixtures';
 import type { ResultTable } from '../protocol';
 import { LiveStore } from './live';
 import { EPOCH } from './table';
@@ -63,7 +64,7 @@ describe('LiveStore', () => {
         { paragraphId: 'p', status: 'FINISHED', progress: 100, dateStarted: 't1', result: { seq: EPOCH + 1, snapshot: snap(1, [[1, 1]]) } },
         { paragraphId: 'q', status: 'ERROR', progress: 0, dateStarted: 't1', errorMessage: 'boom' },
       ],
-      session: { state: 'busy', kpus: 3 },
+      session: session({ state: 'busy', kpus: 3 }),
     });
     expect(s.session?.kpus).toBe(3);
     s.apply({ op: 'live', noteId: 'N', paragraphs: [{ paragraphId: 'p', status: 'PENDING', progress: 0, dateStarted: 't2' }] });

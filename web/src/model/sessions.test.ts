@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CapacityRefusal, Session } from '../schema';
+import { session, sessionJob } from '../fixtures';
+import type { CapacityRefusal } from '../schema';
 import { asSentence, canStop, capacityModel, formatCost, formatKpuHours, parseCapacityRefusal, refusalModel, refusalOf, runningJobs, sessionRows, stopConfirmText } from './sessions';
 
 /** A refusal's details as the server sends them (error code capacity_exceeded). */
@@ -42,8 +43,6 @@ describe('formatting', () => {
   });
 });
 
-const session = (over: Partial<Session>): Session => ({ id: 's1', noteId: 'N1', noteName: 'A', state: 'busy', kpus: 2, jobs: [], estimatedCost: 0.001, ...over });
-
 describe('sessions list', () => {
   it('orders by KPUs held, then name, and counts running jobs only', () => {
     const rows = sessionRows([
@@ -55,8 +54,8 @@ describe('sessions list', () => {
         noteName: '',
         kpus: 3,
         jobs: [
-          { jobId: 'j1', status: 'RUNNING', kpus: 1 },
-          { jobId: 'j2', status: 'CANCELED' },
+          sessionJob({ jobId: 'j1', status: 'RUNNING', kpus: 1 }),
+          sessionJob({ jobId: 'j2', status: 'CANCELED' }),
         ],
       }),
     ]);
@@ -72,14 +71,14 @@ describe('sessions list', () => {
     expect(canStop('stopping')).toBe(false);
     expect(canStop('STOPPED')).toBe(false);
     expect(sessionRows([session({ state: 'stopping' })])[0]?.stoppable).toBe(false);
-    expect(runningJobs({})).toEqual([]);
+    expect(runningJobs(session({ jobs: [] }))).toEqual([]);
   });
 
   it('says what stopping does', () => {
-    expect(stopConfirmText(session({ kpus: 3, jobs: [{ jobId: 'j', status: 'RUNNING' }] }))).toBe(
+    expect(stopConfirmText(session({ kpus: 3, jobs: [sessionJob({ status: 'RUNNING' })] }))).toBe(
       'The session of “A” ends: its 1 running job is cancelled and its 3 KPUs are freed. The next run starts a new session.',
     );
-    expect(stopConfirmText({ noteId: 'N9', kpus: 2, jobs: [] })).toBe('The session of “N9” ends: no job is running and its 2 KPUs are freed. The next run starts a new session.');
+    expect(stopConfirmText(session({ noteId: 'N9', noteName: '', kpus: 2 }))).toBe('The session of “N9” ends: no job is running and its 2 KPUs are freed. The next run starts a new session.');
   });
 });
 

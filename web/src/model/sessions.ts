@@ -51,7 +51,7 @@ const ENDED_JOB = new Set(['FINISHED', 'FAILED', 'CANCELED', 'CANCELLED']);
 
 /** runningJobs returns the jobs of a session that have not ended. */
 export function runningJobs(s: Pick<Session, 'jobs'>): SessionJob[] {
-  return (s.jobs ?? []).filter((j) => !ENDED_JOB.has((j.status ?? '').toUpperCase()));
+  return s.jobs.filter((j) => !ENDED_JOB.has(j.status.toUpperCase()));
 }
 
 /** canStop tells whether a session in this state can be stopped. */
@@ -78,9 +78,9 @@ export function sessionRows(list: Session[] | null | undefined): SessionRow[] {
   return (list ?? [])
     .map((s) => {
       const jobs = runningJobs(s).length;
-      const noteId = s.noteId ?? '';
+      const noteId = s.noteId;
       return {
-        id: s.id ?? '',
+        id: s.id,
         noteId,
         noteName: s.noteName || noteId,
         href: `/notebook/${encodeURIComponent(noteId)}`,

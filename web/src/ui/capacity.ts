@@ -58,7 +58,7 @@ export function refusalHolders(m: RefusalModel, testid: string): HTMLElement {
  */
 export async function stopSession(
   api: Api,
-  s: Pick<Session, 'noteId' | 'noteName' | 'kpus' | 'jobs'> & { id: string },
+  s: Session,
   onConfirmed?: () => void,
 ): Promise<Session | null> {
   if (!(await confirm('Stop the session?', stopConfirmText(s), 'Stop session'))) return null;

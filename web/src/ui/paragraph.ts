@@ -103,7 +103,7 @@ export class ParagraphView {
   }
 
   private para(): Paragraph {
-    return this.host.session.paragraph(this.id) ?? { id: this.id, text: '', status: 'READY' };
+    return this.host.session.paragraph(this.id) ?? { id: this.id, text: '', status: 'READY', progress: 0 };
   }
 
   private liveState(): ParagraphLiveState | undefined {
@@ -158,7 +158,7 @@ export class ParagraphView {
     this.runBtn.hidden = running;
     this.cancelBtn.hidden = !running;
     this.runBtn.disabled = !isEnabled(p);
-    const progress = live?.progress ?? p.progress ?? 0;
+    const progress = live?.progress ?? p.progress;
     toggleClass(this.progress, 'on', running);
     toggleClass(this.progress, 'indeterminate', running && !(progress > 0));
     (this.progress.firstChild as HTMLElement).style.width = running && progress > 0 ? `${progress}%` : '';

@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
 import type { Api } from '../api';
+import { clusterStatus, session } from '../fixtures';
 import type { CapacityRefusal } from '../schema';
 import { SessionPanel } from './sessionPanel';
 
@@ -37,7 +38,7 @@ describe('SessionPanel refusals', () => {
     p.showRefusal(REFUSAL);
     p.setCapacity(2, 3);
     expect(q('capacity-refusal')?.hidden).toBe(false);
-    p.setCluster({ ready: true, mode: 'local', kpuCapacity: 3, kpusInUse: 1 });
+    p.setCluster(clusterStatus({ ready: true, mode: 'local', kpuCapacity: 3, kpusInUse: 1 }));
     expect(q('capacity-refusal')?.hidden).toBe(true);
     expect(q('capacity-text')?.textContent).toBe('1 / 3 KPUs in use');
   });
@@ -45,7 +46,7 @@ describe('SessionPanel refusals', () => {
   it('drops the refusal when the note gets a session', () => {
     const { p, q } = panel();
     p.showRefusal(REFUSAL);
-    p.setSession({ id: 's1', noteId: 'B', state: 'starting', kpus: 2 });
+    p.setSession(session({ id: 's1', noteId: 'B', state: 'starting', kpus: 2 }));
     expect(q('capacity-refusal')?.hidden).toBe(true);
   });
 });

@@ -95,13 +95,13 @@ export class SessionPanel {
       );
       return;
     }
-    const state = s.state ?? 'unknown';
+    const state = s.state;
     this.sessionBox.append(
       ...[
         kv('State', pill(state, state)),
-        s.kpus !== undefined ? kv('KPUs held', h('span', { 'data-testid': 'session-kpus' }, String(s.kpus))) : null,
-        s.estimatedCost !== undefined ? kv('Cost so far', h('span', { 'data-testid': 'session-cost' }, formatCost(s.estimatedCost))) : null,
-        s.kpuHours !== undefined ? kv('Metered', formatKpuHours(s.kpuHours)) : null,
+        kv('KPUs held', h('span', { 'data-testid': 'session-kpus' }, String(s.kpus))),
+        kv('Cost so far', h('span', { 'data-testid': 'session-cost' }, formatCost(s.estimatedCost))),
+        kv('Metered', formatKpuHours(s.kpuHours)),
         s.startedAt ? kv('Started', formatTime(parseDate(s.startedAt))) : null,
         s.lastActivity ? kv('Last activity', formatTime(parseDate(s.lastActivity))) : null,
       ].filter((x): x is HTMLElement => x !== null),
@@ -118,8 +118,8 @@ export class SessionPanel {
               'li',
               { 'data-job-id': j.jobId },
               j.url
-                ? h('a', { href: j.url, target: '_blank', rel: 'noopener noreferrer', title: 'Open the job in the Flink web UI', 'data-testid': 'session-job-link' }, h('code', null, (j.jobId ?? '').slice(0, 8)), ' ↗')
-                : h('code', null, (j.jobId ?? '').slice(0, 8)),
+                ? h('a', { href: j.url, target: '_blank', rel: 'noopener noreferrer', title: 'Open the job in the Flink web UI', 'data-testid': 'session-job-link' }, h('code', null, j.jobId.slice(0, 8)), ' ↗')
+                : h('code', null, j.jobId.slice(0, 8)),
               h('span', { class: 'job-meta' }, [j.status ? j.status.toLowerCase() : '', j.parallelism ? `p${j.parallelism}` : '', j.kpus ? `${j.kpus} KPU${j.kpus === 1 ? '' : 's'}` : ''].filter(Boolean).join(' · ')),
             ),
           ),
@@ -143,10 +143,9 @@ export class SessionPanel {
   private async stop(): Promise<void> {
     const s = this.session;
     if (!s?.id || this.stopping) return;
-    const target = { id: s.id, noteId: s.noteId ?? '', noteName: s.noteName, kpus: s.kpus ?? 0, jobs: s.jobs ?? [] };
     try {
-      const out = await stopSession(this.deps.api, target, () => {
-        this.stopping = target.id;
+      const out = await stopSession(this.deps.api, s, () => {
+        this.stopping = s.id;
         this.renderSession();
       });
       if (out) this.deps.onStopped?.(out);
@@ -163,14 +162,14 @@ export class SessionPanel {
       this.clusterInfo.append(kv('State', pill('unknown', 'unknown')));
       return;
     }
-    if (withCapacity && c.kpuCapacity) this.setCapacity(c.kpusInUse ?? 0, c.kpuCapacity);
+    if (withCapacity && c.kpuCapacity) this.setCapacity(c.kpusInUse, c.kpuCapacity);
     this.clusterInfo.append(
       ...[
         kv('State', pill(c.ready ? 'ready' : 'not ready', c.ready ? 'ok' : 'warn')),
         kv('Mode', c.mode || '—'),
         c.flinkVersion ? kv('Flink', c.flinkVersion) : null,
-        c.slotsTotal ? kv('Slots free', `${c.slotsAvailable ?? 0} / ${c.slotsTotal}`) : null,
-        c.jobsRunning !== undefined && c.ready ? kv('Jobs running', String(c.jobsRunning)) : null,
+        c.slotsTotal ? kv('Slots free', `${c.slotsAvailable} / ${c.slotsTotal}`) : null,
+        c.ready ? kv('Jobs running', String(c.jobsRunning)) : null,
         c.webUiUrl ? h('a', { class: 'small', href: c.webUiUrl, target: '_blank', rel: 'noopener noreferrer' }, 'Flink web UI ↗') : null,
         !c.ready && c.error ? h('p', { class: 'muted small' }, c.error) : null,
       ].filter((x): x is HTMLElement => x !== null),

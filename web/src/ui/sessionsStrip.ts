@@ -19,7 +19,7 @@ export class SessionsStrip {
   private readonly list: HTMLElement;
   private readonly summary: HTMLElement;
   private readonly poller: Poller;
-  private last: Required<SessionList> | null = null;
+  private last: SessionList | null = null;
   private stopping = new Set<string>();
   private rows = new Map<string, SessionRowView>();
   private reads = 0;
@@ -86,24 +86,24 @@ export class SessionsStrip {
     for (const r of rows) {
       let v = this.rows.get(r.id);
       if (!v) {
-        v = new SessionRowView((id, info) => void this.stopOne(id, info));
+        v = new SessionRowView((s) => void this.stopOne(s));
         this.rows.set(r.id, v);
       }
-      v.update(r, l.sessions.find((x) => x.id === r.id) ?? {}, this.stopping.has(r.id));
+      v.update(r, l.sessions.find((x) => x.id === r.id) ?? null, this.stopping.has(r.id));
       if (cursor === v.el) cursor = v.el.nextSibling;
       else this.list.insertBefore(v.el, cursor);
     }
   }
 
-  private async stopOne(id: string, s: Session): Promise<void> {
-    if (this.stopping.has(id)) return;
+  private async stopOne(s: Session): Promise<void> {
+    if (this.stopping.has(s.id)) return;
     try {
-      await stopSession(this.api, { ...s, id }, () => {
-        this.stopping.add(id);
+      await stopSession(this.api, s, () => {
+        this.stopping.add(s.id);
         this.render();
       });
     } finally {
-      this.stopping.delete(id);
+      this.stopping.delete(s.id);
       this.render();
       this.poller.poke();
     }
@@ -119,10 +119,10 @@ class SessionRowView {
   private readonly jobs: HTMLElement;
   private readonly cost: HTMLElement;
   private readonly stopBtn: HTMLButtonElement;
-  private id = '';
-  private info: Session = {};
+  /** The session shown; null when the listing did not carry the row's session. */
+  private info: Session | null = null;
 
-  constructor(onStop: (id: string, s: Session) => void) {
+  constructor(onStop: (s: Session) => void) {
     this.link = h('a', { class: 'session-note', 'data-link': '', 'data-testid': 'session-note' });
     this.state = h('span', { class: 'pill' });
     this.kpus = h('span', { class: 'session-kpus', 'data-testid': 'session-row-kpus' });
@@ -134,14 +134,13 @@ class SessionRowView {
       cls: 'ghost danger small',
       testid: 'home-stop-session',
       onClick: () => {
-        if (this.id) onStop(this.id, this.info);
+        if (this.info) onStop(this.info);
       },
     });
     this.el = h('div', { class: 'session-row', 'data-testid': 'session-row' }, this.link, this.state, this.kpus, this.jobs, this.cost, this.stopBtn);
   }
 
-  update(r: SessionRow, info: Session, stopping: boolean): void {
-    this.id = r.id;
+  update(r: SessionRow, info: Session | null, stopping: boolean): void {
     this.info = info;
     this.el.dataset['sessionId'] = r.id;
     this.el.dataset['sessionNoteId'] = r.noteId; // not data-note-id: the note list's rows carry that
@@ -155,7 +154,7 @@ class SessionRowView {
     setText(this.cost, r.cost);
     const label = this.stopBtn.querySelector('.btn-label');
     if (label) setText(label, stopping ? 'Stopping…' : 'Stop');
-    this.stopBtn.disabled = stopping || !r.stoppable;
+    this.stopBtn.disabled = stopping || !r.stoppable || !info;
     this.stopBtn.title = `Stop the session of “${r.noteName}”: cancel its jobs and free its KPUs`;
   }
 }
