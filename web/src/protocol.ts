@@ -11,7 +11,6 @@ export const PROTOCOL_VERSION = 1;
 export interface Column {
   name: string;
   type: string;
-  nullable?: boolean;
 }
 
 /** A cell value as JSON carries it (ROW/ARRAY/MAP values arrive as arrays/objects). */
