@@ -448,7 +448,7 @@ func TestNotebookAPI_BodyLimit(t *testing.T) {
 	}
 	t.Run("UnderTheLimitOK", func(t *testing.T) {
 		if len(fx) > limit {
-			t.Skipf("fixture is %d bytes, over the test limit", len(fx))
+			t.Fatalf("fixture is %d bytes, over the test limit of %d: choose a smaller one", len(fx), limit)
 		}
 		ts.do(t, http.MethodPost, "/api/notebook/import", fx).mustOK(t, nil)
 	})
