@@ -157,7 +157,8 @@ func (h *hub) startLocked() {
 	}()
 }
 
-// Close ends every connection with a going-away close frame, stops the// live-state watches and the change subscription, and waits for the hub's
+// Close ends every connection with a going-away close frame, stops the
+// live-state watches and the change subscription, and waits for the hub's
 // goroutines until ctx is done.
 func (h *hub) Close(ctx context.Context) error {
 	h.mu.Lock()

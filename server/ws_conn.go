@@ -18,7 +18,7 @@ import (
 // requests it serves are in ws_requests.go). readLoop is its only reader and
 // writeLoop its only writer. Replies and note events wait in a bounded
 // queue (send); live state is never queued: the hub sets a flag per note
-// and wakes the writer, which asks the runner for what this client lacks
+// and wakes the writer, which asks the sessions service for what this client lacks
 // when it is ready to write. A slow client therefore receives the latest
 // state, coalesced, and costs a fixed amount of memory.
 type conn struct {
