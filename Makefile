@@ -4,13 +4,32 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := build
 
-# One pinned Flink for every part: jars from PyPI, the SQL Gateway from Maven Central.
+# One pinned Flink for every part: jars from PyPI, the SQL Gateway and the SQL
+# connectors from Maven Central.
 FLINK_VERSION  := 2.3.0
 GATEWAY_SHA256 := aad296a152dc367ddd70727f5a57dd61958cff3d8dceb1f947bf8d9705c8d724
 FLINK_DIR      := .flink
 VENV           := $(FLINK_DIR)/venv
 FLINK_STAMP    := $(FLINK_DIR)/.installed-$(FLINK_VERSION)
 GATEWAY_JAR    := $(FLINK_DIR)/jars/flink-sql-gateway-$(FLINK_VERSION).jar
+
+# SQL connectors and formats that Flink's lib/ lacks (it has json, csv and raw),
+# checked against deps/connectors.sha256.
+KAFKA_CONNECTOR_VERSION := 5.0.0-2.2
+CONNECTORS      := org.apache.flink:flink-sql-connector-kafka:$(KAFKA_CONNECTOR_VERSION) \
+                   org.apache.flink:flink-sql-avro:$(FLINK_VERSION) \
+                   org.apache.flink:flink-sql-parquet:$(FLINK_VERSION)
+CONNECTOR_DIR   := $(FLINK_DIR)/connectors
+CONNECTOR_STAMP := $(CONNECTOR_DIR)/.installed-$(FLINK_VERSION)-$(KAFKA_CONNECTOR_VERSION)
+
+# A local Kafka broker: the runtime jars of deps/kafka/pom.xml, checked against
+# deps/kafka/sha256sums.
+KAFKA_VERSION       := 4.2.0
+KAFKA_SCALA_VERSION := 2.13
+KAFKA_DIR           := .kafka
+KAFKA_STAMP         := $(KAFKA_DIR)/.installed-$(KAFKA_SCALA_VERSION)-$(KAFKA_VERSION)
+
+MVN := mvn --batch-mode --quiet --strict-checksums
 
 # The Go version go.mod requires, for the message when Go is missing.
 GO_VERSION := $(shell sed -n 's/^go //p' go.mod)
@@ -19,13 +38,13 @@ ADDR     ?= 127.0.0.1:8890
 DATA_DIR ?= ./data
 GO_TEST_FLAGS ?= -count=1 -timeout 15m
 
-GO_SOURCES  := $(shell find . -name '*.go' -not -path './node_modules/*' -not -path './.flink/*') go.mod go.sum
+GO_SOURCES  := $(shell find . -name '*.go' -not -path './node_modules/*' -not -path './.flink/*' -not -path './.kafka/*') go.mod go.sum
 # The web app's REST types are generated from server/openapi.json into
 # web/src/gen/ before every build, so the document is a source and gen/ is not
 # (nor web/node_modules/, where Vitest keeps its cache).
 WEB_SOURCES := $(shell find web -type f -not -path 'web/dist/*' -not -path 'web/src/gen/*' -not -path 'web/node_modules/*' 2>/dev/null) server/openapi.json package.json package-lock.json $(wildcard vite.config.* tsconfig*.json)
 
-.PHONY: run test build flink web e2e bench clean tools test-go test-web chromium
+.PHONY: run test build flink kafka web e2e bench clean tools test-go test-web chromium
 
 ## run: install what is missing, build, and start Eddy in local mode (prints the URL with its token)
 run: build flink
@@ -40,8 +59,8 @@ build: bin/eddy
 bin/eddy: $(GO_SOURCES) web/dist/index.html | tools
 	go build -o $@ ./cmd/eddy
 
-## flink: provision Flink $(FLINK_VERSION) into .flink/ (PyPI jars + the SQL Gateway jar from Maven Central)
-flink: $(FLINK_STAMP) $(GATEWAY_JAR)
+## flink: provision Flink $(FLINK_VERSION) into .flink/ (PyPI jars + the SQL Gateway and connector jars from Maven Central), and Kafka
+flink: $(FLINK_STAMP) $(GATEWAY_JAR) $(CONNECTOR_STAMP) $(KAFKA_STAMP)
 
 $(FLINK_STAMP): flink-requirements.txt | tools
 	rm -rf $(VENV) $(FLINK_DIR)/home
@@ -53,9 +72,35 @@ $(FLINK_STAMP): flink-requirements.txt | tools
 
 $(GATEWAY_JAR): | tools
 	mkdir -p $(dir $@)
-	mvn --batch-mode --quiet dependency:copy \
+	$(MVN) dependency:copy \
 	  -Dartifact=org.apache.flink:flink-sql-gateway:$(FLINK_VERSION):jar -DoutputDirectory=$(dir $@)
 	echo "$(GATEWAY_SHA256)  $@" | sha256sum --check --quiet - || { rm -f $@; echo "checksum mismatch for $@" >&2; exit 1; }
+
+# $(call check-jars,DIR,SUMS): DIR must hold exactly the jars that SUMS lists, with
+# their SHA-256; if it does not, DIR is removed and the recipe fails.
+check-jars = ( cd $1 && sha256sum --check --quiet --strict $(CURDIR)/$2 \
+  && diff <(printf '%s\n' *.jar | LC_ALL=C sort) <(awk '{print $$2}' $(CURDIR)/$2 | LC_ALL=C sort) ) \
+  || { rm -rf $1; echo "$1 does not match the checksums in $2 (removed it)" >&2; exit 1; }
+
+# The whole directory is replaced, so no jar of an older version stays on the classpath.
+$(CONNECTOR_STAMP): deps/connectors.sha256 | tools
+	rm -rf $(CONNECTOR_DIR)
+	for artifact in $(CONNECTORS); do \
+	  $(MVN) dependency:copy -Dartifact=$$artifact:jar -DoutputDirectory=$(CONNECTOR_DIR); \
+	done
+	$(call check-jars,$(CONNECTOR_DIR),deps/connectors.sha256)
+	touch $@
+
+## kafka: provision the jars of a Kafka $(KAFKA_VERSION) broker into .kafka/lib (Maven Central)
+kafka: $(KAFKA_STAMP)
+
+$(KAFKA_STAMP): deps/kafka/pom.xml deps/kafka/sha256sums | tools
+	rm -rf $(KAFKA_DIR)/lib $(KAFKA_DIR)/.installed-*
+	$(MVN) -f deps/kafka/pom.xml dependency:copy-dependencies \
+	  -Dkafka.version=$(KAFKA_VERSION) -Dscala.binary.version=$(KAFKA_SCALA_VERSION) \
+	  -DincludeScope=runtime -DoutputDirectory=$(CURDIR)/$(KAFKA_DIR)/lib
+	$(call check-jars,$(KAFKA_DIR)/lib,deps/kafka/sha256sums)
+	touch $@
 
 ## web: build the browser app into web/dist
 web: web/dist/index.html
@@ -95,6 +140,6 @@ tools:
 	@command -v python3 >/dev/null && python3 -c 'import venv, ensurepip' 2>/dev/null || { echo "Python 3 with venv is missing: install Python 3.9+ (Debian: apt-get install python3 python3-venv)" >&2; exit 1; }
 	@command -v npm >/dev/null || { echo "Node.js and npm are missing: install Node.js 20 or newer" >&2; exit 1; }
 
-## clean: remove build output (keeps the provisioned Flink; rm -rf .flink to drop it)
+## clean: remove build output (keeps the provisioned Flink and Kafka; rm -rf .flink .kafka to drop them)
 clean:
 	rm -rf bin web/dist e2e/artifacts
