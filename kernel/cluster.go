@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/eddy-notebooks/eddy/kernel/flink"
+	"github.com/eddy-notebooks/eddy/kernel/localflink"
 )
 
 // Cluster modes.
@@ -29,6 +30,16 @@ type ClusterStatus struct {
 	SlotsAvailable int    `json:"slotsAvailable"`
 	JobsRunning    int    `json:"jobsRunning"`
 	Error          string `json:"error,omitempty"` // why the cluster is not ready, if known
+	// Kafka is the broker notes reach by default; nil when Eddy knows none.
+	Kafka *KafkaStatus `json:"kafka,omitempty"`
+}
+
+// KafkaStatus is what Eddy knows of its Kafka broker.
+type KafkaStatus struct {
+	Mode      string `json:"mode"`      // "local" (Eddy runs it) or "remote"
+	Bootstrap string `json:"bootstrap"` // host:port for properties.bootstrap.servers
+	Ready     bool   `json:"ready"`     // it accepts connections
+	Error     string `json:"error,omitempty"`
 }
 
 // Cluster is the Flink cluster Eddy submits to, local or remote: the two
@@ -37,6 +48,9 @@ type Cluster struct {
 	Mode       string
 	Gateway    *flink.Gateway
 	JobManager *flink.JobManager
+	// Kafka is the broker's bootstrap address ("" for none) and KafkaMode
+	// whether Eddy runs it (ModeLocal) or it exists already (ModeRemote).
+	Kafka, KafkaMode string
 
 	mu       sync.Mutex // guards startErr
 	startErr string     // set when a local cluster failed to start
@@ -81,6 +95,14 @@ func (c *Cluster) ClusterStatus(ctx context.Context) ClusterStatus {
 	go func() { defer wg.Done(); ov, ovErr = c.JobManager.Overview(ctx) }()
 	go func() { defer wg.Done(); info, infoErr = c.Gateway.Info(ctx) }()
 	wg.Wait()
+	if c.Kafka != "" {
+		st.Kafka = &KafkaStatus{Mode: c.KafkaMode, Bootstrap: c.Kafka}
+		if err := localflink.ProbeKafka(ctx, c.Kafka); err != nil {
+			st.Kafka.Error = err.Error()
+		} else {
+			st.Kafka.Ready = true
+		}
+	}
 	st.FlinkVersion = ov.FlinkVersion
 	if st.FlinkVersion == "" {
 		st.FlinkVersion = info.Version
@@ -98,3 +120,4 @@ func (c *Cluster) ClusterStatus(ctx context.Context) ClusterStatus {
 	}
 	return st
 }
+

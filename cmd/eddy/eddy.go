@@ -36,7 +36,15 @@ type Config struct {
 	// Local mode.
 	FlinkHome        string // Flink distribution (lib/, bin/bash-java-utils.jar)
 	GatewayJar       string // flink-sql-gateway jar of the same version
+	ConnectorsDir    string // connector and format jars for every Flink process
 	TaskManagerSlots int
+
+	// Kafka: local mode runs a broker (from KafkaLib) unless Kafka is false
+	// or KafkaBootstrap names an existing one; remote mode uses
+	// KafkaBootstrap, if set.
+	Kafka          bool
+	KafkaBootstrap string
+	KafkaLib       string
 
 	// Sessions and KPUs.
 	KPUCapacity        int           // 0: derived (local: 2 per TaskManager slot; remote: 2 per cluster slot)
@@ -56,7 +64,10 @@ func DefaultConfig() Config {
 		MaxBodyBytes:     server.DefaultMaxBodyBytes,
 		FlinkHome:        defaultFlinkPath("EDDY_FLINK_HOME", "home"),
 		GatewayJar:       defaultFlinkPath("EDDY_GATEWAY_JAR", ""),
+		ConnectorsDir:    defaultFlinkPath("EDDY_CONNECTORS_DIR", "connectors"),
 		TaskManagerSlots: 4,
+		Kafka:            true,
+		KafkaLib:         defaultKafkaLib(),
 		LogOutput:        os.Stderr,
 
 		ParallelismPerKPU:  1,
@@ -76,6 +87,10 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.FlinkRest, "flink-rest", c.FlinkRest, "remote mode: URL of the JobManager REST API of that cluster")
 	fs.StringVar(&c.FlinkHome, "flink-home", c.FlinkHome, "local mode: Flink distribution directory (make flink installs one)")
 	fs.StringVar(&c.GatewayJar, "gateway-jar", c.GatewayJar, "local mode: the flink-sql-gateway jar")
+	fs.StringVar(&c.ConnectorsDir, "connectors-dir", c.ConnectorsDir, "local mode: directory of connector and format jars put on every Flink process's classpath")
+	fs.BoolVar(&c.Kafka, "kafka", c.Kafka, "local mode: run a local Kafka broker beside Flink")
+	fs.StringVar(&c.KafkaBootstrap, "kafka-bootstrap", c.KafkaBootstrap, "use an existing Kafka at host:port instead of a local broker")
+	fs.StringVar(&c.KafkaLib, "kafka-lib", c.KafkaLib, "local mode: directory of the Kafka broker's jars (make kafka installs them)")
 	fs.IntVar(&c.TaskManagerSlots, "taskmanager-slots", c.TaskManagerSlots, "local mode: task slots of the TaskManager")
 	fs.IntVar(&c.KPUCapacity, "kpu-capacity", c.KPUCapacity, "KPUs the cluster offers (default: 2 per task slot)")
 	fs.IntVar(&c.ParallelismPerKPU, "parallelism-per-kpu", c.ParallelismPerKPU, "job parallelism that one KPU carries")
@@ -264,6 +279,28 @@ func defaultFlinkPath(env, name string) string {
 	return ""
 }
 
+// defaultKafkaLib finds the provisioned Kafka broker next to the binary
+// (bin/eddy → ../.kafka/lib), unless EDDY_KAFKA_LIB names a directory.
+func defaultKafkaLib() string {
+	if v := os.Getenv("EDDY_KAFKA_LIB"); v != "" {
+		return v
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(filepath.Dir(filepath.Dir(exe)), ".kafka", "lib")
+}
+
+// connectorJars lists the jars in dir; a missing directory has none.
+func connectorJars(dir string) []string {
+	if dir == "" {
+		return nil
+	}
+	jars, _ := filepath.Glob(filepath.Join(dir, "*.jar"))
+	return jars
+}
+
 // localReadyTimeout bounds how long a local cluster may take to come up.
 const localReadyTimeout = 5 * time.Minute
 
@@ -274,20 +311,32 @@ func (m *Main) startFlink(ctx context.Context) error {
 	cfg := &m.Config
 	if cfg.FlinkGateway != "" {
 		m.cluster = kernel.NewCluster(kernel.ModeRemote, cfg.FlinkGateway, cfg.FlinkRest)
+		m.cluster.Kafka, m.cluster.KafkaMode = cfg.KafkaBootstrap, kernel.ModeRemote
 		return nil
 	}
-	local, err := localflink.Start(ctx, localflink.Config{
+	lc := localflink.Config{
 		FlinkHome:        cfg.FlinkHome,
 		GatewayJar:       cfg.GatewayJar,
+		ConnectorJars:    connectorJars(cfg.ConnectorsDir),
 		Dir:              filepath.Join(cfg.DataDir, "flink"),
 		TaskManagerSlots: cfg.TaskManagerSlots,
 		Logger:           m.Log,
-	})
+	}
+	if cfg.Kafka && cfg.KafkaBootstrap == "" {
+		lc.Kafka = localflink.KafkaConfig{Lib: cfg.KafkaLib, Dir: filepath.Join(cfg.DataDir, "kafka")}
+	}
+	local, err := localflink.Start(ctx, lc)
 	if err != nil {
 		return err
 	}
 	m.local = local
 	m.cluster = kernel.NewCluster(kernel.ModeLocal, local.GatewayURL(), local.RestURL())
+	switch {
+	case local.KafkaBootstrap() != "":
+		m.cluster.Kafka, m.cluster.KafkaMode = local.KafkaBootstrap(), kernel.ModeLocal
+	case cfg.KafkaBootstrap != "":
+		m.cluster.Kafka, m.cluster.KafkaMode = cfg.KafkaBootstrap, kernel.ModeRemote
+	}
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
@@ -302,6 +351,15 @@ func (m *Main) startFlink(ctx context.Context) error {
 			return
 		}
 		m.Log.Info("local flink cluster ready", "after", time.Since(start).Round(time.Millisecond), "webui", local.RestURL())
+		if err := local.WaitKafkaReady(readyCtx); err != nil {
+			if m.ctx.Err() == nil {
+				m.Log.Error("local kafka broker did not become ready", "err", err)
+			}
+			return
+		}
+		if b := local.KafkaBootstrap(); b != "" {
+			m.Log.Info("local kafka broker ready", "after", time.Since(start).Round(time.Millisecond), "bootstrap", b)
+		}
 	}()
 	return nil
 }

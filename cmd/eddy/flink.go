@@ -6,27 +6,36 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/eddy-notebooks/eddy/kernel/localflink"
 )
 
 // runFlink runs only the local Flink cluster (JobManager, TaskManager, SQL
-// Gateway) until ctx ends. Once it is ready it prints its endpoints as
-// shell assignments, which the test harness uses to share one cluster
-// between all test packages of a run.
+// Gateway, and a Kafka broker unless --kafka=false) until ctx ends. Once it
+// is ready it prints its endpoints as shell assignments, which the test
+// harness uses to share one cluster between all test packages of a run.
 func runFlink(ctx context.Context, args []string) error {
 	def := DefaultConfig()
 	fs := flag.NewFlagSet("flink", flag.ContinueOnError)
-	dir := fs.String("dir", "./data/flink", "working directory for config, logs and state")
+	dir := fs.String("dir", "./data", "working directory: Flink config, logs and state in flink/, the broker in kafka/")
 	home := fs.String("flink-home", def.FlinkHome, "Flink distribution directory")
 	jar := fs.String("gateway-jar", def.GatewayJar, "the flink-sql-gateway jar")
 	slots := fs.Int("taskmanager-slots", def.TaskManagerSlots, "task slots of the TaskManager")
+	connectors := fs.String("connectors-dir", def.ConnectorsDir, "directory of connector and format jars")
+	kafka := fs.Bool("kafka", true, "run a local Kafka broker too")
+	kafkaLib := fs.String("kafka-lib", def.KafkaLib, "directory of the Kafka broker's jars")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	c, err := localflink.Start(ctx, localflink.Config{FlinkHome: *home, GatewayJar: *jar, Dir: *dir, TaskManagerSlots: *slots, Logger: log})
+	lc := localflink.Config{FlinkHome: *home, GatewayJar: *jar, ConnectorJars: connectorJars(*connectors),
+		Dir: filepath.Join(*dir, "flink"), TaskManagerSlots: *slots, Logger: log}
+	if *kafka {
+		lc.Kafka = localflink.KafkaConfig{Lib: *kafkaLib, Dir: filepath.Join(*dir, "kafka")}
+	}
+	c, err := localflink.Start(ctx, lc)
 	if err != nil {
 		return err
 	}
@@ -37,7 +46,11 @@ func runFlink(ctx context.Context, args []string) error {
 	if err := c.WaitReady(readyCtx); err != nil {
 		return err
 	}
-	log.Info("local flink cluster ready", "after", time.Since(start).Round(time.Millisecond))
+	if err := c.WaitKafkaReady(readyCtx); err != nil {
+		return err
+	}
+	log.Info("local flink cluster ready", "after", time.Since(start).Round(time.Millisecond), "kafka", c.KafkaBootstrap())
+	fmt.Printf("EDDY_TEST_KAFKA_BOOTSTRAP=%s\n", c.KafkaBootstrap())
 	fmt.Printf("EDDY_TEST_FLINK_GATEWAY=%s\nEDDY_TEST_FLINK_REST=%s\n", c.GatewayURL(), c.RestURL())
 	<-ctx.Done()
 	return nil

@@ -47,6 +47,8 @@ func startEddy(t *testing.T, dataDir string) (*exec.Cmd, string) {
 		"EDDY_TEST_ARGS="+strings.Join([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--token", "t"}, "\x1f"),
 		"EDDY_FLINK_HOME="+filepath.Join(root, ".flink", "home"),
 		"EDDY_GATEWAY_JAR="+jars[0],
+		"EDDY_CONNECTORS_DIR="+filepath.Join(root, ".flink", "connectors"),
+		"EDDY_KAFKA_LIB="+filepath.Join(root, ".kafka", "lib"),
 	)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -79,19 +81,24 @@ func startEddy(t *testing.T, dataDir string) (*exec.Cmd, string) {
 		var st struct {
 			Ready bool   `json:"ready"`
 			Mode  string `json:"mode"`
+			Kafka *struct {
+				Ready     bool   `json:"ready"`
+				Mode      string `json:"mode"`
+				Bootstrap string `json:"bootstrap"`
+			} `json:"kafka"`
 		}
 		if resp, err := http.DefaultClient.Do(req); err == nil {
 			_ = json.NewDecoder(resp.Body).Decode(&st)
 			resp.Body.Close()
 		}
-		if st.Ready {
-			if st.Mode != "local" {
-				t.Fatalf("mode = %q, want local", st.Mode)
+		if st.Ready && st.Kafka != nil && st.Kafka.Ready {
+			if st.Mode != "local" || st.Kafka.Mode != "local" || !strings.HasPrefix(st.Kafka.Bootstrap, "127.0.0.1:") {
+				t.Fatalf("mode = %q, kafka %+v; want both local on loopback", st.Mode, *st.Kafka)
 			}
 			return cmd, base
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("cluster did not become ready")
+			t.Fatal("cluster or kafka did not become ready")
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
@@ -128,14 +135,14 @@ func alive(pid int) bool {
 	return !strings.HasPrefix(rest, "Z") && !strings.HasPrefix(rest, "X")
 }
 
-func TestEddy_StopLeavesNoFlinkJVM(t *testing.T) {
+func TestEddy_StopLeavesNoJVM(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
 		t.Run(sig.String(), func(t *testing.T) {
 			dir := t.TempDir()
 			cmd, _ := startEddy(t, dir)
 			jvms := jvmsUsing(dir)
-			if len(jvms) != 3 {
-				t.Fatalf("found %d Flink JVMs for %s, want 3 (jobmanager, taskmanager, gateway)", len(jvms), dir)
+			if len(jvms) != 4 {
+				t.Fatalf("found %d JVMs for %s, want 4 (jobmanager, taskmanager, gateway, kafka)", len(jvms), dir)
 			}
 			start := time.Now()
 			if err := cmd.Process.Signal(sig); err != nil {
@@ -163,7 +170,7 @@ func TestEddy_StopLeavesNoFlinkJVM(t *testing.T) {
 				}
 				time.Sleep(100 * time.Millisecond)
 			}
-			t.Fatalf("Flink JVMs still running after %s of eddy: %v", sig, jvmsUsing(dir))
+			t.Fatalf("JVMs still running after %s of eddy: %v", sig, jvmsUsing(dir))
 		})
 	}
 }

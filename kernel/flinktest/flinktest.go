@@ -25,12 +25,14 @@ import (
 const (
 	EnvGateway = "EDDY_TEST_FLINK_GATEWAY"
 	EnvRest    = "EDDY_TEST_FLINK_REST"
+	EnvKafka   = "EDDY_TEST_KAFKA_BOOTSTRAP"
 )
 
-// Endpoints are the clients of a running cluster.
+// Endpoints are the clients of a running cluster and its Kafka broker.
 type Endpoints struct {
 	Gateway    *flink.Gateway
 	JobManager *flink.JobManager
+	Kafka      string // the broker's bootstrap address
 }
 
 // binaryCluster is the cluster started for this test binary, if any. It is
@@ -48,7 +50,7 @@ var binaryCluster struct {
 func Cluster(t testing.TB) *Endpoints {
 	t.Helper()
 	if gw, rest := os.Getenv(EnvGateway), os.Getenv(EnvRest); gw != "" && rest != "" {
-		return &Endpoints{Gateway: flink.NewGateway(gw, nil), JobManager: flink.NewJobManager(rest, nil)}
+		return &Endpoints{Gateway: flink.NewGateway(gw, nil), JobManager: flink.NewJobManager(rest, nil), Kafka: os.Getenv(EnvKafka)}
 	}
 	b := &binaryCluster
 	b.once.Do(func() {
@@ -62,9 +64,9 @@ func Cluster(t testing.TB) *Endpoints {
 			b.err = err
 			return
 		}
-		b.local, b.err = Start(context.Background(), root, b.dir)
+		b.local, b.err = Start(context.Background(), root, b.dir, true)
 		if b.err == nil {
-			b.cluster = &Endpoints{Gateway: flink.NewGateway(b.local.GatewayURL(), nil), JobManager: flink.NewJobManager(b.local.RestURL(), nil)}
+			b.cluster = &Endpoints{Gateway: flink.NewGateway(b.local.GatewayURL(), nil), JobManager: flink.NewJobManager(b.local.RestURL(), nil), Kafka: b.local.KafkaBootstrap()}
 		}
 	})
 	if b.err != nil {
@@ -73,21 +75,30 @@ func Cluster(t testing.TB) *Endpoints {
 	return b.cluster
 }
 
-// Start starts a local cluster from the repository's provisioned Flink in
-// dir and waits until it is ready.
-func Start(ctx context.Context, root, dir string) (*localflink.Cluster, error) {
+// Start starts a local cluster from the repository's provisioned Flink,
+// with its connectors, in dir (and, with kafka, the provisioned Kafka
+// broker beside it) and waits until it is ready.
+func Start(ctx context.Context, root, dir string, kafka bool) (*localflink.Cluster, error) {
 	home := filepath.Join(root, ".flink", "home")
 	jars, _ := filepath.Glob(filepath.Join(root, ".flink", "jars", "flink-sql-gateway-*.jar"))
 	if len(jars) == 0 {
 		return nil, fmt.Errorf("flink is not provisioned in %s/.flink: run 'make flink'", root)
 	}
-	c, err := localflink.Start(ctx, localflink.Config{FlinkHome: home, GatewayJar: jars[0], Dir: dir})
+	connectors, _ := filepath.Glob(filepath.Join(root, ".flink", "connectors", "*.jar"))
+	if len(connectors) == 0 {
+		return nil, fmt.Errorf("no connector jars in %s/.flink/connectors: run 'make flink'", root)
+	}
+	cfg := localflink.Config{FlinkHome: home, GatewayJar: jars[0], ConnectorJars: connectors, Dir: filepath.Join(dir, "flink")}
+	if kafka {
+		cfg.Kafka = localflink.KafkaConfig{Lib: filepath.Join(root, ".kafka", "lib"), Dir: filepath.Join(dir, "kafka")}
+	}
+	c, err := localflink.Start(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	if err := c.WaitReady(ctx); err != nil {
+	if err := errors.Join(c.WaitReady(ctx), c.WaitKafkaReady(ctx)); err != nil {
 		return nil, errors.Join(err, c.Close())
 	}
 	return c, nil

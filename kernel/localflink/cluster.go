@@ -1,6 +1,8 @@
 // Package localflink runs Eddy's embedded Flink: one JobManager, one
 // TaskManager and a SQL Gateway as supervised child JVMs on loopback, on free
-// ports chosen at start, with config, logs and state in Eddy's data directory.
+// ports chosen at start, with config, logs and state in Eddy's data directory;
+// and, when asked, a Kafka broker beside them (kafka.go), so notes have a
+// real stream to read and write.
 package localflink
 
 import (
@@ -27,8 +29,12 @@ type Config struct {
 	JobManagerMemory  string // jobmanager.memory.process.size, default 1024m
 	TaskManagerMemory string // taskmanager.memory.process.size, default 1728m
 	GatewayHeap       string // -Xmx of the gateway JVM, default 1g
-	Java              string // java binary; default $JAVA_HOME/bin/java, else java on PATH
-	Logger            *slog.Logger
+	// ConnectorJars go on the classpath of the gateway, the JobManager and
+	// the TaskManager, after lib/ and before flink-dist (connectors, formats).
+	ConnectorJars []string
+	Kafka         KafkaConfig // a local Kafka broker; none when Kafka.Lib is ""
+	Java          string      // java binary; default $JAVA_HOME/bin/java, else java on PATH
+	Logger        *slog.Logger
 }
 
 func (c *Config) setDefaults() {
@@ -44,6 +50,7 @@ func (c *Config) setDefaults() {
 	if c.GatewayHeap == "" {
 		c.GatewayHeap = "1g"
 	}
+	c.Kafka.setDefaults(c.Dir)
 	if c.Java == "" {
 		c.Java = "java"
 		if home := os.Getenv("JAVA_HOME"); home != "" {
@@ -55,11 +62,12 @@ func (c *Config) setDefaults() {
 	}
 }
 
-// Role names of the three processes, also their log file names.
+// Role names of the processes, also their log file names.
 const (
 	JobManager  = "jobmanager"
 	TaskManager = "taskmanager"
 	SQLGateway  = "sql-gateway"
+	KafkaBroker = "kafka"
 )
 
 // Cluster is a running local Flink cluster. Close stops it.
@@ -85,11 +93,11 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 			return nil, fmt.Errorf("localflink: %w", err)
 		}
 	}
-	nums, err := freePorts(3)
+	nums, err := freePorts(5)
 	if err != nil {
 		return nil, fmt.Errorf("localflink: %w", err)
 	}
-	p := ports{RPC: nums[0], REST: nums[1], Gateway: nums[2]}
+	p := ports{RPC: nums[0], REST: nums[1], Gateway: nums[2], Kafka: nums[3], KafkaController: nums[4]}
 	confDir := filepath.Join(cfg.Dir, "conf")
 	if err := writeFileAtomic(filepath.Join(confDir, "config.yaml"), flinkConfig(cfg, cfg.Dir, p)); err != nil {
 		return nil, fmt.Errorf("localflink: write config: %w", err)
@@ -105,7 +113,14 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	c := &Cluster{cfg: cfg, ports: p, spawner: newSpawner(), procs: map[string]*process{}}
 	env := append(os.Environ(), "FLINK_CONF_DIR="+confDir, "FLINK_HOME="+cfg.FlinkHome,
 		"FLINK_PLUGINS_DIR="+filepath.Join(cfg.FlinkHome, "plugins"))
-	for _, role := range []string{JobManager, TaskManager, SQLGateway} {
+	if cfg.Kafka.enabled() {
+		kargv, err := prepareKafka(ctx, cfg, confDir, p)
+		if err != nil {
+			return nil, fmt.Errorf("localflink: %w", err)
+		}
+		argv[KafkaBroker] = kargv
+	}
+	for _, role := range c.roles() {
 		proc := &process{
 			name:    role,
 			argv:    argv[role],
@@ -117,8 +132,17 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		c.procs[role] = proc
 		proc.run()
 	}
-	cfg.Logger.Info("local flink cluster starting", "rest", c.RestURL(), "gateway", c.GatewayURL(), "logs", filepath.Join(cfg.Dir, "log"))
+	cfg.Logger.Info("local flink cluster starting", "rest", c.RestURL(), "gateway", c.GatewayURL(), "kafka", c.KafkaBootstrap(), "logs", filepath.Join(cfg.Dir, "log"))
 	return c, nil
+}
+
+// roles are the processes of this cluster, in start order.
+func (c *Cluster) roles() []string {
+	roles := []string{JobManager, TaskManager, SQLGateway}
+	if c.cfg.Kafka.enabled() {
+		roles = append(roles, KafkaBroker)
+	}
+	return roles
 }
 
 // checkInstall fails early, with what to do, when Flink or Java is missing.
@@ -126,7 +150,10 @@ func checkInstall(cfg Config) error {
 	if cfg.Dir == "" {
 		return errors.New("localflink: no working directory")
 	}
-	if _, err := classpath(cfg.FlinkHome); err != nil {
+	if _, err := classpath(cfg.FlinkHome, cfg.ConnectorJars); err != nil {
+		return fmt.Errorf("localflink: %w", err)
+	}
+	if err := cfg.Kafka.check(); err != nil {
 		return fmt.Errorf("localflink: %w", err)
 	}
 	if _, err := os.Stat(cfg.GatewayJar); err != nil || cfg.GatewayJar == "" {
@@ -140,9 +167,10 @@ func checkInstall(cfg Config) error {
 
 // commands builds the three JVM command lines the way Flink's scripts do:
 // memory flags from BashJavaUtils, Java 17 module flags, log4j to the log
-// directory, and the lib classpath (plus the gateway jar for the gateway).
+// directory, and the lib classpath with the connector jars (plus the
+// gateway jar for the gateway).
 func commands(ctx context.Context, cfg Config, confDir string) (map[string][]string, error) {
-	cp, err := classpath(cfg.FlinkHome)
+	cp, err := classpath(cfg.FlinkHome, cfg.ConnectorJars)
 	if err != nil {
 		return nil, err
 	}
@@ -232,15 +260,15 @@ func (c *Cluster) probe(ctx context.Context, jm *flink.JobManager, gw *flink.Gat
 	return nil
 }
 
-// Close stops the gateway, the TaskManager and the JobManager together
-// (SIGTERM, then SIGKILL after a grace period), waits until all have exited
-// and every goroutine of the cluster has returned. It returns the first
-// error of stopping them, in the order gateway, TaskManager, JobManager,
-// and logs the others; a JVM that ends on SIGTERM is no error. Later calls
-// return the same.
+// Close stops the gateway, the TaskManager, the JobManager and the Kafka
+// broker together (SIGTERM, then SIGKILL after a grace period), waits until
+// all have exited and every goroutine of the cluster has returned. It
+// returns the first error of stopping them, in the order gateway,
+// TaskManager, JobManager, Kafka, and logs the others; a JVM that ends on
+// SIGTERM is no error. Later calls return the same.
 func (c *Cluster) Close() error {
 	c.closeOnce.Do(func() {
-		roles := []string{SQLGateway, TaskManager, JobManager}
+		roles := []string{SQLGateway, TaskManager, JobManager, KafkaBroker}
 		errs := make([]error, len(roles))
 		var wg sync.WaitGroup
 		for i, role := range roles {
@@ -290,7 +318,7 @@ func writeFileAtomic(path, data string) error {
 // so a start-up failure says why without opening the logs.
 func (c *Cluster) crashTails() string {
 	var b strings.Builder
-	for _, role := range []string{JobManager, TaskManager, SQLGateway} {
+	for _, role := range c.roles() {
 		if p := c.procs[role]; p != nil && p.restartCount() > 0 {
 			fmt.Fprintf(&b, "\n%s crashed %d times; the end of %s:\n%s", role, p.restartCount(), p.logPath, tail(p.logPath, 8))
 		}

@@ -41,9 +41,11 @@ var javaModuleFlags = []string{
 
 // ports are the loopback ports of one local cluster, chosen free at start.
 type ports struct {
-	RPC     int // JobManager RPC
-	REST    int // JobManager REST API and web UI
-	Gateway int // SQL Gateway REST API
+	RPC             int // JobManager RPC
+	REST            int // JobManager REST API and web UI
+	Gateway         int // SQL Gateway REST API
+	Kafka           int // Kafka broker (PLAINTEXT listener)
+	KafkaController int // Kafka's KRaft controller listener
 }
 
 // freePorts asks the kernel for n distinct free loopback ports. Another
@@ -148,8 +150,8 @@ appender.rolling.strategy.max = 3
 `
 
 // classpath returns Flink's lib classpath the way config.sh builds it: every
-// jar in lib/, sorted, with flink-dist last.
-func classpath(home string) (string, error) {
+// jar in lib/, sorted, then the extra jars, with flink-dist last.
+func classpath(home string, extra []string) (string, error) {
 	jars, err := filepath.Glob(filepath.Join(home, "lib", "*.jar"))
 	if err != nil {
 		return "", err
@@ -167,6 +169,12 @@ func classpath(home string) (string, error) {
 	if dist == "" {
 		return "", fmt.Errorf("no flink-dist jar in %s/lib: run 'make flink' or pass --flink-home", home)
 	}
+	for _, j := range extra {
+		if _, err := os.Stat(j); err != nil {
+			return "", fmt.Errorf("connector jar %s: %w", j, err)
+		}
+		cp = append(cp, j)
+	}
 	return strings.Join(append(cp, dist), string(os.PathListSeparator)), nil
 }
 
@@ -175,7 +183,7 @@ func classpath(home string) (string, error) {
 // taskmanager.sh do: it prints two result lines, JVM params then -D configs.
 func resourceParams(ctx context.Context, java, home, confDir, command string) (jvm, dynamic []string, err error) {
 	utils := filepath.Join(home, "bin", "bash-java-utils.jar")
-	cp, err := classpath(home)
+	cp, err := classpath(home, nil)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -12,17 +12,21 @@ import (
 	"github.com/eddy-notebooks/eddy/kernel/localflink"
 )
 
-// TestCluster_RestartsKilledTaskManager starts its own cluster (it kills a
-// JVM, so it cannot use the shared one), SIGKILLs the TaskManager and checks
-// that the launcher brings a new one up that runs a query.
-func TestCluster_RestartsKilledTaskManager(t *testing.T) {
+// TestCluster_RestartsKilledProcesses starts its own cluster with a Kafka
+// broker (it kills JVMs, so it cannot use the shared one), SIGKILLs the
+// TaskManager and the broker and checks that the launcher brings new ones
+// up: a query runs, the broker accepts connections at the same address.
+// Then the whole cluster is stopped and started again on the same
+// directory (new ports): the topic written before is read back whole.
+func TestCluster_RestartsKilledProcesses(t *testing.T) {
 	root, err := flinktest.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	c, err := flinktest.Start(ctx, root, t.TempDir())
+	dir := t.TempDir()
+	c, err := flinktest.Start(ctx, root, dir, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,28 +56,11 @@ func TestCluster_RestartsKilledTaskManager(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	gw := flink.NewGateway(c.GatewayURL(), nil)
-	sh, err := gw.OpenSession(ctx, "after-restart", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, stmt := range []string{
-		`SET 'execution.runtime-mode' = 'batch'`,
+	rows, err := query(ctx, c,
 		`CREATE TEMPORARY TABLE s (id INT) WITH ('connector'='datagen','number-of-rows'='5','fields.id.kind'='sequence','fields.id.start'='1','fields.id.end'='5')`,
-	} {
-		op, err := gw.ExecuteStatement(ctx, sh, stmt, nil)
-		if err == nil {
-			_, err = gw.NewFetcher(sh, op).All(ctx, 0)
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-	}
-	op, err := gw.ExecuteStatement(ctx, sh, `SELECT SUM(id) FROM s`, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, err := gw.NewFetcher(sh, op).All(ctx, 0)
+		kafkaTable(c),
+		`INSERT INTO k SELECT id FROM s`,
+		`SELECT SUM(id) FROM s`)
 	if err != nil {
 		ov, _ := jm.Overview(ctx)
 		t.Fatalf("query after taskmanager restart: %v (overview %+v)", err, ov)
@@ -81,12 +68,73 @@ func TestCluster_RestartsKilledTaskManager(t *testing.T) {
 	if len(rows) != 1 || fmt.Sprint(rows[0].Fields[0]) != "15" {
 		t.Fatalf("rows = %v, want one row with 15", rows)
 	}
+	// The broker: killed, restarted on the same address.
+	oldKafka := c.PID(localflink.KafkaBroker)
+	if oldKafka == 0 || c.KafkaBootstrap() == "" {
+		t.Fatal("no kafka broker")
+	}
+	if err := syscall.Kill(oldKafka, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for c.Restarts(localflink.KafkaBroker) == 0 || c.PID(localflink.KafkaBroker) == 0 || c.PID(localflink.KafkaBroker) == oldKafka {
+		if ctx.Err() != nil {
+			t.Fatal("kafka broker was not restarted")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := c.WaitKafkaReady(ctx); err != nil {
+		t.Fatal(err)
+	}
 	// The JVMs end on SIGTERM within the grace period: a clean stop.
 	closed = true
 	if err := c.Close(); err != nil {
 		t.Fatalf("close: %v", err)
 	}
-	if pid := c.PID(localflink.JobManager); pid != 0 {
-		t.Fatalf("jobmanager %d still running after close", pid)
+	for _, role := range []string{localflink.JobManager, localflink.KafkaBroker} {
+		if pid := c.PID(role); pid != 0 {
+			t.Fatalf("%s %d still running after close", role, pid)
+		}
 	}
+
+	// Started again on the same directory, the broker keeps its topics.
+	c, err = flinktest.Start(ctx, root, dir, true)
+	if err != nil {
+		t.Fatalf("restart on the same directory: %v", err)
+	}
+	defer c.Close()
+	rows, err = query(ctx, c, kafkaTable(c), `SELECT COUNT(*), SUM(id) FROM k /*+ OPTIONS('scan.bounded.mode'='latest-offset') */`)
+	if err != nil {
+		t.Fatalf("reading the topic after a restart: %v", err)
+	}
+	if len(rows) != 1 || fmt.Sprint(rows[0].Fields) != "[5 15]" {
+		t.Fatalf("topic after restart: %v, want 5 rows summing to 15", rows)
+	}
+}
+
+// kafkaTable is a JSON topic on the cluster's broker.
+func kafkaTable(c *localflink.Cluster) string {
+	return `CREATE TEMPORARY TABLE k (id INT) WITH ('connector'='kafka','topic'='restart','format'='json',` +
+		`'properties.bootstrap.servers'='` + c.KafkaBootstrap() + `','scan.startup.mode'='earliest-offset')`
+}
+
+// query runs statements in a new batch gateway session, each to its end,
+// and returns the rows of the last.
+func query(ctx context.Context, c *localflink.Cluster, stmts ...string) ([]flink.Row, error) {
+	gw := flink.NewGateway(c.GatewayURL(), nil)
+	sh, err := gw.OpenSession(ctx, "localflink-test", map[string]string{"execution.runtime-mode": "batch", "table.dml-sync": "true"})
+	if err != nil {
+		return nil, err
+	}
+	defer gw.CloseSession(context.WithoutCancel(ctx), sh)
+	var rows []flink.Row
+	for _, stmt := range stmts {
+		op, err := gw.ExecuteStatement(ctx, sh, stmt, nil)
+		if err == nil {
+			rows, err = gw.NewFetcher(sh, op).All(ctx, 0)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", stmt, err)
+		}
+	}
+	return rows, nil
 }

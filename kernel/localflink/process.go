@@ -125,7 +125,7 @@ func (p *process) supervise() {
 		if time.Since(started) > stableAfter {
 			backoff = minBackoff
 		}
-		p.log.Warn("flink process exited; restarting", "process", p.name, "err", err, "after", backoff, "log", p.logPath)
+		p.log.Warn("local cluster process exited; restarting", "process", p.name, "err", err, "after", backoff, "log", p.logPath)
 		select {
 		case <-p.ctx.Done():
 			return
@@ -184,7 +184,7 @@ func (p *process) terminate(cmd *exec.Cmd, exited <-chan error) error {
 	}
 	pgid := cmd.Process.Pid
 	if err := syscall.Kill(-pgid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
-		p.log.Warn("cannot signal flink process", "process", p.name, "err", err)
+		p.log.Warn("cannot signal a local cluster process", "process", p.name, "err", err)
 	}
 	select {
 	case err := <-exited:

@@ -1,0 +1,115 @@
+package kernel_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eddy-notebooks/eddy/kernel"
+	"github.com/eddy-notebooks/eddy/kernel/flinktest"
+	"github.com/eddy-notebooks/eddy/notebooks"
+)
+
+// kafkaTable is the DDL of a keyed JSON topic on the test cluster's broker.
+func kafkaTable(name, topic, bootstrap, bounded string) string {
+	return fmt.Sprintf("CREATE TEMPORARY TABLE %s (k INT, id BIGINT, v INT) WITH ('connector'='kafka', 'topic'='%s', "+
+		"'properties.bootstrap.servers'='%s', 'format'='json', 'scan.startup.mode'='earliest-offset'%s)", name, topic, bootstrap, bounded)
+}
+
+// TestKernel_KafkaRoundTrip writes 10,000 keyed rows into a Kafka topic from
+// one note (the Kafka SQL connector on the cluster's classpath, the local
+// broker) and reads them back from another: bounded, the count, the sums
+// and the per-key counts are exact; streaming, the rows show live while
+// the producing note still writes.
+func TestKernel_KafkaRoundTrip(t *testing.T) {
+	f := newFixture(t)
+	kafka := flinktest.Cluster(t).Kafka
+	if kafka == "" {
+		t.Fatal("the test cluster has no Kafka broker")
+	}
+	topic := fmt.Sprintf("eddy_roundtrip_%d", time.Now().UnixNano())
+	const rows = 10000
+
+	producer, pk := f.note(
+		"%flink.ssql\n"+kafkaTable("sink", topic, kafka, "")+";\n"+
+			fmt.Sprintf("CREATE TEMPORARY TABLE gen (id BIGINT) WITH ('connector'='datagen', 'number-of-rows'='%d', 'fields.id.kind'='sequence', 'fields.id.start'='1', 'fields.id.end'='%d')", rows, rows),
+		"%flink.ssql\nINSERT INTO sink SELECT CAST(id % 10 AS INT), id, CAST(id % 7 AS INT) FROM gen",
+	)
+	f.mustFinish(f.run(producer, pk, 0))
+	f.mustFinish(f.run(producer, pk, 1)) // an INSERT paragraph ends when its bounded job has
+
+	reader, rk := f.note(
+		"%flink.bsql\n"+kafkaTable("src", topic, kafka, ", 'scan.bounded.mode'='latest-offset'"),
+		"%flink.bsql\nSELECT COUNT(*) AS n, COUNT(DISTINCT id) AS ids, SUM(id) AS s, SUM(v) AS sv FROM src",
+		"%flink.bsql\nSELECT k, COUNT(*) AS n FROM src GROUP BY k",
+	)
+	f.mustFinish(f.run(reader, rk, 0))
+	p := f.run(reader, rk, 1)
+	f.mustFinish(p)
+	// Sum of 1..10,000 and of id % 7 over it (1,428 full cycles of 21, plus 1+2+3+4).
+	want := fmt.Sprintf("%d\t%d\t%d\t%d", rows, rows, rows*(rows+1)/2, 1428*21+10)
+	if got := tableRows(t, p); len(got) != 1 || got[0] != want {
+		t.Fatalf("totals %v, want %q", got, want)
+	}
+	p = f.run(reader, rk, 2)
+	f.mustFinish(p)
+	got := tableRows(t, p)
+	if len(got) != 10 {
+		t.Fatalf("per-key counts %v, want 10 keys", got)
+	}
+	for _, row := range got {
+		if !strings.HasSuffix(row, "\t1000") {
+			t.Fatalf("per-key counts %v, want 1000 each", got)
+		}
+	}
+
+	t.Run("StreamingShowsLiveRows", func(t *testing.T) {
+		live := fmt.Sprintf("%s_live", topic)
+		slow, sk := f.note(
+			"%flink.ssql\n"+kafkaTable("sink", live, kafka, "")+";\n"+
+				"CREATE TEMPORARY TABLE gen (id BIGINT) WITH ('connector'='datagen', 'rows-per-second'='50', 'fields.id.kind'='sequence', 'fields.id.start'='1', 'fields.id.end'='1000000')",
+			"%flink.ssql\nINSERT INTO sink SELECT CAST(id % 3 AS INT), id, 1 FROM gen",
+		)
+		f.mustFinish(f.run(slow, sk, 0))
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		if _, err := sk.Run(ctx, slow.Paragraphs[1].ID); err != nil {
+			t.Fatal(err)
+		}
+		defer sk.Cancel(context.Background(), slow.Paragraphs[1].ID)
+
+		// Kafka creates a topic on its first record: wait for it, or the
+		// streaming read below fails "does not host this topic-partition".
+		probe, prk := f.note(
+			"%flink.bsql\n"+kafkaTable("src", live, kafka, ", 'scan.bounded.mode'='latest-offset'"),
+			"%flink.bsql\nSELECT COUNT(*) FROM src",
+		)
+		f.mustFinish(f.run(probe, prk, 0))
+		for p := f.run(probe, prk, 1); p.Status != notebooks.StatusFinished || tableRows(t, p)[0] == "0"; p = f.run(probe, prk, 1) {
+			if ctx.Err() != nil {
+				t.Fatalf("the producer wrote nothing: %s %s", p.Status, p.ErrorMessage)
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+
+		watch, wk := f.note(
+			"%flink.ssql\n"+kafkaTable("src", live, kafka, ""),
+			"%flink.ssql(type=update)\nSELECT k, COUNT(*) AS n FROM src GROUP BY k",
+		)
+		f.mustFinish(f.run(watch, wk, 0))
+		if _, err := wk.Run(ctx, watch.Paragraphs[1].ID); err != nil {
+			t.Fatal(err)
+		}
+		defer wk.Cancel(context.Background(), watch.Paragraphs[1].ID)
+		// The counts grow while the producer writes: two growing snapshots.
+		first := waitLive(ctx, t, wk, watch.Paragraphs[1].ID, func(l kernel.ParagraphLive) bool {
+			return l.Result != nil && l.Result.Snapshot != nil && len(l.Result.Snapshot.Rows) == 3
+		})
+		seen := first.Result.Snapshot.RowsReceived
+		waitLive(ctx, t, wk, watch.Paragraphs[1].ID, func(l kernel.ParagraphLive) bool {
+			return l.Status == notebooks.StatusRunning && l.Result != nil && l.Result.Snapshot != nil && l.Result.Snapshot.RowsReceived > seen+50
+		})
+	})
+}
