@@ -110,16 +110,14 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("localflink: %w", err)
 	}
+	if cfg.Kafka.enabled() {
+		if argv[KafkaBroker], err = prepareKafka(ctx, cfg, confDir, &p); err != nil {
+			return nil, fmt.Errorf("localflink: %w", err)
+		}
+	}
 	c := &Cluster{cfg: cfg, ports: p, spawner: newSpawner(), procs: map[string]*process{}}
 	env := append(os.Environ(), "FLINK_CONF_DIR="+confDir, "FLINK_HOME="+cfg.FlinkHome,
 		"FLINK_PLUGINS_DIR="+filepath.Join(cfg.FlinkHome, "plugins"))
-	if cfg.Kafka.enabled() {
-		kargv, err := prepareKafka(ctx, cfg, confDir, p)
-		if err != nil {
-			return nil, fmt.Errorf("localflink: %w", err)
-		}
-		argv[KafkaBroker] = kargv
-	}
 	for _, role := range c.roles() {
 		proc := &process{
 			name:    role,

@@ -86,16 +86,55 @@ func ProbeKafka(ctx context.Context, addr string) error {
 	return conn.Close()
 }
 
+// kafkaPortsFile remembers the broker's ports between starts.
+const kafkaPortsFile = "ports"
+
+// stableKafkaPorts returns the broker's and controller's ports: those of
+// the previous start when both are still free, else the fresh ones, which
+// are then remembered. Tables that name the broker ('properties.bootstrap.
+// servers' in a persistent catalog) so keep working after a restart.
+func stableKafkaPorts(dir string, fresh ports) (broker, controller int, err error) {
+	path := filepath.Join(dir, kafkaPortsFile)
+	if b, err := os.ReadFile(path); err == nil {
+		var pb, pc int
+		if _, err := fmt.Sscanf(string(b), "%d %d", &pb, &pc); err == nil && portFree(pb) && portFree(pc) {
+			return pb, pc, nil
+		}
+	}
+	if err := writeFileAtomic(path, fmt.Sprintf("%d %d\n", fresh.Kafka, fresh.KafkaController)); err != nil {
+		return 0, 0, err
+	}
+	return fresh.Kafka, fresh.KafkaController, nil
+}
+
+// portFree reports whether a loopback port can be bound now.
+func portFree(port int) bool {
+	if port <= 0 || port > 65535 {
+		return false
+	}
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		return false
+	}
+	ln.Close()
+	return true
+}
+
 // prepareKafka writes the broker's configuration, formats its storage on
-// first use, and returns its command line.
-func prepareKafka(ctx context.Context, cfg Config, confDir string, p ports) ([]string, error) {
+// first use, and returns its command line. p's Kafka ports are those of
+// the previous start when they are free (stableKafkaPorts).
+func prepareKafka(ctx context.Context, cfg Config, confDir string, p *ports) ([]string, error) {
 	k := cfg.Kafka
 	dataDir := filepath.Join(k.Dir, "data")
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return nil, err
 	}
+	var err error
+	if p.Kafka, p.KafkaController, err = stableKafkaPorts(k.Dir, *p); err != nil {
+		return nil, fmt.Errorf("choose kafka ports: %w", err)
+	}
 	props := filepath.Join(k.Dir, "server.properties")
-	if err := writeFileAtomic(props, kafkaProperties(dataDir, p)); err != nil {
+	if err := writeFileAtomic(props, kafkaProperties(dataDir, *p)); err != nil {
 		return nil, fmt.Errorf("write kafka config: %w", err)
 	}
 	logConf := filepath.Join(confDir, "log4j-kafka.properties")

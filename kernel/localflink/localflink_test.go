@@ -17,7 +17,8 @@ import (
 // TaskManager and the broker and checks that the launcher brings new ones
 // up: a query runs, the broker accepts connections at the same address.
 // Then the whole cluster is stopped and started again on the same
-// directory (new ports): the topic written before is read back whole.
+// directory: the broker is at the same address and the topic written
+// before is read back whole.
 func TestCluster_RestartsKilledProcesses(t *testing.T) {
 	root, err := flinktest.RepoRoot()
 	if err != nil {
@@ -96,12 +97,17 @@ func TestCluster_RestartsKilledProcesses(t *testing.T) {
 		}
 	}
 
-	// Started again on the same directory, the broker keeps its topics.
+	// Started again on the same directory, the broker keeps its address
+	// (tables name it) and its topics.
+	addr := c.KafkaBootstrap()
 	c, err = flinktest.Start(ctx, root, dir, true)
 	if err != nil {
 		t.Fatalf("restart on the same directory: %v", err)
 	}
 	defer c.Close()
+	if c.KafkaBootstrap() != addr {
+		t.Errorf("kafka moved from %s to %s", addr, c.KafkaBootstrap())
+	}
 	rows, err = query(ctx, c, kafkaTable(c), `SELECT COUNT(*), SUM(id) FROM k /*+ OPTIONS('scan.bounded.mode'='latest-offset') */`)
 	if err != nil {
 		t.Fatalf("reading the topic after a restart: %v", err)
