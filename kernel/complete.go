@@ -32,9 +32,10 @@ func (k *Kernel) Complete(ctx context.Context, text string, pos int) ([]string, 
 	return out, err
 }
 
-// Completer completes SQL for notes that have no kernel, in one gateway
-// session shared by all of them ("eddy:completion"). Nothing runs in it, so
-// it knows the catalogs and their tables but no note's temporary ones. The
+// Completer completes SQL and browses the catalogs for notes that have no
+// kernel, in one gateway session shared by all of them ("eddy:completion").
+// Nothing runs in it, so it knows the catalogs and their tables but no
+// note's temporary ones. The
 // session is opened on first use and reopened when the gateway has lost it.
 // A Completer is safe for concurrent use.
 type Completer struct {
@@ -61,18 +62,29 @@ func (c *Completer) Complete(ctx context.Context, text string, pos int) ([]strin
 	if !ok {
 		return nil, nil
 	}
+	var out []string
+	err := c.inSession(ctx, func(handle string) (err error) {
+		out, err = complete(ctx, c.gw, handle, stmt, at)
+		return err
+	})
+	return out, err
+}
+
+// inSession calls f with the shared gateway session handle. If the gateway
+// says that session does not exist, a new one is opened and f is called
+// again, once.
+func (c *Completer) inSession(ctx context.Context, f func(handle string) error) error {
 	handle, err := c.session(ctx, "")
 	if err != nil {
-		return nil, err
+		return err
 	}
-	out, err := complete(ctx, c.gw, handle, stmt, at)
-	if !flink.IsSessionNotFound(err) {
-		return out, err
+	if err = f(handle); !flink.IsSessionNotFound(err) {
+		return err
 	}
 	if handle, err = c.session(ctx, handle); err != nil {
-		return nil, err
+		return err
 	}
-	return complete(ctx, c.gw, handle, stmt, at)
+	return f(handle)
 }
 
 // session returns the shared gateway session, opening one when there is
