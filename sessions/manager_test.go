@@ -180,6 +180,14 @@ func (k *fakeKernel) Complete(ctx context.Context, text string, pos int) ([]stri
 	return []string{"note:" + k.noteID}, nil
 }
 
+func (k *fakeKernel) CatalogTree(ctx context.Context) (kernel.CatalogTree, error) {
+	return kernel.CatalogTree{CurrentCatalog: "note:" + k.noteID}, nil
+}
+
+func (k *fakeKernel) CatalogObject(ctx context.Context, catalog, database, name string) (kernel.CatalogObject, error) {
+	return kernel.CatalogObject{Catalog: catalog, Database: database, Name: name, Temporary: true}, nil
+}
+
 func (k *fakeKernel) Close(ctx context.Context) error {
 	k.mu.Lock()
 	k.closed = true
@@ -211,6 +219,12 @@ type fakeCompleter struct{ closed bool }
 
 func (c *fakeCompleter) Complete(ctx context.Context, text string, pos int) ([]string, error) {
 	return []string{"catalog"}, nil
+}
+func (c *fakeCompleter) CatalogTree(ctx context.Context) (kernel.CatalogTree, error) {
+	return kernel.CatalogTree{CurrentCatalog: "catalog"}, nil
+}
+func (c *fakeCompleter) CatalogObject(ctx context.Context, catalog, database, name string) (kernel.CatalogObject, error) {
+	return kernel.CatalogObject{Catalog: catalog, Database: database, Name: name}, nil
 }
 func (c *fakeCompleter) Close(ctx context.Context) error { c.closed = true; return nil }
 
@@ -606,6 +620,35 @@ func TestManagerUnit_Complete(t *testing.T) {
 	}
 	if got, _ := u.m.Complete(ctx, other.ID, "SEL", 3); !reflect.DeepEqual(got, []string{"catalog"}) {
 		t.Fatalf("another note: %v", got)
+	}
+}
+
+// TestManagerUnit_Catalog browses in the note's kernel when it has a
+// session (its temporary objects are known), else through the completer.
+func TestManagerUnit_Catalog(t *testing.T) {
+	ctx := context.Background()
+	u := newUnit(t, sessions.Config{KPUCapacity: 8})
+	n, other := u.note("A", "finish"), u.note("B")
+	if tree, err := u.m.CatalogTree(ctx, n.ID); err != nil || tree.CurrentCatalog != "catalog" {
+		t.Fatalf("without a session: %+v, %v", tree, err)
+	}
+	if obj, err := u.m.CatalogObject(ctx, n.ID, "c", "d", "t"); err != nil || obj.Temporary || obj.Name != "t" {
+		t.Fatalf("without a session: %+v, %v", obj, err)
+	}
+	u.m.Run(ctx, n.ID, n.Paragraphs[0].ID)
+	if tree, err := u.m.CatalogTree(ctx, n.ID); err != nil || tree.CurrentCatalog != "note:"+n.ID {
+		t.Fatalf("with a session: %+v, %v", tree, err)
+	}
+	if obj, err := u.m.CatalogObject(ctx, n.ID, "c", "d", "t"); err != nil || !obj.Temporary || obj.Catalog != "c" || obj.Database != "d" {
+		t.Fatalf("with a session: %+v, %v", obj, err)
+	}
+	if tree, _ := u.m.CatalogTree(ctx, other.ID); tree.CurrentCatalog != "catalog" {
+		t.Fatalf("another note: %+v", tree)
+	}
+
+	none := sessions.NewManager(sessions.Config{Store: u.store, OpenKernel: u.kernels.open})
+	if _, err := none.CatalogTree(ctx, other.ID); eddy.ErrorCode(err) != eddy.EUNAVAILABLE {
+		t.Fatalf("no completer: err %v", err)
 	}
 }
 

@@ -66,6 +66,11 @@ type Kernel interface {
 	Jobs() []kernel.Job
 	// Complete returns completion candidates in the kernel's own context.
 	Complete(ctx context.Context, text string, pos int) ([]string, error)
+	// CatalogTree lists what the catalogs hold in the kernel's own
+	// context, its temporary objects included.
+	CatalogTree(ctx context.Context) (kernel.CatalogTree, error)
+	// CatalogObject describes a table or view in the kernel's own context.
+	CatalogObject(ctx context.Context, catalog, database, name string) (kernel.CatalogObject, error)
 	// Close cancels every run and releases the kernel, at most until ctx
 	// is done.
 	Close(ctx context.Context) error
@@ -78,10 +83,12 @@ type KernelConfig struct {
 	OnChange func()          // live state changed; must not block
 }
 
-// Completer completes SQL for notes that have no session (no KPUs: it runs
-// nothing). kernel.Completer implements it.
+// Completer completes SQL and browses the catalogs for notes that have no
+// session (no KPUs: it runs nothing). kernel.Completer implements it.
 type Completer interface {
 	Complete(ctx context.Context, text string, pos int) ([]string, error)
+	CatalogTree(ctx context.Context) (kernel.CatalogTree, error)
+	CatalogObject(ctx context.Context, catalog, database, name string) (kernel.CatalogObject, error)
 	Close(ctx context.Context) error
 }
 
@@ -632,6 +639,33 @@ func (m *Manager) Complete(ctx context.Context, noteID, text string, pos int) ([
 	}
 	return m.cfg.Completer.Complete(ctx, text, pos)
 }
+
+// CatalogTree lists what the catalogs hold as the note sees them: in its
+// own kernel when it has a session, so its temporary tables, views and
+// functions are listed; otherwise through the completer (no KPUs).
+func (m *Manager) CatalogTree(ctx context.Context, noteID string) (kernel.CatalogTree, error) {
+	if k := m.findByNote(noteID).started(); k != nil {
+		return k.CatalogTree(ctx)
+	}
+	if m.cfg.Completer == nil {
+		return kernel.CatalogTree{}, errNoCatalog
+	}
+	return m.cfg.Completer.CatalogTree(ctx)
+}
+
+// CatalogObject describes a table or view as the note sees it (see
+// CatalogTree). One that does not exist is an eddy.ENOTFOUND error.
+func (m *Manager) CatalogObject(ctx context.Context, noteID, catalog, database, name string) (kernel.CatalogObject, error) {
+	if k := m.findByNote(noteID).started(); k != nil {
+		return k.CatalogObject(ctx, catalog, database, name)
+	}
+	if m.cfg.Completer == nil {
+		return kernel.CatalogObject{}, errNoCatalog
+	}
+	return m.cfg.Completer.CatalogObject(ctx, catalog, database, name)
+}
+
+var errNoCatalog = eddy.Errorf(eddy.EUNAVAILABLE, "the catalogs cannot be browsed: no Flink cluster")
 
 // Enabled reports whether a paragraph may run: Zeppelin's config.enabled,
 // true when absent.
