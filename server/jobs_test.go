@@ -27,6 +27,8 @@ func mustOpenRunServer(t *testing.T, capacity int) (*testServer, *sessions.Manag
 	ts := MustOpenServer(t, func(cfg *Config) {
 		store := cfg.Notes.(*sqlite.Store)
 		cluster := kernel.NewCluster(kernel.ModeRemote, ep.Gateway.URL(), ep.JobManager.URL())
+		cluster.Kafka, cluster.KafkaMode = ep.Kafka, kernel.ModeLocal
+		cfg.Cluster = cluster
 		m = sessions.NewManager(sessions.Config{
 			OpenKernel: func(ctx context.Context, kc sessions.KernelConfig) (sessions.Kernel, error) {
 				k, err := kernel.Open(ctx, kernel.Config{NoteID: kc.NoteID, Cluster: cluster, Store: store, Admitter: kc.Admitter, OnChange: kc.OnChange})

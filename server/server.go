@@ -96,6 +96,8 @@ type Config struct {
 	Cluster  ClusterService    // the Flink cluster's status
 	Notes    notebooks.Service // notes, paragraphs, revisions (the SQLite store)
 	Sessions Sessions          // runs paragraphs, live state, sessions and KPUs
+
+	ExampleFiles string // absolute directory where example notes write files
 }
 
 // Server serves Eddy over HTTP. Open starts it, Close stops it.
@@ -147,6 +149,7 @@ func (s *Server) routes() {
 	s.registerJobRoutes(api)
 	s.registerSessionRoutes(v1)
 	s.registerCompletionRoutes(v1)
+	s.registerExampleRoutes(v1)
 
 	s.hub = newHub(s.notes, s.cfg.Sessions, s.log, s.cfg.MaxBodyBytes)
 	s.echo.GET("/ws", s.handleWS)

@@ -191,7 +191,12 @@ func (m *Main) Run(ctx context.Context) error {
 	})
 	m.manager.Open()
 
+	examples, err := filepath.Abs(filepath.Join(cfg.DataDir, "examples"))
+	if err != nil {
+		return err
+	}
 	m.server, err = server.New(server.Config{
+		ExampleFiles: examples,
 		Addr:         cfg.Addr,
 		Token:        cfg.Token,
 		MaxBodyBytes: cfg.MaxBodyBytes,
