@@ -34,6 +34,9 @@ type fakeSessions struct {
 	capacity   sessions.Capacity
 	usage      sessions.UsageReport
 	candidates []string
+	catalog    kernel.CatalogTree
+	objects    map[string]kernel.CatalogObject // by catalog + "/" + database + "/" + name
+	catalogErr error                           // returned by the catalog methods when set
 }
 
 var _ Sessions = (*fakeSessions)(nil)
@@ -324,6 +327,27 @@ func (f *fakeSessions) Complete(ctx context.Context, noteID, text string, pos in
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.candidates, nil
+}
+
+func (f *fakeSessions) CatalogTree(ctx context.Context, noteID string) (kernel.CatalogTree, error) {
+	f.record("catalog " + noteID)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.catalog, f.catalogErr
+}
+
+func (f *fakeSessions) CatalogObject(ctx context.Context, noteID, catalog, database, name string) (kernel.CatalogObject, error) {
+	f.record("describe " + noteID + " " + catalog + "/" + database + "/" + name)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.catalogErr != nil {
+		return kernel.CatalogObject{}, f.catalogErr
+	}
+	obj, ok := f.objects[catalog+"/"+database+"/"+name]
+	if !ok {
+		return kernel.CatalogObject{}, eddy.Errorf(eddy.ENOTFOUND, "Tables or views with the identifier '%s.%s.%s' doesn't exist.", catalog, database, name)
+	}
+	return obj, nil
 }
 
 // fakeCluster reports a ready local cluster.

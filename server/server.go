@@ -81,6 +81,13 @@ type Sessions interface {
 	// Complete returns completion candidates for a paragraph's text at a
 	// byte offset, in the note's session when it has one.
 	Complete(ctx context.Context, noteID, text string, pos int) ([]string, error)
+	// CatalogTree lists the catalogs, databases and the names of their
+	// tables, views and functions as the note sees them (its temporary
+	// objects too when it has a session).
+	CatalogTree(ctx context.Context, noteID string) (kernel.CatalogTree, error)
+	// CatalogObject describes a table or view as the note sees it; one
+	// that does not exist is an eddy.ENOTFOUND error.
+	CatalogObject(ctx context.Context, noteID, catalog, database, name string) (kernel.CatalogObject, error)
 }
 
 var _ Sessions = (*sessions.Manager)(nil)
@@ -149,6 +156,7 @@ func (s *Server) routes() {
 	s.registerJobRoutes(api)
 	s.registerSessionRoutes(v1)
 	s.registerCompletionRoutes(v1)
+	s.registerCatalogRoutes(v1)
 	s.registerExampleRoutes(v1)
 
 	s.hub = newHub(s.notes, s.cfg.Sessions, s.log, s.cfg.MaxBodyBytes)
