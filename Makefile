@@ -31,6 +31,12 @@ KAFKA_STAMP         := $(KAFKA_DIR)/.installed-$(KAFKA_SCALA_VERSION)-$(KAFKA_VE
 
 MVN := mvn --batch-mode --quiet --strict-checksums
 
+# Eddy's own Flink catalog (catalog/, a Maven project): built against the pinned
+# Flink and put where the local cluster adds it to the classpath.
+CATALOG_BUILD_JAR := catalog/target/eddy-catalog.jar
+CATALOG_JAR       := $(FLINK_DIR)/catalog/eddy-catalog.jar
+CATALOG_SOURCES   := catalog/pom.xml $(shell find catalog/src/main -type f 2>/dev/null)
+
 # The Go version go.mod requires, for the message when Go is missing.
 GO_VERSION := $(shell sed -n 's/^go //p' go.mod)
 
@@ -44,14 +50,14 @@ GO_SOURCES  := $(shell find . -name '*.go' -not -path './node_modules/*' -not -p
 # (nor web/node_modules/, where Vitest keeps its cache).
 WEB_SOURCES := $(shell find web -type f -not -path 'web/dist/*' -not -path 'web/src/gen/*' -not -path 'web/node_modules/*' 2>/dev/null) server/openapi.json package.json package-lock.json $(wildcard vite.config.* tsconfig*.json)
 
-.PHONY: run test build flink kafka web e2e bench clean tools test-go test-web chromium
+.PHONY: run test build flink kafka catalog web e2e bench clean tools test-go test-web test-catalog chromium
 
 ## run: install what is missing, build, and start Eddy in local mode (prints the URL with its token)
 run: build flink
 	bin/eddy serve --addr $(ADDR) --data-dir $(DATA_DIR)
 
 ## test: every test: Go unit and integration (real local Flink), web unit, end-to-end (real browser)
-test: test-go test-web e2e
+test: test-catalog test-go test-web e2e
 
 ## build: bin/eddy with the web app embedded
 build: bin/eddy
@@ -60,7 +66,7 @@ bin/eddy: $(GO_SOURCES) web/dist/index.html | tools
 	go build -o $@ ./cmd/eddy
 
 ## flink: provision Flink $(FLINK_VERSION) into .flink/ (PyPI jars + the SQL Gateway and connector jars from Maven Central), and Kafka
-flink: $(FLINK_STAMP) $(GATEWAY_JAR) $(CONNECTOR_STAMP) $(KAFKA_STAMP)
+flink: $(FLINK_STAMP) $(GATEWAY_JAR) $(CONNECTOR_STAMP) $(KAFKA_STAMP) $(CATALOG_JAR)
 
 $(FLINK_STAMP): flink-requirements.txt | tools
 	rm -rf $(VENV) $(FLINK_DIR)/home
@@ -102,6 +108,18 @@ $(KAFKA_STAMP): deps/kafka/pom.xml deps/kafka/sha256sums | tools
 	$(call check-jars,$(KAFKA_DIR)/lib,deps/kafka/sha256sums)
 	touch $@
 
+## catalog: build Eddy's Flink catalog (type 'eddy') into $(CATALOG_JAR)
+catalog: $(CATALOG_JAR)
+
+# Maven leaves an up-to-date jar alone, so touch it to stay newer than its sources.
+$(CATALOG_BUILD_JAR): $(CATALOG_SOURCES) | tools
+	$(MVN) -f catalog/pom.xml package -DskipTests
+	touch $@
+
+$(CATALOG_JAR): $(CATALOG_BUILD_JAR)
+	mkdir -p $(dir $@)
+	cp $< $@
+
 ## web: build the browser app into web/dist
 web: web/dist/index.html
 
@@ -124,6 +142,10 @@ chromium:
 test-go: build flink
 	go vet ./...
 	scripts/with-flink go test $(GO_TEST_FLAGS) ./...
+
+## test-catalog: the catalog's JUnit tests, including in-process Flink TableEnvironments
+test-catalog: | tools
+	$(MVN) -f catalog/pom.xml test
 
 test-web: node_modules/.installed
 	npm test
