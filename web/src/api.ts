@@ -6,7 +6,7 @@
 
 import type { NoteSummary, ParagraphConfig } from './model/note';
 import { parseCapacityRefusal } from './model/sessions';
-import type { CapacityRefusal, ClusterStatus, Envelope, ErrorCode, NewNote, NewParagraph, Note, NoteInfo, Paragraph, Session, SessionList, UpdateParagraph } from './schema';
+import type { CapacityRefusal, CatalogObject, CatalogTree, ClusterStatus, Envelope, ErrorCode, NewNote, NewParagraph, Note, NoteInfo, Paragraph, Session, SessionList, UpdateParagraph } from './schema';
 
 export const CSRF_COOKIE = 'eddy_csrf';
 export const CSRF_HEADER = 'X-Eddy-CSRF';
@@ -172,6 +172,16 @@ export class Api {
   async complete(noteId: string, text: string, position: number): Promise<string[]> {
     const r = await this.call<{ candidates?: unknown } | undefined>('POST', `/api/v1/notebook/${enc(noteId)}/complete`, { text, position });
     return Array.isArray(r?.candidates) ? r.candidates.filter((c): c is string => typeof c === 'string') : [];
+  }
+
+  /** catalogTree returns the catalogs, databases and names of tables, views and functions as the note sees them. */
+  catalogTree(noteId: string): Promise<CatalogTree> {
+    return this.call('GET', `/api/v1/notebook/${enc(noteId)}/catalog`);
+  }
+
+  /** catalogObject describes a table or view: columns, key, watermarks, connector and options (secrets masked). */
+  catalogObject(noteId: string, catalog: string, database: string, name: string): Promise<CatalogObject> {
+    return this.call('GET', `/api/v1/notebook/${enc(noteId)}/catalog/${enc(catalog)}/${enc(database)}/${enc(name)}`);
   }
 
   /** stopSession ends a session: its jobs are cancelled and its KPUs freed. */

@@ -35,3 +35,7 @@ export type Session = Schemas['Session'];
 export type SessionJob = Schemas['SessionJob'];
 /** The answer of GET /api/v1/sessions. */
 export type SessionList = Schemas['SessionList'];
+/** What the catalogs hold as a note sees them (GET /api/v1/notebook/{noteId}/catalog). */
+export type CatalogTree = Schemas['CatalogTree'];
+/** A table or view described: columns, key, watermarks, connector, options with secrets masked. */
+export type CatalogObject = Schemas['CatalogObject'];

@@ -88,6 +88,7 @@ const paths: Record<string, string> = {
   copy: '<rect x="5" y="5" width="8.5" height="8.5" rx="1"/><path d="M3 11V3.5a1 1 0 0 1 1-1h7"/>',
   move: '<path d="M2 4.5a1 1 0 0 1 1-1h3.2l1.3 1.5H13a1 1 0 0 1 1 1v6.5a1 1 0 0 1-1 1H3a1 1 0 0 1-1-1z"/><path d="M6 9.5h4.5M9 8l1.5 1.5L9 11"/>',
   power: '<path d="M8 2v5.5"/><path d="M4.5 4.5a5 5 0 1 0 7 0"/>',
+  database: '<ellipse cx="8" cy="4" rx="5" ry="1.8"/><path d="M3 4v8c0 1 2.2 1.8 5 1.8s5-.8 5-1.8V4M3 8c0 1 2.2 1.8 5 1.8s5-.8 5-1.8"/>',
   search: '<circle cx="7" cy="7" r="4.2"/><path d="M10.2 10.2l3.3 3.3"/>',
   title: '<path d="M3 4h10M8 4v9"/>',
   list: '<path d="M5.5 4h8M5.5 8h8M5.5 12h8"/><circle cx="2.8" cy="4" r=".8" fill="currentColor"/><circle cx="2.8" cy="8" r=".8" fill="currentColor"/><circle cx="2.8" cy="12" r=".8" fill="currentColor"/>',

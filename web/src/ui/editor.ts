@@ -276,6 +276,13 @@ export class ParagraphEditor {
     this.view.focus();
   }
 
+  /** insert replaces the selection (or puts text at the cursor), moves the cursor after it and focuses the editor. */
+  insert(text: string): void {
+    const { from, to } = this.view.state.selection.main;
+    this.view.dispatch({ changes: { from, to, insert: text }, selection: { anchor: from + text.length }, scrollIntoView: true, userEvent: 'input' });
+    this.view.focus();
+  }
+
   destroy(): void {
     this.view.destroy();
   }

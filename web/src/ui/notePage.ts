@@ -1,9 +1,11 @@
 // The note page: title bar (path, rename, run all, add, export, save and
-// connection state), the paragraphs, and the session panel.
+// connection state), the paragraphs, and beside them the session panel and
+// the catalog panel.
 
 import { ApiError, type Api } from '../api';
 import { noteFolder, noteName, joinPath } from '../model/note';
 import { Poller } from '../model/poller';
+import { finishedSince, type RunState } from '../model/catalog';
 import { refusalModel, refusalOf } from '../model/sessions';
 import { NoteSession, type SaveState } from '../noteSession';
 import type { CapacityRefusal, ClusterStatus, Note } from '../schema';
@@ -12,6 +14,7 @@ import type { ConnState, WsClient } from '../ws';
 import { refusalHolders } from './capacity';
 import { button, clear, h, setText } from './dom';
 import { prompt, toast } from './overlay';
+import { CatalogPanel } from './catalogPanel';
 import { ParagraphView } from './paragraph';
 import { SessionPanel } from './sessionPanel';
 
@@ -46,6 +49,11 @@ export class NotePage {
   private readonly saveEl: HTMLElement;
   private readonly connEl: HTMLElement;
   private readonly panel: SessionPanel;
+  private readonly catalog: CatalogPanel;
+  /** The paragraph whose editor had the focus last: where catalog names are inserted. */
+  private lastEditor: string | null = null;
+  /** Each paragraph's run and status at the last live update, to see runs finish. */
+  private runStates = new Map<string, RunState>();
   /** Polls the KPUs in use (and the session's cost) while this note has a session. */
   private readonly capacityPoller: Poller;
   private capacityReads = 0;
@@ -87,7 +95,13 @@ export class NotePage {
       button({ icon: 'download', title: 'Export .zpln', testid: 'export-note', onClick: () => void this.exportNote() }),
     );
     this.parasEl = h('div', { class: 'paras', 'data-testid': 'paragraphs' });
-    this.el = h('div', { class: 'page note-page' }, bar, h('div', { class: 'note-main' }, h('div', { class: 'paras-col' }, this.parasEl), this.panel.el));
+    this.catalog = new CatalogPanel({ api: deps.api, noteId, onInsert: (text) => this.insertIntoEditor(text) });
+    this.el = h(
+      'div',
+      { class: 'page note-page' },
+      bar,
+      h('div', { class: 'note-main' }, h('div', { class: 'paras-col' }, this.parasEl), h('div', { class: 'side-col' }, this.panel.el, this.catalog.el)),
+    );
   }
 
   async mount(): Promise<void> {
@@ -98,8 +112,13 @@ export class NotePage {
       s.on('paragraph', (pid) => this.views.get(pid)?.update()),
       s.on('live', (pids) => {
         for (const pid of pids) this.views.get(pid)?.updateLive();
+        this.watchRuns();
       }),
-      s.on('session', () => this.onSession()),
+      s.on('session', () => {
+        this.onSession();
+        // Temporary objects come and go with the session.
+        this.catalog.changed();
+      }),
       s.on('save', (st, detail) => this.showSave(st, detail)),
       s.on('removed', () => {
         toast('This note was deleted.', 'error');
@@ -114,6 +133,7 @@ export class NotePage {
       for (const v of this.views.values()) v.tick();
     }, 1000);
     this.clusterTimer = setTimeout(() => void this.refreshCluster(), 0);
+    this.catalog.mount();
     try {
       await s.start();
     } catch (e) {
@@ -132,11 +152,32 @@ export class NotePage {
     if (this.clusterTimer) clearTimeout(this.clusterTimer);
     this.clusterTimer = null;
     this.capacityPoller.stop();
+    this.catalog.destroy();
     if (this.afterSessionTimer) clearTimeout(this.afterSessionTimer);
     this.afterSessionTimer = null;
     this.session.stop();
     for (const v of this.views.values()) v.destroy();
     this.views.clear();
+  }
+
+  /** watchRuns refreshes the catalog panel when a paragraph of this note finishes a run (it may have run DDL). */
+  private watchRuns(): void {
+    const now = new Map<string, RunState>();
+    for (const p of this.session.note?.paragraphs ?? []) {
+      const l = this.session.live.get(p.id);
+      if (l) now.set(p.id, { runKey: l.runKey, status: l.status });
+    }
+    const finished = finishedSince(this.runStates, now);
+    this.runStates = now;
+    if (finished) this.catalog.changed();
+  }
+
+  /** insertIntoEditor puts a catalog name at the cursor of the paragraph edited last, else of the last paragraph. */
+  private insertIntoEditor(text: string): void {
+    const ids = this.session.note?.paragraphs.map((p) => p.id) ?? [];
+    const pid = this.lastEditor && ids.includes(this.lastEditor) ? this.lastEditor : ids[ids.length - 1];
+    const v = pid ? this.views.get(pid) : undefined;
+    if (!v || !v.insertText(text)) toast('Add a paragraph to insert names into.', 'info');
   }
 
   /** refreshCluster updates the panel: every 3 s until the cluster is ready, then every 10 s. */
@@ -252,6 +293,9 @@ export class NotePage {
       defaultGroup: note.defaultInterpreterGroup || 'flink',
       insertAt: (i: number) => this.insertAt(i),
       onRefused: (r: CapacityRefusal) => this.onRefused(r),
+      onEditorFocus: (pid: string) => {
+        this.lastEditor = pid;
+      },
     };
     const children: HTMLElement[] = [];
     ids.forEach((id, i) => {

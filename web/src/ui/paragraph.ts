@@ -23,6 +23,8 @@ export interface ParagraphHost {
   insertAt: (index: number) => void;
   /** A run was refused for want of KPUs. */
   onRefused: (r: CapacityRefusal) => void;
+  /** The paragraph's editor got the focus. */
+  onEditorFocus?: (pid: string) => void;
 }
 
 const statusLabel: Record<string, string> = {
@@ -135,6 +137,7 @@ export class ParagraphView {
           },
           onRun: () => void this.run(),
           complete: (t, pos) => this.host.session.complete(t, pos),
+          onFocus: () => this.host.onEditorFocus?.(this.id),
         });
       } else if (!this.host.session.hasUnsavedText(this.id)) {
         this.editor.setText(text);
@@ -199,6 +202,14 @@ export class ParagraphView {
   focusEditor(): void {
     if (this.para().config?.editorHide) this.toggleConfig('editorHide');
     this.editor?.focus(true);
+  }
+
+  /** insertText puts text at the editor's cursor (replacing a selection) and focuses it; false when it has no editor. */
+  insertText(text: string): boolean {
+    if (this.para().config?.editorHide) this.toggleConfig('editorHide');
+    if (!this.editor) return false;
+    this.editor.insert(text);
+    return true;
   }
 
   destroy(): void {
