@@ -145,6 +145,48 @@ class FlinkSqlTest {
     }
 
     @Test
+    void alterationsAndLimits() throws Exception {
+        String catalogUri = dir.resolve("cat").toUri().toString();
+        TableEnvironment first = session();
+        first.executeSql("CREATE CATALOG eddy WITH ('type'='eddy', 'path'='" + catalogUri + "')");
+        first.executeSql("USE CATALOG eddy");
+        first.executeSql(
+                "CREATE TABLE k (id INT, ts TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL, dt STRING)"
+                        + " PARTITIONED BY (dt) WITH ('connector'='filesystem', 'path'='file:///nowhere', 'format'='csv')");
+        first.executeSql("ALTER TABLE k ADD (c2 INT COMMENT 'added', c3 STRING)");
+        first.executeSql("ALTER TABLE k MODIFY c2 BIGINT");
+        first.executeSql("ALTER TABLE k DROP c3");
+        first.executeSql("ALTER TABLE k RENAME id TO key_id");
+        first.executeSql("ALTER TABLE k RESET ('format')");
+        first.executeSql("CREATE TABLE g (key_id INT, dt STRING) WITH ('connector'='datagen', 'number-of-rows'='1')");
+        first.executeSql("CREATE VIEW v AS SELECT key_id FROM g");
+        first.executeSql("ALTER VIEW v AS SELECT key_id, dt FROM g");
+        first.executeSql("ALTER VIEW v RENAME TO v2");
+        first.executeSql("CREATE FUNCTION py_fn AS 'my_module.my_fn' LANGUAGE PYTHON");
+        String kDdl = showCreate(first, "TABLE k");
+
+        TableEnvironment second = session();
+        second.executeSql("USE CATALOG eddy");
+        assertEquals(kDdl, showCreate(second, "TABLE k"));
+        assertTrue(kDdl.contains("`key_id` INT"), kDdl);
+        assertTrue(kDdl.contains("`ts` TIMESTAMP(3) WITH LOCAL TIME ZONE METADATA FROM 'timestamp' VIRTUAL"), kDdl);
+        assertTrue(kDdl.contains("`c2` BIGINT COMMENT 'added'"), kDdl);
+        assertFalse(kDdl.contains("c3") || kDdl.contains("'format'"), kDdl);
+        assertTrue(kDdl.contains("PARTITIONED BY (`dt`)"), kDdl);
+        assertEquals(List.of("g", "k", "v2"), column(second, "SHOW TABLES"));
+        assertTrue(showCreate(second, "VIEW v2").contains("`dt`"));
+        assertTrue(column(second, "SHOW USER FUNCTIONS").contains("py_fn"));
+
+        Exception partition = assertThrows(Exception.class,
+                () -> second.executeSql("ALTER TABLE k ADD PARTITION (dt='2026-01-01')"));
+        assertTrue(causes(partition).contains("does not support partitions"), causes(partition));
+
+        second.executeSql("CREATE TABLE no_connector (a INT)");
+        Exception read = assertThrows(Exception.class, () -> rows(second.executeSql("SELECT * FROM no_connector")));
+        assertTrue(causes(read).contains("do not contain an option key 'connector'"), causes(read));
+    }
+
+    @Test
     void missingPathIsAClearError() {
         TableEnvironment env = session();
         Exception e = assertThrows(Exception.class, () -> env.executeSql("CREATE CATALOG broken WITH ('type'='eddy')"));
