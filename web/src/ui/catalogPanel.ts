@@ -104,7 +104,8 @@ export class CatalogPanel {
     const n = ++this.loads;
     this.stale = false;
     this.loading = true;
-    this.render();
+    if (this.tree) this.renderState();
+    else this.render();
     try {
       const t = buildTree(await this.deps.api.catalogTree(this.deps.noteId));
       if (n !== this.loads) return;
@@ -117,11 +118,16 @@ export class CatalogPanel {
       }
       this.tree = t;
       this.error = '';
-      this.details.clear();
+      // Expanded objects keep their details on screen until the new ones arrive.
+      const shown = new Set<string>();
       for (const key of this.expanded) {
         const obj = key.startsWith('o/') ? findObject(t, key.slice(2)) : undefined;
-        if (obj) void this.loadDetails(obj);
+        if (obj?.key) {
+          shown.add(obj.key);
+          void this.loadDetails(obj, true);
+        }
       }
+      for (const key of [...this.details.keys()]) if (!shown.has(key)) this.details.delete(key);
     } catch (e) {
       if (n !== this.loads) return;
       this.error = (e as Error).message;
@@ -133,13 +139,16 @@ export class CatalogPanel {
     }
   }
 
-  private async loadDetails(o: ObjectNode): Promise<void> {
+  /** loadDetails describes an object; quiet keeps what is shown until the answer comes. */
+  private async loadDetails(o: ObjectNode, quiet = false): Promise<void> {
     if (!o.key) return;
     const key = o.key;
     const [catalog, database, name] = key.split('/').map(decodeURIComponent) as [string, string, string];
     const n = this.loads;
-    this.details.set(key, { state: 'loading' });
-    this.render();
+    if (!quiet || !this.details.has(key)) {
+      this.details.set(key, { state: 'loading' });
+      this.render();
+    }
     try {
       const obj = await this.deps.api.catalogObject(this.deps.noteId, catalog, database, name);
       if (n !== this.loads) return;
@@ -160,14 +169,20 @@ export class CatalogPanel {
     return true;
   }
 
-  private render(): void {
+  /** renderState shows whether the panel is open and loading, leaving the tree's nodes alone (clicks on them land). */
+  private renderState(): void {
     this.body.hidden = !this.open;
     this.refreshBtn.hidden = !this.open;
     this.refreshBtn.disabled = this.loading;
     this.el.classList.toggle('loading', this.loading);
     const t = this.tree;
     setText(this.summary, this.open && t ? `${t.objectCount} object${t.objectCount === 1 ? '' : 's'}` : '');
+  }
+
+  private render(): void {
+    this.renderState();
     if (!this.open) return;
+    const t = this.tree;
     const scroll = this.body.scrollTop;
     clear(this.body);
     if (this.error) this.body.append(h('div', { class: 'cat-error', 'data-testid': 'catalog-error' }, this.error));
@@ -290,8 +305,8 @@ function renderDetails(d: Details): HTMLElement {
         ),
       ),
     ),
-    x.primaryKey ? h('div', { class: 'cat-prop', 'data-testid': 'catalog-pk' }, h('b', null, 'Primary key '), x.primaryKey) : null,
-    x.watermarks.map((w) => h('div', { class: 'cat-prop', 'data-testid': 'catalog-watermark' }, h('b', null, 'Watermark '), w)),
+    x.primaryKey ? h('div', { class: 'cat-prop', 'data-testid': 'catalog-pk' }, h('b', null, 'Primary key '), h('code', null, x.primaryKey)) : null,
+    x.watermarks.map((w) => h('div', { class: 'cat-prop', 'data-testid': 'catalog-watermark' }, h('b', null, 'Watermark '), h('code', null, w))),
     x.options.length > 0
       ? h(
           'table',
