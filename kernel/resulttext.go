@@ -88,10 +88,26 @@ func successText(st Statement) string {
 func errorText(err error) (msg, trace string) {
 	var apiErr *flink.APIError
 	if errors.As(err, &apiErr) {
-		return apiErr.Message(), apiErr.Trace
+		return withHint(apiErr.Message()), apiErr.Trace
 	}
 	if eddy.ErrorCode(err) != eddy.EINTERNAL {
 		return eddy.ErrorMessage(err), ""
 	}
 	return err.Error(), ""
+}
+
+// hints explain Flink errors whose text alone leaves users guessing: a
+// message containing the key gets the hint appended.
+var hints = []struct{ key, hint string }{
+	{"UnknownTopicOrPartitionException", "The Kafka topic does not exist yet: Kafka creates a topic when the first record is written to it. " +
+		"Start the writer first, or read with 'topic-pattern' = '<topic>' and 'scan.topic-partition-discovery.interval' = '2 s', which find the topic once it exists."},
+}
+
+func withHint(msg string) string {
+	for _, h := range hints {
+		if strings.Contains(msg, h.key) {
+			return msg + "\n\n" + h.hint
+		}
+	}
+	return msg
 }

@@ -6,7 +6,7 @@
 
 import type { NoteSummary, ParagraphConfig } from './model/note';
 import { parseCapacityRefusal } from './model/sessions';
-import type { CapacityRefusal, CatalogObject, CatalogTree, ClusterStatus, Envelope, ErrorCode, NewNote, NewParagraph, Note, NoteInfo, Paragraph, Session, SessionList, UpdateParagraph } from './schema';
+import type { CapacityRefusal, CatalogObject, CatalogTree, ClusterStatus, Envelope, ErrorCode, Example, NewNote, NewParagraph, Note, NoteInfo, Paragraph, Session, SessionList, UpdateParagraph } from './schema';
 
 export const CSRF_COOKIE = 'eddy_csrf';
 export const CSRF_HEADER = 'X-Eddy-CSRF';
@@ -172,6 +172,19 @@ export class Api {
   async complete(noteId: string, text: string, position: number): Promise<string[]> {
     const r = await this.call<{ candidates?: unknown } | undefined>('POST', `/api/v1/notebook/${enc(noteId)}/complete`, { text, position });
     return Array.isArray(r?.candidates) ? r.candidates.filter((c): c is string => typeof c === 'string') : [];
+  }
+
+  /** listExamples returns the example notes that ship with Eddy, with their note ids once installed. */
+  async listExamples(): Promise<Example[]> {
+    const r = await this.call<{ examples?: Example[] } | undefined>('GET', '/api/v1/examples');
+    return Array.isArray(r?.examples) ? r.examples : [];
+  }
+
+  /** installExample creates an example's note (or finds the one installed before) and returns its id. */
+  async installExample(name: string): Promise<string> {
+    const r = await this.call<{ noteId?: string } | undefined>('POST', `/api/v1/examples/${enc(name)}`);
+    if (!r?.noteId) throw new ApiError(0, 'unexpected reply: no note id');
+    return r.noteId;
   }
 
   /** catalogTree returns the catalogs, databases and names of tables, views and functions as the note sees them. */

@@ -35,6 +35,8 @@ export type Session = Schemas['Session'];
 export type SessionJob = Schemas['SessionJob'];
 /** The answer of GET /api/v1/sessions. */
 export type SessionList = Schemas['SessionList'];
+/** An example note that ships with Eddy (GET /api/v1/examples). */
+export type Example = Schemas['Example'];
 /** What the catalogs hold as a note sees them (GET /api/v1/notebook/{noteId}/catalog). */
 export type CatalogTree = Schemas['CatalogTree'];
 /** A table or view described: columns, key, watermarks, connector, options with secrets masked. */

@@ -6,6 +6,7 @@ import { isTrashed, joinPath, noteFolder, noteName, TRASH_FOLDER, type NoteSumma
 import { button, h } from './dom';
 import { NoteList } from './noteList';
 import { download } from './notePage';
+import { ExamplesPanel } from './examples';
 import { confirm, prompt, toast } from './overlay';
 import { SessionsStrip } from './sessionsStrip';
 
@@ -21,6 +22,7 @@ export class HomePage {
   private readonly file: HTMLInputElement;
   private readonly summary: HTMLElement;
   private readonly sessions: SessionsStrip;
+  private readonly examples: ExamplesPanel;
   private notes: NoteSummary[] = [];
   private refreshes = 0;
 
@@ -46,6 +48,7 @@ export class HomePage {
     this.file = h('input', { type: 'file', accept: '.zpln,.json,application/json', multiple: true, hidden: true, 'data-testid': 'import-file', onchange: () => void this.importFiles(this.file.files) });
     this.summary = h('span', { class: 'muted' });
     this.sessions = new SessionsStrip(deps.api);
+    this.examples = new ExamplesPanel(deps);
     this.el = h(
       'div',
       { class: 'page home-page' },
@@ -63,6 +66,7 @@ export class HomePage {
       this.sessions.el,
       h('div', { class: 'card' }, this.list.el),
       h('p', { class: 'hint' }, 'Drop .zpln files anywhere on this page to import them. Zeppelin links (/#/notebook/ID) open here too.'),
+      this.examples.el,
     );
     this.el.addEventListener('dragover', (e) => {
       if (!e.dataTransfer?.types.includes('Files')) return;
@@ -82,7 +86,7 @@ export class HomePage {
   async mount(): Promise<void> {
     document.title = 'Notebooks · Eddy';
     this.sessions.start();
-    await this.refresh();
+    await Promise.all([this.refresh(), this.examples.refresh()]);
   }
 
   destroy(): void {
