@@ -35,12 +35,12 @@ func TestKernel_Catalog(t *testing.T) {
 		t.Helper()
 		for _, c := range tree.Catalogs {
 			for _, d := range c.Databases {
-				if c.Name == "default_catalog" && d.Name == "default_database" {
+				if c.Name == "eddy" && d.Name == "default" {
 					return d
 				}
 			}
 		}
-		t.Fatalf("no default_catalog.default_database in %+v", tree)
+		t.Fatalf("no eddy.default in %+v", tree)
 		return kernel.DatabaseNode{}
 	}
 
@@ -49,7 +49,7 @@ func TestKernel_Catalog(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if tree.CurrentCatalog != "default_catalog" || tree.CurrentDatabase != "default_database" || tree.Truncated {
+		if tree.CurrentCatalog != "eddy" || tree.CurrentDatabase != "default" || tree.Truncated {
 			t.Fatalf("tree %+v", tree)
 		}
 		d := db(tree)
@@ -61,7 +61,7 @@ func TestKernel_Catalog(t *testing.T) {
 		}
 	})
 	t.Run("Table", func(t *testing.T) {
-		obj, err := k.CatalogObject(ctx, "default_catalog", "default_database", "orders_cat")
+		obj, err := k.CatalogObject(ctx, "eddy", "default", "orders_cat")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,7 +94,7 @@ func TestKernel_Catalog(t *testing.T) {
 		}
 	})
 	t.Run("View", func(t *testing.T) {
-		obj, err := k.CatalogObject(ctx, "default_catalog", "default_database", "big_ticks")
+		obj, err := k.CatalogObject(ctx, "eddy", "default", "big_ticks")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,11 +103,11 @@ func TestKernel_Catalog(t *testing.T) {
 		}
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
-		_, err := k.CatalogObject(ctx, "default_catalog", "default_database", "nope")
+		_, err := k.CatalogObject(ctx, "eddy", "default", "nope")
 		if eddy.ErrorCode(err) != eddy.ENOTFOUND {
 			t.Fatalf("err %v, want %s", err, eddy.ENOTFOUND)
 		}
-		_, err = k.CatalogObject(ctx, "no_catalog", "default_database", "orders_cat")
+		_, err = k.CatalogObject(ctx, "no_catalog", "default", "orders_cat")
 		if eddy.ErrorCode(err) != eddy.ENOTFOUND {
 			t.Fatalf("unknown catalog: err %v, want %s", err, eddy.ENOTFOUND)
 		}
@@ -138,7 +138,7 @@ func TestKernel_Catalog(t *testing.T) {
 		if d := db(tree); slices.Contains(d.Tables, "orders_cat") {
 			t.Fatalf("the shared session lists the note's temporary table: %v", d.Tables)
 		}
-		if _, err := c.CatalogObject(ctx, "default_catalog", "default_database", "orders_cat"); eddy.ErrorCode(err) != eddy.ENOTFOUND {
+		if _, err := c.CatalogObject(ctx, "eddy", "default", "orders_cat"); eddy.ErrorCode(err) != eddy.ENOTFOUND {
 			t.Fatalf("err %v, want %s", err, eddy.ENOTFOUND)
 		}
 	})

@@ -120,4 +120,3 @@ func (c *Cluster) ClusterStatus(ctx context.Context) ClusterStatus {
 	}
 	return st
 }
-

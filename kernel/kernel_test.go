@@ -492,7 +492,7 @@ func TestCompleter(t *testing.T) {
 		t.Fatalf("a gateway session %s was opened for markdown", h)
 	}
 
-	text := "%flink.ssql\nSELECT * FROM default_c"
+	text := "%flink.ssql\nSELECT * FROM edd"
 	var wg sync.WaitGroup
 	errs := make([]error, 4)
 	results := make([][]string, 4)
@@ -505,7 +505,7 @@ func TestCompleter(t *testing.T) {
 	}
 	wg.Wait()
 	for i, err := range errs {
-		if err != nil || !containsFold(results[i], "default_catalog") {
+		if err != nil || !containsFold(results[i], "eddy") {
 			t.Fatalf("completion %d: candidates %v, err %v", i, results[i], err)
 		}
 	}
@@ -514,7 +514,7 @@ func TestCompleter(t *testing.T) {
 	if err := f.cluster.Gateway.CloseSession(ctx, old); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := c.Complete(ctx, text, len(text)); err != nil || !containsFold(got, "default_catalog") {
+	if got, err := c.Complete(ctx, text, len(text)); err != nil || !containsFold(got, "eddy") {
 		t.Fatalf("after the gateway lost the session: candidates %v, err %v", got, err)
 	}
 	if kernel.CompleterSession(c) == old {

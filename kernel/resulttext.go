@@ -99,7 +99,7 @@ func errorText(err error) (msg, trace string) {
 // hints explain Flink errors whose text alone leaves users guessing: a
 // message containing the key gets the hint appended.
 var hints = []struct{ key, hint string }{
-	{"UnknownTopicOrPartitionException", "The Kafka topic does not exist yet: Kafka creates a topic when the first record is written to it. " +
+	{"does not host this topic-partition", "The Kafka topic does not exist yet: Kafka creates a topic when the first record is written to it. " +
 		"Start the writer first, or read with 'topic-pattern' = '<topic>' and 'scan.topic-partition-discovery.interval' = '2 s', which find the topic once it exists."},
 }
 

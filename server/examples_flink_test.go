@@ -39,11 +39,11 @@ func (ts *testServer) runUntil(t *testing.T, n *notebooks.Note, i int, ok func(p
 	for {
 		var p notebooks.Paragraph
 		ts.do(t, http.MethodGet, "/api/notebook/"+n.ID+"/paragraph/"+pid, nil).mustOK(t, &p)
-		if p.Status == notebooks.StatusError {
-			t.Fatalf("%s / %q failed: %s", n.Name, n.Paragraphs[i].Title, p.ErrorMessage)
-		}
 		if ok(&p) {
 			return &p
+		}
+		if p.Status == notebooks.StatusError {
+			t.Fatalf("%s / %q failed: %s", n.Name, n.Paragraphs[i].Title, p.ErrorMessage)
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("%s / %q: %s, results %+v", n.Name, n.Paragraphs[i].Title, p.Status, p.Results)
@@ -113,7 +113,17 @@ func TestExamples_RunEndToEnd(t *testing.T) {
 			ts.do(t, http.MethodDelete, "/api/notebook/job/"+an.ID+"/"+an.Paragraphs[i].ID, nil).mustOK(t, nil)
 		}
 		ts.runUntil(t, an, 6, func(p *notebooks.Paragraph) bool { return p.Status == notebooks.StatusRunning })
-		ts.runUntil(t, an, 7, atLeast(2))
+		// The upsert topic exists once the job above has written to it;
+		// reading it earlier fails with a hint, as a user would see.
+		for attempt := 0; ; attempt++ {
+			p := ts.runUntil(t, an, 7, func(p *notebooks.Paragraph) bool {
+				return len(tableLines(p)) >= 2 || strings.Contains(p.ErrorMessage, "topic does not exist yet")
+			})
+			if p.Status == notebooks.StatusRunning || attempt == 20 {
+				break
+			}
+			time.Sleep(time.Second)
+		}
 		ts.do(t, http.MethodDelete, "/api/notebook/job/"+an.ID, nil).mustOK(t, nil)
 	})
 }

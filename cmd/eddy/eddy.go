@@ -37,6 +37,7 @@ type Config struct {
 	FlinkHome        string // Flink distribution (lib/, bin/bash-java-utils.jar)
 	GatewayJar       string // flink-sql-gateway jar of the same version
 	ConnectorsDir    string // connector and format jars for every Flink process
+	CatalogJar       string // Eddy's persistent catalog, kept in <data-dir>/catalog
 	TaskManagerSlots int
 
 	// Kafka: local mode runs a broker (from KafkaLib) unless Kafka is false
@@ -65,6 +66,7 @@ func DefaultConfig() Config {
 		FlinkHome:        defaultFlinkPath("EDDY_FLINK_HOME", "home"),
 		GatewayJar:       defaultFlinkPath("EDDY_GATEWAY_JAR", ""),
 		ConnectorsDir:    defaultFlinkPath("EDDY_CONNECTORS_DIR", "connectors"),
+		CatalogJar:       defaultFlinkPath("EDDY_CATALOG_JAR", filepath.Join("catalog", "eddy-catalog.jar")),
 		TaskManagerSlots: 4,
 		Kafka:            true,
 		KafkaLib:         defaultKafkaLib(),
@@ -88,6 +90,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.FlinkHome, "flink-home", c.FlinkHome, "local mode: Flink distribution directory (make flink installs one)")
 	fs.StringVar(&c.GatewayJar, "gateway-jar", c.GatewayJar, "local mode: the flink-sql-gateway jar")
 	fs.StringVar(&c.ConnectorsDir, "connectors-dir", c.ConnectorsDir, "local mode: directory of connector and format jars put on every Flink process's classpath")
+	fs.StringVar(&c.CatalogJar, "catalog-jar", c.CatalogJar, "local mode: the jar of Eddy's persistent catalog (make flink builds it)")
 	fs.BoolVar(&c.Kafka, "kafka", c.Kafka, "local mode: run a local Kafka broker beside Flink")
 	fs.StringVar(&c.KafkaBootstrap, "kafka-bootstrap", c.KafkaBootstrap, "use an existing Kafka at host:port instead of a local broker")
 	fs.StringVar(&c.KafkaLib, "kafka-lib", c.KafkaLib, "local mode: directory of the Kafka broker's jars (make kafka installs them)")
@@ -319,10 +322,18 @@ func (m *Main) startFlink(ctx context.Context) error {
 		m.cluster.Kafka, m.cluster.KafkaMode = cfg.KafkaBootstrap, kernel.ModeRemote
 		return nil
 	}
+	catalogDir, err := filepath.Abs(filepath.Join(cfg.DataDir, "catalog"))
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(cfg.CatalogJar); err != nil {
+		return fmt.Errorf("eddy's catalog jar %q: %w: run 'make flink' or pass --catalog-jar", cfg.CatalogJar, err)
+	}
 	lc := localflink.Config{
 		FlinkHome:        cfg.FlinkHome,
 		GatewayJar:       cfg.GatewayJar,
-		ConnectorJars:    connectorJars(cfg.ConnectorsDir),
+		ConnectorJars:    append(connectorJars(cfg.ConnectorsDir), cfg.CatalogJar),
+		CatalogDir:       catalogDir,
 		Dir:              filepath.Join(cfg.DataDir, "flink"),
 		TaskManagerSlots: cfg.TaskManagerSlots,
 		Logger:           m.Log,

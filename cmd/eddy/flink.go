@@ -24,14 +24,19 @@ func runFlink(ctx context.Context, args []string) error {
 	jar := fs.String("gateway-jar", def.GatewayJar, "the flink-sql-gateway jar")
 	slots := fs.Int("taskmanager-slots", def.TaskManagerSlots, "task slots of the TaskManager")
 	connectors := fs.String("connectors-dir", def.ConnectorsDir, "directory of connector and format jars")
+	catalogJar := fs.String("catalog-jar", def.CatalogJar, "the jar of Eddy's persistent catalog")
 	kafka := fs.Bool("kafka", true, "run a local Kafka broker too")
 	kafkaLib := fs.String("kafka-lib", def.KafkaLib, "directory of the Kafka broker's jars")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	lc := localflink.Config{FlinkHome: *home, GatewayJar: *jar, ConnectorJars: connectorJars(*connectors),
-		Dir: filepath.Join(*dir, "flink"), TaskManagerSlots: *slots, Logger: log}
+	catalogDir, err := filepath.Abs(filepath.Join(*dir, "catalog"))
+	if err != nil {
+		return err
+	}
+	lc := localflink.Config{FlinkHome: *home, GatewayJar: *jar, ConnectorJars: append(connectorJars(*connectors), *catalogJar),
+		CatalogDir: catalogDir, Dir: filepath.Join(*dir, "flink"), TaskManagerSlots: *slots, Logger: log}
 	if *kafka {
 		lc.Kafka = localflink.KafkaConfig{Lib: *kafkaLib, Dir: filepath.Join(*dir, "kafka")}
 	}

@@ -2,15 +2,18 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -48,6 +51,7 @@ func startEddy(t *testing.T, dataDir string) (*exec.Cmd, string) {
 		"EDDY_FLINK_HOME="+filepath.Join(root, ".flink", "home"),
 		"EDDY_GATEWAY_JAR="+jars[0],
 		"EDDY_CONNECTORS_DIR="+filepath.Join(root, ".flink", "connectors"),
+		"EDDY_CATALOG_JAR="+filepath.Join(root, ".flink", "catalog", "eddy-catalog.jar"),
 		"EDDY_KAFKA_LIB="+filepath.Join(root, ".kafka", "lib"),
 	)
 	stderr, err := cmd.StderrPipe()
@@ -172,5 +176,169 @@ func TestEddy_StopLeavesNoJVM(t *testing.T) {
 			}
 			t.Fatalf("JVMs still running after %s of eddy: %v", sig, jvmsUsing(dir))
 		})
+	}
+}
+
+// api sends a request with the test token to a running eddy and decodes
+// Zeppelin's envelope; it fails the test unless the answer is 200.
+func api(t *testing.T, base, method, path string, body any) json.RawMessage {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, base+path, r)
+	req.Header.Set("Authorization", "Bearer t")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var env struct {
+		Message string          `json:"message"`
+		Body    json.RawMessage `json:"body"`
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	_ = json.Unmarshal(raw, &env)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, env.Message)
+	}
+	return env.Body
+}
+
+// runNote creates a note with one paragraph per text, runs them in order
+// (synchronously) and returns the last TABLE result of each.
+func runNote(t *testing.T, base, name string, texts ...string) []string {
+	t.Helper()
+	var ps []map[string]string
+	for _, text := range texts {
+		ps = append(ps, map[string]string{"text": text})
+	}
+	var id string
+	_ = json.Unmarshal(api(t, base, http.MethodPost, "/api/notebook", map[string]any{"name": name, "paragraphs": ps}), &id)
+	var note struct {
+		Paragraphs []struct {
+			ID string `json:"id"`
+		} `json:"paragraphs"`
+	}
+	_ = json.Unmarshal(api(t, base, http.MethodGet, "/api/notebook/"+id, nil), &note)
+	out := make([]string, len(note.Paragraphs))
+	for i, p := range note.Paragraphs {
+		var res struct {
+			Msg []struct {
+				Type string `json:"type"`
+				Data string `json:"data"`
+			} `json:"msg"`
+		}
+		_ = json.Unmarshal(api(t, base, http.MethodPost, "/api/notebook/run/"+id+"/"+p.ID, nil), &res)
+		for _, m := range res.Msg {
+			if m.Type == "TABLE" {
+				out[i] = m.Data
+			}
+		}
+	}
+	stopSessionOf(t, base, id) // give its KPUs back for the next note
+	return out
+}
+
+// stopSessionOf ends the note's notebook session.
+func stopSessionOf(t *testing.T, base, noteID string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/sessions", nil)
+	req.Header.Set("Authorization", "Bearer t")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list struct {
+		Sessions []struct {
+			ID     string `json:"id"`
+			NoteID string `json:"noteId"`
+		} `json:"sessions"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&list)
+	resp.Body.Close()
+	for _, s := range list.Sessions {
+		if s.NoteID == noteID {
+			req, _ := http.NewRequest(http.MethodDelete, base+"/api/v1/sessions/"+s.ID, nil)
+			req.Header.Set("Authorization", "Bearer t")
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}
+	}
+}
+
+// TestEddy_CatalogLastsAndIsShared: a table, a view and a function created
+// in one note are seen by another note at once, and after eddy is killed
+// (SIGKILL) or stopped (SIGTERM) and started again on the same data
+// directory they are still there, with the same SHOW CREATE TABLE. Two
+// notes creating 50 tables each at once leave all 100 in the catalog.
+func TestEddy_CatalogLastsAndIsShared(t *testing.T) {
+	dir := t.TempDir()
+	cmd, base := startEddy(t, dir)
+	const table = "CREATE TABLE orders (id BIGINT NOT NULL COMMENT 'order id', amount DECIMAL(10, 2), ts TIMESTAMP(3), " +
+		"amount_cents AS CAST(amount * 100 AS BIGINT), WATERMARK FOR ts AS ts - INTERVAL '5' SECOND, PRIMARY KEY (id) NOT ENFORCED) " +
+		"COMMENT 'orders of the day' WITH ('connector' = 'datagen', 'number-of-rows' = '10', 'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '10')"
+	runNote(t, base, "A", "%flink.ssql\n"+table+";\nCREATE VIEW big_orders AS SELECT id, amount FROM orders WHERE amount > 100;\n"+
+		"CREATE FUNCTION py_upper AS 'udfs.upper' LANGUAGE PYTHON")
+	seen := runNote(t, base, "B", "%flink.bsql\nSHOW CREATE TABLE orders", "%flink.bsql\nSELECT COUNT(*), SUM(id) FROM orders",
+		"%flink.bsql\nSHOW VIEWS", "%flink.bsql\nSHOW USER FUNCTIONS", "%flink.bsql\nSHOW CURRENT CATALOG")
+	showCreate := seen[0]
+	for _, want := range []string{"`eddy`.`default`.`orders`", "WATERMARK FOR `ts`", "PRIMARY KEY (`id`)", "COMMENT 'orders of the day'", "`amount_cents` AS"} {
+		if !strings.Contains(showCreate, want) {
+			t.Fatalf("SHOW CREATE TABLE lacks %q:\n%s", want, showCreate)
+		}
+	}
+	if !strings.Contains(seen[1], "10\t55") || !strings.Contains(seen[2], "big_orders") || !strings.Contains(seen[3], "py_upper") || !strings.Contains(seen[4], "eddy") {
+		t.Fatalf("another note sees %q", seen[1:])
+	}
+
+	// Two notes create 50 tables each, at once.
+	var wg sync.WaitGroup
+	for _, n := range []string{"x", "y"} {
+		var ddl strings.Builder
+		ddl.WriteString("%flink.ssql\n")
+		for i := range 50 {
+			fmt.Fprintf(&ddl, "CREATE TABLE t_%s_%d (a INT) WITH ('connector' = 'datagen');\n", n, i)
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); runNote(t, base, "many "+n, ddl.String()) }()
+	}
+	wg.Wait()
+	count := func(base string) int {
+		tables := runNote(t, base, "count", "%flink.bsql\nSHOW TABLES")[0]
+		return strings.Count(tables, "\nt_")
+	}
+	if n := count(base); n != 100 {
+		t.Fatalf("%d tables t_*, want 100", n)
+	}
+
+	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGTERM} {
+		_ = cmd.Process.Signal(sig)
+		_ = cmd.Wait()
+		waitNoJVM(t, dir)
+		cmd, base = startEddy(t, dir)
+		after := runNote(t, base, "after "+sig.String(), "%flink.bsql\nSHOW CREATE TABLE orders", "%flink.bsql\nSHOW VIEWS", "%flink.bsql\nSHOW USER FUNCTIONS")
+		if after[0] != showCreate || !strings.Contains(after[1], "big_orders") || !strings.Contains(after[2], "py_upper") {
+			t.Fatalf("after %s: %q, want SHOW CREATE TABLE %q, the view and the function", sig, after, showCreate)
+		}
+		if n := count(base); n != 100 {
+			t.Fatalf("after %s: %d tables t_*, want 100", sig, n)
+		}
+	}
+}
+
+// waitNoJVM waits until no JVM of a stopped eddy is left.
+func waitNoJVM(t *testing.T, dir string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for len(jvmsUsing(dir)) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("JVMs still running: %v", jvmsUsing(dir))
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -76,7 +76,7 @@ func Cluster(t testing.TB) *Endpoints {
 }
 
 // Start starts a local cluster from the repository's provisioned Flink,
-// with its connectors, in dir (and, with kafka, the provisioned Kafka
+// with its connectors and Eddy's catalog, in dir (and, with kafka, the provisioned Kafka
 // broker beside it) and waits until it is ready.
 func Start(ctx context.Context, root, dir string, kafka bool) (*localflink.Cluster, error) {
 	home := filepath.Join(root, ".flink", "home")
@@ -88,7 +88,9 @@ func Start(ctx context.Context, root, dir string, kafka bool) (*localflink.Clust
 	if len(connectors) == 0 {
 		return nil, fmt.Errorf("no connector jars in %s/.flink/connectors: run 'make flink'", root)
 	}
-	cfg := localflink.Config{FlinkHome: home, GatewayJar: jars[0], ConnectorJars: connectors, Dir: filepath.Join(dir, "flink")}
+	catalogJar := filepath.Join(root, ".flink", "catalog", "eddy-catalog.jar")
+	cfg := localflink.Config{FlinkHome: home, GatewayJar: jars[0], ConnectorJars: append(connectors, catalogJar),
+		CatalogDir: filepath.Join(dir, "catalog"), Dir: filepath.Join(dir, "flink")}
 	if kafka {
 		cfg.Kafka = localflink.KafkaConfig{Lib: filepath.Join(root, ".kafka", "lib"), Dir: filepath.Join(dir, "kafka")}
 	}

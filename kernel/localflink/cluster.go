@@ -32,9 +32,14 @@ type Config struct {
 	// ConnectorJars go on the classpath of the gateway, the JobManager and
 	// the TaskManager, after lib/ and before flink-dist (connectors, formats).
 	ConnectorJars []string
-	Kafka         KafkaConfig // a local Kafka broker; none when Kafka.Lib is ""
-	Java          string      // java binary; default $JAVA_HOME/bin/java, else java on PATH
-	Logger        *slog.Logger
+	// CatalogDir holds Eddy's persistent catalog (the eddy-catalog jar must
+	// be among ConnectorJars): every session starts in catalog "eddy",
+	// whose tables, views and functions live there. "" keeps Flink's
+	// in-memory default catalog.
+	CatalogDir string
+	Kafka      KafkaConfig // a local Kafka broker; none when Kafka.Lib is ""
+	Java       string      // java binary; default $JAVA_HOME/bin/java, else java on PATH
+	Logger     *slog.Logger
 }
 
 func (c *Config) setDefaults() {
@@ -88,7 +93,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if err := checkInstall(cfg); err != nil {
 		return nil, err
 	}
-	for _, d := range []string{"conf", "log", "checkpoints", "savepoints", "tmp"} {
+	for _, d := range []string{"conf", "log", "checkpoints", "savepoints", "tmp", "catalog-store"} {
 		if err := os.MkdirAll(filepath.Join(cfg.Dir, d), 0o755); err != nil {
 			return nil, fmt.Errorf("localflink: %w", err)
 		}
@@ -99,6 +104,9 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	}
 	p := ports{RPC: nums[0], REST: nums[1], Gateway: nums[2], Kafka: nums[3], KafkaController: nums[4]}
 	confDir := filepath.Join(cfg.Dir, "conf")
+	if err := prepareCatalog(cfg); err != nil {
+		return nil, fmt.Errorf("localflink: %w", err)
+	}
 	if err := writeFileAtomic(filepath.Join(confDir, "config.yaml"), flinkConfig(cfg, cfg.Dir, p)); err != nil {
 		return nil, fmt.Errorf("localflink: write config: %w", err)
 	}

@@ -99,6 +99,12 @@ func flinkConfig(cfg Config, dir string, p ports) string {
 		// Eddy heartbeats its sessions; a long timeout only bounds leaks.
 		"sql-gateway.session.idle-timeout": "60 min",
 	}
+	if cfg.CatalogDir != "" {
+		// Catalogs persist in a file CatalogStore; sessions start in Eddy's.
+		entries["table.catalog-store.kind"] = "file"
+		entries["table.catalog-store.file.path"] = "file://" + filepath.Join(dir, "catalog-store")
+		entries["table.builtin-catalog-name"] = CatalogName
+	}
 	keys := make([]string, 0, len(entries))
 	for k := range entries {
 		keys = append(keys, k)
@@ -213,4 +219,23 @@ func lastLines(b []byte, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// CatalogName is the catalog every session starts in when the cluster has
+// Eddy's persistent catalog.
+const CatalogName = "eddy"
+
+// prepareCatalog registers Eddy's catalog in the file CatalogStore (as
+// CREATE CATALOG would), so that the gateway finds it as the built-in
+// catalog of every session. It is rewritten at every start: the catalog's
+// directory is Eddy's to say. Catalogs users create sit beside it.
+func prepareCatalog(cfg Config) error {
+	if cfg.CatalogDir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(cfg.CatalogDir, 0o755); err != nil {
+		return err
+	}
+	desc := fmt.Sprintf("default-database: \"default\"\npath: %s\ntype: \"eddy\"\n", yamlQuote("file://"+cfg.CatalogDir))
+	return writeFileAtomic(filepath.Join(cfg.Dir, "catalog-store", CatalogName+".yaml"), desc)
 }
