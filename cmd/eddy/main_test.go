@@ -271,10 +271,11 @@ func stopSessionOf(t *testing.T, base, noteID string) {
 	}
 }
 
-// TestEddy_CatalogLastsAndIsShared: a table, a view and a function created
-// in one note are seen by another note at once, and after eddy is killed
-// (SIGKILL) or stopped (SIGTERM) and started again on the same data
-// directory they are still there, with the same SHOW CREATE TABLE. Two
+// TestEddy_CatalogLastsAndIsShared: a table, a view, a function and a
+// catalog created in one note are seen by another note at once, and after
+// eddy is killed (SIGKILL) or stopped (SIGTERM) and started again on the
+// same data directory they are still there, with the same SHOW CREATE
+// TABLE. Two
 // notes creating 50 tables each at once leave all 100 in the catalog.
 func TestEddy_CatalogLastsAndIsShared(t *testing.T) {
 	dir := t.TempDir()
@@ -283,7 +284,8 @@ func TestEddy_CatalogLastsAndIsShared(t *testing.T) {
 		"amount_cents AS CAST(amount * 100 AS BIGINT), WATERMARK FOR ts AS ts - INTERVAL '5' SECOND, PRIMARY KEY (id) NOT ENFORCED) " +
 		"COMMENT 'orders of the day' WITH ('connector' = 'datagen', 'number-of-rows' = '10', 'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '10')"
 	runNote(t, base, "A", "%flink.ssql\n"+table+";\nCREATE VIEW big_orders AS SELECT id, amount FROM orders WHERE amount > 100;\n"+
-		"CREATE FUNCTION py_upper AS 'udfs.upper' LANGUAGE PYTHON")
+		"CREATE FUNCTION py_upper AS 'udfs.upper' LANGUAGE PYTHON;\n"+
+		"CREATE CATALOG extra WITH ('type' = 'eddy', 'path' = 'file://"+filepath.Join(dir, "extra-catalog")+"')")
 	seen := runNote(t, base, "B", "%flink.bsql\nSHOW CREATE TABLE orders", "%flink.bsql\nSELECT COUNT(*), SUM(id) FROM orders",
 		"%flink.bsql\nSHOW VIEWS", "%flink.bsql\nSHOW USER FUNCTIONS", "%flink.bsql\nSHOW CURRENT CATALOG")
 	showCreate := seen[0]
@@ -321,9 +323,10 @@ func TestEddy_CatalogLastsAndIsShared(t *testing.T) {
 		_ = cmd.Wait()
 		waitNoJVM(t, dir)
 		cmd, base = startEddy(t, dir)
-		after := runNote(t, base, "after "+sig.String(), "%flink.bsql\nSHOW CREATE TABLE orders", "%flink.bsql\nSHOW VIEWS", "%flink.bsql\nSHOW USER FUNCTIONS")
-		if after[0] != showCreate || !strings.Contains(after[1], "big_orders") || !strings.Contains(after[2], "py_upper") {
-			t.Fatalf("after %s: %q, want SHOW CREATE TABLE %q, the view and the function", sig, after, showCreate)
+		after := runNote(t, base, "after "+sig.String(), "%flink.bsql\nSHOW CREATE TABLE orders", "%flink.bsql\nSHOW VIEWS",
+			"%flink.bsql\nSHOW USER FUNCTIONS", "%flink.bsql\nSHOW CATALOGS")
+		if after[0] != showCreate || !strings.Contains(after[1], "big_orders") || !strings.Contains(after[2], "py_upper") || !strings.Contains(after[3], "extra") {
+			t.Fatalf("after %s: %q, want SHOW CREATE TABLE %q, the view, the function and the catalog 'extra'", sig, after, showCreate)
 		}
 		if n := count(base); n != 100 {
 			t.Fatalf("after %s: %d tables t_*, want 100", sig, n)
