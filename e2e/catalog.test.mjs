@@ -25,7 +25,7 @@ const DDL = [
 ].join('\n');
 
 const QUERY = '%flink.ssql\nSELECT * FROM ';
-const QUALIFIED = '`default_catalog`.`default_database`.`orders_e2e`';
+const QUALIFIED = '`eddy`.`default`.`orders_e2e`';
 
 /** @type {Eddy} */
 let eddy;
@@ -70,7 +70,7 @@ describe('the catalog panel (needs a ready Flink cluster)', () => {
   test('the panel starts closed; opened, it shows the catalogs without a session', async () => {
     assert.equal(await panel().locator('[data-testid=catalog-tree]').isHidden(), true);
     await page.click('[data-testid=catalog-toggle]');
-    const db = panel().locator('[data-testid=catalog-database][data-name=default_database]');
+    const db = panel().locator('[data-testid=catalog-database][data-name=default]');
     await db.waitFor({ timeout: 30_000 });
     assert.match(await text(db), /current/i);
     assert.equal(await orders().count(), 0, 'no session yet: the note has no temporary table');
@@ -100,7 +100,8 @@ describe('the catalog panel (needs a ready Flink cluster)', () => {
     assert.equal(await text(secret), '******');
     assert.ok(!(await text(details)).includes('hunter2'), 'the password is shown');
     assert.match(await text(details), /temporary/i);
-    await orders().scrollIntoViewIfNeeded();
+    // A refresh of the panel (the session's state changed) may swap the node under the locator.
+    await until(async () => orders().scrollIntoViewIfNeeded({ timeout: 2_000 }).then(() => true, () => false), { message: 'the table in view' });
     await shots.take(page, 'table-details');
   });
 
@@ -120,7 +121,7 @@ describe('the catalog panel (needs a ready Flink cluster)', () => {
   });
 
   test('the REST API describes the same table', async () => {
-    const obj = await eddy.api('GET', `/api/v1/notebook/${noteId}/catalog/default_catalog/default_database/orders_e2e`);
+    const obj = await eddy.api('GET', `/api/v1/notebook/${noteId}/catalog/eddy/default/orders_e2e`);
     assert.deepEqual(obj.primaryKey, ['order_id']);
     assert.equal(obj.temporary, true);
     assert.equal(obj.options.find((o) => o.key === 'password')?.value, '******');
