@@ -13,18 +13,11 @@ import (
 // installExample installs an example through the API and returns its note.
 func (ts *testServer) installExample(t *testing.T, name string) *notebooks.Note {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, ts.URL()+"/api/v1/examples/"+name, nil)
-	req.Header.Set("Authorization", "Bearer "+testToken)
-	resp, err := ts.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
 	var out struct {
 		NoteID string `json:"noteId"`
 	}
-	if resp.StatusCode != http.StatusCreated || decodeJSONBody(resp, &out) != nil {
-		t.Fatalf("install %s: HTTP %d", name, resp.StatusCode)
+	if code := ts.native(t, http.MethodPost, "/api/v1/examples/"+name, nil, &out); code != http.StatusCreated {
+		t.Fatalf("install %s: HTTP %d", name, code)
 	}
 	return ts.mustGetNote(t, out.NoteID)
 }

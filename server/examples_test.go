@@ -32,20 +32,14 @@ func TestExamplesAPIUnit(t *testing.T) {
 		t.Fatalf("list %+v", list)
 	}
 
+	type installed struct {
+		NoteID string `json:"noteId"`
+	}
 	for _, e := range examples.List() {
-		req, _ := http.NewRequest(http.MethodPost, ts.URL()+"/api/v1/examples/"+e.Name, nil)
-		req.Header.Set("Authorization", "Bearer "+testToken)
-		resp, err := ts.client.Do(req)
-		if err != nil {
-			t.Fatal(err)
+		var out installed
+		if code := ts.native(t, http.MethodPost, "/api/v1/examples/"+e.Name, nil, &out); code != http.StatusCreated || out.NoteID == "" {
+			t.Fatalf("install %s: %d %+v", e.Name, code, out)
 		}
-		var out struct {
-			NoteID string `json:"noteId"`
-		}
-		if resp.StatusCode != http.StatusCreated || decodeJSONBody(resp, &out) != nil || out.NoteID == "" {
-			t.Fatalf("install %s: %d %+v", e.Name, resp.StatusCode, out)
-		}
-		resp.Body.Close()
 		n := ts.mustGetNote(t, out.NoteID)
 		if n.Path != e.Path() || len(n.Paragraphs) != len(e.Paragraphs) {
 			t.Fatalf("installed note %s with %d paragraphs", n.Path, len(n.Paragraphs))
@@ -59,17 +53,10 @@ func TestExamplesAPIUnit(t *testing.T) {
 			}
 		}
 		// Installing again answers the same note.
-		resp, err = ts.client.Do(req.Clone(req.Context()))
-		if err != nil {
-			t.Fatal(err)
+		var again installed
+		if code := ts.native(t, http.MethodPost, "/api/v1/examples/"+e.Name, nil, &again); code != http.StatusOK || again.NoteID != out.NoteID {
+			t.Fatalf("install %s again: %d %+v", e.Name, code, again)
 		}
-		var again struct {
-			NoteID string `json:"noteId"`
-		}
-		if resp.StatusCode != http.StatusOK || decodeJSONBody(resp, &again) != nil || again.NoteID != out.NoteID {
-			t.Fatalf("install %s again: %d %+v", e.Name, resp.StatusCode, again)
-		}
-		resp.Body.Close()
 	}
 	getJSON(t, ts, "/api/v1/examples", &list)
 	for _, e := range list.Examples {
