@@ -113,3 +113,15 @@ func TestKernel_KafkaRoundTrip(t *testing.T) {
 		})
 	})
 }
+
+// TestKernel_UnknownConnectorHint: a table of a connector the cluster lacks
+// fails with Flink's list of installed identifiers and Eddy's hint.
+func TestKernel_UnknownConnectorHint(t *testing.T) {
+	f := newFixture(t)
+	n, k := f.note("%flink.ssql\nCREATE TEMPORARY TABLE s (a INT) WITH ('connector' = 'kinesis', 'stream' = 'x');\nSELECT * FROM s")
+	p := f.run(n, k, 0)
+	if p.Status != notebooks.StatusError || !strings.Contains(p.ErrorMessage, "There is no connector 'kinesis' on this cluster") ||
+		!strings.Contains(p.ErrorMessage, "upsert-kafka") {
+		t.Fatalf("%s: %q", p.Status, p.ErrorMessage)
+	}
+}

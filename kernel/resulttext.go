@@ -3,6 +3,7 @@ package kernel
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/eddy-notebooks/eddy"
@@ -97,16 +98,27 @@ func errorText(err error) (msg, trace string) {
 }
 
 // hints explain Flink errors whose text alone leaves users guessing: a
-// message containing the key gets the hint appended.
-var hints = []struct{ key, hint string }{
-	{"does not host this topic-partition", "The Kafka topic does not exist yet: Kafka creates a topic when the first record is written to it. " +
-		"Start the writer first, or read with 'topic-pattern' = '<topic>' and 'scan.topic-partition-discovery.interval' = '2 s', which find the topic once it exists."},
+// message that matches gets the hint appended ($1 and so on are the
+// pattern's groups).
+var hints = []struct {
+	match *regexp.Regexp
+	hint  string
+}{
+	{regexp.MustCompile(`does not host this topic-partition`),
+		"The Kafka topic does not exist yet: Kafka creates a topic when the first record is written to it. " +
+			"Start the writer first, or read with 'topic-pattern' = '<topic>' and 'scan.topic-partition-discovery.interval' = '2 s', which find the topic once it exists."},
+	{regexp.MustCompile(`Could not find any factory for identifier '([^']*)' that implements '[^']*DynamicTable(?:Source|Sink)?Factory'`),
+		"There is no connector '$1' on this cluster (the identifiers above are the ones installed). " +
+			"Eddy's local cluster ships kafka, upsert-kafka, filesystem, datagen, print and blackhole, with the json, csv, avro, parquet and raw formats. " +
+			"Another connector's SQL jar (flink-sql-connector-…) goes into the connectors directory (--connectors-dir, .flink/connectors) and takes effect when Eddy restarts; see docs/kafka.md."},
+	{regexp.MustCompile(`Could not find any format factory for identifier '([^']*)'`),
+		"There is no format '$1' on this cluster. Eddy's local cluster ships json, csv, avro, parquet and raw; another format's SQL jar goes into the connectors directory (--connectors-dir) and takes effect when Eddy restarts."},
 }
 
 func withHint(msg string) string {
 	for _, h := range hints {
-		if strings.Contains(msg, h.key) {
-			return msg + "\n\n" + h.hint
+		if m := h.match.FindStringSubmatchIndex(msg); m != nil {
+			return msg + "\n\n" + string(h.match.ExpandString(nil, h.hint, msg, m))
 		}
 	}
 	return msg
