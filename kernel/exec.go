@@ -132,16 +132,21 @@ func (ex *execution) runConf(ctx context.Context, body string) error {
 	}
 	var lines []string
 	for _, e := range entries {
-		stmt := fmt.Sprintf("SET '%s' = '%s'", quoteSQL(e.Key), quoteSQL(e.Value))
-		handle, op, err := ex.k.executeStatement(ctx, stmt, nil)
-		if err == nil {
-			_, err = ex.k.gw.NewFetcher(handle, op).All(ctx, 1)
-			_ = ex.k.gw.CloseOperation(context.WithoutCancel(ctx), handle, op)
-		}
+		stmts, err := ex.confStatements(ctx, e)
 		if err != nil {
 			return err
 		}
-		ex.k.remember(stmt)
+		for _, stmt := range stmts {
+			handle, op, err := ex.k.executeStatement(ctx, stmt, nil)
+			if err == nil {
+				_, err = ex.k.gw.NewFetcher(handle, op).All(ctx, 1)
+				_ = ex.k.gw.CloseOperation(context.WithoutCancel(ctx), handle, op)
+			}
+			if err != nil {
+				return err
+			}
+			ex.k.remember(stmt)
+		}
 		lines = append(lines, e.Key+" = "+e.Value)
 	}
 	ex.addMessage(notebooks.MessageText, fmt.Sprintf("Session configured (%d properties):\n%s", len(lines), strings.Join(lines, "\n")))
@@ -149,6 +154,54 @@ func (ex *execution) runConf(ctx context.Context, body string) error {
 }
 
 func quoteSQL(s string) string { return strings.ReplaceAll(s, "'", "''") }
+
+// Zeppelin's keys for jars a note needs: Maven coordinates, and paths.
+const (
+	confPackages = "flink.execution.packages"
+	confJars     = "flink.execution.jars"
+)
+
+// confStatements turns a %flink.conf entry into statements for the note's
+// gateway session: SET for a property, ADD JAR for each jar of Zeppelin's
+// flink.execution.packages (fetched from the Maven repository) and
+// flink.execution.jars. The jars are the note's alone: other notes and the
+// cluster's classpath are untouched.
+func (ex *execution) confStatements(ctx context.Context, e ConfEntry) ([]string, error) {
+	var jars []string
+	switch e.Key {
+	case confPackages:
+		if ex.k.cfg.Packages == nil {
+			return nil, eddy.Errorf(eddy.EUNAVAILABLE, "%s is not available: Eddy has no Maven repository configured", confPackages)
+		}
+		for _, coords := range splitList(e.Value) {
+			path, err := ex.k.cfg.Packages.Fetch(ctx, coords)
+			if err != nil {
+				return nil, err
+			}
+			jars = append(jars, path)
+		}
+	case confJars:
+		jars = splitList(e.Value)
+	default:
+		return []string{fmt.Sprintf("SET '%s' = '%s'", quoteSQL(e.Key), quoteSQL(e.Value))}, nil
+	}
+	stmts := make([]string, len(jars))
+	for i, j := range jars {
+		stmts[i] = fmt.Sprintf("ADD JAR '%s'", quoteSQL(j))
+	}
+	return stmts, nil
+}
+
+// splitList splits a comma-separated value, dropping blanks.
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
 
 // runSQL runs a SQL paragraph's statements in order in the given runtime
 // mode, stopping at the first error.

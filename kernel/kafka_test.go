@@ -3,12 +3,14 @@ package kernel_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/eddy-notebooks/eddy/kernel"
 	"github.com/eddy-notebooks/eddy/kernel/flinktest"
+	"github.com/eddy-notebooks/eddy/kernel/maven"
 	"github.com/eddy-notebooks/eddy/notebooks"
 )
 
@@ -123,5 +125,38 @@ func TestKernel_UnknownConnectorHint(t *testing.T) {
 	if p.Status != notebooks.StatusError || !strings.Contains(p.ErrorMessage, "There is no connector 'kinesis' on this cluster") ||
 		!strings.Contains(p.ErrorMessage, "upsert-kafka") {
 		t.Fatalf("%s: %q", p.Status, p.ErrorMessage)
+	}
+}
+
+// TestKernel_ExecutionPackages: Zeppelin's flink.execution.packages fetches
+// a connector jar from Maven Central (checked against its published SHA-1)
+// into the note's session only: its tables work there, and another note
+// still lacks the connector.
+func TestKernel_ExecutionPackages(t *testing.T) {
+	f := newFixture(t)
+	f.packages = &maven.Resolver{Dir: filepath.Join(t.TempDir(), "jars")}
+	dir := t.TempDir()
+	n, k := f.note(
+		"%flink.conf\nflink.execution.packages org.apache.flink:flink-table-filesystem-test-utils:2.3.0",
+		"%flink.bsql\nCREATE TEMPORARY TABLE tf (a INT) WITH ('connector' = 'test-filesystem', 'path' = 'file://"+dir+"', 'format' = 'csv');\n"+
+			"INSERT INTO tf VALUES (1), (2), (3)",
+		"%flink.bsql\nSELECT SUM(a) AS s FROM tf",
+	)
+	f.mustFinish(f.run(n, k, 0))
+	f.mustFinish(f.run(n, k, 1))
+	p := f.run(n, k, 2)
+	f.mustFinish(p)
+	if got := tableRows(t, p); len(got) != 1 || got[0] != "6" {
+		t.Fatalf("sum %v, want 6", got)
+	}
+
+	other, ok := f.note("%flink.bsql\nCREATE TEMPORARY TABLE tf (a INT) WITH ('connector' = 'test-filesystem', 'path' = 'file://"+dir+"', 'format' = 'csv');\nSELECT * FROM tf")
+	if p := f.run(other, ok, 0); p.Status != notebooks.StatusError || !strings.Contains(p.ErrorMessage, "no connector 'test-filesystem'") {
+		t.Fatalf("another note: %s %q", p.Status, p.ErrorMessage)
+	}
+
+	bad, bk := f.note("%flink.conf\nflink.execution.packages org.apache.flink:flink-no-such-connector:2.3.0")
+	if p := f.run(bad, bk, 0); p.Status != notebooks.StatusError || !strings.Contains(p.ErrorMessage, "no such artifact") {
+		t.Fatalf("bad coordinates: %s %q", p.Status, p.ErrorMessage)
 	}
 }

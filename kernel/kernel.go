@@ -26,12 +26,21 @@ type Admitter interface {
 	AdmitJob(ctx context.Context, noteID, paragraphID string, parallelism int) (release func(), err error)
 }
 
+// PackageFetcher returns the local path of a jar given by Maven
+// coordinates, downloading it if needed (maven.Resolver implements it).
+type PackageFetcher interface {
+	Fetch(ctx context.Context, coords string) (path string, err error)
+}
+
 // Config is what a Kernel needs.
 type Config struct {
 	NoteID   string
 	Cluster  *Cluster
 	Store    Store
 	Admitter Admitter // nil admits every job
+	// Packages fetches the jars %flink.conf's flink.execution.packages
+	// names (Maven coordinates); nil refuses that key.
+	Packages PackageFetcher
 	MaxRows  int      // rows kept per result; default DefaultMaxRows
 	Logger   *slog.Logger
 	// OnChange is called whenever live state changes. It must not block.

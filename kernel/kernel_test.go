@@ -22,9 +22,10 @@ func TestMain(m *testing.M) { flinktest.Main(m) }
 
 // fixture is a real store and a real cluster for kernel tests.
 type fixture struct {
-	t       testing.TB
-	store   *sqlite.Store
-	cluster *kernel.Cluster
+	t        testing.TB
+	store    *sqlite.Store
+	cluster  *kernel.Cluster
+	packages kernel.PackageFetcher // for flink.execution.packages; nil refuses it
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -51,7 +52,7 @@ func (f *fixture) note(texts ...string) (*notebooks.Note, *kernel.Kernel) {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	k, err := kernel.Open(ctx, kernel.Config{NoteID: n.ID, Cluster: f.cluster, Store: f.store})
+	k, err := kernel.Open(ctx, kernel.Config{NoteID: n.ID, Cluster: f.cluster, Store: f.store, Packages: f.packages})
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/eddy-notebooks/eddy/kernel"
 	"github.com/eddy-notebooks/eddy/kernel/localflink"
+	"github.com/eddy-notebooks/eddy/kernel/maven"
 	"github.com/eddy-notebooks/eddy/notebooks/sqlite"
 	"github.com/eddy-notebooks/eddy/server"
 	"github.com/eddy-notebooks/eddy/sessions"
@@ -47,6 +48,8 @@ type Config struct {
 	KafkaBootstrap string
 	KafkaLib       string
 
+	MavenRepository string // where flink.execution.packages come from
+
 	// Sessions and KPUs.
 	KPUCapacity        int           // 0: derived (local: 2 per TaskManager slot; remote: 2 per cluster slot)
 	ParallelismPerKPU  int           // job parallelism one KPU carries
@@ -70,6 +73,7 @@ func DefaultConfig() Config {
 		TaskManagerSlots: 4,
 		Kafka:            true,
 		KafkaLib:         defaultKafkaLib(),
+		MavenRepository:  maven.DefaultRepository,
 		LogOutput:        os.Stderr,
 
 		ParallelismPerKPU:  1,
@@ -93,6 +97,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.CatalogJar, "catalog-jar", c.CatalogJar, "local mode: the jar of Eddy's persistent catalog (make flink builds it)")
 	fs.BoolVar(&c.Kafka, "kafka", c.Kafka, "local mode: run a local Kafka broker beside Flink")
 	fs.StringVar(&c.KafkaBootstrap, "kafka-bootstrap", c.KafkaBootstrap, "use an existing Kafka at host:port instead of a local broker")
+	fs.StringVar(&c.MavenRepository, "maven-repository", c.MavenRepository, "Maven repository that notes' flink.execution.packages are fetched from")
 	fs.StringVar(&c.KafkaLib, "kafka-lib", c.KafkaLib, "local mode: directory of the Kafka broker's jars (make kafka installs them)")
 	fs.IntVar(&c.TaskManagerSlots, "taskmanager-slots", c.TaskManagerSlots, "local mode: task slots of the TaskManager")
 	fs.IntVar(&c.KPUCapacity, "kpu-capacity", c.KPUCapacity, "KPUs the cluster offers (default: 2 per task slot)")
@@ -134,6 +139,7 @@ type Main struct {
 	cluster *kernel.Cluster
 	local   *localflink.Cluster // nil in remote mode
 	notes   *sqlite.Store       // the one owner of the database file; closed last
+	jars    *maven.Resolver     // jars notes ask for by coordinates
 	manager *sessions.Manager
 
 	ctx    context.Context // canceled by Close; owns background start-up work
@@ -177,6 +183,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 
+	m.jars = &maven.Resolver{Repository: cfg.MavenRepository, Dir: filepath.Join(cfg.DataDir, "jars")}
 	capacity := cfg.KPUCapacity
 	if capacity == 0 {
 		capacity = m.defaultCapacity(ctx)
@@ -226,6 +233,7 @@ func (m *Main) openKernel(ctx context.Context, kc sessions.KernelConfig) (sessio
 		Cluster:  m.cluster,
 		Store:    m.notes,
 		Admitter: kc.Admitter,
+		Packages: m.jars,
 		MaxRows:  m.Config.MaxResultRows,
 		Logger:   m.Log,
 		OnChange: kc.OnChange,
