@@ -75,7 +75,7 @@ func startEddy(t *testing.T, dataDir string) (*exec.Cmd, string) {
 	var base string
 	select {
 	case base = <-urls:
-	case <-time.After(time.Minute):
+	case <-time.After(3 * time.Minute): // a loaded 2-core machine starts JVMs slowly
 		t.Fatal("eddy did not print its URL")
 	}
 	deadline := time.Now().Add(4 * time.Minute)
