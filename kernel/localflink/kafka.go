@@ -167,19 +167,34 @@ func kafkaClasspath(cfg Config) string {
 // version 2 the Flink connector logs false "data loss" errors on every
 // recovery of an exactly-once sink.
 func formatKafka(ctx context.Context, java, cp, props string) error {
-	id := make([]byte, 16)
-	if _, err := rand.Read(id); err != nil {
+	id, err := newKafkaClusterID()
+	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, java, "-cp", cp, "kafka.tools.StorageTool", "format",
-		"-t", base64.RawURLEncoding.EncodeToString(id), "-c", props, "--feature", "transaction.version=1")
+		"--cluster-id="+id, "-c", props, "--feature", "transaction.version=1")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("format kafka storage: %w: %s", err, lastLines(out, 5))
 	}
 	return nil
+}
+
+// newKafkaClusterID returns a random cluster id as Kafka writes them: 16
+// bytes in URL-safe base64 without padding, never starting with '-' (which
+// a command line would take for an option).
+func newKafkaClusterID() (string, error) {
+	id := make([]byte, 16)
+	for {
+		if _, err := rand.Read(id); err != nil {
+			return "", err
+		}
+		if s := base64.RawURLEncoding.EncodeToString(id); s[0] != '-' {
+			return s, nil
+		}
+	}
 }
 
 // kafkaProperties is the broker's server.properties: one node that is
