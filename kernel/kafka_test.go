@@ -150,7 +150,7 @@ func TestKernel_ExecutionPackages(t *testing.T) {
 		t.Fatalf("sum %v, want 6", got)
 	}
 
-	other, ok := f.note("%flink.bsql\nCREATE TEMPORARY TABLE tf (a INT) WITH ('connector' = 'test-filesystem', 'path' = 'file://"+dir+"', 'format' = 'csv');\nSELECT * FROM tf")
+	other, ok := f.note("%flink.bsql\nCREATE TEMPORARY TABLE tf (a INT) WITH ('connector' = 'test-filesystem', 'path' = 'file://" + dir + "', 'format' = 'csv');\nSELECT * FROM tf")
 	if p := f.run(other, ok, 0); p.Status != notebooks.StatusError || !strings.Contains(p.ErrorMessage, "no connector 'test-filesystem'") {
 		t.Fatalf("another note: %s %q", p.Status, p.ErrorMessage)
 	}

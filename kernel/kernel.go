@@ -41,7 +41,7 @@ type Config struct {
 	// Packages fetches the jars %flink.conf's flink.execution.packages
 	// names (Maven coordinates); nil refuses that key.
 	Packages PackageFetcher
-	MaxRows  int      // rows kept per result; default DefaultMaxRows
+	MaxRows  int // rows kept per result; default DefaultMaxRows
 	Logger   *slog.Logger
 	// OnChange is called whenever live state changes. It must not block.
 	OnChange func()

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eddy-notebooks/eddy/kernel/connectors"
 	"github.com/eddy-notebooks/eddy/notebooks"
 	"github.com/eddy-notebooks/eddy/notebooks/notebookstest"
 	"github.com/eddy-notebooks/eddy/notebooks/sqlite"
@@ -39,12 +40,13 @@ func MustOpenServer(tb testing.TB, configure ...func(*Config)) *testServer {
 		tb.Fatalf("open store: %v", err)
 	}
 	cfg := Config{
-		Addr:     "127.0.0.1:0",
-		Token:    testToken,
-		Notes:    store,
-		Sessions: newFakeSessions(),
-		Cluster:  fakeCluster{},
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Addr:       "127.0.0.1:0",
+		Token:      testToken,
+		Notes:      store,
+		Sessions:   newFakeSessions(),
+		Cluster:    fakeCluster{},
+		Connectors: &connectors.Service{Dir: filepath.Join(tb.TempDir(), "connectors")},
+		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	for _, f := range configure {
 		f(&cfg)
@@ -620,9 +622,10 @@ func TestNew_ErrMissingDependency(t *testing.T) {
 	}
 	defer store.Close()
 	for name, cfg := range map[string]Config{
-		"NoNotes":    {Sessions: newFakeSessions(), Cluster: fakeCluster{}},
-		"NoSessions": {Notes: store, Cluster: fakeCluster{}},
-		"NoCluster":  {Notes: store, Sessions: newFakeSessions()},
+		"NoNotes":      {Sessions: newFakeSessions(), Cluster: fakeCluster{}, Connectors: &connectors.Service{}},
+		"NoSessions":   {Notes: store, Cluster: fakeCluster{}, Connectors: &connectors.Service{}},
+		"NoCluster":    {Notes: store, Sessions: newFakeSessions(), Connectors: &connectors.Service{}},
+		"NoConnectors": {Notes: store, Sessions: newFakeSessions(), Cluster: fakeCluster{}},
 	} {
 		if _, err := New(cfg); err == nil {
 			t.Errorf("%s: New accepted a configuration without it", name)

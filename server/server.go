@@ -22,6 +22,10 @@ import (
 	"github.com/eddy-notebooks/eddy/sessions"
 )
 
+// connectorAddTimeout bounds adding a connector: the download and the
+// restart of the Flink JVMs.
+const connectorAddTimeout = 10 * time.Minute
+
 // DefaultMaxBodyBytes bounds request bodies: Studio's note size quota, 5 MiB.
 const DefaultMaxBodyBytes = 5 << 20
 
@@ -92,8 +96,8 @@ type Sessions interface {
 
 var _ Sessions = (*sessions.Manager)(nil)
 
-// Config is what a Server needs. Cluster, Notes and Sessions are
-// required; other zero values get defaults in New.
+// Config is what a Server needs. Cluster, Notes, Sessions and Connectors
+// are required; other zero values get defaults in New.
 type Config struct {
 	Addr         string // listen address, e.g. 127.0.0.1:8890; port 0 picks a free one
 	Token        string // the credential every /api route requires
@@ -103,6 +107,8 @@ type Config struct {
 	Cluster  ClusterService    // the Flink cluster's status
 	Notes    notebooks.Service // notes, paragraphs, revisions (the SQLite store)
 	Sessions Sessions          // runs paragraphs, live state, sessions and KPUs
+	// Connectors are the connector jars on the cluster's classpath.
+	Connectors ConnectorService
 
 	ExampleFiles string // absolute directory where example notes write files
 }
@@ -126,8 +132,8 @@ type Server struct {
 // New returns a Server with routes registered but not yet listening. It
 // refuses a configuration without Notes or Sessions.
 func New(cfg Config) (*Server, error) {
-	if cfg.Notes == nil || cfg.Sessions == nil || cfg.Cluster == nil {
-		return nil, errors.New("server: Config.Notes, Config.Sessions and Config.Cluster are required")
+	if cfg.Notes == nil || cfg.Sessions == nil || cfg.Cluster == nil || cfg.Connectors == nil {
+		return nil, errors.New("server: Config.Notes, Config.Sessions, Config.Cluster and Config.Connectors are required")
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
@@ -158,6 +164,7 @@ func (s *Server) routes() {
 	s.registerCompletionRoutes(v1)
 	s.registerCatalogRoutes(v1)
 	s.registerExampleRoutes(v1)
+	s.registerConnectorRoutes(v1)
 
 	s.hub = newHub(s.notes, s.cfg.Sessions, s.log, s.cfg.MaxBodyBytes)
 	s.echo.GET("/ws", s.handleWS)

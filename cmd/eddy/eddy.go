@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/eddy-notebooks/eddy/kernel"
+	"github.com/eddy-notebooks/eddy/kernel/connectors"
 	"github.com/eddy-notebooks/eddy/kernel/localflink"
 	"github.com/eddy-notebooks/eddy/kernel/maven"
 	"github.com/eddy-notebooks/eddy/notebooks/sqlite"
@@ -140,6 +141,7 @@ type Main struct {
 	local   *localflink.Cluster // nil in remote mode
 	notes   *sqlite.Store       // the one owner of the database file; closed last
 	jars    *maven.Resolver     // jars notes ask for by coordinates
+	conns   *connectors.Service // the cluster's connector jars
 	manager *sessions.Manager
 
 	ctx    context.Context // canceled by Close; owns background start-up work
@@ -179,11 +181,11 @@ func (m *Main) Run(ctx context.Context) error {
 	m.notes = notes
 
 	m.ctx, m.cancel = context.WithCancel(context.Background())
+	m.jars = &maven.Resolver{Repository: cfg.MavenRepository, Dir: filepath.Join(cfg.DataDir, "jars")}
+	m.conns = &connectors.Service{Dir: filepath.Join(cfg.DataDir, "connectors"), Fetch: m.jars.Fetch}
 	if err := m.startFlink(ctx); err != nil {
 		return err
 	}
-
-	m.jars = &maven.Resolver{Repository: cfg.MavenRepository, Dir: filepath.Join(cfg.DataDir, "jars")}
 	capacity := cfg.KPUCapacity
 	if capacity == 0 {
 		capacity = m.defaultCapacity(ctx)
@@ -214,6 +216,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Cluster:      m.cluster,
 		Notes:        m.notes,
 		Sessions:     m.manager,
+		Connectors:   m.conns,
 	})
 	if err != nil {
 		return err
@@ -337,10 +340,11 @@ func (m *Main) startFlink(ctx context.Context) error {
 	if _, err := os.Stat(cfg.CatalogJar); err != nil {
 		return fmt.Errorf("eddy's catalog jar %q: %w: run 'make flink' or pass --catalog-jar", cfg.CatalogJar, err)
 	}
+	m.conns.Bundled = append(connectorJars(cfg.ConnectorsDir), cfg.CatalogJar)
 	lc := localflink.Config{
 		FlinkHome:        cfg.FlinkHome,
 		GatewayJar:       cfg.GatewayJar,
-		ConnectorJars:    append(connectorJars(cfg.ConnectorsDir), cfg.CatalogJar),
+		ConnectorJars:    m.conns.Jars(),
 		CatalogDir:       catalogDir,
 		Dir:              filepath.Join(cfg.DataDir, "flink"),
 		TaskManagerSlots: cfg.TaskManagerSlots,
@@ -355,6 +359,18 @@ func (m *Main) startFlink(ctx context.Context) error {
 	}
 	m.local = local
 	m.cluster = kernel.NewCluster(kernel.ModeLocal, local.GatewayURL(), local.RestURL())
+	m.conns.Restart = func(ctx context.Context, jars []string) error {
+		if err := local.RestartFlink(ctx, jars); err != nil {
+			return err
+		}
+		ctx, cancel := context.WithTimeout(ctx, localReadyTimeout)
+		defer cancel()
+		return local.WaitReady(ctx)
+	}
+	m.conns.JobsRunning = func(ctx context.Context) (int, error) {
+		ov, err := m.cluster.JobManager.Overview(ctx)
+		return ov.JobsRunning, err
+	}
 	switch {
 	case local.KafkaBootstrap() != "":
 		m.cluster.Kafka, m.cluster.KafkaMode = local.KafkaBootstrap(), kernel.ModeLocal

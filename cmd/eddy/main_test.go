@@ -345,3 +345,78 @@ func waitNoJVM(t *testing.T, dir string) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// native sends a request to a native /api/v1 route of a running eddy and
+// decodes the answer into v; it returns the HTTP status.
+func native(t *testing.T, base, method, path string, body, v any) int {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, base+path, r)
+	req.Header.Set("Authorization", "Bearer t")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if v != nil {
+		_ = json.NewDecoder(resp.Body).Decode(v)
+	}
+	return resp.StatusCode
+}
+
+// TestEddy_AddConnector adds a connector by Maven coordinates through the
+// API (downloaded from Maven Central, SHA-1 checked): the Flink JVMs
+// restart with it and a new note uses the connector with no ADD JAR.
+// Wrong coordinates change nothing.
+func TestEddy_AddConnector(t *testing.T) {
+	dir := t.TempDir()
+	_, base := startEddy(t, dir)
+
+	var list struct {
+		Connectors []struct {
+			File      string   `json:"file"`
+			Origin    string   `json:"origin"`
+			Factories []string `json:"factories"`
+		} `json:"connectors"`
+		CanAdd bool `json:"canAdd"`
+	}
+	if native(t, base, http.MethodGet, "/api/v1/connectors", nil, &list) != http.StatusOK || !list.CanAdd {
+		t.Fatalf("list %+v", list)
+	}
+	kafka := false
+	for _, c := range list.Connectors {
+		kafka = kafka || (strings.HasPrefix(c.File, "flink-sql-connector-kafka") && c.Origin == "bundled" && len(c.Factories) >= 2)
+	}
+	if !kafka {
+		t.Fatalf("the bundled Kafka connector is not listed: %+v", list)
+	}
+
+	var errBody struct {
+		Message string `json:"message"`
+	}
+	if code := native(t, base, http.MethodPost, "/api/v1/connectors", map[string]any{"coordinates": "org.apache.flink:flink-no-such-connector:2.3.0"}, &errBody); code != http.StatusNotFound {
+		t.Fatalf("wrong coordinates: %d %q", code, errBody.Message)
+	}
+
+	var added struct {
+		File string `json:"file"`
+	}
+	if code := native(t, base, http.MethodPost, "/api/v1/connectors", map[string]any{"coordinates": "org.apache.flink:flink-table-filesystem-test-utils:2.3.0"}, &added); code != http.StatusCreated {
+		t.Fatalf("add: %d", code)
+	}
+	files := filepath.Join(dir, "tf")
+	got := runNote(t, base, "uses it",
+		"%flink.bsql\nCREATE TEMPORARY TABLE tf (a INT) WITH ('connector' = 'test-filesystem', 'path' = 'file://"+files+"', 'format' = 'csv');\nINSERT INTO tf VALUES (1), (2), (3)",
+		"%flink.bsql\nSELECT SUM(a) FROM tf")
+	if !strings.Contains(got[1], "\n6") {
+		t.Fatalf("a new note with the added connector: %q", got)
+	}
+	if native(t, base, http.MethodGet, "/api/v1/connectors", nil, &list); !strings.Contains(fmt.Sprint(list.Connectors), added.File) {
+		t.Fatalf("%s not listed: %+v", added.File, list)
+	}
+}

@@ -80,7 +80,12 @@ type Cluster struct {
 	cfg     Config
 	ports   ports
 	spawner *spawner
-	procs   map[string]*process
+	env     []string // of every process
+
+	// restartMu serialises RestartFlink and Close.
+	restartMu sync.Mutex
+	procsMu   sync.Mutex // guards procs and cfg.ConnectorJars
+	procs     map[string]*process
 
 	closeOnce sync.Once
 	closeErr  error // the first error of stopping the JVMs, set by closeOnce
@@ -124,22 +129,73 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		}
 	}
 	c := &Cluster{cfg: cfg, ports: p, spawner: newSpawner(), procs: map[string]*process{}}
-	env := append(os.Environ(), "FLINK_CONF_DIR="+confDir, "FLINK_HOME="+cfg.FlinkHome,
+	c.env = append(os.Environ(), "FLINK_CONF_DIR="+confDir, "FLINK_HOME="+cfg.FlinkHome,
 		"FLINK_PLUGINS_DIR="+filepath.Join(cfg.FlinkHome, "plugins"))
 	for _, role := range c.roles() {
-		proc := &process{
-			name:    role,
-			argv:    argv[role],
-			env:     env,
-			logPath: filepath.Join(cfg.Dir, "log", role+".out"),
-			spawner: c.spawner,
-			log:     cfg.Logger,
-		}
-		c.procs[role] = proc
-		proc.run()
+		c.startProcess(role, argv[role])
 	}
 	cfg.Logger.Info("local flink cluster starting", "rest", c.RestURL(), "gateway", c.GatewayURL(), "kafka", c.KafkaBootstrap(), "logs", filepath.Join(cfg.Dir, "log"))
 	return c, nil
+}
+
+// startProcess starts and supervises one role's JVM.
+func (c *Cluster) startProcess(role string, argv []string) {
+	proc := &process{
+		name:    role,
+		argv:    argv,
+		env:     c.env,
+		logPath: filepath.Join(c.cfg.Dir, "log", role+".out"),
+		spawner: c.spawner,
+		log:     c.cfg.Logger,
+	}
+	c.procsMu.Lock()
+	c.procs[role] = proc
+	c.procsMu.Unlock()
+	proc.run()
+}
+
+// process returns a role's supervised process, or nil.
+func (c *Cluster) process(role string) *process {
+	c.procsMu.Lock()
+	defer c.procsMu.Unlock()
+	return c.procs[role]
+}
+
+// RestartFlink stops the JobManager, the TaskManager and the gateway and
+// starts them again on the same ports with connectorJars on their
+// classpath (the Kafka broker keeps running). Running jobs end and every
+// gateway session is lost: kernels reopen and replay theirs. It returns
+// once the JVMs are launched; WaitReady waits until they are up.
+func (c *Cluster) RestartFlink(ctx context.Context, connectorJars []string) error {
+	c.restartMu.Lock()
+	defer c.restartMu.Unlock()
+	cfg := c.cfg
+	cfg.ConnectorJars = connectorJars
+	if _, err := classpath(cfg.FlinkHome, connectorJars); err != nil {
+		return fmt.Errorf("localflink: %w", err)
+	}
+	argv, err := commands(ctx, cfg, filepath.Join(cfg.Dir, "conf"))
+	if err != nil {
+		return fmt.Errorf("localflink: %w", err)
+	}
+	roles := []string{SQLGateway, TaskManager, JobManager}
+	errs := make([]error, len(roles))
+	var wg sync.WaitGroup
+	for i, role := range roles {
+		if p := c.process(role); p != nil {
+			wg.Add(1)
+			go func() { defer wg.Done(); errs[i] = p.stop() }()
+		}
+	}
+	wg.Wait()
+	c.procsMu.Lock()
+	c.cfg.ConnectorJars = connectorJars
+	c.procsMu.Unlock()
+	for _, role := range []string{JobManager, TaskManager, SQLGateway} {
+		c.startProcess(role, argv[role])
+	}
+	c.cfg.Logger.Info("local flink cluster restarted", "connector jars", len(connectorJars))
+	return errors.Join(errs...)
 }
 
 // roles are the processes of this cluster, in start order.
@@ -273,12 +329,14 @@ func (c *Cluster) probe(ctx context.Context, jm *flink.JobManager, gw *flink.Gat
 // TaskManager, JobManager, Kafka, and logs the others; a JVM that ends on
 // SIGTERM is no error. Later calls return the same.
 func (c *Cluster) Close() error {
+	c.restartMu.Lock()
+	defer c.restartMu.Unlock()
 	c.closeOnce.Do(func() {
 		roles := []string{SQLGateway, TaskManager, JobManager, KafkaBroker}
 		errs := make([]error, len(roles))
 		var wg sync.WaitGroup
 		for i, role := range roles {
-			if p := c.procs[role]; p != nil {
+			if p := c.process(role); p != nil {
 				wg.Add(1)
 				go func() { defer wg.Done(); errs[i] = p.stop() }()
 			}
@@ -325,7 +383,7 @@ func writeFileAtomic(path, data string) error {
 func (c *Cluster) crashTails() string {
 	var b strings.Builder
 	for _, role := range c.roles() {
-		if p := c.procs[role]; p != nil && p.restartCount() > 0 {
+		if p := c.process(role); p != nil && p.restartCount() > 0 {
 			fmt.Fprintf(&b, "\n%s crashed %d times; the end of %s:\n%s", role, p.restartCount(), p.logPath, tail(p.logPath, 8))
 		}
 	}

@@ -2,7 +2,7 @@ package localflink
 
 // PID returns the pid of a role's running JVM, 0 if it is not running.
 func (c *Cluster) PID(role string) int {
-	if p := c.procs[role]; p != nil {
+	if p := c.process(role); p != nil {
 		return p.pidOf()
 	}
 	return 0
@@ -10,7 +10,7 @@ func (c *Cluster) PID(role string) int {
 
 // Restarts returns how often a role's JVM was restarted after a crash.
 func (c *Cluster) Restarts(role string) int {
-	if p := c.procs[role]; p != nil {
+	if p := c.process(role); p != nil {
 		return p.restartCount()
 	}
 	return 0
