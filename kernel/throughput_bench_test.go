@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/eddy-notebooks/eddy/kernel/flinktest"
 )
 
 // BenchmarkKernelVsGateway measures result rows per second through the
@@ -61,4 +63,75 @@ func BenchmarkKernelVsGateway(b *testing.B) {
 	b.ReportMetric(rawRate, "raw-rows/s")
 	b.ReportMetric(kernelRate, "kernel-rows/s")
 	b.ReportMetric(kernelRate/rawRate, "kernel/raw")
+}
+
+// BenchmarkKafkaGroupBy measures a Kafka topic read by a streaming GROUP BY
+// (bounded at the topic's end, so each run finishes): topic rows consumed
+// per second and changelog rows delivered per second, through the whole
+// kernel (fetch, materialisation, live publishing) against the bare
+// gateway fetch of the same query in the same run, with their ratio.
+func BenchmarkKafkaGroupBy(b *testing.B) {
+	const rows = 200_000
+	f := newFixture(b)
+	kafka := flinktest.Cluster(b).Kafka
+	if kafka == "" {
+		b.Fatal("the test cluster has no Kafka broker")
+	}
+	topic := fmt.Sprintf("eddy_bench_%d", time.Now().UnixNano())
+	table := fmt.Sprintf("CREATE TEMPORARY TABLE ktopic (k INT, v BIGINT) WITH ('connector'='kafka', 'topic'='%s', "+
+		"'properties.bootstrap.servers'='%s', 'format'='json', 'scan.startup.mode'='earliest-offset', 'scan.bounded.mode'='latest-offset')", topic, kafka)
+	query := "SELECT k, COUNT(*) AS n, SUM(v) AS s FROM ktopic GROUP BY k"
+	fill, fk := f.note(
+		"%flink.ssql\n"+table+";\n"+fmt.Sprintf("CREATE TEMPORARY TABLE gen (v BIGINT) WITH ('connector'='datagen', 'number-of-rows'='%d', 'fields.v.kind'='sequence', 'fields.v.start'='1', 'fields.v.end'='%d')", rows, rows),
+		"%flink.ssql\nINSERT INTO ktopic SELECT CAST(v % 100 AS INT), v FROM gen",
+		"%flink.ssql(type=update)\n"+query,
+	)
+	f.mustFinish(f.run(fill, fk, 0))
+	f.mustFinish(f.run(fill, fk, 1))
+
+	ctx := context.Background()
+	gw := f.cluster.Gateway
+	sh, err := gw.OpenSession(ctx, "bench-kafka-raw", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer gw.CloseSession(ctx, sh)
+	if op, err := gw.ExecuteStatement(ctx, sh, table, nil); err != nil {
+		b.Fatal(err)
+	} else if _, err := gw.NewFetcher(sh, op).All(ctx, 0); err != nil {
+		b.Fatal(err)
+	}
+
+	var rawTotal, kernelTotal time.Duration
+	var rawChanges, kernelChanges int64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		op, err := gw.ExecuteStatement(ctx, sh, query, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		got, err := gw.NewFetcher(sh, op).All(ctx, 0)
+		if err != nil {
+			b.Fatalf("raw fetch: %v", err)
+		}
+		_ = gw.CloseOperation(ctx, sh, op)
+		rawTotal += time.Since(start)
+		rawChanges += int64(len(got))
+
+		start = time.Now()
+		p := f.run(fill, fk, 2)
+		kernelTotal += time.Since(start)
+		f.mustFinish(p)
+		live, _ := fk.Live(fill.Paragraphs[2].ID)
+		if live.Result == nil || live.Result.Snapshot == nil || len(live.Result.Snapshot.Rows) != 100 {
+			b.Fatalf("kernel result %+v, want 100 keys", live.Result)
+		}
+		kernelChanges += live.Result.Snapshot.RowsReceived
+	}
+	b.ReportMetric(float64(rows*b.N)/rawTotal.Seconds(), "raw-topic-rows/s")
+	b.ReportMetric(float64(rows*b.N)/kernelTotal.Seconds(), "kernel-topic-rows/s")
+	b.ReportMetric(float64(rawChanges)/rawTotal.Seconds(), "raw-changelog-rows/s")
+	b.ReportMetric(float64(kernelChanges)/kernelTotal.Seconds(), "kernel-changelog-rows/s")
+	b.ReportMetric(rawTotal.Seconds()/kernelTotal.Seconds(), "kernel/raw")
 }
