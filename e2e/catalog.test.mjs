@@ -127,6 +127,28 @@ describe('the catalog panel (needs a ready Flink cluster)', () => {
     assert.equal(obj.options.find((o) => o.key === 'password')?.value, '******');
   });
 
+  test('the catalog page lists a permanent table made in a note, as every note sees it', async () => {
+    const id = await eddy.api('POST', '/api/notebook', {
+      name: '/e2e/catalog/Permanent',
+      paragraphs: [{ text: "%flink.ssql\nCREATE TABLE perm_e2e (id BIGINT, name STRING, PRIMARY KEY (id) NOT ENFORCED) COMMENT 'kept' WITH ('connector' = 'datagen')" }],
+    });
+    const note = await eddy.api('GET', `/api/notebook/${id}`);
+    await eddy.api('POST', `/api/notebook/run/${id}/${note.paragraphs[0].id}`);
+    await page.click('[data-testid=nav-catalog]');
+    await page.waitForURL(/\/catalog$/);
+    const cat = page.locator('[data-testid=catalog-page]');
+    const perm = cat.locator('[data-testid=catalog-object][data-name=perm_e2e]');
+    await perm.waitFor({ timeout: 30_000 });
+    assert.equal(await cat.locator('[data-testid=catalog-object][data-name=orders_e2e]').count(), 0, "another note's temporary table is not listed");
+    await perm.locator('[data-testid=catalog-expand]').click();
+    const details = perm.locator('[data-testid=catalog-details]');
+    await details.waitFor({ timeout: 20_000 });
+    assert.match(await text(details), /id/);
+    assert.match(await text(details.locator('[data-testid=catalog-pk]')), /id/);
+    assert.doesNotMatch(await text(details), /temporary/i);
+    await shots.take(page, 'page');
+  });
+
   test('no page errors', () => {
     assert.deepEqual(errors, []);
   });

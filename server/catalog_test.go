@@ -55,6 +55,19 @@ func TestCatalogAPIUnit(t *testing.T) {
 			t.Fatalf("object %+v", got)
 		}
 	})
+	t.Run("OutsideAnyNote", func(t *testing.T) {
+		before := len(fs.callLog())
+		var tree kernel.CatalogTree
+		getJSON(t, ts, "/api/v1/catalog", &tree)
+		var obj kernel.CatalogObject
+		getJSON(t, ts, "/api/v1/catalog/default_catalog/default_database/we%2Fird%20x", &obj)
+		if !reflect.DeepEqual(tree, fs.catalog) || obj.Name != "we/ird x" {
+			t.Fatalf("tree %+v, object %+v", tree, obj)
+		}
+		if got := fs.callLog()[before:]; !reflect.DeepEqual(got, []string{"catalog ", "describe  default_catalog/default_database/we/ird x"}) {
+			t.Fatalf("calls %q: want the shared session (no note)", got)
+		}
+	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		ts.do(t, http.MethodGet, "/api/v1/notebook/"+id+"/catalog/default_catalog/default_database/nope", nil).mustFail(t, http.StatusNotFound, "nope")
 		before := len(fs.callLog())

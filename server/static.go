@@ -29,6 +29,7 @@ const appCSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-
 func (s *Server) registerStaticRoutes() {
 	s.echo.GET("/assets/*", s.handleAsset)
 	s.echo.GET("/notebook/*", s.handleAppRoute)
+	s.echo.GET("/catalog", s.handleAppRoute)
 }
 
 // handleAppRoute serves the app for a deep link; like /?token=T it turns a

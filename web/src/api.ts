@@ -187,20 +187,25 @@ export class Api {
     return r.noteId;
   }
 
-  /** catalogTree returns the catalogs, databases and names of tables, views and functions as the note sees them. */
+  /** catalogTree returns the catalogs, databases and names of tables, views and functions as the note sees them ('': as every note sees them). */
   catalogTree(noteId: string): Promise<CatalogTree> {
-    return this.call('GET', `/api/v1/notebook/${enc(noteId)}/catalog`);
+    return this.call('GET', `${catalogBase(noteId)}`);
   }
 
   /** catalogObject describes a table or view: columns, key, watermarks, connector and options (secrets masked). */
   catalogObject(noteId: string, catalog: string, database: string, name: string): Promise<CatalogObject> {
-    return this.call('GET', `/api/v1/notebook/${enc(noteId)}/catalog/${enc(catalog)}/${enc(database)}/${enc(name)}`);
+    return this.call('GET', `${catalogBase(noteId)}/${enc(catalog)}/${enc(database)}/${enc(name)}`);
   }
 
   /** stopSession ends a session: its jobs are cancelled and its KPUs freed. */
   stopSession(id: string): Promise<Session> {
     return this.call('DELETE', `/api/v1/sessions/${enc(id)}`);
   }
+}
+
+/** catalogBase is the catalog routes of a note, or outside any note for ''. */
+function catalogBase(noteId: string): string {
+  return noteId ? `/api/v1/notebook/${enc(noteId)}/catalog` : '/api/v1/catalog';
 }
 
 function enc(s: string): string {

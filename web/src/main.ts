@@ -4,6 +4,7 @@ import { Api, ApiError } from './api';
 import { canonicalPath, route } from './router';
 import type { ClusterStatus } from './schema';
 import { h, icon, setText } from './ui/dom';
+import { CatalogPage } from './ui/catalogPage';
 import { HomePage } from './ui/home';
 import { NotePage } from './ui/notePage';
 import { WsClient, wsURL } from './ws';
@@ -29,7 +30,7 @@ function shell(): HTMLElement {
       'header',
       { class: 'topbar' },
       h('a', { class: 'brand', href: '/', 'data-link': '' }, icon('logo', 'brand-icon'), h('span', null, 'Eddy')),
-      h('nav', { class: 'topnav' }, h('a', { href: '/', 'data-link': '' }, 'Notebooks')),
+      h('nav', { class: 'topnav' }, h('a', { href: '/', 'data-link': '' }, 'Notebooks'), h('a', { href: '/catalog', 'data-link': '', 'data-testid': 'nav-catalog' }, 'Catalog')),
       h('span', { class: 'spacer' }),
       clusterChip,
     ),
@@ -51,6 +52,9 @@ async function render(): Promise<void> {
   switch (r.page) {
     case 'home':
       page = new HomePage({ api, navigate });
+      break;
+    case 'catalog':
+      page = new CatalogPage({ api });
       break;
     case 'note':
       page = new NotePage(r.noteId, { api, ws, navigate }, r.paragraphId);

@@ -8,6 +8,7 @@ describe('route', () => {
     ['/notebook/2F2YS7PCE/paragraph/paragraph_1_-2', '', { page: 'note', noteId: '2F2YS7PCE', paragraphId: 'paragraph_1_-2' }],
     ['/', '#/notebook/2EYT7Q6R8', { page: 'note', noteId: '2EYT7Q6R8' }],
     ['/', '#/notebook/2EYT7Q6R8/paragraph/p1?asIframe', { page: 'note', noteId: '2EYT7Q6R8', paragraphId: 'p1' }],
+    ['/catalog', '', { page: 'catalog' }],
     ['/nope', '', { page: 'notfound', path: '/nope' }],
   ])('%s%s', (path, hash, want) => {
     expect(route(path, hash)).toEqual(want);

@@ -10,10 +10,16 @@ import { button, clear, h, icon, setText } from './dom';
 
 export interface CatalogPanelDeps {
   api: Api;
+  /** The note whose session is browsed; '' for the catalogs every note sees. */
   noteId: string;
   /** Inserts text at the cursor of the paragraph being edited. */
   onInsert: (text: string) => void;
+  /** The panel cannot be closed (the catalog page). */
+  alwaysOpen?: boolean;
 }
+
+/** pollMs is how often an open panel reloads, so DDL run in other notes shows up. */
+const pollMs = 30_000;
 
 const OPEN_KEY = 'eddy.catalog.open';
 
@@ -39,9 +45,10 @@ export class CatalogPanel {
   private readonly details = new Map<string, Details>();
   private loads = 0;
   private refreshTimer: ReturnType<typeof setTimeout> | null = null;
+  private poll: ReturnType<typeof setInterval> | null = null;
 
   constructor(private readonly deps: CatalogPanelDeps) {
-    this.open = readOpen();
+    this.open = deps.alwaysOpen === true || readOpen();
     this.chevron = icon(this.open ? 'chevronDown' : 'chevronRight', 'cat-chevron');
     this.summary = h('span', { class: 'cat-summary', 'data-testid': 'catalog-summary' });
     this.refreshBtn = button({ icon: 'refresh', title: 'Refresh the catalogs', cls: 'ghost small', testid: 'catalog-refresh', onClick: () => void this.refresh() });
@@ -65,15 +72,21 @@ export class CatalogPanel {
   /** mount loads the tree when the panel starts open. */
   mount(): void {
     if (this.open) void this.refresh();
+    this.poll = setInterval(() => {
+      if (this.open && !this.loading && document.visibilityState === 'visible') void this.refresh();
+    }, pollMs);
   }
 
   destroy(): void {
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
     this.refreshTimer = null;
+    if (this.poll) clearInterval(this.poll);
+    this.poll = null;
     this.loads++; // answers still in flight are dropped
   }
 
   toggle(): void {
+    if (this.deps.alwaysOpen) return;
     this.open = !this.open;
     writeOpen(this.open);
     this.el.querySelector('.cat-toggle')?.setAttribute('aria-expanded', String(this.open));
