@@ -63,7 +63,7 @@ func newFakeSessions() *fakeSessions {
 func testRefusal() error {
 	r := &sessions.Refusal{What: "start a notebook session", Needed: 2, Free: 1, Capacity: 3,
 		Holders: []sessions.Holder{{NoteID: "N1", NoteName: "alpha", SessionID: "s1", KPUs: 2}}}
-	return r.Error()
+	return r.Err()
 }
 
 func (f *fakeSessions) record(call string) {

@@ -42,9 +42,6 @@ func TestNotebookAPI_Durability(t *testing.T) {
 		runDurabilityChild(t, dir)
 		return
 	}
-	if testing.Short() {
-		t.Skip("re-executes the test binary")
-	}
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*durabilityMaxTime)
 	defer cancel()

@@ -92,9 +92,9 @@ type Holder struct {
 	KPUs      int    `json:"kpus"`
 }
 
-// Error returns the refusal as an ECAPACITY error with the refusal as its
+// Err returns the refusal as an ECAPACITY error with the refusal as its
 // details and a message that says the same in words.
-func (r *Refusal) Error() *eddy.Error {
+func (r *Refusal) Err() *eddy.Error {
 	e := eddy.Errorf(eddy.ECAPACITY, "not enough KPUs to %s: it needs %d KPU%s, %d of %d %s free; %s",
 		r.What, r.Needed, plural(r.Needed), r.Free, r.Capacity, isAre(r.Free), describeHolders(r.Holders))
 	e.Details = r
@@ -109,7 +109,7 @@ func (l *Ledger) Reserve(sessionID, noteID, noteName string, n int, what string)
 	free := l.capacity - l.inUse()
 	if n > free {
 		r := &Refusal{What: what, Needed: n, Free: max(free, 0), Capacity: l.capacity, Holders: l.holdersLocked()}
-		return r.Error()
+		return r.Err()
 	}
 	h := l.holders[sessionID]
 	if h == nil {

@@ -183,27 +183,12 @@ func TestEddy_StopLeavesNoJVM(t *testing.T) {
 // Zeppelin's envelope; it fails the test unless the answer is 200.
 func api(t *testing.T, base, method, path string, body any) json.RawMessage {
 	t.Helper()
-	var r io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		r = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, base+path, r)
-	req.Header.Set("Authorization", "Bearer t")
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
 	var env struct {
 		Message string          `json:"message"`
 		Body    json.RawMessage `json:"body"`
 	}
-	raw, _ := io.ReadAll(resp.Body)
-	_ = json.Unmarshal(raw, &env)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, env.Message)
+	if code := native(t, base, method, path, body, &env); code != http.StatusOK {
+		t.Fatalf("%s %s: %d %s", method, path, code, env.Message)
 	}
 	return env.Body
 }
