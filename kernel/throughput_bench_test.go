@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eddy-notebooks/eddy/kernel/flink"
 	"github.com/eddy-notebooks/eddy/kernel/flinktest"
 )
 
@@ -23,16 +24,7 @@ func BenchmarkKernelVsGateway(b *testing.B) {
 	f.mustFinish(f.run(n, k, 0))
 	ctx := context.Background()
 	gw := f.cluster.Gateway
-	sh, err := gw.OpenSession(ctx, "bench-raw", nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer gw.CloseSession(ctx, sh)
-	if op, err := gw.ExecuteStatement(ctx, sh, source, nil); err != nil {
-		b.Fatal(err)
-	} else if _, err := gw.NewFetcher(sh, op).All(ctx, 0); err != nil {
-		b.Fatal(err)
-	}
+	sh := rawSession(b, gw, "bench-raw", source)
 
 	var rawTotal, kernelTotal time.Duration
 	b.ResetTimer()
@@ -91,16 +83,7 @@ func BenchmarkKafkaGroupBy(b *testing.B) {
 
 	ctx := context.Background()
 	gw := f.cluster.Gateway
-	sh, err := gw.OpenSession(ctx, "bench-kafka-raw", nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer gw.CloseSession(ctx, sh)
-	if op, err := gw.ExecuteStatement(ctx, sh, table, nil); err != nil {
-		b.Fatal(err)
-	} else if _, err := gw.NewFetcher(sh, op).All(ctx, 0); err != nil {
-		b.Fatal(err)
-	}
+	sh := rawSession(b, gw, "bench-kafka-raw", table)
 
 	var rawTotal, kernelTotal time.Duration
 	var rawChanges, kernelChanges int64
@@ -134,4 +117,24 @@ func BenchmarkKafkaGroupBy(b *testing.B) {
 	b.ReportMetric(float64(rawChanges)/rawTotal.Seconds(), "raw-changelog-rows/s")
 	b.ReportMetric(float64(kernelChanges)/kernelTotal.Seconds(), "kernel-changelog-rows/s")
 	b.ReportMetric(rawTotal.Seconds()/kernelTotal.Seconds(), "kernel/raw")
+}
+
+// rawSession opens a bare gateway session (closed when the benchmark ends)
+// and runs ddl in it: the baseline the kernel is measured against.
+func rawSession(b *testing.B, gw *flink.Gateway, name, ddl string) string {
+	b.Helper()
+	ctx := context.Background()
+	sh, err := gw.OpenSession(ctx, name, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = gw.CloseSession(context.Background(), sh) })
+	op, err := gw.ExecuteStatement(ctx, sh, ddl, nil)
+	if err == nil {
+		_, err = gw.NewFetcher(sh, op).All(ctx, 0)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	return sh
 }

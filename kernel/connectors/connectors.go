@@ -16,6 +16,7 @@ import (
 	"sync"
 
 	"github.com/eddy-notebooks/eddy"
+	"github.com/eddy-notebooks/eddy/kernel/atomicfile"
 )
 
 // factoryService is where a jar lists its Flink table factories.
@@ -159,30 +160,14 @@ func Factories(jar string) ([]string, error) {
 	return out, nil
 }
 
-// copyFile copies src to dest through a temp file in dest's directory.
+// copyFile copies src to dest atomically.
 func copyFile(src, dest string) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := io.Copy(tmp, in); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), dest)
+	return atomicfile.Write(dest, in)
 }
 
 func plural(n int, one, many string) string {

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/eddy-notebooks/eddy/kernel/atomicfile"
 	"github.com/eddy-notebooks/eddy/kernel/flink"
 )
 
@@ -359,23 +360,7 @@ func (c *Cluster) Close() error {
 
 // writeFileAtomic writes data to path through a temp file, fsync and rename.
 func writeFileAtomic(path, data string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.WriteString(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, strings.NewReader(data))
 }
 
 // crashTails returns the end of the output of every JVM that has crashed,
