@@ -179,7 +179,20 @@ func (c *Cluster) RestartFlink(ctx context.Context, connectorJars []string) erro
 	if err != nil {
 		return fmt.Errorf("localflink: %w", err)
 	}
-	roles := []string{SQLGateway, TaskManager, JobManager}
+	errs := c.stopRoles(SQLGateway, TaskManager, JobManager)
+	c.procsMu.Lock()
+	c.cfg.ConnectorJars = connectorJars
+	c.procsMu.Unlock()
+	for _, role := range []string{JobManager, TaskManager, SQLGateway} {
+		c.startProcess(role, argv[role])
+	}
+	c.cfg.Logger.Info("local flink cluster restarted", "connector jars", len(connectorJars))
+	return errors.Join(errs...)
+}
+
+// stopRoles stops the roles' JVMs together and waits for them; errs[i] is
+// the error of stopping roles[i].
+func (c *Cluster) stopRoles(roles ...string) []error {
 	errs := make([]error, len(roles))
 	var wg sync.WaitGroup
 	for i, role := range roles {
@@ -189,14 +202,7 @@ func (c *Cluster) RestartFlink(ctx context.Context, connectorJars []string) erro
 		}
 	}
 	wg.Wait()
-	c.procsMu.Lock()
-	c.cfg.ConnectorJars = connectorJars
-	c.procsMu.Unlock()
-	for _, role := range []string{JobManager, TaskManager, SQLGateway} {
-		c.startProcess(role, argv[role])
-	}
-	c.cfg.Logger.Info("local flink cluster restarted", "connector jars", len(connectorJars))
-	return errors.Join(errs...)
+	return errs
 }
 
 // roles are the processes of this cluster, in start order.
@@ -333,16 +339,7 @@ func (c *Cluster) Close() error {
 	c.restartMu.Lock()
 	defer c.restartMu.Unlock()
 	c.closeOnce.Do(func() {
-		roles := []string{SQLGateway, TaskManager, JobManager, KafkaBroker}
-		errs := make([]error, len(roles))
-		var wg sync.WaitGroup
-		for i, role := range roles {
-			if p := c.process(role); p != nil {
-				wg.Add(1)
-				go func() { defer wg.Done(); errs[i] = p.stop() }()
-			}
-		}
-		wg.Wait()
+		errs := c.stopRoles(SQLGateway, TaskManager, JobManager, KafkaBroker)
 		c.spawner.close()
 		for _, err := range errs {
 			if err == nil {
