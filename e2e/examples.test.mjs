@@ -116,6 +116,48 @@ describe('example notes (needs a ready Flink cluster and Kafka)', () => {
     await page.evaluate(() => window.scrollTo(0, 0));
   });
 
+  test('kill -9 of the Kafka broker mid-query: the paragraph says why it stalled, the broker is restarted, the query resumes and a rerun works', async () => {
+    const p = paras(page).nth(5); // per-sector join, reading the ticks topic; the generator note still writes it
+    await p.scrollIntoViewIfNeeded();
+    const before = await eddy.cluster();
+    const pid = await eddy.kafkaBrokerPid();
+    assert.ok(pid > 0, 'the local broker JVM is running');
+    process.kill(pid, 'SIGKILL');
+
+    const notice = p.locator('[data-testid=result-notice]');
+    await until(async () => (await notice.getAttribute('data-level', { timeout: 1_000 }).catch(() => null)) === 'error', { timeout: 30_000, message: 'a notice that Kafka is unreachable' });
+    const down = await notice.innerText();
+    assert.match(down, new RegExp(`The Kafka broker at ${before.kafka.bootstrap} is unreachable since`));
+    assert.match(down, /exited \(signal: killed\)/);
+    assert.equal(await statusOf(p), 'running');
+    await shots.take(page, 'kafka-killed');
+
+    // The supervisor restarts the broker on the same port; the job's Kafka
+    // clients reconnect and rows flow again.
+    await until(
+      async () => {
+        const k = (await eddy.cluster()).kafka;
+        return k.ready && k.restarts === (before.kafka.restarts ?? 0) + 1 && /signal: killed/.test(k.lastExit ?? '');
+      },
+      { timeout: 120_000, message: 'the broker restarted and ready' },
+    );
+    assert.notEqual(await eddy.kafkaBrokerPid(), pid);
+    await until(async () => (await notice.getAttribute('data-level', { timeout: 1_000 }).catch(() => null)) === 'info', { timeout: 30_000, message: 'a notice that Kafka is back' });
+    assert.match(await notice.innerText(), /was unreachable from .* It is back/);
+    const received = async () => Number(/received ([\d,]+)/.exec((await p.locator('[data-testid=result-stats]').textContent()) ?? '')?.[1].replace(/,/g, '') ?? 0);
+    const atBack = await received();
+    await until(async () => (await received()) > atBack, { timeout: 90_000, message: 'rows after the restart' });
+    await shots.take(page, 'kafka-back');
+
+    // Cancel and rerun: a new job on the restarted broker shows rows.
+    await p.locator('[data-testid=cancel-paragraph]').click();
+    await until(async () => ['cancelled', 'finished', 'ready'].includes(await statusOf(p)), { timeout: 60_000, message: 'paragraph cancelled' });
+    await run(p, ['running']);
+    await receivedRows(p);
+    assert.equal(await notice.count(), 0, 'a new run starts without the old notice');
+    await shots.take(page, 'kafka-rerun');
+  });
+
   test('stopping the notes ends their jobs', async () => {
     const notes = (await eddy.api('GET', '/api/notebook')).filter((n) => n.path.startsWith('/Examples/'));
     assert.equal(notes.length, 2);

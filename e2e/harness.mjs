@@ -3,14 +3,17 @@
 // screenshot of every step to e2e/artifacts/. It builds nothing: run
 // `npm run build` and `go build -o bin/eddy ./cmd/eddy` first (make does).
 
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
+
+const execFileAsync = promisify(execFile);
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const artifactsDir = path.join(repoRoot, 'e2e', 'artifacts');
@@ -116,6 +119,15 @@ export class Eddy {
 
   cluster() {
     return this.api('GET', '/api/v1/cluster');
+  }
+
+  /** kafkaBrokerPid returns the pid of this Eddy's local Kafka broker JVM (found by its data dir), or 0. */
+  async kafkaBrokerPid() {
+    const { stdout } = await execFileAsync('ps', ['-eo', 'pid=,args=']);
+    for (const line of stdout.split('\n')) {
+      if (line.includes(' kafka.Kafka ') && line.includes(this.dataDir + '/')) return Number(line.trim().split(/\s+/)[0]);
+    }
+    return 0;
   }
 
   /** waitClusterReady polls /api/v1/cluster until ready or the time is up. */

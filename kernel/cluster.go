@@ -40,6 +40,10 @@ type KafkaStatus struct {
 	Bootstrap string `json:"bootstrap"` // host:port for properties.bootstrap.servers
 	Ready     bool   `json:"ready"`     // it accepts connections
 	Error     string `json:"error,omitempty"`
+	// Restarts counts how often Eddy restarted a local broker that
+	// exited, and LastExit says why it last did.
+	Restarts int    `json:"restarts,omitempty"`
+	LastExit string `json:"lastExit,omitempty"`
 }
 
 // Cluster is the Flink cluster Eddy submits to, local or remote: the two
@@ -51,9 +55,14 @@ type Cluster struct {
 	// Kafka is the broker's bootstrap address ("" for none) and KafkaMode
 	// whether Eddy runs it (ModeLocal) or it exists already (ModeRemote).
 	Kafka, KafkaMode string
+	// KafkaCrashes, for a broker Eddy runs, reports how often its
+	// supervisor restarted it and why it last exited. Nil otherwise.
+	KafkaCrashes func() (restarts int, last localflink.Exit)
 
-	mu       sync.Mutex // guards startErr
-	startErr string     // set when a local cluster failed to start
+	mu           sync.Mutex    // guards the fields below
+	startErr     string        // set when a local cluster failed to start
+	outage       *KafkaOutage  // the broker's current or last outage (WatchKafka)
+	kafkaChanged chan struct{} // closed when outage changes
 }
 
 // NewCluster returns a Cluster for the gateway and JobManager at these URLs.
@@ -97,6 +106,13 @@ func (c *Cluster) ClusterStatus(ctx context.Context) ClusterStatus {
 	wg.Wait()
 	if c.Kafka != "" {
 		st.Kafka = &KafkaStatus{Mode: c.KafkaMode, Bootstrap: c.Kafka}
+		if c.KafkaCrashes != nil {
+			var last localflink.Exit
+			st.Kafka.Restarts, last = c.KafkaCrashes()
+			if !last.At.IsZero() {
+				st.Kafka.LastExit = last.Reason + " at " + last.At.UTC().Format(time.RFC3339)
+			}
+		}
 		if err := localflink.ProbeKafka(ctx, c.Kafka); err != nil {
 			st.Kafka.Error = err.Error()
 		} else {

@@ -3,6 +3,7 @@ package kernel_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -113,7 +114,80 @@ func TestKernel_KafkaRoundTrip(t *testing.T) {
 		waitLive(ctx, t, wk, watch.Paragraphs[1].ID, func(l kernel.ParagraphLive) bool {
 			return l.Status == notebooks.StatusRunning && l.Result != nil && l.Result.Snapshot != nil && l.Result.Snapshot.RowsReceived > seen+50
 		})
+
+		t.Run("OutageNotice", func(t *testing.T) {
+			kafkaOutageNotice(ctx, t, f, kafka, live)
+		})
 	})
+}
+
+// kafkaOutageNotice: while the broker a cluster watches does not answer,
+// a running paragraph whose job reads Kafka says so (the job's Kafka
+// clients are found from its operators' metrics) and one whose job does
+// not stays quiet; when the broker answers again, the notice says it is
+// back. The shared broker cannot be stopped here, so the cluster watches
+// a loopback port the test opens and closes; the e2e test kills the real
+// broker.
+func kafkaOutageNotice(ctx context.Context, t *testing.T, f *fixture, kafka, topic string) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ep := flinktest.Cluster(t)
+	c := kernel.NewCluster(kernel.ModeRemote, ep.Gateway.URL(), ep.JobManager.URL())
+	c.Kafka, c.KafkaMode = addr, kernel.ModeRemote
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go c.WatchKafka(watchCtx)
+
+	g := *f
+	g.cluster = c
+	reader, rk := g.note(
+		"%flink.ssql\n"+kafkaTable("src", topic, kafka, ""),
+		"%flink.ssql(type=update)\nSELECT COUNT(*) AS n FROM src",
+		"%flink.ssql\nCREATE TEMPORARY TABLE gen (id BIGINT) WITH ('connector'='datagen', 'rows-per-second'='5');\n"+
+			"SELECT COUNT(*) AS n FROM gen",
+	)
+	g.mustFinish(g.run(reader, rk, 0))
+	for _, i := range []int{1, 2} {
+		if _, err := rk.Run(ctx, reader.Paragraphs[i].ID); err != nil {
+			t.Fatal(err)
+		}
+		defer rk.Cancel(context.Background(), reader.Paragraphs[i].ID)
+	}
+	rows := func(l kernel.ParagraphLive) bool {
+		return l.Result != nil && l.Result.Snapshot != nil && len(l.Result.Snapshot.Rows) == 1
+	}
+	waitLive(ctx, t, rk, reader.Paragraphs[1].ID, rows)
+	waitLive(ctx, t, rk, reader.Paragraphs[2].ID, rows)
+
+	ln.Close()
+	down := waitLive(ctx, t, rk, reader.Paragraphs[1].ID, func(l kernel.ParagraphLive) bool {
+		return l.Notice != nil && l.Notice.Level == kernel.NoticeError
+	})
+	if !strings.Contains(down.Notice.Text, "The Kafka broker at "+addr+" is unreachable since") ||
+		!strings.Contains(down.Notice.Text, "connection refused") {
+		t.Fatalf("notice while down: %q", down.Notice.Text)
+	}
+	if l, _ := rk.Live(reader.Paragraphs[2].ID); l.Notice != nil {
+		t.Fatalf("a datagen job got a Kafka notice: %+v", l.Notice)
+	}
+
+	ln, err = net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("listen again on %s: %v", addr, err)
+	}
+	defer ln.Close()
+	back := waitLive(ctx, t, rk, reader.Paragraphs[1].ID, func(l kernel.ParagraphLive) bool {
+		return l.Notice != nil && l.Notice.Level == kernel.NoticeInfo
+	})
+	if !strings.Contains(back.Notice.Text, "was unreachable from") || !strings.Contains(back.Notice.Text, "It is back") {
+		t.Fatalf("notice once back: %q", back.Notice.Text)
+	}
+	if l, _ := rk.Live(reader.Paragraphs[2].ID); l.Notice != nil {
+		t.Fatalf("a datagen job got a Kafka notice: %+v", l.Notice)
+	}
 }
 
 // TestKernel_UnknownConnectorHint: a table of a connector the cluster lacks

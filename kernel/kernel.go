@@ -69,6 +69,9 @@ type Kernel struct {
 	closed  bool
 	handle  string   // gateway session handle
 	history []string // statements that shaped the gateway session, replayed if the gateway loses it
+	// kafkaJobs says, of the jobs asked about, whether they have Kafka
+	// clients (jobUsesKafka).
+	kafkaJobs map[string]bool
 }
 
 // maxHistory bounds the statements kept for replay; past it the oldest
@@ -92,10 +95,14 @@ func Open(ctx context.Context, cfg Config) (*Kernel, error) {
 		return nil, eddy.Wrap(eddy.EUNAVAILABLE, err, "cannot open a Flink SQL Gateway session")
 	}
 	k := &Kernel{cfg: cfg, log: cfg.Logger.With("note", cfg.NoteID), gw: gw, jm: jm, handle: handle,
-		runs: map[string]*run{}}
+		runs: map[string]*run{}, kafkaJobs: map[string]bool{}}
 	k.ctx, k.cancel = context.WithCancel(context.Background())
 	k.wg.Add(1)
 	go k.heartbeat()
+	if cfg.Cluster.Kafka != "" {
+		k.wg.Add(1)
+		go k.followKafka()
+	}
 	return k, nil
 }
 

@@ -22,8 +22,23 @@ type ParagraphLive struct {
 	JobID        string                    `json:"jobId,omitempty"`
 	JobURL       string                    `json:"jobUrl,omitempty"`
 	ErrorMessage string                    `json:"errorMessage,omitempty"`
+	Notice       *Notice                   `json:"notice,omitempty"`
 	Messages     []notebooks.ResultMessage `json:"messages"` // finished statements' output, in order
 	Result       *LiveResult               `json:"result,omitempty"`
+}
+
+// Notice levels.
+const (
+	NoticeError = "error" // something outside the paragraph keeps it from working
+	NoticeInfo  = "info"
+)
+
+// Notice is what Eddy tells of a running paragraph beside its output: why
+// its job is stalled, or that what stalled it is over. It is not stored
+// with the note.
+type Notice struct {
+	Level string `json:"level"`
+	Text  string `json:"text"`
 }
 
 // LiveResult is the live table of the running (or last) query: a snapshot
@@ -57,6 +72,7 @@ type run struct {
 	epoch    int64   // grows with every new table of the kernel
 	deltas   []Delta // the newest deltas of mat, oldest first
 	jobs     map[string]*Job
+	notice   *Notice
 }
 
 func newRun(k *Kernel, paragraphID string) *run {
@@ -144,6 +160,7 @@ func (r *run) since(seen int64) ParagraphLive {
 		DateFinished: r.finished,
 		JobID:        r.jobID,
 		ErrorMessage: r.errMsg,
+		Notice:       r.notice,
 		Messages:     append([]notebooks.ResultMessage(nil), r.messages...),
 	}
 	if r.jobID != "" {
@@ -182,6 +199,26 @@ func (r *run) since(seen int64) ParagraphLive {
 	res.Seq = epoch | snap.Version
 	res.Snapshot = &snap
 	return pl
+}
+
+// setNotice sets the run's notice unless it says that already.
+func (r *run) setNotice(n Notice) {
+	r.mu.Lock()
+	same := r.notice != nil && *r.notice == n
+	r.mu.Unlock()
+	if !same {
+		r.update(func() { r.notice = &n })
+	}
+}
+
+// replaceNotice sets the run's notice if its current one has the given level.
+func (r *run) replaceNotice(level string, n Notice) {
+	r.mu.Lock()
+	has := r.notice != nil && r.notice.Level == level
+	r.mu.Unlock()
+	if has {
+		r.update(func() { r.notice = &n })
+	}
 }
 
 func (r *run) liveJobs() []Job {

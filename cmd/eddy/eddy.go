@@ -331,6 +331,7 @@ func (m *Main) startFlink(ctx context.Context) error {
 	if cfg.FlinkGateway != "" {
 		m.cluster = kernel.NewCluster(kernel.ModeRemote, cfg.FlinkGateway, cfg.FlinkRest)
 		m.cluster.Kafka, m.cluster.KafkaMode = cfg.KafkaBootstrap, kernel.ModeRemote
+		m.watchKafka()
 		return nil
 	}
 	catalogDir, err := filepath.Abs(filepath.Join(cfg.DataDir, "catalog"))
@@ -374,6 +375,7 @@ func (m *Main) startFlink(ctx context.Context) error {
 	switch {
 	case local.KafkaBootstrap() != "":
 		m.cluster.Kafka, m.cluster.KafkaMode = local.KafkaBootstrap(), kernel.ModeLocal
+		m.cluster.KafkaCrashes = local.KafkaCrashes
 	case cfg.KafkaBootstrap != "":
 		m.cluster.Kafka, m.cluster.KafkaMode = cfg.KafkaBootstrap, kernel.ModeRemote
 	}
@@ -400,8 +402,22 @@ func (m *Main) startFlink(ctx context.Context) error {
 		if b := local.KafkaBootstrap(); b != "" {
 			m.Log.Info("local kafka broker ready", "after", time.Since(start).Round(time.Millisecond), "bootstrap", b)
 		}
+		m.watchKafka() // once up: a broker still starting has no outage to report
 	}()
 	return nil
+}
+
+// watchKafka follows the Kafka broker's outages (kernel.Cluster.WatchKafka)
+// until Eddy stops, so paragraphs can tell why a Kafka job stalled.
+func (m *Main) watchKafka() {
+	if m.cluster.Kafka == "" {
+		return
+	}
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		m.cluster.WatchKafka(m.ctx)
+	}()
 }
 
 // defaultCapacity derives the KPU capacity: two per task slot, so that each

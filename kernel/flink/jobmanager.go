@@ -70,6 +70,34 @@ func (j *JobManager) Job(ctx context.Context, jobID string) (JobDetail, error) {
 	return d, err
 }
 
+// OperatorMetricNames returns the names of the metrics every vertex of a
+// running job reports, e.g. "0.Source__t.KafkaSourceReader.KafkaConsumer.
+// records-consumed-total". A job whose tasks are not running has none.
+func (j *JobManager) OperatorMetricNames(ctx context.Context, jobID string) ([]string, error) {
+	var job struct {
+		Vertices []struct {
+			ID string `json:"id"`
+		} `json:"vertices"`
+	}
+	base := "/jobs/" + url.PathEscape(jobID)
+	if err := j.rc.do(ctx, "job detail", http.MethodGet, base, nil, &job); err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, v := range job.Vertices {
+		var ms []struct {
+			ID string `json:"id"`
+		}
+		if err := j.rc.do(ctx, "vertex metrics", http.MethodGet, base+"/vertices/"+url.PathEscape(v.ID)+"/metrics", nil, &ms); err != nil {
+			return nil, err
+		}
+		for _, m := range ms {
+			names = append(names, m.ID)
+		}
+	}
+	return names, nil
+}
+
 // RootException returns the message of why a job failed, or "" if none.
 func (j *JobManager) RootException(ctx context.Context, jobID string) (string, error) {
 	var out struct {

@@ -54,6 +54,15 @@ func (c *Cluster) KafkaBootstrap() string {
 	return fmt.Sprintf("127.0.0.1:%d", c.ports.Kafka)
 }
 
+// KafkaCrashes returns how often the supervisor restarted the local broker
+// and why it last exited; zeros when there is none or it never crashed.
+func (c *Cluster) KafkaCrashes() (restarts int, last Exit) {
+	if p := c.process(KafkaBroker); p != nil {
+		return p.crashes()
+	}
+	return 0, Exit{}
+}
+
 // WaitKafkaReady waits until the local broker accepts connections. Without
 // a broker it returns at once.
 func (c *Cluster) WaitKafkaReady(ctx context.Context) error {

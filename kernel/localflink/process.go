@@ -97,6 +97,13 @@ type process struct {
 	mu       sync.Mutex // guards the fields below
 	cmd      *exec.Cmd  // the running child, nil between runs
 	restarts int
+	lastExit Exit // the last unexpected exit; zero if none
+}
+
+// Exit is an unexpected end of a supervised process.
+type Exit struct {
+	At     time.Time
+	Reason string // as the wait status reads: "signal: killed", "exit status 1"
 }
 
 func (p *process) run() {
@@ -121,6 +128,7 @@ func (p *process) supervise() {
 		}
 		p.mu.Lock()
 		p.restarts++
+		p.lastExit = Exit{At: time.Now(), Reason: errText(err)}
 		p.mu.Unlock()
 		if time.Since(started) > stableAfter {
 			backoff = minBackoff
@@ -234,4 +242,19 @@ func (p *process) restartCount() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.restarts
+}
+
+// crashes returns how often the child was restarted and its last
+// unexpected exit.
+func (p *process) crashes() (int, Exit) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.restarts, p.lastExit
+}
+
+func errText(err error) string {
+	if err == nil {
+		return "exited with status 0"
+	}
+	return err.Error()
 }

@@ -62,7 +62,7 @@ func TestProcess_Stop(t *testing.T) {
 }
 
 // TestProcess_RestartsAndStops: a child that keeps exiting is restarted,
-// and stopping it between runs is no error.
+// its last exit is recorded, and stopping it between runs is no error.
 func TestProcess_RestartsAndStops(t *testing.T) {
 	s := newSpawner()
 	defer s.close()
@@ -72,6 +72,9 @@ func TestProcess_RestartsAndStops(t *testing.T) {
 			t.Fatalf("restarts = %d, want 2", p.restartCount())
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+	if n, last := p.crashes(); n < 2 || last.Reason != "exit status 1" || time.Since(last.At) > 10*time.Second {
+		t.Fatalf("crashes = %d, %+v; want 2 or more, the last with exit status 1", n, last)
 	}
 	if err := p.stop(); err != nil {
 		t.Fatalf("stop: %v", err)

@@ -81,6 +81,12 @@ export interface ResultMessage {
   data: string;
 }
 
+/** A notice on a running paragraph (kernel.Notice). */
+export interface Notice {
+  level: 'error' | 'info';
+  text: string;
+}
+
 /** A paragraph's live state (kernel.ParagraphLive). */
 export interface ParagraphLive {
   paragraphId: string;
@@ -91,6 +97,8 @@ export interface ParagraphLive {
   jobId?: string;
   jobUrl?: string;
   errorMessage?: string;
+  /** What Eddy tells of the running paragraph beside its output (kernel.Notice): why its job stalled, or that the cause is over. */
+  notice?: Notice;
   /** Output of the run's finished statements, in order (may include TABLE messages). */
   messages?: ResultMessage[] | null;
   result?: LiveResult;

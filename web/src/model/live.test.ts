@@ -76,6 +76,17 @@ describe('LiveStore', () => {
     expect(s.session).toBeNull();
   });
 
+  it('carries the notice of a running paragraph and drops it when the server does', () => {
+    const s = new LiveStore();
+    const notice = { level: 'error' as const, text: 'The Kafka broker at 127.0.0.1:9092 is unreachable' };
+    s.apply({ op: 'live', noteId: 'N', paragraphs: [{ paragraphId: 'p', status: 'RUNNING', progress: 0, dateStarted: 't1', notice }] });
+    expect(s.get('p')?.notice).toEqual(notice);
+    s.apply({ op: 'live', noteId: 'N', paragraphs: [{ paragraphId: 'p', status: 'RUNNING', progress: 0, dateStarted: 't1', notice: { level: 'info', text: 'back' } }] });
+    expect(s.get('p')?.notice?.level).toBe('info');
+    s.apply({ op: 'live', noteId: 'N', paragraphs: [{ paragraphId: 'p', status: 'RUNNING', progress: 0, dateStarted: 't2' }] });
+    expect(s.get('p')?.notice).toBeUndefined();
+  });
+
   it('keeps runs that had ended before subscribing dormant, so the saved result shows', () => {
     const s = new LiveStore();
     s.apply({ op: 'live', noteId: 'N', full: true, paragraphs: [{ paragraphId: 'p', status: 'FINISHED', progress: 100, dateStarted: 't1', result: { seq: EPOCH + 1, snapshot: snap(1, [[1, 1]]) } }] });

@@ -3,7 +3,7 @@
 // by sequence number. A gap in the sequence asks for a resync instead of
 // guessing.
 
-import type { LiveMsg, ParagraphLive, ResultMessage } from '../protocol';
+import type { LiveMsg, Notice, ParagraphLive, ResultMessage } from '../protocol';
 import type { Session } from '../schema';
 import { TableModel } from './table';
 
@@ -18,6 +18,8 @@ export interface ParagraphLiveState {
   jobId?: string;
   jobUrl?: string;
   errorMessage?: string;
+  /** Why the run's job stalled, or that the cause is over; not stored with the note. */
+  notice?: Notice;
   messages: ResultMessage[];
   /** The live result table, when the run produced one. */
   table: TableModel | null;
@@ -111,6 +113,7 @@ export class LiveStore {
     st.jobId = pl.jobId;
     st.jobUrl = pl.jobUrl;
     st.errorMessage = pl.errorMessage;
+    st.notice = pl.notice;
     st.messages = pl.messages ?? [];
     st.version++;
     const r = pl.result;

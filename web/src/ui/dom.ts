@@ -83,6 +83,7 @@ const paths: Record<string, string> = {
   link: '<path d="M9 2.5h4.5V7M13.5 2.5L7.5 8.5M11.5 9.5v3.5a.5.5 0 0 1-.5.5H3a.5.5 0 0 1-.5-.5V5a.5.5 0 0 1 .5-.5h3.5"/>',
   check: '<path d="M3 8.5l3 3 7-7"/>',
   x: '<path d="M4 4l8 8M12 4l-8 8"/>',
+  alert: '<path d="M8 2.5l6 10.5H2z"/><path d="M8 6.5v3M8 11.2v.3"/>',
   refresh: '<path d="M13 3.5v3h-3M3 12.5v-3h3"/><path d="M12.6 6.5A5 5 0 0 0 3.8 5M3.4 9.5a5 5 0 0 0 8.8 1.5"/>',
   restore: '<path d="M3 3.5v3h3"/><path d="M3.4 6.5A5 5 0 1 1 3 9"/>',
   copy: '<rect x="5" y="5" width="8.5" height="8.5" rx="1"/><path d="M3 11V3.5a1 1 0 0 1 1-1h7"/>',

@@ -8,7 +8,7 @@ import { explainError } from '../model/errors';
 import { formatCount } from '../model/format';
 import type { ParagraphLiveState } from '../model/live';
 import { graphOf, type GraphConfig } from '../model/note';
-import type { ResultMessage } from '../protocol';
+import type { Notice, ResultMessage } from '../protocol';
 import type { Paragraph } from '../schema';
 import { cellText, staticTable, type TableModel } from '../model/table';
 import { ChartView } from './chart';
@@ -206,19 +206,32 @@ export function errorBlock(text: string): HTMLElement {
   );
 }
 
+/** noticeBlock shows what Eddy tells of a running paragraph: why its job stalled, or that the cause is over. */
+export function noticeBlock(n: Notice): HTMLElement {
+  return h(
+    'div',
+    { class: 'rblock result-notice ' + n.level, role: n.level === 'error' ? 'alert' : 'status', 'data-testid': 'result-notice', 'data-level': n.level },
+    icon(n.level === 'error' ? 'alert' : 'check', 'notice-icon'),
+    h('span', null, n.text),
+  );
+}
+
 /** ResultView is the whole output area of one paragraph. */
 export class ResultView {
   readonly el: HTMLElement;
+  private readonly noticeEl: HTMLElement;
   private readonly messagesEl: HTMLElement;
   private readonly tablesEl: HTMLElement;
+  private noticeKey = '';
   private key = '';
   private blocks: TableBlock[] = [];
   private liveBlock: TableBlock | null = null;
 
   constructor(private readonly ctx: ResultContext) {
+    this.noticeEl = h('div', { class: 'rnotice' });
     this.messagesEl = h('div', { class: 'rmsgs' });
     this.tablesEl = h('div', { class: 'rtables' });
-    this.el = h('div', { class: 'result', 'data-testid': 'result' }, this.messagesEl, this.tablesEl);
+    this.el = h('div', { class: 'result', 'data-testid': 'result' }, this.noticeEl, this.messagesEl, this.tablesEl);
   }
 
   /** render shows the live state when there is one, else the persisted result. */
@@ -226,12 +239,20 @@ export class ResultView {
     const p = this.ctx.paragraph();
     if (live) this.renderLive(live);
     else this.renderPersisted(p);
-    this.el.hidden = this.messagesEl.childElementCount === 0 && this.tablesEl.childElementCount === 0;
+    this.renderNotice(live?.notice);
+    this.el.hidden = this.noticeEl.childElementCount === 0 && this.messagesEl.childElementCount === 0 && this.tablesEl.childElementCount === 0;
   }
 
   destroy(): void {
     for (const b of this.blocks) b.destroy();
     this.liveBlock?.destroy();
+  }
+
+  private renderNotice(n: Notice | undefined): void {
+    const key = n ? n.level + ':' + n.text : '';
+    if (key === this.noticeKey) return;
+    this.noticeKey = key;
+    this.noticeEl.replaceChildren(...(n ? [noticeBlock(n)] : []));
   }
 
   private renderLive(st: ParagraphLiveState): void {
