@@ -149,6 +149,43 @@ describe('the catalog panel (needs a ready Flink cluster)', () => {
     await shots.take(page, 'page');
   });
 
+  test('the catalog page lists the connectors; a suggested format added there (checksum, restart) is known to a new note', async () => {
+    const conns = page.locator('[data-testid=connectors]');
+    await conns.locator('[data-testid=connector]').first().waitFor({ timeout: 20_000 });
+    assert.match(await text(conns), /flink-sql-connector-kafka-5\.0\.0-2\.2\.jar/);
+    const avro = conns.locator('[data-testid=connector-suggestion]', { hasText: 'flink-sql-avro-confluent-registry' });
+    await avro.scrollIntoViewIfNeeded();
+    await shots.take(page, 'connectors', { fullPage: true });
+
+    // Before: planning a Kafka sink in the Confluent Avro format fails, the format is unknown.
+    const cluster = await eddy.cluster();
+    const sink = `CREATE TEMPORARY TABLE s (id BIGINT, name STRING) WITH ('connector' = 'kafka', 'topic' = 'avro_e2e', 'properties.bootstrap.servers' = '${cluster.kafka.bootstrap}', 'format' = 'avro-confluent', 'avro-confluent.url' = 'http://127.0.0.1:9');`;
+    const explain = async () => {
+      const id = await eddy.api('POST', '/api/notebook', { name: `/e2e/catalog/Avro ${Date.now()}`, paragraphs: [{ text: `%flink.ssql\n${sink}\nEXPLAIN INSERT INTO s VALUES (1, 'a')` }] });
+      const note = await eddy.api('GET', `/api/notebook/${id}`);
+      const r = await eddy.api('POST', `/api/notebook/run/${id}/${note.paragraphs[0].id}`).catch((e) => ({ error: e.message }));
+      await eddy.api('DELETE', `/api/notebook/${id}`);
+      return r;
+    };
+    const before = await explain();
+    assert.match(before.error ?? '', /avro-confluent/);
+
+    await avro.locator('[data-testid=add-suggested]').click();
+    assert.match(await text(page.locator('.dialog')), /restart the Flink JVMs/);
+    await page.click('[data-testid=dialog-ok]');
+    await conns.locator('[data-testid=connectors-status]').waitFor();
+    assert.match(await text(conns.locator('[data-testid=connectors-status]')), /restarting Flink/);
+    await shots.take(page, 'connector-adding');
+    await until(async () => /installed/i.test(await text(avro)), { timeout: 240_000, message: 'the Confluent Avro format installed' });
+    assert.match(await text(conns), /flink-sql-avro-confluent-registry-2\.3\.0\.jar added/i);
+    await shots.take(page, 'connector-added', { fullPage: true });
+
+    await eddy.mustClusterReady();
+    const after = await explain();
+    assert.equal(after.error, undefined, `EXPLAIN after the add: ${after.error}`);
+    assert.match(after.msg.map((m) => m.data).join('\n'), /avro_e2e|Sink/);
+  });
+
   test('no page errors', () => {
     assert.deepEqual(errors, []);
   });

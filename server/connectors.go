@@ -20,6 +20,8 @@ type ConnectorService interface {
 	Add(ctx context.Context, coords string, force bool) (connectors.Connector, error)
 	// CanAdd is false when Eddy does not run the cluster.
 	CanAdd() bool
+	// Suggestions are jars known to work, to add by their coordinates.
+	Suggestions() []connectors.Suggestion
 }
 
 var _ ConnectorService = (*connectors.Service)(nil)
@@ -32,8 +34,9 @@ func (s *Server) registerConnectorRoutes(v1 *echo.Group) {
 
 // connectorList is the answer of GET /api/v1/connectors.
 type connectorList struct {
-	Connectors []connectors.Connector `json:"connectors"`
-	CanAdd     bool                   `json:"canAdd"`
+	Connectors []connectors.Connector  `json:"connectors"`
+	Suggested  []connectors.Suggestion `json:"suggested"`
+	CanAdd     bool                    `json:"canAdd"`
 }
 
 func (s *Server) handleListConnectors(c echo.Context) error {
@@ -44,7 +47,7 @@ func (s *Server) handleListConnectors(c echo.Context) error {
 	if list == nil {
 		list = []connectors.Connector{}
 	}
-	return c.JSON(http.StatusOK, connectorList{Connectors: list, CanAdd: s.cfg.Connectors.CanAdd()})
+	return c.JSON(http.StatusOK, connectorList{Connectors: list, Suggested: s.cfg.Connectors.Suggestions(), CanAdd: s.cfg.Connectors.CanAdd()})
 }
 
 // addConnectorRequest names a connector by Maven coordinates.

@@ -48,7 +48,7 @@ func TestConnectorsAPIUnit(t *testing.T) {
 
 	var list connectorList
 	getJSON(t, ts, "/api/v1/connectors", &list)
-	if len(list.Connectors) != 0 || !list.CanAdd {
+	if len(list.Connectors) != 0 || !list.CanAdd || len(list.Suggested) == 0 || list.Suggested[0].Installed {
 		t.Fatalf("list %+v", list)
 	}
 	jobs = 1

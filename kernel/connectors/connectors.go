@@ -35,6 +35,27 @@ const (
 	Added   = "added"
 )
 
+// Suggestion is a connector or format jar known to work with Eddy's Flink
+// (2.3), to add by its coordinates.
+type Suggestion struct {
+	Coordinates string   `json:"coordinates"`
+	Provides    []string `json:"provides"` // the 'connector' or 'format' identifiers it adds
+	Description string   `json:"description"`
+	Installed   bool     `json:"installed"` // its jar is on the classpath already
+}
+
+// suggestions are single-jar SQL artifacts on Maven Central built for
+// Flink 2.3 (checked by TestSuggestions_OnMavenCentral). Absent: ORC
+// (flink-sql-orc needs Hadoop's classes, which the cluster lacks) and the
+// connectors released separately (JDBC, Elasticsearch, Kinesis, ...): for
+// Flink 2.x they are not on Maven Central yet, or need several jars.
+var suggestions = []Suggestion{
+	{Coordinates: "org.apache.flink:flink-sql-avro-confluent-registry:2.3.0", Provides: []string{"avro-confluent", "debezium-avro-confluent"},
+		Description: "Avro with a Confluent Schema Registry: topics written by Confluent serializers, or Debezium change events."},
+	{Coordinates: "org.apache.flink:flink-sql-protobuf:2.3.0", Provides: []string{"protobuf"},
+		Description: "Protocol Buffers messages; the classes generated for them must be on the classpath too."},
+}
+
 // Service lists the cluster's connector jars and adds new ones. It is safe
 // for concurrent use; adds run one at a time.
 type Service struct {
@@ -77,6 +98,30 @@ func (s *Service) List(ctx context.Context) ([]Connector, error) {
 		out = append(out, Connector{File: filepath.Base(j), Origin: origin, Factories: factories})
 	}
 	return out, nil
+}
+
+// Suggestions returns the jars known to work with Eddy's Flink that can be
+// added by their coordinates, each marked when it is installed already.
+func (s *Service) Suggestions() []Suggestion {
+	have := map[string]bool{}
+	for _, j := range s.Jars() {
+		have[filepath.Base(j)] = true
+	}
+	out := make([]Suggestion, len(suggestions))
+	for i, sg := range suggestions {
+		out[i] = sg
+		out[i].Installed = have[jarName(sg.Coordinates)]
+	}
+	return out
+}
+
+// jarName is the file name of the jar at group:artifact:version.
+func jarName(coords string) string {
+	parts := strings.Split(coords, ":")
+	if len(parts) != 3 {
+		return ""
+	}
+	return parts[1] + "-" + parts[2] + ".jar"
 }
 
 // Add fetches the jar at Maven coordinates, checks that it provides Flink

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/eddy-notebooks/eddy"
+	"github.com/eddy-notebooks/eddy/kernel/maven"
 )
 
 // mustJar writes a jar whose factory service lists factories (none: no
@@ -154,4 +155,37 @@ func TestService_Add(t *testing.T) {
 			t.Fatalf("err %v", err)
 		}
 	})
+}
+
+// TestSuggestions_OnMavenCentral: every suggested jar downloads from Maven
+// Central (checked against its published SHA-1), is named as Suggestions
+// expects, and declares table factories; one on the classpath already is
+// marked installed.
+func TestSuggestions_OnMavenCentral(t *testing.T) {
+	r := &maven.Resolver{Dir: filepath.Join(t.TempDir(), "jars")}
+	ctx := context.Background()
+	var first string
+	for _, sg := range suggestions {
+		path, err := r.Fetch(ctx, sg.Coordinates)
+		if err != nil {
+			t.Fatalf("%s: %v", sg.Coordinates, err)
+		}
+		if filepath.Base(path) != jarName(sg.Coordinates) {
+			t.Fatalf("%s downloaded as %s, want %s", sg.Coordinates, filepath.Base(path), jarName(sg.Coordinates))
+		}
+		if fs, err := Factories(path); err != nil || len(fs) == 0 {
+			t.Fatalf("%s declares no table factory (%v)", sg.Coordinates, err)
+		}
+		if len(sg.Provides) == 0 || sg.Description == "" {
+			t.Fatalf("%s: says nothing of what it provides", sg.Coordinates)
+		}
+		if first == "" {
+			first = path
+		}
+	}
+	s := &Service{Bundled: []string{first}, Dir: t.TempDir()}
+	got := s.Suggestions()
+	if len(got) != len(suggestions) || !got[0].Installed || slices.ContainsFunc(got[1:], func(s Suggestion) bool { return s.Installed }) {
+		t.Fatalf("suggestions %+v: want only the first installed", got)
+	}
 }

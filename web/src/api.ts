@@ -6,7 +6,7 @@
 
 import type { NoteSummary, ParagraphConfig } from './model/note';
 import { parseCapacityRefusal } from './model/sessions';
-import type { CapacityRefusal, CatalogObject, CatalogTree, ClusterStatus, Envelope, ErrorCode, Example, NewNote, NewParagraph, Note, NoteInfo, Paragraph, Session, SessionList, UpdateParagraph } from './schema';
+import type { CapacityRefusal, CatalogObject, Connector, ConnectorSuggestion, CatalogTree, ClusterStatus, Envelope, ErrorCode, Example, NewNote, NewParagraph, Note, NoteInfo, Paragraph, Session, SessionList, UpdateParagraph } from './schema';
 
 export const CSRF_COOKIE = 'eddy_csrf';
 export const CSRF_HEADER = 'X-Eddy-CSRF';
@@ -185,6 +185,17 @@ export class Api {
     const r = await this.call<{ noteId?: string } | undefined>('POST', `/api/v1/examples/${enc(name)}`);
     if (!r?.noteId) throw new ApiError(0, 'unexpected reply: no note id');
     return r.noteId;
+  }
+
+  /** listConnectors returns the jars on the local cluster's classpath, suggested ones to add, and whether Eddy can add any (it runs the cluster). */
+  async listConnectors(): Promise<{ connectors: Connector[]; suggested: ConnectorSuggestion[]; canAdd: boolean }> {
+    const r = await this.call<{ connectors?: Connector[]; suggested?: ConnectorSuggestion[]; canAdd?: boolean } | undefined>('GET', '/api/v1/connectors');
+    return { connectors: r?.connectors ?? [], suggested: r?.suggested ?? [], canAdd: r?.canAdd === true };
+  }
+
+  /** addConnector downloads a jar by Maven coordinates, puts it on the classpath and restarts the Flink JVMs; force ends running jobs. */
+  addConnector(coordinates: string, force = false): Promise<Connector> {
+    return this.call('POST', '/api/v1/connectors', { coordinates, force });
   }
 
   /** catalogTree returns the catalogs, databases and names of tables, views and functions as the note sees them ('': as every note sees them). */

@@ -37,6 +37,10 @@ export type SessionJob = Schemas['SessionJob'];
 export type SessionList = Schemas['SessionList'];
 /** An example note that ships with Eddy (GET /api/v1/examples). */
 export type Example = Schemas['Example'];
+/** A connector or format jar on the local cluster's classpath (GET /api/v1/connectors). */
+export type Connector = Schemas['Connector'];
+/** A jar known to work with Eddy's Flink, to add by its Maven coordinates. */
+export type ConnectorSuggestion = Schemas['ConnectorSuggestion'];
 /** What the catalogs hold as a note sees them (GET /api/v1/notebook/{noteId}/catalog). */
 export type CatalogTree = Schemas['CatalogTree'];
 /** A table or view described: columns, key, watermarks, connector, options with secrets masked. */
