@@ -119,6 +119,9 @@ func (r *Resolver) Fetch(ctx context.Context, coords string) (string, error) {
 	}
 	defer os.Remove(tmp.Name())
 	got, err := r.download(ctx, url, c, tmp)
+	if err == nil {
+		err = tmp.Sync() // on disk before the rename makes it the jar
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
