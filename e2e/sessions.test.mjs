@@ -131,14 +131,14 @@ describe(`notebook sessions with --kpu-capacity ${CAPACITY} (needs a ready Flink
     await shots.take(page, 'home-a-holds-3');
   });
 
-  test('note B is refused: the paragraph says it needs 2 KPUs and that note A holds them', async () => {
+  test('note B is refused: the paragraph says it needs 3 KPUs (a session and its first job) and that note A holds them', async () => {
     await openNote(page, idB);
     const p = para(page);
     await p.locator('[data-testid=run-paragraph]').click();
     const box = p.locator('[data-testid=run-refused]');
     await box.waitFor({ timeout: 30_000 });
     const msg = await text(box.locator('[data-testid=run-refused-message]'));
-    assert.match(msg, /needs 2 KPUs/);
+    assert.match(msg, /needs 3 KPUs/);
     assert.match(msg, /0 of 3 are free/);
     // The server names the holders in the refusal's details; each links to its note.
     assert.equal(await text(box.locator('[data-testid=run-refused-holders]')), `${NOTE_A} holds 3 KPUs`);
@@ -151,7 +151,7 @@ describe(`notebook sessions with --kpu-capacity ${CAPACITY} (needs a ready Flink
     // Readable in full: the box is not clipped.
     const clipped = await box.locator('[data-testid=run-refused-message]').evaluate((el) => el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1);
     assert.equal(clipped, false, 'the message is not clipped');
-    assert.ok(await page.locator('.toast.error').filter({ hasText: 'needs 2 KPUs' }).count(), 'the toast says it too');
+    assert.ok(await page.locator('.toast.error').filter({ hasText: 'needs 3 KPUs' }).count(), 'the toast says it too');
     assert.notEqual(await statusOf(p), 'running');
     // Nothing started: A still holds everything, B has no session.
     const l = await eddy.api('GET', '/api/v1/sessions');

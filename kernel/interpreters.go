@@ -104,6 +104,18 @@ func unsupportedReason(group, name string) string {
 	return ""
 }
 
+// NeedsFlink reports whether running a paragraph needs a Flink session:
+// false for Markdown, and for text Eddy refuses before reaching Flink (an
+// interpreter it does not run, a malformed header).
+func NeedsFlink(text, defaultGroup string) bool {
+	h, err := ParseParagraph(text)
+	if err != nil {
+		return false
+	}
+	in, err := ResolveInterpreter(h.Interpreter, defaultGroup)
+	return err == nil && in.Kind != InterpreterMarkdown
+}
+
 // ResolveInterpreter resolves a paragraph's interpreter name, as written
 // after '%' (Header.Interpreter), in a note whose default interpreter group
 // is defaultGroup ("" means "flink", Eddy's default).

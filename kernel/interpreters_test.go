@@ -129,3 +129,23 @@ func TestParseConf(t *testing.T) {
 		})
 	}
 }
+
+func TestNeedsFlink(t *testing.T) {
+	for _, tt := range []struct {
+		text, group string
+		want        bool
+	}{
+		{"%md\n# x", "flink", false},
+		{"%markdown\nx", "flink", false},
+		{"# only markdown", "md", false},
+		{"%sh\nls", "flink", false}, // refused before reaching Flink
+		{"%flink.ssql\nSELECT 1", "flink", true},
+		{"%flink.bsql\nSELECT 1", "flink", true},
+		{"%flink.conf\nflink.execution.packages a:b:1", "flink", true},
+		{"SELECT 1", "flink", true},
+	} {
+		if got := NeedsFlink(tt.text, tt.group); got != tt.want {
+			t.Errorf("NeedsFlink(%q, %q) = %v, want %v", tt.text, tt.group, got, tt.want)
+		}
+	}
+}

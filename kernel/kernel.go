@@ -80,15 +80,7 @@ const maxHistory = 1000
 
 // Open opens the note's gateway session and starts its heartbeat.
 func Open(ctx context.Context, cfg Config) (*Kernel, error) {
-	if cfg.MaxRows <= 0 {
-		cfg.MaxRows = DefaultMaxRows
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if cfg.OnChange == nil {
-		cfg.OnChange = func() {}
-	}
+	cfg.setDefaults()
 	gw, jm := cfg.Cluster.Gateway, cfg.Cluster.JobManager
 	handle, err := gw.OpenSession(ctx, "eddy:"+cfg.NoteID, nil)
 	if err != nil {
@@ -104,6 +96,42 @@ func Open(ctx context.Context, cfg Config) (*Kernel, error) {
 		go k.followKafka()
 	}
 	return k, nil
+}
+
+func (cfg *Config) setDefaults() {
+	if cfg.MaxRows <= 0 {
+		cfg.MaxRows = DefaultMaxRows
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.OnChange == nil {
+		cfg.OnChange = func() {}
+	}
+}
+
+// RunWithoutSession runs a paragraph that needs no Flink (NeedsFlink is
+// false: Markdown, or an interpreter Eddy refuses) to its end and stores
+// its outcome as a kernel run does, without a gateway session, so a note
+// of Markdown holds no session and no KPUs. cfg.Cluster is not used.
+func RunWithoutSession(ctx context.Context, cfg Config, paragraphID string) error {
+	cfg.setDefaults()
+	note, err := cfg.Store.FindNoteByID(ctx, cfg.NoteID)
+	if err != nil {
+		return err
+	}
+	p, _ := note.Paragraph(paragraphID)
+	if p == nil {
+		return eddy.Errorf(eddy.ENOTFOUND, "paragraph %s not found in note %s", paragraphID, cfg.NoteID)
+	}
+	if NeedsFlink(p.Text, note.DefaultInterpreterGroup) {
+		return eddy.Errorf(eddy.EINTERNAL, "paragraph %s needs a Flink session", paragraphID)
+	}
+	k := &Kernel{cfg: cfg, log: cfg.Logger.With("note", cfg.NoteID), runs: map[string]*run{}, kafkaJobs: map[string]bool{}}
+	k.ctx, k.cancel = context.WithCancel(context.Background())
+	defer k.cancel()
+	k.execute(newRun(k, paragraphID), note, p)
+	return nil
 }
 
 // gatewaySession returns the gateway session handle.

@@ -539,3 +539,38 @@ func containsFold(candidates []string, want string) bool {
 	}
 	return false
 }
+
+// TestRunWithoutSession: Markdown runs and is stored without any Flink
+// session (the cluster here is unreachable); a paragraph that needs Flink
+// is refused, and its state left alone.
+func TestRunWithoutSession(t *testing.T) {
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "eddy.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	n, err := store.CreateNote(ctx, notebooks.NoteCreate{Path: "md", Paragraphs: []notebooks.ParagraphCreate{
+		{Text: "%md\n# Hello\n\n*world*"}, {Text: "%flink.ssql\nSELECT 1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := kernel.Config{NoteID: n.ID, Store: store, Cluster: kernel.NewCluster(kernel.ModeRemote, "http://127.0.0.1:1", "http://127.0.0.1:1")}
+	if err := kernel.RunWithoutSession(ctx, cfg, n.Paragraphs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	p, err := store.FindParagraph(ctx, n.ID, n.Paragraphs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Status != notebooks.StatusFinished || p.Results == nil || len(p.Results.Msg) != 1 ||
+		p.Results.Msg[0].Type != notebooks.MessageHTML || !strings.Contains(p.Results.Msg[0].Data, "<h1") || p.DateFinished.IsZero() {
+		t.Fatalf("%s %+v", p.Status, p.Results)
+	}
+	if err := kernel.RunWithoutSession(ctx, cfg, n.Paragraphs[1].ID); err == nil {
+		t.Fatal("a SQL paragraph ran without a session")
+	}
+	if q, _ := store.FindParagraph(ctx, n.ID, n.Paragraphs[1].ID); q.Status == notebooks.StatusRunning || q.Status == notebooks.StatusError {
+		t.Fatalf("the refused paragraph is %s", q.Status)
+	}
+}

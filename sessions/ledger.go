@@ -13,6 +13,12 @@ import (
 // KPU of orchestration and one of interactive environment, as in Studio.
 const SessionKPUs = 2
 
+// FirstJobKPUs must be free beside a new session's own KPUs for it to
+// start: a session admitted without room for a job of parallelism 1 could
+// run nothing, and sessions filling the capacity that way would leave
+// every note, theirs included, unable to run a query.
+const FirstJobKPUs = 1
+
 // JobKPUs is the capacity a job of the given parallelism reserves:
 // ceil(parallelism / parallelismPerKPU), at least 1.
 func JobKPUs(parallelism, parallelismPerKPU int) int {
@@ -101,14 +107,27 @@ func (r *Refusal) Err() *eddy.Error {
 	return e
 }
 
+// Free returns the KPUs not reserved.
+func (l *Ledger) Free() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return max(l.capacity-l.inUse(), 0)
+}
+
 // Reserve adds n KPUs to a session's holding, or refuses with an
 // ECAPACITY error whose details are a *Refusal. what names the request.
 func (l *Ledger) Reserve(sessionID, noteID, noteName string, n int, what string) error {
+	return l.ReserveWithRoom(sessionID, noteID, noteName, n, 0, what)
+}
+
+// ReserveWithRoom is Reserve that also requires room more KPUs to stay
+// free after the n it reserves (they are not reserved).
+func (l *Ledger) ReserveWithRoom(sessionID, noteID, noteName string, n, room int, what string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	free := l.capacity - l.inUse()
-	if n > free {
-		r := &Refusal{What: what, Needed: n, Free: max(free, 0), Capacity: l.capacity, Holders: l.holdersLocked()}
+	if n+room > free {
+		r := &Refusal{What: what, Needed: n + room, Free: max(free, 0), Capacity: l.capacity, Holders: l.holdersLocked()}
 		return r.Err()
 	}
 	h := l.holders[sessionID]

@@ -3,6 +3,7 @@ package sessions_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -324,7 +325,7 @@ func TestManagerUnit_Admission(t *testing.T) {
 			t.Fatalf("B's run: %v, want a capacity refusal", err)
 		}
 		sa := u.m.SessionState(a.ID)
-		want := &sessions.Refusal{What: "start a notebook session", Needed: 2, Free: 0, Capacity: 3,
+		want := &sessions.Refusal{What: "start a notebook session and its first job", Needed: 3, Free: 0, Capacity: 3,
 			Holders: []sessions.Holder{{NoteID: a.ID, NoteName: "A", SessionID: sa.ID, KPUs: 3}}}
 		if got, _ := eddy.ErrorDetails(err).(*sessions.Refusal); !reflect.DeepEqual(got, want) {
 			t.Fatalf("details %+v, want %+v", got, want)
@@ -375,7 +376,7 @@ func TestManagerUnit_Races(t *testing.T) {
 	ctx := context.Background()
 	t.Run("LastKPUsOneWinner", func(t *testing.T) {
 		for round := 0; round < 20; round++ {
-			u := newUnit(t, sessions.Config{KPUCapacity: 2})
+			u := newUnit(t, sessions.Config{KPUCapacity: 3})
 			notes := []*notebooks.Note{u.note("R1", "finish"), u.note("R2", "finish"), u.note("R3", "finish")}
 			errs := make([]error, len(notes))
 			var wg sync.WaitGroup
@@ -693,5 +694,150 @@ func TestManagerUnit_Watch(t *testing.T) {
 	case <-ch:
 	case <-time.After(5 * time.Second):
 		t.Fatal("starting a session did not signal the note's watcher")
+	}
+}
+
+// TestManagerUnit_NoDeadlock: twenty notes starting sessions at once under
+// the default capacity must leave every admitted session able to run its
+// first job; sessions that could run nothing are refused.
+func TestManagerUnit_NoDeadlock(t *testing.T) {
+	ctx := context.Background()
+	u := newUnit(t, sessions.Config{KPUCapacity: 8})
+	notes := make([]*notebooks.Note, 20)
+	for i := range notes {
+		notes[i] = u.note(fmt.Sprintf("N%02d", i), "job 1")
+	}
+	errs := make([]error, len(notes))
+	var wg sync.WaitGroup
+	for i, n := range notes {
+		wg.Add(1)
+		go func() { defer wg.Done(); _, errs[i] = u.m.Start(ctx, n.ID) }()
+	}
+	wg.Wait()
+	admitted := 0
+	for i, n := range notes {
+		if errs[i] != nil {
+			if eddy.ErrorCode(errs[i]) != eddy.ECAPACITY {
+				t.Fatalf("note %d: %v", i, errs[i])
+			}
+			continue
+		}
+		admitted++
+		if _, err := u.m.Run(ctx, n.ID, n.Paragraphs[0].ID); err != nil {
+			t.Fatalf("an admitted session cannot run its first job: %v", err)
+		}
+		u.kernels.kernel(n.ID).end(n.Paragraphs[0].ID, notebooks.StatusFinished)
+	}
+	if admitted == 0 {
+		t.Fatal("no session was admitted")
+	}
+}
+
+// TestManagerUnit_ReclaimIdle: when capacity is short, sessions of other
+// notes idle for ReclaimIdleAfter are ended, longest idle first, and only
+// as many as needed; busy sessions and recently used ones are kept.
+func TestManagerUnit_ReclaimIdle(t *testing.T) {
+	ctx := context.Background()
+	t.Run("LongestIdleFirst", func(t *testing.T) {
+		u := newUnit(t, sessions.Config{KPUCapacity: 6, ReclaimIdleAfter: 50 * time.Millisecond})
+		a, b, c := u.note("A", "finish"), u.note("B", "finish"), u.note("C", "runs")
+		for _, n := range []*notebooks.Note{a, b} {
+			if _, err := u.m.Run(ctx, n.ID, n.Paragraphs[0].ID); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(20 * time.Millisecond) // A is idle longer than B
+		}
+		time.Sleep(60 * time.Millisecond)
+		// 4 of 6 in use: C needs 3 (2 + room for a job) — one reclaim.
+		if _, err := u.m.Run(ctx, c.ID, c.Paragraphs[0].ID); err != nil {
+			t.Fatalf("C: %v", err)
+		}
+		if u.m.SessionState(a.ID) != nil || u.m.SessionState(b.ID) == nil {
+			t.Fatalf("A %v, B %v: want A (longest idle) ended, B kept", u.m.SessionState(a.ID), u.m.SessionState(b.ID))
+		}
+		// A's next run starts a new session, reclaiming B (C is busy).
+		time.Sleep(60 * time.Millisecond)
+		if _, err := u.m.Run(ctx, a.ID, a.Paragraphs[0].ID); err != nil {
+			t.Fatalf("A again: %v", err)
+		}
+		if u.m.SessionState(b.ID) != nil || u.m.SessionState(c.ID) == nil {
+			t.Fatal("want B reclaimed and the busy C kept")
+		}
+	})
+	t.Run("ErrRecentlyUsedKept", func(t *testing.T) {
+		u := newUnit(t, sessions.Config{KPUCapacity: 4, ReclaimIdleAfter: time.Hour})
+		a, b := u.note("A", "finish"), u.note("B", "finish")
+		if _, err := u.m.Run(ctx, a.ID, a.Paragraphs[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := u.m.Run(ctx, b.ID, b.Paragraphs[0].ID); eddy.ErrorCode(err) != eddy.ECAPACITY {
+			t.Fatalf("B: %v, want a refusal", err)
+		}
+		if u.m.SessionState(a.ID) == nil {
+			t.Fatal("a recently used session was reclaimed")
+		}
+	})
+	t.Run("ForAJob", func(t *testing.T) {
+		u := newUnit(t, sessions.Config{KPUCapacity: 5, ReclaimIdleAfter: 50 * time.Millisecond})
+		a, b := u.note("A", "finish"), u.note("B", "job 2")
+		if _, err := u.m.Run(ctx, a.ID, a.Paragraphs[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := u.m.Start(ctx, b.ID); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(60 * time.Millisecond)
+		// 4 of 5 in use: B's job of parallelism 2 needs A's KPUs.
+		if _, err := u.m.Run(ctx, b.ID, b.Paragraphs[0].ID); err != nil {
+			t.Fatalf("B's job: %v", err)
+		}
+		if u.m.SessionState(a.ID) != nil || u.m.Capacity().InUse != 4 {
+			t.Fatalf("A %v, %d in use", u.m.SessionState(a.ID), u.m.Capacity().InUse)
+		}
+	})
+}
+
+// TestManagerUnit_MarkdownWithoutSession: a Markdown paragraph of a note
+// without a session runs without one (no kernel, no KPUs); run-all of a
+// note of Markdown opens none either; with a session, it runs there.
+func TestManagerUnit_MarkdownWithoutSession(t *testing.T) {
+	ctx := context.Background()
+	var ran []string
+	var mu sync.Mutex
+	var u *unit
+	u = newUnit(t, sessions.Config{KPUCapacity: 3, RunWithoutSession: func(ctx context.Context, noteID, pid string) error {
+		mu.Lock()
+		ran = append(ran, pid)
+		mu.Unlock()
+		_, err := u.store.UpdateParagraphRun(ctx, noteID, pid, notebooks.RunUpdate{Status: ptr(notebooks.StatusFinished)})
+		return err
+	}})
+	n := u.note("M", "%md\n# Title", "%md\nmore", "finish")
+	done, err := u.m.Run(ctx, n.ID, n.Paragraphs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	if u.kernels.kernel(n.ID) != nil || u.m.Capacity().InUse != 0 || len(ran) != 1 {
+		t.Fatalf("kernel %v, %d KPUs in use, ran %v", u.kernels.kernel(n.ID), u.m.Capacity().InUse, ran)
+	}
+	md := u.note("Only markdown", "%md\none", "%md\ntwo")
+	done, err = u.m.RunAll(ctx, md.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	if u.kernels.kernel(md.ID) != nil || len(ran) != 3 {
+		t.Fatalf("run-all of Markdown: kernel %v, ran %v", u.kernels.kernel(md.ID), ran)
+	}
+	// With a session, Markdown runs in it.
+	if _, err := u.m.Run(ctx, n.ID, n.Paragraphs[2].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.m.Run(ctx, n.ID, n.Paragraphs[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	if len(ran) != 3 || u.kernels.kernel(n.ID) == nil {
+		t.Fatalf("ran %v: Markdown of a note with a session ran outside it", ran)
 	}
 }

@@ -41,6 +41,9 @@ const (
 	// DefaultStopTimeout bounds how long ending an idle session may take
 	// (cancelling its jobs, stopping with savepoints).
 	DefaultStopTimeout = 2 * time.Minute
+	// DefaultReclaimIdleAfter is how long a session must have been idle
+	// before another note short of capacity may end it.
+	DefaultReclaimIdleAfter = 2 * time.Minute
 )
 
 // Store is what sessions need of the notebook store.
@@ -103,6 +106,13 @@ type Config struct {
 	KPUCapacity       int
 	ParallelismPerKPU int           // default 1
 	IdleTimeout       time.Duration // 0 disables; negative means the default
+	// ReclaimIdleAfter: when capacity is short, sessions of other notes
+	// that have been idle this long are ended, longest idle first, to make
+	// room. 0 means the default; negative never reclaims.
+	ReclaimIdleAfter time.Duration
+	// RunWithoutSession runs a paragraph that needs no Flink (Markdown) for
+	// a note without a live session, so it opens none; nil starts one.
+	RunWithoutSession func(ctx context.Context, noteID, paragraphID string) error
 	StopTimeout       time.Duration // bound for ending an idle session; default DefaultStopTimeout
 	PricePerHour      float64       // per KPU-hour
 	Logger            *slog.Logger
@@ -133,6 +143,9 @@ func NewManager(cfg Config) *Manager {
 	}
 	if cfg.StopTimeout <= 0 {
 		cfg.StopTimeout = DefaultStopTimeout
+	}
+	if cfg.ReclaimIdleAfter == 0 {
+		cfg.ReclaimIdleAfter = DefaultReclaimIdleAfter
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -342,14 +355,21 @@ func (m *Manager) start(ctx context.Context, noteID string) (*Session, error) {
 		}
 		return s, nil
 	}
+	// The session is known (starting) before its KPUs are: a second start
+	// of the note waits for this one instead of racing it.
 	s := newSession(m, noteID, note.Name)
-	if err := m.ledger.Reserve(s.ID, noteID, note.Name, SessionKPUs, "start a notebook session"); err != nil {
-		m.mu.Unlock()
+	m.sessions[noteID] = s
+	m.mu.Unlock()
+	if err := m.reserve(ctx, s, SessionKPUs, FirstJobKPUs, "start a notebook session and its first job"); err != nil {
+		s.startErr = err
+		s.setState(StateFailed)
+		m.forget(s)
+		s.markEnded()
+		close(s.ready)
+		close(s.stopped)
 		return nil, err
 	}
 	s.meter.start(s.StartedAt, SessionKPUs)
-	m.sessions[noteID] = s
-	m.mu.Unlock()
 	m.notify(noteID)
 
 	k, err := m.cfg.OpenKernel(ctx, KernelConfig{
@@ -399,7 +419,7 @@ func (m *Manager) AdmitJob(ctx context.Context, noteID, paragraphID string, para
 		return nil, eddy.Errorf(eddy.ECONFLICT, "note %s has no session", noteID)
 	}
 	n := JobKPUs(parallelism, m.cfg.ParallelismPerKPU)
-	if err := m.ledger.Reserve(s.ID, noteID, s.noteName, n, "start a job of parallelism "+strconv.Itoa(parallelism)); err != nil {
+	if err := m.reserve(ctx, s, n, 0, "start a job of parallelism "+strconv.Itoa(parallelism)); err != nil {
 		return nil, err
 	}
 	s.meter.change(time.Now(), n)
@@ -411,6 +431,53 @@ func (m *Manager) AdmitJob(ctx context.Context, noteID, paragraphID string, para
 			m.notify(noteID)
 		})
 	}, nil
+}
+
+// reserve reserves n KPUs for a session, with room more left free (see
+// Ledger.ReserveWithRoom). When capacity is short it first ends idle
+// sessions of other notes (reclaimIdle) and tries once more.
+func (m *Manager) reserve(ctx context.Context, s *Session, n, room int, what string) error {
+	err := m.ledger.ReserveWithRoom(s.ID, s.NoteID, s.noteName, n, room, what)
+	if eddy.ErrorCode(err) != eddy.ECAPACITY || !m.reclaimIdle(ctx, s, n+room) {
+		return err
+	}
+	return m.ledger.ReserveWithRoom(s.ID, s.NoteID, s.noteName, n, room, what)
+}
+
+// reclaimIdle ends sessions of other notes that have been idle for at
+// least ReclaimIdleAfter, longest idle first, until need KPUs are free. It
+// reports whether it ended any. A reclaimed note loses only its session
+// state (temporary tables, SET): its next run starts a new session.
+func (m *Manager) reclaimIdle(ctx context.Context, asker *Session, need int) bool {
+	if m.cfg.ReclaimIdleAfter < 0 {
+		return false
+	}
+	type cand struct {
+		s    *Session
+		idle time.Duration
+	}
+	var cands []cand
+	for _, s := range m.list() {
+		if idle := s.idleFor(); s != asker && idle >= m.cfg.ReclaimIdleAfter {
+			cands = append(cands, cand{s, idle})
+		}
+	}
+	sort.Slice(cands, func(i, j int) bool { return cands[i].idle > cands[j].idle })
+	ended := false
+	for _, c := range cands {
+		if m.ledger.Free() >= need {
+			break
+		}
+		m.log.Info("ending an idle session to make room", "note", c.s.NoteID, "session", c.s.ID,
+			"idle", c.idle.Round(time.Second), "for note", asker.NoteID)
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.StopTimeout)
+		if err := m.stop(sctx, c.s); err != nil {
+			m.log.Warn("ending an idle session failed", "session", c.s.ID, "err", err)
+		}
+		cancel()
+		ended = true
+	}
+	return ended
 }
 
 // Stop ends a session by id and returns it as it ended.
@@ -507,6 +574,9 @@ func (m *Manager) SessionState(noteID string) *Info {
 // An error is a refusal (unknown paragraph, already running, no capacity)
 // and nothing was started.
 func (m *Manager) Run(ctx context.Context, noteID, paragraphID string) (<-chan struct{}, error) {
+	if done, ok, err := m.runWithoutSession(ctx, noteID, paragraphID); ok || err != nil {
+		return done, err
+	}
 	s, err := m.start(ctx, noteID)
 	if err != nil {
 		return nil, err
@@ -518,6 +588,41 @@ func (m *Manager) Run(ctx context.Context, noteID, paragraphID string) (<-chan s
 	}
 	m.notify(noteID)
 	return done, nil
+}
+
+// runWithoutSession runs a paragraph that needs no Flink (kernel.
+// NeedsFlink) when the note has no live session, so Markdown opens none;
+// ok reports that it did. With a session the paragraph runs there, so its
+// live state stays in one place.
+func (m *Manager) runWithoutSession(ctx context.Context, noteID, paragraphID string) (_ <-chan struct{}, ok bool, _ error) {
+	if m.cfg.RunWithoutSession == nil || m.findByNote(noteID) != nil {
+		return nil, false, nil
+	}
+	note, err := m.cfg.Store.FindNoteByID(ctx, noteID)
+	if err != nil {
+		return nil, false, err
+	}
+	p, _ := note.Paragraph(paragraphID)
+	if p == nil || kernel.NeedsFlink(p.Text, note.DefaultInterpreterGroup) {
+		return nil, false, nil // an unknown paragraph is the kernel's to refuse
+	}
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil, false, errShuttingDown
+	}
+	m.wg.Add(1)
+	m.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		defer m.wg.Done()
+		defer close(done)
+		if err := m.cfg.RunWithoutSession(context.WithoutCancel(ctx), noteID, paragraphID); err != nil {
+			m.log.Warn("running a paragraph without a session failed", "note", noteID, "paragraph", paragraphID, "err", err)
+		}
+		m.notify(noteID)
+	}()
+	return done, true, nil
 }
 
 // Cancel stops a running paragraph; it is a no-op for one that is not
@@ -537,12 +642,24 @@ func (m *Manager) Cancel(ctx context.Context, noteID, paragraphID string) error 
 // the first paragraph that does not finish (error or cancel) stops it. The
 // returned channel closes when run-all has ended.
 func (m *Manager) RunAll(ctx context.Context, noteID string) (<-chan struct{}, error) {
+	note, err := m.cfg.Store.FindNoteByID(ctx, noteID)
+	if err != nil {
+		return nil, err
+	}
 	ps, err := m.cfg.Store.ListParagraphs(ctx, noteID)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := m.start(ctx, noteID); err != nil {
-		return nil, err
+	// The session starts now, so a refusal is the caller's answer, unless
+	// nothing to run needs one.
+	needs := m.cfg.RunWithoutSession == nil
+	for _, p := range ps {
+		needs = needs || Enabled(p) && !isBlank(p.Text) && kernel.NeedsFlink(p.Text, note.DefaultInterpreterGroup)
+	}
+	if needs {
+		if _, err := m.start(ctx, noteID); err != nil {
+			return nil, err
+		}
 	}
 	m.mu.Lock()
 	if m.closed {

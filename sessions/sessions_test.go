@@ -108,7 +108,7 @@ func TestManager_CapacityRefusalAndRelease(t *testing.T) {
 	if eddy.ErrorCode(err) != eddy.ECAPACITY {
 		t.Fatalf("B's run: err = %v, want a refusal", err)
 	}
-	for _, want := range []string{"needs 2 KPUs", "0 of 3 are free", `"Note A"`, a.ID} {
+	for _, want := range []string{"needs 3 KPUs", "0 of 3 are free", `"Note A"`, a.ID} {
 		if !strings.Contains(eddy.ErrorMessage(err), want) {
 			t.Errorf("refusal %q lacks %q", eddy.ErrorMessage(err), want)
 		}
@@ -194,7 +194,7 @@ func TestManager_IdleTimeoutEndsSession(t *testing.T) {
 }
 
 func TestManager_RaceForLastKPUs(t *testing.T) {
-	f := newFixture(t, sessions.Config{KPUCapacity: 2})
+	f := newFixture(t, sessions.Config{KPUCapacity: 3})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	notes := []*notebooks.Note{f.note("R1", "%md\nx"), f.note("R2", "%md\ny")}

@@ -119,6 +119,9 @@ func (c *Config) Validate() error {
 		return errors.New("--max-body-bytes must be at least 1024")
 	case c.KPUCapacity < 0:
 		return errors.New("--kpu-capacity must not be negative")
+	case c.KPUCapacity > 0 && c.KPUCapacity < sessions.SessionKPUs+sessions.FirstJobKPUs:
+		return fmt.Errorf("--kpu-capacity must be 0 (derived) or at least %d: a session's %d KPUs and %d for its first job",
+			sessions.SessionKPUs+sessions.FirstJobKPUs, sessions.SessionKPUs, sessions.FirstJobKPUs)
 	case c.ParallelismPerKPU < 1:
 		return errors.New("--parallelism-per-kpu must be at least 1")
 	case c.SessionIdleTimeout < 0:
@@ -200,6 +203,9 @@ func (m *Main) Run(ctx context.Context) error {
 		IdleTimeout:       cfg.SessionIdleTimeout,
 		PricePerHour:      cfg.KPUPricePerHour,
 		Logger:            m.Log,
+		RunWithoutSession: func(ctx context.Context, noteID, paragraphID string) error {
+			return kernel.RunWithoutSession(ctx, kernel.Config{NoteID: noteID, Store: m.notes, Logger: m.Log}, paragraphID)
+		},
 	})
 	m.manager.Open()
 
