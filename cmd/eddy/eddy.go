@@ -182,6 +182,13 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.notes = notes
+	// Nothing runs before the sessions start: a paragraph stored as running
+	// was cut off by a crash.
+	if n, err := notes.AbortInterrupted(ctx, "Eddy restarted while this paragraph was running, which ended its run. Run it again."); err != nil {
+		return err
+	} else if n > 0 {
+		m.Log.Warn("paragraphs were running when Eddy last stopped; marked ABORT", "count", n)
+	}
 
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.jars = &maven.Resolver{Repository: cfg.MavenRepository, Dir: filepath.Join(cfg.DataDir, "jars")}

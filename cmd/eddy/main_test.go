@@ -304,10 +304,23 @@ func TestEddy_CatalogLastsAndIsShared(t *testing.T) {
 	}
 
 	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGTERM} {
+		// A paragraph runs when eddy is killed: after the restart it is
+		// ABORT and says why, not RUNNING for ever.
+		var running [2]string
+		if sig == syscall.SIGKILL {
+			running = startRunning(t, base)
+		}
 		_ = cmd.Process.Signal(sig)
 		_ = cmd.Wait()
 		waitNoJVM(t, dir)
 		cmd, base = startEddy(t, dir)
+		if running[0] != "" {
+			p := paragraph(t, base, running[0], running[1])
+			if p.Status != "ABORT" || !strings.Contains(p.ErrorMessage, "Eddy restarted") || len(p.Results.Msg) == 0 ||
+				!strings.Contains(p.Results.Msg[len(p.Results.Msg)-1].Data, "Eddy restarted") {
+				t.Fatalf("after %s the running paragraph is %s %q %+v", sig, p.Status, p.ErrorMessage, p.Results)
+			}
+		}
 		after := runNote(t, base, "after "+sig.String(), "%flink.bsql\nSHOW CREATE TABLE orders", "%flink.bsql\nSHOW VIEWS",
 			"%flink.bsql\nSHOW USER FUNCTIONS", "%flink.bsql\nSHOW CATALOGS")
 		if after[0] != showCreate || !strings.Contains(after[1], "big_orders") || !strings.Contains(after[2], "py_upper") || !strings.Contains(after[3], "extra") {
@@ -315,6 +328,53 @@ func TestEddy_CatalogLastsAndIsShared(t *testing.T) {
 		}
 		if n := count(base); n != 100 {
 			t.Fatalf("after %s: %d tables t_*, want 100", sig, n)
+		}
+	}
+}
+
+// storedParagraph is a paragraph as GET /api/notebook/{id}/paragraph/{pid} answers.
+type storedParagraph struct {
+	Status       string `json:"status"`
+	ErrorMessage string `json:"errorMessage"`
+	Results      struct {
+		Msg []struct {
+			Type string `json:"type"`
+			Data string `json:"data"`
+		} `json:"msg"`
+	} `json:"results"`
+}
+
+func paragraph(t *testing.T, base, noteID, pid string) storedParagraph {
+	t.Helper()
+	var p storedParagraph
+	if err := json.Unmarshal(api(t, base, http.MethodGet, "/api/notebook/"+noteID+"/paragraph/"+pid, nil), &p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// startRunning starts an endless streaming query and returns its note and
+// paragraph ids once the query shows rows.
+func startRunning(t *testing.T, base string) [2]string {
+	t.Helper()
+	var id string
+	_ = json.Unmarshal(api(t, base, http.MethodPost, "/api/notebook", map[string]any{"name": "running", "paragraphs": []map[string]string{{
+		"text": "%flink.ssql(type=update)\nCREATE TEMPORARY TABLE g (a INT) WITH ('connector' = 'datagen', 'rows-per-second' = '5');\nSELECT COUNT(*) AS n FROM g"}}}), &id)
+	var note struct {
+		Paragraphs []struct {
+			ID string `json:"id"`
+		} `json:"paragraphs"`
+	}
+	_ = json.Unmarshal(api(t, base, http.MethodGet, "/api/notebook/"+id, nil), &note)
+	pid := note.Paragraphs[0].ID
+	api(t, base, http.MethodPost, "/api/notebook/job/"+id+"/"+pid, nil)
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		p := paragraph(t, base, id, pid)
+		if p.Status == "RUNNING" && len(p.Results.Msg) > 0 {
+			return [2]string{id, pid}
+		}
+		if p.Status == "ERROR" || time.Now().After(deadline) {
+			t.Fatalf("the streaming query did not run: %s %q", p.Status, p.ErrorMessage)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 
 	"github.com/eddy-notebooks/eddy"
 	"github.com/eddy-notebooks/eddy/notebooks"
@@ -236,4 +237,55 @@ func saveParagraph(ctx context.Context, tx *sql.Tx, noteID string, p *notebooks.
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE paragraphs SET doc = ? WHERE note_id = ? AND id = ?`, string(doc), noteID, p.ID)
 	return err
+}
+
+// AbortInterrupted marks every paragraph stored as PENDING or RUNNING as
+// ABORT, with why appended to its output, and returns how many there were.
+// Run at start-up, before any session: nothing runs then, so such a state
+// is left by a crash (or an import), and kept it would show a paragraph
+// that cannot be cancelled or run again.
+func (s *Store) AbortInterrupted(ctx context.Context, why string) (int, error) {
+	n := 0
+	err := s.write(ctx, "abort interrupted paragraphs", func(tx *sql.Tx, ch *changes) error {
+		rows, err := tx.QueryContext(ctx, `SELECT note_id, id FROM paragraphs WHERE json_extract(doc, '$.status') IN (?, ?)`,
+			string(notebooks.StatusPending), string(notebooks.StatusRunning))
+		if err != nil {
+			return err
+		}
+		type key struct{ note, id string }
+		var keys []key
+		for rows.Next() {
+			var k key
+			if err := rows.Scan(&k.note, &k.id); err != nil {
+				rows.Close()
+				return err
+			}
+			keys = append(keys, k)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		now := notebooks.NewDate(s.now())
+		for _, k := range keys {
+			p, _, err := loadParagraph(ctx, tx, k.note, k.id)
+			if err != nil {
+				return err
+			}
+			res := notebooks.Result{Code: notebooks.ResultIncomplete}
+			if p.Results != nil {
+				res = *p.Results
+			}
+			res.Msg = append(slices.Clone(res.Msg), notebooks.ResultMessage{Type: notebooks.MessageText, Data: why})
+			abort := notebooks.StatusAbort
+			p.ApplyRun(notebooks.RunUpdate{Status: &abort, Results: &res, DateFinished: &now, ErrorMessage: &why})
+			if err := saveParagraph(ctx, tx, k.note, p); err != nil {
+				return err
+			}
+			ch.add(notebooks.ChangeParagraphRun, k.note, k.id)
+			n++
+		}
+		return nil
+	})
+	return n, err
 }

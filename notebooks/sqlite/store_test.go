@@ -671,3 +671,38 @@ func TestStore_FindNoteJSON(t *testing.T) {
 	_, err = s.FindNoteJSON(ctx, "2AAAAAAAA")
 	wantCode(t, err, eddy.ENOTFOUND)
 }
+
+// TestStore_AbortInterrupted: paragraphs left PENDING or RUNNING become
+// ABORT with why appended to their output (kept); others are untouched.
+func TestStore_AbortInterrupted(t *testing.T) {
+	ctx := context.Background()
+	s := MustOpenStore(t)
+	n := MustCreateNote(t, s, "n", "running", "pending", "finished")
+	set := func(i int, st notebooks.Status, msgs ...notebooks.ResultMessage) {
+		res := &notebooks.Result{Code: notebooks.ResultSuccess, Msg: msgs}
+		if _, err := s.UpdateParagraphRun(ctx, n.ID, n.Paragraphs[i].ID, notebooks.RunUpdate{Status: &st, Results: res}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set(0, notebooks.StatusRunning, notebooks.ResultMessage{Type: notebooks.MessageTable, Data: "n\n7\n"})
+	set(1, notebooks.StatusPending)
+	set(2, notebooks.StatusFinished, notebooks.ResultMessage{Type: notebooks.MessageText, Data: "done"})
+	got, err := s.AbortInterrupted(ctx, "Eddy restarted")
+	if err != nil || got != 2 {
+		t.Fatalf("AbortInterrupted = %d, %v; want 2", got, err)
+	}
+	ps, _ := s.ListParagraphs(ctx, n.ID)
+	if p := ps[0]; p.Status != notebooks.StatusAbort || p.ErrorMessage != "Eddy restarted" || len(p.Results.Msg) != 2 ||
+		p.Results.Msg[0].Data != "n\n7\n" || p.Results.Msg[1].Data != "Eddy restarted" || p.DateFinished.IsZero() {
+		t.Fatalf("running paragraph after: %+v", p)
+	}
+	if p := ps[1]; p.Status != notebooks.StatusAbort || len(p.Results.Msg) != 1 {
+		t.Fatalf("pending paragraph after: %+v", p)
+	}
+	if p := ps[2]; p.Status != notebooks.StatusFinished || len(p.Results.Msg) != 1 {
+		t.Fatalf("finished paragraph after: %+v", p)
+	}
+	if again, _ := s.AbortInterrupted(ctx, "x"); again != 0 {
+		t.Fatalf("a second pass aborted %d", again)
+	}
+}
