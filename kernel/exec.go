@@ -33,14 +33,15 @@ func (k *Kernel) execute(r *run, note *notebooks.Note, p *notebooks.Paragraph) {
 
 	status := notebooks.StatusFinished
 	code := notebooks.ResultSuccess
-	var errMsg string
+	var errMsg, errCode string
+	var errDetails any
 	switch {
 	case r.wasAborted():
 		status = notebooks.StatusAbort
 	case err != nil:
 		status, code = notebooks.StatusError, notebooks.ResultError
 		msg, trace := errorText(err)
-		errMsg = msg
+		errMsg, errCode, errDetails = msg, eddy.ErrorCode(err), eddy.ErrorDetails(err)
 		if trace != "" {
 			errMsg = msg + "\n\n" + trace
 		}
@@ -49,7 +50,7 @@ func (k *Kernel) execute(r *run, note *notebooks.Note, p *notebooks.Paragraph) {
 	finished := time.Now()
 	msgs := r.resultMessages()
 	r.update(func() {
-		r.status, r.finished, r.errMsg = status, finished, errMsg
+		r.status, r.finished, r.errMsg, r.errCode, r.errDetails = status, finished, errMsg, errCode, errDetails
 	})
 	upd := notebooks.RunUpdate{
 		Status:       ptr(status),

@@ -574,3 +574,38 @@ func TestRunWithoutSession(t *testing.T) {
 		t.Fatalf("the refused paragraph is %s", q.Status)
 	}
 }
+
+// refuseAll refuses every job as the sessions manager does when capacity is short.
+type refuseAll struct{}
+
+func (refuseAll) AdmitJob(ctx context.Context, noteID, paragraphID string, parallelism int) (func(), error) {
+	e := eddy.Errorf(eddy.ECAPACITY, "not enough KPUs to start a job of parallelism %d", parallelism)
+	e.Details = map[string]int{"needed": 1}
+	return nil, e
+}
+
+// TestKernel_RefusedJobKeepsItsCode: a job refused for want of KPUs fails
+// its paragraph, and the live state keeps the refusal's code and details
+// (the sync run API answers them as a refusal, not a failed run).
+func TestKernel_RefusedJobKeepsItsCode(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	n, err := f.store.CreateNote(ctx, notebooks.NoteCreate{Path: t.Name(), Paragraphs: []notebooks.ParagraphCreate{{Text: "%flink.ssql\nSELECT * FROM (VALUES (1)) AS t(a)"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := kernel.Open(ctx, kernel.Config{NoteID: n.ID, Cluster: f.cluster, Store: f.store, Admitter: refuseAll{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close(ctx)
+	done, err := k.Run(ctx, n.Paragraphs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	l, _ := k.Live(n.Paragraphs[0].ID)
+	if l.Status != notebooks.StatusError || l.ErrorCode != eddy.ECAPACITY || l.ErrorDetails == nil || !strings.Contains(l.ErrorMessage, "not enough KPUs") {
+		t.Fatalf("live %s %q %q %v", l.Status, l.ErrorCode, l.ErrorMessage, l.ErrorDetails)
+	}
+}

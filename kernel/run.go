@@ -14,14 +14,19 @@ const deltaHistory = 64
 
 // ParagraphLive is a paragraph's live state as a viewer sees it.
 type ParagraphLive struct {
-	ParagraphID  string                    `json:"paragraphId"`
-	Status       notebooks.Status          `json:"status"`
-	Progress     int                       `json:"progress"`
-	DateStarted  time.Time                 `json:"dateStarted,omitzero"`
-	DateFinished time.Time                 `json:"dateFinished,omitzero"`
-	JobID        string                    `json:"jobId,omitempty"`
-	JobURL       string                    `json:"jobUrl,omitempty"`
-	ErrorMessage string                    `json:"errorMessage,omitempty"`
+	ParagraphID  string           `json:"paragraphId"`
+	Status       notebooks.Status `json:"status"`
+	Progress     int              `json:"progress"`
+	DateStarted  time.Time        `json:"dateStarted,omitzero"`
+	DateFinished time.Time        `json:"dateFinished,omitzero"`
+	JobID        string           `json:"jobId,omitempty"`
+	JobURL       string           `json:"jobUrl,omitempty"`
+	ErrorMessage string           `json:"errorMessage,omitempty"`
+	// ErrorCode and ErrorDetails say, of a run that failed, what failed as
+	// Eddy's REST errors do: "capacity_exceeded" with a sessions.Refusal
+	// when a job was refused for want of KPUs.
+	ErrorCode    string                    `json:"errorCode,omitempty"`
+	ErrorDetails any                       `json:"errorDetails,omitempty"`
 	Notice       *Notice                   `json:"notice,omitempty"`
 	Messages     []notebooks.ResultMessage `json:"messages"` // finished statements' output, in order
 	Result       *LiveResult               `json:"result,omitempty"`
@@ -59,20 +64,22 @@ type run struct {
 	cancel      context.CancelFunc
 	done        chan struct{}
 
-	mu       sync.Mutex // guards every field below
-	aborted  bool
-	status   notebooks.Status
-	started  time.Time
-	finished time.Time
-	jobID    string
-	errMsg   string
-	messages []notebooks.ResultMessage
-	mat      *Materializer // the current or last query's table
-	single   bool
-	epoch    int64   // grows with every new table of the kernel
-	deltas   []Delta // the newest deltas of mat, oldest first
-	jobs     map[string]*Job
-	notice   *Notice
+	mu         sync.Mutex // guards every field below
+	aborted    bool
+	status     notebooks.Status
+	started    time.Time
+	finished   time.Time
+	jobID      string
+	errMsg     string
+	errCode    string // of a failed run, eddy.ErrorCode of its error
+	errDetails any    // eddy.ErrorDetails of it
+	messages   []notebooks.ResultMessage
+	mat        *Materializer // the current or last query's table
+	single     bool
+	epoch      int64   // grows with every new table of the kernel
+	deltas     []Delta // the newest deltas of mat, oldest first
+	jobs       map[string]*Job
+	notice     *Notice
 }
 
 func newRun(k *Kernel, paragraphID string) *run {
@@ -160,6 +167,8 @@ func (r *run) since(seen int64) ParagraphLive {
 		DateFinished: r.finished,
 		JobID:        r.jobID,
 		ErrorMessage: r.errMsg,
+		ErrorCode:    r.errCode,
+		ErrorDetails: r.errDetails,
 		Notice:       r.notice,
 		Messages:     append([]notebooks.ResultMessage(nil), r.messages...),
 	}

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/eddy-notebooks/eddy"
 )
 
 // errUnknownField marks a field a decoder does not model; it is kept in Extra.
@@ -105,6 +107,45 @@ func decodeString(v json.RawMessage, dst *string) error {
 		return nil
 	}
 	return json.Unmarshal(v, dst)
+}
+
+// decodeText decodes a paragraph's text: a string, null (""), or a number
+// or boolean kept as written.
+func decodeText(v json.RawMessage, dst *string) error {
+	s := strings.TrimSpace(string(v))
+	switch {
+	case isNull(v):
+		*dst = ""
+	case s != "" && s[0] == '"':
+		return json.Unmarshal(v, dst)
+	case s == "true" || s == "false" || s != "" && (s[0] == '-' || s[0] >= '0' && s[0] <= '9'):
+		*dst = s
+	default:
+		return eddy.Errorf(eddy.EINVALID, "a paragraph's text must be a string, not %s", ValueKind(v))
+	}
+	return nil
+}
+
+// ValueKind names the kind of a JSON value by its first byte: "null",
+// "an object", "an array", "a string", "a boolean" or "a number".
+func ValueKind(v []byte) string {
+	v = bytes.TrimSpace(v)
+	if len(v) == 0 {
+		return "nothing"
+	}
+	switch v[0] {
+	case 'n':
+		return "null"
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	}
+	return "a number"
 }
 
 // decodeInt accepts 3, 3.0 (Gson writes ints in untyped maps as doubles),

@@ -181,7 +181,13 @@ func (p *Paragraph) UnmarshalJSON(data []byte) error {
 		case "title":
 			err = decodeString(v, &p.Title)
 		case "text":
-			err = decodeString(v, &p.Text)
+			// The text is what the paragraph is: never dropped. A number or
+			// boolean is kept as written (as Zeppelin's Gson reads it);
+			// anything else refuses the paragraph.
+			if err := decodeText(v, &p.Text); err != nil {
+				return err
+			}
+			continue
 		case "user":
 			err = decodeString(v, &p.User)
 		case "dateUpdated":

@@ -41,12 +41,15 @@ func ImportZeppelin(data []byte, notePath string) (*Note, error) {
 	if err := json.Unmarshal(data, &top); err != nil {
 		return nil, JSONError("the note file", data, err)
 	}
+	if top == nil {
+		return nil, eddy.Errorf(eddy.EINVALID, "the note file is null; it must be a JSON object")
+	}
 	if _, isJupyter := top["cells"]; isJupyter {
 		return nil, eddy.Errorf(eddy.EINVALID, "this is a Jupyter notebook (it has \"cells\"); Eddy imports Zeppelin notes (.zpln, note.json)")
 	}
 	var n Note
 	if err := n.UnmarshalJSON(data); err != nil {
-		return nil, eddy.Wrap(eddy.EINVALID, err, "the note file is not a Zeppelin note")
+		return nil, eddy.Wrap(eddy.EINVALID, err, "the note file is not a Zeppelin note: %s", eddy.ErrorMessage(err))
 	}
 
 	path := notePath

@@ -84,7 +84,11 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		code = eddy.ErrorCode(err)
 		status, msg, details = codeStatus[code], eddy.ErrorMessage(err), eddy.ErrorDetails(err)
 	}
-	if status >= 500 {
+	switch {
+	case code == eddy.ECAPACITY:
+		// A refusal is Eddy working as meant: worth a line, not an alarm.
+		s.log.Info("request refused", "method", c.Request().Method, "path", c.Path(), "err", err)
+	case status >= 500:
 		s.log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "err", err)
 	}
 	if c.Request().Method == http.MethodHead {

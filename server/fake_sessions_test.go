@@ -45,6 +45,8 @@ type fakeParagraph struct {
 	noteID, id string
 	status     notebooks.Status
 	jobURL     string
+	errCode    string // of a failed run, as the kernel keeps it
+	errDetails any
 	version    int64
 	rows       []kernel.Row
 	deltas     []kernel.Delta // newest last; at most fakeHistory
@@ -217,7 +219,8 @@ func (f *fakeSessions) setStatus(noteID, pid string, st notebooks.Status) {
 // liveOf is a paragraph's live state for a viewer that has seen v (-1: nothing).
 // Caller holds mu.
 func (p *fakeParagraph) liveOf(v int64, seen bool) kernel.ParagraphLive {
-	pl := kernel.ParagraphLive{ParagraphID: p.id, Status: p.status, JobURL: p.jobURL, Result: &kernel.LiveResult{}}
+	pl := kernel.ParagraphLive{ParagraphID: p.id, Status: p.status, JobURL: p.jobURL, Result: &kernel.LiveResult{},
+		ErrorCode: p.errCode, ErrorDetails: p.errDetails}
 	if seen && v >= fakeEpoch && len(p.deltas) > 0 && v-fakeEpoch >= p.deltas[0].FromVersion && v-fakeEpoch <= p.version {
 		for _, d := range p.deltas {
 			if d.Version > v-fakeEpoch {

@@ -81,6 +81,13 @@ func (s *Server) handleRunSync(c echo.Context) error {
 	if p.Status == notebooks.StatusFinished {
 		return ok(c, res)
 	}
+	// A job refused for want of KPUs is answered as every capacity
+	// refusal is (503, capacity_exceeded, the refusal), not as a failed run.
+	if l, _ := s.sessions.Live(noteID, pid); l.ErrorCode == eddy.ECAPACITY {
+		status := codeStatus[eddy.ECAPACITY]
+		s.log.Info("run refused", "note", noteID, "paragraph", pid, "err", l.ErrorMessage)
+		return c.JSON(status, Envelope{Status: statusName(status), Message: l.ErrorMessage, Code: eddy.ECAPACITY, Details: l.ErrorDetails, Body: res})
+	}
 	return c.JSON(http.StatusInternalServerError, Envelope{Status: statusName(http.StatusInternalServerError), Message: p.ErrorMessage, Body: res})
 }
 

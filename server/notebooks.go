@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -139,7 +140,38 @@ func (s *Server) handleCloneNote(c echo.Context) error {
 }
 
 func (s *Server) handleDeleteNote(c echo.Context) error {
-	if _, err := s.notes.DeleteNote(c.Request().Context(), c.Param("noteId")); err != nil {
+	ctx, id := c.Request().Context(), c.Param("noteId")
+	if _, err := s.notes.FindNoteByID(ctx, id); err != nil {
+		return err
+	}
+	if err := s.endSession(ctx, id); err != nil {
+		return err
+	}
+	if _, err := s.notes.DeleteNote(ctx, id); err != nil {
+		return err
+	}
+	// A run that started in between opened a session of a note now gone.
+	return okAfter(c, s.endSession(ctx, id))
+}
+
+// endSession stops a note's session, if it has one: its runs end and its
+// jobs are cancelled. Nothing of a deleted or trashed note runs on.
+func (s *Server) endSession(ctx context.Context, noteID string) error {
+	info := s.sessions.SessionState(noteID)
+	if info == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cancelTimeout)
+	defer cancel()
+	if _, err := s.sessions.Stop(ctx, info.ID); err != nil && eddy.ErrorCode(err) != eddy.ENOTFOUND {
+		return err
+	}
+	return nil
+}
+
+// okAfter answers OK, or the error of what had to follow.
+func okAfter(c echo.Context, err error) error {
+	if err != nil {
 		return err
 	}
 	return ok(c, nil)
@@ -153,8 +185,12 @@ func (s *Server) handleRenameNote(c echo.Context) error {
 	if strings.TrimSpace(req.Name) == "" {
 		return eddy.Errorf(eddy.EINVALID, "name can not be empty")
 	}
-	if _, err := s.notes.MoveNote(c.Request().Context(), c.Param("noteId"), req.Name); err != nil {
+	n, err := s.notes.MoveNote(c.Request().Context(), c.Param("noteId"), req.Name)
+	if err != nil {
 		return err
+	}
+	if notebooks.InTrash(n.Path) {
+		return okAfter(c, s.endSession(c.Request().Context(), n.ID))
 	}
 	return ok(c, nil)
 }
@@ -339,7 +375,8 @@ func decodeBody(c echo.Context, v any, optional bool) error {
 	if err != nil {
 		return err
 	}
-	if len(bytes.TrimSpace(b)) == 0 {
+	trimmed := bytes.TrimSpace(b)
+	if len(trimmed) == 0 {
 		if optional {
 			return nil
 		}
@@ -352,6 +389,10 @@ func decodeBody(c echo.Context, v any, optional bool) error {
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return eddy.Errorf(eddy.EINVALID, "the request body has data after its JSON value, at byte offset %d", dec.InputOffset())
+	}
+	if trimmed[0] != '{' {
+		// null decodes as "nothing given", which would act on defaults.
+		return eddy.Errorf(eddy.EINVALID, "the request body must be a JSON object, not %s", notebooks.ValueKind(trimmed))
 	}
 	return nil
 }

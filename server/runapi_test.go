@@ -56,6 +56,27 @@ func TestRunAPIUnit_Sync(t *testing.T) {
 			t.Fatalf("failed run: %d %q %s", r.Code, r.Message, r.Body)
 		}
 	})
+	t.Run("ErrJobRefusedIs503", func(t *testing.T) {
+		// The session started, then the paragraph's job was refused KPUs:
+		// answered as every capacity refusal is, with its details.
+		id := ts.mustCreateNote(t, "refused", "%flink.ssql\nSELECT 1")
+		pid := ts.mustGetNote(t, id).Paragraphs[0].ID
+		refusal := testRefusal()
+		fs.onRun = func(noteID, pid string) {
+			go func() {
+				fs.mu.Lock()
+				fs.paras[noteID+"/"+pid] = &fakeParagraph{noteID: noteID, id: pid, status: notebooks.StatusError,
+					errCode: eddy.ECAPACITY, errDetails: eddy.ErrorDetails(refusal)}
+				fs.mu.Unlock()
+				fs.finish(noteID, pid, notebooks.StatusError, &notebooks.Result{Code: notebooks.ResultError}, eddy.ErrorMessage(refusal))
+			}()
+		}
+		r := ts.do(t, http.MethodPost, "/api/notebook/run/"+id+"/"+pid, nil)
+		var d sessions.Refusal
+		if r.Code != http.StatusServiceUnavailable || r.ErrCode != eddy.ECAPACITY || json.Unmarshal(r.Details, &d) != nil || d.Needed != 2 {
+			t.Fatalf("refused job: %d %s %s %q", r.Code, r.ErrCode, r.Details, r.Message)
+		}
+	})
 	t.Run("ErrBadInputRunsNothing", func(t *testing.T) {
 		before := len(fs.callLog())
 		ts.do(t, http.MethodPost, "/api/notebook/run/"+id+"/paragraph_nope", nil).mustFail(t, http.StatusNotFound, "paragraph_nope")
@@ -244,4 +265,45 @@ func TestCompleteAPIUnit(t *testing.T) {
 	if got := fs.callLog(); len(got) != 1 {
 		t.Fatalf("calls %v: bad requests must not reach completion", got)
 	}
+}
+
+// TestRunAPIUnit_DeleteAndTrashEndSession: deleting a note, or moving it to
+// the trash, stops its session (its runs end, its jobs are cancelled);
+// renaming it elsewhere does not.
+func TestRunAPIUnit_DeleteAndTrashEndSession(t *testing.T) {
+	ts, fs := mustOpenFakeRunServer(t)
+	live := func(id string) {
+		fs.mu.Lock()
+		defer fs.mu.Unlock()
+		fs.session = &sessions.Info{ID: "S-" + id, NoteID: id, State: sessions.StateBusy, KPUs: 3}
+		fs.list = []sessions.Info{*fs.session}
+	}
+	running := func() int {
+		fs.mu.Lock()
+		defer fs.mu.Unlock()
+		return len(fs.list)
+	}
+	id := ts.mustCreateNote(t, "to rename", "%flink.ssql\nSELECT 1")
+	live(id)
+	ts.do(t, http.MethodPut, "/api/notebook/"+id+"/rename", map[string]any{"name": "/elsewhere/renamed"}).mustOK(t, nil)
+	if running() != 1 {
+		t.Fatal("a rename stopped the session")
+	}
+	ts.do(t, http.MethodPut, "/api/notebook/"+id+"/rename", map[string]any{"name": "/~Trash/renamed"}).mustOK(t, nil)
+	if running() != 0 {
+		t.Fatal("moving the note to the trash left its session running")
+	}
+
+	id = ts.mustCreateNote(t, "to delete", "%flink.ssql\nSELECT 1")
+	live(id)
+	ts.do(t, http.MethodDelete, "/api/notebook/"+id, nil).mustOK(t, nil) // to the trash
+	if running() != 0 {
+		t.Fatal("deleting the note left its session running")
+	}
+	live(id)
+	ts.do(t, http.MethodDelete, "/api/notebook/"+id, nil).mustOK(t, nil) // for good
+	if running() != 0 {
+		t.Fatal("purging the note left its session running")
+	}
+	ts.do(t, http.MethodDelete, "/api/notebook/"+id, nil).mustFail(t, http.StatusNotFound, "No such note")
 }

@@ -82,10 +82,21 @@ func (s *Store) FindNoteJSON(ctx context.Context, id string) ([]byte, error) {
 	return out, err
 }
 
+// notePathOutsideTrash normalises the path of a new note, which may not be
+// in the trash: notes get there by being moved (MoveNote), as they are
+// deleted.
+func notePathOutsideTrash(path string) (string, error) {
+	path, err := notebooks.NormalizePath(path)
+	if err == nil && notebooks.InTrash(path) {
+		err = eddy.Errorf(eddy.EINVALID, "a new note cannot be put in the trash (/%s): move a note there to delete it", notebooks.TrashFolder)
+	}
+	return path, err
+}
+
 // CreateNote creates a note with a new id and the given paragraphs.
 func (s *Store) CreateNote(ctx context.Context, create notebooks.NoteCreate) (*notebooks.Note, error) {
 	const op = "notebooks/sqlite: create note"
-	path, err := notebooks.NormalizePath(create.Path)
+	path, err := notePathOutsideTrash(create.Path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
@@ -140,7 +151,7 @@ func (s *Store) CreateNote(ctx context.Context, create notebooks.NoteCreate) (*n
 func (s *Store) ImportNote(ctx context.Context, note *notebooks.Note) (*notebooks.Note, error) {
 	const op = "notebooks/sqlite: import note"
 	n := note.Clone()
-	path, err := notebooks.NormalizePath(n.Path)
+	path, err := notePathOutsideTrash(n.Path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
@@ -175,7 +186,7 @@ func (s *Store) CloneNote(ctx context.Context, id string, clone notebooks.NoteCl
 	if strings.TrimSpace(path) == "" {
 		path = "/Cloned Note_" + id
 	}
-	path, err := notebooks.NormalizePath(path)
+	path, err := notePathOutsideTrash(path)
 	if err != nil {
 		return nil, fmt.Errorf("notebooks/sqlite: clone note: %w", err)
 	}

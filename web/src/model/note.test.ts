@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { explainError } from './errors';
-import { interpreterName, isTrashed, joinPath, languageOf, noteFolder, noteName, parseDate } from './note';
+import { interpreterName, isTrashed, jobUrl, jobUrlOf, joinPath, languageOf, noteFolder, noteName, parseDate } from './note';
+import type { Paragraph } from '../schema';
 
 describe('interpreter', () => {
   it.each([
@@ -63,5 +64,21 @@ describe('explainError', () => {
   it('keeps a plain message as it is and takes the last line of a Python traceback', () => {
     expect(explainError('Table has no column x').rootCause).toBe('Table has no column x');
     expect(explainError('Traceback (most recent call last):\n  File "x", line 1\nNameError: name \'y\' is not defined').rootCause).toBe("NameError: name 'y' is not defined");
+  });
+});
+
+describe('jobUrlOf', () => {
+  const withUrl = (jobUrl: unknown) => ({ id: 'p', text: '', status: 'FINISHED', progress: 100, runtimeInfos: { jobUrl: { values: [{ jobUrl }] } } }) as unknown as Paragraph;
+  const id = '0123456789abcdef0123456789abcdef';
+  it('takes only the job id from stored data and links it on the cluster web UI', () => {
+    expect(jobUrlOf(withUrl(`http://127.0.0.1:8081/#/job/running/${id}/overview`), 'http://127.0.0.1:4242/')).toBe(`http://127.0.0.1:4242/#/job/running/${id}/overview`);
+    expect(jobUrlOf(withUrl(`https://evil.example/#/job/completed/${id}`), 'http://127.0.0.1:4242')).toBe(`http://127.0.0.1:4242/#/job/running/${id}/overview`);
+  });
+  it('gives no link for stored links without a job id, odd values or no web UI', () => {
+    expect(jobUrlOf(withUrl('javascript:alert(1)//#/job/running/x'), 'http://127.0.0.1:4242')).toBeUndefined();
+    expect(jobUrlOf(withUrl(`https://evil.example/#/job/running/${id}x`), 'http://127.0.0.1:4242')).toBeUndefined();
+    expect(jobUrlOf(withUrl(42), 'http://127.0.0.1:4242')).toBeUndefined();
+    expect(jobUrlOf(withUrl(`http://x/#/job/running/${id}`), undefined)).toBeUndefined();
+    expect(jobUrl('javascript:alert(1)', id)).toBeUndefined();
   });
 });

@@ -124,12 +124,24 @@ export function graphOf(p: Paragraph, i: number): GraphConfig | undefined {
   return resultConfigs(p.config)[String(i)]?.graph;
 }
 
-/** jobUrlOf returns the Flink job link of a paragraph from its runtimeInfos. */
-export function jobUrlOf(p: Paragraph): string | undefined {
+/**
+ * jobUrlOf returns the Flink job link of a paragraph: the job id taken from
+ * its stored runtimeInfos, on the web UI of the cluster Eddy uses (webUi).
+ * Stored links can come from an imported note, so their scheme and site are
+ * never used; without a job id or a web UI there is no link.
+ */
+export function jobUrlOf(p: Paragraph, webUi: string | undefined): string | undefined {
   const info = p.runtimeInfos?.['jobUrl'] as RuntimeInfo | undefined;
   const values = info?.values ?? [];
-  const last = values[values.length - 1];
-  return last?.['jobUrl'];
+  const stored = values[values.length - 1]?.['jobUrl'];
+  const id = typeof stored === 'string' ? /#\/job\/(?:running|completed)\/([0-9a-f]{32})(?:[/?]|$)/.exec(stored)?.[1] : undefined;
+  return id ? jobUrl(webUi, id) : undefined;
+}
+
+/** jobUrl is a job's page on the cluster's web UI, when that is an http(s) address. */
+export function jobUrl(webUi: string | undefined, jobId: string): string | undefined {
+  if (!webUi || !/^https?:\/\//i.test(webUi)) return undefined;
+  return `${webUi.replace(/\/+$/, '')}/#/job/running/${encodeURIComponent(jobId)}/overview`;
 }
 
 /** configOf returns a paragraph's UI settings. */

@@ -63,6 +63,8 @@ export class NotePage {
   private ticker: ReturnType<typeof setInterval> | null = null;
   private clusterTimer: ReturnType<typeof setTimeout> | null = null;
   private focusOnAdd: string | null = null;
+  /** The Flink web UI of the cluster, from the last cluster read. */
+  private webUi: string | undefined;
 
   constructor(
     readonly noteId: string,
@@ -196,6 +198,10 @@ export class NotePage {
   private async readCluster(): Promise<ClusterStatus> {
     const n = ++this.capacityReads;
     const c = await this.deps.api.cluster();
+    if (c.webUiUrl !== this.webUi) {
+      this.webUi = c.webUiUrl;
+      for (const v of this.views.values()) v.update();
+    }
     this.panel.setCluster(c, n === this.capacityReads);
     return c;
   }
@@ -296,6 +302,7 @@ export class NotePage {
       onEditorFocus: (pid: string) => {
         this.lastEditor = pid;
       },
+      webUi: () => this.webUi,
     };
     const children: HTMLElement[] = [];
     ids.forEach((id, i) => {

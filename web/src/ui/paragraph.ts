@@ -5,7 +5,7 @@ import { resultsConfigPatch } from '../model/chart';
 import { formatDuration, formatTime } from '../model/format';
 import { asSentence, refusalModel, refusalOf } from '../model/sessions';
 import type { ParagraphLiveState } from '../model/live';
-import { configOf, interpreterName, isEnabled, jobUrlOf, languageOf, parseDate, RUNNING_STATES } from '../model/note';
+import { configOf, interpreterName, isEnabled, jobUrl, jobUrlOf, languageOf, parseDate, RUNNING_STATES } from '../model/note';
 import type { CapacityRefusal, Paragraph } from '../schema';
 import type { NoteSession } from '../noteSession';
 import { refusalHolders } from './capacity';
@@ -25,6 +25,8 @@ export interface ParagraphHost {
   onRefused: (r: CapacityRefusal) => void;
   /** The paragraph's editor got the focus. */
   onEditorFocus?: (pid: string) => void;
+  /** The web UI of the Flink cluster, once known: job links point there. */
+  webUi: () => string | undefined;
 }
 
 const statusLabel: Record<string, string> = {
@@ -165,7 +167,7 @@ export class ParagraphView {
     toggleClass(this.progress, 'on', running);
     toggleClass(this.progress, 'indeterminate', running && !(progress > 0));
     (this.progress.firstChild as HTMLElement).style.width = running && progress > 0 ? `${progress}%` : '';
-    const url = live?.jobUrl ?? jobUrlOf(p);
+    const url = (live?.jobId ? jobUrl(this.host.webUi(), live.jobId) : undefined) ?? jobUrlOf(p, this.host.webUi());
     this.jobLink.hidden = !url;
     if (url && this.jobLink.href !== url) this.jobLink.href = url;
     this.tick();

@@ -158,7 +158,7 @@ class TableBlock {
   }
 
   private showSingle(): void {
-    if (!this.singleEl) this.singleEl = h('div', { class: 'single-value', 'data-testid': 'single-value' });
+    if (!this.singleEl) this.singleEl = h('div', { class: 'single-value user-html', 'data-testid': 'single-value' });
     if (this.singleEl.parentNode !== this.body) this.body.replaceChildren(this.singleEl);
     const text = this.model.rendered;
     if (text) setHTML(this.singleEl, text);
@@ -171,14 +171,14 @@ function renderMessage(m: ResultMessage): HTMLElement | null {
   switch ((m.type || 'TEXT').toUpperCase()) {
     case 'HTML':
     case 'ANGULAR': {
-      const el = h('div', { class: 'rblock result-html markdown-body' });
+      const el = h('div', { class: 'rblock result-html markdown-body user-html' });
       setHTML(el, m.data);
       return el;
     }
     case 'IMG':
       return h('div', { class: 'rblock result-img' }, h('img', { src: 'data:image/png;base64,' + m.data.trim(), alt: 'image result' }));
     case 'SVG': {
-      const el = h('div', { class: 'rblock result-img' });
+      const el = h('div', { class: 'rblock result-img user-html' });
       setHTML(el, m.data);
       return el;
     }

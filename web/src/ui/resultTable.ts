@@ -186,7 +186,11 @@ function writeCell(td: HTMLTableCellElement, v: Cell | undefined): void {
     const html = sanitize(v.slice(5));
     if (td.dataset['html'] !== html) {
       td.dataset['html'] = html;
-      td.innerHTML = html;
+      // A table cell cannot contain paint: a wrapper does.
+      const box = document.createElement('div');
+      box.className = 'user-html cell-html';
+      box.innerHTML = html;
+      td.replaceChildren(box);
     }
   } else {
     if (td.dataset['html'] !== undefined) delete td.dataset['html'];

@@ -1,0 +1,115 @@
+// End-to-end tests of what a hostile note or an unlucky start must not do
+// to the page, against a real bin/eddy whose Flink cluster is unreachable
+// (remote mode pointed at a closed port: no JVMs, quick to start):
+// imported result HTML that positions itself over the app stays inside its
+// cell; an imported job link is rebuilt on the cluster's own web UI; a
+// Markdown paragraph renders without a notebook session. Screenshots go to
+// e2e/artifacts/hard-NN-*.png.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Eddy, Shots, launchBrowser, until, watch } from './harness.mjs';
+
+const CLOSED = 'http://127.0.0.1:9';
+const JOB = '0123456789abcdef0123456789abcdef';
+const OVERLAY = 'position:fixed;top:0;left:0;width:100vw;height:100vh;z-index:2147483647;background:rgba(200,0,0,0.92);color:#fff;font-size:40px';
+
+/** @type {Eddy} */
+let eddy;
+/** @type {import('playwright-core').Browser} */
+let browser;
+const shots = new Shots('hard-');
+
+before(async () => {
+  eddy = await Eddy.start({ args: ['--flink-gateway', CLOSED, '--flink-rest', CLOSED], clean: 'hard-', logName: 'eddy-hardening.log' });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await eddy?.stop();
+});
+
+describe('hostile results and sessionless Markdown (no Flink needed)', () => {
+  let page;
+  let errors;
+  let noteId;
+
+  before(async () => {
+    const note = {
+      name: 'Hostile results',
+      paragraphs: [
+        {
+          text: '%md\n# Heading from Markdown',
+          status: 'READY',
+        },
+        {
+          text: "%flink.ssql\nSELECT '%html...' AS v",
+          status: 'FINISHED',
+          results: { code: 'SUCCESS', msg: [{ type: 'HTML', data: `<div data-overlay="html" style="${OVERLAY}">Session expired: enter your token</div>` }] },
+          runtimeInfos: { jobUrl: { propertyName: 'jobUrl', label: 'FLINK JOB', values: [{ jobUrl: `https://evil.example/#/job/running/${JOB}/overview` }] } },
+        },
+        {
+          text: "%flink.ssql\nSELECT '%html<div>' AS v",
+          status: 'FINISHED',
+          results: { code: 'SUCCESS', msg: [{ type: 'TABLE', data: `v\n%html<div data-overlay="cell" style="${OVERLAY}">cell overlay</div>\n` }] },
+        },
+      ],
+    };
+    noteId = await eddy.api('POST', '/api/notebook/import', note);
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    page = await context.newPage();
+    errors = watch(page);
+    await page.goto(eddy.loginURL);
+    await page.waitForSelector('.home-page');
+    await page.goto(`${eddy.baseURL}/notebook/${noteId}`);
+    await page.locator('[data-testid=paragraph]').first().waitFor();
+  });
+
+  test('result HTML positioned over the page stays inside its cell and takes no clicks', async () => {
+    const p = page.locator('[data-testid=paragraph]');
+    await p.nth(1).locator('[data-overlay=html]').waitFor();
+    await p.nth(2).locator('[data-overlay=cell]').waitFor();
+    // What the user would click: the page header, the middle of the window.
+    const hits = await page.evaluate(() =>
+      [
+        [10, 10],
+        [640, 450],
+        [1200, 880],
+      ].map(([x, y]) => document.elementFromPoint(x, y)?.closest('[data-overlay]')?.getAttribute('data-overlay') ?? null),
+    );
+    assert.deepEqual(hits, [null, null, null], 'no overlay covers the page');
+    for (const which of ['html', 'cell']) {
+      const box = await page.locator(`[data-overlay=${which}]`).boundingBox();
+      const para = await p.nth(which === 'html' ? 1 : 2).boundingBox();
+      assert.ok(box && para && box.y >= para.y && box.y + box.height <= para.y + para.height + 1, `${which} overlay inside its paragraph`);
+    }
+    await shots.take(page, 'overlay-contained');
+    await page.click('[data-testid=nav-catalog]');
+    await page.waitForURL(/\/catalog$/);
+    await page.goBack();
+    await page.locator('[data-testid=paragraph]').first().waitFor();
+  });
+
+  test('an imported job link points at the cluster web UI, never at the imported site', async () => {
+    const link = page.locator('[data-testid=paragraph]').nth(1).locator('a', { hasText: 'Flink job' });
+    await until(async () => (await link.getAttribute('href')) !== null, { message: 'a job link' });
+    assert.equal(await link.getAttribute('href'), `${CLOSED}/#/job/running/${JOB}/overview`);
+  });
+
+  test('Markdown renders with the cluster down and opens no session', async () => {
+    const md = page.locator('[data-testid=paragraph]').first();
+    await md.locator('[data-testid=run-paragraph]').click();
+    await md.locator('h1', { hasText: 'Heading from Markdown' }).waitFor({ timeout: 20_000 });
+    const sessions = await eddy.api('GET', '/api/v1/sessions');
+    assert.equal(sessions.sessions.length, 0);
+    assert.equal(sessions.kpusInUse, 0);
+    const stored = await eddy.api('GET', `/api/notebook/${noteId}`);
+    assert.equal(stored.paragraphs[0].status, 'FINISHED');
+    await shots.take(page, 'markdown-no-session');
+  });
+
+  test('no page errors', () => {
+    assert.deepEqual(errors, []);
+  });
+});
