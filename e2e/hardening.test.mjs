@@ -70,21 +70,40 @@ describe('hostile results and sessionless Markdown (no Flink needed)', () => {
     const p = page.locator('[data-testid=paragraph]');
     await p.nth(1).locator('[data-overlay=html]').waitFor();
     await p.nth(2).locator('[data-overlay=cell]').waitFor();
-    // What the user would click: the page header, the middle of the window.
-    const hits = await page.evaluate(() =>
-      [
-        [10, 10],
-        [640, 450],
-        [1200, 880],
-      ].map(([x, y]) => document.elementFromPoint(x, y)?.closest('[data-overlay]')?.getAttribute('data-overlay') ?? null),
-    );
-    assert.deepEqual(hits, [null, null, null], 'no overlay covers the page');
-    for (const which of ['html', 'cell']) {
-      const box = await page.locator(`[data-overlay=${which}]`).boundingBox();
-      const para = await p.nth(which === 'html' ? 1 : 2).boundingBox();
-      assert.ok(box && para && box.y >= para.y && box.y + box.height <= para.y + para.height + 1, `${which} overlay inside its paragraph`);
-    }
     await shots.take(page, 'overlay-contained');
+    // What the user would click outside those results: the header, its
+    // navigation, the first paragraph, the side panel. Each is itself.
+    const hits = await page.evaluate(() =>
+      ['.topbar', '[data-testid=nav-catalog]', '[data-testid=paragraph]', '[data-testid=run-paragraph]', '.side-panel'].map((sel) => {
+        const el = document.querySelector(sel);
+        if (!el) return `${sel}: missing`;
+        const r = el.getBoundingClientRect();
+        const hit = document.elementFromPoint(r.left + Math.min(r.width / 2, 40), r.top + Math.min(r.height / 2, 10));
+        return hit && (el === hit || el.contains(hit)) ? null : `${sel}: covered by ${hit?.closest('[data-overlay]')?.getAttribute('data-overlay') ?? hit?.tagName}`;
+      }),
+    );
+    assert.deepEqual(hits, [null, null, null, null, null], 'no overlay covers the page');
+    // Each is clipped by a box that sits inside its paragraph.
+    for (const [which, i] of [['html', 1], ['cell', 2]]) {
+      // The visible box: the overlay's, cut by every clipping ancestor.
+      const clip = await page.locator(`[data-overlay=${which}]`).evaluate((el) => {
+        let { left, top, right, bottom } = el.getBoundingClientRect();
+        for (let a = el.parentElement; a; a = a.parentElement) {
+          const cs = getComputedStyle(a);
+          if (cs.overflowX !== 'visible' || cs.overflowY !== 'visible' || /paint|strict|content/.test(cs.contain)) {
+            const r = a.getBoundingClientRect();
+            left = Math.max(left, r.left);
+            top = Math.max(top, r.top);
+            right = Math.min(right, r.right);
+            bottom = Math.min(bottom, r.bottom);
+          }
+        }
+        return { x: left, y: top, width: right - left, height: bottom - top };
+      });
+      const para = await p.nth(i).boundingBox();
+      assert.ok(clip && para && clip.y >= para.y && clip.y + clip.height <= para.y + para.height + 1 && clip.x >= para.x && clip.x + clip.width <= para.x + para.width + 1,
+        `${which} overlay clipped inside its paragraph: ${JSON.stringify({ clip, para })}`);
+    }
     await page.click('[data-testid=nav-catalog]');
     await page.waitForURL(/\/catalog$/);
     await page.goBack();
