@@ -120,6 +120,8 @@ describe('hostile results and sessionless Markdown (no Flink needed)', () => {
     const md = page.locator('[data-testid=paragraph]').first();
     await md.locator('[data-testid=run-paragraph]').click();
     await md.locator('h1', { hasText: 'Heading from Markdown' }).waitFor({ timeout: 20_000 });
+    // Not left "pending": the stored run says it finished.
+    await until(async () => (await md.locator('[data-testid=paragraph-status]').textContent())?.trim().toLowerCase() === 'finished', { timeout: 5_000, message: 'status finished' });
     const sessions = await eddy.api('GET', '/api/v1/sessions');
     assert.equal(sessions.sessions.length, 0);
     assert.equal(sessions.kpusInUse, 0);

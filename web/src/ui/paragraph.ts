@@ -58,6 +58,8 @@ export class ParagraphView {
   private editor: ParagraphEditor | null = null;
   /** Set between asking for a run and the server reporting on it. */
   private starting = false;
+  /** The stored dateStarted when run was clicked: a newer one means the run began. */
+  private startingFrom = '';
 
   constructor(
     readonly id: string,
@@ -153,7 +155,9 @@ export class ParagraphView {
   updateLive(): void {
     const p = this.para();
     const live = this.liveState();
-    if (live) this.starting = false;
+    // The run has begun once it has live state, or once the stored paragraph
+    // shows a newer start (a run without a session, e.g. Markdown, has none).
+    if (live || (this.starting && (p.dateStarted ?? '') !== this.startingFrom)) this.starting = false;
     // A run that started after the refusal (here or in another tab) clears it.
     if (this.refusedRunKey !== null && live && RUNNING_STATES.has(live.status) && live.runKey !== this.refusedRunKey) this.showRefused(null);
     const status = this.starting ? 'PENDING' : live?.status ?? p.status ?? 'READY';
@@ -226,6 +230,7 @@ export class ParagraphView {
       return;
     }
     this.starting = true;
+    this.startingFrom = p.dateStarted ?? '';
     this.updateLive();
     try {
       await this.host.session.run(this.id);

@@ -91,7 +91,7 @@ export class SessionPanel {
       this.sessionBox.append(
         kv('State', pill('none', 'none')),
         kv('KPUs held', '0'),
-        h('p', { class: 'muted small' }, 'A session starts when a paragraph of this note runs: 2 KPUs for the session plus the KPUs of its running jobs.'),
+        h('p', { class: 'muted small' }, 'A session starts when a Flink paragraph of this note runs (Markdown needs none): 2 KPUs for the session plus the KPUs of its running jobs.'),
       );
       return;
     }
