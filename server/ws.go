@@ -90,7 +90,17 @@ func sameOrigin(r *http.Request) bool {
 	if err != nil || u.Host == "" {
 		return false
 	}
-	return strings.EqualFold(u.Host, r.Host)
+	return strings.EqualFold(u.Scheme, requestScheme(r)) && strings.EqualFold(u.Host, r.Host)
+}
+
+// requestScheme is the scheme the browser used: https when the connection
+// is TLS, or a TLS-terminating proxy in front says so (a page cannot set
+// that header on a websocket handshake), else http.
+func requestScheme(r *http.Request) string {
+	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		return "https"
+	}
+	return "http"
 }
 
 // handleWS upgrades an authenticated, same-origin request to a websocket.

@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 
@@ -38,6 +39,8 @@ type conn struct {
 
 	mu    sync.Mutex           // guards views and the flags inside them
 	views map[string]*noteView // followed notes, by id
+
+	greeted bool // hello was answered with welcome; read goroutine only
 }
 
 // noteView is what one connection knows of one followed note.
@@ -177,6 +180,11 @@ func (c *conn) readLoop() {
 		if mt != websocket.TextMessage {
 			c.reply(errorMsg{Op: opError, Code: eddy.EINVALID, Message: "binary messages are not part of the protocol; send JSON text"})
 			continue
+		}
+		if !utf8.Valid(data) {
+			// RFC 6455 §8.1: text must be UTF-8; the endpoint fails the connection.
+			c.shutdown(websocket.CloseInvalidFramePayloadData, "text message is not valid UTF-8")
+			return
 		}
 		c.handle(data)
 	}

@@ -73,6 +73,7 @@ const (
 const (
 	codeUnknownOp          = "unknown_op"
 	codeUnsupportedVersion = "unsupported_version"
+	codeHelloFirst         = "hello_first" // an op other than hello or ping before the welcome
 )
 
 // clientMsg is any client request; which fields matter depends on Op.

@@ -23,6 +23,10 @@ func (c *conn) handle(data []byte) {
 		c.reply(errorMsg{Op: opError, For: m.Op, Code: eddy.EINVALID, Message: "reqId must be a string or a number of at most 128 bytes"})
 		return
 	}
+	if !c.greeted && m.Op != opHello && m.Op != opPing {
+		c.reply(errorMsg{Op: opError, ReqID: m.ReqID, For: m.Op, Code: codeHelloFirst, Message: `send {"op":"hello","protocol":1} first`})
+		return
+	}
 	ctx, cancel := context.WithTimeout(c.ctx, requestTimeout)
 	defer cancel()
 	var err error
@@ -32,6 +36,7 @@ func (c *conn) handle(data []byte) {
 			c.reply(errorMsg{Op: opError, ReqID: m.ReqID, For: m.Op, Code: codeUnsupportedVersion, Message: "this server speaks websocket protocol 1"})
 			return
 		}
+		c.greeted = true
 		c.reply(welcomeMsg{Op: opWelcome, ReqID: m.ReqID, Protocol: ProtocolVersion, ConnID: c.id, HeartbeatMs: pingPeriod.Milliseconds(), MaxMessageBytes: c.h.maxMsg})
 		return
 	case opPing:

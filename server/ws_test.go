@@ -155,6 +155,43 @@ func TestWS_Handshake(t *testing.T) {
 	})
 }
 
+// TestWS_HelloFirstAndUTF8: before hello only ping is served; a text
+// frame that is not UTF-8 fails the connection (close 1007).
+func TestWS_HelloFirstAndUTF8(t *testing.T) {
+	ts := MustOpenServer(t)
+	id := ts.mustCreateNote(t, "n", "x")
+	c, _, err := ts.dialWS(t, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.send(map[string]any{"op": "subscribe", "noteId": id})
+	mustErrCode(t, c.read(), codeHelloFirst)
+	c.send(map[string]any{"op": "run", "noteId": id, "paragraphId": "p"})
+	mustErrCode(t, c.read(), codeHelloFirst)
+	c.send(map[string]any{"op": "ping"})
+	c.expect("pong")
+	c.send(map[string]any{"op": "hello", "protocol": ProtocolVersion})
+	c.expect("welcome")
+	c.send(map[string]any{"op": "subscribe", "noteId": id})
+	c.expect("note")
+
+	if err := c.conn.WriteMessage(websocket.TextMessage, []byte("{\"op\":\"ping\",\"x\":\"\xff\xfe\"}")); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		_, _, err := c.conn.ReadMessage()
+		if err == nil {
+			continue // live or note messages already queued
+		}
+		var ce *websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != websocket.CloseInvalidFramePayloadData {
+			t.Fatalf("invalid UTF-8: want close 1007, got %v", err)
+		}
+		break
+	}
+}
+
 func TestWS_BadMessagesGetErrorsNotClosed(t *testing.T) {
 	ts := MustOpenServer(t, func(c *Config) { c.MaxBodyBytes = 64 << 10 })
 	c := ts.mustDialWS(t)
@@ -449,19 +486,25 @@ func TestWS_CloseSaysGoingAway(t *testing.T) {
 
 func TestSameOrigin(t *testing.T) {
 	for _, tc := range []struct {
-		host, origin string
-		ok           bool
+		host, origin, proto string
+		ok                  bool
 	}{
-		{"127.0.0.1:8890", "", true},
-		{"127.0.0.1:8890", "http://127.0.0.1:8890", true},
-		{"eddy.local:80", "https://EDDY.local:80", true},
-		{"127.0.0.1:8890", "http://127.0.0.1:8891", false},
-		{"127.0.0.1:8890", "null", false},
-		{"127.0.0.1:8890", "http://evil.example", false},
+		{"127.0.0.1:8890", "", "", true},
+		{"127.0.0.1:8890", "http://127.0.0.1:8890", "", true},
+		{"eddy.local:80", "HTTP://EDDY.local:80", "", true},
+		{"eddy.local:443", "https://eddy.local:443", "https", true}, // behind a TLS proxy
+		{"127.0.0.1:8890", "https://127.0.0.1:8890", "", false},    // the scheme counts
+		{"eddy.local:443", "http://eddy.local:443", "https", false},
+		{"127.0.0.1:8890", "http://127.0.0.1:8891", "", false},
+		{"127.0.0.1:8890", "null", "", false},
+		{"127.0.0.1:8890", "http://evil.example", "", false},
 	} {
 		r, _ := http.NewRequest(http.MethodGet, "http://"+tc.host+"/ws", nil)
 		if tc.origin != "" {
 			r.Header.Set("Origin", tc.origin)
+		}
+		if tc.proto != "" {
+			r.Header.Set("X-Forwarded-Proto", tc.proto)
 		}
 		if got := sameOrigin(r); got != tc.ok {
 			t.Errorf("host %s origin %q: got %v", tc.host, tc.origin, got)
