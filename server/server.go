@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -111,7 +112,20 @@ type Config struct {
 	Connectors ConnectorService
 
 	ExampleFiles string // absolute directory where example notes write files
+
+	// IdleTimeout closes keep-alive connections idle this long (default
+	// DefaultIdleTimeout); RequestTimeout bounds reading a request's body and
+	// writing its answer (default DefaultRequestTimeout), except for the
+	// websocket and the synchronous run, which last as long as they must.
+	IdleTimeout, RequestTimeout time.Duration
 }
+
+// Connection timeouts.
+const (
+	DefaultIdleTimeout    = 2 * time.Minute
+	DefaultRequestTimeout = 5 * time.Minute
+	readHeaderTimeout     = 10 * time.Second
+)
 
 // Server serves Eddy over HTTP. Open starts it, Close stops it.
 type Server struct {
@@ -141,13 +155,35 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
 	s := &Server{cfg: cfg, notes: cfg.Notes, sessions: cfg.Sessions, log: cfg.Logger, echo: echo.New(), closing: make(chan struct{})}
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
 	s.echo.HTTPErrorHandler = s.errorHandler
-	s.echo.Use(middleware.Recover())
+	s.echo.Use(middleware.Recover(), s.deadlines)
 	s.routes()
 	return s, nil
+}
+
+// deadlines bounds how long a request may take to send its body and to
+// receive its answer, so a stuck or hostile client cannot hold a
+// connection for ever. The websocket keeps its own deadlines (pings) and
+// the synchronous run waits as long as its query runs.
+func (s *Server) deadlines(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if p := c.Path(); p != "/ws" && !strings.HasPrefix(p, "/api/notebook/run/") {
+			rc := http.NewResponseController(c.Response().Writer)
+			deadline := time.Now().Add(s.cfg.RequestTimeout)
+			_ = rc.SetReadDeadline(deadline)
+			_ = rc.SetWriteDeadline(deadline)
+		}
+		return next(c)
+	}
 }
 
 // routes registers every route. Each area of the API adds itself here.
@@ -178,7 +214,7 @@ func (s *Server) Open() error {
 		return fmt.Errorf("server: listen on %s: %w", s.cfg.Addr, err)
 	}
 	s.ln = ln
-	s.http = &http.Server{Handler: s.echo, ReadHeaderTimeout: 10 * time.Second}
+	s.http = &http.Server{Handler: s.echo, ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: s.cfg.IdleTimeout}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()

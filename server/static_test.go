@@ -1,11 +1,14 @@
 package server
 
 import (
+	"bufio"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/eddy-notebooks/eddy/web"
 )
@@ -78,4 +81,34 @@ func TestStatic_ServesTheApp(t *testing.T) {
 			t.Errorf("wrong token: %d", resp.StatusCode)
 		}
 	})
+}
+
+// TestServer_IdleConnectionsClose: a keep-alive connection left idle is
+// closed by the server after IdleTimeout (3,000 idle connections once
+// stayed open for ever).
+func TestServer_IdleConnectionsClose(t *testing.T) {
+	ts := MustOpenServer(t, func(c *Config) { c.IdleTimeout = 300 * time.Millisecond })
+	conn, err := net.Dial("tcp", ts.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("GET /healthz HTTP/1.1\r\nHost: " + ts.Addr() + "\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(r, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	start := time.Now()
+	if _, err := r.ReadByte(); err != io.EOF {
+		t.Fatalf("idle connection: read %v, want EOF (closed by the server)", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("closed after %s", d)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,6 +30,7 @@ type Config struct {
 	Addr         string // HTTP listen address
 	DataDir      string // notes database, Flink config, logs, savepoints
 	Token        string // API credential; generated when empty
+	TokenFile    string // file whose first line is the token (instead of Token)
 	MaxBodyBytes int64  // request body limit
 
 	// Remote mode: both set means Eddy launches nothing and uses this cluster.
@@ -61,6 +63,20 @@ type Config struct {
 	LogOutput io.Writer // where Eddy's own log goes; stderr by default
 }
 
+// readTokenFile reads the API token from the first line of a file.
+func readTokenFile(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("--token-file: %w", err)
+	}
+	tok, _, _ := strings.Cut(string(b), "\n")
+	tok = strings.TrimSpace(tok)
+	if tok == "" {
+		return "", fmt.Errorf("--token-file %s: the first line is empty", path)
+	}
+	return tok, nil
+}
+
 // DefaultConfig returns the configuration Eddy runs with when given no flags.
 func DefaultConfig() Config {
 	return Config{
@@ -88,7 +104,8 @@ func DefaultConfig() Config {
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", c.Addr, "HTTP listen address")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory (notes database, Flink config and logs)")
-	fs.StringVar(&c.Token, "token", c.Token, "API token (default: $EDDY_TOKEN, else a random token printed at start)")
+	fs.StringVar(&c.Token, "token", c.Token, "API token (default: $EDDY_TOKEN, else a random token printed at start); it shows in ps: prefer --token-file")
+	fs.StringVar(&c.TokenFile, "token-file", c.TokenFile, "file holding the API token (its first line)")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest accepted request body, in bytes")
 	fs.StringVar(&c.FlinkGateway, "flink-gateway", c.FlinkGateway, "remote mode: URL of an existing Flink SQL Gateway")
 	fs.StringVar(&c.FlinkRest, "flink-rest", c.FlinkRest, "remote mode: URL of the JobManager REST API of that cluster")
@@ -111,6 +128,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 // Validate reports the first configuration error, if any.
 func (c *Config) Validate() error {
 	switch {
+	case c.Token != "" && c.TokenFile != "":
+		return errors.New("give the token with --token or --token-file, not both")
 	case (c.FlinkGateway == "") != (c.FlinkRest == ""):
 		return errors.New("remote mode needs both --flink-gateway and --flink-rest")
 	case c.TaskManagerSlots < 1:
@@ -166,6 +185,13 @@ func (m *Main) Run(ctx context.Context) error {
 	cfg := &m.Config
 	if err := cfg.Validate(); err != nil {
 		return err
+	}
+	if cfg.TokenFile != "" {
+		tok, err := readTokenFile(cfg.TokenFile)
+		if err != nil {
+			return err
+		}
+		cfg.Token = tok
 	}
 	if cfg.Token == "" {
 		buf := make([]byte, 24)

@@ -54,9 +54,12 @@ func runServe(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if cfg.Token == "" {
+	if cfg.Token == "" && cfg.TokenFile == "" {
 		cfg.Token = os.Getenv("EDDY_TOKEN")
 	}
+	// Nothing Eddy starts (the Flink and Kafka JVMs, and the job code in
+	// them) may read the token from its environment.
+	os.Unsetenv("EDDY_TOKEN")
 	m := NewMain(cfg)
 	if err := m.Run(ctx); err != nil {
 		closeCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)

@@ -44,10 +44,17 @@ func startEddy(t *testing.T, dataDir string) (*exec.Cmd, string) {
 	if len(jars) == 0 {
 		t.Fatal("flink is not provisioned: run 'make flink'")
 	}
+	// The token comes from a file (so it is not in ps); EDDY_TOKEN is set
+	// too, to check that no JVM inherits it.
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte("t\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(),
 		"EDDY_TEST_AS_MAIN=1",
-		"EDDY_TEST_ARGS="+strings.Join([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--token", "t"}, "\x1f"),
+		"EDDY_TOKEN=env-token-never-used",
+		"EDDY_TEST_ARGS="+strings.Join([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--token-file", tokenFile}, "\x1f"),
 		"EDDY_FLINK_HOME="+filepath.Join(root, ".flink", "home"),
 		"EDDY_GATEWAY_JAR="+jars[0],
 		"EDDY_CONNECTORS_DIR="+filepath.Join(root, ".flink", "connectors"),
@@ -147,6 +154,16 @@ func TestEddy_StopLeavesNoJVM(t *testing.T) {
 			jvms := jvmsUsing(dir)
 			if len(jvms) != 4 {
 				t.Fatalf("found %d JVMs for %s, want 4 (jobmanager, taskmanager, gateway, kafka)", len(jvms), dir)
+			}
+			// No JVM (where job code runs) can read the token.
+			for _, pid := range jvms {
+				env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if bytes.Contains(env, []byte("EDDY_TOKEN=")) {
+					t.Fatalf("JVM %d inherited EDDY_TOKEN", pid)
+				}
 			}
 			start := time.Now()
 			if err := cmd.Process.Signal(sig); err != nil {

@@ -68,6 +68,18 @@ func (c *Config) setDefaults() {
 	}
 }
 
+// childEnv is the environment the JVMs inherit: Eddy's own, less Eddy's
+// settings (EDDY_TOKEN above all: job code runs in those JVMs).
+func childEnv(env []string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "EDDY_") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
 // Role names of the processes, also their log file names.
 const (
 	JobManager  = "jobmanager"
@@ -130,7 +142,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		}
 	}
 	c := &Cluster{cfg: cfg, ports: p, spawner: newSpawner(), procs: map[string]*process{}}
-	c.env = append(os.Environ(), "FLINK_CONF_DIR="+confDir, "FLINK_HOME="+cfg.FlinkHome,
+	c.env = append(childEnv(os.Environ()), "FLINK_CONF_DIR="+confDir, "FLINK_HOME="+cfg.FlinkHome,
 		"FLINK_PLUGINS_DIR="+filepath.Join(cfg.FlinkHome, "plugins"))
 	for _, role := range c.roles() {
 		c.startProcess(role, argv[role])
