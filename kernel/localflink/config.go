@@ -74,18 +74,24 @@ func freePorts(n int) ([]int, error) {
 // to loopback, state and logs under dir.
 func flinkConfig(cfg Config, dir string, p ports) string {
 	entries := map[string]string{
-		"jobmanager.rpc.address":                 "127.0.0.1",
-		"jobmanager.rpc.port":                    fmt.Sprint(p.RPC),
-		"jobmanager.bind-host":                   "127.0.0.1",
-		"jobmanager.memory.process.size":         cfg.JobManagerMemory,
-		"taskmanager.host":                       "127.0.0.1",
-		"taskmanager.bind-host":                  "127.0.0.1",
-		"taskmanager.numberOfTaskSlots":          fmt.Sprint(cfg.TaskManagerSlots),
-		"taskmanager.memory.process.size":        cfg.TaskManagerMemory,
-		"parallelism.default":                    "1",
-		"rest.address":                           "127.0.0.1",
-		"rest.bind-address":                      "127.0.0.1",
-		"rest.port":                              fmt.Sprint(p.REST),
+		"jobmanager.rpc.address":          "127.0.0.1",
+		"jobmanager.rpc.port":             fmt.Sprint(p.RPC),
+		"jobmanager.bind-host":            "127.0.0.1",
+		"jobmanager.memory.process.size":  cfg.JobManagerMemory,
+		"taskmanager.host":                "127.0.0.1",
+		"taskmanager.bind-host":           "127.0.0.1",
+		"taskmanager.numberOfTaskSlots":   fmt.Sprint(cfg.TaskManagerSlots),
+		"taskmanager.memory.process.size": cfg.TaskManagerMemory,
+		"parallelism.default":             "1",
+		"rest.address":                    "127.0.0.1",
+		"rest.bind-address":               "127.0.0.1",
+		"rest.port":                       fmt.Sprint(p.REST),
+		// Eddy submits through the SQL Gateway and cancels through the
+		// REST API: the web UI's jar upload and run (which would let any
+		// local user run code in the cluster) and its cancel button (a job
+		// cancelled behind Eddy's back) stay off.
+		"web.submit.enable":                      "false",
+		"web.cancel.enable":                      "false",
 		"blob.server.port":                       "0",
 		"execution.target":                       "remote",
 		"execution.checkpointing.dir":            "file://" + filepath.Join(dir, "checkpoints"),

@@ -3,6 +3,8 @@ package localflink_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -38,6 +40,13 @@ func TestCluster_RestartsKilledProcesses(t *testing.T) {
 		}
 	}()
 	jm := flink.NewJobManager(c.RestURL(), nil)
+
+	// The web UI's jar upload is off: no local user can run code through it.
+	if resp, err := http.Post(c.RestURL()+"/jars/upload", "application/x-java-archive", strings.NewReader("PK")); err != nil {
+		t.Fatal(err)
+	} else if resp.Body.Close(); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("POST /jars/upload: %d, want 404 (web.submit.enable: false)", resp.StatusCode)
+	}
 
 	old := c.PID(localflink.TaskManager)
 	if old == 0 {
