@@ -130,6 +130,34 @@ describe('hostile results and sessionless Markdown (no Flink needed)', () => {
     await shots.take(page, 'markdown-no-session');
   });
 
+  test('a second Eddy on the same host does not log the first out; the cookies hold no token', async () => {
+    const other = await Eddy.start({ args: ['--flink-gateway', CLOSED, '--flink-rest', CLOSED], clean: false, logName: 'eddy-hardening-2.log' });
+    try {
+      await page.goto(other.loginURL);
+      await page.waitForSelector('.home-page');
+      const cookies = await page.context().cookies();
+      const names = cookies.map((c) => c.name).sort();
+      const port = (u) => new URL(u).port;
+      for (const n of [`eddy_session_${port(eddy.baseURL)}`, `eddy_session_${port(other.baseURL)}`, `eddy_csrf_${port(eddy.baseURL)}`, `eddy_csrf_${port(other.baseURL)}`]) {
+        assert.ok(names.includes(n), `cookie ${n} in ${names}`);
+      }
+      assert.ok(!cookies.some((c) => c.value.includes(eddy.token) || c.value.includes(other.token)), 'no cookie holds a token');
+      // Back on the first: its session still works, reads and (with its CSRF cookie) writes.
+      await page.goto(`${eddy.baseURL}/notebook/${noteId}`);
+      await page.locator('[data-testid=paragraph]').first().waitFor();
+      const status = await page.evaluate(async () => {
+        const name = document.querySelector('meta[name="eddy-csrf-cookie"]').content;
+        const csrf = document.cookie.split('; ').find((c) => c.startsWith(name + '='))?.split('=')[1] ?? '';
+        const read = await fetch('/api/notebook');
+        const write = await fetch('/api/notebook', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Eddy-CSRF': csrf }, body: JSON.stringify({ name: 'written after the second login' }) });
+        return [read.status, write.status];
+      });
+      assert.deepEqual(status, [200, 200]);
+    } finally {
+      await other.stop();
+    }
+  });
+
   test('no page errors', () => {
     assert.deepEqual(errors, []);
   });

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"net/http"
@@ -12,18 +14,57 @@ import (
 	"github.com/eddy-notebooks/eddy"
 )
 
-// Cookie and header names of the browser credential.
+// The browser credential.
 //
-// A browser opens /?token=T once; Eddy answers with an HttpOnly session cookie
-// holding the token and a readable CSRF cookie. Cookie-authenticated requests
-// that change state must echo the CSRF cookie in the CSRF header (the
-// double-submit pattern): another site can make the browser send the cookie
-// but cannot read it to set the header.
+// A browser opens /?token=T once; Eddy answers with an HttpOnly session
+// cookie and a readable CSRF cookie. The session cookie holds a random
+// browser-session id signed with the token (HMAC-SHA256), never the token:
+// Eddy keeps no session table, sessions outlive restarts, and a new token
+// ends them all. Cookies reach every port of a host, so their names carry
+// this instance's port (SessionCookiePrefix + port): another local service
+// does not receive a cookie it could read the token from, and two Eddys on
+// one host do not log each other out. Cookie-authenticated requests that
+// change state must echo the CSRF cookie in the CSRF header (the
+// double-submit pattern): another site can make the browser send the
+// cookie but cannot read it to set the header. The page names its CSRF
+// cookie in <meta name="eddy-csrf-cookie">.
 const (
-	TokenCookie = "eddy_token"
-	CSRFCookie  = "eddy_csrf"
-	CSRFHeader  = "X-Eddy-CSRF"
+	SessionCookiePrefix = "eddy_session_"
+	CSRFCookiePrefix    = "eddy_csrf_"
+	CSRFHeader          = "X-Eddy-CSRF"
 )
+
+// SessionCookie and CSRFCookie are this instance's cookie names, known once
+// the server listens.
+func (s *Server) SessionCookie() string { return SessionCookiePrefix + s.port }
+func (s *Server) CSRFCookie() string    { return CSRFCookiePrefix + s.port }
+
+// NewBrowserSession returns a new session cookie value: a random id and its
+// signature under the token.
+func (s *Server) NewBrowserSession() string {
+	buf := make([]byte, 16)
+	_, _ = rand.Read(buf)
+	id := hex.EncodeToString(buf)
+	return id + "." + s.signSession(id)
+}
+
+func (s *Server) signSession(id string) string {
+	m := hmac.New(sha256.New, []byte(s.cfg.Token))
+	m.Write([]byte("eddy browser session\x00" + id))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// validBrowserSession checks a session cookie value's signature.
+func (s *Server) validBrowserSession(v string) bool {
+	id, sig, ok := strings.Cut(v, ".")
+	return ok && len(id) == 32 && s.cfg.Token != "" && hmac.Equal([]byte(sig), []byte(s.signSession(id)))
+}
+
+// sessionCookieValid reports whether r carries a valid session cookie.
+func (s *Server) sessionCookieValid(r *http.Request) bool {
+	ck, err := r.Cookie(s.SessionCookie())
+	return err == nil && s.validBrowserSession(ck.Value)
+}
 
 // requireAuth admits a request that carries the token as a Bearer header, a
 // token query parameter, or the session cookie (plus CSRF header for writes).
@@ -42,11 +83,10 @@ func (s *Server) requireAuth(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			return eddy.Errorf(eddy.EUNAUTHORIZED, "invalid token")
 		}
-		ck, err := r.Cookie(TokenCookie)
-		if err != nil || !s.validToken(ck.Value) {
+		if !s.sessionCookieValid(r) {
 			return eddy.Errorf(eddy.EUNAUTHORIZED, "authentication required: open the URL with ?token=… printed at start, or send 'Authorization: Bearer TOKEN'")
 		}
-		if !safeMethod(r.Method) && !validCSRF(r) {
+		if !safeMethod(r.Method) && !s.validCSRF(r) {
 			return eddy.Errorf(eddy.EFORBIDDEN, "missing or wrong %s header for a cookie-authenticated request", CSRFHeader)
 		}
 		return next(c)
@@ -63,8 +103,7 @@ func (s *Server) Authenticated(r *http.Request) bool {
 	if tok := r.URL.Query().Get("token"); tok != "" {
 		return s.validToken(tok)
 	}
-	ck, err := r.Cookie(TokenCookie)
-	return err == nil && s.validToken(ck.Value)
+	return s.sessionCookieValid(r)
 }
 
 func (s *Server) validToken(tok string) bool {
@@ -75,8 +114,8 @@ func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
-func validCSRF(r *http.Request) bool {
-	ck, err := r.Cookie(CSRFCookie)
+func (s *Server) validCSRF(r *http.Request) bool {
+	ck, err := r.Cookie(s.CSRFCookie())
 	h := r.Header.Get(CSRFHeader)
 	return err == nil && ck.Value != "" && subtle.ConstantTimeCompare([]byte(ck.Value), []byte(h)) == 1
 }
@@ -98,8 +137,8 @@ func (s *Server) handleIndex(c echo.Context) error {
 func (s *Server) setSessionCookies(c echo.Context) {
 	buf := make([]byte, 16)
 	_, _ = rand.Read(buf)
-	c.SetCookie(&http.Cookie{Name: TokenCookie, Value: s.cfg.Token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
-	c.SetCookie(&http.Cookie{Name: CSRFCookie, Value: hex.EncodeToString(buf), Path: "/", SameSite: http.SameSiteStrictMode})
+	c.SetCookie(&http.Cookie{Name: s.SessionCookie(), Value: s.NewBrowserSession(), Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	c.SetCookie(&http.Cookie{Name: s.CSRFCookie(), Value: hex.EncodeToString(buf), Path: "/", SameSite: http.SameSiteStrictMode})
 }
 
 // serveApp serves the browser app's shell (static.go).

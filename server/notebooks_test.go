@@ -578,20 +578,20 @@ func TestNotebookAPI_Auth(t *testing.T) {
 		{"NoCredentialWrite", "DELETE", "/api/notebook/" + id, func(*http.Request) {}, 401},
 		{"OpenAPINeedsToken", "GET", "/api/v1/openapi.json", func(*http.Request) {}, 401},
 		{"CookieWithoutCSRF", "DELETE", "/api/notebook/" + id, func(r *http.Request) {
-			r.AddCookie(&http.Cookie{Name: TokenCookie, Value: testToken})
-			r.AddCookie(&http.Cookie{Name: CSRFCookie, Value: "abc"})
+			r.AddCookie(&http.Cookie{Name: ts.SessionCookie(), Value: ts.NewBrowserSession()})
+			r.AddCookie(&http.Cookie{Name: ts.CSRFCookie(), Value: "abc"})
 		}, 403},
 		{"CookieWithWrongCSRF", "POST", "/api/notebook", func(r *http.Request) {
-			r.AddCookie(&http.Cookie{Name: TokenCookie, Value: testToken})
-			r.AddCookie(&http.Cookie{Name: CSRFCookie, Value: "abc"})
+			r.AddCookie(&http.Cookie{Name: ts.SessionCookie(), Value: ts.NewBrowserSession()})
+			r.AddCookie(&http.Cookie{Name: ts.CSRFCookie(), Value: "abc"})
 			r.Header.Set(CSRFHeader, "abd")
 		}, 403},
 		{"CookieRead", "GET", "/api/notebook/" + id, func(r *http.Request) {
-			r.AddCookie(&http.Cookie{Name: TokenCookie, Value: testToken})
+			r.AddCookie(&http.Cookie{Name: ts.SessionCookie(), Value: ts.NewBrowserSession()})
 		}, 200},
 		{"CookieWithCSRF", "PUT", "/api/notebook/" + id + "/rename", func(r *http.Request) {
-			r.AddCookie(&http.Cookie{Name: TokenCookie, Value: testToken})
-			r.AddCookie(&http.Cookie{Name: CSRFCookie, Value: "abc"})
+			r.AddCookie(&http.Cookie{Name: ts.SessionCookie(), Value: ts.NewBrowserSession()})
+			r.AddCookie(&http.Cookie{Name: ts.CSRFCookie(), Value: "abc"})
 			r.Header.Set(CSRFHeader, "abc")
 		}, 200},
 	}

@@ -136,6 +136,7 @@ type Server struct {
 	echo     *echo.Echo
 	http     *http.Server
 	ln       net.Listener
+	port     string // the port listened on, in cookie names (auth.go)
 	wg       sync.WaitGroup
 	hub      *hub // websocket connections (ws.go)
 
@@ -214,6 +215,7 @@ func (s *Server) Open() error {
 		return fmt.Errorf("server: listen on %s: %w", s.cfg.Addr, err)
 	}
 	s.ln = ln
+	_, s.port, _ = net.SplitHostPort(ln.Addr().String())
 	s.http = &http.Server{Handler: s.echo, ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: s.cfg.IdleTimeout}
 	s.wg.Add(1)
 	go func() {

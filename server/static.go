@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"errors"
 	"io/fs"
 	"mime"
@@ -62,6 +63,9 @@ func (s *Server) serveIndex(c echo.Context) error {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Frame-Options", "DENY")
+	// The app reads its CSRF cookie by this instance's name.
+	meta := `<meta name="eddy-csrf-cookie" content="` + s.CSRFCookie() + `">`
+	b = bytes.Replace(b, []byte("<head>"), []byte("<head>"+meta), 1)
 	return c.HTMLBlob(http.StatusOK, b)
 }
 

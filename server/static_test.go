@@ -34,7 +34,8 @@ func TestStatic_ServesTheApp(t *testing.T) {
 	for _, path := range []string{"/", "/notebook/2F2YS7PCE", "/notebook/2F2YS7PCE/paragraph/paragraph_1_2"} {
 		t.Run("Index "+path, func(t *testing.T) {
 			resp, body := get(t, path)
-			if resp.StatusCode != http.StatusOK || body != string(index) {
+			want := strings.Replace(string(index), "<head>", `<head><meta name="eddy-csrf-cookie" content="`+ts.CSRFCookie()+`">`, 1)
+			if resp.StatusCode != http.StatusOK || body != want {
 				t.Fatalf("%s: %d, %d bytes", path, resp.StatusCode, len(body))
 			}
 			h := resp.Header
@@ -74,8 +75,32 @@ func TestStatic_ServesTheApp(t *testing.T) {
 		for _, c := range resp.Cookies() {
 			names = append(names, c.Name)
 		}
-		if strings.Join(names, ",") != TokenCookie+","+CSRFCookie {
+		if strings.Join(names, ",") != ts.SessionCookie()+","+ts.CSRFCookie() {
 			t.Errorf("cookies = %v", names)
+		}
+		// The session cookie carries this instance's port and a signed
+		// browser-session id, never the token.
+		session := resp.Cookies()[0]
+		if _, port, _ := strings.Cut(ts.Addr(), ":"); session.Name != "eddy_session_"+port || !session.HttpOnly ||
+			strings.Contains(session.Value, testToken) || !ts.validBrowserSession(session.Value) {
+			t.Fatalf("session cookie %+v", session)
+		}
+		forged := []string{session.Value[:len(session.Value)-1] + "0", "0123456789abcdef0123456789abcdef." + ts.signSession("other"), testToken}
+		for _, v := range forged {
+			req, _ := http.NewRequest(http.MethodGet, "http://"+ts.Addr()+"/api/notebook", nil)
+			req.AddCookie(&http.Cookie{Name: session.Name, Value: v})
+			if r, err := http.DefaultClient.Do(req); err != nil || r.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("forged session %q: %v %v", v, r.StatusCode, err)
+			}
+		}
+		req, _ := http.NewRequest(http.MethodGet, "http://"+ts.Addr()+"/api/notebook", nil)
+		req.AddCookie(session)
+		if r, err := http.DefaultClient.Do(req); err != nil || r.StatusCode != http.StatusOK {
+			t.Fatalf("the session cookie: %v %v", r.StatusCode, err)
+		}
+		// The page names this instance's CSRF cookie for the app.
+		if _, body := get(t, "/"); !strings.Contains(body, `<meta name="eddy-csrf-cookie" content="`+ts.CSRFCookie()+`">`) {
+			t.Fatal("the page does not name its CSRF cookie")
 		}
 		if resp, _ := get(t, "/notebook/ABC?token=wrong"); resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("wrong token: %d", resp.StatusCode)

@@ -144,7 +144,7 @@ func TestWS_Handshake(t *testing.T) {
 		}
 	})
 	t.Run("CookieSameOrigin", func(t *testing.T) {
-		c, _, err := ts.dialWS(t, http.Header{"Cookie": {TokenCookie + "=" + testToken}, "Origin": {"http://" + ts.Addr()}})
+		c, _, err := ts.dialWS(t, http.Header{"Cookie": {ts.SessionCookie() + "=" + ts.NewBrowserSession()}, "Origin": {"http://" + ts.Addr()}})
 		if err != nil {
 			t.Fatalf("dial with cookie: %v", err)
 		}

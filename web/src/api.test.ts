@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Api, ApiError } from './api';
+import { Api, ApiError, csrfCookieName, readCookie } from './api';
 import { session } from './fixtures';
 
 function fakeFetch(reply: { status?: number; body: unknown }) {
@@ -73,5 +73,14 @@ describe('Api errors', () => {
     expect(err).toMatchObject({ code: 'capacity_exceeded', details: undefined });
     const plain = await new Api('', fakeFetch({ status: 502, body: 'bad gateway' }).f).runNote('N').catch((e: unknown) => e);
     expect(plain).toMatchObject({ status: 502, code: undefined, details: undefined });
+  });
+});
+
+describe('csrfCookieName', () => {
+  it('reads the name the page gives, and is empty without one', () => {
+    const doc = (content?: string) => ({ querySelector: () => (content === undefined ? null : { content }) }) as unknown as Document;
+    expect(csrfCookieName(doc('eddy_csrf_8890'))).toBe('eddy_csrf_8890');
+    expect(csrfCookieName(doc())).toBe('');
+    expect(readCookie('eddy_csrf_8890', 'eddy_csrf_8891=a; eddy_csrf_8890=b')).toBe('b');
   });
 });

@@ -8,7 +8,13 @@ import type { NoteSummary, ParagraphConfig } from './model/note';
 import { parseCapacityRefusal } from './model/sessions';
 import type { CapacityRefusal, CatalogObject, Connector, ConnectorSuggestion, CatalogTree, ClusterStatus, Envelope, ErrorCode, Example, NewNote, NewParagraph, Note, NoteInfo, Paragraph, Session, SessionList, UpdateParagraph } from './schema';
 
-export const CSRF_COOKIE = 'eddy_csrf';
+/**
+ * csrfCookieName is this Eddy's CSRF cookie: cookies reach every port of a
+ * host, so its name carries the instance's port, and the page says it.
+ */
+export function csrfCookieName(doc: Document | undefined = typeof document === 'undefined' ? undefined : document): string {
+  return doc?.querySelector<HTMLMetaElement>('meta[name="eddy-csrf-cookie"]')?.content ?? '';
+}
 export const CSRF_HEADER = 'X-Eddy-CSRF';
 
 /** ApiError is a failed request: the HTTP status (0 when none came back) and what the server said. */
@@ -44,7 +50,7 @@ export class Api {
   constructor(
     private readonly base = '',
     private readonly fetchImpl: FetchLike = (i, init) => fetch(i, init),
-    private readonly csrf: () => string = () => readCookie(CSRF_COOKIE),
+    private readonly csrf: () => string = () => readCookie(csrfCookieName()),
   ) {}
 
   /** call performs a request and unwraps Zeppelin's envelope; errors carry the server's message. */
