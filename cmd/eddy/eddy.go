@@ -63,6 +63,24 @@ type Config struct {
 	LogOutput io.Writer // where Eddy's own log goes; stderr by default
 }
 
+// makePrivate takes group and other access away from dir, which holds the
+// notes, the catalog and the cluster's state. It returns the mode it had
+// when it changed it, else 0.
+func makePrivate(dir string) (os.FileMode, error) {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return 0, err
+	}
+	mode := fi.Mode().Perm()
+	if mode&0o077 == 0 {
+		return 0, nil
+	}
+	if err := os.Chmod(dir, mode&0o700); err != nil {
+		return 0, fmt.Errorf("make the data directory private: %w", err)
+	}
+	return mode, nil
+}
+
 // readTokenFile reads the API token from the first line of a file.
 func readTokenFile(path string) (string, error) {
 	b, err := os.ReadFile(path)
@@ -202,6 +220,11 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
+	}
+	if was, err := makePrivate(cfg.DataDir); err != nil {
+		return err
+	} else if was != 0 {
+		m.Log.Warn("the data directory was readable by others; it is now private to its owner", "dir", cfg.DataDir, "was", was, "now", os.FileMode(0o700))
 	}
 	notes, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, sqlite.FileName))
 	if err != nil {

@@ -279,6 +279,9 @@ func (s *Store) DeleteNote(ctx context.Context, id string) (permanent bool, err 
 		ch.add(notebooks.ChangeNoteMoved, id, "")
 		return nil
 	})
+	if permanent && err == nil {
+		s.reclaim(ctx)
+	}
 	return permanent, err
 }
 

@@ -94,12 +94,70 @@ func (s *Store) open(ctx context.Context) error {
 	if err := s.migrate(ctx); err != nil {
 		return err
 	}
+	if err := s.compact(ctx); err != nil {
+		return err
+	}
 	if s.r, err = sql.Open("sqlite3", file+"?"+pragmas+"&_query_only=1"); err != nil {
 		return err
 	}
 	s.r.SetMaxOpenConns(readConns)
 	s.r.SetMaxIdleConns(readConns)
 	return s.r.PingContext(ctx)
+}
+
+// walSizeLimit is what the WAL file is cut back to after a checkpoint.
+const walSizeLimit = 64 << 20
+
+// compact keeps the files no larger than their content: the database frees
+// pages incrementally (switched on, once, by a VACUUM of an older file),
+// and the WAL is emptied now and cut back to walSizeLimit after later
+// checkpoints, so a deleted large revision does not leave hundreds of MB
+// behind across restarts.
+func (s *Store) compact(ctx context.Context) error {
+	var mode int
+	if err := s.w.QueryRowContext(ctx, "PRAGMA auto_vacuum").Scan(&mode); err != nil {
+		return err
+	}
+	const incremental = 2
+	var stmts []string
+	if mode == incremental {
+		if err := s.incrementalVacuum(ctx); err != nil {
+			return err
+		}
+	} else {
+		stmts = []string{"PRAGMA auto_vacuum = INCREMENTAL", "VACUUM"}
+	}
+	stmts = append(stmts, fmt.Sprintf("PRAGMA journal_size_limit = %d", walSizeLimit), "PRAGMA wal_checkpoint(TRUNCATE)")
+	for _, q := range stmts {
+		if _, err := s.w.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	return nil
+}
+
+// reclaim gives the pages a large delete freed back to the file system:
+// the file shrinks when the checkpoint writes the vacuumed pages back.
+func (s *Store) reclaim(ctx context.Context) {
+	if s.incrementalVacuum(ctx) == nil {
+		_, _ = s.w.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+	}
+}
+
+// incrementalVacuum frees every free page. The pragma frees one page per
+// step of its statement, so it is read to its end, not executed once.
+func (s *Store) incrementalVacuum(ctx context.Context) error {
+	rows, err := s.w.QueryContext(ctx, "PRAGMA incremental_vacuum")
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+	}
+	if err := rows.Err(); err != nil {
+		rows.Close()
+		return err
+	}
+	return rows.Close()
 }
 
 // Path returns the database file's path.

@@ -5,8 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -704,5 +707,59 @@ func TestStore_AbortInterrupted(t *testing.T) {
 	}
 	if again, _ := s.AbortInterrupted(ctx, "x"); again != 0 {
 		t.Fatalf("a second pass aborted %d", again)
+	}
+}
+
+// TestStore_SpaceComesBack: purging a note with large revisions gives the
+// space back: the database file shrinks at once and, after a restart, the
+// WAL is empty (it once kept hundreds of MB across restarts).
+func TestStore_SpaceComesBack(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), FileName)
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := func(p string) int64 {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return 0
+		}
+		return fi.Size()
+	}
+	big := strings.Repeat("x", 4<<20)
+	n := MustCreateNote(t, s, "big", big)
+	for i := 0; i < 3; i++ {
+		if _, err := s.UpdateParagraph(ctx, n.ID, n.Paragraphs[0].ID, notebooks.ParagraphUpdate{Text: func(s string) *string { return &s }(big + strconv.Itoa(i))}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CheckpointNote(ctx, n.ID, "r"+strconv.Itoa(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.w.Exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+		t.Fatal(err)
+	}
+	full := size(path)
+	if full < 12<<20 {
+		t.Fatalf("database %d bytes with three 4 MB revisions", full)
+	}
+	for range 2 { // to the trash, then for good
+		if _, err := s.DeleteNote(ctx, n.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if after := size(path); after > full/4 {
+		t.Fatalf("database %d bytes after the purge, was %d: the pages were not given back", after, full)
+	}
+	// Killed rather than closed: the WAL is left as it is.
+	_ = s.closeDBs()
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if wal := size(path + "-wal"); wal > 1<<20 {
+		t.Fatalf("WAL %d bytes after a restart", wal)
 	}
 }
