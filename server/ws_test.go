@@ -493,7 +493,7 @@ func TestSameOrigin(t *testing.T) {
 		{"127.0.0.1:8890", "http://127.0.0.1:8890", "", true},
 		{"eddy.local:80", "HTTP://EDDY.local:80", "", true},
 		{"eddy.local:443", "https://eddy.local:443", "https", true}, // behind a TLS proxy
-		{"127.0.0.1:8890", "https://127.0.0.1:8890", "", false},    // the scheme counts
+		{"127.0.0.1:8890", "https://127.0.0.1:8890", "", false},     // the scheme counts
 		{"eddy.local:443", "http://eddy.local:443", "https", false},
 		{"127.0.0.1:8890", "http://127.0.0.1:8891", "", false},
 		{"127.0.0.1:8890", "null", "", false},
