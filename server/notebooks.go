@@ -357,9 +357,9 @@ func (s *Server) handleRestoreRevision(c echo.Context) error {
 func readBody(c echo.Context) ([]byte, error) {
 	b, err := io.ReadAll(c.Request().Body)
 	if err != nil {
-		var he *echo.HTTPError
-		if errors.As(err, &he) {
-			return nil, he
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge)
 		}
 		return nil, eddy.Wrap(eddy.EINVALID, err, "could not read the request body")
 	}

@@ -1,12 +1,14 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -680,5 +682,38 @@ func TestNotebookAPI_ConcurrentParagraphEdits(t *testing.T) {
 		if p.Text != want || p.Title != fmt.Sprintf("t%d", edits-1) || fmt.Sprint(p.Config["client"]) != fmt.Sprint(c) {
 			t.Errorf("paragraph %d = %q %q config %v; want %q", c, p.Text, p.Title, p.Config["client"], want)
 		}
+	}
+}
+
+// TestNotebookAPI_BodyLimitReachesSimpleClients: a client that sends its
+// whole oversized body before reading the answer (Python's urllib does)
+// receives the 413, not a connection reset.
+func TestNotebookAPI_BodyLimitReachesSimpleClients(t *testing.T) {
+	const limit = 1 << 20
+	ts := MustOpenServer(t, func(c *Config) { c.MaxBodyBytes = limit })
+	conn, err := net.Dial("tcp", ts.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	const size = 8 << 20
+	head := fmt.Sprintf("POST /api/notebook/import HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", ts.Addr(), testToken, size)
+	if _, err := conn.Write([]byte(head)); err != nil {
+		t.Fatal(err)
+	}
+	chunk := bytes.Repeat([]byte("x"), 64<<10)
+	for sent := 0; sent < size; sent += len(chunk) {
+		if _, err := conn.Write(chunk); err != nil {
+			t.Fatalf("the server cut the upload at %d bytes: %v", sent, err)
+		}
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("status %d, want 413", resp.StatusCode)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -187,12 +188,37 @@ func (s *Server) deadlines(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// maxDrain is how much of an oversized body Eddy reads and discards so the
+// client, still sending, can receive the 413: a simple client (Python's
+// urllib) writes the whole body before it reads, and a connection closed
+// under it is a reset, not an answer. Past it the connection is cut.
+const maxDrain = 64 << 20
+
+// limitBody answers a body larger than MaxBodyBytes with 413: one whose
+// Content-Length says so before the handler runs, after reading what the
+// client sends (up to maxDrain); one without (chunked) when reading passes
+// the limit.
+func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.ContentLength > s.cfg.MaxBodyBytes {
+			if r.ContentLength-s.cfg.MaxBodyBytes <= maxDrain {
+				_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, r.ContentLength))
+			}
+			c.Response().Header().Set("Connection", "close")
+			return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+		}
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, s.cfg.MaxBodyBytes)
+		return next(c)
+	}
+}
+
 // routes registers every route. Each area of the API adds itself here.
 func (s *Server) routes() {
 	s.echo.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	s.echo.GET("/", s.handleIndex)
 
-	api := s.echo.Group("/api", s.requireAuth, middleware.BodyLimit(strconv.FormatInt(s.cfg.MaxBodyBytes, 10)+"B"))
+	api := s.echo.Group("/api", s.requireAuth, s.limitBody)
 	v1 := api.Group("/v1")
 	v1.GET("/cluster", s.handleCluster)
 	s.registerNotebookRoutes(api)
