@@ -37,6 +37,9 @@ func ImportZeppelin(data []byte, notePath string) (*Note, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, eddy.Errorf(eddy.EINVALID, "the note file is empty")
 	}
+	if err := CheckDepth("the note file", data); err != nil {
+		return nil, err
+	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
 		return nil, JSONError("the note file", data, err)
@@ -111,11 +114,7 @@ func ExportZeppelin(n *Note) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("export note %s: %w", n.ID, err)
 	}
-	var out bytes.Buffer
-	if err := json.Indent(&out, b, "", "  "); err != nil {
-		return nil, fmt.Errorf("export note %s: %w", n.ID, err)
-	}
-	return out.Bytes(), nil
+	return indentShallow(b), nil
 }
 
 // JSONError turns a JSON decoding error about data into an EINVALID error

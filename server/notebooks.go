@@ -375,6 +375,9 @@ func decodeBody(c echo.Context, v any, optional bool) error {
 	if err != nil {
 		return err
 	}
+	if err := notebooks.CheckDepth("the request body", b); err != nil {
+		return err
+	}
 	trimmed := bytes.TrimSpace(b)
 	if len(trimmed) == 0 {
 		if optional {

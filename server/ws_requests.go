@@ -14,6 +14,10 @@ import (
 // the client gets an error reply and the connection stays open.
 func (c *conn) handle(data []byte) {
 	var m clientMsg
+	if err := notebooks.CheckDepth("the message", data); err != nil {
+		c.reply(errorMsg{Op: opError, Code: eddy.EINVALID, Message: eddy.ErrorMessage(err)})
+		return
+	}
 	if err := json.Unmarshal(data, &m); err != nil {
 		c.reply(errorMsg{Op: opError, Code: eddy.EINVALID, Message: "malformed message: " + shortJSONError(err)})
 		return

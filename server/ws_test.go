@@ -208,6 +208,7 @@ func TestWS_BadMessagesGetErrorsNotClosed(t *testing.T) {
 		{"UnknownNote", `{"op":"subscribe","noteId":"NOPE"}`, eddy.ENOTFOUND},
 		{"OldProtocol", `{"op":"hello","protocol":0}`, codeUnsupportedVersion},
 		{"EmptyEdit", `{"op":"edit-paragraph","noteId":"n","paragraphId":"p"}`, eddy.EINVALID},
+		{"TooDeep", `{"op":"edit-paragraph","noteId":"n","paragraphId":"p","config":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`, eddy.EINVALID},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := c.conn.WriteMessage(websocket.TextMessage, []byte(tc.raw)); err != nil {
