@@ -301,14 +301,18 @@ func (ex *execution) runStatement(ctx context.Context, st Statement, base map[st
 	if err != nil {
 		return err
 	}
+	f := ex.k.gw.NewFetcher(handle, op)
 	// Closing frees the operation in the gateway; for a SELECT it also
 	// cancels the job. Detached from ctx: it must happen after a cancel.
+	// Then no job of the statement may be left running (reapJob).
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		_ = ex.k.gw.CloseOperation(cctx, handle, op)
+		if f.JobID != "" {
+			ex.reapJob(f.JobID)
+		}
 	}()
-	f := ex.k.gw.NewFetcher(handle, op)
 	if st.Kind == StmtQuery {
 		return ex.streamQuery(ctx, f)
 	}

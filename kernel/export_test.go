@@ -11,3 +11,6 @@ func CompleterSession(c *Completer) string {
 	defer c.mu.Unlock()
 	return c.handle
 }
+
+// JobNote is jobNote, for tests.
+var JobNote = jobNote

@@ -609,3 +609,88 @@ func TestKernel_RefusedJobKeepsItsCode(t *testing.T) {
 		t.Fatalf("live %s %q %q %v", l.Status, l.ErrorCode, l.ErrorMessage, l.ErrorDetails)
 	}
 }
+
+func TestJobNote(t *testing.T) {
+	for name, want := range map[string]string{"eddy:N1:paragraph_1": "N1", "eddy::p": "", "eddy:N1": "", "someone's job": "", "eddyN1:p": ""} {
+		if got, ok := kernel.JobNote(name); got != want && ok || (want != "") != ok {
+			t.Errorf("JobNote(%q) = %q, %v; want %q", name, got, ok, want)
+		}
+	}
+}
+
+// TestReconcileJobs: jobs named after a paragraph of a known note and
+// started before Eddy are cancelled; jobs of unknown notes, of other
+// programs, and started after Eddy are left alone.
+func TestReconcileJobs(t *testing.T) {
+	f := newFixture(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	gw, jm := f.cluster.Gateway, f.cluster.JobManager
+	handle, err := gw.OpenSession(ctx, "reconcile-test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gw.CloseSession(context.Background(), handle)
+	for _, st := range []string{
+		"CREATE TEMPORARY TABLE g (a INT) WITH ('connector'='datagen','rows-per-second'='1')",
+		"CREATE TEMPORARY TABLE b (a INT) WITH ('connector'='blackhole')",
+	} {
+		if _, err := gw.ExecuteStatement(ctx, handle, st, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	suffix := fmt.Sprint(time.Now().UnixNano())
+	names := map[string]string{ // role → job name (two jobs: the cluster is shared)
+		"orphan":  "eddy:KNOWN" + suffix + ":paragraph_1",
+		"unknown": "eddy:OTHER" + suffix + ":paragraph_1",
+	}
+	ids := map[string]string{}
+	for role, name := range names {
+		if _, err := gw.ExecuteStatement(ctx, handle, "INSERT INTO b SELECT a FROM g", map[string]string{"pipeline.name": name}); err != nil {
+			t.Fatal(err)
+		}
+		for ids[role] == "" {
+			jobs, _ := jm.Jobs(ctx)
+			for _, j := range jobs {
+				if j.Name == name && j.State == flink.JobRunning {
+					ids[role] = j.ID
+				}
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("job %q did not start", name)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	defer func() {
+		for _, id := range ids {
+			_ = jm.CancelJob(context.Background(), id)
+		}
+	}()
+	known := func(noteID string) bool { return noteID == "KNOWN"+suffix }
+
+	// Started before these jobs: a later Eddy's own jobs are not touched.
+	if got, err := kernel.ReconcileJobs(ctx, jm, time.Now().Add(-time.Hour), known); err != nil || len(got) != 0 {
+		t.Fatalf("jobs younger than Eddy: cancelled %v, %v", got, err)
+	}
+	got, err := kernel.ReconcileJobs(ctx, jm, time.Now(), known)
+	if err != nil || len(got) != 1 || got[0].ID != ids["orphan"] {
+		t.Fatalf("cancelled %+v, %v; want only %s", got, err, ids["orphan"])
+	}
+	for role, id := range ids {
+		want := flink.JobRunning
+		if role == "orphan" {
+			want = flink.JobCanceled
+		}
+		for {
+			d, err := jm.Job(ctx, id)
+			if err == nil && d.State == want {
+				break
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("%s job is %s, want %s", role, d.State, want)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+}

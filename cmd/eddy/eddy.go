@@ -180,6 +180,7 @@ type Main struct {
 	cluster *kernel.Cluster
 	local   *localflink.Cluster // nil in remote mode
 	notes   *sqlite.Store       // the one owner of the database file; closed last
+	started time.Time           // when Run began: jobs started before are not this run's
 	jars    *maven.Resolver     // jars notes ask for by coordinates
 	conns   *connectors.Service // the cluster's connector jars
 	manager *sessions.Manager
@@ -239,6 +240,7 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Log.Warn("paragraphs were running when Eddy last stopped; marked ABORT", "count", n)
 	}
 
+	m.started = time.Now()
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.jars = &maven.Resolver{Repository: cfg.MavenRepository, Dir: filepath.Join(cfg.DataDir, "jars")}
 	m.conns = &connectors.Service{Dir: filepath.Join(cfg.DataDir, "connectors"), Fetch: m.jars.Fetch}
@@ -394,6 +396,11 @@ func (m *Main) startFlink(ctx context.Context) error {
 		m.cluster = kernel.NewCluster(kernel.ModeRemote, cfg.FlinkGateway, cfg.FlinkRest)
 		m.cluster.Kafka, m.cluster.KafkaMode = cfg.KafkaBootstrap, kernel.ModeRemote
 		m.watchKafka()
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			m.reconcileJobs()
+		}()
 		return nil
 	}
 	catalogDir, err := filepath.Abs(filepath.Join(cfg.DataDir, "catalog"))
@@ -455,6 +462,7 @@ func (m *Main) startFlink(ctx context.Context) error {
 			return
 		}
 		m.Log.Info("local flink cluster ready", "after", time.Since(start).Round(time.Millisecond), "webui", local.RestURL())
+		m.reconcileJobs()
 		if err := local.WaitKafkaReady(readyCtx); err != nil {
 			if m.ctx.Err() == nil {
 				m.Log.Error("local kafka broker did not become ready", "err", err)
@@ -467,6 +475,24 @@ func (m *Main) startFlink(ctx context.Context) error {
 		m.watchKafka() // once up: a broker still starting has no outage to report
 	}()
 	return nil
+}
+
+// reconcileJobs cancels the cluster's jobs that an earlier run of Eddy
+// started for its notes and nothing follows any more (kernel.ReconcileJobs).
+func (m *Main) reconcileJobs() {
+	ctx, cancel := context.WithTimeout(m.ctx, 30*time.Second)
+	defer cancel()
+	known := func(noteID string) bool {
+		_, err := m.notes.FindNoteByID(ctx, noteID)
+		return err == nil
+	}
+	cancelled, err := kernel.ReconcileJobs(ctx, m.cluster.JobManager, m.started, known)
+	for _, j := range cancelled {
+		m.Log.Warn("cancelled a job an earlier run of Eddy left running", "job", j.ID, "name", j.Name)
+	}
+	if err != nil && m.ctx.Err() == nil {
+		m.Log.Warn("cannot check the cluster for jobs left running", "err", err)
+	}
 }
 
 // watchKafka follows the Kafka broker's outages (kernel.Cluster.WatchKafka)

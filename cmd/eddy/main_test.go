@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eddy-notebooks/eddy/kernel/flink"
 	"github.com/eddy-notebooks/eddy/kernel/flinktest"
 )
 
@@ -480,5 +481,72 @@ func TestEddy_AddConnector(t *testing.T) {
 	}
 	if native(t, base, http.MethodGet, "/api/v1/connectors", nil, &list); !strings.Contains(fmt.Sprint(list.Connectors), added.File) {
 		t.Fatalf("%s not listed: %+v", added.File, list)
+	}
+}
+
+// TestEddy_GatewayCrashLeavesNoJob: when the SQL Gateway dies under a
+// running query the paragraph ends, and its Flink job, which the gateway
+// can no longer cancel, is cancelled by Eddy through the JobManager
+// instead of running on untracked.
+func TestEddy_GatewayCrashLeavesNoJob(t *testing.T) {
+	dir := t.TempDir()
+	_, base := startEddy(t, dir)
+	running := startRunning(t, base)
+	var cluster struct {
+		RestURL string `json:"restUrl"`
+	}
+	native(t, base, http.MethodGet, "/api/v1/cluster", nil, &cluster)
+	jm := flink.NewJobManager(cluster.RestURL, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var jobID string
+	for jobID == "" {
+		jobs, _ := jm.Jobs(ctx)
+		for _, j := range jobs {
+			if j.Name == "eddy:"+running[0]+":"+running[1] && j.State == flink.JobRunning {
+				jobID = j.ID
+			}
+		}
+		if ctx.Err() != nil {
+			t.Fatal("the query's job is not running")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
+	gateway := 0
+	for _, pid := range jvmsUsing(dir) {
+		if cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); strings.Contains(string(cmdline), "sql-gateway.log") {
+			gateway = pid
+		}
+	}
+	if gateway == 0 {
+		t.Fatal("no gateway JVM found")
+	}
+	if err := syscall.Kill(gateway, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		d, err := jm.Job(ctx, jobID)
+		if err == nil && d.State == flink.JobCanceled {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("job %s is %s after the gateway died, want CANCELED", jobID, d.State)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	var p storedParagraph
+	for p = paragraph(t, base, running[0], running[1]); p.Status == "RUNNING"; p = paragraph(t, base, running[0], running[1]) {
+		if ctx.Err() != nil {
+			t.Fatal("the paragraph still runs")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	var all []string
+	for _, m := range p.Results.Msg {
+		all = append(all, m.Data)
+	}
+	if text := strings.Join(all, "\n"); !strings.Contains(text, "cancelled it") || !strings.Contains(text, jobID) {
+		t.Fatalf("the paragraph (%s) does not say its job was cancelled: %q", p.Status, text)
 	}
 }

@@ -45,6 +45,23 @@ func (j *JobManager) Overview(ctx context.Context) (Overview, error) {
 	return o, err
 }
 
+// JobSummary is one job of the cluster's job list.
+type JobSummary struct {
+	ID        string `json:"jid"`
+	Name      string `json:"name"`
+	State     string `json:"state"`
+	StartTime int64  `json:"start-time"` // Unix milliseconds
+}
+
+// Jobs lists the cluster's jobs, ended ones included.
+func (j *JobManager) Jobs(ctx context.Context) ([]JobSummary, error) {
+	var out struct {
+		Jobs []JobSummary `json:"jobs"`
+	}
+	err := j.rc.do(ctx, "job list", http.MethodGet, "/jobs/overview", nil, &out)
+	return out.Jobs, err
+}
+
 // Job states as the JobManager names them: the terminal ones, and RUNNING.
 const (
 	JobRunning  = "RUNNING"
