@@ -84,6 +84,11 @@ func (ex *execution) followJob(ctx context.Context, jobID string) error {
 			if ctx.Err() != nil {
 				return ex.stopJob(jobID)
 			}
+			if flink.IsNotFound(err) {
+				return eddy.Errorf(eddy.EUNAVAILABLE, "The Flink JobManager no longer knows job %s: it restarted, and the job was lost "+
+					"(without high availability a JobManager forgets its jobs). Run the paragraph again; with "+
+					"resumeFromLatestCheckpoint=true it continues from its last checkpoint.", jobID)
+			}
 			return err
 		}
 		ex.r.setJobStatus(jobID, d.State)

@@ -91,6 +91,11 @@ func errorText(err error) (msg, trace string) {
 	if errors.As(err, &apiErr) {
 		return withHint(apiErr.Message()), apiErr.Trace
 	}
+	var gone *flink.UnreachableError
+	if errors.As(err, &gone) {
+		return fmt.Sprintf("The %s (%s) stopped answering while this paragraph ran: it crashed or is restarting, and the run was lost. "+
+			"Run the paragraph again once the cluster is ready.", gone.Service, gone.URL), gone.Error()
+	}
 	if eddy.ErrorCode(err) != eddy.EINTERNAL {
 		return eddy.ErrorMessage(err), ""
 	}
@@ -104,6 +109,8 @@ var hints = []struct {
 	match *regexp.Regexp
 	hint  string
 }{
+	{regexp.MustCompile(`(?i)can ?not find the submitted operation|operation .* does not exist`),
+		"The SQL Gateway no longer knows this query: it restarted, and the run was lost. Run the paragraph again."},
 	{regexp.MustCompile(`does not host this topic-partition`),
 		"The Kafka topic does not exist yet: Kafka creates a topic when the first record is written to it. " +
 			"Start the writer first, or read with 'topic-pattern' = '<topic>' and 'scan.topic-partition-discovery.interval' = '2 s', which find the topic once it exists."},

@@ -531,7 +531,8 @@ func TestEddy_GatewayCrashLeavesNoJob(t *testing.T) {
 			break
 		}
 		if ctx.Err() != nil {
-			t.Fatalf("job %s is %s after the gateway died, want CANCELED", jobID, d.State)
+			p := paragraph(t, base, running[0], running[1])
+			t.Fatalf("job %s is %s (%v) after the gateway died, want CANCELED; the paragraph is %s %q", jobID, d.State, err, p.Status, p.ErrorMessage)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
@@ -548,5 +549,9 @@ func TestEddy_GatewayCrashLeavesNoJob(t *testing.T) {
 	}
 	if text := strings.Join(all, "\n"); !strings.Contains(text, "cancelled it") || !strings.Contains(text, jobID) {
 		t.Fatalf("the paragraph (%s) does not say its job was cancelled: %q", p.Status, text)
+	}
+	// It says what happened, not a raw HTTP error.
+	if !strings.Contains(p.ErrorMessage, "Flink SQL Gateway") && !strings.Contains(p.ErrorMessage, "SQL Gateway no longer knows this query") {
+		t.Fatalf("error message %q does not say the gateway went away", p.ErrorMessage)
 	}
 }

@@ -46,6 +46,34 @@ func (e *APIError) Message() string {
 	return msg
 }
 
+// Services, as UnreachableError names them.
+const (
+	ServiceGateway    = "Flink SQL Gateway"
+	ServiceJobManager = "Flink JobManager"
+)
+
+// UnreachableError is a request that got no answer: the service is down,
+// restarting, or the connection broke mid-answer.
+type UnreachableError struct {
+	Service string // ServiceGateway or ServiceJobManager
+	URL     string
+	Op      string
+	Err     error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("flink: %s: the %s at %s did not answer: %v", e.Op, e.Service, e.URL, e.Err)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// IsNotFound reports whether err is a 404 answer: for a job, the
+// JobManager does not know it (it restarted without high availability).
+func IsNotFound(err error) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && apiErr.StatusCode == 404
+}
+
 // IsSessionNotFound reports whether err is the gateway's answer for a
 // session it does not know: it restarted, or closed the session after its
 // idle timeout. The gateway says so only in text: "Session '…' does not

@@ -24,7 +24,7 @@ type Gateway struct {
 // NewGateway returns a client for the gateway at baseURL (e.g.
 // http://127.0.0.1:8083). A nil hc gets a client with a 60 s timeout.
 func NewGateway(baseURL string, hc *http.Client) *Gateway {
-	return &Gateway{rc: newRESTClient(baseURL, hc)}
+	return &Gateway{rc: newRESTClient(ServiceGateway, baseURL, hc)}
 }
 
 // URL returns the gateway's base URL.

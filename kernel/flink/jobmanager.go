@@ -18,7 +18,7 @@ type JobManager struct {
 // NewJobManager returns a client for the JobManager REST endpoint at baseURL
 // (e.g. http://127.0.0.1:8081). A nil hc gets a client with a 60 s timeout.
 func NewJobManager(baseURL string, hc *http.Client) *JobManager {
-	return &JobManager{rc: newRESTClient(baseURL, hc)}
+	return &JobManager{rc: newRESTClient(ServiceJobManager, baseURL, hc)}
 }
 
 // URL returns the REST endpoint's base URL, which also serves the web UI.

@@ -17,15 +17,16 @@ const maxResponseBytes = 64 << 20
 
 // restClient is the JSON-over-HTTP plumbing both Flink clients share.
 type restClient struct {
-	base string
-	http *http.Client
+	service string // who answers: Gateway or JobManager, for errors
+	base    string
+	http    *http.Client
 }
 
-func newRESTClient(base string, hc *http.Client) restClient {
+func newRESTClient(service, base string, hc *http.Client) restClient {
 	if hc == nil {
 		hc = &http.Client{Timeout: 60 * time.Second}
 	}
-	return restClient{base: strings.TrimRight(base, "/"), http: hc}
+	return restClient{service: service, base: strings.TrimRight(base, "/"), http: hc}
 }
 
 // do sends a request with an optional JSON body and decodes a JSON answer
@@ -48,12 +49,15 @@ func (c restClient) do(ctx context.Context, op, method, path string, in, out any
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("flink: %s: %w", op, err)
+		if ctx.Err() != nil {
+			return fmt.Errorf("flink: %s: %w", op, err)
+		}
+		return &UnreachableError{Service: c.service, URL: c.base, Op: op, Err: err}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 	if err != nil {
-		return fmt.Errorf("flink: %s: read response: %w", op, err)
+		return &UnreachableError{Service: c.service, URL: c.base, Op: op, Err: err}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return parseAPIError(op, resp.StatusCode, data)
