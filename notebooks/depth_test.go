@@ -84,3 +84,21 @@ func TestExport_LinearInNesting(t *testing.T) {
 		}
 	}
 }
+
+// TestImport_TextKeptOrRefused: a paragraph text that is a number or a
+// boolean is kept as written (it used to become empty); an object is
+// refused; a null file is refused (it used to import "Untitled Note").
+func TestImport_TextKeptOrRefused(t *testing.T) {
+	n, err := ImportZeppelin([]byte(`{"name":"x","paragraphs":[{"text":42},{"text":true},{"text":null}]}`), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := []string{n.Paragraphs[0].Text, n.Paragraphs[1].Text, n.Paragraphs[2].Text}; got[0] != "42" || got[1] != "true" || got[2] != "" {
+		t.Fatalf("texts %q", got)
+	}
+	for _, doc := range []string{`{"name":"x","paragraphs":[{"text":{"a":1}}]}`, `{"name":"x","paragraphs":[{"text":["a"]}]}`, `null`} {
+		if _, err := ImportZeppelin([]byte(doc), ""); eddy.ErrorCode(err) != eddy.EINVALID {
+			t.Errorf("%s: %v, want a refusal", doc, err)
+		}
+	}
+}
