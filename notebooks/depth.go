@@ -15,20 +15,11 @@ const MaxJSONDepth = 64
 // CheckDepth refuses JSON nested deeper than MaxJSONDepth. It scans the
 // bytes once and needs the JSON to be well formed only in its strings.
 func CheckDepth(what string, data []byte) error {
-	depth, inString, escaped := 0, false, false
+	var str stringScan
+	depth := 0
 	for i, c := range data {
 		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-		case c == '"':
-			inString = true
+		case str.in(c):
 		case c == '{' || c == '[':
 			if depth++; depth > MaxJSONDepth {
 				return eddy.Errorf(eddy.EINVALID, "%s nests objects and arrays more than %d deep (at byte offset %d)", what, MaxJSONDepth, i)
@@ -38,6 +29,30 @@ func CheckDepth(what string, data []byte) error {
 		}
 	}
 	return nil
+}
+
+// stringScan follows JSON text byte by byte to tell the bytes of strings
+// (their quotes included) from structure.
+type stringScan struct{ inString, escaped bool }
+
+// in reports whether c belongs to a string, and moves past it.
+func (s *stringScan) in(c byte) bool {
+	switch {
+	case s.inString:
+		switch {
+		case s.escaped:
+			s.escaped = false
+		case c == '\\':
+			s.escaped = true
+		case c == '"':
+			s.inString = false
+		}
+		return true
+	case c == '"':
+		s.inString = true
+		return true
+	}
+	return false
 }
 
 // exportIndentDepth is how many levels of a note an export lays out one
@@ -57,25 +72,15 @@ func indentShallow(src []byte) []byte {
 			out.WriteString("  ")
 		}
 	}
-	depth, inString, escaped := 0, false, false
+	var str stringScan
+	depth := 0
 	for i := 0; i < len(src); i++ {
 		c := src[i]
-		if inString {
+		if str.in(c) {
 			out.WriteByte(c)
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
 			continue
 		}
 		switch c {
-		case '"':
-			inString = true
-			out.WriteByte(c)
 		case '{', '[':
 			out.WriteByte(c)
 			depth++

@@ -263,6 +263,18 @@ func newUnit(t *testing.T, cfg sessions.Config) *unit {
 	return u
 }
 
+// startAll starts the notes' sessions at once and returns each one's error.
+func (u *unit) startAll(ctx context.Context, notes []*notebooks.Note) []error {
+	errs := make([]error, len(notes))
+	var wg sync.WaitGroup
+	for i, n := range notes {
+		wg.Add(1)
+		go func() { defer wg.Done(); _, errs[i] = u.m.Start(ctx, n.ID) }()
+	}
+	wg.Wait()
+	return errs
+}
+
 func (u *unit) note(name string, texts ...string) *notebooks.Note {
 	u.t.Helper()
 	return mustCreateNote(u.t, u.store, name, texts...)
@@ -378,13 +390,7 @@ func TestManagerUnit_Races(t *testing.T) {
 		for round := 0; round < 20; round++ {
 			u := newUnit(t, sessions.Config{KPUCapacity: 3})
 			notes := []*notebooks.Note{u.note("R1", "finish"), u.note("R2", "finish"), u.note("R3", "finish")}
-			errs := make([]error, len(notes))
-			var wg sync.WaitGroup
-			for i, n := range notes {
-				wg.Add(1)
-				go func() { defer wg.Done(); _, errs[i] = u.m.Start(ctx, n.ID) }()
-			}
-			wg.Wait()
+			errs := u.startAll(ctx, notes)
 			won := 0
 			for _, err := range errs {
 				if err == nil {
@@ -707,13 +713,7 @@ func TestManagerUnit_NoDeadlock(t *testing.T) {
 	for i := range notes {
 		notes[i] = u.note(fmt.Sprintf("N%02d", i), "job 1")
 	}
-	errs := make([]error, len(notes))
-	var wg sync.WaitGroup
-	for i, n := range notes {
-		wg.Add(1)
-		go func() { defer wg.Done(); _, errs[i] = u.m.Start(ctx, n.ID) }()
-	}
-	wg.Wait()
+	errs := u.startAll(ctx, notes)
 	admitted := 0
 	for i, n := range notes {
 		if errs[i] != nil {

@@ -606,23 +606,13 @@ func (m *Manager) runWithoutSession(ctx context.Context, noteID, paragraphID str
 	if p == nil || kernel.NeedsFlink(p.Text, note.DefaultInterpreterGroup) {
 		return nil, false, nil // an unknown paragraph is the kernel's to refuse
 	}
-	m.mu.Lock()
-	if m.closed {
-		m.mu.Unlock()
-		return nil, false, errShuttingDown
-	}
-	m.wg.Add(1)
-	m.mu.Unlock()
-	done := make(chan struct{})
-	go func() {
-		defer m.wg.Done()
-		defer close(done)
+	done, err := m.goTracked(func() {
 		if err := m.cfg.RunWithoutSession(context.WithoutCancel(ctx), noteID, paragraphID); err != nil {
 			m.log.Warn("running a paragraph without a session failed", "note", noteID, "paragraph", paragraphID, "err", err)
 		}
 		m.notify(noteID)
-	}()
-	return done, true, nil
+	})
+	return done, err == nil, err
 }
 
 // Cancel stops a running paragraph; it is a no-op for one that is not
@@ -661,6 +651,12 @@ func (m *Manager) RunAll(ctx context.Context, noteID string) (<-chan struct{}, e
 			return nil, err
 		}
 	}
+	return m.goTracked(func() { m.runAll(noteID, ps) })
+}
+
+// goTracked runs f in a goroutine Close waits for, unless the manager is
+// closing; the channel closes when f has returned.
+func (m *Manager) goTracked(f func()) (<-chan struct{}, error) {
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
@@ -672,7 +668,7 @@ func (m *Manager) RunAll(ctx context.Context, noteID string) (<-chan struct{}, e
 	go func() {
 		defer m.wg.Done()
 		defer close(done)
-		m.runAll(noteID, ps)
+		f()
 	}()
 	return done, nil
 }
