@@ -302,6 +302,7 @@ func (ex *execution) runStatement(ctx context.Context, st Statement, base map[st
 		return err
 	}
 	f := ex.k.gw.NewFetcher(handle, op)
+	submitted := time.Now()
 	// Closing frees the operation in the gateway; for a SELECT it also
 	// cancels the job. Detached from ctx: it must happen after a cancel.
 	// Then no job of the statement may be left running (reapJob).
@@ -314,7 +315,7 @@ func (ex *execution) runStatement(ctx context.Context, st Statement, base map[st
 		}
 	}()
 	if st.Kind == StmtQuery {
-		return ex.streamQuery(ctx, f)
+		return ex.streamQuery(ctx, f, cfg["pipeline.name"], submitted)
 	}
 	rows, err := f.All(ctx, ex.k.cfg.MaxRows)
 	if err != nil {
@@ -335,7 +336,11 @@ func (ex *execution) runStatement(ctx context.Context, st Statement, base map[st
 
 // streamQuery materialises a query's changelog, publishing it to viewers
 // every refreshInterval, until the result ends or the run is cancelled.
-func (ex *execution) streamQuery(ctx context.Context, f *flink.Fetcher) error {
+//
+// The gateway does not always name a query's job in its result pages; then
+// the job is found on the cluster by its name (pipeline.name) and start,
+// so it is followed, counted and, when the run ends, never left running.
+func (ex *execution) streamQuery(ctx context.Context, f *flink.Fetcher, jobName string, submitted time.Time) error {
 	mode := ex.props.Type
 	m, err := NewMaterializer(Options{Mode: mode, MaxRows: ex.k.cfg.MaxRows, Threshold: ex.props.Threshold, Template: ex.props.Template})
 	if err != nil {
@@ -371,7 +376,8 @@ func (ex *execution) streamQuery(ctx context.Context, f *flink.Fetcher) error {
 		ex.r.publish()
 	}()
 
-	var jobSeen bool
+	var jobSeen, jobAdded bool
+	var lastLookup time.Time
 	for {
 		rows, more, err := f.Next(ctx)
 		if err != nil {
@@ -388,11 +394,16 @@ func (ex *execution) streamQuery(ctx context.Context, f *flink.Fetcher) error {
 			}
 			m.SetColumns(cols)
 			ex.r.setTable(m, mode == DisplaySingle)
-			if f.JobID != "" {
-				ex.r.addJob(Job{JobID: f.JobID, ParagraphID: ex.p.ID, Status: flink.JobRunning,
-					Parallelism: ex.parallelism(), URL: ex.k.jm.JobURL(f.JobID)})
-				defer ex.r.endJob(f.JobID)
-			}
+		}
+		if !jobAdded && f.JobID == "" && jobSeen && time.Since(lastLookup) > time.Second {
+			lastLookup = time.Now()
+			f.JobID = ex.k.findJob(ctx, jobName, submitted)
+		}
+		if !jobAdded && f.JobID != "" {
+			jobAdded = true
+			ex.r.addJob(Job{JobID: f.JobID, ParagraphID: ex.p.ID, Status: flink.JobRunning,
+				Parallelism: ex.parallelism(), URL: ex.k.jm.JobURL(f.JobID)})
+			defer ex.r.endJob(f.JobID)
 		}
 		if len(rows) > 0 {
 			changes := make([]Change, len(rows))

@@ -694,3 +694,14 @@ func TestReconcileJobs(t *testing.T) {
 		}
 	}
 }
+
+// TestKernel_JobNotFoundIsLost: the JobManager answers 404 for a job it
+// does not know (as after a restart without high availability), which
+// Eddy tells as a lost job.
+func TestKernel_JobNotFoundIsLost(t *testing.T) {
+	f := newFixture(t)
+	_, err := f.cluster.JobManager.Job(context.Background(), "00000000000000000000000000000000")
+	if !flink.IsNotFound(err) {
+		t.Fatalf("unknown job: %v, want a 404", err)
+	}
+}

@@ -46,6 +46,26 @@ func (ex *execution) reapJob(jobID string) {
 	ex.addMessage(notebooks.MessageText, fmt.Sprintf("Eddy lost track of Flink job %s when this run ended, and cancelled it so it does not run on unseen.", jobID))
 }
 
+// findJob returns the id of the newest job named name that started at or
+// after since, or "" if the cluster has none (yet).
+func (k *Kernel) findJob(ctx context.Context, name string, since time.Time) string {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	jobs, err := k.jm.Jobs(ctx)
+	if err != nil {
+		return ""
+	}
+	var best flink.JobSummary
+	for _, j := range jobs {
+		// A second of slack: the JobManager's clock and Eddy's are the same
+		// machine's in local mode, not always in remote mode.
+		if j.Name == name && j.StartTime >= since.Add(-time.Second).UnixMilli() && j.StartTime > best.StartTime {
+			best = j
+		}
+	}
+	return best.ID
+}
+
 // ReconcileJobs cancels the jobs on the cluster that an earlier run of
 // Eddy started and nothing follows any more: those named after a paragraph
 // (see jobName) of a note this Eddy knows, started before this Eddy did

@@ -71,9 +71,27 @@ func startEddy(t *testing.T, dataDir string) (*exec.Cmd, string) {
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	urls := make(chan string, 1)
+	// Eddy's log, shown when the test fails.
+	var (
+		logMu   sync.Mutex
+		logTail []string
+	)
+	t.Cleanup(func() {
+		if t.Failed() {
+			logMu.Lock()
+			t.Logf("eddy's log (last lines):\n%s", strings.Join(logTail, "\n"))
+			logMu.Unlock()
+		}
+	})
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			logMu.Lock()
+			logTail = append(logTail, sc.Text())
+			if len(logTail) > 200 {
+				logTail = logTail[1:]
+			}
+			logMu.Unlock()
 			if _, rest, found := strings.Cut(sc.Text(), "Eddy is running at "); found {
 				u, _, _ := strings.Cut(rest, "/?token=")
 				urls <- u

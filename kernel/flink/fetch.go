@@ -23,7 +23,9 @@ type Fetcher struct {
 	delay     time.Duration
 	done      bool
 
-	// From the first PAYLOAD page; the EOS page does not repeat them.
+	// Columns come with the first PAYLOAD page (the EOS page does not repeat
+	// them); JobID with the first page that names the job, which can be a
+	// later one: a query's first pages may come before its job is submitted.
 	Columns []Column
 	JobID   string
 }
@@ -42,6 +44,9 @@ func (f *Fetcher) Next(ctx context.Context) (rows []Row, more bool, err error) {
 		if err != nil {
 			return nil, true, err
 		}
+		if f.JobID == "" {
+			f.JobID = page.JobID
+		}
 		switch page.ResultType {
 		case ResultNotReady:
 			// The statement is still being planned or submitted; same token again.
@@ -51,7 +56,7 @@ func (f *Fetcher) Next(ctx context.Context) (rows []Row, more bool, err error) {
 		default: // PAYLOAD
 			first := f.Columns == nil
 			if first {
-				f.Columns, f.JobID = page.Columns, page.JobID
+				f.Columns = page.Columns
 				if f.Columns == nil {
 					f.Columns = []Column{}
 				}
