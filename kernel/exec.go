@@ -297,12 +297,13 @@ func (ex *execution) runStatement(ctx context.Context, st Statement, base map[st
 		}
 		defer release()
 	}
+	// The job starts after this (minus clock slack, see findJob).
+	submitted := time.Now()
 	handle, op, err := ex.k.executeStatement(ctx, st.Text, cfg)
 	if err != nil {
 		return err
 	}
 	f := ex.k.gw.NewFetcher(handle, op)
-	submitted := time.Now()
 	// Closing frees the operation in the gateway; for a SELECT it also
 	// cancels the job. Detached from ctx: it must happen after a cancel.
 	// Then no job of the statement may be left running (reapJob).
@@ -310,8 +311,12 @@ func (ex *execution) runStatement(ctx context.Context, st Statement, base map[st
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		_ = ex.k.gw.CloseOperation(cctx, handle, op)
-		if f.JobID != "" {
-			ex.reapJob(f.JobID)
+		jobID := f.JobID
+		if jobID == "" && runsJob {
+			jobID = ex.k.findJob(cctx, cfg["pipeline.name"], submitted)
+		}
+		if jobID != "" {
+			ex.reapJob(jobID)
 		}
 	}()
 	if st.Kind == StmtQuery {

@@ -2,13 +2,16 @@ package localflink
 
 import (
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 )
 
-// mustRun starts a supervised shell script and waits until it runs.
+// mustRun starts a supervised shell script and waits until it runs, and
+// until it has said "ready" when it says so (after installing its traps: a
+// signal sent before would meet the shell's default).
 func mustRun(t *testing.T, s *spawner, script string) *process {
 	t.Helper()
 	p := &process{
@@ -27,6 +30,15 @@ func mustRun(t *testing.T, s *spawner, script string) *process {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	for deadline := time.Now().Add(10 * time.Second); strings.Contains(script, "echo ready"); {
+		if out, _ := os.ReadFile(p.logPath); strings.Contains(string(out), "ready") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the script did not say ready")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	return p
 }
 
@@ -39,10 +51,10 @@ func TestProcess_Stop(t *testing.T) {
 		err          string // "" for a clean stop
 	}{
 		{"DiesOnSIGTERM", "exec sleep 1000", ""},
-		{"ExitsWith143", `trap "exit 143" TERM; while :; do sleep 0.1; done`, ""},
-		{"ExitsWith0", `trap "exit 0" TERM; while :; do sleep 0.1; done`, ""},
-		{"ExitsBadly", `trap "exit 3" TERM; while :; do sleep 0.1; done`, "exited badly on SIGTERM: exit status 3"},
-		{"IgnoresSIGTERM", `trap "" TERM; while :; do sleep 0.1; done`, "did not stop within 500ms of SIGTERM and was killed"},
+		{"ExitsWith143", `trap "exit 143" TERM; echo ready; while :; do sleep 0.1; done`, ""},
+		{"ExitsWith0", `trap "exit 0" TERM; echo ready; while :; do sleep 0.1; done`, ""},
+		{"ExitsBadly", `trap "exit 3" TERM; echo ready; while :; do sleep 0.1; done`, "exited badly on SIGTERM: exit status 3"},
+		{"IgnoresSIGTERM", `trap "" TERM; echo ready; while :; do sleep 0.1; done`, "did not stop within 500ms of SIGTERM and was killed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -87,8 +99,8 @@ func TestCluster_Close(t *testing.T) {
 	s := newSpawner()
 	c := &Cluster{cfg: Config{Logger: slog.Default()}, spawner: s, procs: map[string]*process{
 		SQLGateway:  mustRun(t, s, "exec sleep 1000"),
-		TaskManager: mustRun(t, s, `trap "exit 3" TERM; while :; do sleep 0.1; done`),
-		JobManager:  mustRun(t, s, `trap "" TERM; while :; do sleep 0.1; done`),
+		TaskManager: mustRun(t, s, `trap "exit 3" TERM; echo ready; while :; do sleep 0.1; done`),
+		JobManager:  mustRun(t, s, `trap "" TERM; echo ready; while :; do sleep 0.1; done`),
 	}}
 	err := c.Close()
 	if err == nil || !strings.Contains(err.Error(), "exit status 3") {
