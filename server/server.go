@@ -174,13 +174,19 @@ func New(cfg Config) (*Server, error) {
 
 // deadlines bounds how long a request may take to send its body and to
 // receive its answer, so a stuck or hostile client cannot hold a
-// connection for ever. The websocket keeps its own deadlines (pings) and
-// the synchronous run waits as long as its query runs.
+// connection for ever. The websocket keeps its own deadlines (pings), the
+// synchronous run waits as long as its query runs, and adding a connector
+// (a download and a Flink restart) gets the time it is allowed.
 func (s *Server) deadlines(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if p := c.Path(); p != "/ws" && !strings.HasPrefix(p, "/api/notebook/run/") {
+		p := c.Path()
+		if p != "/ws" && !strings.HasPrefix(p, "/api/notebook/run/") {
+			d := s.cfg.RequestTimeout
+			if p == "/api/v1/connectors" {
+				d = max(d, connectorAddTimeout+time.Minute)
+			}
 			rc := http.NewResponseController(c.Response().Writer)
-			deadline := time.Now().Add(s.cfg.RequestTimeout)
+			deadline := time.Now().Add(d)
 			_ = rc.SetReadDeadline(deadline)
 			_ = rc.SetWriteDeadline(deadline)
 		}
