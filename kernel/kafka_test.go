@@ -116,6 +116,14 @@ func TestKernel_KafkaRoundTrip(t *testing.T) {
 		})
 
 		t.Run("OutageNotice", func(t *testing.T) {
+			// Its two jobs take the slots of these two: the cluster is
+			// shared with the other packages' tests.
+			if err := sk.Cancel(ctx, slow.Paragraphs[1].ID); err != nil {
+				t.Fatal(err)
+			}
+			if err := wk.Cancel(ctx, watch.Paragraphs[1].ID); err != nil {
+				t.Fatal(err)
+			}
 			kafkaOutageNotice(ctx, t, f, kafka, live)
 		})
 	})

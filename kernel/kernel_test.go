@@ -618,9 +618,9 @@ func TestJobNote(t *testing.T) {
 	}
 }
 
-// TestReconcileJobs: jobs named after a paragraph of a known note and
-// started before Eddy are cancelled; jobs of unknown notes, of other
-// programs, and started after Eddy are left alone.
+// TestReconcileJobs: a job named after a paragraph of a known note and
+// started before Eddy is cancelled; one of an unknown note, or started
+// after Eddy, is left alone (other programs' jobs: TestJobNote).
 func TestReconcileJobs(t *testing.T) {
 	f := newFixture(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -640,9 +640,8 @@ func TestReconcileJobs(t *testing.T) {
 		}
 	}
 	suffix := fmt.Sprint(time.Now().UnixNano())
-	names := map[string]string{ // role → job name (two jobs: the cluster is shared)
-		"orphan":  "eddy:KNOWN" + suffix + ":paragraph_1",
-		"unknown": "eddy:OTHER" + suffix + ":paragraph_1",
+	names := map[string]string{ // role → job name (one job: the cluster is shared)
+		"orphan": "eddy:KNOWN" + suffix + ":paragraph_1",
 	}
 	ids := map[string]string{}
 	for role, name := range names {
@@ -672,6 +671,10 @@ func TestReconcileJobs(t *testing.T) {
 	// Started before these jobs: a later Eddy's own jobs are not touched.
 	if got, err := kernel.ReconcileJobs(ctx, jm, time.Now().Add(-time.Hour), known); err != nil || len(got) != 0 {
 		t.Fatalf("jobs younger than Eddy: cancelled %v, %v", got, err)
+	}
+	// Jobs of notes this Eddy does not know are another Eddy's.
+	if got, err := kernel.ReconcileJobs(ctx, jm, time.Now(), func(string) bool { return false }); err != nil || len(got) != 0 {
+		t.Fatalf("jobs of unknown notes: cancelled %v, %v", got, err)
 	}
 	got, err := kernel.ReconcileJobs(ctx, jm, time.Now(), known)
 	if err != nil || len(got) != 1 || got[0].ID != ids["orphan"] {
