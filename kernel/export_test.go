@@ -14,3 +14,6 @@ func CompleterSession(c *Completer) string {
 
 // JobNote is jobNote, for tests.
 var JobNote = jobNote
+
+// KafkaProbed records one probe of the Kafka broker, as WatchKafka does.
+func KafkaProbed(c *Cluster, err error) { c.kafkaProbed(err) }

@@ -242,3 +242,12 @@ func TestKernel_ExecutionPackages(t *testing.T) {
 		t.Fatalf("bad coordinates: %s %q", p.Status, p.ErrorMessage)
 	}
 }
+
+// TestCluster_KafkaOutageBeforeAnyKernel: the broker can go away before any
+// note has run; recording that must not fail (it once closed a nil channel).
+func TestCluster_KafkaOutageBeforeAnyKernel(t *testing.T) {
+	c := kernel.NewCluster(kernel.ModeRemote, "http://127.0.0.1:1", "http://127.0.0.1:1")
+	c.Kafka = "127.0.0.1:1"
+	kernel.KafkaProbed(c, fmt.Errorf("dial tcp 127.0.0.1:1: connect: connection refused"))
+	kernel.KafkaProbed(c, nil)
+}

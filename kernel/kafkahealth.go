@@ -74,7 +74,9 @@ func (c *Cluster) kafkaProbed(err error) {
 	default:
 		return
 	}
-	close(c.kafkaChanged)
+	if c.kafkaChanged != nil { // nil until a kernel first asked (kafkaState)
+		close(c.kafkaChanged)
+	}
 	c.kafkaChanged = make(chan struct{})
 }
 
