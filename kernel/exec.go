@@ -339,6 +339,12 @@ func (ex *execution) runStatement(ctx context.Context, st Statement, base map[st
 	return nil
 }
 
+// maxJobLookups bounds how often, once a second, a query whose result
+// pages do not name its job looks for it on the cluster: a job not found by
+// then (another paragraph's jobName, a cluster that lists no jobs) is left
+// to the lookup at the end of the run.
+const maxJobLookups = 30
+
 // streamQuery materialises a query's changelog, publishing it to viewers
 // every refreshInterval, until the result ends or the run is cancelled.
 //
@@ -383,6 +389,7 @@ func (ex *execution) streamQuery(ctx context.Context, f *flink.Fetcher, jobName 
 
 	var jobSeen, jobAdded bool
 	var lastLookup time.Time
+	lookups := 0
 	for {
 		rows, more, err := f.Next(ctx)
 		if err != nil {
@@ -400,8 +407,9 @@ func (ex *execution) streamQuery(ctx context.Context, f *flink.Fetcher, jobName 
 			m.SetColumns(cols)
 			ex.r.setTable(m, mode == DisplaySingle)
 		}
-		if !jobAdded && f.JobID == "" && jobSeen && time.Since(lastLookup) > time.Second {
+		if !jobAdded && f.JobID == "" && jobSeen && lookups < maxJobLookups && time.Since(lastLookup) > time.Second {
 			lastLookup = time.Now()
+			lookups++
 			f.JobID = ex.k.findJob(ctx, jobName, submitted)
 		}
 		if !jobAdded && f.JobID != "" {

@@ -30,15 +30,9 @@ func BenchmarkKernelVsGateway(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
-		op, err := gw.ExecuteStatement(ctx, sh, query, nil)
-		if err != nil {
-			b.Fatal(err)
+		if got := rawFetch(ctx, b, gw, sh, query); len(got) != rows {
+			b.Fatalf("raw fetch: %d rows, want %d", len(got), rows)
 		}
-		got, err := gw.NewFetcher(sh, op).All(ctx, 0)
-		if err != nil || len(got) != rows {
-			b.Fatalf("raw fetch: %d rows, %v", len(got), err)
-		}
-		_ = gw.CloseOperation(ctx, sh, op)
 		rawTotal += time.Since(start)
 
 		start = time.Now()
@@ -90,15 +84,7 @@ func BenchmarkKafkaGroupBy(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
-		op, err := gw.ExecuteStatement(ctx, sh, query, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		got, err := gw.NewFetcher(sh, op).All(ctx, 0)
-		if err != nil {
-			b.Fatalf("raw fetch: %v", err)
-		}
-		_ = gw.CloseOperation(ctx, sh, op)
+		got := rawFetch(ctx, b, gw, sh, query)
 		rawTotal += time.Since(start)
 		rawChanges += int64(len(got))
 
@@ -137,4 +123,20 @@ func rawSession(b *testing.B, gw *flink.Gateway, name, ddl string) string {
 		b.Fatal(err)
 	}
 	return sh
+}
+
+// rawFetch runs a bounded query with the bare gateway client and returns
+// all its rows, as a program without Eddy would.
+func rawFetch(ctx context.Context, b *testing.B, gw *flink.Gateway, session, query string) []flink.Row {
+	b.Helper()
+	op, err := gw.ExecuteStatement(ctx, session, query, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer gw.CloseOperation(ctx, session, op)
+	got, err := gw.NewFetcher(session, op).All(ctx, 0)
+	if err != nil {
+		b.Fatalf("raw fetch: %v", err)
+	}
+	return got
 }
