@@ -74,6 +74,9 @@ func NewCluster(mode, gatewayURL, restURL string) *Cluster {
 	}
 }
 
+// KafkaBootstrap is the Kafka broker's bootstrap address, "" for none.
+func (c *Cluster) KafkaBootstrap() string { return c.Kafka }
+
 // SetStartError records why the cluster could not be started.
 func (c *Cluster) SetStartError(msg string) {
 	c.mu.Lock()

@@ -69,9 +69,7 @@ func (s *Server) handleInstallExample(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"noteId": id})
 	}
 	vars := examples.Vars{Files: s.cfg.ExampleFiles}
-	if k := s.cfg.Cluster.ClusterStatus(c.Request().Context()).Kafka; k != nil {
-		vars.Kafka = k.Bootstrap
-	}
+	vars.Kafka = s.cfg.Cluster.KafkaBootstrap()
 	create, err := e.Note(vars)
 	if err != nil {
 		return err

@@ -19,6 +19,8 @@ func (noKafkaCluster) ClusterStatus(ctx context.Context) kernel.ClusterStatus {
 	return kernel.ClusterStatus{Mode: kernel.ModeLocal, Ready: true}
 }
 
+func (noKafkaCluster) KafkaBootstrap() string { return "" }
+
 type examplesList struct {
 	Examples []exampleInfo `json:"examples"`
 }

@@ -360,3 +360,5 @@ func (fakeCluster) ClusterStatus(ctx context.Context) kernel.ClusterStatus {
 	return kernel.ClusterStatus{Mode: kernel.ModeLocal, Ready: true, FlinkVersion: "2.3.0", TaskManagers: 1, SlotsTotal: 4, SlotsAvailable: 4,
 		Kafka: &kernel.KafkaStatus{Mode: kernel.ModeLocal, Bootstrap: "127.0.0.1:9092", Ready: true}}
 }
+
+func (fakeCluster) KafkaBootstrap() string { return "127.0.0.1:9092" }

@@ -33,7 +33,11 @@ const DefaultMaxBodyBytes = 5 << 20
 
 // ClusterService reports the state of the Flink cluster Eddy uses.
 type ClusterService interface {
+	// ClusterStatus asks the cluster how it is (it probes: up to seconds).
 	ClusterStatus(ctx context.Context) kernel.ClusterStatus
+	// KafkaBootstrap is the Kafka notes reach by default, "" for none; it
+	// asks nothing.
+	KafkaBootstrap() string
 }
 
 // Sessions is everything the REST and websocket handlers need at run
