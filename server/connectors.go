@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -29,7 +30,7 @@ var _ ConnectorService = (*connectors.Service)(nil)
 // registerConnectorRoutes adds the connector catalog under /api/v1.
 func (s *Server) registerConnectorRoutes(v1 *echo.Group) {
 	v1.GET("/connectors", s.handleListConnectors)
-	v1.POST("/connectors", s.handleAddConnector)
+	v1.POST("/connectors", s.handleAddConnector, requestTime(connectorAddTimeout+time.Minute))
 }
 
 // connectorList is the answer of GET /api/v1/connectors.

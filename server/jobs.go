@@ -16,7 +16,7 @@ import (
 // registerJobRoutes adds Zeppelin's run and job routes.
 func (s *Server) registerJobRoutes(api *echo.Group) {
 	nb := api.Group("/notebook")
-	nb.POST("/run/:noteId/:paragraphId", s.handleRunSync)
+	nb.POST("/run/:noteId/:paragraphId", s.handleRunSync, requestTime(0)) // as long as the query runs
 	nb.POST("/job/:noteId/:paragraphId", s.handleRunAsync)
 	nb.GET("/job/:noteId/:paragraphId", s.handleJobStatus)
 	nb.DELETE("/job/:noteId/:paragraphId", s.handleCancelParagraph)

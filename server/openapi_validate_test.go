@@ -109,6 +109,10 @@ func (r *responseRecorder) Flush() {
 	}
 }
 
+// Unwrap lets http.ResponseController reach the connection (deadlines,
+// hijacking) as it does in production, where nothing wraps the writer.
+func (r *responseRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
 func (r *responseRecorder) status() int {
 	if r.code == 0 {
 		return http.StatusOK

@@ -307,3 +307,23 @@ func TestRunAPIUnit_DeleteAndTrashEndSession(t *testing.T) {
 	}
 	ts.do(t, http.MethodDelete, "/api/notebook/"+id, nil).mustFail(t, http.StatusNotFound, "No such note")
 }
+
+// TestRunAPIUnit_SyncRunOutlivesRequestTimeout: the synchronous run answers
+// when its query ends, however long past RequestTimeout that is.
+func TestRunAPIUnit_SyncRunOutlivesRequestTimeout(t *testing.T) {
+	fs := newFakeSessions()
+	ts := MustOpenServer(t, func(c *Config) { c.Sessions, c.RequestTimeout = fs, 200*time.Millisecond })
+	id := ts.mustCreateNote(t, "slow", "%flink.bsql\nSELECT 1")
+	pid := ts.mustGetNote(t, id).Paragraphs[0].ID
+	fs.onRun = func(noteID, pid string) {
+		go func() {
+			time.Sleep(time.Second)
+			fs.finish(noteID, pid, notebooks.StatusFinished, &notebooks.Result{Code: notebooks.ResultSuccess, Msg: []notebooks.ResultMessage{{Type: notebooks.MessageTable, Data: "x\n1\n"}}}, "")
+		}()
+	}
+	var res notebooks.Result
+	ts.do(t, http.MethodPost, "/api/notebook/run/"+id+"/"+pid, nil).mustOK(t, &res)
+	if len(res.Msg) != 1 || res.Msg[0].Data != "x\n1\n" {
+		t.Fatalf("result %+v", res)
+	}
+}

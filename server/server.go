@@ -12,7 +12,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
+
 	"sync"
 	"time"
 
@@ -178,24 +178,36 @@ func New(cfg Config) (*Server, error) {
 
 // deadlines bounds how long a request may take to send its body and to
 // receive its answer, so a stuck or hostile client cannot hold a
-// connection for ever. The websocket keeps its own deadlines (pings), the
-// synchronous run waits as long as its query runs, and adding a connector
-// (a download and a Flink restart) gets the time it is allowed.
+// connection for ever. Routes that need longer say so with requestTime.
 func (s *Server) deadlines(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		p := c.Path()
-		if p != "/ws" && !strings.HasPrefix(p, "/api/notebook/run/") {
-			d := s.cfg.RequestTimeout
-			if p == "/api/v1/connectors" {
-				d = max(d, connectorAddTimeout+time.Minute)
-			}
-			rc := http.NewResponseController(c.Response().Writer)
-			deadline := time.Now().Add(d)
-			_ = rc.SetReadDeadline(deadline)
-			_ = rc.SetWriteDeadline(deadline)
-		}
+		setDeadlines(c, s.cfg.RequestTimeout)
 		return next(c)
 	}
+}
+
+// requestTime gives a route its own time to read its body and write its
+// answer instead of RequestTimeout; 0 sets no limit (the websocket keeps
+// its own deadlines, the synchronous run lasts as long as its query).
+func requestTime(d time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			setDeadlines(c, d)
+			return next(c)
+		}
+	}
+}
+
+// setDeadlines sets the connection's read and write deadlines d from now,
+// or clears them when d is 0.
+func setDeadlines(c echo.Context, d time.Duration) {
+	var deadline time.Time
+	if d > 0 {
+		deadline = time.Now().Add(d)
+	}
+	rc := http.NewResponseController(c.Response().Writer)
+	_ = rc.SetReadDeadline(deadline)
+	_ = rc.SetWriteDeadline(deadline)
 }
 
 // maxDrain is how much of an oversized body Eddy reads and discards so the
@@ -240,7 +252,7 @@ func (s *Server) routes() {
 	s.registerConnectorRoutes(v1)
 
 	s.hub = newHub(s.notes, s.cfg.Sessions, s.log, s.cfg.MaxBodyBytes)
-	s.echo.GET("/ws", s.handleWS)
+	s.echo.GET("/ws", s.handleWS, requestTime(0))
 	s.registerStaticRoutes()
 }
 
