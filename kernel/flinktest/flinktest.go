@@ -79,20 +79,9 @@ func Cluster(t testing.TB) *Endpoints {
 // with its connectors and Eddy's catalog, in dir (and, with kafka, the provisioned Kafka
 // broker beside it) and waits until it is ready.
 func Start(ctx context.Context, root, dir string, kafka bool) (*localflink.Cluster, error) {
-	home := filepath.Join(root, ".flink", "home")
-	jars, _ := filepath.Glob(filepath.Join(root, ".flink", "jars", "flink-sql-gateway-*.jar"))
-	if len(jars) == 0 {
-		return nil, fmt.Errorf("flink is not provisioned in %s/.flink: run 'make flink'", root)
-	}
-	connectors, _ := filepath.Glob(filepath.Join(root, ".flink", "connectors", "*.jar"))
-	if len(connectors) == 0 {
-		return nil, fmt.Errorf("no connector jars in %s/.flink/connectors: run 'make flink'", root)
-	}
-	catalogJar := filepath.Join(root, ".flink", "catalog", "eddy-catalog.jar")
-	cfg := localflink.Config{FlinkHome: home, GatewayJar: jars[0], ConnectorJars: append(connectors, catalogJar),
-		CatalogDir: filepath.Join(dir, "catalog"), Dir: filepath.Join(dir, "flink")}
-	if kafka {
-		cfg.Kafka = localflink.KafkaConfig{Lib: filepath.Join(root, ".kafka", "lib"), Dir: filepath.Join(dir, "kafka")}
+	cfg, err := LocalConfig(root, dir, kafka)
+	if err != nil {
+		return nil, err
 	}
 	c, err := localflink.Start(ctx, cfg)
 	if err != nil {
@@ -104,6 +93,27 @@ func Start(ctx context.Context, root, dir string, kafka bool) (*localflink.Clust
 		return nil, errors.Join(err, c.Close())
 	}
 	return c, nil
+}
+
+// LocalConfig is the configuration of a local cluster in dir with the
+// Flink, connectors and catalog jar that 'make flink' installed under root.
+func LocalConfig(root, dir string, kafka bool) (localflink.Config, error) {
+	home := filepath.Join(root, ".flink", "home")
+	jars, _ := filepath.Glob(filepath.Join(root, ".flink", "jars", "flink-sql-gateway-*.jar"))
+	if len(jars) == 0 {
+		return localflink.Config{}, fmt.Errorf("flink is not provisioned in %s/.flink: run 'make flink'", root)
+	}
+	connectors, _ := filepath.Glob(filepath.Join(root, ".flink", "connectors", "*.jar"))
+	if len(connectors) == 0 {
+		return localflink.Config{}, fmt.Errorf("no connector jars in %s/.flink/connectors: run 'make flink'", root)
+	}
+	catalogJar := filepath.Join(root, ".flink", "catalog", "eddy-catalog.jar")
+	cfg := localflink.Config{FlinkHome: home, GatewayJar: jars[0], ConnectorJars: append(connectors, catalogJar),
+		CatalogDir: filepath.Join(dir, "catalog"), Dir: filepath.Join(dir, "flink")}
+	if kafka {
+		cfg.Kafka = localflink.KafkaConfig{Lib: filepath.Join(root, ".kafka", "lib"), Dir: filepath.Join(dir, "kafka")}
+	}
+	return cfg, nil
 }
 
 // Main runs a package's tests and then stops the cluster started for them.

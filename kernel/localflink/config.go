@@ -111,13 +111,18 @@ func flinkConfig(cfg Config, dir string, p ports) string {
 		entries["table.catalog-store.file.path"] = "file://" + filepath.Join(dir, "catalog-store")
 		entries["table.builtin-catalog-name"] = CatalogName
 	}
+	return renderConfig(entries)
+}
+
+// renderConfig writes entries as a flat config.yaml, keys sorted.
+func renderConfig(entries map[string]string) string {
 	keys := make([]string, 0, len(entries))
 	for k := range entries {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	var b strings.Builder
-	b.WriteString("# Written by Eddy at every start of its local Flink cluster; edits are overwritten.\n")
+	b.WriteString("# Written by Eddy at every start of this Flink cluster; edits are overwritten.\n")
 	for _, k := range keys {
 		fmt.Fprintf(&b, "%s: %s\n", k, yamlQuote(entries[k]))
 	}

@@ -25,3 +25,6 @@ func (p *process) pidOf() int {
 	}
 	return p.cmd.Process.Pid
 }
+
+// PID returns the pid of the application cluster's JobManager, or 0.
+func (a *AppCluster) PID() int { return a.jm.pidOf() }

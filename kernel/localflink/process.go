@@ -81,8 +81,12 @@ const (
 // process supervises one JVM: it starts it, restarts it with backoff when it
 // exits unexpectedly, and stops it on request.
 type process struct {
-	name    string
-	argv    []string
+	name string
+	argv []string
+	// argvFor, when set, gives the command line of each start instead of
+	// argv: a restarted application JobManager resumes from its newest
+	// checkpoint.
+	argvFor func() []string
 	env     []string
 	logPath string // stdout and stderr of the JVM
 	spawner *spawner
@@ -154,7 +158,11 @@ func (p *process) runOnce() (stopped bool, err error) {
 	defer out.Close()
 	// Stdin is /dev/null: the JVMs read nothing, so there is no input to
 	// close before signalling them.
-	cmd := exec.Command(p.argv[0], p.argv[1:]...)
+	argv := p.argv
+	if p.argvFor != nil {
+		argv = p.argvFor()
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = p.env
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := p.spawner.start(p.ctx, cmd); err != nil {
