@@ -290,6 +290,13 @@ func (p *Paragraph) convertLegacyResult(v json.RawMessage) bool {
 	return true
 }
 
+// Enabled reports whether the paragraph may run: Zeppelin's
+// config.enabled, true when absent.
+func (p *Paragraph) Enabled() bool {
+	v, ok := p.Config["enabled"].(bool)
+	return !ok || v
+}
+
 // Clone returns a deep copy of p.
 func (p *Paragraph) Clone() *Paragraph {
 	b, err := p.MarshalJSON()

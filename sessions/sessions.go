@@ -781,11 +781,8 @@ func (m *Manager) CatalogObject(ctx context.Context, noteID, catalog, database, 
 var errNoCatalog = eddy.Errorf(eddy.EUNAVAILABLE, "the catalogs cannot be browsed: no Flink cluster")
 
 // Enabled reports whether a paragraph may run: Zeppelin's config.enabled,
-// true when absent.
-func Enabled(p *notebooks.Paragraph) bool {
-	v, ok := p.Config["enabled"].(bool)
-	return !ok || v
-}
+// true when absent (see notebooks.Paragraph.Enabled).
+func Enabled(p *notebooks.Paragraph) bool { return p.Enabled() }
 
 func isBlank(text string) bool {
 	for _, c := range text {
