@@ -134,16 +134,25 @@ func SubstituteForms(script string, params, noteParams map[string]any) (FormResu
 		}
 		set.put(form)
 		out.WriteString(script[last:start])
-		v, ok := values[form.Name]
-		if !ok {
-			v = form.DefaultValue
-		}
-		out.WriteString(expandForm(form, v))
+		out.WriteString(FormValue(form, values))
 		i = end
 		last = end + 1
 	}
 	out.WriteString(script[last:])
 	return FormResult{Text: out.String(), Forms: forms.list, NoteForms: noteForms.list}, nil
+}
+
+// FormValue returns the text SubstituteForms writes in place of form f,
+// given the values it was called with (the paragraph's params for a `${...}`
+// form, the note's for a `$${...}` one): the value of f's name, or f's
+// default when values has none. A form with neither, or with a nil value,
+// yields "".
+func FormValue(f Form, values map[string]any) string {
+	v, ok := values[f.Name]
+	if !ok {
+		v = f.DefaultValue
+	}
+	return expandForm(f, v)
 }
 
 // formSet keeps forms by name in order of first appearance.

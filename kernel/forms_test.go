@@ -112,6 +112,41 @@ func TestSubstituteForms(t *testing.T) {
 	}
 }
 
+// TestFormValue checks that FormValue gives, for each form SubstituteForms
+// found, the text it substituted.
+func TestFormValue(t *testing.T) {
+	tests := []struct {
+		name   string
+		script string
+		params map[string]any
+		want   string
+	}{
+		{name: "Param", script: "${n=10}", params: map[string]any{"n": "5"}, want: "5"},
+		{name: "Default", script: "${n=10}", want: "10"},
+		{name: "NoParamNoDefault", script: "${n}", want: ""},
+		{name: "NilParam", script: "${n=10}", params: map[string]any{"n": nil}, want: ""},
+		{name: "Number", script: "${n=10}", params: map[string]any{"n": float64(3)}, want: "3"},
+		{name: "SelectDefault", script: "${c=US,US|UK}", want: "US"},
+		{name: "CheckboxParam", script: "${checkbox( or ):f=a,a|b|c}", params: map[string]any{"f": []any{"c", "a"}}, want: "c or a"},
+		{name: "CheckboxDefault", script: "${checkbox:f=a|b,a|b|c}", want: "a,b"},
+		{name: "Password", script: "${password:pw}", params: map[string]any{"pw": "s3cret"}, want: "s3cret"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := SubstituteForms(tt.script, tt.params, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Forms) != 1 {
+				t.Fatalf("forms = %+v, want one", res.Forms)
+			}
+			if got := FormValue(res.Forms[0], tt.params); got != tt.want || got != res.Text {
+				t.Errorf("FormValue = %q, want %q (substituted %q)", got, tt.want, res.Text)
+			}
+		})
+	}
+}
+
 // TestForm_JSON checks the shape of settings.forms entries against what
 // Zeppelin writes.
 func TestForm_JSON(t *testing.T) {
