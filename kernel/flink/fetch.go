@@ -96,3 +96,20 @@ func (f *Fetcher) All(ctx context.Context, limit int) ([]Row, error) {
 		}
 	}
 }
+
+// Run executes a statement whose result is small and bounded (DDL, SET,
+// SHOW, EXPLAIN) in session, waits for it, reads up to limit rows (limit <=
+// 0: all) and closes the operation, even when ctx has ended. A statement
+// Flink rejects fails with an *APIError carrying Flink's root cause.
+func (g *Gateway) Run(ctx context.Context, session, statement string, limit int) ([]Row, error) {
+	op, err := g.ExecuteStatement(ctx, session, statement, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		_ = g.CloseOperation(closeCtx, session, op)
+		cancel()
+	}()
+	return g.NewFetcher(session, op).All(ctx, limit)
+}
