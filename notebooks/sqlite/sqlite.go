@@ -346,3 +346,7 @@ func isPrimaryKeyViolation(err error) bool {
 	}
 	return se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey || se.ExtendedCode == sqlite3.ErrConstraintUnique
 }
+
+// IsUniqueViolation reports whether err is SQLite's primary key or unique
+// constraint error, for other rooms' stores on the same file.
+func IsUniqueViolation(err error) bool { return isPrimaryKeyViolation(err) }

@@ -132,7 +132,12 @@ func TestStore_Open(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, q := range []string{
+			// Back to schema version 1: the tables of later migrations go too.
 			`DROP TABLE session_usage`,
+			`DROP TABLE application_events`,
+			`DROP TABLE application_snapshots`,
+			`DROP TABLE application_versions`,
+			`DROP TABLE applications`,
 			`DELETE FROM schema_version WHERE version > 1`,
 			`CREATE TABLE IF NOT EXISTS session_usage (session_id TEXT PRIMARY KEY, note_id TEXT NOT NULL, started_ms INTEGER NOT NULL, ended_ms INTEGER NOT NULL DEFAULT 0, kpu_seconds REAL NOT NULL)`,
 			`INSERT INTO session_usage VALUES ('s1', 'n1', 1, 2, 7.5)`,

@@ -1,0 +1,142 @@
+// Package applications turns notes into durable Flink applications: it
+// builds a note into an immutable, numbered version (one SQL script with
+// every INSERT in one statement set, validated by Flink), runs it on its own
+// Flink cluster or as a detached job on the notebook cluster, keeps its
+// status reconciled with Flink, takes and restores snapshots (savepoints),
+// reserves its KPUs and meters them.
+//
+// The package knows the notebook store, the kernel's statement splitter and
+// Flink clients; it knows nothing of HTTP or of notebook sessions.
+package applications
+
+import (
+	"time"
+)
+
+// Statuses, as Amazon Managed Service for Apache Flink names them.
+const (
+	StatusReady         = "READY"          // created or stopped: holds no KPUs
+	StatusStarting      = "STARTING"       // its cluster or job is starting
+	StatusRunning       = "RUNNING"        // its job runs
+	StatusStopping      = "STOPPING"       // stopping with a snapshot
+	StatusForceStopping = "FORCE_STOPPING" // stopping without a snapshot
+	StatusUpdating      = "UPDATING"       // changing version or configuration
+	StatusAutoscaling   = "AUTOSCALING"    // rescaling
+	StatusDeleting      = "DELETING"       // being deleted
+	StatusFailed        = "FAILED"         // its job failed; Failure says why
+)
+
+// Targets: where an application runs.
+const (
+	// TargetStandalone is the application's own Flink cluster, started and
+	// supervised by Eddy (a JobManager in application mode running the
+	// script through Flink's SqlDriver, and its TaskManagers).
+	TargetStandalone = "standalone"
+	// TargetSession is a detached job on the notebook cluster.
+	TargetSession = "session"
+)
+
+// Restore choices of a start.
+const (
+	RestoreLatestSnapshot = "LATEST_SNAPSHOT" // the newest snapshot, if any
+	RestoreNone           = "NONE"            // start without state
+	RestoreSnapshot       = "SNAPSHOT"        // a chosen snapshot (RestoreSnapshotID)
+	// RestoreLatestState is what Eddy does when it restarts an application
+	// itself (after a crash of Eddy or of the application's JobManager): the
+	// newest of its retained checkpoints and snapshots.
+	RestoreLatestState = "LATEST_STATE"
+)
+
+// Application is a note promoted to a long-running Flink job.
+type Application struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	NoteID string `json:"noteId"`
+	// NoteName is the note's name when the current version was built.
+	NoteName string `json:"noteName"`
+	// Version is the number of the version the application runs.
+	Version     int               `json:"version"`
+	Status      string            `json:"status"`
+	Failure     string            `json:"failure,omitempty"` // the root cause, when FAILED
+	Parallelism int               `json:"parallelism"`
+	KPUs        int               `json:"kpus"` // what it holds while it runs
+	Target      string            `json:"target"`
+	Tags        map[string]string `json:"tags"`
+	// CheckpointInterval is how often the job checkpoints unless its script
+	// SETs execution.checkpointing.interval.
+	CheckpointIntervalMs int64     `json:"checkpointIntervalMs"`
+	JobID                string    `json:"jobId,omitempty"`
+	FlinkURL             string    `json:"flinkUrl,omitempty"` // the Flink web UI of its job
+	CreatedAt            time.Time `json:"createdAt"`
+	UpdatedAt            time.Time `json:"updatedAt"`
+	// StartedAt is when its current run started; nil when not running.
+	StartedAt *time.Time `json:"startedAt,omitempty"`
+	// Excluded and Script are those of the current version.
+	Excluded     []Exclusion `json:"excluded"`
+	Script       string      `json:"script"`
+	LastSnapshot *Snapshot   `json:"lastSnapshot,omitempty"`
+	// KPUHours and Cost are metered over the application's whole life.
+	KPUHours float64 `json:"kpuHours"`
+	Cost     float64 `json:"cost"`
+}
+
+// Exclusion is a paragraph a build left out of the script, and why.
+type Exclusion struct {
+	ParagraphID string `json:"paragraphId"`
+	Index       int    `json:"index"` // 0-based position in the note
+	Title       string `json:"title,omitempty"`
+	Reason      string `json:"reason"`
+}
+
+// Inclusion is a paragraph whose statements are in the script.
+type Inclusion struct {
+	ParagraphID string   `json:"paragraphId"`
+	Index       int      `json:"index"`
+	Title       string   `json:"title,omitempty"`
+	Statements  []string `json:"statements"` // their kinds: SET, DDL, DML, ...
+	// Notes say what the build changed or ignored in it (a parallelism
+	// hint ignored, CREATE TABLE made idempotent).
+	Notes []string `json:"notes,omitempty"`
+}
+
+// BakedForm is a dynamic form whose value a build wrote into the script.
+type BakedForm struct {
+	ParagraphID string `json:"paragraphId"`
+	Name        string `json:"name"`
+	Value       string `json:"value"`
+	Note        bool   `json:"note,omitempty"` // a note-scoped form ($${...})
+}
+
+// Version is an immutable build of an application's note.
+type Version struct {
+	Number int `json:"number"`
+	// Script is the SQL the job runs: settings, DDL and one statement set.
+	Script string `json:"script"`
+	// Settings are the SET statements of the script, in order.
+	Settings map[string]string `json:"settings"`
+	// NoteRevision is the note's revision the version was built from.
+	NoteRevision string      `json:"noteRevision"`
+	Plan         string      `json:"plan"` // what EXPLAIN printed
+	Included     []Inclusion `json:"included"`
+	Excluded     []Exclusion `json:"excluded"`
+	Forms        []BakedForm `json:"forms"`
+	CreatedAt    time.Time   `json:"createdAt"`
+}
+
+// Snapshot is a savepoint of an application's job.
+type Snapshot struct {
+	ID        string    `json:"id"`
+	Path      string    `json:"path"` // the savepoint's directory
+	Version   int       `json:"version"`
+	JobID     string    `json:"jobId"`
+	Trigger   string    `json:"trigger"` // "manual", "stop" or "shutdown"
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// Event is one entry of an application's timeline.
+type Event struct {
+	ID      int64     `json:"id"`
+	At      time.Time `json:"at"`
+	Kind    string    `json:"kind"` // created, starting, running, snapshot, stopped, failed, restarted, ...
+	Message string    `json:"message"`
+}
