@@ -43,8 +43,13 @@ type Ledger struct {
 type holding struct {
 	noteID   string
 	noteName string
+	appID    string // an application's holding, instead of a note's
+	appName  string
 	kpus     int
 }
+
+// appHolder is the ledger key of an application's holding.
+func appHolder(appID string) string { return "app:" + appID }
 
 // NewLedger returns a ledger of the given capacity in KPUs.
 func NewLedger(capacity int) *Ledger {
@@ -90,12 +95,14 @@ type Refusal struct {
 	Holders  []Holder `json:"holders"`
 }
 
-// Holder is a note whose session holds KPUs.
+// Holder is a note whose session holds KPUs, or an application.
 type Holder struct {
-	NoteID    string `json:"noteId"`
-	NoteName  string `json:"noteName"`
-	SessionID string `json:"sessionId"`
-	KPUs      int    `json:"kpus"`
+	NoteID          string `json:"noteId"`
+	NoteName        string `json:"noteName"`
+	SessionID       string `json:"sessionId"`
+	ApplicationID   string `json:"applicationId,omitempty"`
+	ApplicationName string `json:"applicationName,omitempty"`
+	KPUs            int    `json:"kpus"`
 }
 
 // Err returns the refusal as an ECAPACITY error with the refusal as its
@@ -139,6 +146,29 @@ func (l *Ledger) ReserveWithRoom(sessionID, noteID, noteName string, n, room int
 	return nil
 }
 
+// ReserveApplication reserves n KPUs for a running application, or
+// refuses as Reserve does.
+func (l *Ledger) ReserveApplication(appID, appName string, n int, what string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	free := l.capacity - l.inUse()
+	if n > free {
+		r := &Refusal{What: what, Needed: n, Free: max(free, 0), Capacity: l.capacity, Holders: l.holdersLocked()}
+		return r.Err()
+	}
+	key := appHolder(appID)
+	h := l.holders[key]
+	if h == nil {
+		h = &holding{appID: appID, appName: appName}
+		l.holders[key] = h
+	}
+	h.kpus += n
+	return nil
+}
+
+// ReleaseApplication gives n KPUs of an application back.
+func (l *Ledger) ReleaseApplication(appID string, n int) { l.Release(appHolder(appID), n) }
+
 // Release gives n KPUs of a session back; a session with none left is
 // forgotten.
 func (l *Ledger) Release(sessionID string, n int) {
@@ -159,13 +189,17 @@ func (l *Ledger) Release(sessionID string, n int) {
 func (l *Ledger) holdersLocked() []Holder {
 	out := make([]Holder, 0, len(l.holders))
 	for id, h := range l.holders {
+		if h.appID != "" {
+			out = append(out, Holder{ApplicationID: h.appID, ApplicationName: h.appName, KPUs: h.kpus})
+			continue
+		}
 		out = append(out, Holder{NoteID: h.noteID, NoteName: h.noteName, SessionID: id, KPUs: h.kpus})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].KPUs != out[j].KPUs {
 			return out[i].KPUs > out[j].KPUs
 		}
-		return out[i].NoteName+out[i].NoteID < out[j].NoteName+out[j].NoteID
+		return out[i].NoteName+out[i].NoteID+out[i].ApplicationName < out[j].NoteName+out[j].NoteID+out[j].ApplicationName
 	})
 	return out
 }
@@ -176,12 +210,21 @@ func describeHolders(hs []Holder) string {
 		return "nothing holds any"
 	}
 	parts := make([]string, len(hs))
+	apps := false
 	for i, h := range hs {
+		if h.ApplicationID != "" {
+			parts[i] = fmt.Sprintf("application %q (%s) holds %d", h.ApplicationName, h.ApplicationID, h.KPUs)
+			apps = true
+			continue
+		}
 		name := h.NoteName
 		if name == "" {
 			name = h.NoteID
 		}
 		parts[i] = fmt.Sprintf("note %q (%s) holds %d", name, h.NoteID, h.KPUs)
+	}
+	if apps {
+		return strings.Join(parts, ", ") + ". Stop a session or an application to free its KPUs."
 	}
 	return strings.Join(parts, ", ") + ". Stop a session to free its KPUs."
 }

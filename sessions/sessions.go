@@ -173,6 +173,9 @@ type Capacity struct {
 	InUse int `json:"kpusInUse"`
 }
 
+// Ledger returns the KPU ledger, which applications share.
+func (m *Manager) Ledger() *Ledger { return m.ledger }
+
 // Capacity returns the KPU capacity and what is in use.
 func (m *Manager) Capacity() Capacity {
 	return Capacity{KPUs: m.ledger.Capacity(), InUse: m.ledger.InUse()}

@@ -235,3 +235,36 @@ func (j *JobManager) Checkpoints(ctx context.Context, jobID string) (CheckpointS
 	err := j.rc.do(ctx, "checkpoints", http.MethodGet, "/jobs/"+url.PathEscape(jobID)+"/checkpoints", nil, &st)
 	return st, err
 }
+
+// TriggerSavepoint takes a savepoint of a running job into dir (the
+// cluster's default directory when empty), leaving the job running, and
+// returns the trigger id to wait for with WaitSavepoint.
+func (j *JobManager) TriggerSavepoint(ctx context.Context, jobID, dir string) (string, error) {
+	in := map[string]any{"cancel-job": false, "formatType": "CANONICAL"}
+	if dir != "" {
+		in["target-directory"] = dir
+	}
+	var out struct {
+		RequestID string `json:"request-id"`
+	}
+	err := j.rc.do(ctx, "trigger savepoint", http.MethodPost, "/jobs/"+url.PathEscape(jobID)+"/savepoints", in, &out)
+	return out.RequestID, err
+}
+
+// ApplicationSummary is one application of a JobManager in application
+// mode: the program it runs and how that program ended.
+type ApplicationSummary struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Status string `json:"status"` // RUNNING, FINISHED, FAILED, CANCELED, ...
+}
+
+// Applications lists the programs a JobManager in application mode runs
+// (Flink 2.3's /applications/overview).
+func (j *JobManager) Applications(ctx context.Context) ([]ApplicationSummary, error) {
+	var out struct {
+		Applications []ApplicationSummary `json:"applications"`
+	}
+	err := j.rc.do(ctx, "application list", http.MethodGet, "/applications/overview", nil, &out)
+	return out.Applications, err
+}

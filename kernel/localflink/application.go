@@ -133,8 +133,9 @@ func StartApplication(ctx context.Context, base Config, ac AppConfig) (*AppClust
 	a.jm.run()
 	n := (ac.Parallelism + ac.SlotsPerTM - 1) / ac.SlotsPerTM
 	for i := range n {
-		p := newProc(fmt.Sprintf("%s-%d", AppTaskManager, i+1))
-		p.argv = tm
+		name := fmt.Sprintf("%s-%d", AppTaskManager, i+1)
+		p := newProc(name)
+		p.argv = withLogFile(tm, filepath.Join(ac.Dir, "log", name+".log"))
 		a.tms = append(a.tms, p)
 		p.run()
 	}
@@ -284,4 +285,15 @@ func (a *AppCluster) Close() error {
 // a failure that Flink's REST API can no longer tell.
 func (a *AppCluster) JobManagerLogTail(n int) string {
 	return tail(filepath.Join(a.LogDir(), AppJobManager+".log"), n)
+}
+
+// withLogFile returns argv with its -Dlog.file set to path.
+func withLogFile(argv []string, path string) []string {
+	out := append([]string(nil), argv...)
+	for i, a := range out {
+		if strings.HasPrefix(a, "-Dlog.file=") {
+			out[i] = "-Dlog.file=" + path
+		}
+	}
+	return out
 }

@@ -1,0 +1,1188 @@
+package applications
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/eddy-notebooks/eddy"
+	"github.com/eddy-notebooks/eddy/kernel/flink"
+	"github.com/eddy-notebooks/eddy/kernel/localflink"
+	"github.com/eddy-notebooks/eddy/notebooks"
+)
+
+// Quotas bound what applications may hold. Defaults are Studio's.
+type Quotas struct {
+	Applications            int `json:"applications"`
+	KPUsPerApplication      int `json:"kpusPerApplication"`
+	TagsPerApplication      int `json:"tagsPerApplication"`
+	SnapshotsPerApplication int `json:"snapshotsPerApplication"`
+}
+
+// DefaultQuotas are Amazon Managed Service for Apache Flink's.
+var DefaultQuotas = Quotas{Applications: 100, KPUsPerApplication: 64, TagsPerApplication: 50, SnapshotsPerApplication: 1000}
+
+// OrchestrationKPUs is what every running application holds besides its
+// job's KPUs, as in Studio.
+const OrchestrationKPUs = 1
+
+// DefaultCheckpointInterval is how often an application checkpoints when
+// neither its creation nor its script says.
+const DefaultCheckpointInterval = time.Minute
+
+// Timeouts of the lifecycle.
+const (
+	// startTimeout bounds STARTING: a job not running by then fails the start.
+	startTimeout = 5 * time.Minute
+	// savepointTimeout bounds taking a snapshot and stopping with one.
+	savepointTimeout = 5 * time.Minute
+	// reconcileEvery is how often a running application's JobManager is asked.
+	reconcileEvery = time.Second
+	// meterEvery is how often a running application's KPU-seconds are saved.
+	meterEvery = 30 * time.Second
+	// jobGoneAfter is how long a running application's job may be missing
+	// from its JobManager (a restarted JobManager resubmits it within
+	// seconds) before the application is failed.
+	jobGoneAfter = 2 * time.Minute
+	eventsLimit  = 500
+)
+
+// Capacity is the KPU ledger applications share with notebook sessions.
+// sessions.Ledger implements it.
+type Capacity interface {
+	// ReserveApplication reserves n KPUs for an application or refuses
+	// with a structured ECAPACITY error naming what holds the capacity.
+	ReserveApplication(appID, appName string, n int, what string) error
+	// ReleaseApplication gives an application's n KPUs back.
+	ReleaseApplication(appID string, n int)
+}
+
+// Notes is what building needs of the notebook store.
+type Notes interface {
+	FindNoteByID(ctx context.Context, id string) (*notebooks.Note, error)
+	ListParagraphs(ctx context.Context, noteID string) ([]*notebooks.Paragraph, error)
+	CheckpointNote(ctx context.Context, noteID, message string) (*notebooks.Revision, error)
+}
+
+// Config is what a Manager needs. Store, Notes, Capacity, Gateway and at
+// least one runner are required; zero values of the rest get defaults.
+type Config struct {
+	Store    Store
+	Notes    Notes
+	Capacity Capacity
+	// Gateway validates builds in throw-away sessions.
+	Gateway *flink.Gateway
+	// Runners by target; a target without one is refused.
+	Runners map[string]Runner
+	// DefaultTarget is used when a create names none.
+	DefaultTarget string
+	// Dir holds one directory per application: scripts, checkpoints,
+	// snapshots, the application cluster's config and logs.
+	Dir               string
+	Quotas            Quotas
+	ParallelismPerKPU int
+	PricePerHour      float64 // per KPU-hour
+	Logger            *slog.Logger
+}
+
+// Manager owns every application: builds, lifecycle, reconciliation with
+// Flink, snapshots and metering. It is safe for concurrent use.
+type Manager struct {
+	cfg Config
+	log *slog.Logger
+
+	ctx    context.Context // canceled by Close: ends every watcher
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // watchers and background lifecycle work
+
+	mu     sync.Mutex
+	apps   map[string]*instance // by id, every stored application
+	closed bool
+}
+
+// instance is an application in memory. mu serialises its lifecycle:
+// every change of rec or run happens under it.
+type instance struct {
+	mu   sync.Mutex
+	rec  *Record
+	run  Run                // nil when no run is launched
+	kpus int                // KPUs reserved for the run
+	stop context.CancelFunc // ends the run's watcher
+	// stopping is set while a stop by request is under way: the watcher
+	// leaves the job's end to it.
+	stopping bool
+	crashes  int // JobManager crashes already reported
+}
+
+// NewManager returns a Manager; Open loads the applications and resumes
+// those that were running.
+func NewManager(cfg Config) *Manager {
+	if cfg.Quotas == (Quotas{}) {
+		cfg.Quotas = DefaultQuotas
+	}
+	if cfg.ParallelismPerKPU < 1 {
+		cfg.ParallelismPerKPU = 1
+	}
+	if cfg.DefaultTarget == "" {
+		cfg.DefaultTarget = TargetStandalone
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	m := &Manager{cfg: cfg, log: cfg.Logger, apps: map[string]*instance{}}
+	m.ctx, m.cancel = context.WithCancel(context.Background())
+	return m
+}
+
+// Open loads every application; Resume starts again those that were
+// running.
+func (m *Manager) Open(ctx context.Context) error {
+	recs, err := m.cfg.Store.ListApplications(ctx)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range recs {
+		m.apps[r.ID] = &instance{rec: r}
+	}
+	return nil
+}
+
+// Resume starts again the applications Eddy was running when it stopped
+// (or died), from their newest state: the snapshot taken at shutdown, or
+// the newest retained checkpoint after a crash; the others, left in a
+// passing status, become READY. Call it once the notebook cluster is up.
+// It returns once the runs are launched.
+func (m *Manager) Resume(ctx context.Context) {
+	m.mu.Lock()
+	all := make([]*instance, 0, len(m.apps))
+	for _, inst := range m.apps {
+		all = append(all, inst)
+	}
+	m.mu.Unlock()
+	for _, inst := range all {
+		r := inst.rec
+		if r.Desired != DesiredRunning {
+			if r.Status != StatusReady && r.Status != StatusFailed {
+				inst.mu.Lock()
+				m.meterStop(inst, time.Now())
+				m.setStatus(ctx, inst, StatusReady, "", "stopped", "Eddy restarted while the application was "+strings.ToLower(r.Status))
+				inst.mu.Unlock()
+			}
+			continue
+		}
+		inst.mu.Lock()
+		m.meterStop(inst, time.Now()) // a run cut short by Eddy's end is metered up to its last save
+		err := m.startLocked(ctx, inst, RestoreLatestState, "", "Eddy restarted")
+		inst.mu.Unlock()
+		if err != nil {
+			m.log.Warn("resuming an application failed", "application", r.Name, "err", err)
+		}
+	}
+}
+
+// Close stops every running application with a snapshot (so the next
+// start of Eddy resumes it from there), keeping it marked running, waits
+// for all of it until ctx is done, and ends the watchers.
+func (m *Manager) Close(ctx context.Context) error {
+	m.mu.Lock()
+	m.closed = true
+	all := make([]*instance, 0, len(m.apps))
+	for _, inst := range m.apps {
+		all = append(all, inst)
+	}
+	m.mu.Unlock()
+	var wg sync.WaitGroup
+	errs := make([]error, len(all))
+	for i, inst := range all {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			inst.mu.Lock()
+			defer inst.mu.Unlock()
+			if inst.run == nil {
+				return
+			}
+			errs[i] = m.shutdownLocked(ctx, inst)
+		}()
+	}
+	wg.Wait()
+	m.cancel()
+	m.wg.Wait()
+	return errors.Join(errs...)
+}
+
+// shutdownLocked ends a run for Eddy's shutdown: a snapshot when the job
+// runs, then the run is released; the application stays desired running.
+func (m *Manager) shutdownLocked(ctx context.Context, inst *instance) error {
+	inst.stopping = true
+	run := inst.run
+	var err error
+	if inst.rec.Status == StatusRunning {
+		sctx, cancel := context.WithTimeout(ctx, savepointTimeout)
+		_, err = m.stopWithSnapshot(sctx, inst, run, "shutdown")
+		cancel()
+		if err != nil {
+			m.event(ctx, inst, "snapshot-failed", "the snapshot at Eddy's shutdown failed: "+err.Error()+"; the next start resumes from the newest checkpoint")
+		}
+	}
+	m.endRunLocked(ctx, inst, StatusReady, "", "shutdown", "Eddy stopped; the application resumes when Eddy starts")
+	inst.rec.Desired = DesiredRunning
+	m.save(ctx, inst)
+	return err
+}
+
+func (m *Manager) find(id string) *instance {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.apps[id]
+}
+
+func (m *Manager) lookup(id string) (*instance, error) {
+	if inst := m.find(id); inst != nil {
+		return inst, nil
+	}
+	return nil, eddy.Errorf(eddy.ENOTFOUND, "No such application: %s", id)
+}
+
+// CreateRequest is what creating an application takes.
+type CreateRequest struct {
+	NoteID               string            `json:"noteId"`
+	Name                 string            `json:"name"`
+	Parallelism          int               `json:"parallelism"`
+	Target               string            `json:"target"`
+	Tags                 map[string]string `json:"tags"`
+	CheckpointIntervalMs int64             `json:"checkpointIntervalMs"`
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
+
+// kpusFor is what a run of the given parallelism holds.
+func (m *Manager) kpusFor(parallelism int) int {
+	return OrchestrationKPUs + (max(parallelism, 1)+m.cfg.ParallelismPerKPU-1)/m.cfg.ParallelismPerKPU
+}
+
+// checkConfig validates what a create or an apply sets.
+func (m *Manager) checkConfig(name string, parallelism int, target string, tags map[string]string, intervalMs int64) error {
+	switch {
+	case !nameRE.MatchString(name):
+		return eddy.Errorf(eddy.EINVALID, "application name %q: use 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit", name)
+	case parallelism < 1:
+		return eddy.Errorf(eddy.EINVALID, "parallelism must be at least 1")
+	case m.kpusFor(parallelism) > m.cfg.Quotas.KPUsPerApplication:
+		e := eddy.Errorf(eddy.EINVALID, "parallelism %d needs %d KPUs, more than the %d an application may hold",
+			parallelism, m.kpusFor(parallelism), m.cfg.Quotas.KPUsPerApplication)
+		e.Details = map[string]any{"quota": "kpusPerApplication", "limit": m.cfg.Quotas.KPUsPerApplication, "needed": m.kpusFor(parallelism)}
+		return e
+	case len(tags) > m.cfg.Quotas.TagsPerApplication:
+		e := eddy.Errorf(eddy.EINVALID, "%d tags: an application may have at most %d", len(tags), m.cfg.Quotas.TagsPerApplication)
+		e.Details = map[string]any{"quota": "tagsPerApplication", "limit": m.cfg.Quotas.TagsPerApplication, "needed": len(tags)}
+		return e
+	case intervalMs != 0 && intervalMs < 100:
+		return eddy.Errorf(eddy.EINVALID, "checkpointIntervalMs must be at least 100")
+	}
+	for k, v := range tags {
+		if k == "" || len(k) > 128 || len(v) > 256 {
+			return eddy.Errorf(eddy.EINVALID, "tag %q: keys are 1 to 128 characters, values at most 256", k)
+		}
+	}
+	if _, ok := m.cfg.Runners[target]; !ok {
+		return eddy.Errorf(eddy.EINVALID, "target %q is not available here; choose one of %s", target, strings.Join(m.targets(), ", "))
+	}
+	return nil
+}
+
+func (m *Manager) targets() []string {
+	var out []string
+	for t := range m.cfg.Runners {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Preview builds and validates a note as an application would run it,
+// creating nothing.
+func (m *Manager) Preview(ctx context.Context, noteID string) (*Preview, error) {
+	note, b, plan, err := m.build(ctx, noteID)
+	if err != nil {
+		return nil, err
+	}
+	return &Preview{NoteID: note.ID, NoteName: note.Name, Script: b.Script, Settings: b.Settings,
+		Included: b.Included, Excluded: b.Excluded, Forms: b.Forms, Plan: plan, Batch: b.Batch}, nil
+}
+
+// Preview is a build shown before an application is created.
+type Preview struct {
+	NoteID   string            `json:"noteId"`
+	NoteName string            `json:"noteName"`
+	Script   string            `json:"script"`
+	Settings map[string]string `json:"settings"`
+	Included []Inclusion       `json:"included"`
+	Excluded []Exclusion       `json:"excluded"`
+	Forms    []BakedForm       `json:"forms"`
+	Plan     string            `json:"plan"`
+	Batch    bool              `json:"batch"`
+}
+
+// build reads the note, builds it and validates the build with Flink.
+func (m *Manager) build(ctx context.Context, noteID string) (*notebooks.Note, *Build, string, error) {
+	note, err := m.cfg.Notes.FindNoteByID(ctx, noteID)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	paras, err := m.cfg.Notes.ListParagraphs(ctx, noteID)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	b, err := BuildNote(note, paras)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	plan, err := Validate(ctx, m.cfg.Gateway, b)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return note, b, plan, nil
+}
+
+// newVersion builds the note into a version numbered n and records the
+// note's revision it came from.
+func (m *Manager) newVersion(ctx context.Context, noteID string, n int, appName string) (*notebooks.Note, *Version, error) {
+	note, b, plan, err := m.build(ctx, noteID)
+	if err != nil {
+		return nil, nil, err
+	}
+	rev, err := m.cfg.Notes.CheckpointNote(ctx, noteID, fmt.Sprintf("deployed as application %s, version %d", appName, n))
+	if err != nil && !errors.Is(err, notebooks.ErrNoChanges) {
+		return nil, nil, err
+	}
+	v := &Version{Number: n, Script: b.Script, Settings: b.Settings, Plan: plan, Included: b.Included,
+		Excluded: b.Excluded, Forms: b.Forms, CreatedAt: time.Now().UTC()}
+	if rev != nil {
+		v.NoteRevision = rev.ID
+	}
+	if v.Settings == nil {
+		v.Settings = map[string]string{}
+	}
+	return note, v, nil
+}
+
+// Create builds a note into version 1 of a new application, which is
+// READY: nothing runs until it is started.
+func (m *Manager) Create(ctx context.Context, req CreateRequest) (*Application, error) {
+	if req.Parallelism == 0 {
+		req.Parallelism = 1
+	}
+	if req.Target == "" {
+		req.Target = m.cfg.DefaultTarget
+	}
+	if req.CheckpointIntervalMs == 0 {
+		req.CheckpointIntervalMs = DefaultCheckpointInterval.Milliseconds()
+	}
+	if req.NoteID == "" {
+		return nil, eddy.Errorf(eddy.EINVALID, "noteId is required")
+	}
+	if err := m.checkConfig(req.Name, req.Parallelism, req.Target, req.Tags, req.CheckpointIntervalMs); err != nil {
+		return nil, err
+	}
+	if err := m.checkCount(); err != nil {
+		return nil, err
+	}
+	note, v, err := m.newVersion(ctx, req.NoteID, 1, req.Name)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now().UTC()
+	id := newID()
+	tags := req.Tags
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	rec := &Record{ID: id, Name: req.Name, NoteID: note.ID, NoteName: note.Name, Version: 1, Status: StatusReady,
+		Parallelism: req.Parallelism, Target: req.Target, Tags: tags, CheckpointIntervalMs: req.CheckpointIntervalMs,
+		JobID: jobIDOf(id), Desired: DesiredStopped, CreatedAt: now, UpdatedAt: now}
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil, eddy.Errorf(eddy.EUNAVAILABLE, "Eddy is shutting down")
+	}
+	// Checked again under the lock that guards the map: two creates racing
+	// for the last place cannot both win.
+	if len(m.apps) >= m.cfg.Quotas.Applications {
+		m.mu.Unlock()
+		return nil, m.countErr()
+	}
+	if err := m.cfg.Store.CreateApplication(ctx, rec, v); err != nil {
+		m.mu.Unlock()
+		return nil, err
+	}
+	inst := &instance{rec: rec}
+	m.apps[id] = inst
+	m.mu.Unlock()
+	m.event(ctx, inst, "created", fmt.Sprintf("created from note %q, version 1 (note revision %s)", note.Name, v.NoteRevision))
+	return m.Get(ctx, id)
+}
+
+func (m *Manager) checkCount() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.apps) >= m.cfg.Quotas.Applications {
+		return m.countErr()
+	}
+	return nil
+}
+
+func (m *Manager) countErr() error {
+	e := eddy.Errorf(eddy.ECONFLICT, "there are %d applications, the most allowed: delete one first", m.cfg.Quotas.Applications)
+	e.Details = map[string]any{"quota": "applications", "limit": m.cfg.Quotas.Applications}
+	return e
+}
+
+// jobIDOf is an application's fixed Flink job id: its 16-hex-digit id
+// after 16 zeros, so checkpoint directories and logs name it.
+func jobIDOf(appID string) string { return strings.Repeat("0", 32-len(appID)) + appID }
+
+func newID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Quotas returns the quotas in force.
+func (m *Manager) Quotas() Quotas { return m.cfg.Quotas }
+
+// List returns every application, oldest first.
+func (m *Manager) List(ctx context.Context) ([]*Application, error) {
+	m.mu.Lock()
+	ids := make([]*instance, 0, len(m.apps))
+	for _, inst := range m.apps {
+		ids = append(ids, inst)
+	}
+	m.mu.Unlock()
+	out := make([]*Application, 0, len(ids))
+	for _, inst := range ids {
+		a, err := m.view(ctx, inst)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
+			return out[i].CreatedAt.Before(out[j].CreatedAt)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+// Get returns one application.
+func (m *Manager) Get(ctx context.Context, id string) (*Application, error) {
+	inst, err := m.lookup(id)
+	if err != nil {
+		return nil, err
+	}
+	return m.view(ctx, inst)
+}
+
+// view is an application as the API shows it.
+func (m *Manager) view(ctx context.Context, inst *instance) (*Application, error) {
+	inst.mu.Lock()
+	r := *inst.rec
+	run := inst.run
+	inst.mu.Unlock()
+	v, err := m.cfg.Store.FindVersion(ctx, r.ID, r.Version)
+	if err != nil {
+		return nil, err
+	}
+	snaps, err := m.cfg.Store.ListSnapshots(ctx, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	a := &Application{ID: r.ID, Name: r.Name, NoteID: r.NoteID, NoteName: r.NoteName, Version: r.Version,
+		Status: r.Status, Failure: r.Failure, Parallelism: r.Parallelism, KPUs: m.kpusFor(r.Parallelism),
+		Target: r.Target, Tags: r.Tags, CheckpointIntervalMs: r.CheckpointIntervalMs, JobID: r.JobID,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Excluded: v.Excluded, Script: v.Script}
+	if a.Excluded == nil {
+		a.Excluded = []Exclusion{}
+	}
+	if a.Tags == nil {
+		a.Tags = map[string]string{}
+	}
+	if run != nil {
+		a.FlinkURL = run.JobManager().JobURL(r.JobID)
+	}
+	if !r.StartedAt.IsZero() {
+		t := r.StartedAt
+		a.StartedAt = &t
+	}
+	if len(snaps) > 0 {
+		a.LastSnapshot = snaps[0]
+	}
+	kpuSeconds := r.KPUSeconds
+	if !r.StartedAt.IsZero() && !r.MeteredAt.IsZero() {
+		kpuSeconds += time.Since(r.MeteredAt).Seconds() * float64(m.kpusFor(r.Parallelism))
+	}
+	a.KPUHours = kpuSeconds / 3600
+	a.Cost = a.KPUHours * m.cfg.PricePerHour
+	return a, nil
+}
+
+// StartRequest says what a start restores: RestoreLatestSnapshot (the
+// default), RestoreNone, or RestoreSnapshot with SnapshotID.
+type StartRequest struct {
+	Restore    string
+	SnapshotID string
+}
+
+// Start starts a READY or FAILED application: it reserves its KPUs
+// (refusing, with nothing started, when they are not free), picks what to
+// restore and launches the run. It returns with the application STARTING;
+// the watcher moves it on as its JobManager reports.
+func (m *Manager) Start(ctx context.Context, id string, req StartRequest) (*Application, error) {
+	inst, err := m.lookup(id)
+	if err != nil {
+		return nil, err
+	}
+	inst.mu.Lock()
+	err = m.startLocked(ctx, inst, req.Restore, req.SnapshotID, "")
+	inst.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return m.view(ctx, inst)
+}
+
+func (m *Manager) startLocked(ctx context.Context, inst *instance, restore, snapshotID, why string) error {
+	r := inst.rec
+	if inst.run != nil || (r.Status != StatusReady && r.Status != StatusFailed && why == "") {
+		return eddy.Errorf(eddy.ECONFLICT, "application %s is %s: only a READY or FAILED application can start", r.Name, r.Status)
+	}
+	m.mu.Lock()
+	closed := m.closed
+	m.mu.Unlock()
+	if closed {
+		return eddy.Errorf(eddy.EUNAVAILABLE, "Eddy is shutting down")
+	}
+	runner := m.cfg.Runners[r.Target]
+	if runner == nil {
+		return eddy.Errorf(eddy.EUNAVAILABLE, "application %s runs on target %q, which is not available here", r.Name, r.Target)
+	}
+	v, err := m.cfg.Store.FindVersion(ctx, r.ID, r.Version)
+	if err != nil {
+		return err
+	}
+	from, fromWhat, err := m.restorePoint(ctx, inst, restore, snapshotID)
+	if err != nil {
+		return err
+	}
+	kpus := m.kpusFor(r.Parallelism)
+	if err := m.cfg.Capacity.ReserveApplication(r.ID, r.Name, kpus, "start application "+r.Name); err != nil {
+		if why != "" {
+			m.setStatus(ctx, inst, StatusFailed, err.Error(), "failed", why+": cannot start: "+err.Error())
+			r.Desired = DesiredStopped
+			m.save(ctx, inst)
+		}
+		return err
+	}
+	now := time.Now().UTC()
+	spec := RunSpec{AppID: r.ID, Name: "eddy-app:" + r.Name, JobID: r.JobID, Version: v, Parallelism: r.Parallelism,
+		CheckpointInterval: time.Duration(r.CheckpointIntervalMs) * time.Millisecond,
+		Dir:                filepath.Join(m.cfg.Dir, r.ID), RunDir: "run-" + now.Format("20060102T150405.000"), Restore: from}
+	spec.RunDir = strings.ReplaceAll(spec.RunDir, ".", "")
+	r.Status, r.Failure, r.Desired = StatusStarting, "", DesiredRunning
+	r.RunDir, r.RunRestore = spec.RunDir, from
+	r.StartedAt, r.MeteredAt = now, now
+	inst.kpus = kpus
+	m.save(ctx, inst)
+	msg := fmt.Sprintf("starting version %d on target %s with parallelism %d (%d KPUs), %s", v.Number, r.Target, r.Parallelism, kpus, fromWhat)
+	if why != "" {
+		msg = why + ": " + msg
+	}
+	m.event(ctx, inst, "starting", msg)
+
+	run, err := runner.Start(ctx, spec)
+	if err != nil {
+		m.cfg.Capacity.ReleaseApplication(r.ID, kpus)
+		inst.kpus = 0
+		m.meterStop(inst, time.Now())
+		r.Desired = DesiredStopped
+		m.setStatus(ctx, inst, StatusFailed, err.Error(), "failed", "the start failed: "+err.Error())
+		return err
+	}
+	if id := run.JobID(); id != r.JobID {
+		r.JobID = id
+		m.save(ctx, inst)
+	}
+	inst.run, inst.crashes, inst.stopping = run, 0, false
+	wctx, cancel := context.WithCancel(m.ctx)
+	inst.stop = cancel
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		m.watch(wctx, inst, run)
+	}()
+	return nil
+}
+
+// restorePoint resolves a restore choice into a path and its description.
+func (m *Manager) restorePoint(ctx context.Context, inst *instance, restore, snapshotID string) (string, string, error) {
+	r := inst.rec
+	switch restore {
+	case RestoreNone:
+		return "", "without state", nil
+	case RestoreSnapshot:
+		snaps, err := m.cfg.Store.ListSnapshots(ctx, r.ID)
+		if err != nil {
+			return "", "", err
+		}
+		for _, s := range snaps {
+			if s.ID == snapshotID {
+				if _, err := os.Stat(s.Path); err != nil {
+					return "", "", eddy.Errorf(eddy.ECONFLICT, "snapshot %s is gone from %s", s.ID, s.Path)
+				}
+				return s.Path, "from snapshot " + s.ID, nil
+			}
+		}
+		return "", "", eddy.Errorf(eddy.ENOTFOUND, "application %s has no snapshot %s", r.Name, snapshotID)
+	case RestoreLatestSnapshot, "":
+		snaps, err := m.cfg.Store.ListSnapshots(ctx, r.ID)
+		if err != nil {
+			return "", "", err
+		}
+		if len(snaps) == 0 {
+			return "", "without state (no snapshot yet)", nil
+		}
+		return snaps[0].Path, "from the latest snapshot " + snaps[0].ID, nil
+	case RestoreLatestState:
+		snaps, err := m.cfg.Store.ListSnapshots(ctx, r.ID)
+		if err != nil {
+			return "", "", err
+		}
+		best, bestAt, what := r.RunRestore, modTime(r.RunRestore), "from what its last run started from"
+		if r.RunDir != "" {
+			if chk := localflink.LatestCheckpoint(filepath.Join(m.cfg.Dir, r.ID, "checkpoints", r.RunDir)); chk != "" {
+				if at := modTime(chk); best == "" || at.After(bestAt) {
+					best, bestAt, what = chk, at, "from its latest checkpoint "+filepath.Base(chk)
+				}
+			}
+		}
+		if len(snaps) > 0 {
+			if at := modTime(snaps[0].Path); best == "" || at.After(bestAt) {
+				best, what = snaps[0].Path, "from snapshot "+snaps[0].ID
+			}
+		}
+		if best == "" {
+			return "", "without state (none retained yet)", nil
+		}
+		return best, what, nil
+	}
+	return "", "", eddy.Errorf(eddy.EINVALID, "restore %q: use LATEST_SNAPSHOT, NONE or a snapshotId", restore)
+}
+
+// modTime is when a savepoint or checkpoint was completed (its _metadata
+// written); zero when it is missing.
+func modTime(dir string) time.Time {
+	if dir == "" {
+		return time.Time{}
+	}
+	fi, err := os.Stat(filepath.Join(strings.TrimPrefix(dir, "file:"), "_metadata"))
+	if err != nil {
+		return time.Time{}
+	}
+	return fi.ModTime()
+}
+
+// watch reconciles a run with its JobManager until the run ends: the
+// status follows the job's, crashes and restarts become events, a job that
+// fails or ends on its own ends the run.
+func (m *Manager) watch(ctx context.Context, inst *instance, run Run) {
+	jm := run.JobManager()
+	tick := time.NewTicker(reconcileEvery)
+	defer tick.Stop()
+	lastMeter := time.Now()
+	var notFoundSince, startingSince time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		job, err := jm.Job(qctx, run.JobID())
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		m.noteCrashes(ctx, inst, run)
+		if time.Since(lastMeter) > meterEvery {
+			lastMeter = time.Now()
+			inst.mu.Lock()
+			if inst.run == run {
+				m.meterSave(ctx, inst)
+			}
+			inst.mu.Unlock()
+		}
+		switch {
+		case err == nil:
+			notFoundSince = time.Time{}
+			if m.reconcile(ctx, inst, run, job.State) {
+				return
+			}
+		case flink.IsNotFound(err):
+			// The program has not submitted its job yet, or failed before it
+			// could: the JobManager's application says which. A job that ran
+			// and is gone for long (the notebook cluster restarted under a
+			// session-target application) is lost.
+			if m.programFailed(ctx, inst, run) {
+				return
+			}
+			if notFoundSince.IsZero() {
+				notFoundSince = time.Now()
+			}
+			inst.mu.Lock()
+			running := inst.run == run && inst.rec.Status == StatusRunning
+			inst.mu.Unlock()
+			if running && time.Since(notFoundSince) > jobGoneAfter {
+				msg := fmt.Sprintf("the job %s is gone from its cluster (for %s): was the cluster restarted?", run.JobID(), jobGoneAfter)
+				m.finishRun(ctx, inst, run, StatusFailed, msg, "failed", msg)
+				return
+			}
+		default:
+			// The JobManager is unreachable: an application JobManager
+			// restarting after a crash (noteCrashes reports it).
+		}
+		inst.mu.Lock()
+		starting := inst.run == run && inst.rec.Status == StatusStarting
+		inst.mu.Unlock()
+		switch {
+		case !starting:
+			startingSince = time.Time{}
+		case startingSince.IsZero():
+			startingSince = time.Now()
+		case time.Since(startingSince) > startTimeout:
+			msg := fmt.Sprintf("the job was not running %s after the start", startTimeout)
+			if f := run.Failure(); f != "" {
+				msg += ": " + f
+			}
+			m.finishRun(ctx, inst, run, StatusFailed, msg, "failed", msg)
+			return
+		}
+	}
+}
+
+// noteCrashes turns JobManager crashes into events.
+func (m *Manager) noteCrashes(ctx context.Context, inst *instance, run Run) {
+	n, why := run.Crashes()
+	inst.mu.Lock()
+	defer inst.mu.Unlock()
+	if inst.run != run || n <= inst.crashes {
+		return
+	}
+	inst.crashes = n
+	from := localflink.LatestCheckpoint(filepath.Join(m.cfg.Dir, inst.rec.ID, "checkpoints", inst.rec.RunDir))
+	if from == "" {
+		from = inst.rec.RunRestore
+	}
+	if from == "" {
+		from = "no state (no checkpoint yet)"
+	}
+	m.event(ctx, inst, "restarted", fmt.Sprintf("the application's JobManager died (%s); Eddy restarted it from %s", why, from))
+	if inst.rec.Status == StatusRunning {
+		m.setStatus(ctx, inst, StatusStarting, "", "", "")
+	}
+}
+
+// reconcile applies the job's state; it returns true when the run ended.
+func (m *Manager) reconcile(ctx context.Context, inst *instance, run Run, state string) bool {
+	inst.mu.Lock()
+	if inst.run != run {
+		inst.mu.Unlock()
+		return true
+	}
+	if inst.stopping {
+		inst.mu.Unlock()
+		return false
+	}
+	status := inst.rec.Status
+	if state == flink.JobRunning && status == StatusStarting {
+		m.setStatus(ctx, inst, StatusRunning, "", "running", "the job runs: "+run.JobManager().JobURL(run.JobID()))
+	}
+	inst.mu.Unlock()
+	if !flink.JobTerminal(state) {
+		return false
+	}
+	switch state {
+	case flink.JobFailed:
+		qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		cause, err := run.JobManager().RootException(qctx, run.JobID())
+		cancel()
+		if err != nil || cause == "" {
+			cause = "the job failed"
+		}
+		m.finishRun(ctx, inst, run, StatusFailed, cause, "failed", "the job failed: "+cause)
+	case flink.JobFinished:
+		m.finishRun(ctx, inst, run, StatusReady, "", "finished", "the job finished: its sources are bounded and all read")
+	default:
+		m.finishRun(ctx, inst, run, StatusReady, "", "stopped", "the job was canceled outside Eddy")
+	}
+	return true
+}
+
+// programFailed reports (and applies) a script that failed before it
+// submitted its job: the JobManager's application has ended without one.
+func (m *Manager) programFailed(ctx context.Context, inst *instance, run Run) bool {
+	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	apps, err := run.JobManager().Applications(qctx)
+	cancel()
+	if err != nil {
+		return false
+	}
+	for _, a := range apps {
+		if a.Status == "FAILED" || a.Status == "CANCELED" {
+			cause := run.Failure()
+			if cause == "" {
+				cause = "the application's SQL script failed before it started its job; see " + filepath.Join(m.cfg.Dir, inst.rec.ID, "log", "jobmanager.log")
+			}
+			m.finishRun(ctx, inst, run, StatusFailed, cause, "failed", "the script failed: "+cause)
+			return true
+		}
+	}
+	return false
+}
+
+// finishRun ends a run that is still the instance's current one.
+func (m *Manager) finishRun(ctx context.Context, inst *instance, run Run, status, failure, kind, msg string) {
+	inst.mu.Lock()
+	defer inst.mu.Unlock()
+	if inst.run != run {
+		return
+	}
+	m.endRunLocked(ctx, inst, status, failure, kind, msg)
+	inst.rec.Desired = DesiredStopped
+	m.save(ctx, inst)
+}
+
+// endRunLocked releases the current run: its watcher, its JVMs, its KPUs
+// and its metering, and sets the status.
+func (m *Manager) endRunLocked(ctx context.Context, inst *instance, status, failure, kind, msg string) {
+	if inst.stop != nil {
+		inst.stop()
+		inst.stop = nil
+	}
+	if inst.run != nil {
+		if err := inst.run.Close(); err != nil {
+			m.log.Warn("releasing an application's run", "application", inst.rec.Name, "err", err)
+		}
+		inst.run = nil
+	}
+	if inst.kpus > 0 {
+		m.cfg.Capacity.ReleaseApplication(inst.rec.ID, inst.kpus)
+		inst.kpus = 0
+	}
+	inst.stopping = false
+	m.meterStop(inst, time.Now())
+	m.setStatus(ctx, inst, status, failure, kind, msg)
+}
+
+// meterSave adds the KPU-seconds since the last save. Caller holds inst.mu.
+func (m *Manager) meterSave(ctx context.Context, inst *instance) {
+	m.meterTo(inst, time.Now())
+	m.save(ctx, inst)
+}
+
+func (m *Manager) meterTo(inst *instance, now time.Time) {
+	r := inst.rec
+	if r.StartedAt.IsZero() || r.MeteredAt.IsZero() {
+		return
+	}
+	if d := now.Sub(r.MeteredAt); d > 0 {
+		r.KPUSeconds += d.Seconds() * float64(m.kpusFor(r.Parallelism))
+	}
+	r.MeteredAt = now
+}
+
+// meterStop closes the metering of a run (not saved). Caller holds inst.mu.
+func (m *Manager) meterStop(inst *instance, now time.Time) {
+	if inst.run != nil || inst.kpus > 0 {
+		m.meterTo(inst, now)
+	}
+	inst.rec.StartedAt, inst.rec.MeteredAt = time.Time{}, time.Time{}
+}
+
+// Stop stops a running application: with a snapshot (status STOPPING; the
+// job ends with a savepoint that is recorded as a snapshot), or without
+// one (FORCE_STOPPING: the job is canceled). It returns at once; the stop
+// goes on in the background and the application becomes READY.
+func (m *Manager) Stop(ctx context.Context, id string, snapshot bool) (*Application, error) {
+	inst, err := m.lookup(id)
+	if err != nil {
+		return nil, err
+	}
+	inst.mu.Lock()
+	r := inst.rec
+	if inst.run == nil || inst.stopping || (r.Status != StatusRunning && r.Status != StatusStarting) {
+		inst.mu.Unlock()
+		return nil, eddy.Errorf(eddy.ECONFLICT, "application %s is %s: only a RUNNING or STARTING application can stop", r.Name, r.Status)
+	}
+	if snapshot && r.Status != StatusRunning {
+		inst.mu.Unlock()
+		return nil, eddy.Errorf(eddy.ECONFLICT, "application %s is still STARTING: its job cannot take a snapshot yet; force-stop it (snapshot: false) or wait", r.Name)
+	}
+	inst.stopping = true
+	status, kind := StatusStopping, "stopping"
+	msg := "stopping with a snapshot"
+	if !snapshot {
+		status, kind, msg = StatusForceStopping, "force-stopping", "stopping without a snapshot"
+	}
+	m.setStatus(ctx, inst, status, "", kind, msg)
+	run := inst.run
+	inst.mu.Unlock()
+
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		bctx, cancel := context.WithTimeout(context.Background(), savepointTimeout)
+		defer cancel()
+		inst.mu.Lock()
+		defer inst.mu.Unlock()
+		if inst.run != run {
+			return
+		}
+		if snapshot {
+			if _, err := m.stopWithSnapshot(bctx, inst, run, "stop"); err != nil {
+				inst.stopping = false
+				m.setStatus(bctx, inst, StatusRunning, "", "stop-failed", "the stop with a snapshot failed, the job still runs: "+err.Error())
+				return
+			}
+		} else if err := run.JobManager().CancelJob(bctx, run.JobID()); err != nil && !flink.IsNotFound(err) {
+			m.log.Warn("canceling an application's job", "application", inst.rec.Name, "err", err)
+		}
+		m.endRunLocked(bctx, inst, StatusReady, "", "stopped", "stopped")
+		inst.rec.Desired = DesiredStopped
+		m.save(bctx, inst)
+	}()
+	return m.view(ctx, inst)
+}
+
+// stopWithSnapshot stops the run's job with a savepoint into the
+// application's snapshots and records it. Caller holds inst.mu.
+func (m *Manager) stopWithSnapshot(ctx context.Context, inst *instance, run Run, trigger string) (*Snapshot, error) {
+	if err := m.checkSnapshotQuota(ctx, inst); err != nil {
+		return nil, err
+	}
+	jm := run.JobManager()
+	id, err := jm.StopWithSavepoint(ctx, run.JobID(), m.snapshotDir(inst), false)
+	if err != nil {
+		return nil, err
+	}
+	path, err := jm.WaitSavepoint(ctx, run.JobID(), id)
+	if err != nil {
+		return nil, err
+	}
+	return m.recordSnapshot(ctx, inst, run, path, trigger)
+}
+
+func (m *Manager) snapshotDir(inst *instance) string {
+	return "file://" + filepath.Join(m.cfg.Dir, inst.rec.ID, "snapshots")
+}
+
+func (m *Manager) checkSnapshotQuota(ctx context.Context, inst *instance) error {
+	snaps, err := m.cfg.Store.ListSnapshots(ctx, inst.rec.ID)
+	if err != nil {
+		return err
+	}
+	if len(snaps) >= m.cfg.Quotas.SnapshotsPerApplication {
+		e := eddy.Errorf(eddy.ECONFLICT, "application %s has %d snapshots, the most allowed: delete one first", inst.rec.Name, len(snaps))
+		e.Details = map[string]any{"quota": "snapshotsPerApplication", "limit": m.cfg.Quotas.SnapshotsPerApplication}
+		return e
+	}
+	return nil
+}
+
+func (m *Manager) recordSnapshot(ctx context.Context, inst *instance, run Run, path, trigger string) (*Snapshot, error) {
+	s := &Snapshot{ID: "snap-" + newID()[:12], Path: strings.TrimPrefix(path, "file:"), Version: inst.rec.Version,
+		JobID: run.JobID(), Trigger: trigger, CreatedAt: time.Now().UTC()}
+	if err := m.cfg.Store.AddSnapshot(ctx, inst.rec.ID, s); err != nil {
+		return nil, err
+	}
+	m.event(ctx, inst, "snapshot", fmt.Sprintf("snapshot %s (%s) at %s", s.ID, trigger, s.Path))
+	return s, nil
+}
+
+// TakeSnapshot takes a snapshot of a running application's job and waits
+// for it.
+func (m *Manager) TakeSnapshot(ctx context.Context, id string) (*Snapshot, error) {
+	inst, err := m.lookup(id)
+	if err != nil {
+		return nil, err
+	}
+	inst.mu.Lock()
+	defer inst.mu.Unlock()
+	if inst.run == nil || inst.rec.Status != StatusRunning || inst.stopping {
+		return nil, eddy.Errorf(eddy.ECONFLICT, "application %s is %s: only a RUNNING application can take a snapshot", inst.rec.Name, inst.rec.Status)
+	}
+	if err := m.checkSnapshotQuota(ctx, inst); err != nil {
+		return nil, err
+	}
+	run := inst.run
+	sctx, cancel := context.WithTimeout(ctx, savepointTimeout)
+	defer cancel()
+	trig, err := run.JobManager().TriggerSavepoint(sctx, run.JobID(), m.snapshotDir(inst))
+	if err != nil {
+		return nil, err
+	}
+	path, err := run.JobManager().WaitSavepoint(sctx, run.JobID(), trig)
+	if err != nil {
+		m.event(ctx, inst, "snapshot-failed", err.Error())
+		return nil, err
+	}
+	return m.recordSnapshot(ctx, inst, run, path, "manual")
+}
+
+// Snapshots lists an application's snapshots, newest first.
+func (m *Manager) Snapshots(ctx context.Context, id string) ([]*Snapshot, error) {
+	if _, err := m.lookup(id); err != nil {
+		return nil, err
+	}
+	return m.cfg.Store.ListSnapshots(ctx, id)
+}
+
+// DeleteSnapshot deletes a snapshot's savepoint files and forgets it.
+func (m *Manager) DeleteSnapshot(ctx context.Context, id, snapshotID string) error {
+	inst, err := m.lookup(id)
+	if err != nil {
+		return err
+	}
+	inst.mu.Lock()
+	defer inst.mu.Unlock()
+	snaps, err := m.cfg.Store.ListSnapshots(ctx, id)
+	if err != nil {
+		return err
+	}
+	for _, s := range snaps {
+		if s.ID != snapshotID {
+			continue
+		}
+		if err := m.cfg.Store.DeleteSnapshot(ctx, id, snapshotID); err != nil {
+			return err
+		}
+		// Only a directory inside the application's own snapshots is removed.
+		if dir := filepath.Join(m.cfg.Dir, id, "snapshots"); strings.HasPrefix(filepath.Clean(s.Path), dir+string(filepath.Separator)) {
+			if err := os.RemoveAll(s.Path); err != nil {
+				m.log.Warn("removing a snapshot's files", "path", s.Path, "err", err)
+			}
+		}
+		m.event(ctx, inst, "snapshot-deleted", "snapshot "+s.ID+" deleted")
+		return nil
+	}
+	return eddy.Errorf(eddy.ENOTFOUND, "application %s has no snapshot %s", inst.rec.Name, snapshotID)
+}
+
+// Delete deletes a READY or FAILED application with its versions,
+// snapshots, events and files.
+func (m *Manager) Delete(ctx context.Context, id string) error {
+	inst, err := m.lookup(id)
+	if err != nil {
+		return err
+	}
+	inst.mu.Lock()
+	defer inst.mu.Unlock()
+	if inst.run != nil || (inst.rec.Status != StatusReady && inst.rec.Status != StatusFailed) {
+		return eddy.Errorf(eddy.ECONFLICT, "application %s is %s: stop it before deleting it", inst.rec.Name, inst.rec.Status)
+	}
+	inst.rec.Status = StatusDeleting
+	if err := m.cfg.Store.DeleteApplication(ctx, id); err != nil {
+		inst.rec.Status = StatusReady
+		return err
+	}
+	m.mu.Lock()
+	delete(m.apps, id)
+	m.mu.Unlock()
+	if err := os.RemoveAll(filepath.Join(m.cfg.Dir, id)); err != nil {
+		m.log.Warn("removing an application's files", "application", inst.rec.Name, "err", err)
+	}
+	return nil
+}
+
+// Versions lists an application's versions, newest first.
+func (m *Manager) Versions(ctx context.Context, id string) ([]*Version, error) {
+	if _, err := m.lookup(id); err != nil {
+		return nil, err
+	}
+	return m.cfg.Store.ListVersions(ctx, id)
+}
+
+// Rebuild builds the application's note again into a new version, which
+// becomes current: the next start runs it. A running application is
+// refused (updating a running application is a stop and a start).
+func (m *Manager) Rebuild(ctx context.Context, id string) (*Version, error) {
+	inst, err := m.lookup(id)
+	if err != nil {
+		return nil, err
+	}
+	inst.mu.Lock()
+	defer inst.mu.Unlock()
+	r := inst.rec
+	if inst.run != nil || (r.Status != StatusReady && r.Status != StatusFailed) {
+		return nil, eddy.Errorf(eddy.ECONFLICT, "application %s is %s: stop it before building a new version", r.Name, r.Status)
+	}
+	note, v, err := m.newVersion(ctx, r.NoteID, r.Version+1, r.Name)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.cfg.Store.AddVersion(ctx, r.ID, v); err != nil {
+		return nil, err
+	}
+	r.Version, r.NoteName = v.Number, note.Name
+	m.save(ctx, inst)
+	m.event(ctx, inst, "version", fmt.Sprintf("version %d built from note %q (revision %s)", v.Number, note.Name, v.NoteRevision))
+	return v, nil
+}
+
+// Events returns an application's timeline, newest first.
+func (m *Manager) Events(ctx context.Context, id string) ([]*Event, error) {
+	if _, err := m.lookup(id); err != nil {
+		return nil, err
+	}
+	return m.cfg.Store.ListEvents(ctx, id, eventsLimit)
+}
+
+// setStatus changes the status, saves the record and, when kind is not
+// empty, records an event. Caller holds inst.mu.
+func (m *Manager) setStatus(ctx context.Context, inst *instance, status, failure, kind, msg string) {
+	inst.rec.Status, inst.rec.Failure = status, failure
+	m.save(ctx, inst)
+	if kind != "" {
+		m.event(ctx, inst, kind, msg)
+	}
+}
+
+// save writes the record; a failure is logged (the record in memory stays
+// the truth until the next save).
+func (m *Manager) save(ctx context.Context, inst *instance) {
+	inst.rec.UpdatedAt = time.Now().UTC()
+	if err := m.cfg.Store.UpdateApplication(context.WithoutCancel(ctx), inst.rec); err != nil {
+		m.log.Error("saving an application", "application", inst.rec.Name, "err", err)
+	}
+}
+
+func (m *Manager) event(ctx context.Context, inst *instance, kind, msg string) {
+	e := &Event{At: time.Now().UTC(), Kind: kind, Message: msg}
+	if err := m.cfg.Store.AddEvent(context.WithoutCancel(ctx), inst.rec.ID, e); err != nil {
+		m.log.Error("recording an application event", "application", inst.rec.Name, "err", err)
+	}
+	m.log.Info("application "+kind, "application", inst.rec.Name, "message", msg)
+}

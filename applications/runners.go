@@ -1,0 +1,215 @@
+package applications
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/eddy-notebooks/eddy"
+	"github.com/eddy-notebooks/eddy/kernel"
+	"github.com/eddy-notebooks/eddy/kernel/atomicfile"
+	"github.com/eddy-notebooks/eddy/kernel/flink"
+	"github.com/eddy-notebooks/eddy/kernel/localflink"
+)
+
+// RunSpec is one run of an application: a version started from a restore
+// point (or none).
+type RunSpec struct {
+	AppID       string
+	Name        string // the job's pipeline.name
+	JobID       string // the fixed job id, where the target can fix it
+	Version     *Version
+	Parallelism int
+	// CheckpointInterval applies unless the script sets its own.
+	CheckpointInterval time.Duration
+	Dir                string // the application's directory
+	RunDir             string // the run's checkpoint directory name, under Dir/checkpoints
+	Restore            string // savepoint or checkpoint to start from; "" for none
+}
+
+// CheckpointDir is where the run's checkpoints go (a job-id directory
+// holding chk-N directories).
+func (s RunSpec) CheckpointDir() string { return filepath.Join(s.Dir, "checkpoints", s.RunDir) }
+
+// Runner starts runs on one target.
+type Runner interface {
+	// Start launches a run. It returns once the run is launched; whether
+	// its job runs is the run's JobManager's to say.
+	Start(ctx context.Context, spec RunSpec) (Run, error)
+}
+
+// Run is a launched run of an application.
+type Run interface {
+	// JobManager is the REST API of the JobManager that runs the job.
+	JobManager() *flink.JobManager
+	// JobID is the run's job.
+	JobID() string
+	// Crashes returns how often the run's JobManager died and was restarted
+	// by Eddy, and why it last died (0 and "" where Eddy does not run it).
+	Crashes() (int, string)
+	// Failure explains a program that ended before it ran a job, from
+	// what its JobManager logged ("" when unknown).
+	Failure() string
+	// Close releases what the run holds (an application cluster's JVMs);
+	// the job must have ended or be abandoned.
+	Close() error
+}
+
+// StandaloneRunner runs each application on its own Flink cluster beside
+// the notebook cluster: a JobManager in application mode that runs the
+// version's script through Flink's SqlDriver, and TaskManagers with
+// SlotsPerTaskManager slots for its parallelism.
+type StandaloneRunner struct {
+	// Base returns the notebook cluster's configuration (Flink, connectors,
+	// catalog) at the time of the start.
+	Base                func() localflink.Config
+	SlotsPerTaskManager int
+	JobManagerMemory    string // "" for the default
+	TaskManagerMemory   string // "" for the default
+}
+
+// Start writes the version's script into the application's directory and
+// starts the application cluster.
+func (r *StandaloneRunner) Start(ctx context.Context, spec RunSpec) (Run, error) {
+	if err := os.MkdirAll(spec.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("applications: %w", err)
+	}
+	script := filepath.Join(spec.Dir, fmt.Sprintf("v%d.sql", spec.Version.Number))
+	if err := atomicfile.Write(script, strings.NewReader(spec.Version.Script)); err != nil {
+		return nil, fmt.Errorf("applications: write the script: %w", err)
+	}
+	app, err := localflink.StartApplication(ctx, r.Base(), localflink.AppConfig{
+		Dir: spec.Dir, JobID: spec.JobID, Name: spec.Name, Script: script, RunDir: spec.RunDir,
+		Restore: spec.Restore, Parallelism: spec.Parallelism, SlotsPerTM: r.SlotsPerTaskManager,
+		CheckpointInterval: spec.CheckpointInterval,
+		JobManagerMemory:   r.JobManagerMemory, TaskManagerMemory: r.TaskManagerMemory,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &standaloneRun{app: app, jobID: spec.JobID}, nil
+}
+
+type standaloneRun struct {
+	app   *localflink.AppCluster
+	jobID string
+}
+
+func (r *standaloneRun) JobManager() *flink.JobManager { return r.app.JobManager() }
+func (r *standaloneRun) JobID() string                 { return r.jobID }
+func (r *standaloneRun) Close() error                  { return r.app.Close() }
+
+func (r *standaloneRun) Crashes() (int, string) {
+	n, last := r.app.Crashes()
+	return n, last.Reason
+}
+
+// Failure returns the last exception the JobManager logged: the cause of
+// a script that failed before (or without) submitting its job.
+func (r *standaloneRun) Failure() string {
+	lines := strings.Split(r.app.JobManagerLogTail(400), "\n")
+	var cause string
+	for _, l := range lines {
+		l = strings.TrimSpace(l)
+		if rest, ok := strings.CutPrefix(l, "Caused by: "); ok {
+			cause = rest
+		}
+	}
+	return cause
+}
+
+// SessionRunner runs applications as detached jobs on the notebook
+// cluster, submitted through a SQL Gateway session of their own that is
+// closed once the job is submitted.
+type SessionRunner struct {
+	Gateway    *flink.Gateway
+	JobManager *flink.JobManager
+	// LocalState puts checkpoints in the application's directory; false
+	// (a remote cluster, which cannot reach it) keeps the cluster's own.
+	LocalState bool
+}
+
+// Start replays the script's settings and DDL in a new gateway session and
+// submits its statement set.
+func (r *SessionRunner) Start(ctx context.Context, spec RunSpec) (Run, error) {
+	stmts := kernel.SplitStatements(spec.Version.Script)
+	if len(stmts) == 0 || stmts[len(stmts)-1].Kind != kernel.StmtStatementSet {
+		return nil, eddy.Errorf(eddy.EINTERNAL, "version %d of the application has no statement set", spec.Version.Number)
+	}
+	sess, err := r.Gateway.OpenSession(ctx, "eddy-app-"+spec.AppID, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = r.Gateway.CloseSession(cctx, sess)
+	}()
+	for _, st := range stmts[:len(stmts)-1] {
+		if _, _, err := r.execute(ctx, sess, st.Text, nil); err != nil {
+			return nil, fmt.Errorf("%s: %w", firstLine(st.Text), err)
+		}
+	}
+	conf := map[string]string{
+		"pipeline.name": spec.Name,
+		"execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
+		"parallelism.default": fmt.Sprint(spec.Parallelism),
+	}
+	if _, set := spec.Version.Settings["execution.checkpointing.interval"]; !set {
+		conf["execution.checkpointing.interval"] = fmt.Sprintf("%d ms", spec.CheckpointInterval.Milliseconds())
+	}
+	if r.LocalState {
+		conf["execution.checkpointing.dir"] = "file://" + spec.CheckpointDir()
+		conf["execution.checkpointing.savepoint-dir"] = "file://" + filepath.Join(spec.Dir, "snapshots")
+	}
+	if spec.Restore != "" {
+		conf["execution.state-recovery.path"] = spec.Restore
+	}
+	rows, jobID, err := r.execute(ctx, sess, stmts[len(stmts)-1].Text, conf)
+	if err != nil {
+		return nil, err
+	}
+	if jobID == "" && len(rows) > 0 && len(rows[0].Fields) > 0 {
+		jobID = fmt.Sprint(rows[0].Fields[0])
+	}
+	if jobID == "" {
+		return nil, eddy.Errorf(eddy.EINTERNAL, "the gateway submitted the statement set but named no job")
+	}
+	return &sessionRun{jm: r.JobManager, jobID: jobID}, nil
+}
+
+// execute runs one statement and reads its whole (small) result.
+func (r *SessionRunner) execute(ctx context.Context, sess, stmt string, conf map[string]string) ([]flink.Row, string, error) {
+	op, err := r.Gateway.ExecuteStatement(ctx, sess, stmt, conf)
+	if err != nil {
+		return nil, "", err
+	}
+	f := r.Gateway.NewFetcher(sess, op)
+	rows, err := f.All(ctx, 100)
+	return rows, f.JobID, err
+}
+
+type sessionRun struct {
+	jm    *flink.JobManager
+	jobID string
+}
+
+func (r *sessionRun) JobManager() *flink.JobManager { return r.jm }
+func (r *sessionRun) JobID() string                 { return r.jobID }
+func (r *sessionRun) Crashes() (int, string)        { return 0, "" }
+func (r *sessionRun) Failure() string               { return "" }
+func (r *sessionRun) Close() error                  { return nil }
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > 80 {
+		s = s[:80] + "…"
+	}
+	return s
+}
+
+var errNoRunner = errors.New("no runner for this target")
