@@ -115,6 +115,8 @@ type Config struct {
 	Sessions Sessions          // runs paragraphs, live state, sessions and KPUs
 	// Connectors are the connector jars on the cluster's classpath.
 	Connectors ConnectorService
+	// Applications runs promoted notes; nil answers its routes with 503.
+	Applications Applications
 
 	ExampleFiles string // absolute directory where example notes write files
 
@@ -250,6 +252,7 @@ func (s *Server) routes() {
 	s.registerCatalogRoutes(v1)
 	s.registerExampleRoutes(v1)
 	s.registerConnectorRoutes(v1)
+	s.registerApplicationRoutes(v1)
 
 	s.hub = newHub(s.notes, s.cfg.Sessions, s.log, s.cfg.MaxBodyBytes)
 	s.echo.GET("/ws", s.handleWS, requestTime(0))

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/eddy-notebooks/eddy/applications"
+	appsqlite "github.com/eddy-notebooks/eddy/applications/sqlite"
 	"github.com/eddy-notebooks/eddy/kernel"
 	"github.com/eddy-notebooks/eddy/kernel/connectors"
 	"github.com/eddy-notebooks/eddy/kernel/localflink"
@@ -184,6 +186,10 @@ type Main struct {
 	jars    *maven.Resolver     // jars notes ask for by coordinates
 	conns   *connectors.Service // the cluster's connector jars
 	manager *sessions.Manager
+	apps    *applications.Manager
+	// appsOpen is closed once apps is set: the cluster's readiness
+	// goroutine waits for it before resuming applications.
+	appsOpen chan struct{}
 
 	ctx    context.Context // canceled by Close; owns background start-up work
 	cancel context.CancelFunc
@@ -241,6 +247,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 
 	m.started = time.Now()
+	m.appsOpen = make(chan struct{})
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.jars = &maven.Resolver{Repository: cfg.MavenRepository, Dir: filepath.Join(cfg.DataDir, "jars")}
 	m.conns = &connectors.Service{Dir: filepath.Join(cfg.DataDir, "connectors"), Fetch: m.jars.Fetch}
@@ -266,6 +273,10 @@ func (m *Main) Run(ctx context.Context) error {
 		},
 	})
 	m.manager.Open()
+	if err := m.openApplications(ctx); err != nil {
+		return err
+	}
+	close(m.appsOpen)
 
 	examples, err := filepath.Abs(filepath.Join(cfg.DataDir, "examples"))
 	if err != nil {
@@ -281,6 +292,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Notes:        m.notes,
 		Sessions:     m.manager,
 		Connectors:   m.conns,
+		Applications: m.apps,
 	})
 	if err != nil {
 		return err
@@ -327,6 +339,11 @@ func (m *Main) Close(ctx context.Context) error {
 	}
 	if m.server != nil {
 		keep(m.server.Close(ctx))
+	}
+	if m.apps != nil {
+		// Before the sessions and the cluster: running applications stop
+		// with a snapshot to resume from at the next start.
+		keep(m.apps.Close(ctx))
 	}
 	if m.manager != nil {
 		keep(m.manager.Close(ctx))
@@ -400,6 +417,7 @@ func (m *Main) startFlink(ctx context.Context) error {
 		go func() {
 			defer m.wg.Done()
 			m.reconcileJobs()
+			m.resumeApplications()
 		}()
 		return nil
 	}
@@ -463,6 +481,7 @@ func (m *Main) startFlink(ctx context.Context) error {
 		}
 		m.Log.Info("local flink cluster ready", "after", time.Since(start).Round(time.Millisecond), "webui", local.RestURL())
 		m.reconcileJobs()
+		m.resumeApplications()
 		if err := local.WaitKafkaReady(readyCtx); err != nil {
 			if m.ctx.Err() == nil {
 				m.Log.Error("local kafka broker did not become ready", "err", err)
@@ -524,4 +543,47 @@ func (m *Main) defaultCapacity(ctx context.Context) int {
 	}
 	m.Log.Warn("cannot read the cluster's slots; KPU capacity defaults to 8 (set --kpu-capacity)")
 	return 8
+}
+
+// openApplications loads the applications. In local mode they run on
+// their own clusters by default (or on the notebook cluster); in remote
+// mode only on the remote cluster, as detached jobs.
+func (m *Main) openApplications(ctx context.Context) error {
+	cfg := &m.Config
+	dir, err := filepath.Abs(filepath.Join(cfg.DataDir, "applications"))
+	if err != nil {
+		return err
+	}
+	runners := map[string]applications.Runner{
+		applications.TargetSession: &applications.SessionRunner{Gateway: m.cluster.Gateway, JobManager: m.cluster.JobManager, LocalState: m.local != nil},
+	}
+	target := applications.TargetSession
+	if m.local != nil {
+		runners[applications.TargetStandalone] = &applications.StandaloneRunner{Base: m.local.Config, SlotsPerTaskManager: cfg.ParallelismPerKPU}
+		target = applications.TargetStandalone
+	}
+	m.apps = applications.NewManager(applications.Config{
+		Store:             appsqlite.NewStore(m.notes),
+		Notes:             m.notes,
+		Capacity:          m.manager.Ledger(),
+		Gateway:           m.cluster.Gateway,
+		Runners:           runners,
+		DefaultTarget:     target,
+		Dir:               dir,
+		ParallelismPerKPU: cfg.ParallelismPerKPU,
+		PricePerHour:      cfg.KPUPricePerHour,
+		Logger:            m.Log,
+	})
+	return m.apps.Open(ctx)
+}
+
+// resumeApplications starts again the applications that ran when Eddy
+// last stopped, once the cluster is up.
+func (m *Main) resumeApplications() {
+	select {
+	case <-m.appsOpen:
+	case <-m.ctx.Done():
+		return
+	}
+	m.apps.Resume(m.ctx)
 }

@@ -18,7 +18,7 @@ import (
 )
 
 // shutdownTimeout bounds the whole ordered shutdown after SIGTERM.
-const shutdownTimeout = 30 * time.Second
+const shutdownTimeout = 60 * time.Second
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
