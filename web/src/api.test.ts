@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Api, ApiError, csrfCookieName, readCookie } from './api';
-import { session } from './fixtures';
+import { application, session } from './fixtures';
 
 function fakeFetch(reply: { status?: number; body: unknown }) {
   const calls: Array<{ url: string; init?: RequestInit }> = [];
@@ -31,6 +31,36 @@ describe('Api sessions', () => {
     expect((calls[0]?.init?.headers as Record<string, string>)['X-Eddy-CSRF']).toBe('tok');
     const bad = fakeFetch({ status: 404, body: { message: 'session s not found' } });
     await expect(new Api('', bad.f, () => 'tok').stopSession('s')).rejects.toThrow('session s not found');
+  });
+});
+
+describe('Api applications', () => {
+  it('answers an application as sent, though it has a status field', async () => {
+    const { f, calls } = fakeFetch({ status: 202, body: application({ id: 'a/1', status: 'STARTING' }) });
+    const out = await new Api('', f, () => 'tok').startApplication('a/1', { snapshotId: 's1' });
+    expect(out).toMatchObject({ id: 'a/1', status: 'STARTING' });
+    expect(calls[0]?.url).toBe('/api/v1/applications/a%2F1/start');
+    expect(JSON.parse(String(calls[0]?.init?.body))).toEqual({ restore: { snapshotId: 's1' } });
+    expect((calls[0]?.init?.headers as Record<string, string>)['X-Eddy-CSRF']).toBe('tok');
+    const listed = await new Api('', fakeFetch({ body: { applications: null } }).f).listApplications();
+    expect(listed.applications).toEqual([]);
+  });
+
+  it('carries the paragraph at fault of a refused build', async () => {
+    const body = { status: 'BAD_REQUEST', message: 'paragraph 2 cannot be built', code: 'invalid', details: { paragraphId: 'p2', index: 1, reason: 'no INSERT' } };
+    const err = await new Api('', fakeFetch({ status: 400, body }).f).previewApplication('N1').catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 400, code: 'invalid', build: { paragraphId: 'p2', index: 1, reason: 'no INSERT' }, details: undefined });
+  });
+
+  it('reads a YAML spec as text', async () => {
+    const yaml = 'apiVersion: eddy/v1\nkind: Application\nname: x\nnoteId: N1\n';
+    const calls: string[] = [];
+    const f = (url: string) => {
+      calls.push(url);
+      return Promise.resolve(new Response(yaml, { status: 200, headers: { 'Content-Type': 'application/yaml' } }));
+    };
+    expect(await new Api('', f).applicationSpec('a1', 'yaml')).toBe(yaml);
+    expect(calls).toEqual(['/api/v1/applications/a1/spec?format=yaml']);
   });
 });
 

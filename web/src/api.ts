@@ -4,9 +4,10 @@
 // with the HttpOnly cookie set by /?token=…; requests that change state echo
 // the readable CSRF cookie in a header (double-submit).
 
+import { parseBuildRefusal } from './model/applications';
 import type { NoteSummary, ParagraphConfig } from './model/note';
 import { parseCapacityRefusal } from './model/sessions';
-import type { CapacityRefusal, CatalogObject, Connector, ConnectorSuggestion, CatalogTree, ClusterStatus, Envelope, ErrorCode, Example, NewNote, NewParagraph, Note, NoteInfo, Paragraph, Session, SessionList, UpdateParagraph } from './schema';
+import type { Application, ApplicationList, AppEvent, AppVersion, BuildPreview, BuildRefusal, CapacityRefusal, CatalogObject, Connector, ConnectorSuggestion, CatalogTree, ClusterStatus, Envelope, ErrorCode, Example, NewApplication, NewNote, NewParagraph, Note, NoteInfo, Paragraph, RestoreChoice, Session, SessionList, Snapshot, UpdateParagraph } from './schema';
 
 /**
  * csrfCookieName is this Eddy's CSRF cookie: cookies reach every port of a
@@ -26,6 +27,8 @@ export class ApiError extends Error {
     readonly code?: ErrorCode,
     /** With code capacity_exceeded: what was refused, the KPUs needed and free, and who holds them. */
     readonly details?: CapacityRefusal,
+    /** With code invalid from building a note into an application: the paragraph at fault and why. */
+    readonly build?: BuildRefusal,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -46,6 +49,18 @@ export function readCookie(name: string, cookie: string = typeof document === 'u
 
 type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
+/** How call reads a reply. */
+export interface CallOptions {
+  /**
+   * Unwrap Zeppelin's envelope (the default). Eddy's own routes answer
+   * their payload as is, and one that has a field named status (an
+   * application) must be read with false.
+   */
+  envelope?: boolean;
+  /** Answer the body as text whatever it holds, e.g. YAML. */
+  text?: boolean;
+}
+
 export class Api {
   constructor(
     private readonly base = '',
@@ -54,8 +69,8 @@ export class Api {
   ) {}
 
   /** call performs a request and unwraps Zeppelin's envelope; errors carry the server's message. */
-  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { Accept: 'application/json' };
+  async call<T>(method: string, path: string, body?: unknown, opts: CallOptions = {}): Promise<T> {
+    const headers: Record<string, string> = { Accept: opts.text ? '*/*' : 'application/json' };
     if (method !== 'GET' && method !== 'HEAD') headers[CSRF_HEADER] = this.csrf();
     let payload: string | undefined;
     if (body !== undefined) {
@@ -69,6 +84,7 @@ export class Api {
       throw new ApiError(0, `network error: ${(e as Error).message}`);
     }
     const text = await res.text();
+    if (opts.text && res.ok) return text as unknown as T;
     let json: unknown = undefined;
     if (text) {
       try {
@@ -81,9 +97,15 @@ export class Api {
     if (!res.ok) {
       const env = (json && typeof json === 'object' ? json : {}) as Partial<Envelope>;
       const msg = env.message || res.statusText || `HTTP ${res.status}`;
-      throw new ApiError(res.status, msg, env.code, env.code === 'capacity_exceeded' ? parseCapacityRefusal(env.details) : undefined);
+      throw new ApiError(
+        res.status,
+        msg,
+        env.code,
+        env.code === 'capacity_exceeded' ? parseCapacityRefusal(env.details) : undefined,
+        env.code === 'invalid' ? parseBuildRefusal(env.details) : undefined,
+      );
     }
-    if (json && typeof json === 'object' && 'status' in json) {
+    if (opts.envelope !== false && json && typeof json === 'object' && 'status' in json) {
       // Zeppelin's envelope: the payload is `body` (absent for plain "OK" replies).
       return (json as { body?: T }).body as T;
     }
@@ -218,6 +240,87 @@ export class Api {
   stopSession(id: string): Promise<Session> {
     return this.call('DELETE', `/api/v1/sessions/${enc(id)}`);
   }
+
+  /** previewApplication builds the note as an application would run it, validated by Flink, and stores nothing. */
+  previewApplication(noteId: string): Promise<BuildPreview> {
+    return this.v1('POST', '/api/v1/applications/preview', { noteId });
+  }
+
+  /** createApplication builds the note into version 1 of a new application, READY. */
+  createApplication(a: NewApplication): Promise<Application> {
+    return this.v1('POST', '/api/v1/applications', a);
+  }
+
+  /** listApplications returns every application and the quotas that bound them. */
+  async listApplications(): Promise<ApplicationList> {
+    const l = await this.v1<Partial<ApplicationList> | undefined>('GET', '/api/v1/applications');
+    return { applications: Array.isArray(l?.applications) ? l.applications : [], quotas: l?.quotas ?? { applications: 0, kpusPerApplication: 0, tagsPerApplication: 0, snapshotsPerApplication: 0 } };
+  }
+
+  getApplication(id: string): Promise<Application> {
+    return this.v1('GET', appPath(id));
+  }
+
+  /** deleteApplication deletes a stopped application with its versions, snapshots and events. */
+  deleteApplication(id: string): Promise<void> {
+    return this.v1('DELETE', appPath(id));
+  }
+
+  /** startApplication starts the application's current version, restoring state as chosen (the server's default: the latest snapshot). */
+  startApplication(id: string, restore?: RestoreChoice): Promise<Application> {
+    return this.v1('POST', appPath(id, '/start'), restore === undefined ? {} : { restore });
+  }
+
+  /** stopApplication stops the application's job, with a snapshot first unless snapshot is false (a force stop). */
+  stopApplication(id: string, snapshot: boolean): Promise<Application> {
+    return this.v1('POST', appPath(id, '/stop'), { snapshot });
+  }
+
+  /** listSnapshots returns the application's snapshots, newest first. */
+  async listSnapshots(id: string): Promise<Snapshot[]> {
+    const r = await this.v1<{ snapshots?: Snapshot[] } | undefined>('GET', appPath(id, '/snapshots'));
+    return Array.isArray(r?.snapshots) ? r.snapshots : [];
+  }
+
+  takeSnapshot(id: string): Promise<Snapshot> {
+    return this.v1('POST', appPath(id, '/snapshots'));
+  }
+
+  deleteSnapshot(id: string, snapshotId: string): Promise<void> {
+    return this.v1('DELETE', appPath(id, `/snapshots/${enc(snapshotId)}`));
+  }
+
+  /** listApplicationEvents returns the application's timeline, newest first. */
+  async listApplicationEvents(id: string): Promise<AppEvent[]> {
+    const r = await this.v1<{ events?: AppEvent[] } | undefined>('GET', appPath(id, '/events'));
+    return Array.isArray(r?.events) ? r.events : [];
+  }
+
+  /** listVersions returns the application's versions, newest first. */
+  async listVersions(id: string): Promise<AppVersion[]> {
+    const r = await this.v1<{ versions?: AppVersion[] } | undefined>('GET', appPath(id, '/versions'));
+    return Array.isArray(r?.versions) ? r.versions : [];
+  }
+
+  /** rebuildApplication builds the note as it is now into a new version, run from the next start. */
+  rebuildApplication(id: string): Promise<AppVersion> {
+    return this.v1('POST', appPath(id, '/versions'));
+  }
+
+  /** applicationSpec returns the application in declarative form, as YAML or JSON text. */
+  applicationSpec(id: string, format: 'yaml' | 'json'): Promise<string> {
+    return this.call('GET', appPath(id, `/spec?format=${format}`), undefined, { envelope: false, text: true });
+  }
+
+  /** v1 calls one of Eddy's own routes, whose replies are not enveloped. */
+  private v1<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return this.call<T>(method, path, body, { envelope: false });
+  }
+}
+
+/** appPath is an application's route, or one below it. */
+function appPath(id: string, sub = ''): string {
+  return `/api/v1/applications/${enc(id)}${sub}`;
 }
 
 /** catalogBase is the catalog routes of a note, or outside any note for ''. */

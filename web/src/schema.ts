@@ -3,7 +3,7 @@
 // before every build, test and typecheck, so they cannot drift from the
 // document; nothing here may restate a schema by hand.
 
-import type { components } from './gen/openapi';
+import type { components, operations } from './gen/openapi';
 
 type Schemas = components['schemas'];
 
@@ -45,3 +45,31 @@ export type ConnectorSuggestion = Schemas['ConnectorSuggestion'];
 export type CatalogTree = Schemas['CatalogTree'];
 /** A table or view described: columns, key, watermarks, connector, options with secrets masked. */
 export type CatalogObject = Schemas['CatalogObject'];
+
+/** A note promoted to a long-running Flink job. */
+export type Application = Schemas['Application'];
+export type ApplicationStatus = Application['status'];
+export type ApplicationTarget = Application['target'];
+/** The answer of GET /api/v1/applications: the applications and their quotas. */
+export type ApplicationList = Schemas['ApplicationList'];
+export type Quotas = Schemas['Quotas'];
+/** A paragraph a build left out of an application's script, and why. */
+export type Exclusion = Schemas['Exclusion'];
+/** A paragraph whose statements are in an application's script. */
+export type Inclusion = Schemas['Inclusion'];
+/** A form value a build wrote into an application's script. */
+export type BakedForm = Schemas['BakedForm'];
+/** An immutable, numbered build of an application's note. */
+export type AppVersion = Schemas['Version'];
+/** A savepoint of an application's job. */
+export type Snapshot = Schemas['Snapshot'];
+/** One entry of an application's timeline. */
+export type AppEvent = Schemas['Event'];
+/** What promoting a note would deploy (POST /api/v1/applications/preview). */
+export type BuildPreview = Schemas['BuildPreview'];
+/** Why a note cannot be built into an application: the paragraph at fault and the reason. */
+export type BuildRefusal = Schemas['BuildRefusal'];
+/** The body of POST /api/v1/applications. */
+export type NewApplication = operations['createApplication']['requestBody']['content']['application/json'];
+/** Where a started application's state comes from. */
+export type RestoreChoice = NonNullable<NonNullable<operations['startApplication']['requestBody']>['content']['application/json']['restore']>;

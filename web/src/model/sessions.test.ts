@@ -119,6 +119,12 @@ describe('capacity refusals', () => {
     expect(parseCapacityRefusal({ ...REFUSAL, holders: null })).toBeUndefined();
   });
 
+  it('keeps an application holding KPUs, and links to it', () => {
+    const r = parseCapacityRefusal({ ...REFUSAL, holders: [{ noteId: 'N1', noteName: 'Orders', sessionId: '', kpus: 2, applicationId: 'a 1', applicationName: 'orders-agg' }] });
+    expect(r?.holders[0]).toEqual({ noteId: 'N1', noteName: 'Orders', sessionId: '', kpus: 2, applicationId: 'a 1', applicationName: 'orders-agg' });
+    expect(refusalModel(r as CapacityRefusal).holders[0]).toEqual({ noteId: 'N1', noteName: 'Orders', applicationId: 'a 1', applicationName: 'orders-agg', href: '/applications/a%201', kpusText: '2 KPUs' });
+  });
+
   it('finds the refusal an error carries, only for capacity_exceeded', () => {
     const refused = Object.assign(new Error('not enough KPUs'), { code: 'capacity_exceeded', details: REFUSAL });
     expect(refusalOf(refused)).toBe(REFUSAL);

@@ -106,10 +106,14 @@ export function stopConfirmText(s: Pick<Session, 'noteName' | 'noteId' | 'kpus' 
   return `${parts.join(': ')} ${freed} The next run starts a new session.`;
 }
 
-/** A note whose session holds KPUs, as a refusal view lists it. */
+/** A note whose session holds KPUs, or an application, as a refusal view lists it. */
 export interface RefusalHolder {
   noteId: string;
   noteName: string;
+  /** Set when the holder is an application (noteId and noteName are then its note's). */
+  applicationId?: string;
+  applicationName?: string;
+  /** The holder's page: its note, or the application. */
   href: string;
   /** "3 KPUs" */
   kpusText: string;
@@ -133,7 +137,15 @@ export function refusalModel(r: CapacityRefusal): RefusalModel {
   const summary = `It needs ${formatKpus(r.needed)}${what ? ' to ' + what : ''}; ${free} of ${r.capacity} ${free === 1 ? 'is' : 'are'} free.`;
   return {
     summary,
-    holders: r.holders.map((x) => ({ noteId: x.noteId, noteName: x.noteName || x.noteId, href: `/notebook/${encodeURIComponent(x.noteId)}`, kpusText: formatKpus(x.kpus) })),
+    holders: r.holders.map((x) => {
+      const holder: RefusalHolder = { noteId: x.noteId, noteName: x.noteName || x.noteId, href: `/notebook/${encodeURIComponent(x.noteId)}`, kpusText: formatKpus(x.kpus) };
+      if (x.applicationId) {
+        holder.applicationId = x.applicationId;
+        holder.applicationName = x.applicationName || x.applicationId;
+        holder.href = `/applications/${encodeURIComponent(x.applicationId)}`;
+      }
+      return holder;
+    }),
     inUse: Math.max(0, r.capacity - free),
     capacity: r.capacity,
   };
@@ -151,7 +163,12 @@ export function parseCapacityRefusal(v: unknown): CapacityRefusal | undefined {
   const holders: CapacityHolder[] = [];
   for (const x of v['holders'] as unknown[]) {
     if (!isObject(x) || typeof x['noteId'] !== 'string' || !isCount(x['kpus'])) return undefined;
-    holders.push({ noteId: x['noteId'], noteName: typeof x['noteName'] === 'string' ? x['noteName'] : '', sessionId: typeof x['sessionId'] === 'string' ? x['sessionId'] : '', kpus: x['kpus'] });
+    const holder: CapacityHolder = { noteId: x['noteId'], noteName: typeof x['noteName'] === 'string' ? x['noteName'] : '', sessionId: typeof x['sessionId'] === 'string' ? x['sessionId'] : '', kpus: x['kpus'] };
+    if (typeof x['applicationId'] === 'string' && x['applicationId']) {
+      holder.applicationId = x['applicationId'];
+      holder.applicationName = typeof x['applicationName'] === 'string' ? x['applicationName'] : '';
+    }
+    holders.push(holder);
   }
   return { what: v['what'], needed, free, capacity, holders };
 }

@@ -42,12 +42,19 @@ export class CapacityBar {
   }
 }
 
-/** refusalHolders lists the notes a refusal names as holding KPUs, each linking to its note (where its session can be stopped). */
+/**
+ * refusalHolders lists what a refusal names as holding KPUs, each linking
+ * to where it can be stopped: a note (its session) or an application.
+ */
 export function refusalHolders(m: RefusalModel, testid: string): HTMLElement {
   return h(
     'ul',
     { class: 'refusal-holders', 'data-testid': testid },
-    m.holders.map((x) => h('li', null, h('a', { href: x.href, 'data-link': '', title: `Open “${x.noteName}” to stop its session` }, x.noteName), ` holds ${x.kpusText}`)),
+    m.holders.map((x) =>
+      x.applicationId
+        ? h('li', { 'data-application-id': x.applicationId }, 'Application ', h('a', { href: x.href, 'data-link': '', title: `Open application “${x.applicationName}” to stop it` }, x.applicationName), ` holds ${x.kpusText}`)
+        : h('li', null, h('a', { href: x.href, 'data-link': '', title: `Open “${x.noteName}” to stop its session` }, x.noteName), ` holds ${x.kpusText}`),
+    ),
   );
 }
 
