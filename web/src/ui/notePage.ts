@@ -15,6 +15,7 @@ import { refusalHolders } from './capacity';
 import { button, clear, h, setText } from './dom';
 import { prompt, toast } from './overlay';
 import { CatalogPanel } from './catalogPanel';
+import { DeployDialog } from './deployDialog';
 import { ParagraphView } from './paragraph';
 import { SessionPanel } from './sessionPanel';
 
@@ -93,6 +94,7 @@ export class NotePage {
       this.connEl,
       h('span', { class: 'bar-sep' }),
       button({ icon: 'play', label: 'Run all', cls: 'primary', testid: 'run-all', onClick: () => void this.runAll() }),
+      button({ icon: 'upload', label: 'Deploy', title: 'Deploy this note as an application: a Flink job that keeps running', testid: 'deploy-button', onClick: () => this.deploy() }),
       button({ icon: 'plus', label: 'Paragraph', testid: 'add-paragraph', onClick: () => this.insertAt(this.session.note?.paragraphs.length ?? 0) }),
       button({ icon: 'download', title: 'Export .zpln', testid: 'export-note', onClick: () => void this.exportNote() }),
     );
@@ -379,6 +381,22 @@ export class NotePage {
     void this.refreshCapacity().catch(() => undefined);
   }
 
+  /** deploy opens the dialog that builds this note into an application. */
+  private deploy(): void {
+    void new DeployDialog({ api: this.deps.api, navigate: this.deps.navigate, noteId: this.noteId, showParagraph: (pid) => this.showParagraph(pid) }).open();
+  }
+
+  /** showParagraph scrolls to a paragraph and highlights it for a moment. */
+  private showParagraph(pid: string): void {
+    const el = this.views.get(pid)?.el;
+    if (!el) return;
+    el.scrollIntoView({ block: 'center', behavior: 'smooth' });
+    el.classList.remove('flash');
+    void el.offsetWidth; // restart the animation
+    el.classList.add('flash');
+    setTimeout(() => el.classList.remove('flash'), 2_400);
+  }
+
   private async exportNote(): Promise<void> {
     try {
       const json = await this.deps.api.exportNote(this.noteId);
@@ -403,8 +421,8 @@ export class NotePage {
 }
 
 /** download saves text as a file in the browser. */
-export function download(filename: string, text: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+export function download(filename: string, text: string, type = 'application/json'): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
   const a = h('a', { href: url, download: filename });
   document.body.appendChild(a);
   a.click();

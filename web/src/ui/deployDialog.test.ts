@@ -1,0 +1,175 @@
+// @vitest-environment happy-dom
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ApiError, type Api } from '../api';
+import { application, buildPreview } from '../fixtures';
+import type { BuildPreview } from '../schema';
+import { DeployDialog } from './deployDialog';
+
+const q = (testid: string) => document.querySelector<HTMLElement>(`[data-testid=${testid}]`);
+const qa = (testid: string) => [...document.querySelectorAll<HTMLElement>(`[data-testid=${testid}]`)];
+
+const PREVIEW: BuildPreview = buildPreview({
+  noteName: 'Orders (EU) agg',
+  included: [
+    { paragraphId: 'p1', index: 0, title: 'Settings', statements: ['SET'] },
+    { paragraphId: 'p2', index: 1, statements: ['CREATE TABLE', 'INSERT'], notes: ['CREATE TABLE made CREATE TABLE IF NOT EXISTS'] },
+  ],
+  excluded: [{ paragraphId: 'p3', index: 2, title: 'Peek', reason: 'a SELECT only displays results' }],
+  forms: [
+    { paragraphId: 'p2', name: 'region', value: 'eu' },
+    { paragraphId: 'p2', name: 'limit', value: '10', note: true },
+  ],
+  settings: { 'execution.runtime-mode': 'streaming' },
+  script: "SET 'execution.runtime-mode' = 'streaming';\nINSERT INTO sink SELECT * FROM src WHERE region = 'eu';",
+  plan: '== Optimized Execution Plan ==\nSink(table=[sink])',
+});
+
+function dialog(api: Partial<Api>, over: { showParagraph?: (pid: string) => void } = {}) {
+  const navigate = vi.fn();
+  const d = new DeployDialog({ api: api as Api, navigate, noteId: 'N1', ...over });
+  return { d, navigate };
+}
+
+afterEach(() => {
+  document.body.replaceChildren();
+});
+
+describe('DeployDialog', () => {
+  it('says it is building while the preview runs, then shows what the build keeps, leaves out and bakes in', async () => {
+    let answer: (p: BuildPreview) => void = () => undefined;
+    const previewApplication = vi.fn(() => new Promise<BuildPreview>((r) => (answer = r)));
+    const { d } = dialog({ previewApplication });
+    const opened = d.open();
+    expect(previewApplication).toHaveBeenCalledWith('N1');
+    expect(q('deploy-dialog')).not.toBeNull();
+    expect(q('deploy-loading')?.textContent).toBe('Building and validating with Flink…');
+    expect((q('deploy-create-start') as HTMLButtonElement).disabled).toBe(true);
+    answer(PREVIEW);
+    await opened;
+
+    expect(q('deploy-loading')).toBeNull();
+    const included = qa('deploy-included-row');
+    expect(included.map((r) => r.dataset['paragraphId'])).toEqual(['p1', 'p2']);
+    expect(included[0]?.textContent).toContain('Paragraph 1 · Settings');
+    expect([...(included[1]?.querySelectorAll('.kind-chip') ?? [])].map((c) => c.textContent)).toEqual(['CREATE TABLE', 'INSERT']);
+    expect(included[1]?.textContent).toContain('CREATE TABLE made CREATE TABLE IF NOT EXISTS');
+    const excluded = qa('deploy-excluded-row');
+    expect(excluded).toHaveLength(1);
+    expect(excluded[0]?.textContent).toContain('Paragraph 3 · Peek');
+    expect(excluded[0]?.textContent).toContain('a SELECT only displays results');
+    expect(qa('deploy-form-row').map((r) => r.textContent)).toEqual(['${region}eu', '$${limit}10note form']);
+    expect(q('deploy-settings')?.textContent).toContain('execution.runtime-mode');
+    const script = q('deploy-script') as HTMLDetailsElement;
+    expect(script.open).toBe(true);
+    expect(script.querySelector('pre')?.textContent).toBe(PREVIEW.script);
+    const plan = q('deploy-plan') as HTMLDetailsElement;
+    expect(plan.open).toBe(false);
+    expect(plan.textContent).toContain('Sink(table=[sink])');
+    expect(q('deploy-batch')).toBeNull();
+    expect((q('deploy-name') as HTMLInputElement).value).toBe('orders-eu-agg');
+    expect((q('deploy-parallelism') as HTMLInputElement).value).toBe('1');
+    expect((q('deploy-target') as HTMLSelectElement).value).toBe('standalone');
+    expect((q('deploy-checkpoint') as HTMLInputElement).value).toBe('60');
+    expect((q('deploy-create-start') as HTMLButtonElement).disabled).toBe(false);
+  });
+
+  it('shows a refused build with its reason, and the paragraph at fault leads to it', async () => {
+    const refusal = new ApiError(400, 'paragraph 3 cannot be deployed', 'invalid', undefined, { paragraphId: 'p3', index: 2, reason: 'a SELECT without INSERT: an application needs an INSERT' });
+    const showParagraph = vi.fn();
+    const { d, navigate } = dialog({ previewApplication: vi.fn(async () => Promise.reject(refusal)) }, { showParagraph });
+    await d.open();
+    const box = q('deploy-refusal');
+    expect(box?.dataset['kind']).toBe('build');
+    expect(q('deploy-refusal-message')?.textContent).toBe('A SELECT without INSERT: an application needs an INSERT.');
+    expect((q('deploy-create-start') as HTMLButtonElement).disabled).toBe(true);
+    const para = q('deploy-refusal-paragraph');
+    expect(para?.textContent).toBe('Paragraph 3');
+    para?.click();
+    expect(showParagraph).toHaveBeenCalledWith('p3');
+    expect(q('deploy-dialog')).toBeNull();
+    expect(navigate).not.toHaveBeenCalled();
+  });
+
+  it('shows the root cause of another failure first', async () => {
+    const err = new ApiError(503, 'org.apache.flink.table.api.SqlParserException: bad\nCaused by: org.apache.flink.sql.parser.impl.ParseException: Encountered "FORM"\n\tat x.y(Z.java:1)', 'unavailable');
+    const { d } = dialog({ previewApplication: vi.fn(async () => Promise.reject(err)) });
+    await d.open();
+    expect(q('deploy-refusal')?.dataset['kind']).toBe('other');
+    expect(q('deploy-refusal-message')?.textContent).toBe('ParseException: Encountered "FORM".');
+    expect(q('deploy-refusal')?.querySelector('details pre')?.textContent).toContain('SqlParserException');
+  });
+
+  it('creates with the inputs, starts without state and opens the application', async () => {
+    const createApplication = vi.fn(async () => application({ id: 'a 7', name: 'eu' }));
+    const startApplication = vi.fn(async () => application({ id: 'a 7', status: 'STARTING' }));
+    const { d, navigate } = dialog({ previewApplication: vi.fn(async () => PREVIEW), createApplication, startApplication });
+    await d.open();
+    (q('deploy-name') as HTMLInputElement).value = ' eu ';
+    (q('deploy-parallelism') as HTMLInputElement).value = '3';
+    (q('deploy-target') as HTMLSelectElement).value = 'session';
+    (q('deploy-checkpoint') as HTMLInputElement).value = '10';
+    (q('deploy-tags') as HTMLTextAreaElement).value = 'team=data\nenv = prod';
+    q('deploy-create-start')?.click();
+    await vi.waitFor(() => expect(navigate).toHaveBeenCalledWith('/applications/a%207'));
+    expect(createApplication).toHaveBeenCalledWith({ noteId: 'N1', name: 'eu', parallelism: 3, target: 'session', tags: { team: 'data', env: 'prod' }, checkpointIntervalMs: 10_000 });
+    expect(startApplication).toHaveBeenCalledWith('a 7', 'NONE');
+    expect(q('deploy-dialog')).toBeNull();
+  });
+
+  it('keeps bad inputs in the dialog and sends nothing', async () => {
+    const createApplication = vi.fn();
+    const { d } = dialog({ previewApplication: vi.fn(async () => PREVIEW), createApplication });
+    await d.open();
+    (q('deploy-tags') as HTMLTextAreaElement).value = 'team';
+    q('deploy-create')?.click();
+    expect(q('deploy-error-message')?.textContent).toBe('Tag on line 1 is not key=value.');
+    expect(createApplication).not.toHaveBeenCalled();
+  });
+
+  it('shows a capacity refusal of the start with who holds the KPUs, and then only retries the start', async () => {
+    const refused = new ApiError(503, 'not enough KPUs', 'capacity_exceeded', {
+      what: 'start application orders-eu-agg',
+      needed: 2,
+      free: 1,
+      capacity: 4,
+      holders: [
+        { noteId: 'N9', noteName: 'Clicks', sessionId: 's9', kpus: 2 },
+        { noteId: 'N8', noteName: 'Fraud', sessionId: '', kpus: 1, applicationId: 'a8', applicationName: 'fraud-alerts' },
+      ],
+    });
+    const createApplication = vi.fn(async () => application({ id: 'a1', name: 'orders-eu-agg' }));
+    const startApplication = vi.fn().mockRejectedValueOnce(refused).mockResolvedValueOnce(application({ status: 'STARTING' }));
+    const { d, navigate } = dialog({ previewApplication: vi.fn(async () => PREVIEW), createApplication, startApplication });
+    await d.open();
+    q('deploy-create-start')?.click();
+    await vi.waitFor(() => expect(q('deploy-error')).not.toBeNull());
+    expect(q('deploy-error')?.dataset['kind']).toBe('capacity');
+    expect(q('deploy-error-message')?.textContent).toBe('It needs 2 KPUs to start application orders-eu-agg; 1 of 4 is free.');
+    const links = [...(q('deploy-error-holders')?.querySelectorAll('a') ?? [])].map((a) => [a.textContent, a.getAttribute('href')]);
+    expect(links).toEqual([
+      ['Clicks', '/notebook/N9'],
+      ['fraud-alerts', '/applications/a8'],
+    ]);
+    expect(q('deploy-open-app')?.getAttribute('href')).toBe('/applications/a1');
+    expect(navigate).not.toHaveBeenCalled();
+    expect(q('deploy-create')?.hidden).toBe(true);
+    expect(q('deploy-create-start')?.textContent).toBe('Start');
+    expect((q('deploy-name') as HTMLInputElement).disabled).toBe(true);
+
+    q('deploy-create-start')?.click();
+    await vi.waitFor(() => expect(navigate).toHaveBeenCalledWith('/applications/a1'));
+    expect(createApplication).toHaveBeenCalledTimes(1);
+    expect(startApplication).toHaveBeenCalledTimes(2);
+  });
+
+  it('shows a taken name as a conflict and creates nothing more', async () => {
+    const createApplication = vi.fn(async () => Promise.reject(new ApiError(409, 'an application named orders-eu-agg exists', 'conflict')));
+    const { d, navigate } = dialog({ previewApplication: vi.fn(async () => PREVIEW), createApplication });
+    await d.open();
+    q('deploy-create')?.click();
+    await vi.waitFor(() => expect(q('deploy-error-message')?.textContent).toBe('An application named orders-eu-agg exists.'));
+    expect(q('deploy-error')?.textContent).toContain('Not created');
+    expect(q('deploy-create')?.hidden).toBe(false);
+    expect(navigate).not.toHaveBeenCalled();
+  });
+});
