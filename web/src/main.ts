@@ -1,8 +1,10 @@
 // Entry point: app shell, routing, one websocket per tab.
 
 import { Api, ApiError } from './api';
-import { canonicalPath, route } from './router';
+import { canonicalPath, isHashRoute, route } from './router';
 import type { ClusterStatus } from './schema';
+import { ApplicationPage } from './ui/applicationPage';
+import { ApplicationsPage } from './ui/applications';
 import { h, icon, setText } from './ui/dom';
 import { CatalogPage } from './ui/catalogPage';
 import { HomePage } from './ui/home';
@@ -30,7 +32,7 @@ function shell(): HTMLElement {
       'header',
       { class: 'topbar' },
       h('a', { class: 'brand', href: '/', 'data-link': '' }, icon('logo', 'brand-icon'), h('span', null, 'Eddy')),
-      h('nav', { class: 'topnav' }, h('a', { href: '/', 'data-link': '' }, 'Notebooks'), h('a', { href: '/catalog', 'data-link': '', 'data-testid': 'nav-catalog' }, 'Catalog')),
+      h('nav', { class: 'topnav' }, h('a', { href: '/', 'data-link': '' }, 'Notebooks'), h('a', { href: '/catalog', 'data-link': '', 'data-testid': 'nav-catalog' }, 'Catalog'), h('a', { href: '/applications', 'data-link': '', 'data-testid': 'nav-applications' }, 'Applications')),
       h('span', { class: 'spacer' }),
       clusterChip,
     ),
@@ -45,7 +47,7 @@ export function navigate(path: string): void {
 
 async function render(): Promise<void> {
   const r = route(location.pathname, location.hash);
-  if (location.hash.startsWith('#/notebook/')) history.replaceState(null, '', canonicalPath(r));
+  if (isHashRoute(location.hash)) history.replaceState(null, '', canonicalPath(r));
   current?.destroy();
   current = null;
   let page: Page;
@@ -55,6 +57,12 @@ async function render(): Promise<void> {
       break;
     case 'catalog':
       page = new CatalogPage({ api });
+      break;
+    case 'applications':
+      page = new ApplicationsPage({ api });
+      break;
+    case 'application':
+      page = new ApplicationPage(r.applicationId, { api, navigate });
       break;
     case 'note':
       page = new NotePage(r.noteId, { api, ws, navigate }, r.paragraphId);

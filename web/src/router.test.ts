@@ -9,6 +9,12 @@ describe('route', () => {
     ['/', '#/notebook/2EYT7Q6R8', { page: 'note', noteId: '2EYT7Q6R8' }],
     ['/', '#/notebook/2EYT7Q6R8/paragraph/p1?asIframe', { page: 'note', noteId: '2EYT7Q6R8', paragraphId: 'p1' }],
     ['/catalog', '', { page: 'catalog' }],
+    ['/applications', '', { page: 'applications' }],
+    ['/applications/', '', { page: 'applications' }],
+    ['/applications/a%201', '', { page: 'application', applicationId: 'a 1' }],
+    ['/', '#/applications', { page: 'applications' }],
+    ['/', '#/applications/a1', { page: 'application', applicationId: 'a1' }],
+    ['/applications/a1/more', '', { page: 'notfound', path: '/applications/a1/more' }],
     ['/nope', '', { page: 'notfound', path: '/nope' }],
   ])('%s%s', (path, hash, want) => {
     expect(route(path, hash)).toEqual(want);
@@ -16,5 +22,7 @@ describe('route', () => {
 
   it('rewrites Zeppelin links to clean paths', () => {
     expect(canonicalPath(route('/', '#/notebook/A B'))).toBe('/notebook/A%20B');
+    expect(canonicalPath(route('/', '#/applications/a 1'))).toBe('/applications/a%201');
+    expect(canonicalPath(route('/', '#/applications'))).toBe('/applications');
   });
 });

@@ -1,16 +1,33 @@
 // Routes of the app. Zeppelin-style links (/#/notebook/ID) map to the same
-// note page as /notebook/ID.
+// note page as /notebook/ID, and /#/applications… to /applications….
 
-export type Route = { page: 'home' } | { page: 'catalog' } | { page: 'note'; noteId: string; paragraphId?: string } | { page: 'notfound'; path: string };
+export type Route =
+  | { page: 'home' }
+  | { page: 'catalog' }
+  | { page: 'applications' }
+  | { page: 'application'; applicationId: string }
+  | { page: 'note'; noteId: string; paragraphId?: string }
+  | { page: 'notfound'; path: string };
 
 const notePath = /^\/notebook\/([^/]+)(?:\/paragraph\/([^/]+))?\/?$/;
+const applicationPath = /^\/applications\/([^/]+)\/?$/;
+
+/** isHashRoute tells whether a location hash names a page (and so is rewritten to its clean path). */
+export function isHashRoute(hash: string): boolean {
+  return hash.startsWith('#/notebook/') || hash === '#/applications' || hash.startsWith('#/applications/');
+}
 
 /** route maps a pathname (and optional hash) to a page. */
 export function route(pathname: string, hash = ''): Route {
-  const fromHash = hash.replace(/^#/, '');
-  if (fromHash.startsWith('/notebook/')) return route(fromHash.split('?')[0] ?? fromHash);
+  if (isHashRoute(hash)) {
+    const fromHash = hash.replace(/^#/, '');
+    return route(fromHash.split('?')[0] ?? fromHash);
+  }
   if (pathname === '/' || pathname === '' || pathname === '/index.html') return { page: 'home' };
   if (pathname === '/catalog' || pathname === '/catalog/') return { page: 'catalog' };
+  if (pathname === '/applications' || pathname === '/applications/') return { page: 'applications' };
+  const a = applicationPath.exec(pathname);
+  if (a) return { page: 'application', applicationId: decodeURIComponent(a[1] ?? '') };
   const m = notePath.exec(pathname);
   if (m) {
     const r: Route = { page: 'note', noteId: decodeURIComponent(m[1] ?? '') };
@@ -27,6 +44,10 @@ export function canonicalPath(r: Route): string {
       return '/';
     case 'catalog':
       return '/catalog';
+    case 'applications':
+      return '/applications';
+    case 'application':
+      return `/applications/${encodeURIComponent(r.applicationId)}`;
     case 'note':
       return `/notebook/${encodeURIComponent(r.noteId)}` + (r.paragraphId ? `/paragraph/${encodeURIComponent(r.paragraphId)}` : '');
     default:

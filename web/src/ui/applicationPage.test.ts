@@ -1,0 +1,230 @@
+// @vitest-environment happy-dom
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ApiError, type Api } from '../api';
+import { appEvent, application, appVersion, snapshot } from '../fixtures';
+import type { Application, ApplicationStatus, Snapshot } from '../schema';
+import { ApplicationPage } from './applicationPage';
+
+const T0 = Date.parse('2026-05-01T12:00:00Z');
+const q = (testid: string) => document.querySelector<HTMLElement>(`[data-testid=${testid}]`);
+const btn = (testid: string) => q(testid) as HTMLButtonElement;
+const flush = () => new Promise((r) => setTimeout(r, 0));
+
+const SNAPSHOTS: Snapshot[] = [snapshot({ id: 'snap-2', trigger: 'manual', createdAt: '2026-05-01T11:30:00Z' }), snapshot({ id: 'snap-1' })];
+
+function fakeApi(app: () => Application, over: Partial<Record<keyof Api, unknown>> = {}) {
+  return {
+    getApplication: vi.fn(async () => app()),
+    listSnapshots: vi.fn(async () => SNAPSHOTS),
+    listApplicationEvents: vi.fn(async () => [appEvent({ id: 2, kind: 'started', message: 'Started version 2', at: '2026-05-01T11:59:00Z' }), appEvent()]),
+    listVersions: vi.fn(async () => [appVersion({ number: 2, excluded: [{ paragraphId: 'p3', index: 2, reason: 'display only' }], noteRevision: 'rev2' }), appVersion()]),
+    ...over,
+  } as unknown as Api;
+}
+
+async function mounted(app: Application | (() => Application), over: Partial<Record<keyof Api, unknown>> = {}) {
+  const get = typeof app === 'function' ? app : () => app;
+  const api = fakeApi(get, over);
+  const navigate = vi.fn();
+  const p = new ApplicationPage(get().id, { api, navigate, now: () => T0 });
+  document.body.replaceChildren(p.el);
+  await p.refresh();
+  return { p, api, navigate };
+}
+
+/** enabled lists the action buttons that can be pressed. */
+function enabled(): string[] {
+  return ['app-start', 'app-stop', 'app-force-stop', 'app-snapshot', 'app-rebuild', 'app-delete', 'app-export'].filter((t) => !btn(t).disabled);
+}
+
+afterEach(() => {
+  document.body.replaceChildren();
+});
+
+describe('ApplicationPage actions', () => {
+  it.each<[ApplicationStatus, string[], boolean]>([
+    ['READY', ['app-start', 'app-rebuild', 'app-delete', 'app-export'], true],
+    ['FAILED', ['app-start', 'app-rebuild', 'app-delete', 'app-export'], true],
+    ['STARTING', ['app-force-stop', 'app-export'], false],
+    ['RUNNING', ['app-stop', 'app-force-stop', 'app-snapshot', 'app-export'], false],
+    ['STOPPING', ['app-export'], false],
+    ['FORCE_STOPPING', ['app-export'], false],
+    ['DELETING', ['app-export'], false],
+  ])('%s allows %j', async (status, want, startFromSnapshot) => {
+    const { p } = await mounted(application({ status, version: 2 }));
+    expect(q('app-status')?.dataset['status']).toBe(status);
+    expect(enabled()).toEqual(want);
+    const rows = [...document.querySelectorAll<HTMLElement>('[data-testid=snapshot-row]')];
+    expect(rows.map((r) => r.dataset['snapshotId'])).toEqual(['snap-2', 'snap-1']);
+    for (const r of rows) expect((r.querySelector('[data-testid=snapshot-start]') as HTMLButtonElement).disabled).toBe(!startFromSnapshot);
+    p.destroy();
+  });
+});
+
+describe('ApplicationPage', () => {
+  it('shows the facts, the failure root cause first, the versions with the current one, the snapshots and the events', async () => {
+    const { p } = await mounted(
+      application({
+        status: 'FAILED',
+        failure: 'org.apache.flink.runtime.JobException: Recovery is suppressed\nCaused by: java.io.IOException: disk full\n\tat a.b(C.java:1)',
+        version: 2,
+        parallelism: 4,
+        kpus: 0,
+        tags: { team: 'data' },
+        checkpointIntervalMs: 30_000,
+        cost: 1.234,
+        kpuHours: 12.3,
+        jobId: 'j9',
+      }),
+    );
+    expect(q('app-name')?.textContent).toBe('orders-agg');
+    expect(q('app-failure')?.hidden).toBe(false);
+    expect(q('app-failure-cause')?.textContent).toBe('IOException: disk full');
+    expect(q('app-failure')?.querySelector('details pre')?.textContent).toContain('Recovery is suppressed');
+    expect(q('app-parallelism')?.textContent).toBe('4');
+    expect(q('app-checkpoint')?.textContent).toBe('30 s');
+    expect(q('app-cost')?.textContent).toBe('$1.23');
+    expect(q('app-kpu-hours')?.textContent).toBe('12.300 KPU-h');
+    expect(q('app-job')?.textContent).toBe('j9');
+    expect(q('app-uptime')?.textContent).toBe('—');
+    expect(q('app-tags')?.textContent).toBe('team=data');
+    expect(q('app-note-link')?.getAttribute('href')).toBe('/notebook/N1');
+    expect(q('app-flink-link')).toBeNull();
+
+    const versions = [...document.querySelectorAll<HTMLElement>('[data-testid=version-row]')];
+    expect(versions.map((v) => [v.dataset['version'], v.dataset['current']])).toEqual([
+      ['2', 'true'],
+      ['1', 'false'],
+    ]);
+    expect(versions[0]?.querySelector('[data-testid=version-excluded]')?.textContent).toBe('1 left out');
+    expect(versions[0]?.querySelector('[data-testid=version-script] pre')?.textContent).toBe('INSERT INTO sink SELECT * FROM src;');
+
+    const events = [...document.querySelectorAll<HTMLElement>('[data-testid=event-row]')];
+    expect(events.map((e) => e.dataset['kind'])).toEqual(['started', 'created']);
+    expect(events[0]?.textContent).toContain('Started version 2');
+    p.destroy();
+  });
+
+  it('ticks the uptime of a running application and links its Flink UI', async () => {
+    let now = T0;
+    const api = fakeApi(() => application({ status: 'RUNNING', startedAt: '2026-05-01T11:00:00Z', flinkUrl: 'http://127.0.0.1:40001/#/job/running/j1/overview' }));
+    const p = new ApplicationPage('a1', { api, navigate: vi.fn(), now: () => now });
+    document.body.replaceChildren(p.el);
+    vi.useFakeTimers();
+    try {
+      await p.mount();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(q('app-uptime')?.textContent).toBe('1 h 00 min');
+      now += 61_000;
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(q('app-uptime')?.textContent).toBe('1 h 01 min');
+      const link = q('app-flink-link') as HTMLAnchorElement;
+      expect(link.target).toBe('_blank');
+      expect(link.rel).toBe('noopener');
+      p.destroy();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('starts from the snapshot chosen in the start dialog', async () => {
+    const startApplication = vi.fn(async () => application({ status: 'STARTING' }));
+    const { p } = await mounted(application({ status: 'READY' }), { startApplication });
+    btn('app-start').click();
+    await flush();
+    expect(q('start-dialog')).not.toBeNull();
+    expect((q('start-restore-latest') as HTMLInputElement).checked).toBe(true);
+    const select = q('start-snapshot-select') as HTMLSelectElement;
+    select.value = 'snap-1';
+    select.dispatchEvent(new Event('change'));
+    expect((q('start-restore-snapshot') as HTMLInputElement).checked).toBe(true);
+    btn('start-confirm').click();
+    await vi.waitFor(() => expect(startApplication).toHaveBeenCalledWith('a1', { snapshotId: 'snap-1' }));
+    expect(q('start-dialog')).toBeNull();
+    p.destroy();
+  });
+
+  it('starts from a snapshot row, and shows a capacity refusal inline with who holds the KPUs', async () => {
+    const refused = new ApiError(503, 'not enough KPUs', 'capacity_exceeded', {
+      what: 'start application orders-agg',
+      needed: 3,
+      free: 0,
+      capacity: 4,
+      holders: [{ noteId: 'N2', noteName: 'Fraud', sessionId: '', kpus: 4, applicationId: 'a9', applicationName: 'fraud' }],
+    });
+    const startApplication = vi.fn(async () => Promise.reject(refused));
+    const { p } = await mounted(application({ status: 'READY' }), { startApplication });
+    document.querySelector<HTMLButtonElement>('[data-snapshot-id=snap-2] [data-testid=snapshot-start]')?.click();
+    await vi.waitFor(() => expect(q('app-action-error')).not.toBeNull());
+    expect(startApplication).toHaveBeenCalledWith('a1', { snapshotId: 'snap-2' });
+    expect(q('app-action-error')?.dataset['kind']).toBe('capacity');
+    expect(q('app-action-error-message')?.textContent).toBe('It needs 3 KPUs to start application orders-agg; 0 of 4 are free.');
+    expect(q('app-action-error-holders')?.querySelector('a')?.getAttribute('href')).toBe('/applications/a9');
+    expect(btn('app-start').disabled).toBe(false);
+    p.destroy();
+  });
+
+  it('force stops only after a yes, without a snapshot', async () => {
+    const stopApplication = vi.fn(async () => application({ status: 'FORCE_STOPPING' }));
+    const { p } = await mounted(application({ status: 'RUNNING' }), { stopApplication });
+    btn('app-force-stop').click();
+    await flush();
+    expect(enabled()).toEqual(['app-export']); // busy: nothing else meanwhile
+    expect(document.querySelector('.dialog')?.textContent).toContain('without a snapshot');
+    btn('dialog-ok').click();
+    await vi.waitFor(() => expect(stopApplication).toHaveBeenCalledWith('a1', false));
+    btn('app-stop').click();
+    await vi.waitFor(() => expect(stopApplication).toHaveBeenCalledWith('a1', true));
+    p.destroy();
+  });
+
+  it('shows a refused rebuild with the paragraph at fault, leading to it in the note', async () => {
+    const rebuildApplication = vi.fn(async () => Promise.reject(new ApiError(400, 'paragraph 2 cannot be built', 'invalid', undefined, { paragraphId: 'p2', index: 1, reason: 'unknown table orders' })));
+    const { p, navigate } = await mounted(application({ status: 'READY' }), { rebuildApplication });
+    btn('app-rebuild').click();
+    await vi.waitFor(() => expect(q('app-action-error')).not.toBeNull());
+    expect(q('app-action-error')?.textContent).toContain('Not rebuilt');
+    expect(q('app-action-error-message')?.textContent).toBe('Unknown table orders.');
+    q('app-action-error-paragraph')?.click();
+    expect(navigate).toHaveBeenCalledWith('/notebook/N1/paragraph/p2');
+    q('app-action-error-dismiss')?.click();
+    expect(q('app-action-error')).toBeNull();
+    p.destroy();
+  });
+
+  it('deletes after a yes and goes back to the list', async () => {
+    const deleteApplication = vi.fn(async () => undefined);
+    const { p, navigate } = await mounted(application({ status: 'READY' }), { deleteApplication });
+    btn('app-delete').click();
+    await flush();
+    btn('dialog-ok').click();
+    await vi.waitFor(() => expect(navigate).toHaveBeenCalledWith('/applications'));
+    expect(deleteApplication).toHaveBeenCalledWith('a1');
+    p.destroy();
+  });
+
+  it('says inline when a read fails, and clears it on the next', async () => {
+    let fail = true;
+    const api = fakeApi(() => application(), { listApplicationEvents: vi.fn(async () => (fail ? Promise.reject(new Error('network error: offline')) : [])) });
+    const p = new ApplicationPage('a1', { api, navigate: vi.fn() });
+    document.body.replaceChildren(p.el);
+    await expect(p.refresh()).rejects.toThrow('offline'); // the poller backs off
+    expect(q('app-load-error')?.hidden).toBe(false);
+    expect(q('app-load-error')?.textContent).toBe('Could not read the application: network error: offline. Trying again…');
+    fail = false;
+    await p.refresh();
+    expect(q('app-load-error')?.hidden).toBe(true);
+    expect(q('app-name')?.textContent).toBe('orders-agg');
+    p.destroy();
+  });
+
+  it('says so when the application does not exist', async () => {
+    const api = fakeApi(() => application(), { getApplication: vi.fn(async () => Promise.reject(new ApiError(404, 'application a1 not found', 'not_found'))) });
+    const p = new ApplicationPage('a1', { api, navigate: vi.fn() });
+    document.body.replaceChildren(p.el);
+    await p.refresh();
+    expect(q('app-missing')?.hidden).toBe(false);
+    expect(q('app-missing')?.textContent).toContain('There is no application a1.');
+    p.destroy();
+  });
+});
