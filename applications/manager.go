@@ -738,7 +738,7 @@ func (m *Manager) watch(ctx context.Context, inst *instance, run Run) {
 		switch {
 		case err == nil:
 			notFoundSince = time.Time{}
-			if m.reconcile(ctx, inst, run, job.State) {
+			if m.reconcile(ctx, inst, run, job) {
 				return
 			}
 		case flink.IsNotFound(err):
@@ -806,7 +806,8 @@ func (m *Manager) noteCrashes(ctx context.Context, inst *instance, run Run) {
 }
 
 // reconcile applies the job's state; it returns true when the run ended.
-func (m *Manager) reconcile(ctx context.Context, inst *instance, run Run, state string) bool {
+func (m *Manager) reconcile(ctx context.Context, inst *instance, run Run, job flink.JobDetail) bool {
+	state := job.State
 	inst.mu.Lock()
 	if inst.run != run {
 		inst.mu.Unlock()
@@ -817,7 +818,7 @@ func (m *Manager) reconcile(ctx context.Context, inst *instance, run Run, state 
 		return false
 	}
 	status := inst.rec.Status
-	if state == flink.JobRunning && status == StatusStarting {
+	if job.TasksRunning() && status == StatusStarting {
 		m.setStatus(ctx, inst, StatusRunning, "", "running", "the job runs: "+run.JobManager().JobURL(run.JobID()))
 	}
 	inst.mu.Unlock()

@@ -77,7 +77,26 @@ func JobTerminal(state string) bool {
 
 // JobDetail is one job's detail (the fields Eddy uses).
 type JobDetail struct {
-	State string `json:"state"`
+	State    string `json:"state"`
+	Vertices []struct {
+		Status string `json:"status"`
+	} `json:"vertices"`
+}
+
+// TasksRunning reports whether the job runs and every one of its tasks
+// does (or has finished, as a bounded source does): a job the JobManager
+// calls RUNNING may still be scheduling or restarting its tasks, and
+// cannot take a savepoint until they all run.
+func (d JobDetail) TasksRunning() bool {
+	if d.State != JobRunning || len(d.Vertices) == 0 {
+		return false
+	}
+	for _, v := range d.Vertices {
+		if v.Status != JobRunning && v.Status != JobFinished {
+			return false
+		}
+	}
+	return true
 }
 
 // Job returns one job's detail.
