@@ -20,7 +20,7 @@ func openAPIExempt(method, path string) bool {
 		return true
 	}
 	switch path {
-	case "/", "/healthz", "/ws", "/assets/*", "/notebook/*", "/catalog":
+	case "/", "/healthz", "/ws", "/assets/*", "/notebook/*", "/catalog", "/applications", "/applications/*":
 		return true
 	}
 	return false

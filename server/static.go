@@ -31,6 +31,8 @@ func (s *Server) registerStaticRoutes() {
 	s.echo.GET("/assets/*", s.handleAsset)
 	s.echo.GET("/notebook/*", s.handleAppRoute)
 	s.echo.GET("/catalog", s.handleAppRoute)
+	s.echo.GET("/applications", s.handleAppRoute)
+	s.echo.GET("/applications/*", s.handleAppRoute)
 }
 
 // handleAppRoute serves the app for a deep link; like /?token=T it turns a
