@@ -795,6 +795,33 @@ func TestManagerUnit_ReclaimIdle(t *testing.T) {
 			t.Fatalf("A %v, %d in use", u.m.SessionState(a.ID), u.m.Capacity().InUse)
 		}
 	})
+	t.Run("ForAnApplication", func(t *testing.T) {
+		u := newUnit(t, sessions.Config{KPUCapacity: 4, ReclaimIdleAfter: 50 * time.Millisecond})
+		a := u.note("A", "finish")
+		if _, err := u.m.Run(ctx, a.ID, a.Paragraphs[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := u.m.ReserveApplication("app1", "orders", 3, "start application orders"); eddy.ErrorCode(err) != eddy.ECAPACITY {
+			t.Fatalf("before A is idle long enough: %v, want a refusal", err)
+		}
+		time.Sleep(60 * time.Millisecond)
+		// 2 of 4 in use: the application's 3 KPUs need A's.
+		if err := u.m.ReserveApplication("app1", "orders", 3, "start application orders"); err != nil {
+			t.Fatal(err)
+		}
+		if u.m.SessionState(a.ID) != nil || u.m.Capacity().InUse != 3 {
+			t.Fatalf("A %v, %d in use", u.m.SessionState(a.ID), u.m.Capacity().InUse)
+		}
+		// A note short of capacity now is told the application holds it.
+		_, err := u.m.Run(ctx, a.ID, a.Paragraphs[0].ID)
+		if eddy.ErrorCode(err) != eddy.ECAPACITY || !strings.Contains(err.Error(), `application "orders" (app1) holds 3`) {
+			t.Fatalf("A again: %v", err)
+		}
+		u.m.ReleaseApplication("app1", 3)
+		if u.m.Capacity().InUse != 0 {
+			t.Fatalf("%d in use after the release", u.m.Capacity().InUse)
+		}
+	})
 }
 
 // TestManagerUnit_MarkdownWithoutSession: a Markdown paragraph of a note

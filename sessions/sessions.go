@@ -441,7 +441,7 @@ func (m *Manager) AdmitJob(ctx context.Context, noteID, paragraphID string, para
 // sessions of other notes (reclaimIdle) and tries once more.
 func (m *Manager) reserve(ctx context.Context, s *Session, n, room int, what string) error {
 	err := m.ledger.ReserveWithRoom(s.ID, s.NoteID, s.noteName, n, room, what)
-	if eddy.ErrorCode(err) != eddy.ECAPACITY || !m.reclaimIdle(ctx, s, n+room) {
+	if eddy.ErrorCode(err) != eddy.ECAPACITY || !m.reclaimIdle(ctx, s, "note "+s.NoteID, n+room) {
 		return err
 	}
 	return m.ledger.ReserveWithRoom(s.ID, s.NoteID, s.noteName, n, room, what)
@@ -451,7 +451,7 @@ func (m *Manager) reserve(ctx context.Context, s *Session, n, room int, what str
 // least ReclaimIdleAfter, longest idle first, until need KPUs are free. It
 // reports whether it ended any. A reclaimed note loses only its session
 // state (temporary tables, SET): its next run starts a new session.
-func (m *Manager) reclaimIdle(ctx context.Context, asker *Session, need int) bool {
+func (m *Manager) reclaimIdle(ctx context.Context, asker *Session, forWhat string, need int) bool {
 	if m.cfg.ReclaimIdleAfter < 0 {
 		return false
 	}
@@ -472,7 +472,7 @@ func (m *Manager) reclaimIdle(ctx context.Context, asker *Session, need int) boo
 			break
 		}
 		m.log.Info("ending an idle session to make room", "note", c.s.NoteID, "session", c.s.ID,
-			"idle", c.idle.Round(time.Second), "for note", asker.NoteID)
+			"idle", c.idle.Round(time.Second), "for", forWhat)
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.StopTimeout)
 		if err := m.stop(sctx, c.s); err != nil {
 			m.log.Warn("ending an idle session failed", "session", c.s.ID, "err", err)
@@ -482,6 +482,21 @@ func (m *Manager) reclaimIdle(ctx context.Context, asker *Session, need int) boo
 	}
 	return ended
 }
+
+// ReserveApplication reserves a running application's KPUs in the ledger
+// the sessions use, ending long-idle sessions first when they are short,
+// as a note's start does. With ReleaseApplication it implements
+// applications.Capacity.
+func (m *Manager) ReserveApplication(appID, appName string, n int, what string) error {
+	err := m.ledger.ReserveApplication(appID, appName, n, what)
+	if eddy.ErrorCode(err) != eddy.ECAPACITY || !m.reclaimIdle(context.Background(), nil, "application "+appName, n) {
+		return err
+	}
+	return m.ledger.ReserveApplication(appID, appName, n, what)
+}
+
+// ReleaseApplication gives an application's KPUs back.
+func (m *Manager) ReleaseApplication(appID string, n int) { m.ledger.ReleaseApplication(appID, n) }
 
 // Stop ends a session by id and returns it as it ended.
 func (m *Manager) Stop(ctx context.Context, sessionID string) (Info, error) {

@@ -62,6 +62,9 @@ type Config struct {
 	KPUPricePerHour    float64       // for cost estimates
 	MaxResultRows      int           // rows kept per result
 
+	// ApplicationQuotas bound applications (defaults: Studio's).
+	ApplicationQuotas applications.Quotas
+
 	LogOutput io.Writer // where Eddy's own log goes; stderr by default
 }
 
@@ -117,6 +120,7 @@ func DefaultConfig() Config {
 		SessionIdleTimeout: sessions.DefaultIdleTimeout,
 		KPUPricePerHour:    sessions.DefaultPricePerHour,
 		MaxResultRows:      kernel.DefaultMaxRows,
+		ApplicationQuotas:  applications.DefaultQuotas,
 	}
 }
 
@@ -143,6 +147,10 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.SessionIdleTimeout, "session-idle-timeout", c.SessionIdleTimeout, "end a notebook session idle this long (0 disables)")
 	fs.Float64Var(&c.KPUPricePerHour, "kpu-price-per-hour", c.KPUPricePerHour, "price of one KPU-hour, for cost estimates")
 	fs.IntVar(&c.MaxResultRows, "max-result-rows", c.MaxResultRows, "rows kept and shown per result")
+	fs.IntVar(&c.ApplicationQuotas.Applications, "max-applications", c.ApplicationQuotas.Applications, "most applications")
+	fs.IntVar(&c.ApplicationQuotas.KPUsPerApplication, "max-application-kpus", c.ApplicationQuotas.KPUsPerApplication, "most KPUs one application may hold")
+	fs.IntVar(&c.ApplicationQuotas.TagsPerApplication, "max-application-tags", c.ApplicationQuotas.TagsPerApplication, "most tags per application")
+	fs.IntVar(&c.ApplicationQuotas.SnapshotsPerApplication, "max-application-snapshots", c.ApplicationQuotas.SnapshotsPerApplication, "most snapshots kept per application")
 }
 
 // Validate reports the first configuration error, if any.
@@ -169,6 +177,10 @@ func (c *Config) Validate() error {
 		return errors.New("--kpu-price-per-hour must not be negative")
 	case c.MaxResultRows < 1:
 		return errors.New("--max-result-rows must be at least 1")
+	case c.ApplicationQuotas.Applications < 1 || c.ApplicationQuotas.TagsPerApplication < 0 || c.ApplicationQuotas.SnapshotsPerApplication < 1:
+		return errors.New("--max-applications and --max-application-snapshots must be at least 1, --max-application-tags not negative")
+	case c.ApplicationQuotas.KPUsPerApplication < applications.OrchestrationKPUs+1:
+		return fmt.Errorf("--max-application-kpus must be at least %d: an application's orchestration KPU and one for its job", applications.OrchestrationKPUs+1)
 	}
 	return nil
 }
@@ -565,11 +577,12 @@ func (m *Main) openApplications(ctx context.Context) error {
 	m.apps = applications.NewManager(applications.Config{
 		Store:             appsqlite.NewStore(m.notes),
 		Notes:             m.notes,
-		Capacity:          m.manager.Ledger(),
+		Capacity:          m.manager,
 		Gateway:           m.cluster.Gateway,
 		Runners:           runners,
 		DefaultTarget:     target,
 		Dir:               dir,
+		Quotas:            cfg.ApplicationQuotas,
 		ParallelismPerKPU: cfg.ParallelismPerKPU,
 		PricePerHour:      cfg.KPUPricePerHour,
 		Logger:            m.Log,
