@@ -280,7 +280,7 @@ export class ParagraphView {
         h('div', { class: 'refused-title' }, m ? 'Not started: the cluster’s KPUs are taken' : 'Not started'),
         h('div', { class: 'refused-msg', 'data-testid': 'run-refused-message' }, m ? m.summary : asSentence(err.message)),
         m && m.holders.length > 0 ? refusalHolders(m, 'run-refused-holders') : null,
-        m ? h('div', { class: 'refused-hint' }, `Open ${m.holders.length === 1 ? 'that note' : 'one of those notes'} to stop its session, or stop one on the `, h('a', { href: '/', 'data-link': '' }, 'Notebooks page'), ', then run again.') : null,
+        m ? h('div', { class: 'refused-hint' }, ...refusedHint(m.holders)) : null,
       ),
       button({ icon: 'x', title: 'Dismiss', cls: 'ghost', testid: 'dismiss-refused', onClick: () => this.showRefused(null) }),
     );
@@ -340,4 +340,19 @@ export class ParagraphView {
     ];
     showMenu(anchor, items);
   }
+}
+
+/** refusedHint says how to free capacity: stop a note's session, or an application. */
+function refusedHint(holders: { applicationId?: string }[]): (string | Node)[] {
+  const apps = holders.filter((x) => x.applicationId).length;
+  const notes = holders.length - apps;
+  const sessions = h('a', { href: '/', 'data-link': '' }, 'Notebooks page');
+  const applications = h('a', { href: '/applications', 'data-link': '' }, 'Applications page');
+  if (apps === 0) {
+    return [`Open ${notes === 1 ? 'that note' : 'one of those notes'} to stop its session, or stop one on the `, sessions, ', then run again.'];
+  }
+  if (notes === 0) {
+    return [`Stop ${apps === 1 ? 'that application' : 'one of those applications'} on the `, applications, ', then run again.'];
+  }
+  return ['Stop a session on the ', sessions, ' or an application on the ', applications, ', then run again.'];
 }
