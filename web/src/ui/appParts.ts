@@ -5,12 +5,32 @@
 // while the tab is hidden.
 
 import { ApiError } from '../api';
-import { paragraphLabel, statusLabel, statusTone } from '../model/applications';
+import { isStopped, paragraphLabel, statusLabel, statusTone } from '../model/applications';
 import { explainError } from '../model/errors';
 import type { Poller } from '../model/poller';
 import { asSentence, refusalModel, refusalOf } from '../model/sessions';
+import type { Application } from '../schema';
 import { refusalHolders } from './capacity';
 import { button, h, icon } from './dom';
+
+/**
+ * kpusHeld is what an application holds now: its KPUs while a run is under
+ * way, none when it is READY, FAILED or being deleted (the API's kpus is
+ * what it holds while it runs).
+ */
+export function kpusHeld(a: Pick<Application, 'status' | 'kpus'>): number {
+  return isStopped(a.status) || a.status === 'DELETING' ? 0 : a.kpus;
+}
+
+/** setKpus shows the KPUs an application holds, and what it needs to run when it holds none. */
+export function setKpus(el: HTMLElement, a: Pick<Application, 'status' | 'kpus'>): void {
+  const held = kpusHeld(a);
+  const key = `${held}/${a.kpus}`;
+  if (el.dataset['kpus'] === key) return;
+  el.dataset['kpus'] = key;
+  el.title = held > 0 ? '' : `Holds no KPU while stopped; ${a.kpus} while it runs`;
+  el.replaceChildren(String(held), ...(held > 0 || a.kpus <= 0 ? [] : [h('span', { class: 'kpus-hint' }, ` · ${a.kpus} to run`)]));
+}
 
 /** statusBadge shows an application's status, coloured by its tone; FAILED carries its failure as a tooltip. */
 export function statusBadge(status: string, failure: string | undefined, testid: string): HTMLElement {
@@ -81,9 +101,13 @@ function explained(text: string, testid: string): HTMLElement[] {
   return out;
 }
 
-/** codeBlock shows read-only text (a script, a plan) in monospace behind a disclosure. */
-export function codeBlock(summary: string, text: string, testid: string, open: boolean): HTMLDetailsElement {
-  return h('details', { class: 'code-block', open, 'data-testid': testid }, h('summary', null, summary), h('pre', { class: 'code-text' }, text));
+/**
+ * codeBlock shows read-only text (a script, a plan) in monospace behind a
+ * disclosure. wrap folds long lines (a script's one-line CREATE TABLE is
+ * read whole); without it they scroll (a plan's tree keeps its shape).
+ */
+export function codeBlock(summary: string, text: string, testid: string, open: boolean, wrap = false): HTMLDetailsElement {
+  return h('details', { class: 'code-block', open, 'data-testid': testid }, h('summary', null, summary), h('pre', { class: 'code-text' + (wrap ? ' wrap' : '') }, text));
 }
 
 /** modal shows content in a dialog over the page; the returned function closes it. Escape and a click outside call onClose. */

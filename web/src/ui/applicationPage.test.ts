@@ -86,6 +86,7 @@ describe('ApplicationPage', () => {
     expect(q('app-cost')?.textContent).toBe('$1.23');
     expect(q('app-kpu-hours')?.textContent).toBe('12.300 KPU-h');
     expect(q('app-job')?.textContent).toBe('j9');
+    expect(q('app-kpus')?.textContent).toBe('0');
     expect(q('app-uptime')?.textContent).toBe('—');
     expect(q('app-tags')?.textContent).toBe('team=data');
     expect(q('app-note-link')?.getAttribute('href')).toBe('/notebook/N1');

@@ -13,7 +13,7 @@ import { formatTime } from '../model/format';
 import { Poller } from '../model/poller';
 import { formatKpuHours } from '../model/sessions';
 import type { AppEvent, Application, AppVersion, RestoreChoice, Snapshot } from '../schema';
-import { cancelButton, codeBlock, dialogShell, modal, pollWhileVisible, problemBox, setStatus, statusBadge } from './appParts';
+import { cancelButton, codeBlock, dialogShell, modal, pollWhileVisible, problemBox, setKpus, setStatus, statusBadge } from './appParts';
 import { button, clear, h, setText } from './dom';
 import { download } from './notePage';
 import { confirm, toast } from './overlay';
@@ -44,6 +44,8 @@ export class ApplicationPage {
   private readonly facts = new Facts();
   private readonly versionsEl = h('div', { class: 'versions', 'data-testid': 'app-versions' });
   private readonly snapshotsBody = h('tbody');
+  /** Hidden while there is no snapshot: column headings over nothing say nothing. */
+  private readonly snapshotsHead = h('thead', null, h('tr', null, ['Snapshot', 'Taken', 'Trigger', 'Version', 'Path', ''].map((t) => h('th', t === 'Version' ? { class: 'num' } : null, t))));
   private readonly snapshotsEmpty = h('p', { class: 'muted small', hidden: true }, 'No snapshot yet. Stopping takes one, and so does Take snapshot while it runs.');
   private readonly eventsEl = h('ol', { class: 'events', 'data-testid': 'app-events' });
   private readonly poller: Poller;
@@ -102,7 +104,7 @@ export class ApplicationPage {
             h(
               'table',
               { class: 'apps-table snapshots', 'data-testid': 'app-snapshots' },
-              h('thead', null, h('tr', null, ['Snapshot', 'Taken', 'Trigger', 'Version', 'Path', ''].map((t) => h('th', null, t)))),
+              this.snapshotsHead,
               this.snapshotsBody,
             ),
             this.snapshotsEmpty,
@@ -355,6 +357,7 @@ export class ApplicationPage {
   private renderSnapshots(): void {
     const list = this.snapshots;
     this.snapshotsEmpty.hidden = list.length > 0;
+    this.snapshotsHead.hidden = list.length === 0;
     const keep = new Set(list.map((s) => s.id));
     for (const [id, r] of this.snapshotRows) {
       if (!keep.has(id)) {
@@ -420,7 +423,7 @@ export class ApplicationPage {
               v.excluded.length > 0
                 ? h('ul', { class: 'build-list' }, v.excluded.map((x) => h('li', null, h('span', { class: 'build-para' }, paragraphLabel(x)), h('div', { class: 'build-reason' }, x.reason))))
                 : null,
-              codeBlock('Script', v.script, 'version-script', true),
+              codeBlock('Script', v.script, 'version-script', true, true),
               codeBlock('Plan', v.plan, 'version-plan', false),
             ),
           )),
@@ -459,6 +462,7 @@ class Facts {
   private readonly flink = h('span');
   private readonly note = h('a', { 'data-link': '', 'data-testid': 'app-note-link' });
   private readonly tags = h('span', { class: 'tags', 'data-testid': 'app-tags' });
+  private readonly job = h('span', { class: 'mono', 'data-testid': 'app-job' });
 
   constructor() {
     const row = (key: string, label: string, value?: HTMLElement) => {
@@ -476,7 +480,7 @@ class Facts {
       row('cost', 'Cost'),
       row('kpu-hours', 'Metered'),
       row('checkpoint', 'Checkpoint interval'),
-      row('job', 'Flink job'),
+      row('job', 'Flink job', this.job),
       row('flink', 'Flink UI', this.flink),
       row('note', 'Note', this.note),
       row('tags', 'Tags', this.tags),
@@ -488,11 +492,12 @@ class Facts {
   update(a: Application, now: number): void {
     this.set('target', a.target === 'standalone' ? 'standalone (its own cluster)' : 'session (notebook cluster)');
     this.set('parallelism', String(a.parallelism));
-    this.set('kpus', String(a.kpus));
+    const kpus = this.v['kpus'];
+    if (kpus) setKpus(kpus, a);
     this.set('cost', formatDollars(a.cost));
     this.set('kpu-hours', formatKpuHours(a.kpuHours));
     this.set('checkpoint', formatInterval(a.checkpointIntervalMs));
-    this.set('job', a.jobId ?? '—');
+    setText(this.job, a.jobId ?? '—');
     this.set('created', formatTime(Date.parse(a.createdAt)));
     this.set('updated', formatTime(Date.parse(a.updatedAt)));
     const url = a.flinkUrl ?? '';
@@ -562,7 +567,7 @@ export function chooseRestore(app: Application, snapshots: Snapshot[]): Promise<
     const select = h(
       'select',
       { class: 'input', disabled: snapshots.length === 0, 'data-testid': 'start-snapshot-select', 'aria-label': 'Snapshot' },
-      snapshots.map((s) => h('option', { value: s.id }, `${s.id} · ${formatTime(Date.parse(s.createdAt))} · ${s.trigger} · version ${s.version}`)),
+      snapshots.map((s) => h('option', { value: s.id }, `${s.id} · ${formatTime(Date.parse(s.createdAt))} · ${s.trigger} · v${s.version}`)),
     );
     const choices = {
       latest: radio('latest', true),
@@ -587,13 +592,13 @@ export function chooseRestore(app: Application, snapshots: Snapshot[]): Promise<
     const body = h(
       'div',
       { class: 'restore-choices' },
-      h('label', { class: 'choice' }, choices.latest, h('span', null, h('b', null, 'Latest snapshot'), h('span', { class: 'muted small' }, latest ? ` ${latest.id}, ${formatTime(Date.parse(latest.createdAt))}` : ' none yet: it starts without state')),
+      h('label', { class: 'choice' }, choices.latest, h('span', null, h('b', null, 'Latest snapshot'), h('span', { class: 'muted small' }, latest ? ` ${latest.id}, ${formatTime(Date.parse(latest.createdAt))} (${latest.trigger})` : ' none yet: it starts without state')),
       ),
       h('label', { class: 'choice' }, choices.none, h('span', null, h('b', null, 'No state'), h('span', { class: 'muted small' }, ' start from scratch'))),
       h('label', { class: 'choice' }, choices.snapshot, h('span', null, h('b', null, 'This snapshot:'))),
       select,
     );
-    const dialog = dialogShell(`Start “${app.name}”`, 'start-dialog', body, [cancelButton(() => done(null), 'start-cancel'), ok]);
+    const dialog = dialogShell(`Start “${app.name}”`, 'start-dialog', body, [cancelButton(() => done(null), 'start-cancel'), ok], 'restore');
     close = modal(dialog, () => done(null));
     ok.focus();
   });

@@ -24,7 +24,7 @@ const LIST: ApplicationList = {
       lastSnapshot: snapshot({ createdAt: '2026-05-01T11:00:00Z' }),
     }),
     application({ id: 'a1', name: 'clicks', noteId: 'N 2', noteName: 'Clicks', status: 'FAILED', failure: 'java.lang.RuntimeException: x\nCaused by: org.apache.kafka.common.errors.TimeoutException: Topic clicks not present\n\tat a.b(C.java:1)', target: 'session' }),
-    application({ id: 'a3', name: 'stopped', status: 'READY' }),
+    application({ id: 'a3', name: 'stopped', status: 'READY', kpus: 2 }),
   ],
 };
 
@@ -81,6 +81,10 @@ describe('ApplicationsPage', () => {
     expect(cell(ready, 'app-row-uptime')?.textContent).toBe('—');
     expect(cell(ready, 'app-row-failure')?.hidden).toBe(true);
     expect(cell(ready, 'app-row-cost')?.textContent).toBe('$0.00');
+    // A stopped application holds no KPU; the cell says what it needs to run.
+    expect(cell(ready, 'app-row-kpus')?.firstChild?.textContent).toBe('0');
+    expect(cell(ready, 'app-row-kpus')?.textContent).toBe('0 · 2 to run');
+    expect(cell(failed, 'app-row-kpus')?.firstChild?.textContent).toBe('0');
 
     // The uptime ticks between polls.
     advance(2_000);

@@ -10,8 +10,11 @@ import { formatTime } from '../model/format';
 import { Poller } from '../model/poller';
 import { formatKpuHours } from '../model/sessions';
 import type { Application, ApplicationList } from '../schema';
-import { pollWhileVisible, setStatus, statusBadge } from './appParts';
+import { pollWhileVisible, setKpus, setStatus, statusBadge } from './appParts';
 import { h, setText } from './dom';
+
+/** The columns of figures: right-aligned, heading and cells alike. */
+const NUMERIC: ReadonlySet<string> = new Set(['Parallelism', 'KPUs', 'Cost', 'Uptime']);
 
 /** How often the page reads the applications. */
 export const APPS_POLL_MS = 2_000;
@@ -36,7 +39,7 @@ export class ApplicationsPage {
     this.table = h(
       'table',
       { class: 'apps-table', 'data-testid': 'apps-table', hidden: true },
-      h('thead', null, h('tr', null, ['Name', 'Status', 'Target', 'Parallelism', 'KPUs', 'Cost', 'Uptime', 'Last snapshot', 'Flink UI', 'Note'].map((t) => h('th', null, t)))),
+      h('thead', null, h('tr', null, ['Name', 'Status', 'Target', 'Parallelism', 'KPUs', 'Cost', 'Uptime', 'Last snapshot', 'Flink UI', 'Note'].map((t) => h('th', NUMERIC.has(t) ? { class: 'num' } : null, t)))),
       this.tbody,
     );
     this.empty = h(
@@ -173,7 +176,7 @@ class AppRow {
     this.failure.title = a.failure ?? '';
     setText(this.target, a.target);
     setText(this.parallelism, String(a.parallelism));
-    setText(this.kpus, String(a.kpus));
+    setKpus(this.kpus, a);
     setText(this.cost, formatDollars(a.cost));
     setText(this.kpuHours, formatKpuHours(a.kpuHours));
     setText(this.snapshot, a.lastSnapshot ? formatTime(Date.parse(a.lastSnapshot.createdAt)) : '—');

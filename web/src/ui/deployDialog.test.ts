@@ -11,7 +11,7 @@ const qa = (testid: string) => [...document.querySelectorAll<HTMLElement>(`[data
 const PREVIEW: BuildPreview = buildPreview({
   noteName: 'Orders (EU) agg',
   included: [
-    { paragraphId: 'p1', index: 0, title: 'Settings', statements: ['SET'] },
+    { paragraphId: 'p1', index: 0, title: 'Settings', statements: ['SET', 'SET', 'SET'] },
     { paragraphId: 'p2', index: 1, statements: ['CREATE TABLE', 'INSERT'], notes: ['CREATE TABLE made CREATE TABLE IF NOT EXISTS'] },
   ],
   excluded: [{ paragraphId: 'p3', index: 2, title: 'Peek', reason: 'a SELECT only displays results' }],
@@ -51,13 +51,14 @@ describe('DeployDialog', () => {
     const included = qa('deploy-included-row');
     expect(included.map((r) => r.dataset['paragraphId'])).toEqual(['p1', 'p2']);
     expect(included[0]?.textContent).toContain('Paragraph 1 · Settings');
+    expect([...(included[0]?.querySelectorAll('.kind-chip') ?? [])].map((c) => c.textContent)).toEqual(['SET ×3']);
     expect([...(included[1]?.querySelectorAll('.kind-chip') ?? [])].map((c) => c.textContent)).toEqual(['CREATE TABLE', 'INSERT']);
     expect(included[1]?.textContent).toContain('CREATE TABLE made CREATE TABLE IF NOT EXISTS');
     const excluded = qa('deploy-excluded-row');
     expect(excluded).toHaveLength(1);
     expect(excluded[0]?.textContent).toContain('Paragraph 3 · Peek');
     expect(excluded[0]?.textContent).toContain('a SELECT only displays results');
-    expect(qa('deploy-form-row').map((r) => r.textContent)).toEqual(['${region}eu', '$${limit}10note form']);
+    expect(qa('deploy-form-row').map((r) => r.textContent)).toEqual(['${region}euParagraph 2', '$${limit}10note form']);
     expect(q('deploy-settings')?.textContent).toContain('execution.runtime-mode');
     const script = q('deploy-script') as HTMLDetailsElement;
     expect(script.open).toBe(true);
@@ -82,6 +83,9 @@ describe('DeployDialog', () => {
     expect(box?.dataset['kind']).toBe('build');
     expect(q('deploy-refusal-message')?.textContent).toBe('A SELECT without INSERT: an application needs an INSERT.');
     expect((q('deploy-create-start') as HTMLButtonElement).disabled).toBe(true);
+    expect(q('deploy-create-start')?.hidden).toBe(true);
+    expect(q('deploy-create')?.hidden).toBe(true);
+    expect(q('deploy-cancel')?.textContent).toBe('Close');
     const para = q('deploy-refusal-paragraph');
     expect(para?.textContent).toBe('Paragraph 3');
     para?.click();

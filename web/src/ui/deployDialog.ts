@@ -29,6 +29,7 @@ export class DeployDialog {
   private readonly problem: HTMLElement;
   private readonly createBtn: HTMLButtonElement;
   private readonly startBtn: HTMLButtonElement;
+  private readonly cancelBtn: HTMLButtonElement;
   private readonly name = h('input', { class: 'input', name: 'name', autocomplete: 'off', spellcheck: false, 'data-testid': 'deploy-name' });
   private readonly parallelism = h('input', { class: 'input', name: 'parallelism', type: 'number', min: '1', step: '1', value: '1', 'data-testid': 'deploy-parallelism' });
   private readonly target = h(
@@ -50,7 +51,8 @@ export class DeployDialog {
     this.problem = h('div', { class: 'deploy-problem', hidden: true });
     this.createBtn = button({ label: 'Create', testid: 'deploy-create', disabled: true, onClick: () => void this.create(false) });
     this.startBtn = button({ icon: 'play', label: 'Create and start', cls: 'primary', testid: 'deploy-create-start', disabled: true, onClick: () => void this.create(true) });
-    this.el = dialogShell('Deploy as an application', 'deploy-dialog', h('div', { class: 'deploy-main' }, this.body, this.problem), [cancelButton(() => this.dismiss(), 'deploy-cancel'), this.createBtn, this.startBtn], 'wide');
+    this.cancelBtn = cancelButton(() => this.dismiss(), 'deploy-cancel');
+    this.el = dialogShell('Deploy as an application', 'deploy-dialog', h('div', { class: 'deploy-main' }, this.body, this.problem), [this.cancelBtn, this.createBtn, this.startBtn], 'wide');
   }
 
   /** open shows the dialog and builds the note; it resolves once the build is shown (or refused). */
@@ -66,6 +68,12 @@ export class DeployDialog {
     } catch (e) {
       if (!this.close) return;
       this.el.dataset['state'] = 'refused';
+      // Nothing can be created from a refused build: only Close is left.
+      this.createBtn.hidden = true;
+      this.startBtn.hidden = true;
+      const label = this.cancelBtn.querySelector('.btn-label');
+      if (label) setText(label, 'Close');
+      this.cancelBtn.focus();
       this.body.replaceChildren(
         problemBox(e, {
           title: 'This note cannot be deployed',
@@ -100,6 +108,7 @@ export class DeployDialog {
       field('Tags', this.tags, 'One key=value per line.'),
     );
     const forms = p.forms ?? [];
+    const paragraphs = new Map([...p.included, ...p.excluded].map((x) => [x.paragraphId, paragraphLabel(x)]));
     const settings = Object.entries(p.settings ?? {});
     const build = h(
       'div',
@@ -111,9 +120,9 @@ export class DeployDialog {
         'deploy-excluded',
         p.excluded.length === 0 ? h('p', { class: 'muted small' }, 'Nothing: every paragraph is in the script.') : h('ul', { class: 'build-list' }, p.excluded.map(excludedRow)),
       ),
-      forms.length > 0 ? section(`Form values baked in (${forms.length})`, 'deploy-forms', table(forms.map(formRow))) : null,
+      forms.length > 0 ? section(`Form values baked in (${forms.length})`, 'deploy-forms', table(forms.map((f) => formRow(f, paragraphs)))) : null,
       settings.length > 0 ? section(`Settings (${settings.length})`, 'deploy-settings', table(settings.map(([k, v]) => h('tr', null, h('td', { class: 'mono' }, k), h('td', { class: 'mono' }, v))))) : null,
-      codeBlock('Script', p.script, 'deploy-script', true),
+      codeBlock('Script', p.script, 'deploy-script', true, true),
       codeBlock('Plan', p.plan, 'deploy-plan', false),
     );
     this.body.replaceChildren(h('div', { class: 'deploy-cols' }, build, form));
@@ -206,7 +215,7 @@ function includedRow(x: Inclusion): HTMLElement {
   return h(
     'li',
     { 'data-testid': 'deploy-included-row', 'data-paragraph-id': x.paragraphId },
-    h('div', { class: 'build-head' }, h('span', { class: 'build-para' }, paragraphLabel(x)), h('span', { class: 'build-kinds' }, (x.statements ?? []).map((k) => h('span', { class: 'kind-chip' }, k)))),
+    h('div', { class: 'build-head' }, h('span', { class: 'build-para' }, paragraphLabel(x)), h('span', { class: 'build-kinds' }, runs(x.statements ?? []).map(([k, n]) => h('span', { class: 'kind-chip', title: n > 1 ? `${n} ${k} statements` : '' }, n > 1 ? `${k} ×${n}` : k)))),
     x.notes?.length ? h('ul', { class: 'build-notes' }, x.notes.map((n) => h('li', null, n))) : null,
   );
 }
@@ -220,10 +229,25 @@ function excludedRow(x: Exclusion): HTMLElement {
   );
 }
 
-/** formRow shows a baked form as it is written in the note: ${name} for a paragraph's, $${name} for the note's. */
-function formRow(f: BakedForm): HTMLElement {
+/**
+ * formRow shows a baked form as it is written in the note ($${name} for a
+ * paragraph's, $$${name} for the note's), its value, and where it is.
+ */
+function formRow(f: BakedForm, paragraphs: Map<string, string>): HTMLElement {
   const ref = (f.note ? '$$' : '$') + '{' + f.name + '}';
-  return h('tr', { 'data-testid': 'deploy-form-row', 'data-name': f.name }, h('td', { class: 'mono' }, ref), h('td', { class: 'mono' }, f.value), h('td', { class: 'muted' }, f.note ? 'note form' : ''));
+  const where = f.note ? 'note form' : (paragraphs.get(f.paragraphId) ?? '');
+  return h('tr', { 'data-testid': 'deploy-form-row', 'data-name': f.name }, h('td', { class: 'mono' }, ref), h('td', { class: 'mono form-value' }, f.value), h('td', { class: 'muted' }, where));
+}
+
+/** runs groups repeated kinds that follow each other: DDL, DDL, DML → [DDL, 2], [DML, 1]. */
+function runs(kinds: string[]): Array<[string, number]> {
+  const out: Array<[string, number]> = [];
+  for (const k of kinds) {
+    const last = out[out.length - 1];
+    if (last && last[0] === k) last[1]++;
+    else out.push([k, 1]);
+  }
+  return out;
 }
 
 function table(rows: HTMLElement[]): HTMLElement {
