@@ -176,15 +176,18 @@ func (m *Manager) Resume(ctx context.Context) {
 		if r.Desired != DesiredRunning {
 			if r.Status != StatusReady && r.Status != StatusFailed {
 				inst.mu.Lock()
-				m.meterStop(inst, time.Now())
+				meterClear(inst)
 				m.setStatus(ctx, inst, StatusReady, "", "stopped", "Eddy restarted while the application was "+strings.ToLower(r.Status))
 				inst.mu.Unlock()
 			}
 			continue
 		}
 		inst.mu.Lock()
-		m.meterStop(inst, time.Now()) // a run cut short by Eddy's end is metered up to its last save
-		err := m.startLocked(ctx, inst, RestoreLatestState, "", "Eddy restarted")
+		meterClear(inst)
+		var err error
+		if !m.adoptLocked(ctx, inst) {
+			err = m.startLocked(ctx, inst, RestoreLatestState, "", "Eddy restarted")
+		}
 		inst.mu.Unlock()
 		if err != nil {
 			m.log.Warn("resuming an application failed", "application", r.Name, "err", err)
@@ -626,6 +629,13 @@ func (m *Manager) startLocked(ctx context.Context, inst *instance, restore, snap
 		r.JobID = id
 		m.save(ctx, inst)
 	}
+	m.launchWatch(inst, run)
+	return nil
+}
+
+// launchWatch makes run the instance's current run and starts its
+// watcher. Caller holds inst.mu.
+func (m *Manager) launchWatch(inst *instance, run Run) {
 	inst.run, inst.crashes, inst.stopping = run, 0, false
 	wctx, cancel := context.WithCancel(m.ctx)
 	inst.stop = cancel
@@ -634,7 +644,33 @@ func (m *Manager) startLocked(ctx context.Context, inst *instance, restore, snap
 		defer m.wg.Done()
 		m.watch(wctx, inst, run)
 	}()
-	return nil
+}
+
+// adoptLocked follows the application's job when it outlived the Eddy
+// that started it (a session-target job on a remote cluster), so it is not
+// submitted twice. It reports whether it did.
+func (m *Manager) adoptLocked(ctx context.Context, inst *instance) bool {
+	r := inst.rec
+	ad, ok := m.cfg.Runners[r.Target].(Adopter)
+	if !ok || r.JobID == "" {
+		return false
+	}
+	run, ok := ad.Adopt(ctx, r.JobID)
+	if !ok {
+		return false
+	}
+	kpus := m.kpusFor(r.Parallelism)
+	if err := m.cfg.Capacity.ReserveApplication(r.ID, r.Name, kpus, "follow application "+r.Name); err != nil {
+		// Its job runs whatever the ledger says: hold what is free.
+		m.log.Warn("an application's job outlived Eddy but its KPUs do not fit", "application", r.Name, "err", err)
+		kpus = 0
+	}
+	now := time.Now().UTC()
+	r.StartedAt, r.MeteredAt = now, now
+	inst.kpus = kpus
+	m.setStatus(ctx, inst, StatusStarting, "", "adopted", "Eddy restarted and found the job "+r.JobID+" still running: it follows it")
+	m.launchWatch(inst, run)
+	return true
 }
 
 // restorePoint resolves a restore choice into a path and its description.
@@ -889,12 +925,12 @@ func (m *Manager) endRunLocked(ctx context.Context, inst *instance, status, fail
 		}
 		inst.run = nil
 	}
+	m.meterStop(inst, time.Now())
 	if inst.kpus > 0 {
 		m.cfg.Capacity.ReleaseApplication(inst.rec.ID, inst.kpus)
 		inst.kpus = 0
 	}
 	inst.stopping = false
-	m.meterStop(inst, time.Now())
 	m.setStatus(ctx, inst, status, failure, kind, msg)
 }
 
@@ -915,11 +951,17 @@ func (m *Manager) meterTo(inst *instance, now time.Time) {
 	r.MeteredAt = now
 }
 
-// meterStop closes the metering of a run (not saved). Caller holds inst.mu.
+// meterStop closes the metering of a run that ends now (not saved).
+// Caller holds inst.mu.
 func (m *Manager) meterStop(inst *instance, now time.Time) {
-	if inst.run != nil || inst.kpus > 0 {
-		m.meterTo(inst, now)
-	}
+	m.meterTo(inst, now)
+	meterClear(inst)
+}
+
+// meterClear forgets a run's metering without counting the time since its
+// last save: a run cut short by Eddy's own end (a kill) is metered up to
+// its last save, not across Eddy's downtime.
+func meterClear(inst *instance) {
 	inst.rec.StartedAt, inst.rec.MeteredAt = time.Time{}, time.Time{}
 }
 

@@ -32,14 +32,24 @@ type fixture struct {
 
 func newFixture(t *testing.T, capacity int, quotas applications.Quotas) *fixture {
 	t.Helper()
-	fl := flinktest.Cluster(t)
 	dir := t.TempDir()
 	notes, err := nbsqlite.Open(context.Background(), filepath.Join(dir, nbsqlite.FileName))
 	if err != nil {
 		t.Fatal(err)
 	}
 	f := &fixture{notes: notes, ledger: sessions.NewLedger(capacity), dir: filepath.Join(dir, "applications")}
-	f.m = applications.NewManager(applications.Config{
+	t.Cleanup(func() { notes.Close() }) // after the managers' cleanups, which run first
+	f.m = f.manager(t, quotas)
+	return f
+}
+
+// manager opens a manager on the fixture's database, ledger and directory;
+// it is closed at cleanup (before the database).
+func (f *fixture) manager(t *testing.T, quotas applications.Quotas) *applications.Manager {
+	t.Helper()
+	fl := flinktest.Cluster(t)
+	notes := f.notes
+	m := applications.NewManager(applications.Config{
 		Store:    appsqlite.NewStore(notes),
 		Notes:    notes,
 		Capacity: f.ledger,
@@ -52,18 +62,17 @@ func newFixture(t *testing.T, capacity int, quotas applications.Quotas) *fixture
 		Quotas:        quotas,
 		PricePerHour:  0.11,
 	})
-	if err := f.m.Open(context.Background()); err != nil {
+	if err := m.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		if err := f.m.Close(ctx); err != nil {
+		if err := m.Close(ctx); err != nil {
 			t.Errorf("close: %v", err)
 		}
-		notes.Close()
 	})
-	return f
+	return m
 }
 
 // note creates a note whose one INSERT paragraph writes a bounded or
@@ -197,6 +206,11 @@ func TestManager_SessionTarget(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitStatus(t, f.m, a.ID, applications.StatusReady)
+	// The run is metered to its end (2 KPUs for some seconds), not to the
+	// last periodic save.
+	if got, _ := f.m.Get(ctx, a.ID); got.KPUHours <= 0 || got.Cost != got.KPUHours*0.11 || got.StartedAt != nil {
+		t.Fatalf("after the stop: %g KPU-hours, cost %g, started %v", got.KPUHours, got.Cost, got.StartedAt)
+	}
 	snaps, _ := f.m.Snapshots(ctx, a.ID)
 	if len(snaps) != 2 || snaps[0].Trigger != "stop" || f.ledger.InUse() != 0 {
 		t.Fatalf("after the stop: snapshots %v, %d KPUs in use", snaps, f.ledger.InUse())
@@ -264,4 +278,45 @@ func waitStatus(t *testing.T, m *applications.Manager, id, status string) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// TestManager_AdoptsJobThatOutlivedEddy: a second manager on the same
+// database (Eddy started again while the cluster kept the job, as a remote
+// cluster does) follows the running job instead of submitting it twice.
+func TestManager_AdoptsJobThatOutlivedEddy(t *testing.T) {
+	f := newFixture(t, 8, applications.Quotas{})
+	ctx := context.Background()
+	a, err := f.m.Create(ctx, applications.CreateRequest{NoteID: f.note(t, "adopt", true), Name: "adopt-me"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.m.Start(ctx, a.ID, applications.StartRequest{Restore: applications.RestoreNone}); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, f.m, a.ID, applications.StatusRunning)
+	again := f.manager(t, applications.Quotas{})
+	again.Resume(ctx)
+	waitStatus(t, again, a.ID, applications.StatusRunning)
+	evs, _ := again.Events(ctx, a.ID)
+	if evs[0].Kind != "running" || evs[1].Kind != "adopted" {
+		t.Fatalf("events %+v", evs[:2])
+	}
+	jobs, err := flinktest.Cluster(t).JobManager.Jobs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	running := 0
+	for _, j := range jobs {
+		if j.Name == "eddy-app:adopt-me" && j.State == "RUNNING" {
+			running++
+		}
+	}
+	if running != 1 {
+		t.Fatalf("%d jobs of the application run, want 1", running)
+	}
+	if _, err := again.Stop(ctx, a.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, again, a.ID, applications.StatusReady)
+	waitStatus(t, f.m, a.ID, applications.StatusReady) // the first sees its job canceled
 }

@@ -182,6 +182,23 @@ func (r *SessionRunner) Start(ctx context.Context, spec RunSpec) (Run, error) {
 	return &sessionRun{jm: r.JobManager, jobID: jobID}, nil
 }
 
+// Adopt follows a job an earlier run of Eddy submitted that still runs on
+// the cluster (Eddy was killed; a remote cluster lives on), instead of
+// submitting it again.
+func (r *SessionRunner) Adopt(ctx context.Context, jobID string) (Run, bool) {
+	d, err := r.JobManager.Job(ctx, jobID)
+	if err != nil || flink.JobTerminal(d.State) {
+		return nil, false
+	}
+	return &sessionRun{jm: r.JobManager, jobID: jobID}, true
+}
+
+// Adopter is a Runner that can follow a job that outlived the Eddy that
+// started it.
+type Adopter interface {
+	Adopt(ctx context.Context, jobID string) (Run, bool)
+}
+
 // execute runs one statement and reads its whole (small) result.
 func (r *SessionRunner) execute(ctx context.Context, sess, stmt string, conf map[string]string) ([]flink.Row, string, error) {
 	op, err := r.Gateway.ExecuteStatement(ctx, sess, stmt, conf)
