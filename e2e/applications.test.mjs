@@ -267,7 +267,7 @@ describe('a note deployed as an application (needs a ready Flink cluster)', () =
     assert.equal(await row.getAttribute('data-status'), 'RUNNING');
     assert.equal(await row.locator('[data-testid=app-row-status]').textContent(), 'Running');
     assert.equal(await text(row.locator('[data-testid=app-row-kpus]')), '2');
-    assert.match(await text(row.locator('[data-testid=app-row-cost]')), /^\$\d+\.\d{2,}$/);
+    assert.match(await text(row.locator('[data-testid=app-row-cost]')), /^(< )?\$\d+\.\d{2,}$/);
     assert.match(await text(row.locator('[data-testid=app-row-uptime]')), /\d/);
     assert.notEqual(await text(row.locator('[data-testid=app-row-snapshot]')), '—');
     assert.match(await row.locator('[data-testid=app-row-flink]').getAttribute('href'), /^http:\/\/(127\.0\.0\.1|localhost)/);

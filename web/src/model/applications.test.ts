@@ -61,7 +61,8 @@ describe('form inputs', () => {
 describe('figures', () => {
   it('formats cost, uptime and intervals', () => {
     expect(formatDollars(0)).toBe('$0.00');
-    expect(formatDollars(0.004)).toBe('$0.00');
+    expect(formatDollars(0.004)).toBe('< $0.01');
+    expect(formatDollars(0.006)).toBe('$0.01');
     expect(formatDollars(12.345)).toBe('$12.35');
     expect(formatDollars(Number.NaN)).toBe('—');
     expect(formatUptime(45_900)).toBe('45 s');

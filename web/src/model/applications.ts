@@ -108,9 +108,11 @@ export function parseWhole(text: string, what: string, min: number): Parsed<numb
   return { ok: true, value: n };
 }
 
-/** formatDollars renders a cost with two decimals: "$0.00", "$12.35". */
+/** formatDollars renders a cost with two decimals: "$0.00", "$12.35"; a cost
+ * above zero but under a cent reads "< $0.01", so a metered run never looks free. */
 export function formatDollars(usd: number | undefined): string {
   if (usd === undefined || !Number.isFinite(usd)) return '—';
+  if (usd > 0 && usd < 0.005) return '< $0.01';
   return '$' + usd.toFixed(2);
 }
 
