@@ -13,7 +13,6 @@ import (
 
 	"github.com/eddy-notebooks/eddy"
 	"github.com/eddy-notebooks/eddy/applications"
-	"github.com/eddy-notebooks/eddy/notebooks"
 )
 
 // Applications manages notes promoted to long-running Flink jobs;
@@ -293,25 +292,4 @@ func (s *Server) handleApplyApplication(c echo.Context) error {
 }
 
 // decodeStrict is decodeBody that also refuses fields v does not have.
-func decodeStrict(c echo.Context, v any) error {
-	b, err := readBody(c)
-	if err != nil {
-		return err
-	}
-	if err := notebooks.CheckDepth("the request body", b); err != nil {
-		return err
-	}
-	trimmed := bytes.TrimSpace(b)
-	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return eddy.Errorf(eddy.EINVALID, "the request body must be a JSON object")
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return notebooks.JSONError("the request body", b, err)
-	}
-	if dec.More() {
-		return eddy.Errorf(eddy.EINVALID, "the request body has data after its JSON object")
-	}
-	return nil
-}
+func decodeStrict(c echo.Context, v any) error { return decodeJSON(c, v, false, true) }

@@ -370,7 +370,11 @@ func readBody(c echo.Context) ([]byte, error) {
 // untyped values as written. An empty body is allowed when optional. Errors
 // are EINVALID and name the problem: the byte offset of a syntax error, or
 // the field with a wrong type.
-func decodeBody(c echo.Context, v any, optional bool) error {
+func decodeBody(c echo.Context, v any, optional bool) error { return decodeJSON(c, v, optional, false) }
+
+// decodeJSON is decodeBody; strict also refuses fields v does not have (a
+// misspelt key in a document kept in version control must not be ignored).
+func decodeJSON(c echo.Context, v any, optional, strict bool) error {
 	b, err := readBody(c)
 	if err != nil {
 		return err
@@ -387,6 +391,9 @@ func decodeBody(c echo.Context, v any, optional bool) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
+	if strict {
+		dec.DisallowUnknownFields()
+	}
 	if err := dec.Decode(v); err != nil {
 		return notebooks.JSONError("the request body", b, err)
 	}

@@ -130,6 +130,12 @@ func (l *Ledger) Reserve(sessionID, noteID, noteName string, n int, what string)
 // ReserveWithRoom is Reserve that also requires room more KPUs to stay
 // free after the n it reserves (they are not reserved).
 func (l *Ledger) ReserveWithRoom(sessionID, noteID, noteName string, n, room int, what string) error {
+	return l.reserve(sessionID, holding{noteID: noteID, noteName: noteName}, n, room, what)
+}
+
+// reserve adds n KPUs to the holding under key (created as who), keeping
+// room more free, or refuses.
+func (l *Ledger) reserve(key string, who holding, n, room int, what string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	free := l.capacity - l.inUse()
@@ -137,10 +143,10 @@ func (l *Ledger) ReserveWithRoom(sessionID, noteID, noteName string, n, room int
 		r := &Refusal{What: what, Needed: n + room, Free: max(free, 0), Capacity: l.capacity, Holders: l.holdersLocked()}
 		return r.Err()
 	}
-	h := l.holders[sessionID]
+	h := l.holders[key]
 	if h == nil {
-		h = &holding{noteID: noteID, noteName: noteName}
-		l.holders[sessionID] = h
+		h = &who
+		l.holders[key] = h
 	}
 	h.kpus += n
 	return nil
@@ -149,21 +155,7 @@ func (l *Ledger) ReserveWithRoom(sessionID, noteID, noteName string, n, room int
 // ReserveApplication reserves n KPUs for a running application, or
 // refuses as Reserve does.
 func (l *Ledger) ReserveApplication(appID, appName string, n int, what string) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	free := l.capacity - l.inUse()
-	if n > free {
-		r := &Refusal{What: what, Needed: n, Free: max(free, 0), Capacity: l.capacity, Holders: l.holdersLocked()}
-		return r.Err()
-	}
-	key := appHolder(appID)
-	h := l.holders[key]
-	if h == nil {
-		h = &holding{appID: appID, appName: appName}
-		l.holders[key] = h
-	}
-	h.kpus += n
-	return nil
+	return l.reserve(appHolder(appID), holding{appID: appID, appName: appName}, n, 0, what)
 }
 
 // ReleaseApplication gives n KPUs of an application back.

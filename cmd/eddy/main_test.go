@@ -233,27 +233,16 @@ func api(t *testing.T, base, method, path string, body any) json.RawMessage {
 // (synchronously) and returns the last TABLE result of each.
 func runNote(t *testing.T, base, name string, texts ...string) []string {
 	t.Helper()
-	var ps []map[string]string
-	for _, text := range texts {
-		ps = append(ps, map[string]string{"text": text})
-	}
-	var id string
-	_ = json.Unmarshal(api(t, base, http.MethodPost, "/api/notebook", map[string]any{"name": name, "paragraphs": ps}), &id)
-	var note struct {
-		Paragraphs []struct {
-			ID string `json:"id"`
-		} `json:"paragraphs"`
-	}
-	_ = json.Unmarshal(api(t, base, http.MethodGet, "/api/notebook/"+id, nil), &note)
-	out := make([]string, len(note.Paragraphs))
-	for i, p := range note.Paragraphs {
+	id, pids := createNote(t, base, name, texts...)
+	out := make([]string, len(pids))
+	for i, pid := range pids {
 		var res struct {
 			Msg []struct {
 				Type string `json:"type"`
 				Data string `json:"data"`
 			} `json:"msg"`
 		}
-		_ = json.Unmarshal(api(t, base, http.MethodPost, "/api/notebook/run/"+id+"/"+p.ID, nil), &res)
+		_ = json.Unmarshal(api(t, base, http.MethodPost, "/api/notebook/run/"+id+"/"+pid, nil), &res)
 		for _, m := range res.Msg {
 			if m.Type == "TABLE" {
 				out[i] = m.Data

@@ -152,3 +152,17 @@ export function pollWhileVisible(p: Poller): () => void {
     p.stop();
   };
 }
+
+/**
+ * liveUpdates keeps a page live: the poller runs while the tab is visible
+ * (pollWhileVisible) and tick, which redraws what ages (uptimes), runs every
+ * second. The returned function stops both.
+ */
+export function liveUpdates(p: Poller, tick: () => void): () => void {
+  const stopPolling = pollWhileVisible(p);
+  const ticker = setInterval(tick, 1000);
+  return () => {
+    stopPolling();
+    clearInterval(ticker);
+  };
+}

@@ -13,7 +13,7 @@ import { formatTime } from '../model/format';
 import { Poller } from '../model/poller';
 import { formatKpuHours } from '../model/sessions';
 import type { AppEvent, Application, AppVersion, RestoreChoice, Snapshot } from '../schema';
-import { cancelButton, codeBlock, dialogShell, modal, pollWhileVisible, problemBox, setKpus, setStatus, statusBadge } from './appParts';
+import { cancelButton, codeBlock, dialogShell, liveUpdates, modal, problemBox, setKpus, setStatus, statusBadge } from './appParts';
 import { button, clear, h, setText } from './dom';
 import { download } from './notePage';
 import { confirm, toast } from './overlay';
@@ -49,8 +49,7 @@ export class ApplicationPage {
   private readonly snapshotsEmpty = h('p', { class: 'muted small', hidden: true }, 'No snapshot yet. Stopping takes one, and so does Take snapshot while it runs.');
   private readonly eventsEl = h('ol', { class: 'events', 'data-testid': 'app-events' });
   private readonly poller: Poller;
-  private stopPolling: (() => void) | null = null;
-  private ticker: ReturnType<typeof setInterval> | null = null;
+  private stopLive: (() => void) | null = null;
   private app: Application | null = null;
   private snapshots: Snapshot[] = [];
   private readonly snapshotRows = new Map<string, SnapshotRow>();
@@ -128,15 +127,12 @@ export class ApplicationPage {
 
   async mount(): Promise<void> {
     document.title = 'Application · Eddy';
-    this.stopPolling = pollWhileVisible(this.poller);
-    this.ticker = setInterval(() => this.tick(), 1000);
+    this.stopLive = liveUpdates(this.poller, () => this.tick());
   }
 
   destroy(): void {
-    this.stopPolling?.();
-    this.stopPolling = null;
-    if (this.ticker) clearInterval(this.ticker);
-    this.ticker = null;
+    this.stopLive?.();
+    this.stopLive = null;
   }
 
   /** refresh reads the application, its snapshots and events (and its versions when they may have changed) and shows them. */

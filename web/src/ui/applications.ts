@@ -10,7 +10,7 @@ import { formatTime } from '../model/format';
 import { Poller } from '../model/poller';
 import { formatKpuHours } from '../model/sessions';
 import type { Application, ApplicationList } from '../schema';
-import { pollWhileVisible, setKpus, setStatus, statusBadge } from './appParts';
+import { liveUpdates, setKpus, setStatus, statusBadge } from './appParts';
 import { h, setText } from './dom';
 
 /** The columns of figures: right-aligned, heading and cells alike. */
@@ -28,8 +28,7 @@ export class ApplicationsPage {
   private readonly error: HTMLElement;
   private readonly poller: Poller;
   private readonly rows = new Map<string, AppRow>();
-  private stopPolling: (() => void) | null = null;
-  private ticker: ReturnType<typeof setInterval> | null = null;
+  private stopLive: (() => void) | null = null;
   private reads = 0;
 
   constructor(private readonly deps: { api: Api; now?: () => number }) {
@@ -62,15 +61,12 @@ export class ApplicationsPage {
   async mount(): Promise<void> {
     document.title = 'Applications · Eddy';
     setText(this.summary, 'Reading applications…');
-    this.stopPolling = pollWhileVisible(this.poller);
-    this.ticker = setInterval(() => this.tick(), 1000);
+    this.stopLive = liveUpdates(this.poller, () => this.tick());
   }
 
   destroy(): void {
-    this.stopPolling?.();
-    this.stopPolling = null;
-    if (this.ticker) clearInterval(this.ticker);
-    this.ticker = null;
+    this.stopLive?.();
+    this.stopLive = null;
   }
 
   /** refresh reads the applications and shows them; an older read answering late is ignored. */
