@@ -167,12 +167,17 @@ type paragraphBuild struct {
 	dropped    []string // labels of statements dropped as display-only
 }
 
+// keep adds a statement to the script. Line comments go: Flink's
+// SqlDriver, which runs the script, splits it with a lexer that does not
+// know `//` comments (see kernel.StripLineComments).
 func (pb *paragraphBuild) keep(kind kernel.StatementKind, text string) {
+	text = kernel.StripLineComments(text)
 	pb.statements = append(pb.statements, ScriptStatement{ParagraphID: pb.ref.id, Index: pb.ref.index, Kind: kind, Text: text})
 	pb.kinds = append(pb.kinds, kind.String())
 }
 
 func (pb *paragraphBuild) insert(text string) {
+	text = kernel.StripLineComments(text)
 	pb.inserts = append(pb.inserts, ScriptStatement{ParagraphID: pb.ref.id, Index: pb.ref.index, Kind: kernel.StmtDML, Text: text})
 	pb.kinds = append(pb.kinds, kernel.StmtDML.String())
 }

@@ -615,3 +615,22 @@ func TestBuildNote_Zeppelin(t *testing.T) {
 		})
 	}
 }
+
+// TestBuildNote_LineComments: line comments inside kept statements leave
+// the script (Flink's SqlDriver does not know `//` comments), hints stay.
+func TestBuildNote_LineComments(t *testing.T) {
+	note, paras := testNote(
+		"%flink.ssql\nCREATE TEMPORARY TABLE src (id BIGINT) // don't; it breaks\n  WITH ('connector' = 'datagen') -- rows",
+		"%flink.ssql\nCREATE TEMPORARY TABLE snk (id BIGINT) WITH ('connector' = 'blackhole');\nINSERT INTO snk SELECT /*+ OPTIONS('rows-per-second'='5') */ id FROM src -- all of them",
+	)
+	b := mustBuild(t, note, paras)
+	for _, gone := range []string{"don't", "//", "-- rows", "all of them"} {
+		if strings.Contains(b.Script, gone) {
+			t.Errorf("the script keeps %q:\n%s", gone, b.Script)
+		}
+	}
+	if !strings.Contains(b.Script, "CREATE TEMPORARY TABLE src (id BIGINT)\n  WITH ('connector' = 'datagen');") ||
+		!strings.Contains(b.Script, "INSERT INTO snk SELECT /*+ OPTIONS('rows-per-second'='5') */ id FROM src;") {
+		t.Fatalf("script:\n%s", b.Script)
+	}
+}

@@ -437,3 +437,53 @@ func isTableAsSelect(p piece, i int) bool {
 	}
 	return false
 }
+
+// StripLineComments returns sql without its line comments (`--` and `//`
+// to the end of the line; the line break stays), with Flink's lexical
+// rules: strings, quoted identifiers and block comments (hints among them)
+// are kept as they are. Flink's SqlDriver splits an application's script
+// with a lexer of its own that does not know `//` comments, so a quote or a
+// ';' in one would cut the script in the wrong place.
+func StripLineComments(sql string) string {
+	toks := lexSQL(sql)
+	var b strings.Builder
+	b.Grow(len(sql))
+	prev := 0
+	for _, t := range toks {
+		b.WriteString(stripGap(sql[prev:t.start]))
+		b.WriteString(sql[t.start:t.end])
+		prev = t.end
+	}
+	b.WriteString(stripGap(sql[prev:]))
+	return b.String()
+}
+
+// stripGap removes the line comments from text between two tokens: white
+// space, line comments and block comments.
+func stripGap(gap string) string {
+	if !strings.Contains(gap, "--") && !strings.Contains(gap, "//") {
+		return gap
+	}
+	var out []byte
+	for i := 0; i < len(gap); {
+		switch {
+		case strings.HasPrefix(gap[i:], "/*"):
+			end := len(gap)
+			if e := strings.Index(gap[i+2:], "*/"); e >= 0 {
+				end = i + 2 + e + 2
+			}
+			out = append(out, gap[i:end]...)
+			i = end
+		case strings.HasPrefix(gap[i:], "--") || strings.HasPrefix(gap[i:], "//"):
+			// The comment goes with the blanks before it.
+			for len(out) > 0 && (out[len(out)-1] == ' ' || out[len(out)-1] == '\t') {
+				out = out[:len(out)-1]
+			}
+			i = skipLineComment(gap, i+2)
+		default:
+			out = append(out, gap[i])
+			i++
+		}
+	}
+	return string(out)
+}

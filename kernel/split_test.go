@@ -383,3 +383,19 @@ func BenchmarkSplitStatements(b *testing.B) {
 		SplitStatements(sql)
 	}
 }
+
+func TestStripLineComments(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"SELECT 1", "SELECT 1"},
+		{"SELECT 1 -- one\nFROM t", "SELECT 1\nFROM t"},
+		{"SELECT 1 // don't; stop\nFROM t", "SELECT 1\nFROM t"},
+		{"SELECT '--not' || \"//id\" FROM t", "SELECT '--not' || \"//id\" FROM t"},
+		{"SELECT /*+ OPTIONS('a'='b') */ x FROM t -- end", "SELECT /*+ OPTIONS('a'='b') */ x FROM t"},
+		{"SELECT /* -- kept */ x", "SELECT /* -- kept */ x"},
+		{"SELECT E'it\\'s -- in' AS s", "SELECT E'it\\'s -- in' AS s"},
+	} {
+		if got := StripLineComments(tc.in); got != tc.want {
+			t.Errorf("StripLineComments(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
