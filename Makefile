@@ -42,7 +42,7 @@ GO_VERSION := $(shell sed -n 's/^go //p' go.mod)
 
 ADDR     ?= 127.0.0.1:8890
 DATA_DIR ?= ./data
-GO_TEST_FLAGS ?= -count=1 -timeout 15m
+GO_TEST_FLAGS ?= -count=1 -timeout 25m
 
 GO_SOURCES  := $(shell find . -name '*.go' -not -path './node_modules/*' -not -path './.flink/*' -not -path './.kafka/*') go.mod go.sum
 # The web app's REST types are generated from server/openapi.json into

@@ -71,7 +71,7 @@ END;
 			time.Sleep(300 * time.Millisecond)
 		}
 	}
-	waitJob("job running", func(d flink.JobDetail) bool { return d.State == "RUNNING" })
+	waitJob("job running", func(d flink.JobDetail) bool { return d.TasksRunning() })
 	for {
 		c, err := flinktest.Checkpoints(ctx, jm, jobID)
 		if err == nil && c.Completed >= 2 {
@@ -92,7 +92,7 @@ END;
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	waitJob("job running again", func(d flink.JobDetail) bool { return d.State == "RUNNING" })
+	waitJob("job running again", func(d flink.JobDetail) bool { return d.TasksRunning() })
 	c, err := flinktest.Checkpoints(ctx, jm, jobID)
 	if err != nil || c.Restored != 1 {
 		t.Fatalf("after the JobManager's restart: checkpoints %+v, %v; want one restore", c, err)
