@@ -187,6 +187,11 @@ func (m *Manager) Resume(ctx context.Context) {
 		if !m.adoptLocked(ctx, inst) {
 			err = m.startLocked(ctx, inst, RestoreLatestState, "", "Eddy restarted")
 		}
+		if err != nil && inst.run == nil && r.Status != StatusFailed {
+			// Refused before it launched (no runner for its target here, a
+			// version gone): it must not look as if it ran.
+			m.setStatus(ctx, inst, StatusFailed, err.Error(), "failed", "Eddy restarted but cannot resume it: "+err.Error())
+		}
 		inst.mu.Unlock()
 		if err != nil {
 			m.log.Warn("resuming an application failed", "application", r.Name, "err", err)

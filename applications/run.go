@@ -160,7 +160,7 @@ func (m *Manager) restorePoint(ctx context.Context, inst *instance, restore, sna
 		}
 		for _, s := range snaps {
 			if s.ID == snapshotID {
-				if _, err := os.Stat(s.Path); err != nil {
+				if _, err := os.Stat(s.Path); err != nil && filepath.IsAbs(s.Path) {
 					return "", "", eddy.Errorf(eddy.ECONFLICT, "snapshot %s is gone from %s", s.ID, s.Path)
 				}
 				return s.Path, "from snapshot " + s.ID, nil

@@ -33,6 +33,9 @@ func (m *Manager) stopWithSnapshot(ctx context.Context, inst *instance, run Run,
 }
 
 func (m *Manager) snapshotDir(inst *instance) string {
+	if sr, ok := m.cfg.Runners[inst.rec.Target].(*SessionRunner); ok && !sr.LocalState {
+		return "" // a remote cluster cannot reach Eddy's disk: its own savepoint directory
+	}
 	return "file://" + filepath.Join(m.cfg.Dir, inst.rec.ID, "snapshots")
 }
 
