@@ -50,9 +50,10 @@ const (
 	// meterEvery is how often a running application's KPU-seconds are saved.
 	meterEvery = 30 * time.Second
 	// jobGoneAfter is how long a running application's job may be missing
-	// from its JobManager (a restarted JobManager resubmits it within
-	// seconds) before the application is failed.
-	jobGoneAfter = 2 * time.Minute
+	// from its JobManager before Eddy starts it again: an application
+	// JobManager restarted after a crash resubmits it within seconds (and
+	// is STARTING meanwhile), a restarted notebook cluster never does.
+	jobGoneAfter = 30 * time.Second
 	eventsLimit  = 500
 )
 

@@ -254,8 +254,9 @@ func (m *Manager) watch(ctx context.Context, inst *instance, run Run) {
 		case flink.IsNotFound(err):
 			// The program has not submitted its job yet, or failed before it
 			// could: the JobManager's application says which. A job that ran
-			// and is gone for long (the notebook cluster restarted under a
-			// session-target application) is lost.
+			// and is gone for long (the notebook cluster's JVMs restarted
+			// under a session-target application, to add a connector) is
+			// started again from its latest state.
 			if m.programFailed(ctx, inst, run) {
 				return
 			}
@@ -266,8 +267,7 @@ func (m *Manager) watch(ctx context.Context, inst *instance, run Run) {
 			running := inst.run == run && inst.rec.Status == StatusRunning
 			inst.mu.Unlock()
 			if running && time.Since(notFoundSince) > jobGoneAfter {
-				msg := fmt.Sprintf("the job %s is gone from its cluster (for %s): was the cluster restarted?", run.JobID(), jobGoneAfter)
-				m.finishRun(ctx, inst, run, StatusFailed, msg, "failed", msg)
+				m.relaunch(ctx, inst, run, fmt.Sprintf("the job %s was gone from its cluster for %s (the cluster restarted?)", run.JobID(), jobGoneAfter))
 				return
 			}
 		default:
@@ -372,6 +372,22 @@ func (m *Manager) programFailed(ctx context.Context, inst *instance, run Run) bo
 		}
 	}
 	return false
+}
+
+// relaunch ends a run whose job is lost and starts the application again
+// from its newest state (its latest checkpoint or snapshot). A start that
+// fails leaves it FAILED with the reason.
+func (m *Manager) relaunch(ctx context.Context, inst *instance, run Run, why string) {
+	inst.mu.Lock()
+	defer inst.mu.Unlock()
+	if inst.run != run {
+		return
+	}
+	m.endRunLocked(ctx, inst, StatusStarting, "", "lost", why)
+	if err := m.startLocked(context.WithoutCancel(ctx), inst, RestoreLatestState, "", why); err != nil && inst.rec.Status != StatusFailed {
+		inst.rec.Desired = DesiredStopped
+		m.setStatus(ctx, inst, StatusFailed, err.Error(), "failed", "it could not be started again: "+err.Error())
+	}
 }
 
 // finishRun ends a run that is still the instance's current one.

@@ -473,12 +473,36 @@ func TestEddy_AddConnector(t *testing.T) {
 		t.Fatalf("wrong coordinates: %d %q", code, errBody.Message)
 	}
 
+	// An application on the notebook cluster (the session target) runs
+	// while the connector is added: the restart of the cluster's JVMs ends
+	// its job, and Eddy starts it again from its latest checkpoint.
+	noteID, _ := createNote(t, base, "on the notebook cluster",
+		"%flink.ssql\nCREATE TEMPORARY TABLE g (a BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '5');\nCREATE TEMPORARY TABLE b (a BIGINT) WITH ('connector' = 'blackhole')",
+		"%flink.ssql\nINSERT INTO b SELECT a FROM g")
+	var a app
+	if code := native(t, base, http.MethodPost, "/api/v1/applications", map[string]any{"noteId": noteID, "name": "on-session", "target": "session", "checkpointIntervalMs": 1000}, &a); code != http.StatusCreated {
+		t.Fatalf("create: %d", code)
+	}
+	native(t, base, http.MethodPost, "/api/v1/applications/"+a.ID+"/start", map[string]any{"restore": "NONE"}, &a)
+	a = waitApp(t, base, a.ID, "start on the notebook cluster", 2*time.Minute, func(a app) bool { return a.Status == "RUNNING" })
+	waitCheckpoints(t, a, 1, 0)
+	if code := native(t, base, http.MethodPost, "/api/v1/connectors", map[string]any{"coordinates": "org.apache.flink:flink-table-filesystem-test-utils:2.3.0"}, &errBody); code != http.StatusConflict {
+		t.Fatalf("adding under a running job without force: %d %q", code, errBody.Message)
+	}
 	var added struct {
 		File string `json:"file"`
 	}
-	if code := native(t, base, http.MethodPost, "/api/v1/connectors", map[string]any{"coordinates": "org.apache.flink:flink-table-filesystem-test-utils:2.3.0"}, &added); code != http.StatusCreated {
+	if code := native(t, base, http.MethodPost, "/api/v1/connectors", map[string]any{"coordinates": "org.apache.flink:flink-table-filesystem-test-utils:2.3.0", "force": true}, &added); code != http.StatusCreated {
 		t.Fatalf("add: %d", code)
 	}
+	a = waitApp(t, base, a.ID, "started again after the cluster's restart", 3*time.Minute, func(a app) bool {
+		return a.Status == "RUNNING" && hasEvent(t, base, a.ID, "lost", "was gone from its cluster")
+	})
+	if !hasEvent(t, base, a.ID, "starting", "from its latest checkpoint chk-") {
+		t.Fatalf("not started from its checkpoint: %v", appEvents(t, base, a.ID))
+	}
+	native(t, base, http.MethodPost, "/api/v1/applications/"+a.ID+"/stop", map[string]any{"snapshot": false}, &a)
+	waitApp(t, base, a.ID, "force stop", time.Minute, func(a app) bool { return a.Status == "READY" })
 	files := filepath.Join(dir, "tf")
 	got := runNote(t, base, "uses it",
 		"%flink.bsql\nCREATE TEMPORARY TABLE tf (a INT) WITH ('connector' = 'test-filesystem', 'path' = 'file://"+files+"', 'format' = 'csv');\nINSERT INTO tf VALUES (1), (2), (3)",
