@@ -15,7 +15,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { Eddy, Shots, launchBrowser, until, watch } from './harness.mjs';
+import { Eddy, Shots, launchBrowser, until, watch, textOf } from './harness.mjs';
 
 /** How long the application's own cluster (a JobManager and a TaskManager) may take to run its job. */
 const APP_RUNNING_MS = 150_000;
@@ -68,7 +68,7 @@ after(async () => {
 });
 
 /** text is an element's rendered text, whitespace collapsed. */
-const text = async (loc) => ((await loc.innerText({ timeout: 5_000 })) ?? '').replace(/\s+/g, ' ').trim();
+const text = (loc) => textOf(loc, 5_000);
 
 /** appsOf lists the applications through the API. */
 const appsOf = async () => (await eddy.api('GET', '/api/v1/applications')).applications;

@@ -10,7 +10,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Eddy, Shots, launchBrowser, until, watch } from './harness.mjs';
+import { Eddy, Shots, launchBrowser, until, watch, textOf } from './harness.mjs';
 
 const DDL = [
   '%flink.ssql',
@@ -44,7 +44,7 @@ after(async () => {
 });
 
 /** text is an element's rendered text, whitespace collapsed. */
-const text = async (loc) => ((await loc.innerText({ timeout: 2_000 })) ?? '').replace(/\s+/g, ' ').trim();
+const text = (loc) => textOf(loc);
 
 describe('the catalog panel (needs a ready Flink cluster)', () => {
   let page;

@@ -249,3 +249,13 @@ export async function until(fn, { timeout = 30_000, interval = 100, message = 'c
     await sleep(interval);
   }
 }
+
+/**
+ * textOf is an element's rendered text with white space collapsed, waiting
+ * at most timeoutMs for the element.
+ *
+ * @param {import('playwright-core').Locator} loc
+ */
+export async function textOf(loc, timeoutMs = 2_000) {
+  return ((await loc.innerText({ timeout: timeoutMs })) ?? '').replace(/\s+/g, ' ').trim();
+}

@@ -12,7 +12,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Eddy, Shots, launchBrowser, until, watch } from './harness.mjs';
+import { Eddy, Shots, launchBrowser, until, watch, textOf } from './harness.mjs';
 
 const CAPACITY = 3;
 const NOTE_A = 'Stream A';
@@ -44,7 +44,7 @@ after(async () => {
 
 const para = (page) => page.locator('[data-testid=paragraph]').first();
 /** text is an element's rendered text (innerText), whitespace collapsed; it waits at most 2 s for the element. */
-const text = async (loc) => ((await loc.innerText({ timeout: 2_000 })) ?? '').replace(/\s+/g, ' ').trim();
+const text = (loc) => textOf(loc);
 const statusOf = async (p) => ((await p.locator('[data-testid=paragraph-status]').textContent({ timeout: 2_000 })) ?? '').trim().toLowerCase();
 
 /** openNote opens a note and waits for its websocket. */

@@ -166,3 +166,38 @@ export function liveUpdates(p: Poller, tick: () => void): () => void {
     clearInterval(ticker);
   };
 }
+
+/**
+ * syncRows makes parent hold one row per item, in the items' order: rows
+ * are kept by key and updated in place (so a poll never replaces the link
+ * under the pointer), made with create for new keys, and removed for keys
+ * gone.
+ */
+export function syncRows<T, R extends { el: HTMLElement }>(
+  parent: HTMLElement,
+  rows: Map<string, R>,
+  items: readonly T[],
+  key: (item: T) => string,
+  create: (item: T) => R,
+  update: (row: R, item: T) => void,
+): void {
+  const keep = new Set(items.map(key));
+  for (const [k, r] of rows) {
+    if (!keep.has(k)) {
+      r.el.remove();
+      rows.delete(k);
+    }
+  }
+  let cursor: ChildNode | null = parent.firstChild;
+  for (const item of items) {
+    const k = key(item);
+    let r = rows.get(k);
+    if (!r) {
+      r = create(item);
+      rows.set(k, r);
+    }
+    update(r, item);
+    if (cursor === r.el) cursor = r.el.nextSibling;
+    else parent.insertBefore(r.el, cursor);
+  }
+}

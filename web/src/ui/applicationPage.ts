@@ -13,7 +13,7 @@ import { formatTime } from '../model/format';
 import { Poller } from '../model/poller';
 import { formatKpuHours } from '../model/sessions';
 import type { AppEvent, Application, AppVersion, RestoreChoice, Snapshot } from '../schema';
-import { cancelButton, codeBlock, dialogShell, liveUpdates, modal, problemBox, setKpus, setStatus, statusBadge } from './appParts';
+import { cancelButton, codeBlock, dialogShell, liveUpdates, modal, problemBox, setKpus, setStatus, statusBadge, syncRows } from './appParts';
 import { button, clear, h, setText } from './dom';
 import { download } from './notePage';
 import { confirm, toast } from './overlay';
@@ -354,28 +354,15 @@ export class ApplicationPage {
     const list = this.snapshots;
     this.snapshotsEmpty.hidden = list.length > 0;
     this.snapshotsHead.hidden = list.length === 0;
-    const keep = new Set(list.map((s) => s.id));
-    for (const [id, r] of this.snapshotRows) {
-      if (!keep.has(id)) {
-        r.el.remove();
-        this.snapshotRows.delete(id);
-      }
-    }
-    let cursor: ChildNode | null = this.snapshotsBody.firstChild;
     const a = this.actions();
-    for (const s of list) {
-      let r = this.snapshotRows.get(s.id);
-      if (!r) {
-        r = new SnapshotRow(s, {
-          start: (x) => void this.startFrom(x),
-          remove: (x) => void this.deleteSnapshot(x),
-        });
-        this.snapshotRows.set(s.id, r);
-      }
-      r.enable(a);
-      if (cursor === r.el) cursor = r.el.nextSibling;
-      else this.snapshotsBody.insertBefore(r.el, cursor);
-    }
+    syncRows(
+      this.snapshotsBody,
+      this.snapshotRows,
+      list,
+      (s) => s.id,
+      (s) => new SnapshotRow(s, { start: (x) => void this.startFrom(x), remove: (x) => void this.deleteSnapshot(x) }),
+      (r) => r.enable(a),
+    );
   }
 
   private renderEvents(events: AppEvent[]): void {

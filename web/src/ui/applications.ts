@@ -10,7 +10,7 @@ import { formatTime } from '../model/format';
 import { Poller } from '../model/poller';
 import { formatKpuHours } from '../model/sessions';
 import type { Application, ApplicationList } from '../schema';
-import { liveUpdates, setKpus, setStatus, statusBadge } from './appParts';
+import { liveUpdates, setKpus, setStatus, statusBadge, syncRows } from './appParts';
 import { h, setText } from './dom';
 
 /** The columns of figures: right-aligned, heading and cells alike. */
@@ -96,27 +96,8 @@ export class ApplicationsPage {
     setText(this.summary, `${apps.length} application${apps.length === 1 ? '' : 's'}${quota} · ${running} running`);
     this.table.hidden = apps.length === 0;
     this.empty.hidden = apps.length > 0;
-    // Rows are kept by application and updated in place, so a poll never
-    // replaces the link under the pointer.
-    const keep = new Set(apps.map((a) => a.id));
-    for (const [id, r] of this.rows) {
-      if (!keep.has(id)) {
-        r.el.remove();
-        this.rows.delete(id);
-      }
-    }
-    let cursor: ChildNode | null = this.tbody.firstChild;
     const now = this.now();
-    for (const a of apps) {
-      let r = this.rows.get(a.id);
-      if (!r) {
-        r = new AppRow();
-        this.rows.set(a.id, r);
-      }
-      r.update(a, now);
-      if (cursor === r.el) cursor = r.el.nextSibling;
-      else this.tbody.insertBefore(r.el, cursor);
-    }
+    syncRows(this.tbody, this.rows, apps, (a) => a.id, () => new AppRow(), (r, a) => r.update(a, now));
   }
 
   /** tick advances the uptimes. */
