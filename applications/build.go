@@ -3,6 +3,7 @@ package applications
 import (
 	"fmt"
 	"maps"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -83,7 +84,16 @@ const (
 // in one note, a note without an INSERT. The error is an *eddy.Error of code
 // eddy.EINVALID whose Details is a Refusal; the first refusal stops the build.
 func BuildNote(note *notebooks.Note, paras []*notebooks.Paragraph) (*Build, error) {
-	bd := &builder{note: note, settings: map[string]string{}}
+	return BuildNoteResolving(note, paras, nil)
+}
+
+// BuildNoteResolving is BuildNote that also carries the note's
+// flink.execution.packages into the application, as the note's own runs
+// do: resolve turns each Maven coordinate into a local jar (fetching it),
+// which the script adds with ADD JAR. With a nil resolve the packages are
+// left out with a note.
+func BuildNoteResolving(note *notebooks.Note, paras []*notebooks.Paragraph, resolve func(coords string) (string, error)) (*Build, error) {
+	bd := &builder{note: note, settings: map[string]string{}, resolve: resolve}
 	for i, p := range paras {
 		if err := bd.paragraph(i, p); err != nil {
 			return nil, err
@@ -136,6 +146,7 @@ func refuse(r paraRef, format string, args ...any) *eddy.Error {
 // builder holds a build's state while it walks the paragraphs.
 type builder struct {
 	note     *notebooks.Note
+	resolve  func(coords string) (string, error) // nil: packages are left out
 	settings map[string]string
 	sections []section
 	inserts  []ScriptStatement
@@ -368,9 +379,22 @@ func (bd *builder) conf(pb *paragraphBuild, body string) error {
 				}
 			}
 		case confPackages:
-			// Fetching them is I/O; an application's cluster has its own
-			// connectors, and Validate fails if one is missing.
-			pb.note(confPackages + " ignored: the application uses the connectors installed on its cluster")
+			if bd.resolve == nil {
+				// Validate fails if the application needs one.
+				pb.note(confPackages + " ignored: the application uses the connectors installed on its cluster")
+				continue
+			}
+			for _, coords := range strings.Split(e.Value, ",") {
+				if coords = strings.TrimSpace(coords); coords == "" {
+					continue
+				}
+				jar, err := bd.resolve(coords)
+				if err != nil {
+					return refuse(pb.ref, "package %s: %s", coords, eddy.ErrorMessage(err))
+				}
+				pb.keep(kernel.StmtOther, "ADD JAR "+quoteString(jar))
+				pb.note(fmt.Sprintf("%s %s added as %s", confPackages, coords, filepath.Base(jar)))
+			}
 		case runtimeModeKey:
 			pb.note(runtimeModeKey + " ignored: the paragraphs' interpreters decide the mode")
 		default:

@@ -634,3 +634,30 @@ func TestBuildNote_LineComments(t *testing.T) {
 		t.Fatalf("script:\n%s", b.Script)
 	}
 }
+
+// TestBuildNoteResolving: a note's flink.execution.packages become ADD JAR
+// statements of the jars the resolver gives; one it cannot fetch refuses
+// the build naming the paragraph.
+func TestBuildNoteResolving(t *testing.T) {
+	note, paras := testNote(
+		"%flink.conf\nflink.execution.packages org.example:a:1, org.example:b:2",
+		"%flink.ssql\nCREATE TEMPORARY TABLE s (id BIGINT) WITH ('connector' = 'blackhole');\nINSERT INTO s VALUES (1)",
+	)
+	resolve := func(coords string) (string, error) {
+		if coords == "org.example:missing:1" {
+			return "", eddy.Errorf(eddy.ENOTFOUND, "%s is not in the repository", coords)
+		}
+		return "/jars/" + strings.ReplaceAll(coords, ":", "-") + ".jar", nil
+	}
+	b, err := BuildNoteResolving(note, paras, resolve)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.Script, "ADD JAR '/jars/org.example-a-1.jar';\nADD JAR '/jars/org.example-b-2.jar';") ||
+		!strings.Contains(strings.Join(b.Included[0].Notes, "\n"), "org.example:b:2 added as org.example-b-2.jar") {
+		t.Fatalf("script:\n%s\nincluded %+v", b.Script, b.Included)
+	}
+	paras[0].Text = "%flink.conf\nflink.execution.packages org.example:missing:1"
+	_, err = BuildNoteResolving(note, paras, resolve)
+	checkRefusal(t, err, 0, "package org.example:missing:1: org.example:missing:1 is not in the repository")
+}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/eddy-notebooks/eddy"
+	"github.com/eddy-notebooks/eddy/kernel"
 	"github.com/eddy-notebooks/eddy/kernel/flink"
 	"github.com/eddy-notebooks/eddy/notebooks"
 )
@@ -82,6 +83,9 @@ type Config struct {
 	Capacity Capacity
 	// Gateway validates builds in throw-away sessions.
 	Gateway *flink.Gateway
+	// Packages fetches the jars of notes' flink.execution.packages; nil
+	// leaves them out of applications.
+	Packages kernel.PackageFetcher
 	// Runners by target; a target without one is refused.
 	Runners map[string]Runner
 	// DefaultTarget is used when a create names none.
@@ -354,7 +358,11 @@ func (m *Manager) build(ctx context.Context, noteID string) (*notebooks.Note, *B
 	if err != nil {
 		return nil, nil, "", err
 	}
-	b, err := BuildNote(note, paras)
+	var resolve func(string) (string, error)
+	if m.cfg.Packages != nil {
+		resolve = func(coords string) (string, error) { return m.cfg.Packages.Fetch(ctx, coords) }
+	}
+	b, err := BuildNoteResolving(note, paras, resolve)
 	if err != nil {
 		return nil, nil, "", err
 	}

@@ -579,6 +579,7 @@ func (m *Main) openApplications(ctx context.Context) error {
 		Notes:             m.notes,
 		Capacity:          m.manager,
 		Gateway:           m.cluster.Gateway,
+		Packages:          m.jars,
 		Runners:           runners,
 		DefaultTarget:     target,
 		Dir:               dir,

@@ -473,6 +473,25 @@ func TestEddy_AddConnector(t *testing.T) {
 		t.Fatalf("wrong coordinates: %d %q", code, errBody.Message)
 	}
 
+	// A note's own package (flink.execution.packages) goes with it into an
+	// application on its own cluster: the connector is not installed
+	// cluster-wide yet.
+	pkgOut := filepath.Join(dir, "pkg")
+	pkgNote, _ := createNote(t, base, "with a package",
+		"%flink.conf\nflink.execution.packages org.apache.flink:flink-table-filesystem-test-utils:2.3.0",
+		"%flink.ssql\nCREATE TEMPORARY TABLE s3 (a INT) WITH ('connector' = 'datagen', 'number-of-rows' = '3', 'fields.a.kind' = 'sequence', 'fields.a.start' = '1', 'fields.a.end' = '3');\n"+
+			"CREATE TEMPORARY TABLE tf3 (a INT) WITH ('connector' = 'test-filesystem', 'path' = 'file://"+pkgOut+"', 'format' = 'csv')",
+		"%flink.ssql\nINSERT INTO tf3 SELECT a FROM s3")
+	var pa app
+	if code := native(t, base, http.MethodPost, "/api/v1/applications", map[string]any{"noteId": pkgNote, "name": "with-package"}, &pa); code != http.StatusCreated ||
+		!strings.Contains(pa.Script, "ADD JAR '") {
+		t.Fatalf("create with a package: %d %+v", code, pa)
+	}
+	native(t, base, http.MethodPost, "/api/v1/applications/"+pa.ID+"/start", map[string]any{"restore": "NONE"}, &pa)
+	waitApp(t, base, pa.ID, "the bounded job with the note's connector", 3*time.Minute, func(a app) bool {
+		return a.Status == "READY" && hasEvent(t, base, a.ID, "finished", "")
+	})
+
 	// An application on the notebook cluster (the session target) runs
 	// while the connector is added: the restart of the cluster's JVMs ends
 	// its job, and Eddy starts it again from its latest checkpoint.
