@@ -97,6 +97,10 @@ func (m *Manager) startLocked(ctx context.Context, inst *instance, restore, snap
 		m.meterStop(inst, time.Now())
 		r.Desired = DesiredStopped
 		m.setStatus(ctx, inst, StatusFailed, err.Error(), "failed", "the start failed: "+err.Error())
+		if eddy.ErrorCode(err) == eddy.EINTERNAL {
+			// Flink's or the JVMs' own words, which the caller needs.
+			return eddy.Wrap(eddy.EUNAVAILABLE, err, "application %s could not be started: %v", r.Name, err)
+		}
 		return err
 	}
 	if id := run.JobID(); id != r.JobID {
