@@ -148,8 +148,9 @@ func NewManager(cfg Config) *Manager {
 	return m
 }
 
-// Open loads every application; Resume starts again those that were
-// running.
+// Open loads every application: those an earlier Eddy ran are STARTING
+// until Resume starts them again; those it left in a passing status
+// (stopping, ...) are READY.
 func (m *Manager) Open(ctx context.Context) error {
 	recs, err := m.cfg.Store.ListApplications(ctx)
 	if err != nil {
@@ -158,16 +159,26 @@ func (m *Manager) Open(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, r := range recs {
-		m.apps[r.ID] = &instance{rec: r}
+		inst := &instance{rec: r}
+		m.apps[r.ID] = inst
+		// Nothing of an earlier Eddy runs any more (its JVMs died with it):
+		// until Resume, an application it ran is STARTING, not RUNNING, and
+		// its metering stops at its last save.
+		meterClear(inst)
+		switch {
+		case r.Desired == DesiredRunning && r.Status != StatusStarting:
+			m.setStatus(ctx, inst, StatusStarting, "", "", "")
+		case r.Desired != DesiredRunning && r.Status != StatusReady && r.Status != StatusFailed:
+			m.setStatus(ctx, inst, StatusReady, "", "stopped", "Eddy restarted while the application was "+strings.ToLower(r.Status))
+		}
 	}
 	return nil
 }
 
 // Resume starts again the applications Eddy was running when it stopped
 // (or died), from their newest state: the snapshot taken at shutdown, or
-// the newest retained checkpoint after a crash; the others, left in a
-// passing status, become READY. Call it once the notebook cluster is up.
-// It returns once the runs are launched.
+// the newest retained checkpoint after a crash. Call it once the notebook
+// cluster is up. It returns once the runs are launched.
 func (m *Manager) Resume(ctx context.Context) {
 	m.mu.Lock()
 	all := make([]*instance, 0, len(m.apps))
@@ -176,18 +187,12 @@ func (m *Manager) Resume(ctx context.Context) {
 	}
 	m.mu.Unlock()
 	for _, inst := range all {
+		inst.mu.Lock()
 		r := inst.rec
-		if r.Desired != DesiredRunning {
-			if r.Status != StatusReady && r.Status != StatusFailed {
-				inst.mu.Lock()
-				meterClear(inst)
-				m.setStatus(ctx, inst, StatusReady, "", "stopped", "Eddy restarted while the application was "+strings.ToLower(r.Status))
-				inst.mu.Unlock()
-			}
+		if r.Desired != DesiredRunning || inst.run != nil {
+			inst.mu.Unlock()
 			continue
 		}
-		inst.mu.Lock()
-		meterClear(inst)
 		var err error
 		if !m.adoptLocked(ctx, inst) {
 			err = m.startLocked(ctx, inst, RestoreLatestState, "", "Eddy restarted")

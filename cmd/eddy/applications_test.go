@@ -248,6 +248,10 @@ GROUP BY id % 5, window_start, window_end`
 	// application from its latest checkpoint.
 	stopEddy(t, cmd, cmd.Process, syscall.SIGKILL, dir)
 	cmd, base = startEddy(t, dir)
+	// Nothing runs yet: its cluster died with the old Eddy.
+	if native(t, base, http.MethodGet, "/api/v1/applications/"+a.ID, nil, &a); a.Status != "STARTING" {
+		t.Fatalf("right after the restart the application is %s, want STARTING", a.Status)
+	}
 	a = waitApp(t, base, a.ID, "resume after SIGKILL", 3*time.Minute, func(a app) bool { return a.Status == "RUNNING" })
 	if !hasEvent(t, base, a.ID, "starting", "Eddy restarted: starting version 1 on target standalone with parallelism 1 (2 KPUs), from its latest checkpoint chk-") {
 		t.Fatalf("the resume does not say it restores a checkpoint: %v", appEvents(t, base, a.ID))
