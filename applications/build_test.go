@@ -535,7 +535,7 @@ func zeppelinFixtures(t *testing.T) string {
 	_, file, _, _ := runtime.Caller(0)
 	dir := filepath.Join(filepath.Dir(file), "..", "..", "shared", "fixtures", "zeppelin")
 	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("no Zeppelin fixtures: %v", err)
+		t.Fatalf("no Zeppelin fixtures beside the repository (../shared/fixtures/zeppelin): %v", err)
 	}
 	return dir
 }
