@@ -87,16 +87,11 @@ func (s *Server) handleListApplications(c echo.Context) error {
 }
 
 func (s *Server) handlePreviewApplication(c echo.Context) error {
-	var req struct {
-		NoteID string `json:"noteId"`
-	}
-	if err := decodeBody(c, &req, false); err != nil {
+	noteID, err := decodeNoteID(c)
+	if err != nil {
 		return err
 	}
-	if req.NoteID == "" {
-		return eddy.Errorf(eddy.EINVALID, "noteId is required")
-	}
-	p, err := s.cfg.Applications.Preview(c.Request().Context(), req.NoteID)
+	p, err := s.cfg.Applications.Preview(c.Request().Context(), noteID)
 	if err != nil {
 		return err
 	}

@@ -35,16 +35,11 @@ func (s *Server) handleListSessions(c echo.Context) error {
 }
 
 func (s *Server) handleStartSession(c echo.Context) error {
-	var req struct {
-		NoteID string `json:"noteId"`
-	}
-	if err := decodeBody(c, &req, false); err != nil {
+	noteID, err := decodeNoteID(c)
+	if err != nil {
 		return err
 	}
-	if req.NoteID == "" {
-		return eddy.Errorf(eddy.EINVALID, "noteId is required")
-	}
-	info, err := s.sessions.Start(c.Request().Context(), req.NoteID)
+	info, err := s.sessions.Start(c.Request().Context(), noteID)
 	if err != nil {
 		return err
 	}
@@ -75,4 +70,19 @@ func (s *Server) handleUsage(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, r)
+}
+
+// decodeNoteID reads a body of the form {"noteId": "..."}, the note being
+// required.
+func decodeNoteID(c echo.Context) (string, error) {
+	var req struct {
+		NoteID string `json:"noteId"`
+	}
+	if err := decodeBody(c, &req, false); err != nil {
+		return "", err
+	}
+	if req.NoteID == "" {
+		return "", eddy.Errorf(eddy.EINVALID, "noteId is required")
+	}
+	return req.NoteID, nil
 }
