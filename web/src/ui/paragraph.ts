@@ -197,9 +197,10 @@ export class ParagraphView {
     setText(this.elapsedEl, text);
     this.elapsedEl.title = title;
     // Where the shown result comes from: saved with the note, or live now.
-    // (Markdown output is the same live or not, and saved tables carry their own badge.)
+    // (Markdown output is the same live or not, saved tables carry their own
+    // badge, and a failed paragraph's saved output is its error, not a result.)
     const msgs = p.results?.msg ?? [];
-    const saved = !live && msgs.length > 0 && !msgs.some((m) => (m.type || '').toUpperCase() === 'TABLE') && languageOf(p.text ?? '', this.host.defaultGroup) !== 'markdown';
+    const saved = !live && p.status !== 'ERROR' && msgs.length > 0 && !msgs.some((m) => (m.type || '').toUpperCase() === 'TABLE') && languageOf(p.text ?? '', this.host.defaultGroup) !== 'markdown';
     setText(this.provEl, saved ? 'saved result · not live' : '');
     this.provEl.title = saved ? `Result saved with the note${finished !== undefined ? ' at ' + formatTime(finished) : ''}. Run the paragraph for live results.` : '';
     this.provEl.hidden = !saved;
