@@ -161,6 +161,10 @@ class TableBlock {
     if (!this.singleEl) this.singleEl = h('div', { class: 'single-value user-html', 'data-testid': 'single-value' });
     if (this.singleEl.parentNode !== this.body) this.body.replaceChildren(this.singleEl);
     const text = this.model.rendered;
+    // A bare value (the default template {0}) reads as a big number; a
+    // template with markup is shown as written, its text outside the tags
+    // in the page's own style.
+    this.singleEl.className = (text && /<[a-z!/]/i.test(text) ? 'single-html' : 'single-value') + ' user-html';
     if (text) setHTML(this.singleEl, text);
     else setText(this.singleEl, this.model.rows()[0]?.values.map((v) => cellText(v)).join('  ') ?? '');
   }
