@@ -7,7 +7,7 @@
 import { parseBuildRefusal } from './model/applications';
 import type { NoteSummary, ParagraphConfig } from './model/note';
 import { parseCapacityRefusal } from './model/sessions';
-import type { Application, ApplicationList, AppEvent, AppVersion, BuildPreview, BuildRefusal, CapacityRefusal, CatalogObject, Connector, ConnectorSuggestion, CatalogTree, ClusterStatus, Envelope, ErrorCode, Example, NewApplication, NewNote, NewParagraph, Note, NoteInfo, Paragraph, RestoreChoice, Session, SessionList, Snapshot, UpdateParagraph } from './schema';
+import type { Application, ApplicationList, AppEvent, AppVersion, BuildPreview, BuildRefusal, CapacityRefusal, CatalogObject, Connector, ConnectorSuggestion, CatalogTree, ClusterStatus, Envelope, ErrorCode, Example, NewApplication, NewNote, NewParagraph, Note, NoteInfo, Paragraph, RestoreChoice, Revision, Session, SessionList, Snapshot, UpdateParagraph } from './schema';
 
 /**
  * csrfCookieName is this Eddy's CSRF cookie: cookies reach every port of a
@@ -148,6 +148,33 @@ export class Api {
   async exportNote(id: string): Promise<string> {
     const body = await this.call<unknown>('GET', `/api/notebook/export/${enc(id)}`);
     return typeof body === 'string' ? body : JSON.stringify(body, null, 2);
+  }
+
+  /** listRevisions returns the note's revisions, newest first. */
+  async listRevisions(noteId: string): Promise<Revision[]> {
+    const l = await this.call<Revision[] | undefined>('GET', `/api/notebook/${enc(noteId)}/revision`);
+    return Array.isArray(l) ? l : [];
+  }
+
+  /**
+   * checkpointNote records the note as a revision with a message. When
+   * nothing changed since the latest revision nothing is recorded: created
+   * is false, id is that revision's and message says why.
+   */
+  async checkpointNote(noteId: string, commitMessage: string): Promise<{ id: string; created: boolean; message: string }> {
+    const env = await this.call<Envelope>('POST', `/api/notebook/${enc(noteId)}/revision`, { commitMessage }, { envelope: false });
+    const message = env?.message ?? '';
+    return { id: idOf(env?.body), created: message === '', message };
+  }
+
+  /** getRevision returns the note as it was at a revision. */
+  getRevision(noteId: string, revisionId: string): Promise<Note> {
+    return this.call('GET', `/api/notebook/${enc(noteId)}/revision/${enc(revisionId)}`);
+  }
+
+  /** restoreRevision makes a revision the note's content; the note's viewers are sent the restored note. */
+  restoreRevision(noteId: string, revisionId: string): Promise<void> {
+    return this.call('PUT', `/api/notebook/${enc(noteId)}/revision/${enc(revisionId)}`);
   }
 
   async addParagraph(noteId: string, p: NewParagraph): Promise<string> {

@@ -28,6 +28,8 @@ export type ResultMsg = ParagraphResult['msg'][number];
 export type NewNote = Schemas['NewNote'];
 export type NewParagraph = Schemas['NewParagraph'];
 export type UpdateParagraph = Schemas['UpdateParagraph'];
+/** A saved version of a note: its id, message and time (seconds since the epoch). */
+export type Revision = Schemas['Revision'];
 
 export type ClusterStatus = Schemas['ClusterStatus'];
 /** A live notebook session and its KPUs. */

@@ -16,6 +16,7 @@ import { button, clear, h, setText } from './dom';
 import { prompt, toast } from './overlay';
 import { CatalogPanel } from './catalogPanel';
 import { DeployDialog } from './deployDialog';
+import { RevisionsDialog } from './revisions';
 import { ParagraphView } from './paragraph';
 import { SessionPanel } from './sessionPanel';
 
@@ -97,6 +98,7 @@ export class NotePage {
       button({ icon: 'upload', label: 'Deploy', title: 'Deploy this note as an application: a Flink job that keeps running', testid: 'deploy-button', onClick: () => this.deploy() }),
       button({ icon: 'plus', label: 'Paragraph', testid: 'add-paragraph', onClick: () => this.insertAt(this.session.note?.paragraphs.length ?? 0) }),
       button({ icon: 'download', title: 'Export .zpln', testid: 'export-note', onClick: () => void this.exportNote() }),
+      button({ icon: 'restore', label: 'Revisions', title: 'Saved revisions of this note: save, compare, restore', testid: 'revisions-button', onClick: () => void this.revisions() }),
     );
     this.parasEl = h('div', { class: 'paras', 'data-testid': 'paragraphs' });
     this.catalog = new CatalogPanel({ api: deps.api, noteId, onInsert: (text) => this.insertIntoEditor(text) });
@@ -379,6 +381,13 @@ export class NotePage {
   private onRefused(r: CapacityRefusal): void {
     this.panel.showRefusal(r);
     void this.refreshCapacity().catch(() => undefined);
+  }
+
+  /** revisions opens the note's revisions: save one, compare one with the note, restore one. */
+  private async revisions(): Promise<void> {
+    const s = this.session;
+    const flush = async () => void (await Promise.all((s.note?.paragraphs ?? []).map((p) => s.flush(p.id))));
+    await new RevisionsDialog({ api: this.deps.api, noteId: this.noteId, current: () => s.note, flush, onRestored: () => s.reload() }).open();
   }
 
   /** deploy opens the dialog that builds this note into an application. */
