@@ -33,7 +33,7 @@ func (k *Kernel) execute(r *run, note *notebooks.Note, p *notebooks.Paragraph) {
 
 	status := notebooks.StatusFinished
 	code := notebooks.ResultSuccess
-	var errMsg, errCode string
+	var errMsg, errText, errCode string
 	var errDetails any
 	switch {
 	case r.wasAborted():
@@ -41,16 +41,23 @@ func (k *Kernel) execute(r *run, note *notebooks.Note, p *notebooks.Paragraph) {
 	case err != nil:
 		status, code = notebooks.StatusError, notebooks.ResultError
 		msg, trace := errorText(err)
-		errMsg, errCode, errDetails = msg, eddy.ErrorCode(err), eddy.ErrorDetails(err)
+		errMsg, errText, errCode, errDetails = msg, msg, eddy.ErrorCode(err), eddy.ErrorDetails(err)
 		if trace != "" {
 			errMsg = msg + "\n\n" + trace
 		}
-		ex.addMessage(notebooks.MessageText, msg)
 	}
 	finished := time.Now()
+	// The output in the order it came: each statement's messages and
+	// table, and an error last, after the output of the statements before
+	// the one that failed. Viewers of the live state get the error
+	// separately (ErrorMessage) and show it last the same way.
 	msgs := r.resultMessages()
+	if errText != "" {
+		msgs = append(msgs, notebooks.ResultMessage{Type: notebooks.MessageText, Data: errText})
+	}
 	r.update(func() {
 		r.status, r.finished, r.errMsg, r.errCode, r.errDetails = status, finished, errMsg, errCode, errDetails
+		r.producing = false
 	})
 	upd := notebooks.RunUpdate{
 		Status:       ptr(status),
@@ -74,15 +81,18 @@ type execution struct {
 	note *notebooks.Note
 	p    *notebooks.Paragraph
 
-	props  LocalProperties
-	forms  map[string]any // settings.forms derived from the text
-	config map[string]any // paragraph config keys to store at the end
+	props     LocalProperties
+	forms     map[string]any // settings.forms derived from the text
+	config    map[string]any // paragraph config keys to store at the end
+	streaming bool           // SQL runs in streaming mode: its jobs may never end
 }
 
 func (ex *execution) addMessage(typ, data string) {
-	ex.r.update(func() {
-		ex.r.messages = append(ex.r.messages, notebooks.ResultMessage{Type: typ, Data: data})
-	})
+	ex.addResult(notebooks.ResultMessage{Type: typ, Data: data})
+}
+
+func (ex *execution) addResult(msg notebooks.ResultMessage) {
+	ex.r.update(func() { ex.r.messages = append(ex.r.messages, msg) })
 }
 
 func (ex *execution) run() error {
@@ -98,7 +108,7 @@ func (ex *execution) run() error {
 	if err != nil {
 		return err
 	}
-	fr, err := SubstituteForms(h.Body, ex.p.Settings.Params, ex.note.NoteParams)
+	fr, err := SubstituteForms(h.Body, ChosenParams(ex.p.Settings.Params, ex.p.Settings.Forms), ChosenParams(ex.note.NoteParams, ex.note.NoteForms))
 	if err != nil {
 		return err
 	}
@@ -207,6 +217,7 @@ func splitList(v string) []string {
 // runSQL runs a SQL paragraph's statements in order in the given runtime
 // mode, stopping at the first error.
 func (ex *execution) runSQL(ctx context.Context, body, mode string) error {
+	ex.streaming = mode == "streaming"
 	stmts := SplitStatements(body)
 	for _, st := range stmts {
 		if st.Unterminated {
@@ -270,6 +281,7 @@ func statementSetOf(stmts []Statement) []Statement {
 
 // runStatement sends one statement and handles its result by kind.
 func (ex *execution) runStatement(ctx context.Context, st Statement, base map[string]string) error {
+	ex.r.setProducing(false) // a new statement has produced nothing yet
 	cfg := maps.Clone(base)
 	submits := st.SubmitsJob || st.Kind == StmtDML || st.Kind == StmtStatementSet
 	runsJob := submits || st.Kind == StmtQuery
@@ -303,7 +315,10 @@ func (ex *execution) runStatement(ctx context.Context, st Statement, base map[st
 	if err != nil {
 		return err
 	}
-	f := ex.k.gw.NewFetcher(handle, op)
+	// Fields come as Flink prints them, so a viewer sees every value
+	// exactly (a BIGINT above 2^53, a DECIMAL's scale, an instant in the
+	// session's zone) and they survive JSON unchanged.
+	f := ex.k.gw.NewTextFetcher(handle, op)
 	// Closing frees the operation in the gateway; for a SELECT it also
 	// cancels the job. Detached from ctx: it must happen after a cancel.
 	// Then no job of the statement may be left running (reapJob).
@@ -320,7 +335,7 @@ func (ex *execution) runStatement(ctx context.Context, st Statement, base map[st
 		}
 	}()
 	if st.Kind == StmtQuery {
-		return ex.streamQuery(ctx, f, cfg["pipeline.name"], submitted)
+		return ex.streamQuery(ctx, handle, f, cfg["pipeline.name"], submitted)
 	}
 	rows, err := f.All(ctx, ex.k.cfg.MaxRows)
 	if err != nil {
@@ -335,8 +350,33 @@ func (ex *execution) runStatement(ctx context.Context, st Statement, base map[st
 	if shapesSession(st) {
 		ex.k.remember(st.Text)
 	}
-	ex.showResult(st, f, rows)
+	ex.showResult(st, ex.columnsOf(ctx, handle, f.Columns), f, rows)
 	return nil
+}
+
+// columnsOf describes a result's columns. An instant column names the time
+// zone its values are printed in: the session's table.local-time-zone,
+// read when a result has such a column (SET, %flink.conf and the cluster's
+// configuration all end up there).
+func (ex *execution) columnsOf(ctx context.Context, handle string, fc []flink.Column) []Column {
+	cols := make([]Column, len(fc))
+	zone, read := "", false
+	for i, c := range fc {
+		cols[i] = Column{Name: c.Name, Type: c.TypeName()}
+		if !strings.Contains(cols[i].Type, "TIMESTAMP_LTZ") {
+			continue
+		}
+		if !read {
+			read = true
+			if conf, err := ex.k.gw.SessionConfig(ctx, handle); err == nil {
+				if z := conf["table.local-time-zone"]; z != "default" {
+					zone = z
+				}
+			}
+		}
+		cols[i].Zone = zone
+	}
+	return cols
 }
 
 // maxJobLookups bounds how often, once a second, a query whose result
@@ -351,7 +391,7 @@ const maxJobLookups = 30
 // The gateway does not always name a query's job in its result pages; then
 // the job is found on the cluster by its name (pipeline.name) and start,
 // so it is followed, counted and, when the run ends, never left running.
-func (ex *execution) streamQuery(ctx context.Context, f *flink.Fetcher, jobName string, submitted time.Time) error {
+func (ex *execution) streamQuery(ctx context.Context, handle string, f *flink.Fetcher, jobName string, submitted time.Time) error {
 	mode := ex.props.Type
 	m, err := NewMaterializer(Options{Mode: mode, MaxRows: ex.k.cfg.MaxRows, Threshold: ex.props.Threshold, Template: ex.props.Template})
 	if err != nil {
@@ -373,6 +413,7 @@ func (ex *execution) streamQuery(ctx context.Context, f *flink.Fetcher, jobName 
 			case <-pubCtx.Done():
 				return
 			case <-tick.C:
+				ex.checkProducing(pubCtx)
 				if ex.r.publish() && time.Since(lastPersist) > persistEvery {
 					lastPersist = time.Now()
 					ex.k.persist(ex.p.ID, notebooks.RunUpdate{Results: &notebooks.Result{
@@ -400,11 +441,7 @@ func (ex *execution) streamQuery(ctx context.Context, f *flink.Fetcher, jobName 
 		}
 		if !jobSeen && f.Columns != nil {
 			jobSeen = true
-			cols := make([]Column, len(f.Columns))
-			for i, c := range f.Columns {
-				cols[i] = Column{Name: c.Name, Type: c.TypeName()}
-			}
-			m.SetColumns(cols)
+			m.SetColumns(ex.columnsOf(ctx, handle, f.Columns))
 			ex.r.setTable(m, mode == DisplaySingle)
 		}
 		if !jobAdded && f.JobID == "" && jobSeen && lookups < maxJobLookups && time.Since(lastLookup) > time.Second {
@@ -426,10 +463,29 @@ func (ex *execution) streamQuery(ctx context.Context, f *flink.Fetcher, jobName 
 			if err := m.Apply(changes); err != nil {
 				return err
 			}
+			if ex.streaming {
+				ex.r.setProducing(true)
+			}
 		}
 		if !more {
 			return nil
 		}
+	}
+}
+
+// checkProducing marks a streaming query's run producing once every task
+// of its job runs, so a query that emits rarely (a long window) counts as
+// started before its first row. It asks the JobManager until then.
+func (ex *execution) checkProducing(ctx context.Context) {
+	if !ex.streaming || ex.r.isProducing() {
+		return
+	}
+	jobID := ex.r.currentJob()
+	if jobID == "" {
+		return
+	}
+	if d, err := ex.k.jm.Job(ctx, jobID); err == nil && d.TasksRunning() {
+		ex.r.setProducing(true)
 	}
 }
 

@@ -93,6 +93,9 @@ func (ex *execution) followJob(ctx context.Context, jobID string) error {
 		}
 		ex.r.setJobStatus(jobID, d.State)
 		if !flink.JobTerminal(d.State) {
+			if ex.streaming && d.TasksRunning() {
+				ex.r.setProducing(true)
+			}
 			continue
 		}
 		ex.recordCheckpoint(jobID)

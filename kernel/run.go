@@ -25,11 +25,15 @@ type ParagraphLive struct {
 	// ErrorCode and ErrorDetails say, of a run that failed, what failed as
 	// Eddy's REST errors do: "capacity_exceeded" with a sessions.Refusal
 	// when a job was refused for want of KPUs.
-	ErrorCode    string                    `json:"errorCode,omitempty"`
-	ErrorDetails any                       `json:"errorDetails,omitempty"`
-	Notice       *Notice                   `json:"notice,omitempty"`
-	Messages     []notebooks.ResultMessage `json:"messages"` // finished statements' output, in order
-	Result       *LiveResult               `json:"result,omitempty"`
+	ErrorCode    string `json:"errorCode,omitempty"`
+	ErrorDetails any    `json:"errorDetails,omitempty"`
+	// Producing says that the statement running now is a streaming query
+	// or INSERT whose Flink job produces: its first rows arrived, or every
+	// task of its job runs. Run-all goes on past such a paragraph.
+	Producing bool                      `json:"producing,omitempty"`
+	Notice    *Notice                   `json:"notice,omitempty"`
+	Messages  []notebooks.ResultMessage `json:"messages"` // finished statements' output, in order
+	Result    *LiveResult               `json:"result,omitempty"`
 }
 
 // Notice levels.
@@ -80,6 +84,7 @@ type run struct {
 	deltas     []Delta // the newest deltas of mat, oldest first
 	jobs       map[string]*Job
 	notice     *Notice
+	producing  bool // see ParagraphLive.Producing
 }
 
 func newRun(k *Kernel, paragraphID string) *run {
@@ -169,6 +174,7 @@ func (r *run) since(seen int64) ParagraphLive {
 		ErrorMessage: r.errMsg,
 		ErrorCode:    r.errCode,
 		ErrorDetails: r.errDetails,
+		Producing:    r.producing,
 		Notice:       r.notice,
 		Messages:     append([]notebooks.ResultMessage(nil), r.messages...),
 	}
@@ -230,6 +236,33 @@ func (r *run) replaceNotice(level string, n Notice) {
 	}
 }
 
+// setProducing records whether the running statement's job produces (see
+// ParagraphLive.Producing), telling viewers only of a change.
+func (r *run) setProducing(on bool) {
+	r.mu.Lock()
+	same := r.producing == on
+	r.mu.Unlock()
+	if !same {
+		r.update(func() { r.producing = on })
+	}
+}
+
+func (r *run) isProducing() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.producing
+}
+
+// currentJob returns the id of the job the run follows now, or "".
+func (r *run) currentJob() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.jobs[r.jobID]; ok {
+		return r.jobID
+	}
+	return ""
+}
+
 func (r *run) liveJobs() []Job {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -272,7 +305,7 @@ func (r *run) renderTable() notebooks.ResultMessage {
 	if r.single {
 		return notebooks.ResultMessage{Type: notebooks.MessageHTML, Data: r.mat.Render()}
 	}
-	return notebooks.ResultMessage{Type: notebooks.MessageTable, Data: r.mat.Snapshot().ZeppelinTSV()}
+	return r.mat.Snapshot().Message()
 }
 
 // resultMessages are the results to store: the finished statements'

@@ -24,7 +24,9 @@ import (
 // Flink-backed kernel is tested in kernel and, with a manager, in
 // sessions_test.go). A paragraph "runs" until the test finishes it, or at
 // once when its text says so: "finish" ends FINISHED, "fail" ends ERROR,
-// "job N" admits a job of parallelism N first.
+// "job N" admits a job of parallelism N first, "stream" runs on with its
+// job producing (a streaming query showing rows), "stream then fail"
+// produces and then ends ERROR at once, and "refuse" is refused.
 type fakeKernel struct {
 	noteID string
 	cfg    sessions.KernelConfig
@@ -37,9 +39,10 @@ type fakeKernel struct {
 }
 
 type fakeRun struct {
-	done    chan struct{}
-	status  notebooks.Status
-	release func()
+	done      chan struct{}
+	status    notebooks.Status
+	producing bool
+	release   func()
 }
 
 var _ sessions.Kernel = (*fakeKernel)(nil)
@@ -92,6 +95,9 @@ func (k *fakeKernel) Run(ctx context.Context, pid string) (<-chan struct{}, erro
 	if p == nil {
 		return nil, eddy.Errorf(eddy.ENOTFOUND, "paragraph %s not found", pid)
 	}
+	if p.Text == "refuse" {
+		return nil, eddy.Errorf(eddy.EUNAVAILABLE, "the gateway refused paragraph %s", pid)
+	}
 	var release func()
 	if strings.HasPrefix(p.Text, "job ") {
 		if release, err = k.cfg.Admitter.AdmitJob(ctx, k.noteID, pid, int(p.Text[4]-'0')); err != nil {
@@ -107,7 +113,8 @@ func (k *fakeKernel) Run(ctx context.Context, pid string) (<-chan struct{}, erro
 		k.mu.Unlock()
 		return nil, eddy.Errorf(eddy.ECONFLICT, "paragraph %s is already running", pid)
 	}
-	r := &fakeRun{done: make(chan struct{}), status: notebooks.StatusRunning, release: release}
+	r := &fakeRun{done: make(chan struct{}), status: notebooks.StatusRunning, release: release,
+		producing: strings.HasPrefix(p.Text, "stream")}
 	k.runs[pid] = r
 	k.mu.Unlock()
 	k.store.UpdateParagraphRun(ctx, k.noteID, pid, notebooks.RunUpdate{Status: ptr(notebooks.StatusRunning)})
@@ -117,6 +124,11 @@ func (k *fakeKernel) Run(ctx context.Context, pid string) (<-chan struct{}, erro
 		k.end(pid, notebooks.StatusFinished)
 	case "fail":
 		k.end(pid, notebooks.StatusError)
+	case "stream then fail":
+		go func() {
+			time.Sleep(100 * time.Millisecond)
+			k.end(pid, notebooks.StatusError)
+		}()
 	}
 	return r.done, nil
 }
@@ -129,7 +141,7 @@ func (k *fakeKernel) end(pid string, st notebooks.Status) {
 		k.mu.Unlock()
 		return
 	}
-	r.status = st
+	r.status, r.producing = st, false
 	k.mu.Unlock()
 	k.store.UpdateParagraphRun(context.Background(), k.noteID, pid, notebooks.RunUpdate{Status: &st})
 	if r.release != nil {
@@ -162,7 +174,7 @@ func (k *fakeKernel) Live(pid string) (kernel.ParagraphLive, bool) {
 	if r == nil {
 		return kernel.ParagraphLive{}, false
 	}
-	return kernel.ParagraphLive{ParagraphID: pid, Status: r.status}, true
+	return kernel.ParagraphLive{ParagraphID: pid, Status: r.status, Producing: r.producing}, true
 }
 
 func (k *fakeKernel) LiveSince(seen map[string]int64) []kernel.ParagraphLive {
@@ -292,6 +304,16 @@ func mustCreateNote(t *testing.T, store *nbsqlite.Store, name string, texts ...s
 		t.Fatal(err)
 	}
 	return n
+}
+
+// mustEnd fails the test unless done closes within d.
+func (u *unit) mustEnd(done <-chan struct{}, d time.Duration) {
+	u.t.Helper()
+	select {
+	case <-done:
+	case <-time.After(d):
+		u.t.Fatalf("run-all did not end within %s", d)
+	}
 }
 
 func (u *unit) status(n *notebooks.Note, i int) notebooks.Status {
@@ -506,6 +528,91 @@ func TestManagerUnit_RunAll(t *testing.T) {
 		<-done
 		if u.status(n, 1) != notebooks.StatusError || u.status(n, 2) == notebooks.StatusFinished {
 			t.Fatalf("statuses %s %s", u.status(n, 1), u.status(n, 2))
+		}
+	})
+	t.Run("GoesOnPastAProducingStreamingParagraph", func(t *testing.T) {
+		u := newUnit(t, sessions.Config{KPUCapacity: 8})
+		n := u.note("A", "finish", "stream", "finish")
+		done, err := u.m.RunAll(ctx, n.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.mustEnd(done, 10*time.Second)
+		want := []notebooks.Status{notebooks.StatusFinished, notebooks.StatusRunning, notebooks.StatusFinished}
+		for i, w := range want {
+			if got := u.status(n, i); got != w {
+				t.Errorf("paragraph %d: %s, want %s", i, got, w)
+			}
+		}
+	})
+	t.Run("GoesOnPastAParagraphAlreadyStreaming", func(t *testing.T) {
+		u := newUnit(t, sessions.Config{KPUCapacity: 8})
+		n := u.note("A", "stream", "finish")
+		if _, err := u.m.Run(ctx, n.ID, n.Paragraphs[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		done, err := u.m.RunAll(ctx, n.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.mustEnd(done, 10*time.Second)
+		if u.status(n, 0) != notebooks.StatusRunning || u.status(n, 1) != notebooks.StatusFinished {
+			t.Fatalf("statuses %s %s", u.status(n, 0), u.status(n, 1))
+		}
+	})
+	t.Run("WaitsForARunningParagraphThatProducesNothing", func(t *testing.T) {
+		u := newUnit(t, sessions.Config{KPUCapacity: 8})
+		n := u.note("A", "runs until stopped", "finish")
+		done, err := u.m.RunAll(ctx, n.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-done:
+			t.Fatal("run-all ended while its first paragraph runs without producing")
+		case <-time.After(3 * time.Second):
+		}
+		if got := u.status(n, 1); got == notebooks.StatusFinished {
+			t.Fatal("run-all went past a paragraph that has not started producing")
+		}
+		if err := u.m.StopAll(ctx, n.ID); err != nil {
+			t.Fatal(err)
+		}
+		u.mustEnd(done, 10*time.Second)
+		if got := u.status(n, 1); got == notebooks.StatusFinished {
+			t.Fatal("run-all went on after its paragraph was cancelled")
+		}
+	})
+	t.Run("StopsAtAStreamingParagraphThatFailsAtOnce", func(t *testing.T) {
+		u := newUnit(t, sessions.Config{KPUCapacity: 8})
+		n := u.note("A", "stream then fail", "finish")
+		done, err := u.m.RunAll(ctx, n.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.mustEnd(done, 10*time.Second)
+		if u.status(n, 0) != notebooks.StatusError || u.status(n, 1) == notebooks.StatusFinished {
+			t.Fatalf("statuses %s %s", u.status(n, 0), u.status(n, 1))
+		}
+	})
+	t.Run("ARefusedParagraphStopsWithTheReasonOnIt", func(t *testing.T) {
+		u := newUnit(t, sessions.Config{KPUCapacity: 8})
+		n := u.note("A", "finish", "refuse", "finish")
+		done, err := u.m.RunAll(ctx, n.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.mustEnd(done, 10*time.Second)
+		p, err := u.store.FindParagraph(ctx, n.ID, n.Paragraphs[1].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Status != notebooks.StatusError || !strings.Contains(p.ErrorMessage, "the gateway refused paragraph") ||
+			p.Results == nil || p.Results.Code != notebooks.ResultError {
+			t.Fatalf("refused paragraph: %s %q %+v", p.Status, p.ErrorMessage, p.Results)
+		}
+		if got := u.status(n, 2); got == notebooks.StatusFinished {
+			t.Fatal("run-all went on past a refused paragraph")
 		}
 	})
 	t.Run("ErrRefusedBeforeAnythingRuns", func(t *testing.T) {

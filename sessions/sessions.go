@@ -44,12 +44,20 @@ const (
 	// DefaultReclaimIdleAfter is how long a session must have been idle
 	// before another note short of capacity may end it.
 	DefaultReclaimIdleAfter = 2 * time.Minute
+	// StreamingSettle is how long a streaming paragraph must keep running
+	// once its job produces before run-all goes on past it: a bounded
+	// INSERT (from VALUES) that ends within it has run-all wait for its
+	// outcome, and a job that fails on its first records stops run-all.
+	StreamingSettle = 2 * time.Second
 )
 
 // Store is what sessions need of the notebook store.
 type Store interface {
 	FindNoteByID(ctx context.Context, id string) (*notebooks.Note, error)
 	ListParagraphs(ctx context.Context, noteID string) ([]*notebooks.Paragraph, error)
+	// UpdateParagraphRun records a run's outcome; run-all records there
+	// why a paragraph it could not start was refused.
+	UpdateParagraphRun(ctx context.Context, noteID, paragraphID string, run notebooks.RunUpdate) (*notebooks.Paragraph, error)
 }
 
 // Kernel runs one note's paragraphs and keeps their live state;
@@ -422,7 +430,11 @@ func (m *Manager) AdmitJob(ctx context.Context, noteID, paragraphID string, para
 		return nil, eddy.Errorf(eddy.ECONFLICT, "note %s has no session", noteID)
 	}
 	n := JobKPUs(parallelism, m.cfg.ParallelismPerKPU)
-	if err := m.reserve(ctx, s, n, 0, "start a job of parallelism "+strconv.Itoa(parallelism)); err != nil {
+	what := "start a job of parallelism " + strconv.Itoa(parallelism)
+	if err := m.ledger.JobNeverFits(what, parallelism, n, m.cfg.ParallelismPerKPU); err != nil {
+		return nil, err // no idle session is worth ending for it
+	}
+	if err := m.reserve(ctx, s, n, 0, what); err != nil {
 		return nil, err
 	}
 	s.meter.change(time.Now(), n)
@@ -646,9 +658,15 @@ func (m *Manager) Cancel(ctx context.Context, noteID, paragraphID string) error 
 }
 
 // RunAll runs the note's paragraphs in order in the background, as
-// Zeppelin's run-all does: disabled and empty paragraphs are skipped, and
-// the first paragraph that does not finish (error or cancel) stops it. The
-// returned channel closes when run-all has ended.
+// Zeppelin's run-all does, disabled and empty paragraphs skipped, so that
+// a note that is a streaming dashboard starts: run-all goes on to the next
+// paragraph when one has FINISHED, or when it runs a streaming query or
+// INSERT whose job produces (kernel.ParagraphLive.Producing) and has kept
+// running for StreamingSettle; that paragraph stays RUNNING. A paragraph
+// already running is waited for the same way rather than run twice. The
+// first paragraph that ends otherwise (error, cancel) stops run-all, and
+// one whose run is refused stops it with the refusal recorded on it as its
+// error. The returned channel closes when run-all has ended.
 func (m *Manager) RunAll(ctx context.Context, noteID string) (<-chan struct{}, error) {
 	note, err := m.cfg.Store.FindNoteByID(ctx, noteID)
 	if err != nil {
@@ -692,31 +710,111 @@ func (m *Manager) goTracked(f func()) (<-chan struct{}, error) {
 }
 
 func (m *Manager) runAll(noteID string, ps []*notebooks.Paragraph) {
+	// Watching before the first run, so no change of its live state is missed.
+	changed, stop := m.Watch(noteID)
+	defer stop()
 	for _, p := range ps {
 		if !Enabled(p) || isBlank(p.Text) {
 			continue
 		}
-		ran, err := m.Run(m.ctx, noteID, p.ID)
-		if err != nil {
-			if !errors.Is(err, context.Canceled) {
-				m.log.Warn("run-all stopped", "note", noteID, "paragraph", p.ID, "err", err)
-			}
-			return
-		}
-		select {
-		case <-ran:
-		case <-m.ctx.Done():
-			return
-		}
-		stored, err := m.cfg.Store.FindNoteByID(m.ctx, noteID)
-		if err != nil {
-			return
-		}
-		if q, _ := stored.Paragraph(p.ID); q == nil || q.Status != notebooks.StatusFinished {
+		if !m.runStarted(noteID, p.ID, changed) {
 			return
 		}
 	}
 }
+
+// runStarted runs one paragraph for run-all and waits until it has
+// started (see RunAll). It reports whether run-all goes on.
+func (m *Manager) runStarted(noteID, pid string, changed <-chan struct{}) bool {
+	var ran <-chan struct{} // nil for a run that was going already: Live tells its end
+	if !running(m.Live(noteID, pid)) {
+		var err error
+		if ran, err = m.Run(m.ctx, noteID, pid); err != nil {
+			if running(m.Live(noteID, pid)) {
+				return m.awaitStarted(noteID, pid, nil, changed) // started meanwhile, elsewhere
+			}
+			if m.ctx.Err() == nil {
+				m.log.Info("run-all stopped: a paragraph was refused", "note", noteID, "paragraph", pid, "err", err)
+				m.recordRefusal(noteID, pid, err)
+			}
+			return false
+		}
+	}
+	return m.awaitStarted(noteID, pid, ran, changed)
+}
+
+// awaitStarted waits until the paragraph's run has ended, reporting
+// whether it FINISHED, or until its job has been producing for
+// StreamingSettle (true). ran closes when the run has ended and its
+// outcome is stored; nil means the end is seen in the live state.
+func (m *Manager) awaitStarted(noteID, pid string, ran <-chan struct{}, changed <-chan struct{}) bool {
+	var producingSince time.Time
+	for {
+		live, ok := m.Live(noteID, pid)
+		switch {
+		case ran == nil && ok && !running(live, true):
+			return live.Status == notebooks.StatusFinished
+		case ok && live.Producing && running(live, true):
+			if producingSince.IsZero() {
+				producingSince = time.Now()
+			}
+			if time.Since(producingSince) >= StreamingSettle {
+				return true
+			}
+		default:
+			producingSince = time.Time{}
+		}
+		var settled <-chan time.Time
+		if !producingSince.IsZero() {
+			settled = time.After(StreamingSettle - time.Since(producingSince))
+		}
+		select {
+		case <-ran:
+			return m.storedStatus(noteID, pid) == notebooks.StatusFinished
+		case <-m.ctx.Done():
+			return false
+		case <-changed:
+		case <-settled:
+		}
+	}
+}
+
+// running reports whether live state is that of a run not yet ended.
+func running(live kernel.ParagraphLive, ok bool) bool {
+	return ok && (live.Status == notebooks.StatusRunning || live.Status == notebooks.StatusPending)
+}
+
+// storedStatus returns the paragraph's stored status, "" when it is gone.
+func (m *Manager) storedStatus(noteID, pid string) notebooks.Status {
+	note, err := m.cfg.Store.FindNoteByID(m.ctx, noteID)
+	if err != nil {
+		return ""
+	}
+	if p, _ := note.Paragraph(pid); p != nil {
+		return p.Status
+	}
+	return ""
+}
+
+// recordRefusal stores why run-all could not start a paragraph as the
+// paragraph's error, so the note shows it where it stopped.
+func (m *Manager) recordRefusal(noteID, pid string, refusal error) {
+	msg := "Not started: " + refusal.Error()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(m.ctx), 10*time.Second)
+	defer cancel()
+	_, err := m.cfg.Store.UpdateParagraphRun(ctx, noteID, pid, notebooks.RunUpdate{
+		Status:       ptr(notebooks.StatusError),
+		Results:      &notebooks.Result{Code: notebooks.ResultError, Msg: []notebooks.ResultMessage{{Type: notebooks.MessageText, Data: msg}}},
+		DateFinished: ptr(notebooks.NewDate(time.Now())),
+		ErrorMessage: &msg,
+	})
+	if err != nil && !errors.Is(err, context.Canceled) {
+		m.log.Warn("cannot record why run-all stopped", "note", noteID, "paragraph", pid, "err", err)
+	}
+	m.notify(noteID)
+}
+
+func ptr[T any](v T) *T { return &v }
 
 // StopAll cancels every running paragraph of the note and returns the
 // first error.
