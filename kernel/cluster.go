@@ -77,6 +77,10 @@ func NewCluster(mode, gatewayURL, restURL string) *Cluster {
 // KafkaBootstrap is the Kafka broker's bootstrap address, "" for none.
 func (c *Cluster) KafkaBootstrap() string { return c.Kafka }
 
+// JobManagerURL is the JobManager's REST address, which also serves the
+// Flink web UI; it asks nothing.
+func (c *Cluster) JobManagerURL() string { return c.JobManager.URL() }
+
 // SetStartError records why the cluster could not be started.
 func (c *Cluster) SetStartError(msg string) {
 	c.mu.Lock()

@@ -21,6 +21,8 @@ func (noKafkaCluster) ClusterStatus(ctx context.Context) kernel.ClusterStatus {
 
 func (noKafkaCluster) KafkaBootstrap() string { return "" }
 
+func (noKafkaCluster) JobManagerURL() string { return "" }
+
 type examplesList struct {
 	Examples []exampleInfo `json:"examples"`
 }

@@ -362,3 +362,7 @@ func (fakeCluster) ClusterStatus(ctx context.Context) kernel.ClusterStatus {
 }
 
 func (fakeCluster) KafkaBootstrap() string { return "127.0.0.1:9092" }
+
+// JobManagerURL is where no JobManager answers: tests of the Flink web UI
+// proxy configure a cluster of their own.
+func (fakeCluster) JobManagerURL() string { return "http://127.0.0.1:1" }

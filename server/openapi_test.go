@@ -20,7 +20,8 @@ func openAPIExempt(method, path string) bool {
 		return true
 	}
 	switch path {
-	case "/", "/healthz", "/ws", "/assets/*", "/notebook/*", "/catalog", "/applications", "/applications/*":
+	case "/", "/healthz", "/ws", "/assets/*", "/notebook/*", "/catalog", "/applications", "/applications/*",
+		"/flink", "/flink/*": // Flink's own web UI and REST API, proxied (flinkui.go)
 		return true
 	}
 	return false

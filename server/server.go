@@ -38,6 +38,9 @@ type ClusterService interface {
 	// KafkaBootstrap is the Kafka notes reach by default, "" for none; it
 	// asks nothing.
 	KafkaBootstrap() string
+	// JobManagerURL is the JobManager's address now, which serves the
+	// Flink web UI and its REST API; it asks nothing ("" for none yet).
+	JobManagerURL() string
 }
 
 // Sessions is everything the REST and websocket handlers need at run
@@ -146,6 +149,8 @@ type Server struct {
 	port     string // the port listened on, in cookie names (auth.go)
 	wg       sync.WaitGroup
 	hub      *hub // websocket connections (ws.go)
+	// flinkTransport carries the requests of the Flink web UI (flinkui.go).
+	flinkTransport *http.Transport
 
 	closing     chan struct{} // closed when Close begins
 	closingOnce sync.Once
@@ -253,6 +258,7 @@ func (s *Server) routes() {
 	s.registerExampleRoutes(v1)
 	s.registerConnectorRoutes(v1)
 	s.registerApplicationRoutes(v1)
+	s.registerFlinkUIRoutes()
 
 	s.hub = newHub(s.notes, s.cfg.Sessions, s.log, s.cfg.MaxBodyBytes)
 	s.echo.GET("/ws", s.handleWS, requestTime(0))
