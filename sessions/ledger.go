@@ -93,6 +93,14 @@ type Refusal struct {
 	Free     int      `json:"free"`
 	Capacity int      `json:"capacity"`
 	Holders  []Holder `json:"holders"`
+	// Never is set when the request cannot be met even with every other
+	// session and application stopped: a job of Parallelism needs more
+	// KPUs than the capacity less its own session's SessionKPUs. Holders
+	// is then empty (stopping them would not help) and MaxParallelism is
+	// the most a job of that session can have (0: none fits).
+	Never          bool `json:"never,omitempty"`
+	Parallelism    int  `json:"parallelism,omitempty"`
+	MaxParallelism int  `json:"maxParallelism,omitempty"`
 }
 
 // Holder is a note whose session holds KPUs, or an application.
@@ -108,10 +116,41 @@ type Holder struct {
 // Err returns the refusal as an ECAPACITY error with the refusal as its
 // details and a message that says the same in words.
 func (r *Refusal) Err() *eddy.Error {
+	if r.Never {
+		e := eddy.Errorf(eddy.ECAPACITY, "parallelism %d needs %d KPU%s, the cluster offers %d in all (%d of them kept by this note's session); %s",
+			r.Parallelism, r.Needed, plural(r.Needed), r.Capacity, SessionKPUs, lowerTo(r.MaxParallelism))
+		e.Details = r
+		return e
+	}
 	e := eddy.Errorf(eddy.ECAPACITY, "not enough KPUs to %s: it needs %d KPU%s, %d of %d %s free; %s",
 		r.What, r.Needed, plural(r.Needed), r.Free, r.Capacity, isAre(r.Free), describeHolders(r.Holders))
 	e.Details = r
 	return e
+}
+
+// JobNeverFits returns the refusal of a job of this parallelism, needing
+// n KPUs, that no stopping of other sessions or applications could admit:
+// n exceeds the capacity less the SessionKPUs its own session keeps. It
+// returns nil when the job could fit once enough KPUs are free.
+func (l *Ledger) JobNeverFits(what string, parallelism, n, parallelismPerKPU int) error {
+	room := l.capacity - SessionKPUs
+	if n <= room {
+		return nil
+	}
+	l.mu.Lock()
+	free := max(l.capacity-l.inUse(), 0)
+	l.mu.Unlock()
+	r := &Refusal{What: what, Needed: n, Free: free, Capacity: l.capacity, Holders: []Holder{},
+		Never: true, Parallelism: parallelism, MaxParallelism: max(room, 0) * max(parallelismPerKPU, 1)}
+	return r.Err()
+}
+
+// lowerTo says what to do about a parallelism that never fits.
+func lowerTo(maxParallelism int) string {
+	if maxParallelism < 1 {
+		return "no job fits: raise the cluster's KPU capacity"
+	}
+	return fmt.Sprintf("lower the parallelism to %d or less", maxParallelism)
 }
 
 // Free returns the KPUs not reserved.

@@ -128,12 +128,15 @@ export interface RefusalModel {
   /** KPUs in use when the request was refused (capacity − free), and the capacity. */
   inUse: number;
   capacity: number;
+  /** Set when the request can never be met on this cluster (a parallelism too large): there is nothing to stop. */
+  never?: { title: string; hint: string };
 }
 
 /** refusalModel describes a refusal from its structured details. */
 export function refusalModel(r: CapacityRefusal): RefusalModel {
   const what = r.what.trim();
   const free = Math.max(0, r.free);
+  if (r.never) return neverModel(r, free);
   const summary = `It needs ${formatKpus(r.needed)}${what ? ' to ' + what : ''}; ${free} of ${r.capacity} ${free === 1 ? 'is' : 'are'} free.`;
   return {
     summary,
@@ -148,6 +151,27 @@ export function refusalModel(r: CapacityRefusal): RefusalModel {
     }),
     inUse: Math.max(0, r.capacity - free),
     capacity: r.capacity,
+  };
+}
+
+/**
+ * neverModel describes a job whose parallelism needs more KPUs than the
+ * cluster could ever give it: stopping sessions would not help, lowering
+ * the parallelism does.
+ */
+function neverModel(r: CapacityRefusal, free: number): RefusalModel {
+  const p = r.parallelism ?? 0;
+  const max = r.maxParallelism ?? 0;
+  const asked = p > 0 ? `Parallelism ${p}` : 'It';
+  return {
+    summary: `${asked} needs ${formatKpus(r.needed)}, the cluster offers ${r.capacity} in all (2 of them kept by this note’s session).`,
+    holders: [],
+    inUse: Math.max(0, r.capacity - free),
+    capacity: r.capacity,
+    never: {
+      title: p > 0 ? `Not started: parallelism ${p} can never fit this cluster` : 'Not started: it can never fit this cluster',
+      hint: max > 0 ? `Lower the parallelism to ${max} or less, then run again.` : 'No job fits beside a session: the cluster’s KPU capacity must grow.',
+    },
   };
 }
 
@@ -170,7 +194,13 @@ export function parseCapacityRefusal(v: unknown): CapacityRefusal | undefined {
     }
     holders.push(holder);
   }
-  return { what: v['what'], needed, free, capacity, holders };
+  const out: CapacityRefusal = { what: v['what'], needed, free, capacity, holders };
+  if (v['never'] === true) {
+    out.never = true;
+    if (isCount(v['parallelism'])) out.parallelism = v['parallelism'];
+    if (isCount(v['maxParallelism'])) out.maxParallelism = v['maxParallelism'];
+  }
+  return out;
 }
 
 /** refusalOf returns the capacity refusal an API or websocket error carries, if it is one. */

@@ -13,20 +13,24 @@ import { button, clear, h, icon, setText, toggleClass } from './dom';
 import { ParagraphEditor } from './editor';
 import { confirm, showMenu, toast, type MenuItem } from './overlay';
 import { ResultView } from './result';
+import { actionFor, applyColWidth, clampColWidth, colWidthLabel, COL_WIDTHS, type ParagraphAction } from './shortcuts';
+import { errorMarkOf } from '../model/errorPosition';
 
 export interface ParagraphHost {
   session: NoteSession;
   indexOf: (pid: string) => number;
   count: () => number;
   defaultGroup: string;
-  /** Insert a new paragraph at index and focus it. */
-  insertAt: (index: number) => void;
+  /** Insert a new paragraph at index (with text, else an empty SQL one) and focus it. */
+  insertAt: (index: number, text?: string) => void;
   /** A run was refused for want of KPUs. */
   onRefused: (r: CapacityRefusal) => void;
   /** The paragraph's editor got the focus. */
   onEditorFocus?: (pid: string) => void;
   /** The web UI of the Flink cluster, once known: job links point there. */
   webUi: () => string | undefined;
+  /** A shortcut for the note rather than the paragraph: run from here, run above, find. */
+  onNoteAction?: (pid: string, action: ParagraphAction) => void;
 }
 
 const statusLabel: Record<string, string> = {
@@ -104,7 +108,8 @@ export class ParagraphView {
     this.result.el.addEventListener('dblclick', () => {
       if (languageOf(this.para().text ?? '') === 'markdown' && this.para().config?.editorHide) this.toggleConfig('editorHide');
     });
-    this.el = h('section', { class: 'para', 'data-paragraph-id': id, 'data-testid': 'paragraph' }, this.progress, this.head, this.editorBox, this.refusedEl, this.result.el);
+    this.el = h('section', { class: 'para', tabindex: '-1', 'data-paragraph-id': id, 'data-testid': 'paragraph' }, this.progress, this.head, this.editorBox, this.refusedEl, this.result.el);
+    this.el.addEventListener('keydown', (e) => this.onKey(e), true);
     this.update();
   }
 
@@ -148,6 +153,7 @@ export class ParagraphView {
       }
     }
     this.result.el.hidden = !!cfg.tableHide;
+    applyColWidth(this.el, cfg.colWidth);
     this.updateLive();
   }
 
@@ -176,6 +182,7 @@ export class ParagraphView {
     if (url && this.jobLink.href !== url) this.jobLink.href = url;
     this.tick();
     this.result.render(live);
+    this.editor?.setErrorMark(errorMarkOf(this.para().text ?? '', live));
   }
 
   /** tick refreshes the elapsed time (called every second by the page). */
@@ -217,6 +224,25 @@ export class ParagraphView {
     if (!this.editor) return false;
     this.editor.insert(text);
     return true;
+  }
+
+  /** selectText shows the editor and selects from–to in it (a find match). */
+  selectText(from: number, to: number): void {
+    if (this.para().config?.editorHide) this.toggleConfig('editorHide');
+    this.editor?.select(from, to);
+    this.el.scrollIntoView({ block: 'nearest' });
+  }
+
+  /** replaceText puts text in place of from–to: through the editor as typing does, or into the text when the editor is hidden. */
+  replaceText(from: number, to: number, text: string): void {
+    if (this.editor && !this.para().config?.editorHide) {
+      this.editor.replace(from, to, text);
+      return;
+    }
+    const cur = this.para().text ?? '';
+    const next = cur.slice(0, from) + text + cur.slice(to);
+    this.host.session.editText(this.id, next);
+    this.editor?.setText(next);
   }
 
   destroy(): void {
@@ -278,10 +304,10 @@ export class ParagraphView {
       h(
         'div',
         { class: 'refused-body' },
-        h('div', { class: 'refused-title' }, m ? 'Not started: the cluster’s KPUs are taken' : 'Not started'),
+        h('div', { class: 'refused-title' }, m ? (m.never?.title ?? 'Not started: the cluster’s KPUs are taken') : 'Not started'),
         h('div', { class: 'refused-msg', 'data-testid': 'run-refused-message' }, m ? m.summary : asSentence(err.message)),
         m && m.holders.length > 0 ? refusalHolders(m, 'run-refused-holders') : null,
-        m ? h('div', { class: 'refused-hint' }, ...refusedHint(m.holders)) : null,
+        m ? h('div', { class: 'refused-hint' }, ...(m.never ? [m.never.hint] : refusedHint(m.holders))) : null,
       ),
       button({ icon: 'x', title: 'Dismiss', cls: 'ghost', testid: 'dismiss-refused', onClick: () => this.showRefused(null) }),
     );
@@ -293,6 +319,86 @@ export class ParagraphView {
       await this.host.session.cancel(this.id);
     } catch (e) {
       toast(`Cancel failed: ${(e as Error).message}`, 'error');
+    }
+  }
+
+  /** onKey runs Zeppelin's paragraph shortcuts while the paragraph (or its editor) has the focus. */
+  private onKey(e: KeyboardEvent): void {
+    const action = actionFor(e);
+    // In the editor, Shift+Enter is the editor's own (it closes the completion list first).
+    if (!action || (action === 'run' && (e.target as HTMLElement).closest?.('.cm-editor'))) return;
+    e.preventDefault();
+    e.stopPropagation();
+    this.doAction(action);
+  }
+
+  /** doAction does what a shortcut asks of this paragraph, keeping the focus in it. */
+  doAction(action: ParagraphAction): void {
+    const s = this.host.session;
+    const i = this.host.indexOf(this.id);
+    const cfg = configOf(this.para());
+    const refocus = () => requestAnimationFrame(() => (this.editor && !cfg.editorHide ? this.editor.focus() : this.el.focus()));
+    switch (action) {
+      case 'run':
+        void this.run();
+        return;
+      case 'cancel':
+        void this.cancel();
+        return;
+      case 'delete':
+        void this.deleteAsked();
+        return;
+      case 'insertAbove':
+        this.host.insertAt(i);
+        return;
+      case 'insertBelow':
+        this.host.insertAt(i + 1);
+        return;
+      case 'copyBelow':
+        this.host.insertAt(i + 1, this.para().text ?? '');
+        return;
+      case 'moveUp':
+      case 'moveDown':
+        void s.moveParagraph(this.id, action === 'moveUp' ? i - 1 : i + 1).then(refocus);
+        return;
+      case 'toggleEditor':
+        this.toggleConfig('editorHide');
+        if (!cfg.editorHide) this.el.focus();
+        return;
+      case 'toggleOutput':
+        this.toggleConfig('tableHide');
+        return;
+      case 'toggleEnabled':
+        this.toggleConfig('enabled');
+        return;
+      case 'toggleLineNumbers':
+        this.toggleConfig('lineNumbers');
+        return;
+      case 'toggleTitle':
+        this.toggleConfig('title');
+        return;
+      case 'narrower':
+      case 'wider':
+        this.setColWidth(clampColWidth(cfg.colWidth) + (action === 'wider' ? 1 : -1));
+        return;
+      default:
+        this.host.onNoteAction?.(this.id, action);
+    }
+  }
+
+  /** setColWidth saves the paragraph's width on the 12-column grid (Zeppelin's colWidth). */
+  private setColWidth(n: number): void {
+    const w = clampColWidth(n);
+    this.host.session.edit(this.id, { config: { colWidth: w } });
+    applyColWidth(this.el, w);
+  }
+
+  private async deleteAsked(): Promise<void> {
+    if (!(await confirm('Delete paragraph?', 'The paragraph and its result are removed from the note.'))) return;
+    try {
+      await this.host.session.deleteParagraph(this.id);
+    } catch (e) {
+      toast(`Could not delete: ${(e as Error).message}`, 'error');
     }
   }
 
@@ -322,24 +428,25 @@ export class ParagraphView {
       { label: cfg.lineNumbers ? 'Hide line numbers' : 'Show line numbers', icon: 'list', onSelect: () => this.toggleConfig('lineNumbers') },
       { label: cfg.tableHide ? 'Show output' : 'Hide output', icon: 'eye', onSelect: () => this.toggleConfig('tableHide') },
       { label: isEnabled(p) ? 'Disable run' : 'Enable run', icon: 'power', testid: 'menu-toggle-enabled', onSelect: () => this.toggleConfig('enabled') },
+      { label: `${colWidthLabel(clampColWidth(cfg.colWidth))}…`, icon: 'table', testid: 'menu-width', onSelect: () => this.openWidthMenu(anchor) },
       'sep',
       {
         label: 'Delete',
         icon: 'trash',
         danger: true,
         testid: 'menu-delete',
-        onSelect: () =>
-          void (async () => {
-            if (!(await confirm('Delete paragraph?', 'The paragraph and its result are removed from the note.'))) return;
-            try {
-              await s.deleteParagraph(this.id);
-            } catch (e) {
-              toast(`Could not delete: ${(e as Error).message}`, 'error');
-            }
-          })(),
+        onSelect: () => void this.deleteAsked(),
       },
     ];
     showMenu(anchor, items);
+  }
+
+  private openWidthMenu(anchor: HTMLElement): void {
+    const cur = clampColWidth(configOf(this.para()).colWidth);
+    showMenu(
+      anchor,
+      COL_WIDTHS.map((n) => ({ label: colWidthLabel(n) + (n === cur ? ' ✓' : ''), testid: `menu-width-${n}`, onSelect: () => this.setColWidth(n) })),
+    );
   }
 }
 

@@ -1,17 +1,19 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
+import { ApiError } from '../api';
 import { paragraph } from '../fixtures';
 import type { ParagraphLiveState } from '../model/live';
 import type { NoteSession } from '../noteSession';
 import type { Paragraph } from '../schema';
 import { ParagraphView, type ParagraphHost } from './paragraph';
 
-/** view renders one paragraph (editor hidden) with the given live state. */
-function view(p: Paragraph, live?: ParagraphLiveState): HTMLElement {
+/** view renders one paragraph (editor hidden) with the given live state; running it fails with runError. */
+function view(p: Paragraph, live?: ParagraphLiveState, runError?: Error): HTMLElement {
   const session = {
     paragraph: () => p,
     live: { get: () => live },
     hasUnsavedText: () => false,
+    run: () => (runError ? Promise.reject(runError) : Promise.resolve()),
   } as unknown as NoteSession;
   const host: ParagraphHost = {
     session,
@@ -45,5 +47,31 @@ describe('ParagraphView provenance label', () => {
     const el = view(paragraph({ text, config, status: 'ERROR', results: { code: 'ERROR', msg: [{ type: 'TEXT', data: 'Table `nope` not found' }] } }));
     expect(prov(el).hidden).toBe(true);
     expect(prov(el).textContent).toBe('');
+  });
+});
+
+describe('ParagraphView refusals', () => {
+  const p = paragraph({ text: '%flink.ssql(parallelism=8)\nSELECT 1', config: { editorHide: true } });
+
+  async function refused(details: object): Promise<HTMLElement> {
+    const el = view(p, undefined, new ApiError(503, 'not enough KPUs', 'capacity_exceeded', details as never));
+    (el.querySelector('[data-testid=run-paragraph]') as HTMLButtonElement).click();
+    await new Promise((r) => setTimeout(r, 0));
+    return el.querySelector('[data-testid=run-refused]') as HTMLElement;
+  }
+
+  it('says a parallelism that can never fit cannot, and how to lower it, with nothing to stop', async () => {
+    const el = await refused({ what: 'start a job of parallelism 8', needed: 8, free: 2, capacity: 6, holders: [], never: true, parallelism: 8, maxParallelism: 4 });
+    expect(el.hidden).toBe(false);
+    expect(el.querySelector('.refused-title')?.textContent).toBe('Not started: parallelism 8 can never fit this cluster');
+    expect(el.querySelector('[data-testid=run-refused-message]')?.textContent).toBe('Parallelism 8 needs 8 KPUs, the cluster offers 6 in all (2 of them kept by this note’s session).');
+    expect(el.querySelector('.refused-hint')?.textContent).toBe('Lower the parallelism to 4 or less, then run again.');
+    expect(el.textContent?.toLowerCase()).not.toContain('stop');
+  });
+
+  it('still names the holders of the KPUs when the job fits once they are free', async () => {
+    const el = await refused({ what: 'start a job of parallelism 2', needed: 2, free: 0, capacity: 6, holders: [{ noteId: 'N2', noteName: 'Other', sessionId: 's2', kpus: 4 }] });
+    expect(el.querySelector('.refused-title')?.textContent).toBe('Not started: the cluster’s KPUs are taken');
+    expect(el.querySelector('.refused-hint')?.textContent).toContain('stop its session');
   });
 });
