@@ -28,7 +28,7 @@ func (k *Kernel) execute(r *run, note *notebooks.Note, p *notebooks.Paragraph) {
 		Progress:     ptr(0),
 	})
 
-	ex := &execution{k: k, r: r, note: note, p: p}
+	ex := &execution{k: k, r: r, note: note, p: p, sqlOffset: -1, errOffset: -1}
 	err := ex.run()
 
 	status := notebooks.StatusFinished
@@ -57,6 +57,10 @@ func (k *Kernel) execute(r *run, note *notebooks.Note, p *notebooks.Paragraph) {
 	}
 	r.update(func() {
 		r.status, r.finished, r.errMsg, r.errCode, r.errDetails = status, finished, errMsg, errCode, errDetails
+		r.errOffset = nil
+		if err != nil && ex.errOffset >= 0 {
+			r.errOffset = ptr(ex.errOffset)
+		}
 		r.producing = false
 	})
 	upd := notebooks.RunUpdate{
@@ -85,6 +89,14 @@ type execution struct {
 	forms     map[string]any // settings.forms derived from the text
 	config    map[string]any // paragraph config keys to store at the end
 	streaming bool           // SQL runs in streaming mode: its jobs may never end
+
+	// sqlOffset is the byte offset in the paragraph text of the SQL that
+	// runSQL splits, -1 when that SQL is not the text's own (forms were
+	// filled in). errOffset is where the statement that failed starts in
+	// the paragraph text, -1 when unknown: Flink's "line 2, column 8" of a
+	// parse or validation error counts from there.
+	sqlOffset int
+	errOffset int
 }
 
 func (ex *execution) addMessage(typ, data string) {
@@ -111,6 +123,9 @@ func (ex *execution) run() error {
 	fr, err := SubstituteForms(h.Body, ChosenParams(ex.p.Settings.Params, ex.p.Settings.Forms), ChosenParams(ex.note.NoteParams, ex.note.NoteForms))
 	if err != nil {
 		return err
+	}
+	if fr.Text == h.Body {
+		ex.sqlOffset = h.BodyOffset
 	}
 	ex.forms = map[string]any{}
 	for _, f := range fr.Forms {
@@ -245,6 +260,7 @@ func (ex *execution) runSQL(ctx context.Context, body, mode string) error {
 	for _, st := range stmts {
 		for _, part := range st.Parts() {
 			if err := ex.runStatement(ctx, part, base); err != nil {
+				ex.errOffset = ex.offsetOf(body, part)
 				return err
 			}
 			if ctx.Err() != nil {
@@ -253,6 +269,16 @@ func (ex *execution) runSQL(ctx context.Context, body, mode string) error {
 		}
 	}
 	return nil
+}
+
+// offsetOf returns where st, a statement of body, starts in the paragraph
+// text; -1 when body is not the text's own or st was built (runAsOne).
+func (ex *execution) offsetOf(body string, st Statement) int {
+	end := st.Offset + len(st.Text)
+	if ex.sqlOffset < 0 || st.Offset < 0 || end > len(body) || body[st.Offset:end] != st.Text {
+		return -1
+	}
+	return ex.sqlOffset + st.Offset
 }
 
 // statementSetOf wraps every INSERT of stmts into one EXECUTE STATEMENT SET

@@ -27,6 +27,10 @@ type ParagraphLive struct {
 	// when a job was refused for want of KPUs.
 	ErrorCode    string `json:"errorCode,omitempty"`
 	ErrorDetails any    `json:"errorDetails,omitempty"`
+	// ErrorOffset is, of a run whose SQL statement failed, the byte offset
+	// in the paragraph text where that statement starts: the line and column
+	// of Flink's parse and validation errors count from there.
+	ErrorOffset *int `json:"errorStatementOffset,omitempty"`
 	// Producing says that the statement running now is a streaming query
 	// or INSERT whose Flink job produces: its first rows arrived, or every
 	// task of its job runs. Run-all goes on past such a paragraph.
@@ -77,6 +81,7 @@ type run struct {
 	errMsg     string
 	errCode    string // of a failed run, eddy.ErrorCode of its error
 	errDetails any    // eddy.ErrorDetails of it
+	errOffset  *int   // of a failed run, where its failing statement starts in the text
 	messages   []notebooks.ResultMessage
 	mat        *Materializer // the current or last query's table
 	single     bool
@@ -174,6 +179,7 @@ func (r *run) since(seen int64) ParagraphLive {
 		ErrorMessage: r.errMsg,
 		ErrorCode:    r.errCode,
 		ErrorDetails: r.errDetails,
+		ErrorOffset:  r.errOffset,
 		Producing:    r.producing,
 		Notice:       r.notice,
 		Messages:     append([]notebooks.ResultMessage(nil), r.messages...),
