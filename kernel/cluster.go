@@ -24,7 +24,7 @@ type ClusterStatus struct {
 	FlinkVersion   string `json:"flinkVersion"`
 	GatewayURL     string `json:"gatewayUrl"`
 	RestURL        string `json:"restUrl"`
-	WebUIURL       string `json:"webUiUrl"`
+	WebUIURL       string `json:"webUiUrl"` // where browsers open the Flink web UI: Eddy's proxy ("/flink/") or RestURL + "/"
 	TaskManagers   int    `json:"taskManagers"`
 	SlotsTotal     int    `json:"slotsTotal"`
 	SlotsAvailable int    `json:"slotsAvailable"`
@@ -91,7 +91,7 @@ func (c *Cluster) SetStartError(msg string) {
 // ClusterStatus asks the JobManager and the gateway how they are, within a
 // short timeout, and never fails: problems are reported in Error.
 func (c *Cluster) ClusterStatus(ctx context.Context) ClusterStatus {
-	st := ClusterStatus{Mode: c.Mode, GatewayURL: c.Gateway.URL(), RestURL: c.JobManager.URL(), WebUIURL: c.JobManager.URL() + "/"}
+	st := ClusterStatus{Mode: c.Mode, GatewayURL: c.Gateway.URL(), RestURL: c.JobManager.URL(), WebUIURL: c.JobManager.WebUIURL() + "/"}
 	c.mu.Lock()
 	st.Error = c.startErr
 	c.mu.Unlock()

@@ -423,6 +423,7 @@ func (m *Main) startFlink(ctx context.Context) error {
 	cfg := &m.Config
 	if cfg.FlinkGateway != "" {
 		m.cluster = kernel.NewCluster(kernel.ModeRemote, cfg.FlinkGateway, cfg.FlinkRest)
+		m.cluster.JobManager = m.cluster.JobManager.WithWebUI(server.FlinkUIPath)
 		m.cluster.Kafka, m.cluster.KafkaMode = cfg.KafkaBootstrap, kernel.ModeRemote
 		m.watchKafka()
 		m.wg.Add(1)
@@ -459,6 +460,7 @@ func (m *Main) startFlink(ctx context.Context) error {
 	}
 	m.local = local
 	m.cluster = kernel.NewCluster(kernel.ModeLocal, local.GatewayURL(), local.RestURL())
+	m.cluster.JobManager = m.cluster.JobManager.WithWebUI(server.FlinkUIPath) // links go through Eddy, whatever the ports
 	m.conns.Restart = func(ctx context.Context, jars []string) error {
 		if err := local.RestartFlink(ctx, jars); err != nil {
 			return err

@@ -6,13 +6,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 )
 
 // JobManager is a client of the JobManager REST API (the API behind Flink's
 // web UI). It is safe for concurrent use.
 type JobManager struct {
-	rc restClient
+	rc    restClient
+	webUI string // where browsers open the web UI; "" for the REST address
 }
 
 // NewJobManager returns a client for the JobManager REST endpoint at baseURL
@@ -24,9 +26,26 @@ func NewJobManager(baseURL string, hc *http.Client) *JobManager {
 // URL returns the REST endpoint's base URL, which also serves the web UI.
 func (j *JobManager) URL() string { return j.rc.base }
 
+// WithWebUI returns a copy of the client whose web UI links (WebUIURL,
+// JobURL) go to base instead of the REST address: e.g. "/flink", a proxy
+// of the web UI on the browser's own origin.
+func (j *JobManager) WithWebUI(base string) *JobManager {
+	c := *j
+	c.webUI = strings.TrimSuffix(base, "/")
+	return &c
+}
+
+// WebUIURL returns where browsers open the web UI, without a final slash.
+func (j *JobManager) WebUIURL() string {
+	if j.webUI != "" {
+		return j.webUI
+	}
+	return j.rc.base
+}
+
 // JobURL returns the web UI page of a job.
 func (j *JobManager) JobURL(jobID string) string {
-	return j.rc.base + "/#/job/running/" + jobID + "/overview"
+	return j.WebUIURL() + "/#/job/running/" + jobID + "/overview"
 }
 
 // Overview is the cluster's summary.

@@ -74,6 +74,12 @@ describe('jobUrlOf', () => {
     expect(jobUrlOf(withUrl(`http://127.0.0.1:8081/#/job/running/${id}/overview`), 'http://127.0.0.1:4242/')).toBe(`http://127.0.0.1:4242/#/job/running/${id}/overview`);
     expect(jobUrlOf(withUrl(`https://evil.example/#/job/completed/${id}`), 'http://127.0.0.1:4242')).toBe(`http://127.0.0.1:4242/#/job/running/${id}/overview`);
   });
+  it('links on the web UI through Eddy (a path on its own origin), never on a protocol-relative address', () => {
+    expect(jobUrlOf(withUrl(`http://127.0.0.1:8081/#/job/running/${id}/overview`), '/flink/')).toBe(`/flink/#/job/running/${id}/overview`);
+    expect(jobUrl('/flink/', id)).toBe(`/flink/#/job/running/${id}/overview`);
+    expect(jobUrl('//evil.example/', id)).toBeUndefined();
+    expect(jobUrl('/\\evil.example/', id)).toBeUndefined();
+  });
   it('gives no link for stored links without a job id, odd values or no web UI', () => {
     expect(jobUrlOf(withUrl('javascript:alert(1)//#/job/running/x'), 'http://127.0.0.1:4242')).toBeUndefined();
     expect(jobUrlOf(withUrl(`https://evil.example/#/job/running/${id}x`), 'http://127.0.0.1:4242')).toBeUndefined();

@@ -138,9 +138,12 @@ export function jobUrlOf(p: Paragraph, webUi: string | undefined): string | unde
   return id ? jobUrl(webUi, id) : undefined;
 }
 
-/** jobUrl is a job's page on the cluster's web UI, when that is an http(s) address. */
+/**
+ * jobUrl is a job's page on the cluster's web UI, when that is an http(s)
+ * address or a path on Eddy's own origin (its proxy of the web UI, /flink/).
+ */
 export function jobUrl(webUi: string | undefined, jobId: string): string | undefined {
-  if (!webUi || !/^https?:\/\//i.test(webUi)) return undefined;
+  if (!webUi || !(/^https?:\/\//i.test(webUi) || /^\/(?![/\\])/.test(webUi))) return undefined;
   return `${webUi.replace(/\/+$/, '')}/#/job/running/${encodeURIComponent(jobId)}/overview`;
 }
 
