@@ -57,7 +57,7 @@ async function openNote(page, id) {
 /** flinkJobState asks the JobManager (Flink's REST API) for a job's state. */
 async function flinkJobState(jobId) {
   const c = await eddy.cluster();
-  const r = await fetch(`${c.webUiUrl.replace(/\/$/, '')}/jobs/${jobId}`);
+  const r = await fetch(`${c.restUrl.replace(/\/$/, '')}/jobs/${jobId}`);
   if (!r.ok) throw new Error(`GET /jobs/${jobId}: ${r.status}`);
   return (await r.json()).state;
 }
