@@ -68,29 +68,44 @@ export class HomePage {
       h('p', { class: 'hint' }, 'Drop .zpln files anywhere on this page to import them. Zeppelin links (/#/notebook/ID) open here too.'),
       this.examples.el,
     );
-    this.el.addEventListener('dragover', (e) => {
-      if (!e.dataTransfer?.types.includes('Files')) return;
-      e.preventDefault();
-      this.el.classList.add('dropping');
-    });
-    this.el.addEventListener('dragleave', (e) => {
-      if (e.target === this.el) this.el.classList.remove('dropping');
-    });
-    this.el.addEventListener('drop', (e) => {
-      e.preventDefault();
-      this.el.classList.remove('dropping');
-      void this.importFiles(e.dataTransfer?.files ?? null);
-    });
   }
 
   async mount(): Promise<void> {
     document.title = 'Notebooks · Eddy';
+    // The whole window takes dropped files while this page is shown, not
+    // only its centred column: a file dropped beside it would otherwise be
+    // opened by the browser, leaving Eddy.
+    for (const [type, fn] of this.dropListeners) document.addEventListener(type, fn);
     this.sessions.start();
     await Promise.all([this.refresh(), this.examples.refresh()]);
   }
 
   destroy(): void {
+    for (const [type, fn] of this.dropListeners) document.removeEventListener(type, fn);
+    this.showDropTarget(false);
     this.sessions.stop();
+  }
+
+  private readonly dropListeners: [string, (e: Event) => void][] = [
+    ['dragover', (e) => {
+      if (!carriesFiles(e)) return;
+      e.preventDefault();
+      this.showDropTarget(true);
+    }],
+    // relatedTarget is null when the drag leaves the window.
+    ['dragleave', (e) => (e as DragEvent).relatedTarget == null && this.showDropTarget(false)],
+    ['dragend', () => this.showDropTarget(false)],
+    ['drop', (e) => {
+      if (!carriesFiles(e)) return;
+      e.preventDefault();
+      this.showDropTarget(false);
+      void this.importFiles((e as DragEvent).dataTransfer?.files ?? null);
+    }],
+  ];
+
+  private showDropTarget(on: boolean): void {
+    this.el.classList.toggle('dropping', on);
+    document.body.classList.toggle('drop-import', on);
   }
 
   async refresh(): Promise<void> {
@@ -190,6 +205,7 @@ export class HomePage {
     let imported = 0;
     for (const f of Array.from(files)) {
       try {
+        if (!/\.(zpln|json)$/i.test(f.name)) throw new Error('not a Zeppelin note (.zpln or .json)');
         const text = await f.text();
         await this.deps.api.importNote(text);
         imported++;
@@ -201,4 +217,10 @@ export class HomePage {
     if (imported > 0) toast(`Imported ${imported} note${imported === 1 ? '' : 's'}`, 'ok');
     await this.refresh();
   }
+}
+
+/** carriesFiles reports whether a drag event brings files (not text or a link). */
+function carriesFiles(e: Event): boolean {
+  const dt = (e as DragEvent).dataTransfer;
+  return !!dt && (Array.from(dt.types).includes('Files') || dt.files.length > 0);
 }
