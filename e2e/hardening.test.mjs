@@ -110,10 +110,10 @@ describe('hostile results and sessionless Markdown (no Flink needed)', () => {
     await page.locator('[data-testid=paragraph]').first().waitFor();
   });
 
-  test('an imported job link points at the cluster web UI, never at the imported site', async () => {
+  test('an imported job link points at the cluster web UI through Eddy, never at the imported site', async () => {
     const link = page.locator('[data-testid=paragraph]').nth(1).locator('a', { hasText: 'Flink job' });
     await until(async () => (await link.getAttribute('href')) !== null, { message: 'a job link' });
-    assert.equal(await link.getAttribute('href'), `${CLOSED}/#/job/running/${JOB}/overview`);
+    assert.equal(await link.getAttribute('href'), `/flink/#/job/running/${JOB}/overview`);
   });
 
   test('Markdown renders with the cluster down and opens no session', async () => {
