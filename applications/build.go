@@ -245,7 +245,8 @@ func (bd *builder) paragraph(i int, p *notebooks.Paragraph) error {
 		bd.exclude(ref, ReasonEmpty)
 		return nil
 	}
-	fr, err := kernel.SubstituteForms(h.Body, p.Settings.Params, bd.note.NoteParams)
+	params := kernel.ChosenParams(p.Settings.Params, p.Settings.Forms)
+	fr, err := kernel.SubstituteForms(h.Body, params, kernel.ChosenParams(bd.note.NoteParams, bd.note.NoteForms))
 	if err != nil {
 		return refuse(ref, "%s", eddy.ErrorMessage(err))
 	}
@@ -259,7 +260,7 @@ func (bd *builder) paragraph(i int, p *notebooks.Paragraph) error {
 	if err != nil {
 		return err
 	}
-	forms, formErr := bd.bakeForms(pb.ref, fr, p.Settings.Params)
+	forms, formErr := bd.bakeForms(pb.ref, fr, params)
 	if pb.empty() {
 		// Forms only in statements that display are not in the script, but
 		// a form without a value may be what left the paragraph empty.
@@ -336,7 +337,7 @@ func (bd *builder) bakeForms(ref paraRef, fr kernel.FormResult, params map[strin
 		sigil  string
 	}{
 		{fr.Forms, params, false, "$"},
-		{fr.NoteForms, bd.note.NoteParams, true, "$$"},
+		{fr.NoteForms, kernel.ChosenParams(bd.note.NoteParams, bd.note.NoteForms), true, "$$"},
 	} {
 		for _, f := range scope.forms {
 			if f.Type == kernel.FormPassword {

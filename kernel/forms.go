@@ -334,3 +334,117 @@ func splitFormOptions(s string) []string {
 	}
 	return pieces
 }
+
+// ChosenParams returns the form values of params that the user chose, given
+// the forms recorded beside them (a paragraph's settings.forms, a note's
+// noteForms): a value equal to the default its form had when recorded is
+// not a choice but the default of that time, and is left out so that the
+// default the script gives now applies. Zeppelin records every form's value
+// in params on each run, defaults included; without this rule a default once
+// run would override every later edit of the default in the text.
+//
+// Eddy records a form beside its value whenever a value is set (see
+// RecordForms) and on every run, so a value stays a choice exactly while it
+// differs from the default of the last run or setting. params is not
+// modified; the result is params itself when every value is a choice.
+func ChosenParams(params, recorded map[string]any) map[string]any {
+	var out map[string]any
+	for name, v := range params {
+		def, ok := recordedDefault(recorded[name])
+		if !ok || !sameFormValue(v, def) {
+			continue
+		}
+		if out == nil {
+			out = make(map[string]any, len(params))
+			for k, x := range params {
+				out[k] = x
+			}
+		}
+		delete(out, name)
+	}
+	if out == nil {
+		return params
+	}
+	return out
+}
+
+// RecordForms returns the forms of script named in names, keyed by name, as
+// they go in settings.forms (note: true for the note-scoped forms, noteForms):
+// what is recorded beside a value when it is set, so that ChosenParams can
+// tell the value from the default it was chosen against.
+func RecordForms(script string, names []string, note bool) (map[string]any, error) {
+	fr, err := SubstituteForms(script, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	list := fr.Forms
+	if note {
+		list = fr.NoteForms
+	}
+	out := map[string]any{}
+	for _, f := range list {
+		for _, n := range names {
+			if f.Name == n {
+				out[n] = f
+			}
+		}
+	}
+	return out, nil
+}
+
+// recordedDefault returns the default value of a recorded form: a Form, or
+// its JSON decoded into a map. ok is false when f is no form.
+func recordedDefault(f any) (def any, ok bool) {
+	switch x := f.(type) {
+	case Form:
+		return x.DefaultValue, true
+	case *Form:
+		return x.DefaultValue, x != nil
+	case map[string]any:
+		return x["defaultValue"], true
+	}
+	return nil, false
+}
+
+// sameFormValue reports whether two form values are the same text or the
+// same list of texts; nil counts as "".
+func sameFormValue(a, b any) bool {
+	al, aList := formList(a)
+	bl, bList := formList(b)
+	if aList != bList {
+		return false
+	}
+	if !aList {
+		return formText(a) == formText(b)
+	}
+	if len(al) != len(bl) {
+		return false
+	}
+	for i := range al {
+		if al[i] != bl[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func formList(v any) ([]string, bool) {
+	switch x := v.(type) {
+	case []string:
+		return x, true
+	case []any:
+		out := make([]string, len(x))
+		for i, e := range x {
+			out[i] = formText(e)
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+func formText(v any) string {
+	if v == nil {
+		return ""
+	}
+	return FormatValue(v)
+}

@@ -191,3 +191,45 @@ func FuzzSubstituteForms(f *testing.F) {
 		}
 	})
 }
+
+// TestChosenParams: a stored value equal to the default recorded for its
+// form is left out; values without a recorded form, or differing from its
+// default, are kept.
+func TestChosenParams(t *testing.T) {
+	recorded := map[string]any{
+		"n": map[string]any{"type": "TextBox", "defaultValue": "5"},
+		"k": map[string]any{"type": "CheckBox", "defaultValue": []any{"a", "b"}},
+		"e": map[string]any{"type": "TextBox"}, // ${e}: no default
+		"f": Form{Type: FormSelect, Name: "f", DefaultValue: "x"},
+	}
+	tests := []struct {
+		name   string
+		params map[string]any
+		want   map[string]any
+	}{
+		{name: "RecordedDefault", params: map[string]any{"n": "5"}, want: map[string]any{}},
+		{name: "Choice", params: map[string]any{"n": "6"}, want: map[string]any{"n": "6"}},
+		{name: "NoRecordedForm", params: map[string]any{"z": "5"}, want: map[string]any{"z": "5"}},
+		{name: "CheckboxSameList", params: map[string]any{"k": []any{"a", "b"}}, want: map[string]any{}},
+		{name: "CheckboxOtherOrder", params: map[string]any{"k": []string{"b", "a"}}, want: map[string]any{"k": []string{"b", "a"}}},
+		{name: "ListIsNotText", params: map[string]any{"n": []any{"5"}}, want: map[string]any{"n": []any{"5"}}},
+		{name: "EmptyIsNoDefault", params: map[string]any{"e": ""}, want: map[string]any{}},
+		{name: "FormStruct", params: map[string]any{"f": "x", "n": "7"}, want: map[string]any{"n": "7"}},
+		{name: "Nil", params: nil, want: nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := map[string]any{}
+			for k, v := range tt.params {
+				before[k] = v
+			}
+			got := ChosenParams(tt.params, recorded)
+			if len(got) != len(tt.want) || (len(tt.want) > 0 && !reflect.DeepEqual(got, tt.want)) {
+				t.Errorf("ChosenParams = %v, want %v", got, tt.want)
+			}
+			if tt.params != nil && !reflect.DeepEqual(tt.params, before) {
+				t.Errorf("params changed to %v", tt.params)
+			}
+		})
+	}
+}

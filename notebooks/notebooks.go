@@ -11,6 +11,8 @@ package notebooks
 
 import (
 	"context"
+	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/eddy-notebooks/eddy"
@@ -62,6 +64,11 @@ type NoteUpdate struct {
 	NoteParams              map[string]any // replaces noteParams
 	NoteForms               map[string]any // replaces noteForms
 	AngularObjects          map[string]any // replaces angularObjects
+	// NoteParamsPatch is merged key by key into noteParams (a nil value
+	// removes the key), NoteFormsPatch into noteForms: the values set in
+	// note form widgets and the forms they were set against.
+	NoteParamsPatch map[string]any
+	NoteFormsPatch  map[string]any
 }
 
 // NoteClone describes a clone of a note.
@@ -86,7 +93,13 @@ type ParagraphUpdate struct {
 	Title  *string
 	Config map[string]any // merged key by key into config, as Zeppelin's mergeConfig
 	Params map[string]any // replaces settings.params (dynamic form values)
-	User   string         // recorded as the paragraph's user when not empty
+	// ParamsPatch is merged key by key into settings.params (a nil value
+	// removes the key), FormsPatch into settings.forms: the values set in
+	// form widgets and the forms they were set against. Both apply after
+	// Params.
+	ParamsPatch map[string]any
+	FormsPatch  map[string]any
+	User        string // recorded as the paragraph's user when not empty
 }
 
 // RunUpdate is a change of a paragraph's run state, made by the kernel in one
@@ -234,6 +247,8 @@ func (p *Paragraph) ApplyUpdate(upd ParagraphUpdate, now time.Time) {
 	if upd.Params != nil {
 		p.Settings.Params = upd.Params
 	}
+	p.Settings.Params = mergeValues(p.Settings.Params, upd.ParamsPatch)
+	p.Settings.Forms = mergeValues(p.Settings.Forms, upd.FormsPatch)
 	if upd.User != "" {
 		p.User = upd.User
 	}
@@ -295,6 +310,8 @@ func (n *Note) ApplyUpdate(upd NoteUpdate) {
 	if upd.NoteForms != nil {
 		n.NoteForms = upd.NoteForms
 	}
+	n.NoteParams = mergeValues(n.NoteParams, upd.NoteParamsPatch)
+	n.NoteForms = mergeValues(n.NoteForms, upd.NoteFormsPatch)
 	if upd.AngularObjects != nil {
 		n.AngularObjects = upd.AngularObjects
 	}
@@ -310,4 +327,73 @@ func MergeConfig(dst, src map[string]any) map[string]any {
 		dst[k] = v
 	}
 	return dst
+}
+
+// mergeValues sets every key of patch in dst, removing those whose value is
+// nil, and returns dst (a new map when dst is nil and patch sets a key).
+func mergeValues(dst, patch map[string]any) map[string]any {
+	for k, v := range patch {
+		if v == nil {
+			delete(dst, k)
+			continue
+		}
+		if dst == nil {
+			dst = make(map[string]any, len(patch))
+		}
+		dst[k] = v
+	}
+	return dst
+}
+
+// MaxParams bounds the form values one patch may set.
+const MaxParams = 256
+
+// ValidateParamsPatch checks the form values a widget sets (what
+// ParagraphUpdate.ParamsPatch and NoteUpdate.NoteParamsPatch take): at most
+// MaxParams non-empty names, each value a string, a list of strings (a
+// checkbox) or null (back to the default). It returns an EINVALID error
+// naming the first bad entry. what names the field in the message.
+func ValidateParamsPatch(what string, patch map[string]any) error {
+	if len(patch) == 0 {
+		return eddy.Errorf(eddy.EINVALID, "%s must be an object with at least one form value", what)
+	}
+	if len(patch) > MaxParams {
+		return eddy.Errorf(eddy.EINVALID, "%s sets %d form values; at most %d at a time", what, len(patch), MaxParams)
+	}
+	for name, v := range patch {
+		if strings.TrimSpace(name) == "" {
+			return eddy.Errorf(eddy.EINVALID, "%s has an empty form name", what)
+		}
+		switch x := v.(type) {
+		case nil, string, []string:
+		case []any:
+			for _, e := range x {
+				if _, ok := e.(string); !ok {
+					return eddy.Errorf(eddy.EINVALID, "%s.%s must be a string or a list of strings, not a list holding %s", what, name, valueKind(e))
+				}
+			}
+		default:
+			return eddy.Errorf(eddy.EINVALID, "%s.%s must be a string, a list of strings or null, not %s", what, name, valueKind(v))
+		}
+	}
+	return nil
+}
+
+// valueKind names the JSON type of a decoded value.
+func valueKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "a boolean"
+	case float64, json.Number:
+		return "a number"
+	case string:
+		return "a string"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	}
+	return "a value of another kind"
 }

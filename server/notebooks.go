@@ -33,6 +33,7 @@ func (s *Server) registerNotebookRoutes(api *echo.Group) {
 	nb.POST("/:noteId", s.handleCloneNote)
 	nb.DELETE("/:noteId", s.handleDeleteNote)
 	nb.PUT("/:noteId/rename", s.handleRenameNote)
+	nb.PUT("/:noteId/params", s.handleUpdateNoteParams)
 	nb.POST("/:noteId/paragraph", s.handleAddParagraph)
 	nb.GET("/:noteId/paragraph/:paragraphId", s.handleGetParagraph)
 	nb.PUT("/:noteId/paragraph/:paragraphId", s.handleUpdateParagraph)
@@ -65,8 +66,12 @@ type (
 		Config map[string]any `json:"config"`
 	}
 	updateParagraphRequest struct {
-		Text  *string `json:"text"`
-		Title *string `json:"title"`
+		Text   *string        `json:"text"`
+		Title  *string        `json:"title"`
+		Params map[string]any `json:"params"` // merged into settings.params
+	}
+	updateNoteParamsRequest struct {
+		Params map[string]any `json:"params"` // merged into noteParams
 	}
 	renameNoteRequest struct {
 		Name string `json:"name"`
@@ -256,17 +261,44 @@ func (s *Server) handleGetParagraph(c echo.Context) error {
 	return ok(c, kernel.ViewOf(p, live, has))
 }
 
-// handleUpdateParagraph sets a paragraph's text and/or title.
+// handleUpdateParagraph sets a paragraph's text, title and/or form values.
 func (s *Server) handleUpdateParagraph(c echo.Context) error {
 	var req updateParagraphRequest
 	if err := decodeBody(c, &req, false); err != nil {
 		return err
 	}
-	if req.Text == nil && req.Title == nil {
-		return eddy.Errorf(eddy.EINVALID, "nothing to update: give text and/or title")
+	if req.Text == nil && req.Title == nil && req.Params == nil {
+		return eddy.Errorf(eddy.EINVALID, "nothing to update: give text, title and/or params")
 	}
-	upd := notebooks.ParagraphUpdate{Text: req.Text, Title: req.Title, User: notebooks.DefaultUser}
+	var upd notebooks.ParagraphUpdate
+	if req.Params != nil {
+		var err error
+		if upd, err = paramsUpdate(c.Request().Context(), s.notes, c.Param("noteId"), c.Param("paragraphId"), req.Text, req.Params); err != nil {
+			return err
+		}
+	}
+	upd.Text, upd.Title, upd.User = req.Text, req.Title, notebooks.DefaultUser
 	if _, err := s.notes.UpdateParagraph(c.Request().Context(), c.Param("noteId"), c.Param("paragraphId"), upd); err != nil {
+		return err
+	}
+	return ok(c, nil)
+}
+
+// handleUpdateNoteParams sets values of the note's forms ($${...}).
+func (s *Server) handleUpdateNoteParams(c echo.Context) error {
+	var req updateNoteParamsRequest
+	if err := decodeBody(c, &req, false); err != nil {
+		return err
+	}
+	if req.Params == nil {
+		return eddy.Errorf(eddy.EINVALID, "nothing to update: give params")
+	}
+	ctx := c.Request().Context()
+	upd, err := noteParamsUpdate(ctx, s.notes, c.Param("noteId"), req.Params)
+	if err != nil {
+		return err
+	}
+	if _, err := s.notes.UpdateNote(ctx, c.Param("noteId"), upd); err != nil {
 		return err
 	}
 	return ok(c, nil)

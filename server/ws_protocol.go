@@ -51,6 +51,7 @@ const (
 	opRun             = "run"
 	opCancel          = "cancel"
 	opRunAll          = "run-all"
+	opEditNote        = "edit-note"
 )
 
 // Server → client ops.
@@ -88,6 +89,10 @@ type clientMsg struct {
 	Config      map[string]any   `json:"config,omitempty"`
 	Index       *int             `json:"index,omitempty"`
 	Seen        map[string]int64 `json:"seen,omitempty"`
+	// Params (edit-paragraph) and NoteParams (edit-note) set form values:
+	// merged key by key, a null value returns the form to its default.
+	Params     map[string]any `json:"params,omitempty"`
+	NoteParams map[string]any `json:"noteParams,omitempty"`
 }
 
 // validReqID accepts a JSON string or number of bounded size.

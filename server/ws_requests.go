@@ -64,6 +64,8 @@ func (c *conn) handle(data []byte) {
 		err = c.cancelParagraph(ctx, &m)
 	case opRunAll:
 		err = c.runAll(ctx, &m)
+	case opEditNote:
+		err = c.editNote(ctx, &m)
 	case "":
 		err = eddy.Errorf(eddy.EINVALID, "message has no op")
 	default:
@@ -150,14 +152,41 @@ func (c *conn) editParagraph(ctx context.Context, m *clientMsg) error {
 	if err := need(m, true); err != nil {
 		return err
 	}
-	if m.Text == nil && m.Title == nil && m.Config == nil {
-		return eddy.Errorf(eddy.EINVALID, "edit-paragraph needs text, title or config")
+	if m.Text == nil && m.Title == nil && m.Config == nil && m.Params == nil {
+		return eddy.Errorf(eddy.EINVALID, "edit-paragraph needs text, title, config or params")
 	}
-	p, err := c.h.notes.UpdateParagraph(ctx, m.NoteID, m.ParagraphID, notebooks.ParagraphUpdate{Text: m.Text, Title: m.Title, Config: m.Config, User: notebooks.DefaultUser})
+	var upd notebooks.ParagraphUpdate
+	if m.Params != nil {
+		var err error
+		if upd, err = paramsUpdate(ctx, c.h.notes, m.NoteID, m.ParagraphID, m.Text, m.Params); err != nil {
+			return err
+		}
+	}
+	upd.Text, upd.Title, upd.Config, upd.User = m.Text, m.Title, m.Config, notebooks.DefaultUser
+	p, err := c.h.notes.UpdateParagraph(ctx, m.NoteID, m.ParagraphID, upd)
 	if err != nil {
 		return err
 	}
 	c.ack(m, ackMsg{Paragraph: p})
+	return nil
+}
+
+// editNote sets note-level form values ($${...} widgets).
+func (c *conn) editNote(ctx context.Context, m *clientMsg) error {
+	if err := need(m, false); err != nil {
+		return err
+	}
+	if m.NoteParams == nil {
+		return eddy.Errorf(eddy.EINVALID, "edit-note needs noteParams")
+	}
+	upd, err := noteParamsUpdate(ctx, c.h.notes, m.NoteID, m.NoteParams)
+	if err != nil {
+		return err
+	}
+	if _, err := c.h.notes.UpdateNote(ctx, m.NoteID, upd); err != nil {
+		return err
+	}
+	c.ack(m, ackMsg{})
 	return nil
 }
 
