@@ -97,6 +97,8 @@ export interface ParagraphLive {
   jobId?: string;
   jobUrl?: string;
   errorMessage?: string;
+  /** Of a failed run: the UTF-8 byte offset in the paragraph text of the statement that failed (kernel.ParagraphLive). */
+  errorStatementOffset?: number;
   /** What Eddy tells of the running paragraph beside its output (kernel.Notice): why its job stalled, or that the cause is over. */
   notice?: Notice;
   /** Output of the run's finished statements, in order (may include TABLE messages). */

@@ -18,6 +18,8 @@ export interface ParagraphLiveState {
   jobId?: string;
   jobUrl?: string;
   errorMessage?: string;
+  /** Of a failed run: the UTF-8 byte offset in the paragraph text of the statement that failed. */
+  errorStatementOffset?: number;
   /** Why the run's job stalled, or that the cause is over; not stored with the note. */
   notice?: Notice;
   messages: ResultMessage[];
@@ -113,6 +115,7 @@ export class LiveStore {
     st.jobId = pl.jobId;
     st.jobUrl = pl.jobUrl;
     st.errorMessage = pl.errorMessage;
+    st.errorStatementOffset = pl.errorStatementOffset;
     st.notice = pl.notice;
     st.messages = pl.messages ?? [];
     st.version++;

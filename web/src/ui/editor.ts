@@ -15,6 +15,8 @@ import { Compartment, EditorState, type Extension } from '@codemirror/state';
 import { EditorView, drawSelection, highlightActiveLine, highlightActiveLineGutter, keymap, lineNumbers, placeholder } from '@codemirror/view';
 import { tags as t } from '@lezer/highlight';
 import { languageOf, type EditorLanguage } from '../model/note';
+import type { ErrorMark } from '../model/errorPosition';
+import { errorMarkField, setErrorMarkEffect } from './editorMarks';
 
 // Flink SQL (Flink 2.x): standard SQL plus Flink's DDL, windowing TVFs,
 // time attributes, statement sets, catalogs/modules/jars and CALL.
@@ -167,6 +169,9 @@ export class ParagraphEditor {
   private readonly langCompartment = new Compartment();
   private readonly gutterCompartment = new Compartment();
   private applyingRemote = false;
+  private errorMark: ErrorMark | null = null;
+  /** The key of the last mark the text changed under. */
+  private dismissedMark = '';
 
   constructor(private readonly opts: EditorOptions) {
     this.language = languageOf(opts.text, opts.defaultGroup);
@@ -202,9 +207,11 @@ export class ParagraphEditor {
           EditorState.readOnly.of(!!opts.readOnly),
           this.gutterCompartment.of(opts.lineNumbers ? lineNumbers() : []),
           this.langCompartment.of(languageExtension(this.language)),
+          errorMarkField,
           EditorView.updateListener.of((u) => {
             if (u.focusChanged) (u.view.hasFocus ? opts.onFocus : opts.onBlur)?.();
             if (!u.docChanged) return;
+            this.dropErrorMark();
             const text = u.state.doc.toString();
             this.syncLanguage(text);
             if (!this.applyingRemote) opts.onChange?.(text);
@@ -281,6 +288,36 @@ export class ParagraphEditor {
     const { from, to } = this.view.state.selection.main;
     this.view.dispatch({ changes: { from, to, insert: text }, selection: { anchor: from + text.length }, scrollIntoView: true, userEvent: 'input' });
     this.view.focus();
+  }
+
+  /**
+   * setErrorMark underlines where a Flink error points (null removes it). A
+   * mark the text has changed under stays away for the same run (mark.key).
+   */
+  setErrorMark(mark: ErrorMark | null): void {
+    if (mark && (mark.key === this.dismissedMark || mark.to > this.view.state.doc.length)) mark = null;
+    const cur = this.errorMark;
+    if (cur === mark || (cur && mark && cur.key === mark.key && cur.from === mark.from && cur.to === mark.to && cur.message === mark.message)) return;
+    this.errorMark = mark;
+    this.view.dispatch({ effects: setErrorMarkEffect.of(mark) });
+  }
+
+  private dropErrorMark(): void {
+    if (!this.errorMark) return;
+    this.dismissedMark = this.errorMark.key;
+    this.errorMark = null;
+    queueMicrotask(() => this.view.dispatch({ effects: setErrorMarkEffect.of(null) }));
+  }
+
+  /** select selects from–to (string indexes) and scrolls it into view, without taking the focus. */
+  select(from: number, to: number): void {
+    const n = this.view.state.doc.length;
+    this.view.dispatch({ selection: { anchor: Math.min(from, n), head: Math.min(to, n) }, scrollIntoView: true });
+  }
+
+  /** replace puts text in place of from–to as typing does: saved, undoable, seen by co-editors. */
+  replace(from: number, to: number, text: string): void {
+    this.view.dispatch({ changes: { from, to, insert: text }, userEvent: 'input.replace' });
   }
 
   destroy(): void {

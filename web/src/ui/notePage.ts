@@ -18,6 +18,8 @@ import { CatalogPanel } from './catalogPanel';
 import { DeployDialog } from './deployDialog';
 import { RevisionsDialog } from './revisions';
 import { ParagraphView } from './paragraph';
+import { FindPanel } from './findReplace';
+import { actionFor, isTyping, runInSequence, showShortcutList, type ParagraphAction } from './shortcuts';
 import { SessionPanel } from './sessionPanel';
 
 export interface PageDeps {
@@ -67,6 +69,12 @@ export class NotePage {
   private focusOnAdd: string | null = null;
   /** The Flink web UI of the cluster, from the last cluster read. */
   private webUi: string | undefined;
+  /** Find and replace across the note's paragraphs. */
+  private readonly find = new FindPanel({
+    paragraphs: () => (this.session.note?.paragraphs ?? []).map((p) => ({ id: p.id, text: p.text ?? '' })),
+    select: (m) => this.views.get(m.pid)?.selectText(m.from, m.to),
+    replace: (pid, from, to, text) => this.views.get(pid)?.replaceText(from, to, text),
+  });
 
   constructor(
     readonly noteId: string,
@@ -98,6 +106,8 @@ export class NotePage {
       button({ icon: 'upload', label: 'Deploy', title: 'Deploy this note as an application: a Flink job that keeps running', testid: 'deploy-button', onClick: () => this.deploy() }),
       button({ icon: 'plus', label: 'Paragraph', testid: 'add-paragraph', onClick: () => this.insertAt(this.session.note?.paragraphs.length ?? 0) }),
       button({ icon: 'download', title: 'Export .zpln', testid: 'export-note', onClick: () => void this.exportNote() }),
+      button({ icon: 'search', title: 'Find and replace (Ctrl+Alt+F)', testid: 'find-button', onClick: () => this.find.open() }),
+      button({ label: '?', title: 'Keyboard shortcuts (?)', cls: 'ghost', testid: 'shortcuts-button', onClick: () => showShortcutList() }),
       button({ icon: 'restore', label: 'Revisions', title: 'Saved revisions of this note: save, compare, restore', testid: 'revisions-button', onClick: () => void this.revisions() }),
     );
     this.parasEl = h('div', { class: 'paras', 'data-testid': 'paragraphs' });
@@ -106,7 +116,7 @@ export class NotePage {
       'div',
       { class: 'page note-page' },
       bar,
-      h('div', { class: 'note-main' }, h('div', { class: 'paras-col' }, this.parasEl), h('div', { class: 'side-col' }, this.panel.el, this.catalog.el)),
+      h('div', { class: 'note-main' }, h('div', { class: 'paras-col' }, this.find.el, this.parasEl), h('div', { class: 'side-col' }, this.panel.el, this.catalog.el)),
     );
   }
 
@@ -132,6 +142,9 @@ export class NotePage {
       }),
       s.on('error', (m) => toast(m, 'error')),
       this.deps.ws.onState((st) => this.showConn(st)),
+      s.on('paragraph', () => this.find.refresh()),
+      s.on('structure', () => this.find.refresh()),
+      this.listenKeys(),
     );
     this.showSave('saved', '');
     this.showConn(this.deps.ws.state);
@@ -301,7 +314,8 @@ export class NotePage {
       indexOf: (pid: string) => this.session.note?.paragraphs.findIndex((p) => p.id === pid) ?? -1,
       count: () => this.session.note?.paragraphs.length ?? 0,
       defaultGroup: note.defaultInterpreterGroup || 'flink',
-      insertAt: (i: number) => this.insertAt(i),
+      insertAt: (i: number, text?: string) => this.insertAt(i, text),
+      onNoteAction: (pid: string, action: ParagraphAction) => this.noteAction(pid, action),
       onRefused: (r: CapacityRefusal) => this.onRefused(r),
       onEditorFocus: (pid: string) => {
         this.lastEditor = pid;
@@ -350,10 +364,10 @@ export class NotePage {
     return h('div', { class: 'insert-bar' }, button({ icon: 'plus', title: 'Insert paragraph here', cls: 'insert-btn', onClick: () => this.insertAt(index) }));
   }
 
-  private insertAt(index: number): void {
+  private insertAt(index: number, text?: string): void {
     void (async () => {
       try {
-        const pid = await this.session.addParagraph(index);
+        const pid = await this.session.addParagraph(index, text);
         this.focusOnAdd = pid;
         this.reconcile(false);
       } catch (e) {
@@ -375,6 +389,43 @@ export class NotePage {
       const m = refusalModel(refusal);
       toast(h('div', null, h('div', null, `Run all not started: ${m.summary}`), m.holders.length > 0 ? refusalHolders(m, 'run-all-refused-holders') : null), 'error');
     }
+  }
+
+  /**
+   * listenKeys follows the page's own keys: '?' (outside text fields) lists
+   * the shortcuts, Ctrl+Alt+F opens find and replace. The browser's Ctrl+F
+   * stays the browser's.
+   */
+  private listenKeys(): () => void {
+    const onKey = (e: KeyboardEvent) => {
+      if (!this.el.isConnected || e.defaultPrevented) return;
+      if (e.key === '?' && !e.ctrlKey && !e.altKey && !e.metaKey && !isTyping(e.target) && !document.querySelector('.backdrop')) {
+        e.preventDefault();
+        showShortcutList();
+      } else if (actionFor(e) === 'find') {
+        e.preventDefault();
+        this.find.open(window.getSelection()?.toString() ?? '');
+      }
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }
+
+  /** noteAction does what a paragraph's shortcut asks of the note: run from it or above it, find. */
+  private noteAction(pid: string, action: ParagraphAction): void {
+    const ids = this.session.note?.paragraphs.map((p) => p.id) ?? [];
+    const i = ids.indexOf(pid);
+    if (action === 'find') {
+      this.find.open(window.getSelection()?.toString() ?? '');
+      return;
+    }
+    if (i < 0 || (action !== 'runBelow' && action !== 'runAbove')) return;
+    const pids = action === 'runBelow' ? ids.slice(i) : ids.slice(0, i);
+    void runInSequence(this.session, pids).catch((e) => {
+      const refusal = refusalOf(e);
+      if (refusal) this.onRefused(refusal);
+      toast(refusal ? `Not started: ${refusalModel(refusal).summary}` : `Run failed: ${(e as Error).message}`, 'error');
+    });
   }
 
   /** onRefused shows a refusal's figures in the session panel and reads the capacity afresh. */

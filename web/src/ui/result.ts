@@ -15,6 +15,7 @@ import { ChartView } from './chart';
 import { button, clear, h, icon, setText, toggleClass } from './dom';
 import { setHTML } from './html';
 import { ResultTableView } from './resultTable';
+import { downloadButton } from './resultDownload';
 
 const chartIcons: Record<ChartMode, string> = {
   table: 'table',
@@ -71,7 +72,7 @@ class TableBlock {
     this.settingsBtn = button({ icon: 'gear', title: 'Chart settings', cls: 'ghost', testid: 'chart-settings', onClick: () => this.toggleSettings() });
     this.stats = h('span', { class: 'rstats', 'data-testid': 'result-stats' });
     this.badge = h('span', { class: 'badge', 'data-testid': 'result-badge' });
-    this.toolbar = h('div', { class: 'rbar' }, this.modes, this.settingsBtn, h('span', { class: 'spacer' }), this.stats, this.badge);
+    this.toolbar = h('div', { class: 'rbar' }, this.modes, this.settingsBtn, h('span', { class: 'spacer' }), this.stats, this.badge, downloadButton(() => this.model, () => this.ctx.paragraph()));
     this.tableView = new ResultTableView(model);
     this.body = h('div', { class: 'rbody' });
     this.el = h('div', { class: 'rblock table-block', 'data-result-index': String(index) }, this.toolbar, this.body, comment ? h('div', { class: 'rcomment' }, comment) : null);
