@@ -14,7 +14,7 @@ import (
 // showResult renders a finished non-query statement's result: a short
 // success text for DDL, SET and USE, a table for SHOW and DESCRIBE, the plan
 // for EXPLAIN.
-func (ex *execution) showResult(st Statement, f *flink.Fetcher, rows []flink.Row) {
+func (ex *execution) showResult(st Statement, cols []Column, f *flink.Fetcher, rows []flink.Row) {
 	if isOK(f, rows) {
 		ex.addMessage(notebooks.MessageText, successText(st))
 		return
@@ -23,10 +23,6 @@ func (ex *execution) showResult(st Statement, f *flink.Fetcher, rows []flink.Row
 		ex.addMessage(notebooks.MessageText, fmt.Sprint(rows[0].Fields[0]))
 		return
 	}
-	cols := make([]Column, len(f.Columns))
-	for i, c := range f.Columns {
-		cols[i] = Column{Name: c.Name, Type: c.TypeName()}
-	}
 	m, _ := NewMaterializer(Options{Mode: DisplayUpdate, MaxRows: ex.k.cfg.MaxRows})
 	m.SetColumns(cols)
 	changes := make([]Change, len(rows))
@@ -34,7 +30,7 @@ func (ex *execution) showResult(st Statement, f *flink.Fetcher, rows []flink.Row
 		changes[i] = Change{Kind: RowKind(row.Kind), Fields: row.Fields}
 	}
 	_ = m.Apply(changes)
-	ex.addMessage(notebooks.MessageTable, m.Snapshot().ZeppelinTSV())
+	ex.addResult(m.Snapshot().Message())
 }
 
 // isOK reports whether a result is the gateway's plain success: one column

@@ -20,11 +20,16 @@ func (k RowKind) IsRetraction() bool { return k == RowUpdateBefore || k == RowDe
 type Column struct {
 	Name string `json:"name"`
 	Type string `json:"type"` // Flink SQL type, e.g. "TIMESTAMP(3)" or "INT NOT NULL"
+	// Zone is, for an instant (TIMESTAMP_LTZ), the session time zone its
+	// values are printed in, e.g. "UTC" or "Asia/Tokyo"; empty when the
+	// session does not name one (Flink then uses its JVM's zone).
+	Zone string `json:"zone,omitempty"`
 }
 
-// Change is one changelog row. Fields hold the JSON-decoded values the
-// gateway sent (json.Number or float64 for numbers, string, bool, nil,
-// []any, map[string]any).
+// Change is one changelog row. Fields hold the values the gateway sent:
+// for a notebook's statements the string Flink prints for each value, or
+// nil (see flink.RowFormatText); JSON values (json.Number or float64 for
+// numbers, string, bool, nil, []any, map[string]any) elsewhere.
 type Change struct {
 	Kind   RowKind
 	Fields []any

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/eddy-notebooks/eddy/notebooks"
 )
 
 // RenderTemplate replaces each {i} in tmpl with fields[i], formatted by
@@ -63,6 +65,26 @@ func (t Table) ZeppelinTSV() string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// Message returns t as a result message to store with its paragraph:
+// Zeppelin's TABLE text, with the exact table beside it.
+func (t Table) Message() notebooks.ResultMessage {
+	data := &notebooks.TableData{Columns: make([]notebooks.TableColumn, len(t.Columns)), Rows: make([][]*string, len(t.Rows))}
+	for i, c := range t.Columns {
+		data.Columns[i] = notebooks.TableColumn{Name: c.Name, Type: c.Type, Zone: c.Zone}
+	}
+	for i, r := range t.Rows {
+		row := make([]*string, len(r.Fields))
+		for j, f := range r.Fields {
+			if f != nil {
+				s := FormatValue(f)
+				row[j] = &s
+			}
+		}
+		data.Rows[i] = row
+	}
+	return notebooks.ResultMessage{Type: notebooks.MessageTable, Data: t.ZeppelinTSV(), Table: data}
 }
 
 var tsvReplacer = strings.NewReplacer("\t", " ", "\r\n", " ", "\n", " ", "\r", " ")

@@ -23,6 +23,32 @@ func TestTable_ZeppelinTSV(t *testing.T) {
 	}
 }
 
+// TestTable_Message keeps, beside Zeppelin's text, what the text loses:
+// the column types and zone, NULL apart from the string "null", and tabs
+// and line breaks inside values.
+func TestTable_Message(t *testing.T) {
+	tab := Table{
+		Columns: []Column{{Name: "d", Type: "DECIMAL(10, 2)"}, {Name: "s", Type: "STRING"}, {Name: "ts", Type: "TIMESTAMP_LTZ(3)", Zone: "Asia/Tokyo"}},
+		Rows: []Row{
+			{ID: 1, Fields: []any{"10.50", "null", "1970-01-01 09:00:00.000"}},
+			{ID: 2, Fields: []any{nil, "a\tb\nc", nil}},
+		},
+	}
+	m := tab.Message()
+	if m.Type != "TABLE" || m.Data != tab.ZeppelinTSV() {
+		t.Fatalf("message %+v", m)
+	}
+	got, err := json.Marshal(m.Table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"columns":[{"name":"d","type":"DECIMAL(10, 2)"},{"name":"s","type":"STRING"},{"name":"ts","type":"TIMESTAMP_LTZ(3)","zone":"Asia/Tokyo"}],` +
+		`"rows":[["10.50","null","1970-01-01 09:00:00.000"],[null,"a\tb\nc",null]]}`
+	if string(got) != want {
+		t.Fatalf("table\n got %s\nwant %s", got, want)
+	}
+}
+
 func TestFormatValue(t *testing.T) {
 	for _, tt := range []struct {
 		v    any

@@ -26,7 +26,7 @@ func ViewOf(p *notebooks.Paragraph, live ParagraphLive, hasLive bool) *notebooks
 		if r.Snapshot.Mode == DisplaySingle {
 			msgs = append(msgs, notebooks.ResultMessage{Type: notebooks.MessageHTML, Data: r.Rendered})
 		} else {
-			msgs = append(msgs, notebooks.ResultMessage{Type: notebooks.MessageTable, Data: r.Snapshot.ZeppelinTSV()})
+			msgs = append(msgs, r.Snapshot.Message())
 		}
 	}
 	cp.Results = &notebooks.Result{Code: notebooks.ResultSuccess, Msg: msgs}

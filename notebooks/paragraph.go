@@ -49,6 +49,26 @@ type Result struct {
 type ResultMessage struct {
 	Type string `json:"type"`
 	Data string `json:"data"`
+	// Table is, for a TABLE message Eddy produced, the same table exactly:
+	// Zeppelin's text keeps neither the column types, nor nulls apart from
+	// the string "null", nor tabs and line breaks inside values.
+	Table *TableData `json:"table,omitempty"`
+}
+
+// TableData is a result table as Eddy keeps it with a note.
+type TableData struct {
+	Columns []TableColumn `json:"columns"`
+	// Rows hold each value as the string Flink prints for it, or nil for
+	// NULL.
+	Rows [][]*string `json:"rows"`
+}
+
+// TableColumn is a column of TableData: its name, Flink SQL type and, for
+// an instant (TIMESTAMP_LTZ), the time zone its values are printed in.
+type TableColumn struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+	Zone string `json:"zone,omitempty"`
 }
 
 // MarshalJSON writes msg as [] rather than null when it is empty.

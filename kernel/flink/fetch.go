@@ -20,6 +20,7 @@ type Fetcher struct {
 	session   string
 	operation string
 	token     int64
+	format    RowFormat
 	delay     time.Duration
 	done      bool
 
@@ -30,9 +31,18 @@ type Fetcher struct {
 	JobID   string
 }
 
-// NewFetcher returns a Fetcher positioned at the first page of operation.
+// NewFetcher returns a Fetcher positioned at the first page of operation,
+// reading fields as JSON values.
 func (g *Gateway) NewFetcher(session, operation string) *Fetcher {
-	return &Fetcher{g: g, session: session, operation: operation, delay: minPoll}
+	return &Fetcher{g: g, session: session, operation: operation, format: RowFormatJSON, delay: minPoll}
+}
+
+// NewTextFetcher is NewFetcher reading every field as the string Flink
+// prints for it (RowFormatText), or nil: what a notebook shows.
+func (g *Gateway) NewTextFetcher(session, operation string) *Fetcher {
+	f := g.NewFetcher(session, operation)
+	f.format = RowFormatText
+	return f
 }
 
 // Next waits until rows arrive or the result ends and returns the new rows.
@@ -40,7 +50,7 @@ func (g *Gateway) NewFetcher(session, operation string) *Fetcher {
 // ends. Next returns early with the rows so far if ctx ends.
 func (f *Fetcher) Next(ctx context.Context) (rows []Row, more bool, err error) {
 	for !f.done {
-		page, err := f.g.FetchResults(ctx, f.session, f.operation, f.token)
+		page, err := f.g.FetchResults(ctx, f.session, f.operation, f.token, f.format)
 		if err != nil {
 			return nil, true, err
 		}

@@ -150,9 +150,24 @@ type ResultPage struct {
 	NextToken  int64 // -1 when there is no next page (EOS)
 }
 
-// FetchResults fetches the page at token. The gateway accepts only the
-// current token or the one before it (a re-fetch).
-func (g *Gateway) FetchResults(ctx context.Context, session, operation string, token int64) (ResultPage, error) {
+// RowFormat is how the gateway writes a result's fields.
+type RowFormat string
+
+// Row formats.
+const (
+	// RowFormatJSON writes fields with the JSON format's converters:
+	// numbers as JSON numbers (a DECIMAL loses its scale: 10.50 becomes
+	// 10.5), booleans as booleans, arrays and maps as JSON.
+	RowFormatJSON RowFormat = "JSON"
+	// RowFormatText writes every field as Flink prints it (the form of
+	// CAST(x AS STRING) in the session's time zone) and null as null: exact
+	// for every type, at the cost of parsing to compute with a value.
+	RowFormatText RowFormat = "PLAIN_TEXT"
+)
+
+// FetchResults fetches the page at token, its fields in format. The
+// gateway accepts only the current token or the one before it (a re-fetch).
+func (g *Gateway) FetchResults(ctx context.Context, session, operation string, token int64, format RowFormat) (ResultPage, error) {
 	var out struct {
 		ResultType string `json:"resultType"`
 		JobID      string `json:"jobID"`
@@ -162,7 +177,7 @@ func (g *Gateway) FetchResults(ctx context.Context, session, operation string, t
 		} `json:"results"`
 		NextResultURI string `json:"nextResultUri"`
 	}
-	path := fmt.Sprintf("%s/result/%d?rowFormat=JSON", g.operationPath(session, operation), token)
+	path := fmt.Sprintf("%s/result/%d?rowFormat=%s", g.operationPath(session, operation), token, format)
 	if err := g.rc.do(ctx, "fetch results", http.MethodGet, path, nil, &out); err != nil {
 		return ResultPage{}, err
 	}

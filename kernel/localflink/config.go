@@ -83,6 +83,10 @@ func flinkConfig(cfg Config, dir string, p ports) string {
 		"taskmanager.numberOfTaskSlots":   fmt.Sprint(cfg.TaskManagerSlots),
 		"taskmanager.memory.process.size": cfg.TaskManagerMemory,
 		"parallelism.default":             "1",
+		// Instants (TIMESTAMP_LTZ) print in the session's time zone; name it
+		// rather than inherit whatever zone the machine has. A session
+		// changes it with SET 'table.local-time-zone'.
+		"table.local-time-zone": "UTC",
 		"rest.address":                    "127.0.0.1",
 		"rest.bind-address":               "127.0.0.1",
 		"rest.port":                       fmt.Sprint(p.REST),
