@@ -120,6 +120,26 @@ func (c *Completer) Close(ctx context.Context) error {
 	return c.gw.CloseSession(ctx, handle)
 }
 
+// CompleteHeader returns, when the cursor at byte offset pos is in the
+// interpreter name of a paragraph's first line ("%fl|"), the headers of
+// the interpreters Eddy runs (SupportedHeaders), unfiltered: the editor
+// matches them against what is typed. ok is false elsewhere.
+func CompleteHeader(text string, pos int) (candidates []string, ok bool) {
+	if pos < 0 || pos > len(text) {
+		return nil, false
+	}
+	head := strings.TrimLeft(text[:pos], " \t\r\n")
+	if !strings.HasPrefix(head, "%") {
+		return nil, false
+	}
+	for i := 1; i < len(head); i++ {
+		if !isWordByte(head[i]) && head[i] != '.' {
+			return nil, false
+		}
+	}
+	return SupportedHeaders(), true
+}
+
 // completionInput returns the statement of a paragraph's text that the
 // cursor at byte offset pos is in, and the cursor's offset in it. ok is
 // false when there is nothing to complete: not a SQL paragraph, a cursor

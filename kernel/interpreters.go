@@ -82,17 +82,40 @@ type interpreterSpec struct {
 	kind        InterpreterKind
 	supported   bool
 	editorMode  string
+	// headers are local property lists worth offering after the prefix.
+	headers []string
 }
 
 // interpreterTable lists every interpreter Eddy resolves, in the order the
 // error message lists them. Read-only.
 var interpreterTable = []interpreterSpec{
-	{GroupFlink, "ssql", InterpreterSQLStream, true, "sql"},
-	{GroupFlink, "bsql", InterpreterSQLBatch, true, "sql"},
-	{GroupFlink, "conf", InterpreterConf, true, "text"},
-	{GroupMarkdown, "md", InterpreterMarkdown, true, "markdown"},
-	{GroupFlink, "pyflink", InterpreterPyFlink, false, "python"},
-	{GroupFlink, "ipyflink", InterpreterIPyFlink, false, "python"},
+	{GroupFlink, "ssql", InterpreterSQLStream, true, "sql",
+		[]string{"(type=update)", "(type=append)", "(type=single, template=<h1>{0}</h1>)"}},
+	{GroupFlink, "bsql", InterpreterSQLBatch, true, "sql", nil},
+	{GroupFlink, "conf", InterpreterConf, true, "text", nil},
+	{GroupMarkdown, "md", InterpreterMarkdown, true, "markdown", nil},
+	{GroupFlink, "pyflink", InterpreterPyFlink, false, "python", nil},
+	{GroupFlink, "ipyflink", InterpreterIPyFlink, false, "python", nil},
+}
+
+// SupportedHeaders returns the paragraph headers of the interpreters Eddy
+// runs, in the table's order: each prefix ("%flink.ssql", "%md"), then
+// the local property lists worth offering with it
+// ("%flink.ssql(type=append)"). Interpreters Eddy refuses are not among
+// them.
+func SupportedHeaders() []string {
+	var out []string
+	for _, s := range interpreterTable {
+		if !s.supported {
+			continue
+		}
+		prefix := prefixOf(s.group, s.name)
+		out = append(out, prefix)
+		for _, h := range s.headers {
+			out = append(out, prefix+h)
+		}
+	}
+	return out
 }
 
 // unsupportedReason explains why Eddy refuses an interpreter that Zeppelin

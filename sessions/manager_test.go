@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -734,6 +735,21 @@ func TestManagerUnit_Complete(t *testing.T) {
 	}
 	if got, _ := u.m.Complete(ctx, other.ID, "SEL", 3); !reflect.DeepEqual(got, []string{"catalog"}) {
 		t.Fatalf("another note: %v", got)
+	}
+	// In the interpreter name of the first line: the interpreters Eddy
+	// runs, with a session or without, and nothing it refuses.
+	for _, id := range []string{n.ID, other.ID} {
+		got, err := u.m.Complete(ctx, id, "  %fl\nSELECT 1", 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, kernel.SupportedHeaders()) || !slices.Contains(got, "%flink.conf") || !slices.Contains(got, "%md") ||
+			slices.ContainsFunc(got, func(c string) bool { return strings.Contains(c, "pyflink") }) {
+			t.Fatalf("interpreter completion: %v", got)
+		}
+	}
+	if got, _ := u.m.Complete(ctx, other.ID, "%flink.ssql(type=", 17); !reflect.DeepEqual(got, []string{"catalog"}) {
+		t.Fatalf("in the local properties: %v", got)
 	}
 }
 

@@ -856,10 +856,15 @@ func (m *Manager) LiveSince(noteID string, seen map[string]int64) []kernel.Parag
 }
 
 // Complete returns completion candidates for a paragraph's text at a byte
-// offset. A note with a session completes in its own kernel, so its
+// offset. In the interpreter name of the first line they are the headers
+// of the interpreters Eddy runs (kernel.CompleteHeader), with or without
+// Flink. A note with a session completes SQL in its own kernel, so its
 // temporary tables are known; otherwise the completer (no KPUs: it runs
 // nothing) knows the catalogs only.
 func (m *Manager) Complete(ctx context.Context, noteID, text string, pos int) ([]string, error) {
+	if headers, ok := kernel.CompleteHeader(text, pos); ok {
+		return headers, nil
+	}
 	if k := m.findByNote(noteID).started(); k != nil {
 		return k.Complete(ctx, text, pos)
 	}

@@ -56,22 +56,25 @@ export const FlinkSQL = SQLDialect.define({
   caseInsensitiveIdentifiers: true,
 });
 
-const interpreterOptions = [
-  { label: '%flink.ssql', detail: 'streaming SQL' },
-  { label: '%flink.ssql(type=update)', detail: 'streaming SQL, changelog view' },
-  { label: '%flink.ssql(type=append)', detail: 'streaming SQL, append-only' },
-  { label: '%flink.ssql(type=single, template=<h1>{0}</h1>)', detail: 'streaming SQL, one value' },
-  { label: '%flink.bsql', detail: 'batch SQL' },
-  { label: '%flink.pyflink', detail: 'PyFlink' },
-  { label: '%md', detail: 'Markdown' },
-];
-
-function interpreterCompletion(ctx: CompletionContext): CompletionResult | null {
+/**
+ * interpreterCompletion offers, in the interpreter name at the start of the first line, the
+ * interpreters Eddy runs. The server answers them (its interpreter table is the one list), so an
+ * interpreter it refuses, such as %flink.pyflink, is never offered.
+ */
+export async function interpreterCompletion(ctx: CompletionContext, complete: EditorOptions['complete']): Promise<CompletionResult | null> {
   const line = ctx.state.doc.lineAt(ctx.pos);
-  if (line.number !== 1) return null;
-  const word = ctx.matchBefore(/%[\w.()=, ]*/);
+  if (line.number !== 1 || !complete) return null;
+  const word = ctx.matchBefore(/%[\w.]*/);
   if (!word || word.from !== line.from) return null;
-  return { from: word.from, options: interpreterOptions.map((o) => ({ ...o, type: 'keyword' })), validFor: /^%[\w.]*$/ };
+  const text = ctx.state.doc.toString();
+  let headers: string[];
+  try {
+    headers = await complete(text, utf8Length(text.slice(0, ctx.pos)));
+  } catch {
+    return null;
+  }
+  if (ctx.aborted || headers.length === 0) return null;
+  return { from: word.from, options: headers.map((label) => ({ label, type: 'keyword' })), validFor: /^%[\w.]*$/ };
 }
 
 function languageExtension(lang: EditorLanguage): Extension {
@@ -199,7 +202,7 @@ export class ParagraphEditor {
           highlightActiveLineGutter(),
           highlightSelectionMatches(),
           autocompletion({ activateOnTyping: true, icons: false, override: null }),
-          EditorState.languageData.of(() => [{ autocomplete: interpreterCompletion }, { autocomplete: this.gatewaySource }]),
+          EditorState.languageData.of(() => [{ autocomplete: this.interpreterSource }, { autocomplete: this.gatewaySource }]),
           keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...searchKeymap, ...historyKeymap, ...completionKeymap, indentWithTab]),
           syntaxHighlighting(highlight),
           theme,
@@ -243,6 +246,7 @@ export class ParagraphEditor {
   }
 
   private readonly gatewaySource = (ctx: CompletionContext) => this.gatewayCompletion(ctx);
+  private readonly interpreterSource = (ctx: CompletionContext) => interpreterCompletion(ctx, this.opts.complete);
 
   get text(): string {
     return this.view.state.doc.toString();
