@@ -11,9 +11,15 @@ export const PROTOCOL_VERSION = 1;
 export interface Column {
   name: string;
   type: string;
+  /** For an instant (TIMESTAMP_LTZ): the session time zone its values are printed in. */
+  zone?: string;
 }
 
-/** A cell value as JSON carries it (ROW/ARRAY/MAP values arrive as arrays/objects). */
+/**
+ * A cell value. Flink results carry every value as the string Flink prints
+ * for it (exact: a BIGINT above 2^53, a DECIMAL with its scale) or null;
+ * the other shapes come from older saved results and Zeppelin's text.
+ */
 export type Cell = string | number | boolean | null | Cell[] | { [k: string]: Cell };
 
 /** A displayed row: an id stable while the row is shown, and one value per column. */
@@ -79,6 +85,8 @@ export interface LiveResult {
 export interface ResultMessage {
   type: string;
   data: string;
+  /** A TABLE message's exact table (types, nulls, values as Flink prints them); data is Zeppelin's text of it. */
+  table?: { columns: Column[]; rows: Array<Array<string | null>> };
 }
 
 /** A notice on a running paragraph (kernel.Notice). */
@@ -159,12 +167,16 @@ export type NoteEventMsg = NoteMsg | NoteRemovedMsg | ParagraphMsg | ParagraphAd
 
 export interface ConfigPatch { [key: string]: unknown }
 
+/** Dynamic form values to merge into the stored ones; null returns a form to its default. */
+export interface ParamsPatch { [name: string]: string | string[] | null }
+
 export type ClientRequest =
   | { op: 'hello'; protocol: number; client?: string }
   | { op: 'ping' }
   | { op: 'subscribe'; noteId: string; seen?: Record<string, number> }
   | { op: 'unsubscribe'; noteId: string }
-  | { op: 'edit-paragraph'; noteId: string; paragraphId: string; text?: string; title?: string; config?: ConfigPatch }
+  | { op: 'edit-paragraph'; noteId: string; paragraphId: string; text?: string; title?: string; config?: ConfigPatch; params?: ParamsPatch }
+  | { op: 'edit-note'; noteId: string; noteParams: ParamsPatch }
   | { op: 'add-paragraph'; noteId: string; index?: number; text?: string; title?: string; config?: ConfigPatch }
   | { op: 'move-paragraph'; noteId: string; paragraphId: string; index: number }
   | { op: 'delete-paragraph'; noteId: string; paragraphId: string }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { paragraph } from '../fixtures';
 import type { Cell } from '../protocol';
-import { aggregate, normalizeGraph, pivot, resultsConfigPatch, scatterColumns, toEChartsOption, withAggregation, withColumn, withMode, withSetting, withoutColumn } from './chart';
+import { aggregate, exactAggregate, normalizeGraph, pivot, resultsConfigPatch, scatterColumns, toEChartsOption, withAggregation, withColumn, withMode, withSetting, withoutColumn } from './chart';
 import type { Paragraph } from '../schema';
 import { graphOf, type GraphConfig } from './note';
 import type { ViewRow } from './table';
@@ -141,9 +141,9 @@ describe('toEChartsOption', () => {
     const graph = normalizeGraph({ ...zeppelinGraph, mode: 'pieChart', groups: [{ name: 'region', index: 1, aggr: 'sum' }] }, columns);
     const o = toEChartsOption({ graph, columns, rows }) as Record<string, any>;
     expect(o['series'][0].data).toEqual([
-      { name: 'eu.mon', value: 11 },
-      { name: 'eu.tue', value: 5 },
-      { name: 'us.mon', value: 20 },
+      { name: 'eu.mon', value: 11, exact: ['11'] },
+      { name: 'eu.tue', value: 5, exact: ['5'] },
+      { name: 'us.mon', value: 20, exact: ['20'] },
     ]);
   });
 
@@ -156,7 +156,44 @@ describe('toEChartsOption', () => {
     const o = toEChartsOption({ graph, columns: cols2, rows: rows2 }) as Record<string, any>;
     expect(o['xAxis'].type).toBe('value');
     expect(o['series'].map((s: any) => s.name)).toEqual(['eu', 'us']);
-    expect(o['series'][0].data[0]).toEqual([10, 1.5]);
+    expect(o['series'][0].data[0]).toEqual({ value: [10, 1.5], exact: ['10', '1.5'] });
+  });
+
+  it("tooltips show values exactly: a BIGINT beyond 2^53 and a DECIMAL(38, 18)'s digits", () => {
+    const cols = [
+      { name: 'k', type: 'STRING' },
+      { name: 'big', type: 'BIGINT' },
+      { name: 'dec', type: 'DECIMAL(38, 18)' },
+    ];
+    const vals: Cell[][] = [
+      ['a', '9007199254740993', '12345678901234567890.123456789012345678'],
+      ['b', '1', '0.000000000000000001'],
+      ['b', '2', '0.000000000000000002'],
+    ];
+    const rs: ViewRow[] = vals.map((v, i) => ({ id: String(i), values: v }));
+    const graph = normalizeGraph({ mode: 'lineChart', keys: [{ name: 'k', index: 0, aggr: 'sum' }], values: [{ name: 'big', index: 1, aggr: 'sum' }, { name: 'dec', index: 2, aggr: 'sum' }] }, cols);
+    const o = toEChartsOption({ graph, columns: cols, rows: rs }) as Record<string, any>;
+    const tip = (dataIndex: number) =>
+      o['tooltip'].formatter([
+        { seriesIndex: 0, dataIndex, seriesName: 'big(sum)', axisValueLabel: dataIndex === 0 ? 'a' : 'b', marker: '' },
+        { seriesIndex: 1, dataIndex, seriesName: 'dec(sum)', marker: '' },
+      ]);
+    expect(tip(0)).toContain('<b>9007199254740993</b>');
+    expect(tip(0)).toContain('<b>12345678901234567890.123456789012345678</b>');
+    expect(tip(1)).toContain('<b>3</b>');
+    expect(tip(1)).toContain('<b>0.000000000000000003</b>');
+    // What ECharts plots is the nearest double: the tooltip is where the digits are.
+    expect(o['series'][0].data[0]).toBe(9007199254740992);
+  });
+
+  it('exactAggregate adds decimals digit by digit and keeps min/max as printed', () => {
+    expect(exactAggregate('sum', ['0.1', '0.2'])).toBe('0.3');
+    expect(exactAggregate('sum', ['-1.50', '1'])).toBe('-0.50');
+    expect(exactAggregate('max', ['9223372036854775806', '9223372036854775807', null])).toBe('9223372036854775807');
+    expect(exactAggregate('min', ['10.50', '3.00'])).toBe('3.00');
+    expect(exactAggregate('count', ['x', null])).toBe('2');
+    expect(exactAggregate('avg', ['1', '2'])).toBeNull();
+    expect(exactAggregate('sum', ['1.0E20', '1'])).toBeNull();
   });
 });
 

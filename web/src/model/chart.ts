@@ -90,11 +90,67 @@ export function aggregate(aggr: Aggregation, cells: Cell[]): number | null {
   }
 }
 
+/** A plain decimal literal as an integer and a scale: "-12.50" is -1250 at scale 2. */
+interface Scaled {
+  int: bigint;
+  scale: number;
+}
+
+function scaledOf(c: Cell): Scaled | null {
+  if (typeof c !== 'string') return null;
+  const m = /^([+-]?)(\d+)(?:\.(\d+))?$/.exec(c.trim());
+  if (!m) return null;
+  const frac = m[3] ?? '';
+  const int = BigInt((m[2] ?? '0') + frac);
+  return { int: m[1] === '-' ? -int : int, scale: frac.length };
+}
+
+function scaledText(v: Scaled): string {
+  const neg = v.int < 0n;
+  const digits = (neg ? -v.int : v.int).toString().padStart(v.scale + 1, '0');
+  const text = v.scale === 0 ? digits : digits.slice(0, -v.scale) + '.' + digits.slice(-v.scale);
+  return (neg ? '-' : '') + text;
+}
+
+/**
+ * exactAggregate is aggregate() as exact text where the cells allow it:
+ * count; sum, min and max of plain decimals (Flink's BIGINT and DECIMAL,
+ * added digit by digit at the largest scale); avg of one value. null when
+ * only the floating-point number is known.
+ */
+export function exactAggregate(aggr: Aggregation, cells: Cell[]): string | null {
+  if (aggr === 'count') return String(cells.length);
+  const present = cells.filter((c) => c !== null && c !== undefined);
+  if (present.length === 0) return null;
+  const scaled = present.map(scaledOf);
+  if (scaled.some((v) => v === null)) return null;
+  const vals = scaled as Scaled[];
+  const scale = Math.max(...vals.map((v) => v.scale));
+  const aligned = vals.map((v) => v.int * 10n ** BigInt(scale - v.scale));
+  switch (aggr) {
+    case 'sum':
+      return scaledText({ int: aligned.reduce((a, b) => a + b, 0n), scale });
+    case 'min':
+    case 'max': {
+      let best = 0;
+      aligned.forEach((v, i) => {
+        const b = aligned[best] as bigint;
+        if (aggr === 'min' ? v < b : v > b) best = i;
+      });
+      return String(present[best]);
+    }
+    case 'avg':
+      return present.length === 1 ? String(present[0]) : null;
+  }
+}
+
 export interface PivotSeries {
   name: string;
   group: string;
   value: GraphColumn;
   data: Array<number | null>;
+  /** Each point's value exactly, as text (a BIGINT beyond 2^53, a DECIMAL's digits); null where only the number is known. */
+  exact: Array<string | null>;
 }
 
 export interface Pivot {
@@ -140,13 +196,16 @@ export function pivot(rows: readonly ViewRow[], g: GraphConfig): Pivot {
     const perValue = cells.get(grp) as Cell[][][];
     values.forEach((v, vi) => {
       const data: Array<number | null> = [];
+      const exact: Array<string | null> = [];
+      const aggr = isAggregation(v.aggr) ? v.aggr : 'sum';
       for (let ki = 0; ki < nKeys; ki++) {
         const bucket = perValue[vi]?.[ki];
-        data.push(bucket ? aggregate(isAggregation(v.aggr) ? v.aggr : 'sum', bucket) : null);
+        data.push(bucket ? aggregate(aggr, bucket) : null);
+        exact.push(bucket ? exactAggregate(aggr, bucket) : null);
       }
       const valueName = `${v.name}(${v.aggr})`;
       const name = groups.length === 0 ? valueName : values.length === 1 ? grp : grp + sep + valueName;
-      series.push({ name, group: grp, value: v, data });
+      series.push({ name, group: grp, value: v, data, exact });
     });
   }
   return { keys: [...keyIndex.keys()], series };
@@ -218,6 +277,7 @@ export function toEChartsOption({ graph, columns, rows, animate = true }: Option
     axisLabel: baseText,
     splitLine: { lineStyle: { color: '#edf0f4' } },
   };
+  opt.tooltip = { trigger: 'axis', confine: true, formatter: (ps: unknown) => axisTooltip(pv, ps) };
   let data = pv.series.map((s) => s.data);
   if (expand) {
     data = data.map((d) =>
@@ -240,10 +300,51 @@ export function toEChartsOption({ graph, columns, rows, animate = true }: Option
   return opt;
 }
 
+/** One series' entry of an ECharts tooltip, as much of it as the formatters read. */
+interface TooltipParam {
+  seriesIndex?: number;
+  dataIndex?: number;
+  seriesName?: string;
+  marker?: unknown;
+  name?: string;
+  axisValueLabel?: string;
+  percent?: number;
+  data?: unknown;
+}
+
+const escapeHTML = (t: string) => t.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/**
+ * axisTooltip lists each series' value at the hovered key as exact text
+ * (the number ECharts plots may be rounded; a stacked 100 % area plots
+ * shares), else as the number.
+ */
+export function axisTooltip(pv: Pivot, params: unknown): string {
+  const ps = (Array.isArray(params) ? params : [params]) as TooltipParam[];
+  const head = ps[0]?.axisValueLabel ?? pv.keys[ps[0]?.dataIndex ?? 0] ?? '';
+  const lines = ps.map((p) => {
+    const s = pv.series[p.seriesIndex ?? -1];
+    const i = p.dataIndex ?? -1;
+    const text = s ? (s.exact[i] ?? (s.data[i] === null || s.data[i] === undefined ? '-' : String(s.data[i]))) : '';
+    const marker = typeof p.marker === 'string' ? p.marker : '';
+    return `${marker}${escapeHTML(p.seriesName ?? '')}&nbsp;&nbsp;<b>${escapeHTML(text)}</b>`;
+  });
+  return [escapeHTML(head), ...lines].join('<br/>');
+}
+
+/** itemTooltip shows a pie slice's or a scatter point's exact values (carried as the data item's `exact`). */
+function itemTooltip(params: unknown): string {
+  const p = params as TooltipParam;
+  const d = p.data as { exact?: string[] } | undefined;
+  const marker = typeof p.marker === 'string' ? p.marker : '';
+  const pct = typeof p.percent === 'number' ? ` (${p.percent}%)` : '';
+  return `${escapeHTML(p.seriesName ?? '')}<br/>${marker}${escapeHTML(p.name ?? '')}&nbsp;&nbsp;<b>${escapeHTML((d?.exact ?? []).join(', '))}</b>${pct}`;
+}
+
 function pieOption(pv: Pivot, animate: boolean): EChartsOption {
   const opt = base(animate);
-  opt.tooltip = { trigger: 'item', confine: true, valueFormatter: (v) => String(v) };
-  const slices: Array<{ name: string; value: number }> = [];
+  opt.tooltip = { trigger: 'item', confine: true, formatter: itemTooltip };
+  const slices: Array<{ name: string; value: number; exact: string[] }> = [];
   // One slice per (group, key); with several values only the first is used.
   const firstValue = pv.series[0]?.value;
   for (const s of pv.series) {
@@ -251,7 +352,7 @@ function pieOption(pv: Pivot, animate: boolean): EChartsOption {
     s.data.forEach((v, ki) => {
       if (v === null) return;
       const key = pv.keys[ki] ?? '';
-      slices.push({ name: s.group ? `${s.group}.${key}` : key, value: v });
+      slices.push({ name: s.group ? `${s.group}.${key}` : key, value: v, exact: [s.exact[ki] ?? String(v)] });
     });
   }
   opt.series = [
@@ -292,7 +393,7 @@ export function scatterColumns(g: GraphConfig, columns: Column[]): { xAxis?: Gra
 function scatterOption(g: GraphConfig, columns: Column[], rows: readonly ViewRow[], animate: boolean): EChartsOption {
   const sc = scatterColumns(g, columns);
   const opt = base(animate);
-  opt.tooltip = { trigger: 'item', confine: true };
+  opt.tooltip = { trigger: 'item', confine: true, formatter: itemTooltip };
   const x = sc.xAxis;
   const y = sc.yAxis;
   if (!x || !y) {
@@ -300,7 +401,7 @@ function scatterOption(g: GraphConfig, columns: Column[], rows: readonly ViewRow
     return opt;
   }
   const xNumeric = rows.every((r) => toNumber(r.values[x.index]) !== null || r.values[x.index] === null);
-  const bySeries = new Map<string, Array<Array<number | string | null>>>();
+  const bySeries = new Map<string, Array<{ value: Array<number | string | null>; exact: string[] }>>();
   let maxSize = 0;
   for (const r of rows) {
     const name = sc.group ? cellText(r.values[sc.group.index]) : y.name;
@@ -313,7 +414,7 @@ function scatterOption(g: GraphConfig, columns: Column[], rows: readonly ViewRow
     }
     let list = bySeries.get(name);
     if (!list) bySeries.set(name, (list = []));
-    list.push(point);
+    list.push({ value: point, exact: [cellText(r.values[x.index]), cellText(r.values[y.index])] });
   }
   opt.xAxis = { type: xNumeric ? 'value' : 'category', name: x.name, nameLocation: 'middle', nameGap: 26, scale: true, axisLabel: baseText, nameTextStyle: baseText, splitLine: { lineStyle: { color: '#edf0f4' } } };
   opt.yAxis = { type: 'value', name: y.name, scale: true, axisLabel: baseText, nameTextStyle: baseText, splitLine: { lineStyle: { color: '#edf0f4' } } };

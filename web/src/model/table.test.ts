@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Cell, DeltaRow, ResultDelta, ResultTable } from '../protocol';
-import { EPOCH, TableModel, compareCells, isNumericType, parseTableText, staticTable } from './table';
+import { EPOCH, TableModel, compareCells, isNumericType, parseTableText, sortKindOf, staticTable } from './table';
 
 const cols = [
   { name: 'url', type: 'STRING' },
@@ -177,7 +177,7 @@ describe('parseTableText', () => {
       ['name', 'string'],
     ]);
     expect(t.rows.map((r) => r.values)).toEqual([
-      [30, 1.5, 'bob'],
+      ['30', '1.5', 'bob'],
       ['007', null, '+1'],
     ]);
     expect(t.comment).toBe('Result truncated to 2 rows');
@@ -188,9 +188,42 @@ describe('parseTableText', () => {
   });
 
   it('builds a static model for a saved result', () => {
-    const { model } = staticTable('a\tb\nx\t1\ny\t2\n');
+    const { model } = staticTable({ type: 'TABLE', data: 'a\tb\nx\t1\ny\t2\n' });
     expect(model.size).toBe(2);
     expect(model.columns[1]?.type).toBe('number');
+  });
+
+  it("keeps every digit of Zeppelin's text", () => {
+    const t = parseTableText('id\n9007199254740993\n12345678901234567890.123456789012345678\n');
+    expect(t.rows.map((r) => r.values[0])).toEqual(['9007199254740993', '12345678901234567890.123456789012345678']);
+    expect(t.columns[0]?.type).toBe('number');
+  });
+
+  it('reloads a saved result with its types, nulls and values exactly as shown live', () => {
+    const data = 'd\tx\tn\n10.50\t2.5\tnull\n9.00\t10.0\tnull\n';
+    const { model } = staticTable({
+      type: 'TABLE',
+      data,
+      table: {
+        columns: [
+          { name: 'd', type: 'DECIMAL(10, 2)' },
+          { name: 'x', type: 'DOUBLE' },
+          { name: 'n', type: 'STRING' },
+        ],
+        rows: [
+          ['10.50', '2.5', null],
+          ['9.00', '10.0', 'null'],
+        ],
+      },
+    });
+    expect(model.columns.map((c) => c.type)).toEqual(['DECIMAL(10, 2)', 'DOUBLE', 'STRING']);
+    expect(model.rows().map((r) => r.values)).toEqual([
+      ['10.50', '2.5', null],
+      ['9.00', '10.0', 'null'],
+    ]);
+    // A DOUBLE column sorts as numbers after a reload, as it did live (as text "10.0" < "2.5").
+    model.setSort({ col: 1, dir: 1 });
+    expect(model.view().map((r) => r.values[1])).toEqual(['2.5', '10.0']);
   });
 });
 
@@ -201,5 +234,36 @@ describe('cells', () => {
     expect(compareCells(null, 1, true)).toBeGreaterThan(0);
     expect(isNumericType('DECIMAL(10, 2)')).toBe(true);
     expect(isNumericType('TIMESTAMP(3)')).toBe(false);
+  });
+
+  it('orders BIGINTs beyond 2^53 and DECIMAL(38, 18) exactly', () => {
+    expect(compareCells('9007199254740993', '9007199254740992', sortKindOf('BIGINT NOT NULL'))).toBeGreaterThan(0);
+    expect(compareCells('-9223372036854775808', '9223372036854775807', 'integer')).toBeLessThan(0);
+    const a = '12345678901234567890.123456789012345679';
+    const b = '12345678901234567890.123456789012345678';
+    expect(compareCells(a, b, sortKindOf('DECIMAL(38, 18)'))).toBeGreaterThan(0);
+    expect(compareCells('10.50', '10.5', 'decimal')).toBe(0);
+    expect(compareCells('-0.000000000000000001', '0.000000000000000000', 'decimal')).toBeLessThan(0);
+    expect(compareCells('-2.5', '-10', 'decimal')).toBeGreaterThan(0);
+  });
+
+  it("orders doubles as Java does, from Flink's printed form", () => {
+    const vals = ['NaN', '1.0E20', 'Infinity', '-Infinity', '-0.5', '3.0'];
+    const sorted = vals.slice().sort((x, y) => compareCells(x, y, sortKindOf('DOUBLE')));
+    expect(sorted).toEqual(['-Infinity', '-0.5', '3.0', '1.0E20', 'Infinity', 'NaN']);
+  });
+
+  it('knows how each Flink type sorts', () => {
+    expect(['TINYINT', 'INT NOT NULL', 'BIGINT', 'DECIMAL(10, 2)', 'DOUBLE', 'FLOAT', 'number', 'STRING', 'TIMESTAMP_LTZ(3)'].map(sortKindOf)).toEqual([
+      'integer',
+      'integer',
+      'integer',
+      'decimal',
+      'float',
+      'float',
+      'number',
+      'text',
+      'text',
+    ]);
   });
 });

@@ -3,7 +3,7 @@
 // ApplyDelta), plus a client-side sort. Rendering code reads view() and
 // takeChanges(); nothing here touches the DOM.
 
-import type { Cell, Column, LiveResult, ResultDelta, ResultTable } from '../protocol';
+import type { Cell, Column, LiveResult, ResultDelta, ResultMessage, ResultTable } from '../protocol';
 
 /** Default client-side bound on rows held; the server bounds first (Zeppelin's 1000 by default). */
 export const DEFAULT_MAX_ROWS = 10_000;
@@ -33,6 +33,19 @@ const numericTypes = /^(TINYINT|SMALLINT|INT|INTEGER|BIGINT|FLOAT|DOUBLE|DECIMAL
 /** isNumericType tells whether a column type holds numbers (Flink SQL types or "number"). */
 export function isNumericType(type: string): boolean {
   return numericTypes.test(type.trim());
+}
+
+/** How a column's values order: exactly by their type, as Flink prints them. */
+export type SortKind = 'integer' | 'decimal' | 'float' | 'number' | 'text';
+
+/** sortKindOf maps a column type (Flink SQL, or "number" for Zeppelin's text) to how its values order. */
+export function sortKindOf(type: string): SortKind {
+  const t = type.trim().toUpperCase();
+  if (/^(TINYINT|SMALLINT|INT|INTEGER|BIGINT)\b/.test(t)) return 'integer';
+  if (/^(DECIMAL|NUMERIC|DEC)\b/.test(t)) return 'decimal';
+  if (/^(FLOAT|DOUBLE|REAL)\b/.test(t)) return 'float';
+  if (t === 'NUMBER') return 'number';
+  return 'text';
 }
 
 /** toNumber reads a cell as a number; null when it is not one. */
@@ -223,7 +236,7 @@ export class TableModel {
     const s = this.sortState;
     if (!s) return this.list;
     if (!this.sorted) {
-      const numeric = isNumericType(this.columns[s.col]?.type ?? '');
+      const kind = sortKindOf(this.columns[s.col]?.type ?? '');
       const pos = new Map<ViewRow, number>();
       this.list.forEach((r, i) => pos.set(r, i));
       const isNull = (c: Cell | undefined) => c === null || c === undefined;
@@ -232,7 +245,7 @@ export class TableModel {
         const y = b.values[s.col];
         // Nulls stay last whichever the direction.
         if (isNull(x) !== isNull(y)) return isNull(x) ? 1 : -1;
-        const c = compareCells(x, y, numeric);
+        const c = compareCells(x, y, kind);
         return c !== 0 ? c * s.dir : (pos.get(a) ?? 0) - (pos.get(b) ?? 0);
       });
     }
@@ -269,20 +282,74 @@ export class TableModel {
   }
 }
 
-export function compareCells(a: Cell | undefined, b: Cell | undefined, numeric: boolean): number {
+/**
+ * compareCells orders two cells of a column whose values sort as kind
+ * (true: as numbers, false: as text). Nulls come last. Integers and
+ * decimals compare exactly, digit by digit, whatever their size; floats as
+ * Java orders doubles (-Infinity < numbers < Infinity < NaN).
+ */
+export function compareCells(a: Cell | undefined, b: Cell | undefined, kind: SortKind | boolean): number {
   const an = a === null || a === undefined;
   const bn = b === null || b === undefined;
   if (an || bn) return an === bn ? 0 : an ? 1 : -1; // nulls last
-  if (numeric) {
-    const x = toNumber(a);
-    const y = toNumber(b);
-    if (x !== null && y !== null) return x - y;
-    if (x === null && y === null) return 0;
+  const k = kind === true ? 'number' : kind === false ? 'text' : kind;
+  if (k !== 'text') {
+    const exact = k === 'float' ? null : compareDecimal(String(a), String(b));
+    if (exact !== null) return exact;
+    const x = floatOf(a);
+    const y = floatOf(b);
+    if (x !== null && y !== null) return compareFloat(x, y);
+    if (x === null && y === null) return compareText(String(a), String(b));
     return x === null ? 1 : -1;
   }
-  const x = String(a);
-  const y = String(b);
+  return compareText(cellText(a), cellText(b));
+}
+
+function compareText(x: string, y: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** floatOf reads a number as Java prints a double too (NaN, Infinity, 1.0E20); null when it is none. */
+function floatOf(c: Cell | undefined): number | null {
+  if (typeof c === 'number') return c;
+  if (typeof c === 'boolean') return c ? 1 : 0;
+  if (typeof c !== 'string' || c.trim() === '') return null;
+  const n = Number(c);
+  return Number.isNaN(n) && c.trim() !== 'NaN' ? null : n;
+}
+
+function compareFloat(x: number, y: number): number {
+  if (Number.isNaN(x) || Number.isNaN(y)) return Number.isNaN(x) === Number.isNaN(y) ? 0 : Number.isNaN(x) ? 1 : -1;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+const plainDecimal = /^([+-]?)(\d*)(?:\.(\d*))?$/;
+
+/**
+ * compareDecimal compares two plain decimal literals ("-12.50",
+ * "9007199254740993") exactly; null when either is not one (an exponent,
+ * NaN, text).
+ */
+export function compareDecimal(a: string, b: string): number | null {
+  const x = plainDecimal.exec(a);
+  const y = plainDecimal.exec(b);
+  if (!x || !y || (x[2] === '' && !x[3]) || (y[2] === '' && !y[3])) return null;
+  const norm = (m: RegExpExecArray) => {
+    const int = (m[2] ?? '').replace(/^0+/, '');
+    const frac = (m[3] ?? '').replace(/0+$/, '');
+    const zero = int === '' && frac === '';
+    return { neg: m[1] === '-' && !zero, int, frac };
+  };
+  const p = norm(x);
+  const q = norm(y);
+  if (p.neg !== q.neg) return p.neg ? -1 : 1;
+  const sign = p.neg ? -1 : 1;
+  if (p.int.length !== q.int.length) return sign * (p.int.length < q.int.length ? -1 : 1);
+  if (p.int !== q.int) return sign * (p.int < q.int ? -1 : 1);
+  const n = Math.max(p.frac.length, q.frac.length);
+  const f = p.frac.padEnd(n, '0');
+  const g = q.frac.padEnd(n, '0');
+  return f === g ? 0 : sign * (f < g ? -1 : 1);
 }
 
 function changedCols(a: Cell[], b: Cell[]): number[] {
@@ -300,19 +367,17 @@ function sameCols(a: Column[], b: Column[]): boolean {
   return a.length === b.length && a.every((c, i) => c.name === b[i]?.name && c.type === b[i]?.type);
 }
 
-/** staticTable builds a model from a persisted TABLE message. */
-export function staticTable(data: string): { model: TableModel; comment: string } {
-  const parsed = parseTableText(data);
+/**
+ * staticTable builds a model from a persisted TABLE message: from its exact
+ * table when Eddy saved one (types, nulls and values as they were shown
+ * live), else from Zeppelin's text.
+ */
+export function staticTable(msg: ResultMessage): { model: TableModel; comment: string } {
+  const parsed = parseTableText(msg.data);
+  const columns = msg.table ? msg.table.columns : parsed.columns;
+  const rows = msg.table ? msg.table.rows.map((fields, i) => ({ id: 'r' + i, fields })) : parsed.rows.map((r) => ({ id: r.id, fields: r.values }));
   const model = new TableModel();
-  model.loadSnapshot(0, {
-    mode: 'saved',
-    columns: parsed.columns,
-    rows: parsed.rows.map((r) => ({ id: r.id, fields: r.values })),
-    rowsReceived: parsed.rows.length,
-    rowsHidden: 0,
-    truncated: false,
-    version: 0,
-  });
+  model.loadSnapshot(0, { mode: 'saved', columns, rows, rowsReceived: rows.length, rowsHidden: 0, truncated: false, version: 0 });
   return { model, comment: parsed.comment };
 }
 
@@ -326,9 +391,10 @@ export interface ParsedTable {
 /**
  * parseTableText reads Zeppelin's TABLE encoding: a header line of
  * tab-separated names, one line per row, and after a blank line (or
- * <!--TABLE_COMMENT-->) a free-text comment. Cells that look numeric (not
- * with a leading zero or +, at most 16 characters) become numbers, much as
- * Zeppelin's frontend does; a column whose cells are all numbers gets the type "number".
+ * <!--TABLE_COMMENT-->) a free-text comment. Cells stay the text they are
+ * ("null" is null), so no digit is lost; a column whose cells all look
+ * numeric (not with a leading zero or +), as Zeppelin's frontend decides,
+ * gets the type "number" and sorts and charts as numbers.
  */
 export function parseTableText(data: string): ParsedTable {
   const lines = data.split('\n');
@@ -350,9 +416,8 @@ export function parseTableText(data: string): ParsedTable {
     const cells = line.split('\t');
     const values: Cell[] = names.map((_, c) => {
       const raw = cells[c] ?? '';
-      const v = zeppelinCell(raw);
-      if (typeof v !== 'number' && raw !== 'null') numericCol[c] = false;
-      return v;
+      if (raw !== 'null' && !looksNumeric(raw)) numericCol[c] = false;
+      return raw === 'null' ? null : raw;
     });
     return { id: 'r' + r, values };
   });
@@ -361,11 +426,6 @@ export function parseTableText(data: string): ParsedTable {
   return { columns, rows, comment };
 }
 
-function zeppelinCell(raw: string): Cell {
-  if (raw === 'null') return null;
-  if (raw.length > 0 && raw.length <= 16 && !/^(\+|-?0\d)/.test(raw) && /^-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(raw)) {
-    const n = Number(raw);
-    if (Number.isFinite(n)) return n;
-  }
-  return raw;
+function looksNumeric(raw: string): boolean {
+  return raw.length > 0 && !/^(\+|-?0\d)/.test(raw) && /^-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(raw);
 }

@@ -227,6 +227,7 @@ export class ResultView {
   private readonly noticeEl: HTMLElement;
   private readonly messagesEl: HTMLElement;
   private readonly tablesEl: HTMLElement;
+  private readonly errorEl: HTMLElement;
   private noticeKey = '';
   private key = '';
   private blocks: TableBlock[] = [];
@@ -236,7 +237,9 @@ export class ResultView {
     this.noticeEl = h('div', { class: 'rnotice' });
     this.messagesEl = h('div', { class: 'rmsgs' });
     this.tablesEl = h('div', { class: 'rtables' });
-    this.el = h('div', { class: 'result', 'data-testid': 'result' }, this.noticeEl, this.messagesEl, this.tablesEl);
+    // The error comes last: after the output of the statements that ran before the one that failed.
+    this.errorEl = h('div', { class: 'rerror' });
+    this.el = h('div', { class: 'result', 'data-testid': 'result' }, this.noticeEl, this.messagesEl, this.tablesEl, this.errorEl);
   }
 
   /** render shows the live state when there is one, else the persisted result. */
@@ -245,7 +248,7 @@ export class ResultView {
     if (live) this.renderLive(live);
     else this.renderPersisted(p);
     this.renderNotice(live?.notice);
-    this.el.hidden = this.noticeEl.childElementCount === 0 && this.messagesEl.childElementCount === 0 && this.tablesEl.childElementCount === 0;
+    this.el.hidden = [this.noticeEl, this.messagesEl, this.tablesEl, this.errorEl].every((e) => e.childElementCount === 0);
   }
 
   destroy(): void {
@@ -265,7 +268,9 @@ export class ResultView {
     const msgKey = 'live:' + st.runKey + ':' + st.status + ':' + JSON.stringify(st.messages) + ':' + (st.errorMessage ?? '');
     if (msgKey !== this.key) {
       this.key = msgKey;
-      this.renderMessages(st.messages, st.status === 'ERROR', st.errorMessage, { live: true, running: false, when: st.dateFinished });
+      // Live messages are the statements' output; the error comes apart, in errorMessage.
+      this.renderMessages(st.messages, { live: true, running: false, when: st.dateFinished });
+      this.renderError(st.status === 'ERROR' ? st.errorMessage || 'The run failed.' : null);
     }
     for (const b of this.blocks) b.refresh({ live: true, running: false });
     const t = st.table;
@@ -297,36 +302,37 @@ export class ResultView {
     if (key !== this.key) {
       this.key = key;
       const failed = p.results?.code === 'ERROR' || p.status === 'ERROR';
-      this.renderMessages(msgs, failed, p.errorMessage, { live: false, running: false, when: p.dateFinished });
+      // A failed run's result ends with the error's text (Zeppelin's way too); errorMessage has it whole.
+      const last = msgs[msgs.length - 1];
+      const errorLast = failed && last !== undefined && (last.type || 'TEXT').toUpperCase() === 'TEXT';
+      this.renderMessages(errorLast ? msgs.slice(0, -1) : msgs, { live: false, running: false, when: p.dateFinished });
+      this.renderError(failed ? p.errorMessage || (errorLast ? last.data : '') || 'The run failed.' : null);
     }
     for (const b of this.blocks) b.refresh({ live: false, running: false, when: p.dateFinished });
   }
 
-  /** renderMessages draws output messages; TABLE messages become static table blocks. */
-  private renderMessages(msgs: ResultMessage[], failed: boolean, errorMessage: string | undefined, prov: Provenance): void {
+  /** renderMessages draws output messages in order; TABLE messages become static table blocks. */
+  private renderMessages(msgs: ResultMessage[], prov: Provenance): void {
     this.dropPersisted();
     clear(this.messagesEl);
-    let shownError = false;
     msgs.forEach((m, i) => {
-      const type = (m.type || 'TEXT').toUpperCase();
-      if (type === 'TABLE') {
-        const { model, comment } = staticTable(m.data);
+      if ((m.type || 'TEXT').toUpperCase() === 'TABLE') {
+        const { model, comment } = staticTable(m);
         // A failed query can leave an empty table behind: nothing to show.
         if (model.size === 0 && model.columns.every((c) => !c.name)) return;
         const block = new TableBlock(model, i, this.ctx, comment);
         this.blocks.push(block);
         this.messagesEl.appendChild(block.el);
         block.refresh(prov);
-      } else if (failed && type === 'TEXT') {
-        // On failure, text output is the error itself: root cause first.
-        if (!shownError) this.messagesEl.appendChild(errorBlock(errorMessage || m.data));
-        shownError = true;
       } else {
         const el = renderMessage(m);
         if (el) this.messagesEl.appendChild(el);
       }
     });
-    if (failed && !shownError) this.messagesEl.appendChild(errorBlock(errorMessage || 'The run failed.'));
+  }
+
+  private renderError(text: string | null): void {
+    this.errorEl.replaceChildren(...(text === null ? [] : [errorBlock(text)]));
   }
 
   private dropPersisted(): void {

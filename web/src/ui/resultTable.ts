@@ -3,7 +3,7 @@
 // several times a second cost a few dozen cell writes per frame. Changed
 // cells flash briefly; headers sort.
 
-import type { Cell } from '../protocol';
+import type { Cell, Column } from '../protocol';
 import { cellText, isNumericType, type TableModel } from '../model/table';
 import { perf } from '../perf';
 import { h, setText, toggleClass } from './dom';
@@ -143,9 +143,9 @@ export class ResultTableView {
         m.columns.map((c, i) =>
           h(
             'th',
-            { 'data-col': String(i), class: this.numeric[i] ? 'num' : '', title: `${c.name} ${c.type} — click to sort` },
+            { 'data-col': String(i), class: this.numeric[i] ? 'num' : '', title: `${c.name} ${typeLabel(c)}${zoneNote(c)} — click to sort` },
             h('span', { class: 'rt-name' }, c.name),
-            h('span', { class: 'rt-type' }, c.type),
+            h('span', { class: 'rt-type' }, typeLabel(c)),
             h('span', { class: 'rt-sort' }),
           ),
         ),
@@ -163,7 +163,7 @@ export class ResultTableView {
     const rows = m.view();
     this.sized = rows.length > 0;
     // Columns keep their width; a last, empty column takes the rest of the row.
-    const widths = m.columns.map((c, i) => columnWidth(c.name, c.type, rows, i));
+    const widths = m.columns.map((c, i) => columnWidth(c.name, typeLabel(c), rows, i));
     this.colgroup.replaceChildren(...widths.map((w) => h('col', { style: { width: w + 'px' } })), h('col', { class: 'rt-fill' }));
     this.table.style.minWidth = widths.reduce((a, b) => a + b, 0) + 'px';
   }
@@ -177,6 +177,21 @@ export class ResultTableView {
       toggleClass(th, 'sorted', !!dir);
     });
   }
+}
+
+/**
+ * typeLabel is a column's type as the header shows it. An instant
+ * (TIMESTAMP_LTZ) is printed in the session's time zone, which the label
+ * names, so a value is never mistaken for UTC or for a TIMESTAMP.
+ */
+export function typeLabel(c: Column): string {
+  if (!/TIMESTAMP_LTZ/i.test(c.type)) return c.type;
+  return `${c.type} · ${c.zone || 'session zone'}`;
+}
+
+function zoneNote(c: Column): string {
+  if (!/TIMESTAMP_LTZ/i.test(c.type)) return '';
+  return c.zone ? ` (instants shown in ${c.zone}, the session's table.local-time-zone)` : " (instants shown in the session's time zone)";
 }
 
 function writeCell(td: HTMLTableCellElement, v: Cell | undefined): void {
