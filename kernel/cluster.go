@@ -4,6 +4,7 @@ package kernel
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,9 +30,36 @@ type ClusterStatus struct {
 	SlotsTotal     int    `json:"slotsTotal"`
 	SlotsAvailable int    `json:"slotsAvailable"`
 	JobsRunning    int    `json:"jobsRunning"`
-	Error          string `json:"error,omitempty"` // why the cluster is not ready, if known
+	Error          string `json:"error,omitempty"` // why the cluster is not ready, in words, if known
+	// State is "starting" while a cluster Eddy launched comes up (Error
+	// is then empty: a process not answering yet is no failure), "ready",
+	// "failed" when it could not be started, or "unavailable" when a
+	// cluster that was up, or a remote one, does not answer.
+	State string `json:"state"`
+	// Stage says, while starting, what is up and what is awaited;
+	// Processes says it per process, in start order; StartedAt is when
+	// the start began.
+	Stage     string          `json:"stage,omitempty"`
+	Processes []ProcessStatus `json:"processes,omitempty"`
+	StartedAt time.Time       `json:"startedAt,omitzero"`
 	// Kafka is the broker notes reach by default; nil when Eddy knows none.
 	Kafka *KafkaStatus `json:"kafka,omitempty"`
+}
+
+// Cluster states (ClusterStatus.State).
+const (
+	StateStarting    = "starting"
+	StateReady       = "ready"
+	StateFailed      = "failed"
+	StateUnavailable = "unavailable"
+)
+
+// ProcessStatus is whether one process of the cluster answers: the
+// JobManager, the TaskManager (registered with the JobManager) or the SQL
+// Gateway.
+type ProcessStatus struct {
+	Name string `json:"name"`
+	Up   bool   `json:"up"`
 }
 
 // KafkaStatus is what Eddy knows of its Kafka broker.
@@ -61,6 +89,7 @@ type Cluster struct {
 
 	mu           sync.Mutex    // guards the fields below
 	startErr     string        // set when a local cluster failed to start
+	startedAt    time.Time     // set while a local cluster starts (SetStarting), zero once ready
 	outage       *KafkaOutage  // the broker's current or last outage (WatchKafka)
 	kafkaChanged chan struct{} // closed when outage changes
 }
@@ -86,6 +115,25 @@ func (c *Cluster) SetStartError(msg string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.startErr = msg
+	c.startedAt = time.Time{}
+}
+
+// SetStarting records that Eddy launched the cluster's processes at and
+// waits for them: until SetReady, processes that do not answer are
+// reported as starting, not as errors.
+func (c *Cluster) SetStarting(at time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.startErr = ""
+	c.startedAt = at
+}
+
+// SetReady records that the cluster Eddy started came up: from now on a
+// process that does not answer is unavailable.
+func (c *Cluster) SetReady() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.startedAt = time.Time{}
 }
 
 // ClusterStatus asks the JobManager and the gateway how they are, within a
@@ -93,9 +141,10 @@ func (c *Cluster) SetStartError(msg string) {
 func (c *Cluster) ClusterStatus(ctx context.Context) ClusterStatus {
 	st := ClusterStatus{Mode: c.Mode, GatewayURL: c.Gateway.URL(), RestURL: c.JobManager.URL(), WebUIURL: c.JobManager.WebUIURL() + "/"}
 	c.mu.Lock()
-	st.Error = c.startErr
+	st.Error, st.StartedAt = c.startErr, c.startedAt
 	c.mu.Unlock()
 	if st.Error != "" {
+		st.State = StateFailed
 		return st
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -131,15 +180,51 @@ func (c *Cluster) ClusterStatus(ctx context.Context) ClusterStatus {
 		st.FlinkVersion = info.Version
 	}
 	st.TaskManagers, st.SlotsTotal, st.SlotsAvailable, st.JobsRunning = ov.TaskManagers, ov.SlotsTotal, ov.SlotsAvailable, ov.JobsRunning
+	st.Processes = []ProcessStatus{
+		{Name: "JobManager", Up: ovErr == nil},
+		{Name: "TaskManager", Up: ovErr == nil && ov.TaskManagers > 0},
+		{Name: "SQL Gateway", Up: infoErr == nil},
+	}
 	switch {
-	case ovErr != nil:
-		st.Error = "jobmanager: " + ovErr.Error()
-	case infoErr != nil:
-		st.Error = "sql gateway: " + infoErr.Error()
-	case ov.TaskManagers == 0:
-		st.Error = "no taskmanager registered"
+	case ovErr == nil && infoErr == nil && ov.TaskManagers > 0:
+		st.Ready, st.State, st.StartedAt, st.Processes = true, StateReady, time.Time{}, nil
+	case !st.StartedAt.IsZero():
+		st.State, st.Stage = StateStarting, startStage(st.Processes)
 	default:
-		st.Ready = true
+		st.State = StateUnavailable
+		switch {
+		case ovErr != nil:
+			st.Error = "The JobManager at " + c.JobManager.URL() + " does not answer (" + localflink.NetCause(ovErr) + ")."
+		case infoErr != nil:
+			st.Error = "The SQL Gateway at " + c.Gateway.URL() + " does not answer (" + localflink.NetCause(infoErr) + ")."
+		default:
+			st.Error = "No TaskManager is registered with the JobManager: queries cannot run."
+		}
 	}
 	return st
+}
+
+// startStage says what of a starting cluster is up and what is awaited,
+// e.g. "JobManager up; waiting for the TaskManager and the SQL Gateway".
+func startStage(ps []ProcessStatus) string {
+	var up, waiting []string
+	for _, p := range ps {
+		if p.Up {
+			up = append(up, p.Name)
+		} else {
+			waiting = append(waiting, "the "+p.Name)
+		}
+	}
+	if len(up) == 0 {
+		return "Waiting for " + joinAnd(waiting)
+	}
+	return joinAnd(up) + " up; waiting for " + joinAnd(waiting)
+}
+
+// joinAnd joins words as a sentence does: "a", "a and b", "a, b and c".
+func joinAnd(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 }

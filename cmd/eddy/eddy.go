@@ -461,7 +461,12 @@ func (m *Main) startFlink(ctx context.Context) error {
 	m.local = local
 	m.cluster = kernel.NewCluster(kernel.ModeLocal, local.GatewayURL(), local.RestURL())
 	m.cluster.JobManager = m.cluster.JobManager.WithWebUI(server.FlinkUIPath) // links go through Eddy, whatever the ports
+	m.cluster.SetStarting(time.Now())
 	m.conns.Restart = func(ctx context.Context, jars []string) error {
+		// Restarting, the cluster reports its processes as starting; after
+		// either outcome it reports what its processes answer.
+		m.cluster.SetStarting(time.Now())
+		defer m.cluster.SetReady()
 		if err := local.RestartFlink(ctx, jars); err != nil {
 			return err
 		}
@@ -493,6 +498,7 @@ func (m *Main) startFlink(ctx context.Context) error {
 			}
 			return
 		}
+		m.cluster.SetReady()
 		m.Log.Info("local flink cluster ready", "after", time.Since(start).Round(time.Millisecond), "webui", local.RestURL())
 		m.reconcileJobs()
 		m.resumeApplications()

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -319,7 +320,7 @@ func (c *Cluster) WaitReady(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("localflink: not ready: %w (logs in %s)%s", lastErr, c.LogDir(), c.crashTails())
+			return &NotReadyError{Waiting: lastErr, LogDir: c.LogDir(), Crashes: c.crashTails()}
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
@@ -330,15 +331,54 @@ func (c *Cluster) probe(ctx context.Context, jm *flink.JobManager, gw *flink.Gat
 	defer cancel()
 	o, err := jm.Overview(pctx)
 	if err != nil {
-		return fmt.Errorf("jobmanager: %w", err)
+		return fmt.Errorf("the JobManager does not answer (%s): %w", NetCause(err), err)
 	}
 	if o.TaskManagers < 1 || o.SlotsTotal < 1 {
-		return errors.New("no taskmanager registered yet")
+		return errors.New("no TaskManager has registered with the JobManager")
 	}
 	if _, err := gw.Info(pctx); err != nil {
-		return fmt.Errorf("sql gateway: %w", err)
+		return fmt.Errorf("the SQL Gateway does not answer (%s): %w", NetCause(err), err)
 	}
 	return nil
+}
+
+// NotReadyError is why a local cluster did not come up in time: what it
+// was still waiting for, where the logs are, and the end of the output of
+// every process that crashed.
+type NotReadyError struct {
+	Waiting error
+	LogDir  string
+	Crashes string
+}
+
+// Error says it in words: "Flink did not start: the SQL Gateway does not
+// answer (connection refused). Its logs are in …".
+func (e *NotReadyError) Error() string {
+	msg := e.Waiting.Error()
+	if i := strings.Index(msg, "): "); i >= 0 {
+		msg = msg[:i+1] // the words and the cause, without the Go error again
+	}
+	return fmt.Sprintf("Flink did not start: %s. Its logs are in %s.%s", msg, e.LogDir, e.Crashes)
+}
+
+func (e *NotReadyError) Unwrap() error { return e.Waiting }
+
+// NetCause is the end of a network error worth showing a person:
+// "connection refused" of "Get "http://…": dial tcp 127.0.0.1:8081:
+// connect: connection refused", a timeout as such, else the error's text.
+func NetCause(err error) string {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "no answer in time"
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		msg := op.Err.Error()
+		if i := strings.LastIndex(msg, ": "); i >= 0 {
+			msg = msg[i+2:]
+		}
+		return msg
+	}
+	return err.Error()
 }
 
 // Close stops the gateway, the TaskManager, the JobManager and the Kafka

@@ -109,9 +109,10 @@ function showLogin(): void {
 }
 
 function showCluster(c: ClusterStatus | null): void {
+  const starting = c?.state === 'starting';
   clusterChip.className = 'cluster-chip ' + (c === null ? 'unknown' : c.ready ? 'ok' : 'warn');
-  setText(clusterChip, c === null ? 'Flink cluster…' : c.ready ? `Flink ${c.flinkVersion || ''} · ready`.replace('  ', ' ') : 'Flink cluster not ready');
-  clusterChip.title = c?.error ?? (c?.mode ? `${c.mode} mode` : '');
+  setText(clusterChip, c === null ? 'Flink cluster…' : c.ready ? `Flink ${c.flinkVersion || ''} · ready`.replace('  ', ' ') : starting ? 'Starting Flink…' : c.state === 'failed' ? 'Flink did not start' : 'Flink cluster not ready');
+  clusterChip.title = (starting ? c?.stage : c?.error) ?? (c?.mode ? `${c.mode} mode` : '');
 }
 
 /** pollCluster refreshes the cluster chip: every 3 s until ready, then every 15 s. */

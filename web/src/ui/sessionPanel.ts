@@ -5,7 +5,7 @@
 // what it is told, nothing invented.
 
 import type { Api } from '../api';
-import { formatTime } from '../model/format';
+import { formatDuration, formatTime } from '../model/format';
 import { parseDate } from '../model/note';
 import { canStop, formatCost, formatKpuHours, refusalModel, runningJobs } from '../model/sessions';
 import type { CapacityRefusal, ClusterStatus, Session } from '../schema';
@@ -163,18 +163,44 @@ export class SessionPanel {
       return;
     }
     if (withCapacity && c.kpuCapacity) this.setCapacity(c.kpusInUse, c.kpuCapacity);
+    if (c.state === 'starting') {
+      this.clusterInfo.append(kv('State', pill('starting', 'starting')), kv('Mode', c.mode || '—'), ...startingRows(c));
+      return;
+    }
+    const state = c.ready ? 'ready' : c.state === 'failed' ? 'failed' : 'not ready';
     this.clusterInfo.append(
       ...[
-        kv('State', pill(c.ready ? 'ready' : 'not ready', c.ready ? 'ok' : 'warn')),
+        kv('State', pill(state, c.ready ? 'ok' : state === 'failed' ? 'failed' : 'warn')),
         kv('Mode', c.mode || '—'),
         c.flinkVersion ? kv('Flink', c.flinkVersion) : null,
         c.slotsTotal ? kv('Slots free', `${c.slotsAvailable} / ${c.slotsTotal}`) : null,
         c.ready ? kv('Jobs running', String(c.jobsRunning)) : null,
         c.webUiUrl ? h('a', { class: 'small', href: c.webUiUrl, target: '_blank', rel: 'noopener noreferrer' }, 'Flink web UI ↗') : null,
-        !c.ready && c.error ? h('p', { class: 'muted small' }, c.error) : null,
+        !c.ready && c.error ? h('p', { class: 'muted small cluster-error', 'data-testid': 'cluster-error' }, c.error) : null,
       ].filter((x): x is HTMLElement => x !== null),
     );
   }
+}
+
+/**
+ * startingRows shows a cluster Eddy is starting: for how long, what is up
+ * and what is awaited. A process that does not answer yet is no error.
+ */
+function startingRows(c: ClusterStatus): HTMLElement[] {
+  const since = c.startedAt ? Date.parse(c.startedAt) : NaN;
+  const took = Number.isFinite(since) ? formatDuration(Math.max(0, Date.now() - since)) : '';
+  const rows: HTMLElement[] = [h('p', { class: 'cluster-starting', 'data-testid': 'cluster-starting' }, took ? `Starting Flink… (${took})` : 'Starting Flink…')];
+  if (c.stage) rows.push(h('p', { class: 'muted small', 'data-testid': 'cluster-stage' }, c.stage));
+  if (c.processes?.length) {
+    rows.push(
+      h(
+        'ul',
+        { class: 'cluster-processes', 'data-testid': 'cluster-processes' },
+        c.processes.map((p) => h('li', { 'data-up': String(p.up), title: p.up ? `${p.name} is up` : `waiting for ${p.name}` }, p.name)),
+      ),
+    );
+  }
+  return rows;
 }
 
 function kv(k: string, v: Node | string): HTMLElement {
