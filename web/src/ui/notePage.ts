@@ -7,6 +7,7 @@ import { noteFolder, noteName, joinPath } from '../model/note';
 import { Poller } from '../model/poller';
 import { finishedSince, type RunState } from '../model/catalog';
 import { refusalModel, refusalOf } from '../model/sessions';
+import { firstRunnable } from '../model/runAll';
 import { NoteSession, type SaveState } from '../noteSession';
 import type { CapacityRefusal, ClusterStatus, Note } from '../schema';
 import { ServerTransport } from '../transport';
@@ -381,11 +382,19 @@ export class NotePage {
       await this.session.runAll();
     } catch (e) {
       const refusal = refusalOf(e);
+      if (refusal) this.onRefused(refusal);
+      // The reason shows on the paragraph run-all stopped at, as a refused run's does.
+      const first = firstRunnable(this.session.note?.paragraphs ?? [], this.session.note?.defaultInterpreterGroup);
+      const v = first && this.views.get(first.id);
+      if (v) {
+        v.showRefused(e as Error);
+        v.el.scrollIntoView({ block: 'nearest' });
+        return;
+      }
       if (!refusal) {
         toast(`Run all failed: ${(e as Error).message}`, 'error');
         return;
       }
-      this.onRefused(refusal);
       const m = refusalModel(refusal);
       toast(h('div', null, h('div', null, `Run all not started: ${m.summary}`), m.holders.length > 0 ? refusalHolders(m, 'run-all-refused-holders') : null), 'error');
     }

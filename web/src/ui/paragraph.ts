@@ -285,7 +285,7 @@ export class ParagraphView {
    * under the editor (null hides it). A capacity refusal lists the notes that
    * hold the KPUs, each linking to its note, where its session can be stopped.
    */
-  private showRefused(err: Error | null): void {
+  showRefused(err: Error | null): void {
     const el = this.refusedEl;
     if (err === null) {
       if (el.hidden) return;
