@@ -189,6 +189,11 @@ export class Api {
     return this.call('PUT', `/api/notebook/${enc(noteId)}/paragraph/${enc(pid)}`, p);
   }
 
+  /** updateNoteParams merges values of the note's forms into its noteParams (null: back to the default). */
+  updateNoteParams(noteId: string, params: Record<string, string | string[] | null>): Promise<void> {
+    return this.call('PUT', `/api/notebook/${enc(noteId)}/params`, { params });
+  }
+
   updateParagraphConfig(noteId: string, pid: string, config: ParagraphConfig): Promise<void> {
     return this.call('PUT', `/api/notebook/${enc(noteId)}/paragraph/${enc(pid)}/config`, config);
   }

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from './api';
 import { paragraph } from './fixtures';
 import { AUTOSAVE_MS, NoteSession, RETRY_MAX_MS, RETRY_MS, type SaveState } from './noteSession';
-import type { NoteEventMsg } from './protocol';
+import type { NoteEventMsg, ParamsPatch } from './protocol';
 import type { Note, Paragraph } from './schema';
 import type { AddedParagraph, NoteTransport, ParagraphPatch } from './transport';
 import { WsError } from './ws';
@@ -73,6 +73,13 @@ class FakeTransport implements NoteTransport {
 
   runAll(): Promise<void> {
     this.runAlls++;
+    return Promise.resolve();
+  }
+
+  noteParams: ParamsPatch[] = [];
+
+  editNoteParams(_noteId: string, params: ParamsPatch): Promise<void> {
+    this.noteParams.push(structuredClone(params));
     return Promise.resolve();
   }
 

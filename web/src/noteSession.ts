@@ -6,7 +6,8 @@
 
 import { LiveStore } from './model/live';
 import { perf } from './perf';
-import type { NoteEventMsg } from './protocol';
+import { recordParams } from './model/forms';
+import type { NoteEventMsg, ParamsPatch } from './protocol';
 import type { Note, Paragraph } from './schema';
 import type { NoteTransport, ParagraphPatch } from './transport';
 
@@ -134,6 +135,20 @@ export class NoteSession {
     const p = this.paragraph(pid);
     if (p) applyPatch(p, patch);
     this.queue(pid, patch, 0);
+  }
+
+  /**
+   * setNoteParams saves values of the note's forms ($${...}); the note's
+   * viewers, this one included, are sent the changed note.
+   */
+  async setNoteParams(params: ParamsPatch): Promise<void> {
+    const n = this.note;
+    if (n) {
+      const rec = recordParams({ params: n.noteParams, forms: n.noteForms }, params, n.paragraphs.map((p) => p.text ?? ''), true);
+      n.noteParams = rec.params;
+      n.noteForms = rec.forms;
+    }
+    await this.transport.editNoteParams(this.noteId, params);
   }
 
   /**
@@ -279,7 +294,7 @@ export class NoteSession {
       this.clearTimer(pid);
       const rest = { ...patch };
       delete rest.text;
-      if (rest.title !== undefined || rest.config) this.pending.set(pid, rest);
+      if (rest.title !== undefined || rest.config || rest.params) this.pending.set(pid, rest);
       else this.pending.delete(pid);
       void this.send(pid);
     }
@@ -368,6 +383,7 @@ export class NoteSession {
     if (this.hasUnsavedText(fresh.id)) fresh.text = mine.text;
     if (unsaved.title !== undefined) fresh.title = mine.title;
     if (unsaved.config) fresh.config = { ...(fresh.config ?? {}), ...unsaved.config };
+    if (unsaved.params) fresh.settings = { ...fresh.settings, ...mine.settings };
     return fresh;
   }
 
@@ -404,6 +420,7 @@ function normalise(n: Note): Note {
 function mergePatch(older: ParagraphPatch | undefined, newer: ParagraphPatch | undefined): ParagraphPatch {
   const out: ParagraphPatch = { ...older, ...newer };
   if (older?.config && newer?.config) out.config = { ...older.config, ...newer.config };
+  if (older?.params && newer?.params) out.params = { ...older.params, ...newer.params };
   return out;
 }
 
@@ -411,6 +428,7 @@ function applyPatch(p: Paragraph, patch: ParagraphPatch): void {
   if (patch.text !== undefined) p.text = patch.text;
   if (patch.title !== undefined) p.title = patch.title;
   if (patch.config) p.config = { ...(p.config ?? {}), ...patch.config };
+  if (patch.params) p.settings = recordParams(p.settings ?? {}, patch.params, [p.text ?? ''], false);
 }
 
 /** errorCode is the code an API or websocket error carries, "" for others. */

@@ -95,6 +95,14 @@ export interface Notice {
   text: string;
 }
 
+/** The savepoint or checkpoint a paragraph's job started from (kernel.Restore). */
+export interface Restore {
+  kind: 'savepoint' | 'checkpoint';
+  path: string;
+  /** When it was written, if Eddy could read it. */
+  takenAt?: string;
+}
+
 /** A paragraph's live state (kernel.ParagraphLive). */
 export interface ParagraphLive {
   paragraphId: string;
@@ -109,6 +117,8 @@ export interface ParagraphLive {
   errorStatementOffset?: number;
   /** What Eddy tells of the running paragraph beside its output (kernel.Notice): why its job stalled, or that the cause is over. */
   notice?: Notice;
+  /** Set once Flink reports the run's job restored from a savepoint or checkpoint. */
+  restored?: Restore;
   /** Output of the run's finished statements, in order (may include TABLE messages). */
   messages?: ResultMessage[] | null;
   result?: LiveResult;

@@ -5,15 +5,16 @@
 
 import type { Api } from './api';
 import type { ParagraphConfig } from './model/note';
-import type { NoteEventMsg } from './protocol';
+import type { NoteEventMsg, ParamsPatch } from './protocol';
 import type { Note, Paragraph, UpdateParagraph } from './schema';
 import type { WsClient } from './ws';
 
-/** A change to a paragraph: its text, its title, and config keys to merge into its config. */
+/** A change to a paragraph: its text, its title, config keys to merge into its config, and form values to merge into settings.params. */
 export interface ParagraphPatch {
   text?: string;
   title?: string;
   config?: ParagraphConfig;
+  params?: ParamsPatch;
 }
 
 /** A paragraph the server created, and the index it got. */
@@ -34,6 +35,8 @@ export interface NoteRequests {
   run(noteId: string, pid: string, text: string | undefined): Promise<void>;
   cancel(noteId: string, pid: string): Promise<void>;
   runAll(noteId: string): Promise<void>;
+  /** editNoteParams merges values of the note's forms ($${...}) into its noteParams. */
+  editNoteParams(noteId: string, params: ParamsPatch): Promise<void>;
 }
 
 /** NoteTransport is everything a NoteSession needs of the server. */
@@ -87,6 +90,10 @@ export class WsRequests implements NoteRequests {
   async runAll(noteId: string): Promise<void> {
     await this.ws.request({ op: 'run-all', noteId });
   }
+
+  async editNoteParams(noteId: string, params: ParamsPatch): Promise<void> {
+    await this.ws.request({ op: 'edit-note', noteId, noteParams: params });
+  }
 }
 
 /** RestRequests carries a note session's requests over the REST API (Zeppelin's routes). */
@@ -94,10 +101,11 @@ export class RestRequests implements NoteRequests {
   constructor(private readonly api: Api) {}
 
   async editParagraph(noteId: string, pid: string, patch: ParagraphPatch): Promise<void> {
-    if (patch.text !== undefined || patch.title !== undefined) {
+    if (patch.text !== undefined || patch.title !== undefined || patch.params) {
       const body: UpdateParagraph = {};
       if (patch.text !== undefined) body.text = patch.text;
       if (patch.title !== undefined) body.title = patch.title;
+      if (patch.params) body.params = patch.params;
       await this.api.updateParagraph(noteId, pid, body);
     }
     if (patch.config) await this.api.updateParagraphConfig(noteId, pid, patch.config);
@@ -127,6 +135,10 @@ export class RestRequests implements NoteRequests {
 
   runAll(noteId: string): Promise<void> {
     return this.api.runNote(noteId);
+  }
+
+  editNoteParams(noteId: string, params: ParamsPatch): Promise<void> {
+    return this.api.updateNoteParams(noteId, params);
   }
 }
 
@@ -198,5 +210,9 @@ export class ServerTransport implements NoteTransport {
 
   runAll(noteId: string): Promise<void> {
     return this.via.runAll(noteId);
+  }
+
+  editNoteParams(noteId: string, params: ParamsPatch): Promise<void> {
+    return this.via.editNoteParams(noteId, params);
   }
 }

@@ -19,6 +19,7 @@ import { CatalogPanel } from './catalogPanel';
 import { DeployDialog } from './deployDialog';
 import { RevisionsDialog } from './revisions';
 import { ParagraphView } from './paragraph';
+import { NoteForms } from './forms';
 import { FindPanel } from './findReplace';
 import { actionFor, isTyping, runInSequence, showShortcutList, type ParagraphAction } from './shortcuts';
 import { SessionPanel } from './sessionPanel';
@@ -55,6 +56,8 @@ export class NotePage {
   private readonly connEl: HTMLElement;
   private readonly panel: SessionPanel;
   private readonly catalog: CatalogPanel;
+  /** The note's forms ($${...}), above its paragraphs. */
+  private readonly noteForms: NoteForms;
   /** The paragraph whose editor had the focus last: where catalog names are inserted. */
   private lastEditor: string | null = null;
   /** Each paragraph's run and status at the last live update, to see runs finish. */
@@ -113,11 +116,12 @@ export class NotePage {
     );
     this.parasEl = h('div', { class: 'paras', 'data-testid': 'paragraphs' });
     this.catalog = new CatalogPanel({ api: deps.api, noteId, onInsert: (text) => this.insertIntoEditor(text) });
+    this.noteForms = new NoteForms(this.session);
     this.el = h(
       'div',
       { class: 'page note-page' },
       bar,
-      h('div', { class: 'note-main' }, h('div', { class: 'paras-col' }, this.find.el, this.parasEl), h('div', { class: 'side-col' }, this.panel.el, this.catalog.el)),
+      h('div', { class: 'note-main' }, h('div', { class: 'paras-col' }, this.find.el, this.noteForms.el, this.parasEl), h('div', { class: 'side-col' }, this.panel.el, this.catalog.el)),
     );
   }
 
@@ -127,6 +131,7 @@ export class NotePage {
       s.on('reset', () => this.reconcile(true)),
       s.on('structure', () => this.reconcile(false)),
       s.on('paragraph', (pid) => this.views.get(pid)?.update()),
+      s.on('paragraph', () => this.noteForms.render()),
       s.on('live', (pids) => {
         for (const pid of pids) this.views.get(pid)?.updateLive();
         this.watchRuns();
@@ -301,6 +306,7 @@ export class NotePage {
     const note = this.session.note;
     if (!note) return;
     this.renderCrumbs(note);
+    this.noteForms.render();
     const ids = note.paragraphs.map((p) => p.id);
     const keep = new Set(ids);
     for (const [id, v] of this.views) {
@@ -322,6 +328,7 @@ export class NotePage {
         this.lastEditor = pid;
       },
       webUi: () => this.webUi,
+      onTextChange: () => this.noteForms.render(),
     };
     const children: HTMLElement[] = [];
     ids.forEach((id, i) => {

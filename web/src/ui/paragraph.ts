@@ -4,6 +4,7 @@
 import { resultsConfigPatch } from '../model/chart';
 import { formatDuration, formatTime } from '../model/format';
 import { asSentence, refusalModel, refusalOf } from '../model/sessions';
+import { restoredLabel, restoredOf } from '../model/restore';
 import type { ParagraphLiveState } from '../model/live';
 import { configOf, interpreterName, isEnabled, jobUrl, jobUrlOf, languageOf, parseDate, RUNNING_STATES } from '../model/note';
 import type { CapacityRefusal, Paragraph } from '../schema';
@@ -13,6 +14,7 @@ import { button, clear, h, icon, setText, toggleClass } from './dom';
 import { ParagraphEditor } from './editor';
 import { confirm, showMenu, toast, type MenuItem } from './overlay';
 import { ResultView } from './result';
+import { ParagraphForms } from './forms';
 import { actionFor, applyColWidth, clampColWidth, colWidthLabel, COL_WIDTHS, type ParagraphAction } from './shortcuts';
 import { errorMarkOf } from '../model/errorPosition';
 
@@ -27,6 +29,8 @@ export interface ParagraphHost {
   onRefused: (r: CapacityRefusal) => void;
   /** The paragraph's editor got the focus. */
   onEditorFocus?: (pid: string) => void;
+  /** The paragraph's text was typed in (its note forms may have changed). */
+  onTextChange?: (pid: string) => void;
   /** The web UI of the Flink cluster, once known: job links point there. */
   webUi: () => string | undefined;
   /** A shortcut for the note rather than the paragraph: run from here, run above, find. */
@@ -51,11 +55,14 @@ export class ParagraphView {
   private readonly elapsedEl: HTMLElement;
   private readonly jobLink: HTMLAnchorElement;
   private readonly provEl: HTMLElement;
+  /** Where the job started from: the savepoint or checkpoint Flink restored it from. */
+  private readonly restoredEl = h('span', { class: 'restored', 'data-testid': 'restored-from', hidden: true });
   private readonly runBtn: HTMLButtonElement;
   private readonly cancelBtn: HTMLButtonElement;
   private readonly editorBox: HTMLElement;
   private readonly progress: HTMLElement;
   private readonly refusedEl: HTMLElement;
+  private readonly forms: ParagraphForms;
   private readonly result: ResultView;
   /** The run that was live when a run was refused; a later run clears the refusal. */
   private refusedRunKey: string | null = null;
@@ -92,6 +99,7 @@ export class ParagraphView {
       this.interp,
       this.titleInput,
       h('span', { class: 'spacer' }),
+      this.restoredEl,
       this.provEl,
       this.jobLink,
       this.elapsedEl,
@@ -101,6 +109,7 @@ export class ParagraphView {
     this.editorBox = h('div', { class: 'para-editor' });
     this.progress = h('div', { class: 'para-progress' }, h('div', { class: 'bar' }));
     this.refusedEl = h('div', { class: 'run-refused', role: 'alert', 'data-testid': 'run-refused', hidden: true });
+    this.forms = new ParagraphForms(s, id, () => void this.run());
     this.result = new ResultView({
       paragraph: () => this.para(),
       saveGraph: (index, graph) => s.edit(this.id, { config: resultsConfigPatch(this.para(), index, graph) }),
@@ -108,7 +117,7 @@ export class ParagraphView {
     this.result.el.addEventListener('dblclick', () => {
       if (languageOf(this.para().text ?? '') === 'markdown' && this.para().config?.editorHide) this.toggleConfig('editorHide');
     });
-    this.el = h('section', { class: 'para', tabindex: '-1', 'data-paragraph-id': id, 'data-testid': 'paragraph' }, this.progress, this.head, this.editorBox, this.refusedEl, this.result.el);
+    this.el = h('section', { class: 'para', tabindex: '-1', 'data-paragraph-id': id, 'data-testid': 'paragraph' }, this.progress, this.head, this.editorBox, this.forms.el, this.refusedEl, this.result.el);
     this.el.addEventListener('keydown', (e) => this.onKey(e), true);
     this.update();
   }
@@ -142,6 +151,8 @@ export class ParagraphView {
           lineNumbers: !!cfg.lineNumbers,
           onChange: (t) => {
             this.host.session.editText(this.id, t);
+            this.forms.render();
+            this.host.onTextChange?.(this.id);
             setText(this.interp, interpreterName(t) || this.host.defaultGroup);
           },
           onRun: () => void this.run(),
@@ -152,6 +163,7 @@ export class ParagraphView {
         this.editor.setText(text);
       }
     }
+    this.forms.render();
     this.result.el.hidden = !!cfg.tableHide;
     applyColWidth(this.el, cfg.colWidth);
     this.updateLive();
@@ -211,6 +223,10 @@ export class ParagraphView {
     setText(this.provEl, saved ? 'saved result · not live' : '');
     this.provEl.title = saved ? `Result saved with the note${finished !== undefined ? ' at ' + formatTime(finished) : ''}. Run the paragraph for live results.` : '';
     this.provEl.hidden = !saved;
+    const restored = restoredOf(p, live);
+    setText(this.restoredEl, restored ? restoredLabel(restored) : '');
+    this.restoredEl.title = restored ? `The job started from the state in this ${restored.kind}.` : '';
+    this.restoredEl.hidden = !restored;
   }
 
   focusEditor(): void {
