@@ -72,12 +72,16 @@ func (ex *execution) followJob(ctx context.Context, jobID string) error {
 		Parallelism: ex.parallelism(), URL: ex.k.jm.JobURL(jobID)})
 	defer ex.r.endJob(jobID)
 	ex.addMessage(notebooks.MessageText, "Job submitted: "+jobID)
+	restoring := ex.beginRestore()
 	jm := ex.k.jm
 	for {
 		select {
 		case <-ctx.Done():
 			return ex.stopJob(jobID)
 		case <-time.After(500 * time.Millisecond):
+		}
+		if restoring {
+			restoring = !ex.checkRestore(ctx, jobID)
 		}
 		d, err := jm.Job(ctx, jobID)
 		if err != nil {

@@ -38,6 +38,9 @@ type ParagraphLive struct {
 	Notice    *Notice                   `json:"notice,omitempty"`
 	Messages  []notebooks.ResultMessage `json:"messages"` // finished statements' output, in order
 	Result    *LiveResult               `json:"result,omitempty"`
+	// Restored is the savepoint or checkpoint the run's job started from,
+	// once Flink reports the restore.
+	Restored *Restore `json:"restored,omitempty"`
 }
 
 // Notice levels.
@@ -89,6 +92,7 @@ type run struct {
 	deltas     []Delta // the newest deltas of mat, oldest first
 	jobs       map[string]*Job
 	notice     *Notice
+	restored   *Restore
 	producing  bool // see ParagraphLive.Producing
 }
 
@@ -182,6 +186,7 @@ func (r *run) since(seen int64) ParagraphLive {
 		ErrorOffset:  r.errOffset,
 		Producing:    r.producing,
 		Notice:       r.notice,
+		Restored:     r.restored,
 		Messages:     append([]notebooks.ResultMessage(nil), r.messages...),
 	}
 	if r.jobID != "" {

@@ -264,6 +264,12 @@ type CheckpointStats struct {
 		Completed *struct {
 			ExternalPath string `json:"external_path"` // where a retained checkpoint is
 		} `json:"completed"`
+		// Restored is set once the job has restored its state from a
+		// savepoint or checkpoint.
+		Restored *struct {
+			ExternalPath string `json:"external_path"`
+			IsSavepoint  bool   `json:"is_savepoint"`
+		} `json:"restored"`
 	} `json:"latest"`
 }
 

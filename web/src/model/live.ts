@@ -3,7 +3,7 @@
 // by sequence number. A gap in the sequence asks for a resync instead of
 // guessing.
 
-import type { LiveMsg, Notice, ParagraphLive, ResultMessage } from '../protocol';
+import type { LiveMsg, Notice, ParagraphLive, Restore, ResultMessage } from '../protocol';
 import type { Session } from '../schema';
 import { TableModel } from './table';
 
@@ -22,6 +22,8 @@ export interface ParagraphLiveState {
   errorStatementOffset?: number;
   /** Why the run's job stalled, or that the cause is over; not stored with the note. */
   notice?: Notice;
+  /** The savepoint or checkpoint the run's job restored from, once Flink says so. */
+  restored?: Restore;
   messages: ResultMessage[];
   /** The live result table, when the run produced one. */
   table: TableModel | null;
@@ -117,6 +119,7 @@ export class LiveStore {
     st.errorMessage = pl.errorMessage;
     st.errorStatementOffset = pl.errorStatementOffset;
     st.notice = pl.notice;
+    st.restored = pl.restored;
     st.messages = pl.messages ?? [];
     st.version++;
     const r = pl.result;

@@ -225,7 +225,7 @@ export class ParagraphView {
     this.provEl.hidden = !saved;
     const restored = restoredOf(p, live);
     setText(this.restoredEl, restored ? restoredLabel(restored) : '');
-    this.restoredEl.title = restored ? `The job started from the state in this ${restored.kind}.` : '';
+    this.restoredEl.title = restored ? `${restoredLabel(restored)}: the job started from the state in this ${restored.kind}.` : '';
     this.restoredEl.hidden = !restored;
   }
 

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../api';
 import { paragraph } from '../fixtures';
+import { formatTime } from '../model/format';
 import type { ParagraphLiveState } from '../model/live';
 import type { NoteSession } from '../noteSession';
 import type { Paragraph } from '../schema';
@@ -73,5 +74,31 @@ describe('ParagraphView refusals', () => {
     const el = await refused({ what: 'start a job of parallelism 2', needed: 2, free: 0, capacity: 6, holders: [{ noteId: 'N2', noteName: 'Other', sessionId: 's2', kpus: 4 }] });
     expect(el.querySelector('.refused-title')?.textContent).toBe('Not started: the cluster’s KPUs are taken');
     expect(el.querySelector('.refused-hint')?.textContent).toContain('stop its session');
+  });
+});
+
+describe('ParagraphView restored savepoint', () => {
+  const text = '%flink.ssql(execution.savepoint.path=file:/data/sp/savepoint-1a2b)\nINSERT INTO sink SELECT * FROM src';
+  const takenAt = '2026-05-01T10:02:03Z';
+  const restored = { kind: 'savepoint' as const, path: 'file:/data/sp/savepoint-1a2b', takenAt };
+  const label = `restored from savepoint file:/data/sp/savepoint-1a2b (taken ${formatTime(Date.parse(takenAt))})`;
+  const restoredEl = (el: HTMLElement) => el.querySelector('[data-testid=restored-from]') as HTMLElement;
+  const running = (over: Partial<ParagraphLiveState> = {}): ParagraphLiveState => ({ paragraphId: 'p1', runKey: 'r1', status: 'RUNNING', progress: 0, messages: [], table: null, version: 1, dormant: false, ...over });
+
+  it('says where a running job was restored from, and when that savepoint was taken', () => {
+    const el = view(paragraph({ text, config: { editorHide: true }, status: 'RUNNING' }), running({ restored }));
+    expect(restoredEl(el).hidden).toBe(false);
+    expect(restoredEl(el).textContent).toBe(label);
+  });
+
+  it('says it with the saved result too, from the paragraph’s config', () => {
+    const el = view(paragraph({ text, status: 'ABORT', config: { editorHide: true, restoredFrom: restored }, results: { code: 'SUCCESS', msg: [{ type: 'TEXT', data: 'Job stopped' }] } }));
+    expect(restoredEl(el).hidden).toBe(false);
+    expect(restoredEl(el).textContent).toBe(label);
+  });
+
+  it('says nothing for a job started afresh, or while a new run has not restored yet', () => {
+    expect(restoredEl(view(paragraph({ text, config: { editorHide: true, restoredFrom: null } }))).hidden).toBe(true);
+    expect(restoredEl(view(paragraph({ text, config: { editorHide: true, restoredFrom: restored } }), running())).hidden).toBe(true);
   });
 });
