@@ -102,3 +102,40 @@ func TestRunAll_StopsAtAnUnsupportedParagraph(t *testing.T) {
 		t.Errorf("paragraph after it: %s", st)
 	}
 }
+
+// TestRunAll_GoesPastARunAsOneInsert: Zeppelin's runAsOne submits a
+// paragraph's INSERTs as one job; run-all goes on once that job's tasks
+// run, and the paragraph keeps following it.
+func TestRunAll_GoesPastARunAsOneInsert(t *testing.T) {
+	ts, m := mustOpenRunServer(t, 8)
+	id := ts.mustCreateNote(t, "run as one",
+		"%flink.ssql\nCREATE TEMPORARY TABLE src (x INT) WITH ('connector'='datagen','rows-per-second'='5','fields.x.kind'='random');\n"+
+			"CREATE TEMPORARY TABLE sink_a (x INT) WITH ('connector'='blackhole');\nCREATE TEMPORARY TABLE sink_b (x INT) WITH ('connector'='blackhole');",
+		"%flink.ssql(runAsOne=true)\nINSERT INTO sink_a SELECT x FROM src;\nINSERT INTO sink_b SELECT x + 1 FROM src;",
+		"%flink.bsql\nSELECT 1 AS n",
+	)
+	n := ts.mustGetNote(t, id)
+	t.Cleanup(func() { ts.do(t, http.MethodDelete, "/api/notebook/job/"+id, nil) })
+
+	done, err := m.RunAll(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(3 * time.Minute):
+		t.Fatal("run-all did not end: it waits for the endless INSERT job")
+	}
+	n = ts.mustGetNote(t, id)
+	want := []notebooks.Status{notebooks.StatusFinished, notebooks.StatusRunning, notebooks.StatusFinished}
+	for i, w := range want {
+		if got := n.Paragraphs[i].Status; got != w {
+			t.Errorf("paragraph %d: %s, want %s (%s)", i, got, w, n.Paragraphs[i].ErrorMessage)
+		}
+	}
+	info := m.SessionState(id)
+	if info == nil || len(info.Jobs) != 1 || info.Jobs[0].ParagraphID != n.Paragraphs[1].ID {
+		t.Fatalf("jobs of the note: %+v", info)
+	}
+	ts.do(t, http.MethodDelete, "/api/notebook/job/"+id, nil).mustOK(t, nil)
+}
