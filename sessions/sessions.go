@@ -752,8 +752,8 @@ func (m *Manager) awaitStarted(noteID, pid string, ran <-chan struct{}, changed 
 	for {
 		live, ok := m.Live(noteID, pid)
 		switch {
-		case ran == nil && ok && !running(live, true):
-			return live.Status == notebooks.StatusFinished
+		case ran == nil && !running(live, ok): // ended, or its session did
+			return ok && live.Status == notebooks.StatusFinished
 		case ok && live.Producing && running(live, true):
 			if producingSince.IsZero() {
 				producingSince = time.Now()
