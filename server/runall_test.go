@@ -139,3 +139,37 @@ func TestRunAll_GoesPastARunAsOneInsert(t *testing.T) {
 	}
 	ts.do(t, http.MethodDelete, "/api/notebook/job/"+id, nil).mustOK(t, nil)
 }
+
+// TestRunAll_GoesPastAQueryThatEmitsNothingYet: a streaming query that has
+// shown no row (a filter nothing passes yet, a long window) counts as
+// started once every task of its job runs.
+func TestRunAll_GoesPastAQueryThatEmitsNothingYet(t *testing.T) {
+	ts, m := mustOpenRunServer(t, 8)
+	id := ts.mustCreateNote(t, "quiet",
+		"%flink.ssql\nCREATE TEMPORARY TABLE ticks (x INT) WITH ('connector'='datagen','rows-per-second'='5','fields.x.kind'='random','fields.x.min'='1','fields.x.max'='9')",
+		"%flink.ssql\nSELECT x FROM ticks WHERE x > 100",
+		"%flink.bsql\nSELECT 1 AS n",
+	)
+	t.Cleanup(func() { ts.do(t, http.MethodDelete, "/api/notebook/job/"+id, nil) })
+
+	done, err := m.RunAll(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(3 * time.Minute):
+		t.Fatal("run-all did not end: it waits for the first row of a query that has none")
+	}
+	n := ts.mustGetNote(t, id)
+	want := []notebooks.Status{notebooks.StatusFinished, notebooks.StatusRunning, notebooks.StatusFinished}
+	for i, w := range want {
+		if got := n.Paragraphs[i].Status; got != w {
+			t.Errorf("paragraph %d: %s, want %s (%s)", i, got, w, n.Paragraphs[i].ErrorMessage)
+		}
+	}
+	if live, ok := m.Live(id, n.Paragraphs[1].ID); !ok || !live.Producing || live.Result == nil || live.Result.Snapshot == nil || len(live.Result.Snapshot.Rows) != 0 {
+		t.Fatalf("the quiet query: %+v", live)
+	}
+	ts.do(t, http.MethodDelete, "/api/notebook/job/"+id, nil).mustOK(t, nil)
+}
