@@ -64,6 +64,14 @@ async function firstRow(para) {
   return tds.evaluateAll((els) => els.map((td) => ({ text: td.textContent, isNull: td.classList.contains('null') })));
 }
 
+/** scrollToColumn scrolls a result table so that column col is the first one seen. */
+async function scrollToColumn(para, col) {
+  await para.locator('[data-testid=result-table] .rt-scroll').evaluate((el, c) => {
+    const th = el.querySelector(`th[data-col="${c}"]`);
+    if (th) el.scrollLeft = th.offsetLeft;
+  }, col);
+}
+
 async function columnTexts(para, col) {
   return para.locator('[data-testid=result-table] tr.rt-row').evaluateAll((trs, c) => trs.map((tr) => tr.children[c]?.textContent), col);
 }
@@ -123,15 +131,15 @@ describe('values exactly as Flink prints them', () => {
     // The instant's column names the zone its values are in; a TIMESTAMP has none.
     const types = await p.nth(1).locator('[data-testid=result-table] th .rt-type').allTextContents();
     assert.equal(types[18], `TIMESTAMP_LTZ(3) · ${ZONE}`, `${where}: LTZ header`);
-    assert.equal(types[17], 'TIMESTAMP(3)', `${where}: TIMESTAMP header`);
-    assert.equal(types[7], 'DECIMAL(10, 2)', `${where}: DECIMAL header`);
+    assert.equal(types[17], 'TIMESTAMP(3) NOT NULL', `${where}: TIMESTAMP header`);
+    assert.equal(types[7], 'DECIMAL(10, 2) NOT NULL', `${where}: DECIMAL header`);
   }
 
   /** checkSort sorts the DOUBLE and the BIGINT column and reads their order. */
   async function checkSort(where) {
     const para = page.locator('[data-testid=paragraph]').nth(3);
     const th = para.locator('[data-testid=result-table] th[data-col]');
-    assert.deepEqual(await th.locator('.rt-type').allTextContents(), ['DOUBLE', 'BIGINT'], `${where}: column types`);
+    assert.deepEqual(await th.locator('.rt-type').allTextContents(), ['DOUBLE NOT NULL', 'BIGINT NOT NULL'], `${where}: column types`);
     await th.nth(0).click();
     await until(async () => JSON.stringify(await columnTexts(para, 0)) === JSON.stringify(['-1.0', '2.5', '10.0']), { timeout: 5_000, message: `${where}: DOUBLE sorts as numbers` });
     await th.nth(1).click();
@@ -159,6 +167,8 @@ describe('values exactly as Flink prints them', () => {
     await checkTypes('live');
     await p.nth(1).scrollIntoViewIfNeeded();
     await shots.take(page, 'types-live');
+    for (const i of [1, 2]) await scrollToColumn(p.nth(i), 15);
+    await shots.take(page, 'types-live-instants');
     await checkSort('live');
     await checkFailed('live');
     await p.nth(4).scrollIntoViewIfNeeded();
@@ -175,6 +185,7 @@ describe('values exactly as Flink prints them', () => {
     assert.equal(await p.nth(1).locator('[data-testid=result-badge]').textContent(), 'saved · not live');
     await checkTypes('reloaded');
     await p.nth(1).scrollIntoViewIfNeeded();
+    for (const i of [1, 2]) await scrollToColumn(p.nth(i), 7);
     await shots.take(page, 'types-reloaded');
     await checkSort('reloaded');
     await checkFailed('reloaded');

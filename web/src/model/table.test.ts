@@ -168,6 +168,17 @@ describe('TableModel', () => {
   });
 });
 
+describe('instants', () => {
+  it("keep the zone their column names, live and through deltas", () => {
+    const m = new TableModel();
+    const zoned = [{ name: 'ts', type: 'TIMESTAMP_LTZ(3)', zone: 'Asia/Tokyo' }];
+    m.loadSnapshot(EPOCH + 1, { mode: 'update', columns: zoned, rows: [{ id: 1, fields: ['1970-01-01 09:00:00.000'] }], rowsReceived: 1, rowsHidden: 0, truncated: false, version: 1 });
+    expect(m.columns).toEqual(zoned);
+    m.applyResult({ seq: EPOCH + 2, deltas: [{ fromVersion: 1, version: 2, reset: true, columns: [{ name: 'ts', type: 'TIMESTAMP_LTZ(3)', zone: 'UTC' }], upserts: [] }] });
+    expect(m.columns[0]?.zone).toBe('UTC');
+  });
+});
+
 describe('parseTableText', () => {
   it("reads Zeppelin's TABLE encoding with numbers, nulls and a comment", () => {
     const t = parseTableText('age\tval\tname\n30\t1.5\tbob\n007\tnull\t+1\n\nResult truncated to 2 rows');

@@ -132,7 +132,7 @@ export class TableModel {
     const prev = this.byId;
     const columns = t.columns ?? []; // null before the query has described its columns
     const sameColumns = sameCols(this.columns, columns);
-    this.columns = columns.map((c) => ({ name: c.name, type: c.type }));
+    this.columns = columns.map(copyColumn);
     this.mode = t.mode || this.mode;
     this.seq = seq;
     this.setCounts(t);
@@ -171,7 +171,7 @@ export class TableModel {
       this.list = [];
       this.byId.clear();
       this.changes.clear();
-      if (d.columns) this.columns = d.columns.map((c) => ({ name: c.name, type: c.type }));
+      if (d.columns) this.columns = d.columns.map(copyColumn);
     }
     const drop = new Set<string>();
     for (const id of d.removed ?? []) drop.add(String(id));
@@ -364,7 +364,11 @@ function union(a: number[], b: number[]): number[] {
 }
 
 function sameCols(a: Column[], b: Column[]): boolean {
-  return a.length === b.length && a.every((c, i) => c.name === b[i]?.name && c.type === b[i]?.type);
+  return a.length === b.length && a.every((c, i) => c.name === b[i]?.name && c.type === b[i]?.type && c.zone === b[i]?.zone);
+}
+
+function copyColumn(c: Column): Column {
+  return c.zone ? { name: c.name, type: c.type, zone: c.zone } : { name: c.name, type: c.type };
 }
 
 /**

@@ -71,7 +71,7 @@ export class ResultTableView {
   /** render draws the visible window now. */
   render(): void {
     const m = this.model;
-    const key = m.columns.map((c) => c.name + ':' + c.type).join('|');
+    const key = m.columns.map((c) => c.name + ':' + c.type + ':' + (c.zone ?? '')).join('|');
     if (key !== this.columnsKey) this.buildHeader(key);
     this.updateSortIndicator();
     const rows = m.view();
@@ -145,7 +145,7 @@ export class ResultTableView {
             'th',
             { 'data-col': String(i), class: this.numeric[i] ? 'num' : '', title: `${c.name} ${typeLabel(c)}${zoneNote(c)} — click to sort` },
             h('span', { class: 'rt-name' }, c.name),
-            h('span', { class: 'rt-type' }, typeLabel(c)),
+            h('span', { class: 'rt-type' }, c.type, typeLabel(c) !== c.type ? h('span', { class: 'rt-zone' }, typeLabel(c).slice(c.type.length)) : null),
             h('span', { class: 'rt-sort' }),
           ),
         ),
