@@ -154,6 +154,22 @@ describe('Zeppelin habits (needs a ready Flink cluster)', () => {
     await page.keyboard.press('Control+Shift+Enter');
     for (const i of [0, 1]) await until(async () => (await statusOf(paras().nth(i))) === 'finished', { timeout: 180_000, message: `paragraph ${i} finished` });
     assert.match(await textOf(paras().nth(1).locator('[data-testid=result-table]')), /trades/);
+
+    // Ctrl+Alt+O hides and shows the output, Ctrl+Alt+T shows and hides the title; both are saved.
+    const p = paras().nth(1);
+    await focusEditor(p);
+    await page.keyboard.press('Control+Alt+KeyO');
+    await until(async () => !(await p.locator('[data-testid=result]').isVisible()), { message: 'output hidden' });
+    await until(async () => (await storedNote(id)).paragraphs[1].config?.tableHide === true, { message: 'tableHide saved' });
+    await page.keyboard.press('Control+Alt+KeyO');
+    await until(async () => p.locator('[data-testid=result]').isVisible(), { message: 'output shown' });
+    await page.keyboard.press('Control+Alt+KeyT');
+    await until(async () => p.locator('.para-title').isVisible(), { message: 'title shown' });
+    await page.keyboard.type('Trades by word');
+    await until(async () => (await storedNote(id)).paragraphs[1].title === 'Trades by word', { message: 'title saved' });
+    await page.keyboard.press('Control+Alt+KeyT');
+    await until(async () => !(await p.locator('.para-title').isVisible()), { message: 'title hidden' });
+    await until(async () => (await storedNote(id)).paragraphs[1].config?.title === false, { message: 'title hidden, saved' });
   });
 
   test("a Flink error's line and column are marked in the editor", async () => {

@@ -194,7 +194,9 @@ export class ParagraphView {
     if (url && this.jobLink.href !== url) this.jobLink.href = url;
     this.tick();
     this.result.render(live);
-    this.editor?.setErrorMark(errorMarkOf(this.para().text ?? '', live));
+    // The result hides itself only when empty; a hidden output (Zeppelin's tableHide) stays hidden.
+    if (configOf(p).tableHide) this.result.el.hidden = true;
+    this.editor?.setErrorMark(errorMarkOf(p.text ?? '', live));
   }
 
   /** tick refreshes the elapsed time (called every second by the page). */
