@@ -518,6 +518,23 @@ func (m *Manager) Get(ctx context.Context, id string) (*Application, error) {
 	return m.view(ctx, inst)
 }
 
+// JobManagerURL returns the REST address (which serves the web UI too) of
+// the JobManager that runs the application's job now: ENOTFOUND for an
+// unknown application, EUNAVAILABLE while it has no run.
+func (m *Manager) JobManagerURL(id string) (string, error) {
+	inst, err := m.lookup(id)
+	if err != nil {
+		return "", err
+	}
+	inst.mu.Lock()
+	run := inst.run
+	inst.mu.Unlock()
+	if run == nil {
+		return "", eddy.Errorf(eddy.EUNAVAILABLE, "application %s is not running: its Flink web UI is gone", id)
+	}
+	return run.JobManager().URL(), nil
+}
+
 // view is an application as the API shows it.
 func (m *Manager) view(ctx context.Context, inst *instance) (*Application, error) {
 	inst.mu.Lock()

@@ -70,6 +70,11 @@ type StandaloneRunner struct {
 	SlotsPerTaskManager int
 	JobManagerMemory    string // "" for the default
 	TaskManagerMemory   string // "" for the default
+	// WebUI, when set, is where browsers open an application cluster's web
+	// UI: WebUI + the application's id (e.g. Eddy's proxy of it, which
+	// follows the cluster's ports). Otherwise links go to the cluster's own
+	// address.
+	WebUI string
 }
 
 // Start writes the version's script into the application's directory and
@@ -91,17 +96,28 @@ func (r *StandaloneRunner) Start(ctx context.Context, spec RunSpec) (Run, error)
 	if err != nil {
 		return nil, err
 	}
-	return &standaloneRun{app: app, jobID: spec.JobID}, nil
+	run := &standaloneRun{app: app, jobID: spec.JobID}
+	if r.WebUI != "" {
+		run.webUI = r.WebUI + spec.AppID
+	}
+	return run, nil
 }
 
 type standaloneRun struct {
 	app   *localflink.AppCluster
 	jobID string
+	webUI string // where browsers open the web UI; "" for the cluster's address
 }
 
-func (r *standaloneRun) JobManager() *flink.JobManager { return r.app.JobManager() }
-func (r *standaloneRun) JobID() string                 { return r.jobID }
-func (r *standaloneRun) Close() error                  { return r.app.Close() }
+func (r *standaloneRun) JobManager() *flink.JobManager {
+	if r.webUI != "" {
+		return r.app.JobManager().WithWebUI(r.webUI)
+	}
+	return r.app.JobManager()
+}
+
+func (r *standaloneRun) JobID() string { return r.jobID }
+func (r *standaloneRun) Close() error  { return r.app.Close() }
 
 func (r *standaloneRun) Crashes() (int, string) {
 	n, last := r.app.Crashes()

@@ -202,9 +202,7 @@ describe('a note deployed as an application (needs a ready Flink cluster)', () =
     const flink = page.locator('[data-testid=app-flink-link]');
     await flink.waitFor();
     const href = await flink.getAttribute('href');
-    const u = new URL(href);
-    assert.match(u.hostname, /^(127\.0\.0\.1|localhost|\[::1\])$/, `loopback Flink UI: ${href}`);
-    assert.ok(href.includes(app.jobId), `the link names job ${app.jobId}: ${href}`);
+    assert.equal(href, `/flink-app/${appId}/#/job/running/${app.jobId}/overview`, 'its own cluster\'s Flink UI, through Eddy');
     assert.equal(await page.locator('[data-testid=app-note-link]').getAttribute('href'), `/notebook/${noteId}`);
     assert.equal(await page.locator('[data-testid=app-kpus]').textContent(), '2');
     assert.equal(await page.locator('[data-testid=app-start]').isDisabled(), true);
@@ -270,7 +268,7 @@ describe('a note deployed as an application (needs a ready Flink cluster)', () =
     assert.match(await text(row.locator('[data-testid=app-row-cost]')), /^(< )?\$\d+\.\d{2,}$/);
     assert.match(await text(row.locator('[data-testid=app-row-uptime]')), /\d/);
     assert.notEqual(await text(row.locator('[data-testid=app-row-snapshot]')), '—');
-    assert.match(await row.locator('[data-testid=app-row-flink]').getAttribute('href'), /^http:\/\/(127\.0\.0\.1|localhost)/);
+    assert.match(await row.locator('[data-testid=app-row-flink]').getAttribute('href'), /^\/flink-app\/[^/]+\/#\/job\//);
     assert.equal(await row.locator('[data-testid=app-row-note]').getAttribute('href'), `/notebook/${noteId}`);
     assert.equal(await page.locator('[data-testid=apps-empty]').isHidden(), true);
     await shots.take(page, 'apps-list');

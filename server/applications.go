@@ -34,6 +34,9 @@ type Applications interface {
 	Spec(ctx context.Context, id string) (*applications.Spec, error)
 	Apply(ctx context.Context, s *applications.Spec) (string, *applications.Application, error)
 	Quotas() applications.Quotas
+	// JobManagerURL is the address of the JobManager that runs the
+	// application's job now, for its web UI through Eddy (flinkui.go).
+	JobManagerURL(id string) (string, error)
 }
 
 var _ Applications = (*applications.Manager)(nil)

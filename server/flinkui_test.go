@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/eddy-notebooks/eddy"
 	"github.com/eddy-notebooks/eddy/kernel/flinktest"
 )
 
@@ -199,4 +200,60 @@ func TestFlinkUI_ErrUnavailable(t *testing.T) {
 	if status != http.StatusServiceUnavailable || !strings.Contains(body, "no Flink JobManager") {
 		t.Fatalf("no JobManager: %d %.300s, want 503", status, body)
 	}
+}
+
+// appClusters stands in for the applications: only the JobManager of each
+// application's own cluster is asked ("" for one that is not running).
+type appClusters struct {
+	Applications // nil: nothing else is called
+	urls         map[string]string
+}
+
+func (a appClusters) JobManagerURL(id string) (string, error) {
+	u, ok := a.urls[id]
+	switch {
+	case !ok:
+		return "", eddy.Errorf(eddy.ENOTFOUND, "No such application: %s", id)
+	case u == "":
+		return "", eddy.Errorf(eddy.EUNAVAILABLE, "application %s is not running: its Flink web UI is gone", id)
+	}
+	return u, nil
+}
+
+func TestFlinkUI_ApplicationCluster(t *testing.T) {
+	ep := flinktest.Cluster(t)
+	apps := appClusters{urls: map[string]string{"app1": ep.JobManager.URL(), "stopped": ""}}
+	ts := MustOpenServer(t, func(c *Config) { c.Applications = apps })
+
+	t.Run("OK", func(t *testing.T) {
+		status, body, _ := ts.flinkGet(t, http.MethodGet, "/flink-app/app1/config", "cookie")
+		if status != http.StatusOK || !strings.Contains(body, `"flink-version"`) {
+			t.Fatalf("GET /flink-app/app1/config: %d %.300s", status, body)
+		}
+		status, body, _ = ts.flinkGet(t, http.MethodGet, "/flink-app/app1/", "cookie")
+		if status != http.StatusOK || !strings.Contains(body, "Apache Flink Web Dashboard") {
+			t.Fatalf("GET /flink-app/app1/: %d %.300s", status, body)
+		}
+		status, _, hdr := ts.flinkGet(t, http.MethodGet, "/flink-app/app1", "cookie")
+		if status != http.StatusFound || hdr.Get("Location") != "/flink-app/app1/" {
+			t.Fatalf("GET /flink-app/app1: %d to %q", status, hdr.Get("Location"))
+		}
+	})
+	t.Run("Errors", func(t *testing.T) {
+		for _, c := range []struct {
+			method, path, cred string
+			status             int
+			says               string
+		}{
+			{http.MethodGet, "/flink-app/app1/config", "", http.StatusUnauthorized, "authentication required"},
+			{http.MethodPatch, "/flink-app/app1/jobs/00000000000000000000000000000000", "cookie", http.StatusForbidden, "read-only"},
+			{http.MethodGet, "/flink-app/nope/config", "cookie", http.StatusNotFound, "No such application: nope"},
+			{http.MethodGet, "/flink-app/stopped/config", "cookie", http.StatusServiceUnavailable, "not running"},
+		} {
+			status, body, _ := ts.flinkGet(t, c.method, c.path, c.cred)
+			if status != c.status || !strings.Contains(body, c.says) {
+				t.Errorf("%s %s (%q): %d %.200s, want %d saying %q", c.method, c.path, c.cred, status, body, c.status, c.says)
+			}
+		}
+	})
 }

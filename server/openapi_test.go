@@ -21,7 +21,7 @@ func openAPIExempt(method, path string) bool {
 	}
 	switch path {
 	case "/", "/healthz", "/ws", "/assets/*", "/notebook/*", "/catalog", "/applications", "/applications/*",
-		"/flink", "/flink/*": // Flink's own web UI and REST API, proxied (flinkui.go)
+		"/flink", "/flink/*", "/flink-app/:id", "/flink-app/:id/*": // Flink's own web UI and REST API, proxied (flinkui.go)
 		return true
 	}
 	return false

@@ -36,6 +36,15 @@ type app struct {
 	} `json:"excluded"`
 }
 
+// bearer sends Eddy's token with every request.
+type bearer string
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+string(b))
+	return http.DefaultTransport.RoundTrip(r)
+}
+
 type appEvent struct {
 	Kind    string `json:"kind"`
 	Message string `json:"message"`
@@ -96,10 +105,11 @@ func appEvents(t *testing.T, base, id string) []appEvent {
 // waitCheckpoints waits until the application's job has completed more
 // checkpoints than done (restored at least restored times) and returns
 // the completed count.
-func waitCheckpoints(t *testing.T, a app, done, restored int) int {
+func waitCheckpoints(t *testing.T, base string, a app, done, restored int) int {
 	t.Helper()
-	base, _, _ := strings.Cut(a.FlinkURL, "/#/")
-	jm := flink.NewJobManager(base, nil)
+	// The job's JobManager through Eddy, as its Flink UI link reaches it.
+	ui, _, _ := strings.Cut(a.FlinkURL, "/#/")
+	jm := flink.NewJobManager(base+ui, &http.Client{Timeout: time.Minute, Transport: bearer("t")})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	for {
@@ -198,22 +208,22 @@ GROUP BY id % 5, window_start, window_end`
 		t.Fatalf("start: %d", code)
 	}
 	a = waitApp(t, base, a.ID, "first start", 3*time.Minute, func(a app) bool { return a.Status == "RUNNING" })
-	if a.JobID != "0000000000000000"+a.ID || !strings.Contains(a.FlinkURL, a.JobID) {
-		t.Fatalf("job %s at %s: want the fixed job id", a.JobID, a.FlinkURL)
+	if a.JobID != "0000000000000000"+a.ID || a.FlinkURL != "/flink-app/"+a.ID+"/#/job/running/"+a.JobID+"/overview" {
+		t.Fatalf("job %s at %s: want the fixed job id, on the Flink UI through Eddy", a.JobID, a.FlinkURL)
 	}
-	done := waitCheckpoints(t, a, 1, 0)
+	done := waitCheckpoints(t, base, a, 1, 0)
 
 	// Ending the note's session leaves the application running.
 	stopSessionOf(t, base, noteID)
 	time.Sleep(3 * time.Second)
 	a = waitApp(t, base, a.ID, "after the session ended", time.Second, func(a app) bool { return a.Status == "RUNNING" })
-	done = waitCheckpoints(t, a, done, 0)
+	done = waitCheckpoints(t, base, a, done, 0)
 
 	// SIGKILL the TaskManager: Flink restarts the job from its checkpoint.
 	if err := syscall.Kill(appJVM(t, appDir, "TaskManagerRunner"), syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	waitCheckpoints(t, a, 0, 1)
+	waitCheckpoints(t, base, a, 0, 1)
 	// SIGKILL the JobManager: Eddy restarts it from the newest checkpoint.
 	if err := syscall.Kill(appJVM(t, appDir, "StandaloneApplicationClusterEntryPoint"), syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -221,7 +231,7 @@ GROUP BY id % 5, window_start, window_end`
 	waitApp(t, base, a.ID, "after the JobManager's crash", 2*time.Minute, func(a app) bool {
 		return a.Status == "RUNNING" && hasEvent(t, base, a.ID, "restarted", "Eddy restarted it from")
 	})
-	waitCheckpoints(t, a, 0, 1)
+	waitCheckpoints(t, base, a, 0, 1)
 
 	// Stop with a snapshot, start from it.
 	if code := native(t, base, http.MethodPost, "/api/v1/applications/"+a.ID+"/stop", map[string]any{"snapshot": true}, &a); code != http.StatusAccepted || a.Status != "STOPPING" {
@@ -242,7 +252,7 @@ GROUP BY id % 5, window_start, window_end`
 	if !hasEvent(t, base, a.ID, "starting", "from snapshot "+snaps.Snapshots[0].ID) {
 		t.Fatalf("the start does not say it restores the snapshot: %v", appEvents(t, base, a.ID))
 	}
-	waitCheckpoints(t, a, 0, 1)
+	waitCheckpoints(t, base, a, 0, 1)
 
 	// SIGKILL Eddy: every JVM dies with it; the next Eddy resumes the
 	// application from its latest checkpoint.
@@ -256,7 +266,7 @@ GROUP BY id % 5, window_start, window_end`
 	if !hasEvent(t, base, a.ID, "starting", "Eddy restarted: starting version 1 on target standalone with parallelism 1 (2 KPUs), from its latest checkpoint chk-") {
 		t.Fatalf("the resume does not say it restores a checkpoint: %v", appEvents(t, base, a.ID))
 	}
-	waitCheckpoints(t, a, 0, 1)
+	waitCheckpoints(t, base, a, 0, 1)
 
 	// SIGTERM Eddy: it stops the application with a snapshot and resumes
 	// it from there.

@@ -579,7 +579,7 @@ func (m *Main) openApplications(ctx context.Context) error {
 	}
 	target := applications.TargetSession
 	if m.local != nil {
-		runners[applications.TargetStandalone] = &applications.StandaloneRunner{Base: m.local.Config, SlotsPerTaskManager: cfg.ParallelismPerKPU}
+		runners[applications.TargetStandalone] = &applications.StandaloneRunner{Base: m.local.Config, SlotsPerTaskManager: cfg.ParallelismPerKPU, WebUI: server.FlinkAppUIPath}
 		target = applications.TargetStandalone
 	}
 	m.apps = applications.NewManager(applications.Config{

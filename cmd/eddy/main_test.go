@@ -504,7 +504,7 @@ func TestEddy_AddConnector(t *testing.T) {
 	}
 	native(t, base, http.MethodPost, "/api/v1/applications/"+a.ID+"/start", map[string]any{"restore": "NONE"}, &a)
 	a = waitApp(t, base, a.ID, "start on the notebook cluster", 2*time.Minute, func(a app) bool { return a.Status == "RUNNING" })
-	waitCheckpoints(t, a, 1, 0)
+	waitCheckpoints(t, base, a, 1, 0)
 	if code := native(t, base, http.MethodPost, "/api/v1/connectors", map[string]any{"coordinates": "org.apache.flink:flink-table-filesystem-test-utils:2.3.0"}, &errBody); code != http.StatusConflict {
 		t.Fatalf("adding under a running job without force: %d %q", code, errBody.Message)
 	}
