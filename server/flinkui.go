@@ -59,12 +59,12 @@ func (s *Server) registerFlinkUIRoutes() {
 	})
 	s.echo.Any(FlinkAppUIPath+":id/*", func(c echo.Context) error {
 		id := c.Param("id")
-		return s.proxyFlinkUI(c, FlinkAppUIPath+id+"/", func() (*url.URL, error) { return s.flinkAppTarget(id) })
+		return s.proxyFlinkUI(c, FlinkAppUIPath+url.PathEscape(id)+"/", func() (*url.URL, error) { return s.flinkAppTarget(id) })
 	})
 }
 
 // proxyFlinkUI forwards a read of a Flink web UI or its REST API, the path
-// below prefix, to the JobManager target names: 401 without Eddy's
+// below prefix (as escaped in the request), to the JobManager target names: 401 without Eddy's
 // credential, 403 for any method other than GET and HEAD, the target's
 // error (e.g. 503 when no JobManager is known), 503 when it does not answer.
 func (s *Server) proxyFlinkUI(c echo.Context, prefix string, target func() (*url.URL, error)) error {
@@ -75,9 +75,13 @@ func (s *Server) proxyFlinkUI(c echo.Context, prefix string, target func() (*url
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return eddy.Errorf(eddy.EFORBIDDEN, "the Flink web UI through Eddy is read-only (%s refused): stop jobs from their note or application in Eddy", r.Method)
 	}
-	rest, found := strings.CutPrefix(r.URL.Path, prefix)
+	rest, found := strings.CutPrefix(r.URL.EscapedPath(), prefix)
 	if !found {
 		return eddy.Errorf(eddy.ENOTFOUND, "no Flink web UI at %s", r.URL.Path)
+	}
+	path, err := url.PathUnescape("/" + rest)
+	if err != nil {
+		return eddy.Errorf(eddy.EINVALID, "bad path %q", r.URL.EscapedPath())
 	}
 	jm, err := target()
 	if err != nil {
@@ -85,8 +89,7 @@ func (s *Server) proxyFlinkUI(c echo.Context, prefix string, target func() (*url
 	}
 	proxy := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.Out.URL.Path = "/" + rest
-			pr.Out.URL.RawPath = ""
+			pr.Out.URL.Path, pr.Out.URL.RawPath = path, "/"+rest
 			q := pr.Out.URL.Query()
 			if q.Has("token") {
 				q.Del("token")

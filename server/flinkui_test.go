@@ -137,14 +137,14 @@ func TestFlinkUI_RealJobManager(t *testing.T) {
 // /flink/ and the query, without Eddy's credentials.
 func TestFlinkUI_FollowsTheJobManager(t *testing.T) {
 	type seen struct {
-		path, query, auth, cookie, csrf string
+		path, rawPath, query, auth, cookie, csrf string
 	}
 	var mu sync.Mutex
 	var got []seen
 	jobManager := func(name string) *httptest.Server {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			mu.Lock()
-			got = append(got, seen{r.URL.Path, r.URL.RawQuery, r.Header.Get("Authorization"), r.Header.Get("Cookie"), r.Header.Get(CSRFHeader)})
+			got = append(got, seen{r.URL.Path, r.URL.EscapedPath(), r.URL.RawQuery, r.Header.Get("Authorization"), r.Header.Get("Cookie"), r.Header.Get(CSRFHeader)})
 			mu.Unlock()
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = io.WriteString(w, `{"jobmanager":"`+name+`"}`)
@@ -167,15 +167,24 @@ func TestFlinkUI_FollowsTheJobManager(t *testing.T) {
 		}
 	}
 
+	// An escaped path goes as it came.
+	status, body, _ = ts.flinkGet(t, http.MethodGet, "/flink/taskmanagers/127.0.0.1%3A6121-a%2Fb/logs", "bearer")
+	if status != http.StatusOK || body != `{"jobmanager":"after"}` {
+		t.Fatalf("an escaped path: %d %s", status, body)
+	}
+
 	mu.Lock()
 	defer mu.Unlock()
-	if len(got) != 4 {
-		t.Fatalf("the JobManagers saw %d requests, want 4: %+v", len(got), got)
+	if len(got) != 5 {
+		t.Fatalf("the JobManagers saw %d requests, want 5: %+v", len(got), got)
+	}
+	if last := got[4]; last.rawPath != "/taskmanagers/127.0.0.1%3A6121-a%2Fb/logs" {
+		t.Errorf("forwarded escaped path %q", last.rawPath)
 	}
 	if got[0].path != "/jobs/overview" {
 		t.Errorf("forwarded path %q, want /jobs/overview", got[0].path)
 	}
-	for _, s := range got[1:] {
+	for _, s := range got[1:4] {
 		if s.path != "/jobs/abc/vertices" || s.query != "x=1" {
 			t.Errorf("forwarded %s?%s, want /jobs/abc/vertices?x=1 (without the token)", s.path, s.query)
 		}
