@@ -28,10 +28,10 @@ export function revisionTime(seconds: number): string {
 }
 
 const changeLabel: Record<ParagraphDiff['change'], string> = {
-  added: 'added since',
-  removed: 'removed since',
-  changed: 'changed',
-  same: 'unchanged',
+  added: 'Added',
+  removed: 'Removed',
+  changed: 'Changed',
+  same: 'Unchanged',
 };
 
 export class RevisionsDialog {
@@ -133,7 +133,7 @@ export class RevisionsDialog {
       if (r.created) {
         this.message.value = '';
         toast(`Saved revision “${msg}”.`, 'ok');
-      } else this.showProblem('Nothing changed since the latest revision: no revision saved.');
+      } else this.showProblem('Nothing changed since the latest revision: no revision saved.', 'info');
       await this.refresh();
     } catch (e) {
       this.showProblem(`Could not save the revision: ${(e as Error).message}`);
@@ -192,8 +192,9 @@ export class RevisionsDialog {
     this.diffEl.scrollIntoView?.({ block: 'nearest' });
   }
 
-  /** showProblem shows what went wrong in the dialog; '' hides it. */
-  private showProblem(msg: string): void {
+  /** showProblem shows what went wrong (or, as info, what did not happen) in the dialog; '' hides it. */
+  private showProblem(msg: string, kind: 'error' | 'info' = 'error'): void {
+    this.problem.className = kind === 'error' ? 'refused-msg' : 'muted';
     this.problem.textContent = msg;
     this.problem.hidden = msg === '';
   }
