@@ -35,7 +35,7 @@ function setup(p: Paragraph) {
   return { v, el: v.el, calls, press };
 }
 
-const saved = { code: 'SUCCESS', msg: [{ type: 'HTML', data: '<b>1</b>' }] };
+const saved: Paragraph['results'] = { code: 'SUCCESS', msg: [{ type: 'HTML', data: '<b>1</b>' }] };
 
 describe('ParagraphView shortcuts', () => {
   it("does Zeppelin's paragraph shortcuts on the selected paragraph", () => {
