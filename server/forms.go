@@ -47,8 +47,8 @@ func noteParamsUpdate(ctx context.Context, notes notebooks.Service, noteID strin
 // recordForms returns, for each name in params, the first form of that name
 // in texts (paragraph texts; note: the note-scoped forms), or nil (remove
 // what was recorded) when no text has one: a value set for no form is a
-// choice. A text whose header or forms do not parse records nothing, as it
-// may be mid-edit; the value is stored all the same.
+// choice. A text whose header or forms do not parse (it may be mid-edit)
+// has no forms; the value is stored all the same.
 func recordForms(texts []string, params map[string]any, note bool) map[string]any {
 	names := make([]string, 0, len(params))
 	for n := range params {

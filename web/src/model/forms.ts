@@ -305,3 +305,29 @@ export function noteFormsOf(texts: string[]): Form[] {
   }
   return out;
 }
+
+/** StoredValues are form values with the forms recorded beside them: a paragraph's settings, or a note's noteParams and noteForms. */
+export interface StoredValues {
+  params?: Record<string, unknown>;
+  forms?: Record<string, unknown>;
+}
+
+/**
+ * recordParams returns stored values with a patch applied as the server
+ * applies it: each value set (null removes it) and, beside it, the form of
+ * that name it was set against — its first definition in texts (the
+ * paragraph's text, or every paragraph's for note forms), or none.
+ */
+export function recordParams(stored: StoredValues, patch: Record<string, FormValue | null>, texts: string[], note: boolean): { params: Record<string, unknown>; forms: Record<string, unknown> } {
+  const params = { ...(stored.params ?? {}) };
+  const forms = { ...(stored.forms ?? {}) };
+  const defined = note ? noteFormsOf(texts) : texts.flatMap((t) => formsOfText(t).forms);
+  for (const [name, v] of Object.entries(patch)) {
+    if (v === null) delete params[name];
+    else params[name] = v;
+    const f = defined.find((x) => x.name === name);
+    if (f) forms[name] = f;
+    else delete forms[name];
+  }
+  return { params, forms };
+}
