@@ -6,7 +6,7 @@ import { downloadName, tableFile, type DelimitedFormat } from '../model/csv';
 import type { TableModel } from '../model/table';
 import type { Paragraph } from '../schema';
 import { button, h } from './dom';
-import { showMenu } from './overlay';
+import { showMenu, toast } from './overlay';
 
 const types: Record<DelimitedFormat, string> = { csv: 'text/csv;charset=utf-8', tsv: 'text/tab-separated-values;charset=utf-8' };
 
@@ -14,7 +14,10 @@ const types: Record<DelimitedFormat, string> = { csv: 'text/csv;charset=utf-8', 
 export function downloadButton(model: () => TableModel, paragraph: () => Paragraph): HTMLButtonElement {
   const save = (format: DelimitedFormat) => {
     const p = paragraph();
-    const url = URL.createObjectURL(new Blob([tableFile(format, model())], { type: types[format] }));
+    const m = model();
+    // The browser holds at most maxRows of a result: more only when the server keeps more (--max-result-rows).
+    if (m.size >= m.maxRows) toast(`The file has the ${m.size} rows this browser holds; the server may keep more of this result.`, 'info');
+    const url = URL.createObjectURL(new Blob([tableFile(format, m)], { type: types[format] }));
     const a = h('a', { href: url, download: downloadName(p.title, p.id, format) });
     document.body.appendChild(a);
     a.click();
