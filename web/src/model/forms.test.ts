@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chosenParams, formsOfText, noteFormsOf, paragraphBody, parseForms, widgetValue, type Form } from './forms';
+import { chosenParams, formsOfText, noteFormsOf, paragraphBody, parseForms, recordParams, widgetValue, type Form } from './forms';
 
 // [script, forms, noteForms] as kernel.SubstituteForms finds them: the
 // JSON that Go's json.Marshal writes for FormResult.Forms and .NoteForms
@@ -108,5 +108,22 @@ describe('widgetValue', () => {
   it('reads a missing or null value as empty', () => {
     expect(widgetValue(form('${password:pw}'), {}, {})).toMatchObject({ value: '', text: '' });
     expect(widgetValue(form('${n=10}'), { n: null }, {})).toMatchObject({ value: '', set: true });
+  });
+});
+
+describe('recordParams', () => {
+  it('sets values, removes nulls, and records the forms they were set against, as the server does', () => {
+    const stored = { params: { a: '1', b: '2' }, forms: { b: { defaultValue: 'old' }, gone: { defaultValue: 'z' } } };
+    const got = recordParams(stored, { a: null, b: '3', gone: 'v' }, ['%md ${a=0} ${b=9}'], false);
+    expect(got.params).toEqual({ b: '3', gone: 'v' });
+    expect(got.forms).toMatchObject({ b: { name: 'b', defaultValue: '9' } });
+    // A value set for no form of the text is a choice: nothing recorded beside it.
+    expect(got.forms).not.toHaveProperty('gone');
+    expect(stored.params).toEqual({ a: '1', b: '2' });
+  });
+
+  it('records a note form as its first paragraph defines it', () => {
+    const got = recordParams({}, { g: 'y' }, ['%md $${g=x}', '%md $${g=z}'], true);
+    expect(got.forms).toMatchObject({ g: { defaultValue: 'x' } });
   });
 });
