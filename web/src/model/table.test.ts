@@ -174,7 +174,7 @@ describe('instants', () => {
     const zoned = [{ name: 'ts', type: 'TIMESTAMP_LTZ(3)', zone: 'Asia/Tokyo' }];
     m.loadSnapshot(EPOCH + 1, { mode: 'update', columns: zoned, rows: [{ id: 1, fields: ['1970-01-01 09:00:00.000'] }], rowsReceived: 1, rowsHidden: 0, truncated: false, version: 1 });
     expect(m.columns).toEqual(zoned);
-    m.applyResult({ seq: EPOCH + 2, deltas: [{ fromVersion: 1, version: 2, reset: true, columns: [{ name: 'ts', type: 'TIMESTAMP_LTZ(3)', zone: 'UTC' }], upserts: [] }] });
+    m.applyResult({ seq: EPOCH + 2, deltas: [{ fromVersion: 1, version: 2, reset: true, columns: [{ name: 'ts', type: 'TIMESTAMP_LTZ(3)', zone: 'UTC' }], upserts: [], rowsReceived: 0, rowsHidden: 0, truncated: false }] });
     expect(m.columns[0]?.zone).toBe('UTC');
   });
 });
