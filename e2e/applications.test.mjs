@@ -203,6 +203,9 @@ describe('a note deployed as an application (needs a ready Flink cluster)', () =
     await flink.waitFor();
     const href = await flink.getAttribute('href');
     assert.equal(href, `/flink-app/${appId}/#/job/running/${app.jobId}/overview`, 'its own cluster\'s Flink UI, through Eddy');
+    // Through Eddy the page reaches its own cluster's JobManager, which runs the job.
+    const state = await page.evaluate(async (u) => (await (await fetch(u)).json()).state, `/flink-app/${appId}/jobs/${app.jobId}`);
+    assert.equal(state, 'RUNNING');
     assert.equal(await page.locator('[data-testid=app-note-link]').getAttribute('href'), `/notebook/${noteId}`);
     assert.equal(await page.locator('[data-testid=app-kpus]').textContent(), '2');
     assert.equal(await page.locator('[data-testid=app-start]').isDisabled(), true);

@@ -201,6 +201,8 @@ describe('the Flink web UI through Eddy (needs a ready Flink cluster)', () => {
     // Flink's Angular app loads its job from ./jobs/<id> through the proxy and shows its name.
     await tab.getByText(job.name, { exact: false }).first().waitFor({ timeout: 60_000 });
     await tab.getByText('RUNNING').first().waitFor({ timeout: 30_000 });
+    // Its vertices' metrics come through the proxy too.
+    await until(async () => (await tab.getByText('loading...').count()) === 0, { timeout: 30_000, message: 'the job graph and metrics' });
     await shots.take(tab, 'flink-job-page');
     assert.deepEqual(tabErrors.filter((e) => !/favicon/.test(e)), [], 'the Flink UI loads without errors');
     await tab.close();
