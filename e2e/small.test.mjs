@@ -58,6 +58,8 @@ before(async () => {
   const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
   page = await context.newPage();
   errors = watch(page);
+  await page.goto(eddy.loginURL);
+  await page.waitForSelector('.home-page');
   noteId = await eddy.api('POST', '/api/notebook', { name: '/e2e/small/Checks', paragraphs: [{ text: FAILING }, { text: TOO_WIDE }, { text: SINGLE }] });
 });
 
@@ -74,8 +76,6 @@ describe(`small things, one Eddy with --kpu-capacity ${CAPACITY}`, () => {
     assert.equal(c.error ?? '', '');
     assert.ok(c.startedAt, 'startedAt');
     assert.deepEqual(c.processes.map((p) => p.name), ['JobManager', 'TaskManager', 'SQL Gateway']);
-    await page.goto(eddy.loginURL);
-    await page.waitForSelector('.home-page');
     await page.goto(`${eddy.baseURL}/notebook/${noteId}`);
     const box = page.locator('[data-testid=cluster-state]');
     await box.locator('[data-testid=cluster-starting]').waitFor({ timeout: 10_000 });
