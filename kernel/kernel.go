@@ -319,6 +319,25 @@ func (k *Kernel) Running() bool {
 	return false
 }
 
+// Forget drops a paragraph's live state, as when its output is cleared:
+// viewers then show what is stored for it. A paragraph whose run has not
+// ended is refused with an eddy.ECONFLICT error and keeps its state; one
+// without live state is not an error.
+func (k *Kernel) Forget(paragraphID string) error {
+	k.mu.Lock()
+	r := k.runs[paragraphID]
+	if r != nil && !r.ended() {
+		k.mu.Unlock()
+		return eddy.Errorf(eddy.ECONFLICT, "paragraph %s is running; stop it before clearing its output", paragraphID)
+	}
+	delete(k.runs, paragraphID)
+	k.mu.Unlock()
+	if r != nil {
+		k.cfg.OnChange() // viewers drop the live state
+	}
+	return nil
+}
+
 // Live returns a paragraph's live state, if it has run in this kernel.
 func (k *Kernel) Live(paragraphID string) (ParagraphLive, bool) {
 	k.mu.Lock()

@@ -245,6 +245,31 @@ func (f *fakeSessions) Live(noteID, pid string) (kernel.ParagraphLive, bool) {
 	return p.liveOf(-1, false), true
 }
 
+// Forget drops a paragraph's live state as the kernel does, refusing a
+// running one.
+func (f *fakeSessions) Forget(noteID, pid string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, "forget "+noteID+"/"+pid)
+	key := noteID + "/" + pid
+	p := f.paras[key]
+	if p == nil {
+		return nil
+	}
+	if p.status == notebooks.StatusRunning || p.status == notebooks.StatusPending {
+		return eddy.Errorf(eddy.ECONFLICT, "paragraph %s is running", pid)
+	}
+	delete(f.paras, key)
+	for i, k := range f.order {
+		if k == key {
+			f.order = append(f.order[:i:i], f.order[i+1:]...)
+			break
+		}
+	}
+	f.notify(noteID)
+	return nil
+}
+
 func (f *fakeSessions) LiveSince(noteID string, seen map[string]int64) []kernel.ParagraphLive {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -76,6 +76,10 @@ type Sessions interface {
 	// deltas after that sequence, or a snapshot when those deltas are no
 	// longer kept (kernel.Kernel.LiveSince). It does not block on I/O.
 	LiveSince(noteID string, seen map[string]int64) []kernel.ParagraphLive
+	// Forget drops a paragraph's live state, as when its output is cleared,
+	// so viewers see what is stored; a paragraph whose run has not ended is
+	// refused with an eddy.ECONFLICT error.
+	Forget(noteID, paragraphID string) error
 	// SessionState returns the note's session, or nil when it has none.
 	SessionState(noteID string) *sessions.Info
 
@@ -252,6 +256,7 @@ func (s *Server) routes() {
 	v1.GET("/cluster", s.handleCluster)
 	s.registerNotebookRoutes(api)
 	s.registerJobRoutes(api)
+	s.registerClearRoutes(api)
 	s.registerSessionRoutes(v1)
 	s.registerCompletionRoutes(v1)
 	s.registerCatalogRoutes(v1)

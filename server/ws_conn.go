@@ -325,13 +325,18 @@ func (c *conn) sendLive(noteID string, v *noteView, full bool) error {
 		}
 		out = append(out, c.h.live.encode(noteID, prev, fp, pl))
 	}
+	var removed []string
 	for id := range v.sent {
 		if !present[id] {
 			delete(v.sent, id)
 			delete(v.seen, id)
+			removed = append(removed, id)
 		}
 	}
 	msg := liveMsg{Op: opLive, NoteID: noteID, Full: full, Paragraphs: out}
+	if !full {
+		msg.Removed = removed // a full message lists all there is already
+	}
 	// The session as JSON (null when the note has none), sent when it
 	// changed: comparing bytes also catches KPU and job changes.
 	sb, err := json.Marshal(r.SessionState(noteID))
@@ -343,7 +348,7 @@ func (c *conn) sendLive(noteID string, v *noteView, full bool) error {
 		v.sessionSent = sb
 		msg.Session = json.RawMessage(sb)
 	}
-	if len(out) == 0 && !full && !sessionChanged {
+	if len(out) == 0 && len(msg.Removed) == 0 && !full && !sessionChanged {
 		return nil
 	}
 	msg.SentAt = time.Now().UnixMilli()

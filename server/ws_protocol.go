@@ -52,6 +52,7 @@ const (
 	opCancel          = "cancel"
 	opRunAll          = "run-all"
 	opEditNote        = "edit-note"
+	opClearOutput     = "clear-output"
 )
 
 // Server → client ops.
@@ -198,6 +199,9 @@ type liveMsg struct {
 	Paragraphs []json.RawMessage `json:"paragraphs"` // kernel.ParagraphLive, encoded once for all viewers (liveCache)
 	Session    any               `json:"session,omitempty"`
 	SentAt     int64             `json:"sentAt"` // server clock, Unix ms: lets clients measure delivery latency
+	// Removed lists paragraphs whose live state is gone (their output was
+	// cleared): viewers show what is stored for them instead.
+	Removed []string `json:"removed,omitempty"`
 }
 
 // encode marshals a server message. Messages are plain data; an error here

@@ -66,6 +66,8 @@ func (c *conn) handle(data []byte) {
 		err = c.runAll(ctx, &m)
 	case opEditNote:
 		err = c.editNote(ctx, &m)
+	case opClearOutput:
+		err = c.clearOutputRequest(ctx, &m)
 	case "":
 		err = eddy.Errorf(eddy.EINVALID, "message has no op")
 	default:

@@ -190,6 +190,16 @@ func (k *fakeKernel) LiveSince(seen map[string]int64) []kernel.ParagraphLive {
 
 func (k *fakeKernel) Jobs() []kernel.Job { return nil }
 
+func (k *fakeKernel) Forget(pid string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if r := k.runs[pid]; r != nil && r.status == notebooks.StatusRunning {
+		return eddy.Errorf(eddy.ECONFLICT, "paragraph %s is running", pid)
+	}
+	delete(k.runs, pid)
+	return nil
+}
+
 func (k *fakeKernel) Complete(ctx context.Context, text string, pos int) ([]string, error) {
 	return []string{"note:" + k.noteID}, nil
 }

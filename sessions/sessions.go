@@ -73,6 +73,8 @@ type Kernel interface {
 	Running() bool
 	Live(paragraphID string) (kernel.ParagraphLive, bool)
 	LiveSince(seen map[string]int64) []kernel.ParagraphLive
+	// Forget drops a paragraph's live state; a running one is refused.
+	Forget(paragraphID string) error
 	// Jobs returns the Flink jobs the note's paragraphs run now.
 	Jobs() []kernel.Job
 	// Complete returns completion candidates in the kernel's own context.
@@ -833,6 +835,17 @@ func (m *Manager) StopAll(ctx context.Context, noteID string) error {
 		}
 	}
 	return first
+}
+
+// Forget drops a paragraph's live state in the note's session, as when its
+// output is cleared (kernel.Kernel.Forget); a running paragraph is refused
+// with an eddy.ECONFLICT error. Without a session there is nothing to drop.
+func (m *Manager) Forget(noteID, paragraphID string) error {
+	k := m.findByNote(noteID).started()
+	if k == nil {
+		return nil
+	}
+	return k.Forget(paragraphID)
 }
 
 // Live returns a paragraph's live state, if it ran in the note's session.
