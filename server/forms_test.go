@@ -1,10 +1,13 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"testing"
 
 	"github.com/eddy-notebooks/eddy"
+	"github.com/eddy-notebooks/eddy/kernel"
+	"github.com/eddy-notebooks/eddy/notebooks"
 )
 
 // TestFormValues_SetByWidgets: form values set over the websocket and REST
@@ -102,4 +105,24 @@ func TestFormValues_SetByWidgets(t *testing.T) {
 			t.Fatalf("a refused edit changed the note: %+v", after.Paragraphs[0])
 		}
 	})
+}
+
+// TestFormValues_RunWithParams: values sent with Zeppelin's run request
+// replace the stored ones and are recorded with the forms they were sent
+// for, so a value equal to a default recorded at an earlier run still runs
+// as sent when the text's default has changed since.
+func TestFormValues_RunWithParams(t *testing.T) {
+	ts, _ := mustOpenFakeRunServer(t)
+	noteID := ts.mustCreateNote(t, "/forms/run", "%flink.bsql\nSELECT ${n=10}")
+	pid := ts.mustGetNote(t, noteID).Paragraphs[0].ID
+	// As after a run when the default was 5.
+	if _, err := ts.store.UpdateParagraph(context.Background(), noteID, pid, notebooks.ParagraphUpdate{
+		FormsPatch: map[string]any{"n": map[string]any{"type": "TextBox", "name": "n", "defaultValue": "5"}}}); err != nil {
+		t.Fatal(err)
+	}
+	ts.do(t, http.MethodPost, "/api/notebook/job/"+noteID+"/"+pid, map[string]any{"params": map[string]any{"n": "5"}}).mustOK(t, nil)
+	p := ts.mustGetNote(t, noteID).Paragraphs[0]
+	if got := kernel.ChosenParams(p.Settings.Params, p.Settings.Forms); got["n"] != "5" {
+		t.Fatalf("runs with %v (params %v, forms %v), want n=5 as sent", got, p.Settings.Params, p.Settings.Forms)
+	}
 }

@@ -47,11 +47,14 @@ func (s *Server) prepareRun(c echo.Context) (noteID, paragraphID string, err err
 		return "", "", err
 	}
 	ctx := c.Request().Context()
-	if req.Params != nil {
-		_, err = s.notes.UpdateParagraph(ctx, noteID, paragraphID, notebooks.ParagraphUpdate{Params: req.Params})
-	} else {
-		_, err = s.notes.FindParagraph(ctx, noteID, paragraphID)
+	p, err := s.notes.FindParagraph(ctx, noteID, paragraphID)
+	if err != nil || req.Params == nil {
+		return noteID, paragraphID, err
 	}
+	// The values replace the stored ones, as in Zeppelin, and are recorded
+	// with the forms they were sent for, so that they run as sent.
+	upd := notebooks.ParagraphUpdate{Params: req.Params, FormsPatch: recordForms([]string{p.Text}, req.Params, false)}
+	_, err = s.notes.UpdateParagraph(ctx, noteID, paragraphID, upd)
 	return noteID, paragraphID, err
 }
 
