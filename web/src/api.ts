@@ -218,6 +218,16 @@ export class Api {
     return this.call('DELETE', `/api/notebook/job/${enc(noteId)}/${enc(pid)}`);
   }
 
+  /** clearParagraphOutput removes a paragraph's output, stored and live; a running paragraph is refused. */
+  clearParagraphOutput(noteId: string, pid: string): Promise<void> {
+    return this.call('PUT', `/api/v1/notebook/${enc(noteId)}/paragraph/${enc(pid)}/clear`);
+  }
+
+  /** clearNoteOutput removes every paragraph's output (Zeppelin's route); refused, clearing nothing, while one runs. */
+  clearNoteOutput(noteId: string): Promise<void> {
+    return this.call('PUT', `/api/notebook/${enc(noteId)}/clear`);
+  }
+
   cluster(): Promise<ClusterStatus> {
     return this.call('GET', '/api/v1/cluster');
   }

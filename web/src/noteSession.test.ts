@@ -83,6 +83,13 @@ class FakeTransport implements NoteTransport {
     return Promise.resolve();
   }
 
+  clears: Array<string | undefined> = [];
+
+  clearOutput(_noteId: string, pid: string | undefined): Promise<void> {
+    this.clears.push(pid);
+    return Promise.resolve();
+  }
+
   /** push delivers a note event from the server. */
   push(m: NoteEventMsg): void {
     this.onEvent?.(m);
@@ -220,6 +227,24 @@ describe('NoteSession autosave', () => {
     s.editText('p1', 'last words');
     s.stop();
     expect(t.texts()).toEqual(['last words']);
+  });
+});
+
+describe('NoteSession clear output', () => {
+  it('asks the server to clear one paragraph, or all', async () => {
+    await s.clearOutput('p1');
+    await s.clearOutput();
+    expect(t.clears).toEqual(['p1', undefined]);
+  });
+
+  it('forgets the live state of a cleared paragraph and tells the views', () => {
+    t.push({ op: 'live', noteId: 'N1', paragraphs: [{ paragraphId: 'p1', status: 'FINISHED', progress: 100, dateStarted: 't1', messages: [{ type: 'TEXT', data: 'x' }] }] });
+    expect(s.live.get('p1')).toBeDefined();
+    const changed: string[][] = [];
+    s.on('live', (pids) => changed.push(pids));
+    t.push({ op: 'live', noteId: 'N1', paragraphs: [], removed: ['p1'] });
+    expect(changed).toEqual([['p1']]);
+    expect(s.live.get('p1')).toBeUndefined();
   });
 });
 

@@ -311,6 +311,11 @@ export class NoteSession {
     await this.transport.cancel(this.noteId, pid);
   }
 
+  /** clearOutput removes a paragraph's output, or every paragraph's without pid; the server refuses while it (or one) runs. */
+  async clearOutput(pid?: string): Promise<void> {
+    await this.transport.clearOutput(this.noteId, pid);
+  }
+
   /** runAll saves every paragraph's waiting edits, then runs the note. */
   async runAll(): Promise<void> {
     await Promise.all((this.note?.paragraphs ?? []).map((p) => this.flush(p.id)));

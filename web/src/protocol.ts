@@ -155,6 +155,8 @@ export interface LiveMsg {
   session?: Session | null;
   /** Server clock, ms since the epoch, when sent. */
   sentAt?: number;
+  /** Paragraphs whose live state is gone (their output was cleared): show what is stored for them. */
+  removed?: string[];
 }
 
 export type ServerMsg =
@@ -192,7 +194,8 @@ export type ClientRequest =
   | { op: 'delete-paragraph'; noteId: string; paragraphId: string }
   | { op: 'run'; noteId: string; paragraphId: string; text?: string }
   | { op: 'cancel'; noteId: string; paragraphId: string }
-  | { op: 'run-all'; noteId: string };
+  | { op: 'run-all'; noteId: string }
+  | { op: 'clear-output'; noteId: string; paragraphId?: string };
 
 const noteOps = new Set(['note', 'note-removed', 'paragraph', 'paragraph-added', 'paragraph-moved', 'paragraph-removed', 'live']);
 

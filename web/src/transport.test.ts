@@ -29,6 +29,8 @@ function fakes() {
     runParagraph: record('runParagraph'),
     runNote: record('runNote'),
     cancelParagraph: record('cancelParagraph'),
+    clearParagraphOutput: record('clearParagraphOutput'),
+    clearNoteOutput: record('clearNoteOutput'),
   };
   const t = new ServerTransport(api as unknown as Api, ws as unknown as WsClient);
   return { t, ws, sent, rest };
@@ -70,6 +72,25 @@ describe('ServerTransport', () => {
       ['getParagraph', 'N', 'new'],
       ['cancelParagraph', 'N', 'p'],
       ['runNote', 'N'],
+    ]);
+  });
+});
+
+describe('ServerTransport clear output', () => {
+  it('goes over the websocket, or over REST while it is down', async () => {
+    const { t, ws, sent, rest } = fakes();
+    await t.clearOutput('N', 'p');
+    await t.clearOutput('N', undefined);
+    expect(sent).toEqual([
+      { op: 'clear-output', noteId: 'N', paragraphId: 'p' },
+      { op: 'clear-output', noteId: 'N' },
+    ]);
+    ws.isOpen = false;
+    await t.clearOutput('N', 'p');
+    await t.clearOutput('N', undefined);
+    expect(rest).toEqual([
+      ['clearParagraphOutput', 'N', 'p'],
+      ['clearNoteOutput', 'N'],
     ]);
   });
 });

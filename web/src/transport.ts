@@ -37,6 +37,8 @@ export interface NoteRequests {
   runAll(noteId: string): Promise<void>;
   /** editNoteParams merges values of the note's forms ($${...}) into its noteParams. */
   editNoteParams(noteId: string, params: ParamsPatch): Promise<void>;
+  /** clearOutput removes a paragraph's output, or every paragraph's when pid is undefined; refused while it (or one) runs. */
+  clearOutput(noteId: string, pid: string | undefined): Promise<void>;
 }
 
 /** NoteTransport is everything a NoteSession needs of the server. */
@@ -94,6 +96,10 @@ export class WsRequests implements NoteRequests {
   async editNoteParams(noteId: string, params: ParamsPatch): Promise<void> {
     await this.ws.request({ op: 'edit-note', noteId, noteParams: params });
   }
+
+  async clearOutput(noteId: string, pid: string | undefined): Promise<void> {
+    await this.ws.request(pid === undefined ? { op: 'clear-output', noteId } : { op: 'clear-output', noteId, paragraphId: pid });
+  }
 }
 
 /** RestRequests carries a note session's requests over the REST API (Zeppelin's routes). */
@@ -139,6 +145,10 @@ export class RestRequests implements NoteRequests {
 
   editNoteParams(noteId: string, params: ParamsPatch): Promise<void> {
     return this.api.updateNoteParams(noteId, params);
+  }
+
+  clearOutput(noteId: string, pid: string | undefined): Promise<void> {
+    return pid === undefined ? this.api.clearNoteOutput(noteId) : this.api.clearParagraphOutput(noteId, pid);
   }
 }
 
@@ -214,5 +224,9 @@ export class ServerTransport implements NoteTransport {
 
   editNoteParams(noteId: string, params: ParamsPatch): Promise<void> {
     return this.via.editNoteParams(noteId, params);
+  }
+
+  clearOutput(noteId: string, pid: string | undefined): Promise<void> {
+    return this.via.clearOutput(noteId, pid);
   }
 }

@@ -76,6 +76,23 @@ describe('LiveStore', () => {
     expect(s.session).toBeNull();
   });
 
+  it('drops the paragraphs a message says are removed (their output was cleared)', () => {
+    const s = new LiveStore();
+    s.apply({
+      op: 'live',
+      noteId: 'N',
+      paragraphs: [
+        { paragraphId: 'p', status: 'FINISHED', progress: 100, dateStarted: 't1', result: { seq: EPOCH + 1, snapshot: snap(1, [[1, 1]]) } },
+        { paragraphId: 'q', status: 'FINISHED', progress: 100, dateStarted: 't1' },
+      ],
+    });
+    const out = s.apply({ op: 'live', noteId: 'N', paragraphs: [], removed: ['p', 'unknown'] });
+    expect(out.changed).toEqual(['p']);
+    expect(s.get('p')).toBeUndefined();
+    expect(s.seen()).toEqual({});
+    expect(s.get('q')?.status).toBe('FINISHED');
+  });
+
   it('carries the notice of a running paragraph and drops it when the server does', () => {
     const s = new LiveStore();
     const notice = { level: 'error' as const, text: 'The Kafka broker at 127.0.0.1:9092 is unreachable' };

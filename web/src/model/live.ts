@@ -77,6 +77,10 @@ export class LiveStore {
     const changed: string[] = [];
     const gaps: string[] = [];
     if (msg.session !== undefined) this.session = msg.session ?? null;
+    for (const pid of msg.removed ?? []) {
+      // Its output was cleared: views show what is stored for it.
+      if (this.paras.delete(pid)) changed.push(pid);
+    }
     if (msg.full) {
       // A full message lists every paragraph with live state; others have none left.
       const listed = new Set(msg.paragraphs.map((p) => p.paragraphId));

@@ -54,6 +54,9 @@ class Transport implements NoteTransport {
     this.noteParams.push(structuredClone(params));
     return Promise.resolve();
   }
+  clearOutput(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 const TEXT = "%flink.bsql\nSELECT '${c=red,red|green|blue}' AS c, ${n=5} AS n, '${checkbox:k=a,a|b|c}' AS k, '${password:pw}' AS pw, _${h=1}, '$${g=x}'";

@@ -23,6 +23,7 @@ import { NoteForms } from './forms';
 import { FindPanel } from './findReplace';
 import { actionFor, isTyping, runInSequence, showShortcutList, type ParagraphAction } from './shortcuts';
 import { SessionPanel } from './sessionPanel';
+import { clearAllOutputs } from './clearOutput';
 
 export interface PageDeps {
   api: Api;
@@ -111,6 +112,7 @@ export class NotePage {
       button({ icon: 'plus', label: 'Paragraph', testid: 'add-paragraph', onClick: () => this.insertAt(this.session.note?.paragraphs.length ?? 0) }),
       button({ icon: 'download', title: 'Export .zpln', testid: 'export-note', onClick: () => void this.exportNote() }),
       button({ icon: 'search', title: 'Find and replace (Ctrl+Alt+F)', testid: 'find-button', onClick: () => this.find.open() }),
+      button({ icon: 'x', title: 'Clear all outputs', testid: 'clear-all-outputs', onClick: () => void clearAllOutputs(this.session) }),
       button({ label: '?', title: 'Keyboard shortcuts (?)', cls: 'ghost', testid: 'shortcuts-button', onClick: () => showShortcutList() }),
       button({ icon: 'restore', label: 'Revisions', title: 'Saved revisions of this note: save, compare, restore', testid: 'revisions-button', onClick: () => void this.revisions() }),
     );

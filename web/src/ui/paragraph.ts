@@ -17,6 +17,7 @@ import { ResultView } from './result';
 import { ParagraphForms } from './forms';
 import { actionFor, applyColWidth, clampColWidth, colWidthLabel, COL_WIDTHS, type ParagraphAction } from './shortcuts';
 import { errorMarkOf } from '../model/errorPosition';
+import { clearParagraphOutput } from './clearOutput';
 
 export interface ParagraphHost {
   session: NoteSession;
@@ -386,6 +387,9 @@ export class ParagraphView {
       case 'toggleOutput':
         this.toggleConfig('tableHide');
         return;
+      case 'clearOutput':
+        void clearParagraphOutput(s, this.id);
+        return;
       case 'toggleEnabled':
         this.toggleConfig('enabled');
         return;
@@ -445,6 +449,7 @@ export class ParagraphView {
       { label: cfg.title ? 'Hide title' : 'Show title', icon: 'title', onSelect: () => this.toggleConfig('title') },
       { label: cfg.lineNumbers ? 'Hide line numbers' : 'Show line numbers', icon: 'list', onSelect: () => this.toggleConfig('lineNumbers') },
       { label: cfg.tableHide ? 'Show output' : 'Hide output', icon: 'eye', onSelect: () => this.toggleConfig('tableHide') },
+      { label: 'Clear output', icon: 'x', testid: 'menu-clear-output', disabled: RUNNING_STATES.has(this.liveState()?.status ?? p.status ?? ''), onSelect: () => void clearParagraphOutput(s, this.id) },
       { label: isEnabled(p) ? 'Disable run' : 'Enable run', icon: 'power', testid: 'menu-toggle-enabled', onSelect: () => this.toggleConfig('enabled') },
       { label: `${colWidthLabel(clampColWidth(cfg.colWidth))}…`, icon: 'table', testid: 'menu-width', onSelect: () => this.openWidthMenu(anchor) },
       'sep',

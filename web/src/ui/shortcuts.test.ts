@@ -22,6 +22,7 @@ describe('actionFor', () => {
       [ctrlAlt('KeyJ'), 'moveDown'],
       [ctrlAlt('KeyR'), 'toggleEnabled'],
       [ctrlAlt('KeyO'), 'toggleOutput'],
+      [ctrlAlt('KeyL'), 'clearOutput'],
       [ctrlAlt('KeyE'), 'toggleEditor'],
       [ctrlAlt('KeyM'), 'toggleLineNumbers'],
       [ctrlAlt('KeyT'), 'toggleTitle'],

@@ -25,7 +25,8 @@ export type ParagraphAction =
   | 'toggleTitle'
   | 'narrower'
   | 'wider'
-  | 'find';
+  | 'find'
+  | 'clearOutput';
 
 /** KeyChord is one key combination: modifiers and KeyboardEvent.code. */
 export interface KeyChord {
@@ -64,6 +65,7 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { action: 'moveDown', label: 'Move paragraph down', chords: [ctrlAlt('J')] },
   { action: 'toggleEnabled', label: 'Enable/disable run paragraph', chords: [ctrlAlt('R')] },
   { action: 'toggleOutput', label: 'Toggle output', chords: [ctrlAlt('O')] },
+  { action: 'clearOutput', label: 'Clear output', chords: [ctrlAlt('L')] },
   { action: 'toggleEditor', label: 'Toggle editor', chords: [ctrlAlt('E')] },
   { action: 'toggleLineNumbers', label: 'Toggle line numbers', chords: [ctrlAlt('M')] },
   { action: 'toggleTitle', label: 'Toggle title', chords: [ctrlAlt('T')] },
