@@ -87,9 +87,9 @@ func flinkConfig(cfg Config, dir string, p ports) string {
 		// rather than inherit whatever zone the machine has. A session
 		// changes it with SET 'table.local-time-zone'.
 		"table.local-time-zone": "UTC",
-		"rest.address":                    "127.0.0.1",
-		"rest.bind-address":               "127.0.0.1",
-		"rest.port":                       fmt.Sprint(p.REST),
+		"rest.address":          "127.0.0.1",
+		"rest.bind-address":     "127.0.0.1",
+		"rest.port":             fmt.Sprint(p.REST),
 		// Eddy submits through the SQL Gateway and cancels through the
 		// REST API: the web UI's jar upload and run (which would let any
 		// local user run code in the cluster) and its cancel button (a job
