@@ -103,7 +103,7 @@ func TestApplicationsAPI(t *testing.T) {
 	path := "/api/v1/applications/" + a.ID
 	var list struct {
 		Applications []applications.Application `json:"applications"`
-		Quotas       applications.Quotas         `json:"quotas"`
+		Quotas       applications.Quotas        `json:"quotas"`
 	}
 	if ts.native(t, http.MethodGet, "/api/v1/applications", nil, &list); len(list.Applications) != 1 || list.Quotas.Applications != 100 {
 		t.Fatalf("list %+v", list)
