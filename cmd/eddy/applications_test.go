@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eddy-notebooks/eddy/kernel/flink"
 	"github.com/eddy-notebooks/eddy/kernel/flinktest"
 )
 
@@ -34,15 +33,6 @@ type app struct {
 		ParagraphID string `json:"paragraphId"`
 		Reason      string `json:"reason"`
 	} `json:"excluded"`
-}
-
-// bearer sends Eddy's token with every request.
-type bearer string
-
-func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+string(b))
-	return http.DefaultTransport.RoundTrip(r)
 }
 
 type appEvent struct {
@@ -109,11 +99,10 @@ func waitCheckpoints(t *testing.T, base string, a app, done, restored int) int {
 	t.Helper()
 	// The job's JobManager through Eddy, as its Flink UI link reaches it.
 	ui, _, _ := strings.Cut(a.FlinkURL, "/#/")
-	jm := flink.NewJobManager(base+ui, &http.Client{Timeout: time.Minute, Transport: bearer("t")})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	for {
-		c, err := flinktest.Checkpoints(ctx, jm, a.JobID)
+		c, err := checkpointCounts(ctx, base+ui+"/jobs/"+a.JobID+"/checkpoints")
 		if err == nil && c.Completed > done && c.Restored >= restored {
 			return c.Completed
 		}
@@ -122,6 +111,29 @@ func waitCheckpoints(t *testing.T, base string, a app, done, restored int) int {
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
+}
+
+// checkpointCounts asks a JobManager's REST API at url, with Eddy's token,
+// how many checkpoints its job completed and restored.
+func checkpointCounts(ctx context.Context, url string) (flinktest.CheckpointCounts, error) {
+	var out struct {
+		Counts flinktest.CheckpointCounts `json:"counts"`
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return out.Counts, err
+	}
+	req.Header.Set("Authorization", "Bearer t")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return out.Counts, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return out.Counts, fmt.Errorf("GET %s: HTTP %d", url, resp.StatusCode)
+	}
+	err = json.NewDecoder(resp.Body).Decode(&out)
+	return out.Counts, err
 }
 
 // appJVM returns the pid of the application cluster's JVM whose command
