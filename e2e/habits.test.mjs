@@ -3,7 +3,8 @@
 // (insert below, move up, toggle the editor, run this and all below), the
 // shortcut list on '?', find and replace across paragraphs, the editor's
 // mark at the line and column of a Flink error, CSV download of every row a
-// result holds, and Zeppelin's colWidth laying paragraphs side by side.
+// result holds, Zeppelin's colWidth laying paragraphs side by side, and
+// Ctrl+Alt+L clearing a paragraph's output.
 // Screenshots go to e2e/artifacts/habits-NN-*.png.
 //
 //   node --test --test-concurrency=1 e2e/habits.test.mjs
@@ -252,6 +253,42 @@ describe('Zeppelin habits (needs a ready Flink cluster)', () => {
     await focusEditor(paras().nth(0));
     await page.keyboard.press('Control+Shift+Minus');
     await until(async () => (await storedNote(zid)).paragraphs[0].config?.colWidth === 11, { message: 'colWidth 11 saved' });
+  });
+
+  test('Ctrl+Alt+L clears the output of a paragraph that ran; after a reload it is still gone', async () => {
+    const lid = await eddy.api('POST', '/api/notebook', { name: '/e2e/habits/Clear', paragraphs: [{ text: "%flink.bsql\nSELECT 'kept until cleared' AS w, 42 AS n" }] });
+    // The earlier tests' notes hold sessions: free their KPUs so this note's session can start.
+    const { sessions } = await eddy.api('GET', '/api/v1/sessions');
+    for (const s of sessions) await eddy.api('DELETE', `/api/v1/sessions/${s.id}`);
+    await openNote(lid);
+    const p = paras().first();
+    await p.locator('[data-testid=run-paragraph]').click();
+    const refused = p.locator('[data-testid=run-refused]');
+    await until(async () => (await statusOf(p)) === 'finished' || (await refused.isVisible()), { timeout: 180_000, message: 'the query finishes' });
+    assert.equal(await refused.isVisible(), false, `the run was refused: ${await refused.textContent()}`);
+    await until(async () => /kept until cleared/.test(await textOf(p.locator('[data-testid=result-table]'))), { message: 'the result shows' });
+    const ran = (await storedNote(lid)).paragraphs[0];
+    assert.ok(ran.results && ran.runtimeInfos?.jobUrl, `stored output and job link after the run: ${JSON.stringify(ran).slice(0, 300)}`);
+    await shots.take(page, 'before-clear');
+
+    await focusEditor(p);
+    await page.keyboard.press('Control+Alt+KeyL');
+    await until(async () => !(await p.locator('[data-testid=result]').isVisible()), { message: 'the output is gone' });
+    assert.equal(await p.locator('[data-testid=result-table]').count(), 0, 'no result table');
+    await until(async () => (await storedNote(lid)).paragraphs[0].results === undefined, { message: 'the stored output is gone' });
+    const cleared = (await storedNote(lid)).paragraphs[0];
+    assert.equal(cleared.status, 'FINISHED', 'the status stays, as in Zeppelin');
+    assert.equal(cleared.errorMessage, undefined);
+    assert.deepEqual(cleared.runtimeInfos ?? {}, {});
+    assert.equal(await p.locator('[data-testid=job-link]').isVisible(), false, 'no job link');
+    await shots.take(page, 'cleared');
+
+    await page.reload();
+    await paras().first().waitFor();
+    await until(async () => (await page.textContent('[data-testid=conn-state]')) === 'Live', { message: 'websocket after reload' });
+    assert.equal(await statusOf(paras().first()), 'finished');
+    assert.equal(await paras().first().locator('[data-testid=result]').isVisible(), false, 'still no output after a reload');
+    assert.equal(await paras().first().locator('[data-testid=result-table]').count(), 0, 'no result table after a reload');
   });
 
   test('no page errors', () => {
