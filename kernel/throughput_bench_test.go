@@ -51,6 +51,36 @@ func BenchmarkKernelVsGateway(b *testing.B) {
 	b.ReportMetric(kernelRate/rawRate, "kernel/raw")
 }
 
+// BenchmarkRowFormat measures what exact values cost: rows per second
+// fetched from the gateway as Flink's printed strings (PLAIN_TEXT, what
+// notebooks show) against JSON values, for the same query in the same run.
+func BenchmarkRowFormat(b *testing.B) {
+	const rows = 200_000
+	source := fmt.Sprintf("CREATE TEMPORARY TABLE fmt_src (id BIGINT, d DECIMAL(20, 4), x DOUBLE, ts TIMESTAMP_LTZ(3), s STRING) WITH ('connector'='datagen','number-of-rows'='%d','rows-per-second'='100000000','fields.id.kind'='sequence','fields.id.start'='1','fields.id.end'='%d','fields.s.length'='16')", rows, rows)
+	query := "SELECT id, d, x, ts, s FROM fmt_src"
+	f := newFixture(b)
+	ctx := context.Background()
+	gw := f.cluster.Gateway
+	sh := rawSession(b, gw, "bench-format", source)
+	var jsonTotal, textTotal time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		if got := rawFetchAs(ctx, b, gw, sh, query, gw.NewFetcher); len(got) != rows {
+			b.Fatalf("JSON: %d rows, want %d", len(got), rows)
+		}
+		jsonTotal += time.Since(start)
+		start = time.Now()
+		if got := rawFetchAs(ctx, b, gw, sh, query, gw.NewTextFetcher); len(got) != rows {
+			b.Fatalf("PLAIN_TEXT: %d rows, want %d", len(got), rows)
+		}
+		textTotal += time.Since(start)
+	}
+	b.ReportMetric(float64(rows*b.N)/jsonTotal.Seconds(), "json-rows/s")
+	b.ReportMetric(float64(rows*b.N)/textTotal.Seconds(), "text-rows/s")
+	b.ReportMetric(jsonTotal.Seconds()/textTotal.Seconds(), "text/json")
+}
+
 // BenchmarkKafkaGroupBy measures a Kafka topic read by a streaming GROUP BY
 // (bounded at the topic's end, so each run finishes): topic rows consumed
 // per second and changelog rows delivered per second, through the whole
@@ -129,12 +159,18 @@ func rawSession(b *testing.B, gw *flink.Gateway, name, ddl string) string {
 // all its rows, as a program without Eddy would.
 func rawFetch(ctx context.Context, b *testing.B, gw *flink.Gateway, session, query string) []flink.Row {
 	b.Helper()
+	return rawFetchAs(ctx, b, gw, session, query, gw.NewFetcher)
+}
+
+// rawFetchAs is rawFetch reading with the Fetcher newFetcher makes.
+func rawFetchAs(ctx context.Context, b *testing.B, gw *flink.Gateway, session, query string, newFetcher func(session, operation string) *flink.Fetcher) []flink.Row {
+	b.Helper()
 	op, err := gw.ExecuteStatement(ctx, session, query, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer gw.CloseOperation(ctx, session, op)
-	got, err := gw.NewFetcher(session, op).All(ctx, 0)
+	got, err := newFetcher(session, op).All(ctx, 0)
 	if err != nil {
 		b.Fatalf("raw fetch: %v", err)
 	}
