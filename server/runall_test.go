@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/eddy-notebooks/eddy/notebooks"
+	"github.com/eddy-notebooks/eddy/sessions"
 )
 
 // TestRunAll_StartsAStreamingDashboard runs all of a note whose middle
@@ -25,15 +26,7 @@ func TestRunAll_StartsAStreamingDashboard(t *testing.T) {
 	// Whatever happens, the endless query does not outlive the test.
 	t.Cleanup(func() { ts.do(t, http.MethodDelete, "/api/notebook/job/"+id, nil) })
 
-	done, err := m.RunAll(context.Background(), id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-done:
-	case <-time.After(3 * time.Minute):
-		t.Fatal("run-all did not end: it waits for the endless query")
-	}
+	mustRunAll(t, m, id, "the endless query")
 	para := func(i int) notebooks.Paragraph {
 		var q notebooks.Paragraph
 		ts.do(t, http.MethodGet, "/api/notebook/"+id+"/paragraph/"+p(i), nil).mustOK(t, &q)
@@ -117,15 +110,7 @@ func TestRunAll_GoesPastARunAsOneInsert(t *testing.T) {
 	n := ts.mustGetNote(t, id)
 	t.Cleanup(func() { ts.do(t, http.MethodDelete, "/api/notebook/job/"+id, nil) })
 
-	done, err := m.RunAll(context.Background(), id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-done:
-	case <-time.After(3 * time.Minute):
-		t.Fatal("run-all did not end: it waits for the endless INSERT job")
-	}
+	mustRunAll(t, m, id, "the endless INSERT job")
 	n = ts.mustGetNote(t, id)
 	want := []notebooks.Status{notebooks.StatusFinished, notebooks.StatusRunning, notebooks.StatusFinished}
 	for i, w := range want {
@@ -152,15 +137,7 @@ func TestRunAll_GoesPastAQueryThatEmitsNothingYet(t *testing.T) {
 	)
 	t.Cleanup(func() { ts.do(t, http.MethodDelete, "/api/notebook/job/"+id, nil) })
 
-	done, err := m.RunAll(context.Background(), id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-done:
-	case <-time.After(3 * time.Minute):
-		t.Fatal("run-all did not end: it waits for the first row of a query that has none")
-	}
+	mustRunAll(t, m, id, "the first row of a query that has none")
 	n := ts.mustGetNote(t, id)
 	want := []notebooks.Status{notebooks.StatusFinished, notebooks.StatusRunning, notebooks.StatusFinished}
 	for i, w := range want {
@@ -172,4 +149,19 @@ func TestRunAll_GoesPastAQueryThatEmitsNothingYet(t *testing.T) {
 		t.Fatalf("the quiet query: %+v", live)
 	}
 	ts.do(t, http.MethodDelete, "/api/notebook/job/"+id, nil).mustOK(t, nil)
+}
+
+// mustRunAll runs the note's run-all and waits (3 minutes at most) for it
+// to end; waitsFor names what a run-all that never ends waits for.
+func mustRunAll(t *testing.T, m *sessions.Manager, id, waitsFor string) {
+	t.Helper()
+	done, err := m.RunAll(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(3 * time.Minute):
+		t.Fatalf("run-all did not end: it waits for %s", waitsFor)
+	}
 }
