@@ -1,7 +1,14 @@
 // Complete API objects for the unit tests: every field the server always
 // sends has a plausible value, and a test overrides only what it is about.
 
+import type { NoteSession } from './noteSession';
+import type { ParagraphHost } from './ui/paragraph';
 import type { AppEvent, Application, AppVersion, BuildPreview, ClusterStatus, Paragraph, Session, SessionJob, Snapshot } from './schema';
+
+/** A ParagraphHost for a paragraph view in a test: the only paragraph of a Flink note, doing nothing it is asked to. */
+export function paragraphHost(session: NoteSession, over: Partial<ParagraphHost> = {}): ParagraphHost {
+  return { session, indexOf: () => 0, count: () => 1, defaultGroup: 'flink', insertAt: () => {}, onRefused: () => {}, webUi: () => undefined, ...over };
+}
 
 /** A paragraph as the server sends it: ready, never run. */
 export function paragraph(over: Partial<Paragraph> = {}): Paragraph {

@@ -1,10 +1,10 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it } from 'vitest';
-import { paragraph } from '../fixtures';
+import { paragraph, paragraphHost } from '../fixtures';
 import { LiveStore } from '../model/live';
 import type { NoteSession } from '../noteSession';
 import type { Paragraph } from '../schema';
-import { ParagraphView, type ParagraphHost } from './paragraph';
+import { ParagraphView } from './paragraph';
 
 /** setup renders one paragraph (editor hidden) whose session records the clears asked of it; fail makes them refused. */
 function setup(p: Paragraph, fail?: Error) {
@@ -20,15 +20,7 @@ function setup(p: Paragraph, fail?: Error) {
       if (fail) throw fail;
     },
   } as unknown as NoteSession;
-  const host: ParagraphHost = {
-    session,
-    indexOf: () => 0,
-    count: () => 1,
-    defaultGroup: 'flink',
-    insertAt: () => {},
-    onRefused: () => {},
-    webUi: () => undefined,
-  };
+  const host = paragraphHost(session);
   const v = new ParagraphView(p.id, host);
   document.body.replaceChildren(v.el);
   const press = (code: string, mods: KeyboardEventInit = {}) => v.el.dispatchEvent(new KeyboardEvent('keydown', { code, bubbles: true, cancelable: true, ...mods }));

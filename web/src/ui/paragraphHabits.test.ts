@@ -1,9 +1,9 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
-import { paragraph } from '../fixtures';
+import { paragraph, paragraphHost } from '../fixtures';
 import type { NoteSession } from '../noteSession';
 import type { Paragraph } from '../schema';
-import { ParagraphView, type ParagraphHost } from './paragraph';
+import { ParagraphView } from './paragraph';
 import type { ParagraphAction } from './shortcuts';
 
 /** setup renders one paragraph (editor hidden) and records what its keys ask of the session and the page. */
@@ -19,16 +19,12 @@ function setup(p: Paragraph) {
     },
     moveParagraph: async (_pid: string, i: number) => void calls.push(`move ${i}`),
   } as unknown as NoteSession;
-  const host: ParagraphHost = {
-    session,
+  const host = paragraphHost(session, {
     indexOf: () => 1,
     count: () => 3,
-    defaultGroup: 'flink',
     insertAt: (i, text) => void calls.push(`insert ${i}${text !== undefined ? ' ' + JSON.stringify(text) : ''}`),
-    onRefused: () => {},
-    webUi: () => undefined,
     onNoteAction: (_pid: string, a: ParagraphAction) => void calls.push(`note ${a}`),
-  };
+  });
   const v = new ParagraphView(p.id, host);
   document.body.replaceChildren(v.el);
   const press = (code: string, mods: KeyboardEventInit = {}) => v.el.dispatchEvent(new KeyboardEvent('keydown', { code, bubbles: true, cancelable: true, ...mods }));

@@ -1,12 +1,12 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../api';
-import { paragraph } from '../fixtures';
+import { paragraph, paragraphHost } from '../fixtures';
 import { formatTime } from '../model/format';
 import type { ParagraphLiveState } from '../model/live';
 import type { NoteSession } from '../noteSession';
 import type { Paragraph } from '../schema';
-import { ParagraphView, type ParagraphHost } from './paragraph';
+import { ParagraphView } from './paragraph';
 
 /** view renders one paragraph (editor hidden) with the given live state; running it fails with runError. */
 function view(p: Paragraph, live?: ParagraphLiveState, runError?: Error): HTMLElement {
@@ -16,15 +16,7 @@ function view(p: Paragraph, live?: ParagraphLiveState, runError?: Error): HTMLEl
     hasUnsavedText: () => false,
     run: () => (runError ? Promise.reject(runError) : Promise.resolve()),
   } as unknown as NoteSession;
-  const host: ParagraphHost = {
-    session,
-    indexOf: () => 0,
-    count: () => 1,
-    defaultGroup: 'flink',
-    insertAt: () => {},
-    onRefused: () => {},
-    webUi: () => undefined,
-  };
+  const host = paragraphHost(session);
   const v = new ParagraphView(p.id, host);
   document.body.replaceChildren(v.el);
   return v.el;
