@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/eddy-notebooks/eddy"
 	"github.com/eddy-notebooks/eddy/kernel/flink"
 	"github.com/eddy-notebooks/eddy/kernel/localflink"
 )
@@ -134,6 +135,23 @@ func (c *Cluster) SetReady() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.startedAt = time.Time{}
+}
+
+// NotReady returns, for a cluster Eddy launched that is still coming up or
+// failed to, an eddy.EUNAVAILABLE error saying so in words; nil otherwise.
+// Nothing is asked of the cluster.
+func (c *Cluster) NotReady() error {
+	c.mu.Lock()
+	startErr, startedAt := c.startErr, c.startedAt
+	c.mu.Unlock()
+	switch {
+	case startErr != "":
+		return eddy.Errorf(eddy.EUNAVAILABLE, "Flink did not start: %s", startErr)
+	case !startedAt.IsZero():
+		return eddy.Errorf(eddy.EUNAVAILABLE, "Flink is still starting (for %s): run the paragraph again once the cluster panel says it is ready",
+			time.Since(startedAt).Round(time.Second))
+	}
+	return nil
 }
 
 // ClusterStatus asks the JobManager and the gateway how they are, within a

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eddy-notebooks/eddy"
 	"github.com/eddy-notebooks/eddy/kernel"
 	"github.com/eddy-notebooks/eddy/kernel/flinktest"
 )
@@ -100,4 +101,23 @@ func TestCluster_ClusterStatus(t *testing.T) {
 			t.Fatalf("status %+v, want failed with the start error", st)
 		}
 	})
+}
+
+// TestOpen_WhileTheClusterStarts runs a paragraph's session start against
+// a local cluster still coming up, then one that failed: each is refused
+// in words, as unavailable, never with the connection error of a process
+// not yet listening.
+func TestOpen_WhileTheClusterStarts(t *testing.T) {
+	ctx := context.Background()
+	c := kernel.NewCluster(kernel.ModeLocal, closedURL(t), closedURL(t))
+	c.SetStarting(time.Now().Add(-35 * time.Second))
+	_, err := kernel.Open(ctx, kernel.Config{NoteID: "N1", Cluster: c})
+	if eddy.ErrorCode(err) != eddy.EUNAVAILABLE || !strings.Contains(eddy.ErrorMessage(err), "Flink is still starting (for 35s)") || strings.Contains(err.Error(), "dial tcp") {
+		t.Fatalf("while starting: %v", err)
+	}
+	c.SetStartError("the JobManager exited (code 1); its log is in /tmp/x")
+	_, err = kernel.Open(ctx, kernel.Config{NoteID: "N1", Cluster: c})
+	if eddy.ErrorCode(err) != eddy.EUNAVAILABLE || eddy.ErrorMessage(err) != "Flink did not start: the JobManager exited (code 1); its log is in /tmp/x" {
+		t.Fatalf("after a failed start: %v", err)
+	}
 }

@@ -81,6 +81,9 @@ const maxHistory = 1000
 // Open opens the note's gateway session and starts its heartbeat.
 func Open(ctx context.Context, cfg Config) (*Kernel, error) {
 	cfg.setDefaults()
+	if err := cfg.Cluster.NotReady(); err != nil {
+		return nil, err
+	}
 	gw, jm := cfg.Cluster.Gateway, cfg.Cluster.JobManager
 	handle, err := gw.OpenSession(ctx, "eddy:"+cfg.NoteID, nil)
 	if err != nil {
