@@ -157,6 +157,8 @@ describe('values exactly as Flink prints them', () => {
     );
     assert.deepEqual(blocks, ['text:View has been created.', 'table', 'error'], `${where}: each statement's output in order, the error last`);
     assert.match(await para.locator('[data-testid=result-error]').textContent(), /missing_table/);
+    // The editor marks the word Flink names, live and in the saved note.
+    await until(async () => (await para.locator('.cm-flink-error').allTextContents()).join() === 'missing_table', { timeout: 5_000, message: `${where}: the error marked in the editor` });
     assert.equal((await firstRow(para))[0].text, '10.50');
   }
 
@@ -188,9 +190,11 @@ describe('values exactly as Flink prints them', () => {
     for (const i of [1, 2]) await scrollToColumn(p.nth(i), 7);
     await shots.take(page, 'types-reloaded');
     await checkSort('reloaded');
-    await checkFailed('reloaded');
     await p.nth(3).scrollIntoViewIfNeeded();
     await shots.take(page, 'sorted-reloaded');
+    await checkFailed('reloaded');
+    await p.nth(4).scrollIntoViewIfNeeded();
+    await shots.take(page, 'failed-order-reloaded');
   });
 
   test('no page errors', () => {

@@ -1,11 +1,14 @@
 package kernel_test
 
 import (
+	"context"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/eddy-notebooks/eddy/kernel"
 	"github.com/eddy-notebooks/eddy/notebooks"
 )
 
@@ -66,8 +69,27 @@ func TestKernel_ErrorStatementOffset(t *testing.T) {
 			if got := wordAt(tc.text, *l.ErrorOffset, line, col); got != tc.word {
 				t.Fatalf("line %d, column %d from the statement is %q, want %q (error %q)", line, col, got, tc.word, l.ErrorMessage)
 			}
+			// Saved with the result, for the text that ran.
+			at, _ := p.Config[kernel.ConfigErrorAt].(map[string]any)
+			if fmt.Sprint(at["offset"]) != strconv.Itoa(want) || at["textHash"] != kernel.TextHash(tc.text) {
+				t.Fatalf("saved %s = %v, want offset %d and hash %s", kernel.ConfigErrorAt, p.Config[kernel.ConfigErrorAt], want, kernel.TextHash(tc.text))
+			}
 		})
 	}
+
+	t.Run("a run that succeeds forgets the position", func(t *testing.T) {
+		fixed := "%flink.ssql\nSELECT a FROM ok_view;"
+		if _, err := f.store.UpdateParagraph(context.Background(), n.ID, n.Paragraphs[0].ID, notebooks.ParagraphUpdate{Text: &fixed}); err != nil {
+			t.Fatal(err)
+		}
+		p := f.run(n, k, 0)
+		if p.Status != notebooks.StatusFinished {
+			t.Fatalf("status %s: %s", p.Status, p.ErrorMessage)
+		}
+		if p.Config[kernel.ConfigErrorAt] != nil {
+			t.Fatalf("%s = %v after a run that succeeded", kernel.ConfigErrorAt, p.Config[kernel.ConfigErrorAt])
+		}
+	})
 
 	t.Run("forms filled in: no offset", func(t *testing.T) {
 		p := f.run(n, k, 2)

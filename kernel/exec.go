@@ -3,6 +3,7 @@ package kernel
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"maps"
 	"strconv"
 	"strings"
@@ -55,14 +56,22 @@ func (k *Kernel) execute(r *run, note *notebooks.Note, p *notebooks.Paragraph) {
 	if errText != "" {
 		msgs = append(msgs, notebooks.ResultMessage{Type: notebooks.MessageText, Data: errText})
 	}
+	var errOffset *int
+	if err != nil && ex.errOffset >= 0 {
+		errOffset = ptr(ex.errOffset)
+	}
 	r.update(func() {
 		r.status, r.finished, r.errMsg, r.errCode, r.errDetails = status, finished, errMsg, errCode, errDetails
-		r.errOffset = nil
-		if err != nil && ex.errOffset >= 0 {
-			r.errOffset = ptr(ex.errOffset)
-		}
+		r.errOffset = errOffset
 		r.producing = false
 	})
+	// The saved result keeps where the failing statement starts, so the
+	// editor marks Flink's line and column after a reload too.
+	if errOffset != nil {
+		ex.setConfig(ConfigErrorAt, ErrorAt{Offset: *errOffset, TextHash: TextHash(p.Text)})
+	} else if _, ok := p.Config[ConfigErrorAt]; ok {
+		ex.setConfig(ConfigErrorAt, nil)
+	}
 	upd := notebooks.RunUpdate{
 		Status:       ptr(status),
 		Results:      &notebooks.Result{Code: code, Msg: msgs},
@@ -76,6 +85,26 @@ func (k *Kernel) execute(r *run, note *notebooks.Note, p *notebooks.Paragraph) {
 		upd.Forms = ex.forms
 	}
 	k.persist(r.paragraphID, upd)
+}
+
+// ConfigErrorAt is the paragraph config key where a run whose SQL
+// statement failed records where that statement starts in the text it ran
+// (an ErrorAt); a later run without one removes it.
+const ConfigErrorAt = "errorAt"
+
+// ErrorAt is where a failed statement starts: the UTF-8 byte offset in the
+// paragraph text and TextHash of that text, so that a reader applies it
+// only to the very text that ran.
+type ErrorAt struct {
+	Offset   int    `json:"offset"`
+	TextHash string `json:"textHash"`
+}
+
+// TextHash is the 32-bit FNV-1a hash of text's UTF-8 bytes, in hex.
+func TextHash(text string) string {
+	h := fnv.New32a()
+	h.Write([]byte(text))
+	return fmt.Sprintf("%08x", h.Sum32())
 }
 
 // execution is the state of one paragraph run while its goroutine works.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { charOffsetOfByte, errorMarkOf, markOf, offsetOf, parseErrorPosition } from './errorPosition';
+import { charOffsetOfByte, errorMarkOf, markOf, offsetOf, parseErrorPosition, savedErrorSource, textHash, type SavedError } from './errorPosition';
 
 describe('parseErrorPosition', () => {
   it("reads Flink's parser and validator positions", () => {
@@ -57,5 +57,34 @@ describe('positions in the paragraph', () => {
     expect(errorMarkOf(text, { ...live, status: 'RUNNING' })).toBeNull();
     expect(errorMarkOf(text, { ...live, errorStatementOffset: undefined })).toBeNull();
     expect(errorMarkOf(text, undefined)).toBeNull();
+  });
+});
+
+describe('a saved error mark', () => {
+  const text = "%flink.ssql\nSELECT 'héllo ✓ 😀'\nFORM t;";
+  const saved = (over: Partial<SavedError> = {}): SavedError => ({
+    text,
+    status: 'ERROR',
+    errorMessage: 'SQL parse failed. Encountered "FORM" at line 2, column 1.',
+    dateFinished: '2026-12-01 10:00:00.000',
+    config: { errorAt: { offset: 12, textHash: textHash(text) } },
+    ...over,
+  });
+
+  it('hashes text as the kernel does (FNV-1a of the UTF-8 bytes)', () => {
+    // The values kernel.TextHash gives for the same strings.
+    expect(textHash('hello')).toBe('4f9f2cab');
+    expect(textHash("SELECT 'héllo ✓ 😀'\nFORM t;")).toBe('047d7709');
+  });
+
+  it('marks the word Flink names after a reload, for the text that ran', () => {
+    const m = errorMarkOf(text, savedErrorSource(saved()));
+    expect(m && text.slice(m.from, m.to)).toBe('FORM');
+  });
+
+  it('marks nothing once the text changed, nor for a run that did not fail', () => {
+    expect(savedErrorSource(saved({ text: text + ' ' }))).toBeUndefined();
+    expect(savedErrorSource(saved({ status: 'FINISHED' }))).toBeUndefined();
+    expect(savedErrorSource(saved({ config: {} }))).toBeUndefined();
   });
 });

@@ -107,3 +107,34 @@ export function errorMarkOf(text: string, live: ErrorSource | undefined): ErrorM
   if (m) m.message = (live.errorMessage.split('\n\n')[0] ?? live.errorMessage).trim();
   return m;
 }
+
+/**
+ * textHash is the 32-bit FNV-1a hash of text's UTF-8 bytes in hex, as the
+ * kernel computes it (kernel.TextHash) for the text a failed run ran.
+ */
+export function textHash(text: string): string {
+  let h = 0x811c9dc5;
+  for (const b of new TextEncoder().encode(text)) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, '0');
+}
+
+/** The parts of a saved paragraph a saved error mark needs. */
+export interface SavedError {
+  text?: string;
+  status?: string;
+  errorMessage?: string;
+  dateFinished?: string;
+  config?: { [key: string]: unknown };
+}
+
+/**
+ * savedErrorSource is the error mark's source for a paragraph as saved (no
+ * live state, e.g. after a reload once its session ended): where its failed
+ * statement started (config.errorAt), only while the text is the very text
+ * that ran.
+ */
+export function savedErrorSource(p: SavedError): ErrorSource | undefined {
+  const at = p.config?.['errorAt'] as { offset?: unknown; textHash?: unknown } | undefined;
+  if (p.status !== 'ERROR' || !at || typeof at.offset !== 'number' || at.textHash !== textHash(p.text ?? '')) return undefined;
+  return { runKey: 'saved:' + (p.dateFinished ?? ''), status: 'ERROR', errorMessage: p.errorMessage ?? '', errorStatementOffset: at.offset };
+}

@@ -16,7 +16,7 @@ import { confirm, showMenu, toast, type MenuItem } from './overlay';
 import { ResultView } from './result';
 import { ParagraphForms } from './forms';
 import { actionFor, applyColWidth, clampColWidth, colWidthLabel, COL_WIDTHS, type ParagraphAction } from './shortcuts';
-import { errorMarkOf } from '../model/errorPosition';
+import { errorMarkOf, savedErrorSource } from '../model/errorPosition';
 import { clearParagraphOutput } from './clearOutput';
 
 export interface ParagraphHost {
@@ -197,7 +197,7 @@ export class ParagraphView {
     this.result.render(live);
     // The result hides itself only when empty; a hidden output (Zeppelin's tableHide) stays hidden.
     if (configOf(p).tableHide) this.result.el.hidden = true;
-    this.editor?.setErrorMark(errorMarkOf(p.text ?? '', live));
+    this.editor?.setErrorMark(errorMarkOf(p.text ?? '', live ?? savedErrorSource(p)));
   }
 
   /** tick refreshes the elapsed time (called every second by the page). */
