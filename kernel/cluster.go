@@ -139,7 +139,9 @@ func (c *Cluster) SetReady() {
 
 // NotReady returns, for a cluster Eddy launched that is still coming up or
 // failed to, an eddy.EUNAVAILABLE error saying so in words; nil otherwise.
-// Nothing is asked of the cluster.
+// Nothing is asked of the cluster: a gateway already up while the rest
+// starts takes statements (they wait for the JobManager), so this explains
+// a refusal, it does not predict one.
 func (c *Cluster) NotReady() error {
 	c.mu.Lock()
 	startErr, startedAt := c.startErr, c.startedAt

@@ -81,12 +81,14 @@ const maxHistory = 1000
 // Open opens the note's gateway session and starts its heartbeat.
 func Open(ctx context.Context, cfg Config) (*Kernel, error) {
 	cfg.setDefaults()
-	if err := cfg.Cluster.NotReady(); err != nil {
-		return nil, err
-	}
 	gw, jm := cfg.Cluster.Gateway, cfg.Cluster.JobManager
 	handle, err := gw.OpenSession(ctx, "eddy:"+cfg.NoteID, nil)
 	if err != nil {
+		// A gateway not yet listening while the cluster starts is said in
+		// words, not as its connection error.
+		if notReady := cfg.Cluster.NotReady(); notReady != nil {
+			return nil, notReady
+		}
 		return nil, eddy.Wrap(eddy.EUNAVAILABLE, err, "cannot open a Flink SQL Gateway session")
 	}
 	k := &Kernel{cfg: cfg, log: cfg.Logger.With("note", cfg.NoteID), gw: gw, jm: jm, handle: handle,
