@@ -86,6 +86,43 @@ function pick(sel: HTMLSelectElement, value: string): void {
   sel.dispatchEvent(new Event('change'));
 }
 
+describe('FormsView with a title (the note forms)', () => {
+  it('moves no widget when nothing changed, so a focused input is left alone', () => {
+    const view = new FormsView({ testid: 'nf', title: 'Note forms', onChange: () => {} });
+    const forms = parseForms('$${g=x} $${h=y}').noteForms;
+    view.render(forms, {});
+    const before = [...view.el.children];
+    let moves = 0;
+    const insert = view.el.insertBefore.bind(view.el);
+    view.el.insertBefore = <T extends Node>(node: T, child: Node | null): T => {
+      moves++;
+      return insert(node, child);
+    };
+    view.render(forms, {});
+    expect(moves).toBe(0);
+    expect([...view.el.children]).toEqual(before);
+  });
+
+  it('a render asked while it moves nodes (a blurred input saving) runs after it, not inside it', () => {
+    const view = new FormsView({ testid: 'nf', title: 'Note forms', onChange: () => {} });
+    view.render(parseForms('$${g=x}').noteForms, {});
+    const insert = view.el.insertBefore.bind(view.el);
+    let reentered = false;
+    view.el.insertBefore = <T extends Node>(node: T, child: Node | null): T => {
+      const out = insert(node, child);
+      if (!reentered) {
+        reentered = true;
+        view.render(parseForms('$${h=1} $${g=x}').noteForms, { params: { h: '2' } });
+      }
+      return out;
+    };
+    expect(() => view.render(parseForms('$${h=1} $${g=x}').noteForms, {})).not.toThrow();
+    expect(reentered).toBe(true);
+    expect([...view.el.querySelectorAll<HTMLElement>('.dyn-form')].map((w) => w.dataset['form'])).toEqual(['h', 'g']);
+    expect(input(view.el, 'h').value).toBe('2');
+  });
+});
+
 describe('FormsView', () => {
   let changes: FormChange[];
   let view: FormsView;

@@ -51,17 +51,45 @@ interface Widget {
 export class FormsView {
   readonly el: HTMLElement;
   private widgets = new Map<string, Widget>();
+  private readonly titleEl: HTMLElement | null;
+  private readonly errorEl: HTMLElement;
+  /** Set while render moves nodes; a render asked meanwhile is deferred to its end (see render). */
+  private rendering = false;
+  private deferred: Parameters<FormsView['render']> | null = null;
 
   constructor(private readonly opts: FormsViewOptions) {
     this.el = h('div', { class: 'dyn-forms', 'data-testid': opts.testid, hidden: true });
+    this.titleEl = opts.title ? h('div', { class: 'dyn-forms-title' }, opts.title) : null;
+    this.errorEl = h('div', { class: 'dyn-forms-error', role: 'alert', 'data-testid': 'forms-error' });
   }
 
-  /** render shows the visible forms (hidden ones, `_${...}`, have no widget) with the values that will run. */
+  /**
+   * render shows the visible forms (hidden ones, `_${...}`, have no widget)
+   * with the values that will run. Moving a focused input blurs it, and its
+   * change handler may save and so ask for a render within this one: that
+   * render runs once this one is done, never in the middle of its moves.
+   */
   render(forms: Form[], stored: StoredValues, error?: string): void {
+    if (this.rendering) {
+      this.deferred = [forms, stored, error];
+      return;
+    }
+    this.rendering = true;
+    try {
+      this.draw(forms, stored, error);
+    } finally {
+      this.rendering = false;
+    }
+    const again = this.deferred;
+    this.deferred = null;
+    if (again) this.render(...again);
+  }
+
+  private draw(forms: Form[], stored: StoredValues, error?: string): void {
     const visible = forms.filter((f) => !f.hidden);
     const next = new Map<string, Widget>();
     const children: HTMLElement[] = [];
-    if (this.opts.title && (visible.length > 0 || error)) children.push(h('div', { class: 'dyn-forms-title' }, this.opts.title));
+    if (this.titleEl && (visible.length > 0 || error)) children.push(this.titleEl);
     for (const f of visible) {
       const key = JSON.stringify(f);
       let w = this.widgets.get(f.name);
@@ -70,7 +98,10 @@ export class FormsView {
       next.set(f.name, w);
       children.push(w.el);
     }
-    if (error) children.push(h('div', { class: 'dyn-forms-error', role: 'alert', 'data-testid': 'forms-error' }, error));
+    if (error) {
+      setText(this.errorEl, error);
+      children.push(this.errorEl);
+    }
     this.widgets = next;
     // Reorder without recreating, so a focused input keeps its focus.
     let cursor: ChildNode | null = this.el.firstChild;
