@@ -185,9 +185,9 @@ func (k *Kernel) noteKafkaOutage(addr string, o KafkaOutage) {
 const maxKafkaJobs = 256
 
 // jobUsesKafka reports whether a job has Kafka clients: a source or sink
-// whose operators report KafkaConsumer or KafkaProducer metrics. The answer
-// is kept once known; a job whose tasks are not running yet has no metrics
-// and is asked again later.
+// whose operators report KafkaConsumer or KafkaProducer metrics. A yes is
+// kept; a no is asked again next time, since a job's Kafka metrics appear
+// only once its clients have registered them, after its tasks run.
 func (k *Kernel) jobUsesKafka(jobID string) bool {
 	k.mu.Lock()
 	known, ok := k.kafkaJobs[jobID]
@@ -208,11 +208,13 @@ func (k *Kernel) jobUsesKafka(jobID string) bool {
 			break
 		}
 	}
-	k.mu.Lock()
-	if len(k.kafkaJobs) >= maxKafkaJobs {
-		clear(k.kafkaJobs) // answers are cheap to get again
+	if uses {
+		k.mu.Lock()
+		if len(k.kafkaJobs) >= maxKafkaJobs {
+			clear(k.kafkaJobs) // answers are cheap to get again
+		}
+		k.kafkaJobs[jobID] = true
+		k.mu.Unlock()
 	}
-	k.kafkaJobs[jobID] = uses
-	k.mu.Unlock()
 	return uses
 }
