@@ -16,7 +16,7 @@ import "github.com/eddy-notebooks/eddy/notebooks"
 // adds what the stored result does not hold, the job link and the timings.
 // p is never modified.
 func ViewOf(p *notebooks.Paragraph, live ParagraphLive, hasLive bool) *notebooks.Paragraph {
-	if !hasLive || (live.Status != notebooks.StatusRunning && live.Status != notebooks.StatusPending) {
+	if !hasLive || !live.Status.Active() {
 		return p
 	}
 	cp := *p

@@ -18,6 +18,10 @@ const (
 	StatusAbort    Status = "ABORT"    // cancelled
 )
 
+// Active reports whether a run with status s has not ended: it is queued
+// (PENDING) or running.
+func (s Status) Active() bool { return s == StatusRunning || s == StatusPending }
+
 // Result codes of Result.Code.
 const (
 	ResultSuccess    = "SUCCESS"

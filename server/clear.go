@@ -49,10 +49,10 @@ func clearOutput(ctx context.Context, notes notebooks.Service, sess Sessions, no
 		targets = []*notebooks.Paragraph{p}
 	}
 	for _, p := range targets {
-		if isRunning(p.Status) {
+		if p.Status.Active() {
 			return refuseClear(p.ID, paragraphID == "")
 		}
-		if live, ok := sess.Live(noteID, p.ID); ok && isRunning(live.Status) {
+		if live, ok := sess.Live(noteID, p.ID); ok && live.Status.Active() {
 			return refuseClear(p.ID, paragraphID == "")
 		}
 	}
@@ -73,10 +73,6 @@ func clearOutput(ctx context.Context, notes notebooks.Service, sess Sessions, no
 		}
 	}
 	return nil
-}
-
-func isRunning(st notebooks.Status) bool {
-	return st == notebooks.StatusRunning || st == notebooks.StatusPending
 }
 
 func refuseClear(paragraphID string, wholeNote bool) error {

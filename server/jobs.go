@@ -205,7 +205,7 @@ func (s *Server) handleNoteJobStatus(c echo.Context) error {
 	for _, p := range ps {
 		live, has := s.sessions.Live(noteID, p.ID)
 		j := jobOf(p, live, has)
-		if j.Status == notebooks.StatusRunning || j.Status == notebooks.StatusPending {
+		if j.Status.Active() {
 			body.IsRunning = true
 		}
 		body.Paragraphs = append(body.Paragraphs, j)

@@ -783,7 +783,7 @@ func (m *Manager) awaitStarted(noteID, pid string, ran <-chan struct{}, changed 
 
 // running reports whether live state is that of a run not yet ended.
 func running(live kernel.ParagraphLive, ok bool) bool {
-	return ok && (live.Status == notebooks.StatusRunning || live.Status == notebooks.StatusPending)
+	return ok && live.Status.Active()
 }
 
 // storedStatus returns the paragraph's stored status, "" when it is gone.
@@ -828,7 +828,7 @@ func (m *Manager) StopAll(ctx context.Context, noteID string) error {
 	}
 	var first error
 	for _, l := range k.LiveSince(nil) {
-		if l.Status == notebooks.StatusRunning || l.Status == notebooks.StatusPending {
+		if l.Status.Active() {
 			if err := k.Cancel(ctx, l.ParagraphID); err != nil && first == nil {
 				first = err
 			}
