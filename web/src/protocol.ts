@@ -4,6 +4,7 @@
 // the API document (schema.ts).
 
 import type { CapacityRefusal, ErrorCode, Note, Paragraph, Session } from './schema';
+import type { Inspection } from './model/inspect';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -119,6 +120,8 @@ export interface ParagraphLive {
   notice?: Notice;
   /** Set once Flink reports the run's job restored from a savepoint or checkpoint. */
   restored?: Restore;
+  /** The latest look at the run's job by Eddy's job inspector, kept after the job ends. */
+  inspection?: Inspection;
   /** Output of the run's finished statements, in order (may include TABLE messages). */
   messages?: ResultMessage[] | null;
   result?: LiveResult;

@@ -5,6 +5,7 @@
 
 import type { LiveMsg, Notice, ParagraphLive, Restore, ResultMessage } from '../protocol';
 import type { Session } from '../schema';
+import type { Inspection } from './inspect';
 import { TableModel } from './table';
 
 export interface ParagraphLiveState {
@@ -24,6 +25,8 @@ export interface ParagraphLiveState {
   notice?: Notice;
   /** The savepoint or checkpoint the run's job restored from, once Flink says so. */
   restored?: Restore;
+  /** The latest look at the run's job by the job inspector (its diagnoses, operators). */
+  inspection?: Inspection;
   messages: ResultMessage[];
   /** The live result table, when the run produced one. */
   table: TableModel | null;
@@ -124,6 +127,7 @@ export class LiveStore {
     st.errorStatementOffset = pl.errorStatementOffset;
     st.notice = pl.notice;
     st.restored = pl.restored;
+    st.inspection = pl.inspection;
     st.messages = pl.messages ?? [];
     st.version++;
     const r = pl.result;

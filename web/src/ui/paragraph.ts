@@ -18,6 +18,7 @@ import { ParagraphForms } from './forms';
 import { actionFor, applyColWidth, clampColWidth, colWidthLabel, COL_WIDTHS, type ParagraphAction } from './shortcuts';
 import { errorMarkOf, savedErrorSource } from '../model/errorPosition';
 import { clearParagraphOutput } from './clearOutput';
+import { InspectorView } from './inspector';
 
 export interface ParagraphHost {
   session: NoteSession;
@@ -65,6 +66,8 @@ export class ParagraphView {
   private readonly refusedEl: HTMLElement;
   private readonly forms: ParagraphForms;
   private readonly result: ResultView;
+  /** The job inspector: diagnoses above the result, the Inspect toggle beside the job link. */
+  private readonly inspector: InspectorView;
   /** The run that was live when a run was refused; a later run clears the refusal. */
   private refusedRunKey: string | null = null;
   private editor: ParagraphEditor | null = null;
@@ -89,6 +92,7 @@ export class ParagraphView {
     this.elapsedEl = h('span', { class: 'elapsed', 'data-testid': 'elapsed', title: 'elapsed time' });
     this.jobLink = h('a', { class: 'joblink', target: '_blank', rel: 'noopener noreferrer', 'data-testid': 'job-link', title: 'Open the job in the Flink web UI' }, 'Flink job ↗');
     this.provEl = h('span', { class: 'prov' });
+    this.inspector = new InspectorView({ insertBelow: (text) => host.insertAt(host.indexOf(this.id) + 1, text) });
     this.runBtn = button({ icon: 'play', title: 'Run (Shift+Enter)', cls: 'run', testid: 'run-paragraph', onClick: () => void this.run() });
     this.cancelBtn = button({ icon: 'stop', title: 'Cancel', cls: 'cancel', testid: 'cancel-paragraph', onClick: () => void this.cancel() });
     const moreBtn = button({ icon: 'more', title: 'More', cls: 'ghost', testid: 'paragraph-menu', onClick: () => this.openMenu(moreBtn) });
@@ -102,6 +106,7 @@ export class ParagraphView {
       h('span', { class: 'spacer' }),
       this.restoredEl,
       this.provEl,
+      this.inspector.toggle,
       this.jobLink,
       this.elapsedEl,
       this.statusEl,
@@ -118,7 +123,7 @@ export class ParagraphView {
     this.result.el.addEventListener('dblclick', () => {
       if (languageOf(this.para().text ?? '') === 'markdown' && this.para().config?.editorHide) this.toggleConfig('editorHide');
     });
-    this.el = h('section', { class: 'para', tabindex: '-1', 'data-paragraph-id': id, 'data-testid': 'paragraph' }, this.progress, this.head, this.editorBox, this.forms.el, this.refusedEl, this.result.el);
+    this.el = h('section', { class: 'para', tabindex: '-1', 'data-paragraph-id': id, 'data-testid': 'paragraph' }, this.progress, this.head, this.editorBox, this.forms.el, this.refusedEl, this.inspector.el, this.result.el);
     this.el.addEventListener('keydown', (e) => this.onKey(e), true);
     this.update();
   }
@@ -194,6 +199,7 @@ export class ParagraphView {
     this.jobLink.hidden = !url;
     if (url && this.jobLink.href !== url) this.jobLink.href = url;
     this.tick();
+    this.inspector.render(live, !!(url || live?.jobId));
     this.result.render(live);
     // The result hides itself only when empty; a hidden output (Zeppelin's tableHide) stays hidden.
     if (configOf(p).tableHide) this.result.el.hidden = true;
