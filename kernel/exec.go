@@ -448,7 +448,8 @@ const maxJobLookups = 30
 // so it is followed, counted and, when the run ends, never left running.
 func (ex *execution) streamQuery(ctx context.Context, handle string, f *flink.Fetcher, jobName string, submitted time.Time) error {
 	mode := ex.props.Type
-	m, err := NewMaterializer(Options{Mode: mode, MaxRows: ex.k.cfg.MaxRows, Threshold: ex.props.Threshold, Template: ex.props.Template})
+	m, err := NewMaterializer(Options{Mode: mode, MaxRows: ex.k.cfg.MaxRows, Threshold: ex.props.Threshold, Template: ex.props.Template,
+		ChangelogRows: ex.k.cfg.ChangelogRows})
 	if err != nil {
 		return err
 	}

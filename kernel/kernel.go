@@ -45,6 +45,9 @@ type Config struct {
 	Logger   *slog.Logger
 	// OnChange is called whenever live state changes. It must not block.
 	OnChange func()
+	// ChangelogRows is how many changelog rows each result keeps for its
+	// raw changelog view; default DefaultChangelogRows.
+	ChangelogRows int
 }
 
 // heartbeatInterval keeps the gateway session alive while the note is open;

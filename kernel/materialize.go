@@ -26,6 +26,9 @@ type Options struct {
 	Threshold time.Duration
 	// Template renders the single-mode row; "" means DefaultTemplate.
 	Template string
+	// ChangelogRows is how many changelog rows Changelog keeps; 0 or
+	// less means DefaultChangelogRows.
+	ChangelogRows int
 }
 
 // Materializer turns a Flink changelog into the table a user sees. It is
@@ -94,6 +97,8 @@ type Materializer struct {
 	deltas      int64              // number of Delta calls
 
 	keyBuf []byte // scratch for canonical keys
+
+	log changelog // the newest changelog rows, for Changelog
 }
 
 // slot is an UPDATE_BEFORE waiting for its UPDATE_AFTER.
@@ -139,7 +144,11 @@ func NewMaterializer(opts Options) (*Materializer, error) {
 	if opts.Template == "" {
 		opts.Template = DefaultTemplate
 	}
+	if opts.ChangelogRows <= 0 {
+		opts.ChangelogRows = DefaultChangelogRows
+	}
 	m := &Materializer{opts: opts, touched: map[int64]struct{}{}}
+	m.log.capacity = opts.ChangelogRows
 	m.resetRows()
 	return m, nil
 }
@@ -152,6 +161,7 @@ func (m *Materializer) resetRows() {
 	m.slots, m.dead = nil, 0
 	m.haveTS = false
 	m.received, m.hidden, m.ignored = 0, 0, 0
+	m.log.reset()
 	clear(m.touched)
 	m.needReset = true
 }
@@ -186,8 +196,10 @@ func (m *Materializer) Apply(changes []Change) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var err error
+	now := time.Now()
 	for _, c := range changes {
 		m.received++
+		m.log.add(c, m.received, now)
 		switch m.opts.Mode {
 		case DisplayUpdate:
 			m.applyUpdate(c)

@@ -73,6 +73,9 @@ type Kernel interface {
 	Running() bool
 	Live(paragraphID string) (kernel.ParagraphLive, bool)
 	LiveSince(seen map[string]int64) []kernel.ParagraphLive
+	// Changelog returns the raw changelog of a paragraph's current or
+	// last query result, if it has one.
+	Changelog(paragraphID string) (kernel.ChangelogView, bool)
 	// Forget drops a paragraph's live state; a running one is refused.
 	Forget(paragraphID string) error
 	// Jobs returns the Flink jobs the note's paragraphs run now.
@@ -855,6 +858,17 @@ func (m *Manager) Live(noteID, paragraphID string) (kernel.ParagraphLive, bool) 
 		return kernel.ParagraphLive{}, false
 	}
 	return k.Live(paragraphID)
+}
+
+// Changelog returns the raw changelog of a paragraph's current or last
+// query result in the note's session (kernel.Kernel.Changelog); false when
+// the note has no session or the paragraph no result there.
+func (m *Manager) Changelog(noteID, paragraphID string) (kernel.ChangelogView, bool) {
+	k := m.findByNote(noteID).started()
+	if k == nil {
+		return kernel.ChangelogView{}, false
+	}
+	return k.Changelog(paragraphID)
 }
 
 // LiveSince returns the note's live state for a viewer that has seen the
