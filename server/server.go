@@ -70,6 +70,9 @@ type Sessions interface {
 	Watch(noteID string) (<-chan struct{}, func())
 	// Live returns a paragraph's live state, if it ran in this process.
 	Live(noteID, paragraphID string) (kernel.ParagraphLive, bool)
+	// Changelog returns the raw changelog of a paragraph's current or
+	// last query result in the note's session, if it has one.
+	Changelog(noteID, paragraphID string) (kernel.ChangelogView, bool)
 	// LiveSince returns, for every paragraph of the note with live state in
 	// this process, what a viewer that has seen result sequence seen[id]
 	// needs (an absent id means nothing seen): the status fields plus the
@@ -257,6 +260,7 @@ func (s *Server) routes() {
 	s.registerNotebookRoutes(api)
 	s.registerJobRoutes(api)
 	s.registerClearRoutes(api)
+	s.registerChangelogRoutes(api)
 	s.registerSessionRoutes(v1)
 	s.registerCompletionRoutes(v1)
 	s.registerCatalogRoutes(v1)
