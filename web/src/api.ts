@@ -223,6 +223,11 @@ export class Api {
     return this.call('PUT', `/api/v1/notebook/${enc(noteId)}/paragraph/${enc(pid)}/clear`);
   }
 
+  /** paragraphChangelog returns the raw changelog of a paragraph's live result (see model/changelog); 404 without one. */
+  paragraphChangelog(noteId: string, pid: string): Promise<unknown> {
+    return this.call('GET', `/api/v1/notebook/${enc(noteId)}/paragraph/${enc(pid)}/changelog`, undefined, { envelope: false });
+  }
+
   /** clearNoteOutput removes every paragraph's output (Zeppelin's route); refused, clearing nothing, while one runs. */
   clearNoteOutput(noteId: string): Promise<void> {
     return this.call('PUT', `/api/notebook/${enc(noteId)}/clear`);

@@ -330,6 +330,7 @@ export class NotePage {
         this.lastEditor = pid;
       },
       webUi: () => this.webUi,
+      changelog: (pid: string) => this.deps.api.paragraphChangelog(this.noteId, pid),
       onTextChange: () => this.noteForms.render(),
     };
     const children: HTMLElement[] = [];

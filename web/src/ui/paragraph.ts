@@ -19,6 +19,7 @@ import { actionFor, applyColWidth, clampColWidth, colWidthLabel, COL_WIDTHS, typ
 import { errorMarkOf, savedErrorSource } from '../model/errorPosition';
 import { clearParagraphOutput } from './clearOutput';
 import { InspectorView } from './inspector';
+import { ChangelogPanel } from './changelog';
 
 export interface ParagraphHost {
   session: NoteSession;
@@ -35,6 +36,8 @@ export interface ParagraphHost {
   onTextChange?: (pid: string) => void;
   /** The web UI of the Flink cluster, once known: job links point there. */
   webUi: () => string | undefined;
+  /** Fetch the paragraph's raw changelog (the Changelog panel); without it the panel has no toggle. */
+  changelog?: (pid: string) => Promise<unknown>;
   /** A shortcut for the note rather than the paragraph: run from here, run above, find. */
   onNoteAction?: (pid: string, action: ParagraphAction) => void;
 }
@@ -68,6 +71,8 @@ export class ParagraphView {
   private readonly result: ResultView;
   /** The job inspector: diagnoses above the result, the Inspect toggle beside the job link. */
   private readonly inspector: InspectorView;
+  /** The raw changelog: its toggle beside Inspect, its panel under the result. */
+  private readonly changelog: ChangelogPanel;
   /** The run that was live when a run was refused; a later run clears the refusal. */
   private refusedRunKey: string | null = null;
   private editor: ParagraphEditor | null = null;
@@ -93,6 +98,7 @@ export class ParagraphView {
     this.jobLink = h('a', { class: 'joblink', target: '_blank', rel: 'noopener noreferrer', 'data-testid': 'job-link', title: 'Open the job in the Flink web UI' }, 'Flink job ↗');
     this.provEl = h('span', { class: 'prov' });
     this.inspector = new InspectorView({ insertBelow: (text) => host.insertAt(host.indexOf(this.id) + 1, text) });
+    this.changelog = new ChangelogPanel({ load: () => (host.changelog ? host.changelog(this.id) : Promise.reject(new Error('no changelog here'))) });
     this.runBtn = button({ icon: 'play', title: 'Run (Shift+Enter)', cls: 'run', testid: 'run-paragraph', onClick: () => void this.run() });
     this.cancelBtn = button({ icon: 'stop', title: 'Cancel', cls: 'cancel', testid: 'cancel-paragraph', onClick: () => void this.cancel() });
     const moreBtn = button({ icon: 'more', title: 'More', cls: 'ghost', testid: 'paragraph-menu', onClick: () => this.openMenu(moreBtn) });
@@ -107,6 +113,7 @@ export class ParagraphView {
       this.restoredEl,
       this.provEl,
       this.inspector.toggle,
+      this.changelog.toggle,
       this.jobLink,
       this.elapsedEl,
       this.statusEl,
@@ -123,7 +130,7 @@ export class ParagraphView {
     this.result.el.addEventListener('dblclick', () => {
       if (languageOf(this.para().text ?? '') === 'markdown' && this.para().config?.editorHide) this.toggleConfig('editorHide');
     });
-    this.el = h('section', { class: 'para', tabindex: '-1', 'data-paragraph-id': id, 'data-testid': 'paragraph' }, this.progress, this.head, this.editorBox, this.forms.el, this.refusedEl, this.inspector.el, this.result.el);
+    this.el = h('section', { class: 'para', tabindex: '-1', 'data-paragraph-id': id, 'data-testid': 'paragraph' }, this.progress, this.head, this.editorBox, this.forms.el, this.refusedEl, this.inspector.el, this.result.el, this.changelog.el);
     this.el.addEventListener('keydown', (e) => this.onKey(e), true);
     this.update();
   }
@@ -201,6 +208,7 @@ export class ParagraphView {
     this.tick();
     this.inspector.render(live, !!(url || live?.jobId));
     this.result.render(live);
+    this.changelog.render(this.host.changelog ? live : undefined);
     // The result hides itself only when empty; a hidden output (Zeppelin's tableHide) stays hidden.
     if (configOf(p).tableHide) this.result.el.hidden = true;
     this.editor?.setErrorMark(errorMarkOf(p.text ?? '', live ?? savedErrorSource(p)));
@@ -273,6 +281,7 @@ export class ParagraphView {
   destroy(): void {
     this.editor?.destroy();
     this.result.destroy();
+    this.changelog.destroy();
   }
 
   private async run(): Promise<void> {
