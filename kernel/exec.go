@@ -390,7 +390,7 @@ func (ex *execution) runStatement(ctx context.Context, st Statement, base map[st
 		}
 	}()
 	if st.Kind == StmtQuery {
-		return ex.streamQuery(ctx, handle, f, cfg["pipeline.name"], submitted)
+		return ex.streamQuery(ctx, handle, f, st.Text, cfg["pipeline.name"], submitted)
 	}
 	rows, err := f.All(ctx, ex.k.cfg.MaxRows)
 	if err != nil {
@@ -400,7 +400,7 @@ func (ex *execution) runStatement(ctx context.Context, st Statement, base map[st
 		return err
 	}
 	if f.JobID != "" && submits {
-		return ex.followJob(ctx, f.JobID)
+		return ex.followJob(ctx, f.JobID, st.Text)
 	}
 	if shapesSession(st) {
 		ex.k.remember(st.Text)
@@ -446,7 +446,7 @@ const maxJobLookups = 30
 // The gateway does not always name a query's job in its result pages; then
 // the job is found on the cluster by its name (pipeline.name) and start,
 // so it is followed, counted and, when the run ends, never left running.
-func (ex *execution) streamQuery(ctx context.Context, handle string, f *flink.Fetcher, jobName string, submitted time.Time) error {
+func (ex *execution) streamQuery(ctx context.Context, handle string, f *flink.Fetcher, statement, jobName string, submitted time.Time) error {
 	mode := ex.props.Type
 	m, err := NewMaterializer(Options{Mode: mode, MaxRows: ex.k.cfg.MaxRows, Threshold: ex.props.Threshold, Template: ex.props.Template,
 		ChangelogRows: ex.k.cfg.ChangelogRows})
@@ -510,6 +510,7 @@ func (ex *execution) streamQuery(ctx context.Context, handle string, f *flink.Fe
 			ex.r.addJob(Job{JobID: f.JobID, ParagraphID: ex.p.ID, Status: flink.JobRunning,
 				Parallelism: ex.parallelism(), URL: ex.k.jm.JobURL(f.JobID)})
 			defer ex.r.endJob(f.JobID)
+			defer ex.inspectJob(ctx, f.JobID, statement, false)()
 		}
 		if len(rows) > 0 {
 			changes := make([]Change, len(rows))

@@ -67,10 +67,11 @@ func (ex *execution) parallelism() int {
 // statement set) runs, as Zeppelin does: the paragraph ends when the job
 // does, and cancelling the paragraph cancels the job, with a savepoint when
 // savepointDir is set.
-func (ex *execution) followJob(ctx context.Context, jobID string) error {
+func (ex *execution) followJob(ctx context.Context, jobID, statement string) error {
 	ex.r.addJob(Job{JobID: jobID, ParagraphID: ex.p.ID, Status: flink.JobRunning,
 		Parallelism: ex.parallelism(), URL: ex.k.jm.JobURL(jobID)})
 	defer ex.r.endJob(jobID)
+	defer ex.inspectJob(ctx, jobID, statement, true)()
 	ex.addMessage(notebooks.MessageText, "Job submitted: "+jobID)
 	restoring := ex.beginRestore()
 	jm := ex.k.jm

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/eddy-notebooks/eddy/kernel/inspect"
 	"github.com/eddy-notebooks/eddy/notebooks"
 )
 
@@ -41,6 +42,9 @@ type ParagraphLive struct {
 	// Restored is the savepoint or checkpoint the run's job started from,
 	// once Flink reports the restore.
 	Restored *Restore `json:"restored,omitempty"`
+	// Inspection is the latest look at the run's Flink job (see
+	// inspect.Inspection), kept after the job ends.
+	Inspection *inspect.Inspection `json:"inspection,omitempty"`
 }
 
 // Notice levels.
@@ -94,6 +98,7 @@ type run struct {
 	notice     *Notice
 	restored   *Restore
 	producing  bool // see ParagraphLive.Producing
+	inspection *inspect.Inspection
 }
 
 func newRun(k *Kernel, paragraphID string) *run {
@@ -187,6 +192,7 @@ func (r *run) since(seen int64) ParagraphLive {
 		Producing:    r.producing,
 		Notice:       r.notice,
 		Restored:     r.restored,
+		Inspection:   r.inspection,
 		Messages:     append([]notebooks.ResultMessage(nil), r.messages...),
 	}
 	if r.jobID != "" {

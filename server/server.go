@@ -267,6 +267,7 @@ func (s *Server) routes() {
 	s.registerExampleRoutes(v1)
 	s.registerConnectorRoutes(v1)
 	s.registerApplicationRoutes(v1)
+	s.registerInspectRoutes(v1)
 	s.registerFlinkUIRoutes()
 
 	s.hub = newHub(s.notes, s.cfg.Sessions, s.log, s.cfg.MaxBodyBytes)
