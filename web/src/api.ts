@@ -5,6 +5,7 @@
 // the readable CSRF cookie in a header (double-submit).
 
 import { parseBuildRefusal } from './model/applications';
+import type { Inspection } from './model/inspect';
 import type { NoteSummary, ParagraphConfig } from './model/note';
 import { parseCapacityRefusal } from './model/sessions';
 import type { Application, ApplicationList, AppEvent, AppVersion, BuildPreview, BuildRefusal, CapacityRefusal, CatalogObject, Connector, ConnectorSuggestion, CatalogTree, ClusterStatus, Envelope, ErrorCode, Example, NewApplication, NewNote, NewParagraph, Note, NoteInfo, Paragraph, RestoreChoice, Revision, Session, SessionList, Snapshot, UpdateParagraph } from './schema';
@@ -247,6 +248,16 @@ export class Api {
   async complete(noteId: string, text: string, position: number): Promise<string[]> {
     const r = await this.call<{ candidates?: unknown } | undefined>('POST', `/api/v1/notebook/${enc(noteId)}/complete`, { text, position });
     return Array.isArray(r?.candidates) ? r.candidates.filter((c): c is string => typeof c === 'string') : [];
+  }
+
+  /** paragraphInspection returns the latest inspection of a paragraph's job in the note's session; undefined when it has none (404). */
+  async paragraphInspection(noteId: string, pid: string): Promise<Inspection | undefined> {
+    try {
+      return await this.call<Inspection>('GET', `/api/v1/notebook/${enc(noteId)}/paragraph/${enc(pid)}/inspect`, undefined, { envelope: false });
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) return undefined;
+      throw e;
+    }
   }
 
   /** listExamples returns the example notes that ship with Eddy, with their note ids once installed. */

@@ -1,5 +1,6 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Api } from '../api';
 import { paragraph, paragraphHost } from '../fixtures';
 import type { Inspection, Operator } from '../model/inspect';
 import type { ParagraphLiveState } from '../model/live';
@@ -162,6 +163,74 @@ describe('InspectorView panel', () => {
     expect(q(v.el, 'inspect-waiting').hidden).toBe(false);
     expect(q(v.el, 'inspect-waiting').textContent).toContain('Nothing to show yet');
     expect(q(v.el, 'inspect-operators').closest('.insp-table-wrap')?.hasAttribute('hidden')).toBe(true);
+  });
+});
+
+describe('InspectorView for a run this tab did not follow', () => {
+  const settle = () => new Promise((r) => setTimeout(r, 0));
+
+  it('fetches the latest inspection when opened, and shows it with its diagnoses', async () => {
+    let calls = 0;
+    const v = new InspectorView({ insertBelow: () => {}, load: () => (calls++, Promise.resolve(inspection({ jobState: 'CANCELED' }))) });
+    v.render(undefined, true);
+    expect(calls).toBe(0);
+    expect(v.el.hidden).toBe(true);
+    v.setOpen(true);
+    expect(q(v.el, 'inspect-waiting').textContent).toBe('Fetching the job’s latest inspection…');
+    await settle();
+    expect(calls).toBe(1);
+    expect(q(v.el, 'inspect-state').textContent).toBe('CANCELED');
+    expect(v.el.querySelectorAll('tbody tr')).toHaveLength(2);
+    expect(v.el.querySelector('.insp-diags-head')?.textContent).toBe('From the last look at the job, before it ended:');
+    // Opened again: fetched afresh, what was fetched shown meanwhile.
+    v.setOpen(false);
+    v.setOpen(true);
+    expect(q(v.el, 'inspect-state').textContent).toBe('CANCELED');
+    await settle();
+    expect(calls).toBe(2);
+  });
+
+  it('says when the server has none, or could not be asked', async () => {
+    const none = new InspectorView({ insertBelow: () => {}, load: () => Promise.resolve(undefined) });
+    none.render(undefined, true);
+    none.setOpen(true);
+    await settle();
+    expect(q(none.el, 'inspect-waiting').textContent).toContain('No inspection of this paragraph’s job');
+    const failed = new InspectorView({ insertBelow: () => {}, load: () => Promise.reject(new Error('network error')) });
+    failed.render(undefined, true);
+    failed.setOpen(true);
+    await settle();
+    expect(q(failed.el, 'inspect-waiting').textContent).toContain('Could not fetch');
+  });
+
+  it('does not fetch while the run is followed live, and a live run supersedes what was fetched', async () => {
+    let calls = 0;
+    const v = new InspectorView({ insertBelow: () => {}, load: () => (calls++, Promise.resolve(inspection({ jobState: 'CANCELED' }))) });
+    v.render(undefined, true);
+    v.setOpen(true);
+    await settle();
+    v.render(live(), true);
+    expect(q(v.el, 'inspect-waiting').textContent).toContain('Nothing to show yet');
+    expect(qa(v.el, 'diagnosis')).toHaveLength(0);
+    v.setOpen(false);
+    v.setOpen(true);
+    expect(calls).toBe(1);
+  });
+});
+
+describe('Api.paragraphInspection', () => {
+  const reply = (status: number, body: unknown) => {
+    const urls: string[] = [];
+    const f = (url: string) => (urls.push(url), Promise.resolve(new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } })));
+    return { f, urls };
+  };
+
+  it('answers the inspection as sent, none on 404, and throws other errors', async () => {
+    const ok = reply(200, inspection());
+    expect(await new Api('', ok.f).paragraphInspection('N/1', 'p1')).toEqual(inspection());
+    expect(ok.urls).toEqual(['/api/v1/notebook/N%2F1/paragraph/p1/inspect']);
+    expect(await new Api('', reply(404, { code: 'not_found', message: 'paragraph p1 has no job to inspect' }).f).paragraphInspection('N', 'p1')).toBeUndefined();
+    await expect(new Api('', reply(500, { message: 'boom' }).f).paragraphInspection('N', 'p1')).rejects.toThrow('boom');
   });
 });
 

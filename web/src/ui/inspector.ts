@@ -31,6 +31,12 @@ import './inspector.css';
 export interface InspectorHost {
   /** Add a paragraph holding text right below this one. */
   insertBelow: (text: string) => void;
+  /**
+   * Fetch the paragraph's latest inspection from the server (undefined when
+   * it has none): for a run that ended before this tab followed it, whose
+   * live state the page does not show.
+   */
+  load?: () => Promise<Inspection | undefined>;
 }
 
 /** The operator table's columns: heading, its explanation, and the cell's text. */
@@ -68,6 +74,11 @@ export class InspectorView {
   private diagKey = '';
   private last: Inspection | undefined;
   private lastRunning = false;
+  /** The paragraph has live state this tab follows. */
+  private lastLive = false;
+  /** What load fetched while the live state had no inspection; 'none' when the server had none either. */
+  private loaded: Inspection | 'loading' | 'none' | 'failed' | undefined;
+  private fetching = false;
 
   constructor(private readonly host: InspectorHost) {
     this.toggle = button({ icon: 'search', label: 'Inspect', title: 'Show the job’s operators, watermarks and checkpoints', cls: 'ghost insp-toggle', testid: 'inspect-toggle', onClick: () => this.setOpen(!this.isOpen) });
@@ -98,6 +109,24 @@ export class InspectorView {
     this.isOpen = open;
     this.toggle.setAttribute('aria-expanded', String(open));
     toggleClass(this.toggle, 'on', open);
+    // Without live state, every opening fetches the latest inspection the server keeps.
+    if (open && !this.lastLive && this.host.load && !this.fetching) void this.load(this.host.load);
+    this.draw();
+  }
+
+  private async load(load: () => Promise<Inspection | undefined>): Promise<void> {
+    this.fetching = true;
+    // What was fetched before stays shown until the answer comes.
+    if (typeof this.loaded !== 'object') this.loaded = 'loading';
+    let got: Inspection | 'none' | 'failed';
+    try {
+      got = (await load()) ?? 'none';
+    } catch {
+      got = 'failed';
+    }
+    this.fetching = false;
+    // A run followed live meanwhile supersedes the answer.
+    if (!this.lastLive) this.loaded = got;
     this.draw();
   }
 
@@ -107,14 +136,18 @@ export class InspectorView {
    */
   render(live: ParagraphLiveState | undefined, hasJob: boolean): void {
     this.last = live?.inspection;
+    this.lastLive = live !== undefined;
     this.lastRunning = live !== undefined && RUNNING_STATES.has(live.status);
+    // A run followed live supersedes what was fetched.
+    if (live) this.loaded = undefined;
     this.toggle.hidden = !(hasJob || this.last);
     if (this.toggle.hidden && this.isOpen) this.setOpen(false);
     this.draw();
   }
 
   private draw(): void {
-    const i = this.last;
+    const fetched = typeof this.loaded === 'object' ? this.loaded : undefined;
+    const i = this.last ?? fetched;
     this.renderDiagnoses(diagnosesOf(i), i !== undefined && !this.lastRunning);
     this.panel.hidden = !this.isOpen;
     if (this.isOpen) this.renderPanel(i);
@@ -162,7 +195,7 @@ export class InspectorView {
     this.waitingEl.hidden = i !== undefined;
     this.summaryEl.hidden = this.checkpointEl.hidden = this.tableWrap.hidden = i === undefined;
     if (!i) {
-      setText(this.waitingEl, 'Nothing to show yet: Eddy looks at a paragraph’s job every few seconds while it runs, once this tab follows the run.');
+      setText(this.waitingEl, waiting[typeof this.loaded === 'string' ? this.loaded : this.lastLive ? 'live' : 'none']);
       return;
     }
     setText(this.stateEl, i.jobState);
@@ -192,6 +225,14 @@ export class InspectorView {
     });
   }
 }
+
+/** What the panel says when it has no inspection to show: the run is followed live, being fetched, or there is none. */
+const waiting: Record<'live' | 'loading' | 'none' | 'failed', string> = {
+  live: 'Nothing to show yet: Eddy looks at a paragraph’s job every few seconds while it runs.',
+  loading: 'Fetching the job’s latest inspection…',
+  none: 'No inspection of this paragraph’s job: Eddy inspects a job while it runs in the note’s current session. Run the paragraph to inspect it.',
+  failed: 'Could not fetch the job’s inspection; close and open Inspect to try again.',
+};
 
 /** copyText puts text on the clipboard, saying whether it worked. */
 async function copyText(text: string): Promise<void> {

@@ -329,6 +329,7 @@ export class NotePage {
       onEditorFocus: (pid: string) => {
         this.lastEditor = pid;
       },
+      inspection: (pid: string) => this.deps.api.paragraphInspection(this.noteId, pid),
       webUi: () => this.webUi,
       changelog: (pid: string) => this.deps.api.paragraphChangelog(this.noteId, pid),
       onTextChange: () => this.noteForms.render(),

@@ -19,6 +19,7 @@ import { actionFor, applyColWidth, clampColWidth, colWidthLabel, COL_WIDTHS, typ
 import { errorMarkOf, savedErrorSource } from '../model/errorPosition';
 import { clearParagraphOutput } from './clearOutput';
 import { InspectorView } from './inspector';
+import type { Inspection } from '../model/inspect';
 import { ChangelogPanel } from './changelog';
 
 export interface ParagraphHost {
@@ -38,6 +39,8 @@ export interface ParagraphHost {
   webUi: () => string | undefined;
   /** Fetch the paragraph's raw changelog (the Changelog panel); without it the panel has no toggle. */
   changelog?: (pid: string) => Promise<unknown>;
+  /** Fetch the latest inspection of the paragraph's job (undefined: none); without it the inspector shows only live ones. */
+  inspection?: (pid: string) => Promise<Inspection | undefined>;
   /** A shortcut for the note rather than the paragraph: run from here, run above, find. */
   onNoteAction?: (pid: string, action: ParagraphAction) => void;
 }
@@ -97,7 +100,8 @@ export class ParagraphView {
     this.elapsedEl = h('span', { class: 'elapsed', 'data-testid': 'elapsed', title: 'elapsed time' });
     this.jobLink = h('a', { class: 'joblink', target: '_blank', rel: 'noopener noreferrer', 'data-testid': 'job-link', title: 'Open the job in the Flink web UI' }, 'Flink job ↗');
     this.provEl = h('span', { class: 'prov' });
-    this.inspector = new InspectorView({ insertBelow: (text) => host.insertAt(host.indexOf(this.id) + 1, text) });
+    const inspection = host.inspection;
+    this.inspector = new InspectorView({ insertBelow: (text) => host.insertAt(host.indexOf(this.id) + 1, text), load: inspection && (() => inspection(this.id)) });
     this.changelog = new ChangelogPanel({ load: () => (host.changelog ? host.changelog(this.id) : Promise.reject(new Error('no changelog here'))) });
     this.runBtn = button({ icon: 'play', title: 'Run (Shift+Enter)', cls: 'run', testid: 'run-paragraph', onClick: () => void this.run() });
     this.cancelBtn = button({ icon: 'stop', title: 'Cancel', cls: 'cancel', testid: 'cancel-paragraph', onClick: () => void this.cancel() });
