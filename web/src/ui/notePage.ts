@@ -329,9 +329,9 @@ export class NotePage {
       onEditorFocus: (pid: string) => {
         this.lastEditor = pid;
       },
-      inspection: (pid: string) => this.deps.api.paragraphInspection(this.noteId, pid),
       webUi: () => this.webUi,
       changelog: (pid: string) => this.deps.api.paragraphChangelog(this.noteId, pid),
+      inspection: (pid: string) => this.deps.api.paragraphInspection(this.noteId, pid),
       onTextChange: () => this.noteForms.render(),
     };
     const children: HTMLElement[] = [];
