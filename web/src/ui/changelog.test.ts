@@ -78,7 +78,7 @@ describe('ChangelogPanel', () => {
     expect(kinds).toEqual(['cl-kind ub', 'cl-kind ua', 'cl-kind ins', 'cl-kind del', 'cl-kind ua']);
     expect(entries.querySelector('b')).toBeNull(); // text, never HTML
     expect(q(p.el, 'changelog-summary').textContent).toContain('+I 1 · -U 1 · +U 2 · -D 1');
-    expect(q(p.el, 'changelog-summary').textContent).toContain('base 1 rows');
+    expect(q(p.el, 'changelog-summary').textContent).toContain('base 1 row');
   });
 
   it('replays the table at the slider, down to the base', async () => {

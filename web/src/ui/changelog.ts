@@ -85,6 +85,7 @@ export class ChangelogPanel {
       this.follow = this.upTo >= this.view.lastSeq;
       this.renderReplay();
       this.markEntries();
+      this.revealAt();
     });
     this.entriesWrap = h('div', { class: 'cl-entries-wrap' }, h('table', { class: 'cl-table', 'data-testid': 'changelog-entries' }, this.entriesHead, this.entriesBody));
     this.el = h(
@@ -179,7 +180,7 @@ export class ChangelogPanel {
     const counts = kindCounts(v.entries);
     const range = v.entries.length ? `rows #${v.firstSeq}–#${v.lastSeq}` : 'no rows yet';
     const kinds = ['+I', '-U', '+U', '-D'].map((k) => `${k} ${formatCount(counts[k] ?? 0)}`).join(' · ');
-    const baseText = v.firstSeq > 1 ? ` · base ${formatCount(v.base.length)} rows${v.baseComplete ? '' : ' (incomplete)'}` : '';
+    const baseText = v.firstSeq > 1 ? ` · base ${rowsText(v.base.length)}${v.baseComplete ? '' : ' (incomplete)'}` : '';
     setText(this.summaryEl, `last ${formatCount(v.entries.length)} of ${formatCount(v.lastSeq)} (keeps ${formatCount(v.capacity)}) · ${range} · ${kinds}${baseText}`);
     this.renderBody();
   }
@@ -191,11 +192,30 @@ export class ChangelogPanel {
   private renderBody(): void {
     const v = this.view;
     if (!v) return;
+    // Following the newest row keeps the list scrolled to its end, unless the user scrolled away.
+    const wrap = this.entriesWrap;
+    const atEnd = wrap.scrollTop + wrap.clientHeight >= wrap.scrollHeight - 4;
     const rows = filterEntries(v.entries, this.filter()).map((e) => this.entryRow(e, v.columns.length));
     if (rows.length === 0) rows.push(h('tr', { class: 'cl-empty' }, h('td', { colspan: String(v.columns.length + 3) }, v.entries.length ? 'No row matches the filter.' : 'No changelog rows yet.')));
     this.entriesBody.replaceChildren(...rows);
     this.markEntries();
     this.renderReplay();
+    if (this.follow && atEnd) wrap.scrollTop = wrap.scrollHeight;
+  }
+
+  /** revealAt scrolls the list so the row at the replay point shows. */
+  private revealAt(): void {
+    const wrap = this.entriesWrap;
+    if (this.follow) {
+      wrap.scrollTop = wrap.scrollHeight;
+      return;
+    }
+    const at = this.entriesBody.querySelector<HTMLElement>('tr.at');
+    if (!at) return;
+    const top = at.offsetTop - this.entriesHead.offsetHeight;
+    const bottom = at.offsetTop + at.offsetHeight;
+    if (top < wrap.scrollTop) wrap.scrollTop = top;
+    else if (bottom > wrap.scrollTop + wrap.clientHeight) wrap.scrollTop = bottom - wrap.clientHeight;
   }
 
   private entryRow(e: ChangelogEntry, width: number): HTMLTableRowElement {
@@ -235,12 +255,16 @@ export class ChangelogPanel {
     const trs = shown.map((r) => h('tr', null, ...v.columns.map((_, i) => cellEl(r[i]))));
     if (trs.length === 0) trs.push(h('tr', { class: 'cl-empty' }, h('td', { colspan: String(Math.max(1, v.columns.length)) }, all.length ? 'No row matches the filter.' : 'The table is empty at this point.')));
     this.replayBody.replaceChildren(...trs);
-    const notes: string[] = [`${formatCount(all.length)} rows`];
+    const notes: string[] = [rowsText(all.length)];
     if (rows.length !== all.length) notes.push(`${formatCount(rows.length)} match the filter`);
     if (shown.length < rows.length) notes.push(`first ${formatCount(shown.length)} shown`);
     if (!v.baseComplete) notes.push('the base is incomplete: rows may be missing');
     setText(this.replayNote, notes.join(' · '));
   }
+}
+
+function rowsText(n: number): string {
+  return `${formatCount(n)} ${n === 1 ? 'row' : 'rows'}`;
 }
 
 function cellEl(c: Cell | undefined): HTMLTableCellElement {
