@@ -468,3 +468,26 @@ func lateMetric(ctx context.Context, t *testing.T, jm *flink.JobManager, jobID s
 	t.Fatal("no numLateRecordsDropped metric")
 	return "", ""
 }
+
+// Case: a query with checkpointing every 30 s. Flink hands its rows to the
+// client only at checkpoints; the inspector says so.
+func TestInspect_ResultsWaitForCheckpoint(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s := openSession(t)
+	s.exec(ctx, `CREATE TEMPORARY TABLE gen (id INT) WITH ('connector'='datagen','rows-per-second'='5')`)
+	s.exec(ctx, `SET 'execution.checkpointing.interval' = '30 s'`)
+	stmt := `SELECT id FROM gen`
+	j := s.start(ctx, stmt)
+	in := inspect.New(s.c.JobManager, j.id, inspect.Options{Statement: stmt})
+	d, ins := waitDiagnosis(ctx, t, in, inspect.ResultsWaitForCheckpoint, 20*time.Second)
+	t.Logf("%s\n%s", d.Message, d.Suggestion)
+	if c := ins.Checkpoint; c == nil || c.Interval != 30_000 {
+		t.Errorf("checkpoint %+v, want an interval of 30 s", c)
+	}
+	if !strings.Contains(d.Message, "every 30 s") || d.Operator != "Sink: Collect table sink" {
+		t.Errorf("diagnosis %q: %s", d.Operator, d.Message)
+	}
+	// (Flink takes the first checkpoint at a random time within the
+	// first interval, so when rows first come is not tested here.)
+}
