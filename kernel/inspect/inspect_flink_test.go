@@ -411,6 +411,23 @@ func TestInspect_LateRecords(t *testing.T) {
 			t.Errorf("checkpoint %+v, want checkpointing off", c)
 		}
 	})
+
+	t.Run("Ended", func(t *testing.T) {
+		// Flink has no metrics for an ended job: the inspection keeps what
+		// the job last showed, with its new state.
+		j.stop()
+		waitState(ctx, t, s.c.JobManager, j.id, flink.JobCanceled)
+		ended, err := in.Sample(ctx, inspect.Output{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ended.JobState != flink.JobCanceled || len(ended.Operators) != 8 || ended.Operators[0].RecordsOut == 0 {
+			t.Fatalf("after the job ended: %s", describe(ended))
+		}
+		if !slices.ContainsFunc(ended.Diagnoses, func(d inspect.Diagnosis) bool { return d.Code == inspect.LateRecordsDropped }) {
+			t.Errorf("after the job ended, diagnoses %+v, want %s kept", ended.Diagnoses, inspect.LateRecordsDropped)
+		}
+	})
 }
 
 // subtaskWithMetric returns the subtask of a two-subtask vertex that

@@ -46,6 +46,9 @@ type Inspector struct {
 	jobID string
 	opts  Options
 	hist  []point // oldest first, at most maxHistory
+	// last is the last inspection of the running job: once the job has
+	// ended its metrics are gone, and this is what it last showed.
+	last *Inspection
 }
 
 // New returns an Inspector of job jobID on the cluster of jm.
@@ -58,7 +61,10 @@ func New(jm *flink.JobManager, jobID string, opts Options) *Inspector {
 
 // Sample looks at the job once and returns the inspection, with diagnoses
 // computed from this and earlier samples (the Inspector keeps the history
-// it needs, bounded). Not safe for concurrent calls (one goroutine).
+// it needs, bounded). Once the job no longer runs (ended, or restarting),
+// Flink has no metrics for it: the inspection has its new state with the
+// operators, checkpoint and diagnoses of the last look while it ran. Not
+// safe for concurrent calls (one goroutine).
 func (in *Inspector) Sample(ctx context.Context, out Output) (Inspection, error) {
 	s, err := in.collect(ctx, out)
 	if err != nil {
@@ -74,6 +80,9 @@ func (in *Inspector) Sample(ctx context.Context, out Output) (Inspection, error)
 		Diagnoses:  []Diagnosis{},
 	}
 	if s.state != flink.JobRunning {
+		if in.last != nil {
+			ins.Operators, ins.Checkpoint, ins.Diagnoses = in.last.Operators, in.last.Checkpoint, in.last.Diagnoses
+		}
 		return ins, nil
 	}
 	in.hist = append(in.hist, s.point())
@@ -81,6 +90,7 @@ func (in *Inspector) Sample(ctx context.Context, out Output) (Inspection, error)
 		in.hist = slices.Delete(in.hist, 0, len(in.hist)-maxHistory)
 	}
 	ins.Diagnoses = diagnose(s, in.hist)
+	in.last = &ins
 	return ins, nil
 }
 
@@ -214,7 +224,12 @@ func (in *Inspector) collect(ctx context.Context, out Output) (*snapshot, error)
 	}
 	now := in.opts.Now()
 	s := &snapshot{at: now, state: g.State, statement: in.opts.Statement, out: out}
-	if g.StartTime > 0 {
+	// The JobManager's own figure: up to now while the job runs, to its
+	// end once it has ended.
+	switch {
+	case g.Duration > 0:
+		s.runningFor = time.Duration(g.Duration) * time.Millisecond
+	case g.StartTime > 0:
 		s.runningFor = max(0, time.Duration(now.UnixMilli()-g.StartTime)*time.Millisecond)
 	}
 	plan := map[string]flink.PlanNode{}
