@@ -148,7 +148,7 @@ type changelog struct {
 type logEntry struct {
 	seq    int64
 	kind   RowKind
-	at     time.Time
+	at     int64 // Unix nanoseconds: no pointer for the collector to follow
 	fields []any
 }
 
@@ -168,7 +168,7 @@ func (l *changelog) reset() {
 // add records changelog row seq, folding the oldest kept row into the base
 // when the ring is full.
 func (l *changelog) add(c Change, seq int64, at time.Time) {
-	e := logEntry{seq: seq, kind: c.Kind, at: at, fields: c.Fields}
+	e := logEntry{seq: seq, kind: c.Kind, at: at.UnixNano(), fields: c.Fields}
 	if len(l.ring) < l.capacity {
 		l.ring = append(l.ring, e)
 		return
@@ -180,6 +180,10 @@ func (l *changelog) add(c Change, seq int64, at time.Time) {
 
 // fold applies a row leaving the ring to the base.
 func (l *changelog) fold(e logEntry) {
+	if !e.kind.IsRetraction() && l.baseLen >= maxBaseRows {
+		l.partial = true
+		return
+	}
 	l.keyBuf = appendRowKey(l.keyBuf[:0], e.fields)
 	r := l.baseKeys[string(l.keyBuf)]
 	if e.kind.IsRetraction() {
@@ -196,10 +200,6 @@ func (l *changelog) fold(e logEntry) {
 				l.zeros = 0
 			}
 		}
-		return
-	}
-	if l.baseLen >= maxBaseRows {
-		l.partial = true
 		return
 	}
 	l.baseLen++
@@ -233,7 +233,7 @@ func (l *changelog) view(columns []Column, received int64) ChangelogView {
 	}
 	for i := range l.ring {
 		e := l.ring[(l.head+i)%len(l.ring)]
-		v.Entries = append(v.Entries, ChangelogEntry{Seq: e.seq, Kind: e.kind.Short(), At: e.at, Fields: e.fields})
+		v.Entries = append(v.Entries, ChangelogEntry{Seq: e.seq, Kind: e.kind.Short(), At: time.Unix(0, e.at), Fields: e.fields})
 	}
 	return v
 }
