@@ -2,8 +2,9 @@
 // Flink cluster: a paragraph whose tumbling windows never fire (its event time
 // is a constant, so the watermark never moves) shows, within a minute, the
 // WATERMARK_NOT_ADVANCING diagnosis with SQL to try; the Inspect panel shows
-// the job's operators with the source's watermark stuck at 2020-01-01; the
-// suggestion inserted as a new paragraph below and run produces rows.
+// the job's operators with the source's watermark stuck at 2020-01-01; Copy
+// puts the suggestion on the clipboard, inserted as a new paragraph below and
+// run it produces rows; and the reopened note fetches the last inspection.
 // Screenshots go to e2e/artifacts/inspector-NN-*.png.
 //
 //   node --test --test-concurrency=1 e2e/inspector.test.mjs
@@ -48,10 +49,13 @@ async function openNote(page, id) {
 describe('Job inspector (needs a ready Flink cluster)', () => {
   let page;
   let errors;
+  /** @type {import('playwright-core').BrowserContext} */
+  let context;
 
   before(async () => {
     await eddy.mustClusterReady();
-    const context = await browser.newContext({ viewport: { width: 1360, height: 1000 } });
+    context = await browser.newContext({ viewport: { width: 1360, height: 1000 } });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: eddy.baseURL });
     page = await context.newPage();
     errors = watch(page);
     await page.goto(eddy.loginURL);
@@ -99,6 +103,10 @@ describe('Job inspector (needs a ready Flink cluster)', () => {
       await panel.scrollIntoViewIfNeeded();
       await shots.take(page, 'inspector-open');
 
+      // Copy puts the suggested SQL on the clipboard.
+      await diag.locator('[data-testid=diagnosis-copy]').click();
+      await until(async () => (await page.evaluate(() => navigator.clipboard.readText())) === suggestion.trim(), { timeout: 5_000, message: 'the SQL on the clipboard' });
+
       // Insert the suggestion as a new paragraph below, and run it: its windows fire.
       await diag.locator('[data-testid=diagnosis-insert]').click();
       await until(async () => (await paras(page).count()) === 2, { message: 'the inserted paragraph' });
@@ -111,6 +119,23 @@ describe('Job inspector (needs a ready Flink cluster)', () => {
       await until(async () => (await tried.locator('[data-testid=result-table] tr.rt-row').count()) > 0, { timeout: 150_000, interval: 1000, message: 'rows from the suggestion' });
       await tried.scrollIntoViewIfNeeded();
       await shots.take(page, 'suggestion-rows');
+
+      // Both stopped and the note reopened: the runs ended before this tab followed them, so
+      // Inspect fetches the last inspection Eddy kept of the first job and shows it.
+      await eddy.api('DELETE', `/api/notebook/job/${id}`);
+      await until(async () => (await statusOf(silent)) === 'ABORT' && (await statusOf(tried)) === 'ABORT', { timeout: 60_000, message: 'both paragraphs stopped' });
+      await page.reload();
+      await paras(page).first().waitFor();
+      await until(async () => (await page.textContent('[data-testid=conn-state]')) === 'Live', { message: 'websocket' });
+      const reopened = paras(page).nth(0);
+      await reopened.locator('[data-testid=inspect-toggle]').click();
+      const kept = reopened.locator('[data-testid=inspect-panel]');
+      await until(async () => (await kept.locator('tbody tr').count()) >= 2, { timeout: 10_000, message: 'the kept inspection fetched' });
+      assert.match(await textOf(kept.locator('[data-testid=inspect-state]')), /^[A-Z]+$/);
+      assert.equal(await textOf(kept.locator('[data-testid=inspect-ended]')), 'the last look before the run ended');
+      assert.match(await textOf(kept.locator('tbody tr').first().locator('td').first()), /^Source: src/);
+      await kept.scrollIntoViewIfNeeded();
+      await shots.take(page, 'reopened-inspect');
       assert.deepEqual(errors, []);
     } finally {
       // Stop the endless queries.

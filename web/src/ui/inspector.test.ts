@@ -124,6 +124,7 @@ describe('InspectorView panel', () => {
     expect(q(panel, 'inspect-running-for').textContent).toBe('running for 2 min 05 s');
     expect(q(panel, 'inspect-sampled-at').textContent).toBe('sampled at 03:40:01.250 UTC');
     expect(q(panel, 'inspect-checkpoint').textContent).toBe('Checkpoints: off');
+    expect(q(panel, 'inspect-ended').hidden).toBe(true);
     const rows = [...panel.querySelectorAll('tbody tr')];
     expect(rows.map(cells)).toEqual([
       ['Source: src[1] -> Calc[2] -> WatermarkAssigner[3]', '1', '0 · 0/s', '612 · 5.0/s', '2020-01-01 00:00:00.000', '6 y 337 d', '0 ms', '—', 'ok', '2%', '—'],
@@ -181,6 +182,8 @@ describe('InspectorView for a run this tab did not follow', () => {
     expect(calls).toBe(1);
     expect(q(v.el, 'inspect-state').textContent).toBe('CANCELED');
     expect(v.el.querySelectorAll('tbody tr')).toHaveLength(2);
+    expect(q(v.el, 'inspect-ended').hidden).toBe(false);
+    expect(q(v.el, 'inspect-ended').textContent).toBe('the last look before the run ended');
     expect(v.el.querySelector('.insp-diags-head')?.textContent).toBe('From the last look at the job, before it ended:');
     // Opened again: fetched afresh, what was fetched shown meanwhile.
     v.setOpen(false);

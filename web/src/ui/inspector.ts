@@ -65,6 +65,8 @@ export class InspectorView {
   private readonly stateEl = h('span', { class: 'insp-state', 'data-testid': 'inspect-state' });
   private readonly runningEl = h('span', { 'data-testid': 'inspect-running-for' });
   private readonly sampledEl = h('span', { 'data-testid': 'inspect-sampled-at' });
+  /** Says the figures are from before the run ended (the job state is as sampled then). */
+  private readonly endedEl = h('span', { class: 'insp-ended', 'data-testid': 'inspect-ended' }, 'the last look before the run ended');
   private readonly checkpointEl = h('div', { class: 'insp-line', 'data-testid': 'inspect-checkpoint' });
   private readonly waitingEl = h('div', { class: 'insp-waiting', 'data-testid': 'inspect-waiting' });
   private readonly summaryEl: HTMLElement;
@@ -85,7 +87,7 @@ export class InspectorView {
     this.toggle.setAttribute('aria-expanded', 'false');
     this.toggle.hidden = true;
     this.diagsEl = h('div', { class: 'insp-diags', 'data-testid': 'diagnoses', hidden: true });
-    this.summaryEl = h('div', { class: 'insp-line insp-summary' }, this.stateEl, this.runningEl, this.sampledEl);
+    this.summaryEl = h('div', { class: 'insp-line insp-summary' }, this.stateEl, this.runningEl, this.sampledEl, this.endedEl);
     const thead = h('thead', null, h('tr', null, ...columns.map((c) => h('th', { title: c.title, class: c.cls }, c.head))));
     this.tableWrap = h('div', { class: 'insp-table-wrap' }, h('table', { class: 'insp-table', 'data-testid': 'inspect-operators' }, thead, this.tbody));
     this.panel = h(
@@ -150,7 +152,7 @@ export class InspectorView {
     const i = this.last ?? fetched;
     this.renderDiagnoses(diagnosesOf(i), i !== undefined && !this.lastRunning);
     this.panel.hidden = !this.isOpen;
-    if (this.isOpen) this.renderPanel(i);
+    if (this.isOpen) this.renderPanel(i, i !== undefined && !this.lastRunning);
     this.el.hidden = this.diagsEl.hidden && this.panel.hidden;
   }
 
@@ -191,7 +193,7 @@ export class InspectorView {
     );
   }
 
-  private renderPanel(i: Inspection | undefined): void {
+  private renderPanel(i: Inspection | undefined, ended: boolean): void {
     this.waitingEl.hidden = i !== undefined;
     this.summaryEl.hidden = this.checkpointEl.hidden = this.tableWrap.hidden = i === undefined;
     if (!i) {
@@ -203,6 +205,7 @@ export class InspectorView {
     setText(this.runningEl, `running for ${formatDuration(i.runningForMs) || NONE}`);
     const sampled = Date.parse(i.sampledAt);
     setText(this.sampledEl, `sampled at ${formatUtc(Number.isNaN(sampled) ? undefined : sampled).slice(11)} UTC`);
+    this.endedEl.hidden = !ended;
     setText(this.checkpointEl, checkpointLine(i.checkpoint));
     this.renderOperators(i.operators ?? []);
   }
