@@ -3,6 +3,7 @@ package inspect
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -286,12 +287,38 @@ func backpressured(s *snapshot) *Diagnosis {
 	return nil
 }
 
-// waitForCheckpoint is RESULTS_WAIT_FOR_CHECKPOINT: a SELECT (collect
-// sink) with checkpointing on, whose rows Flink hands to the client only
-// once a checkpoint completes.
+// waitForCheckpoint is RESULTS_WAIT_FOR_CHECKPOINT, in two forms. A
+// SELECT (collect sink) with exactly-once checkpointing: Flink hands its
+// rows to the client only once a checkpoint completes (Eddy runs a
+// notebook's SELECTs at least once, which does not wait, but a job
+// submitted otherwise may). A file sink (the filesystem connector's
+// StreamingFileWriter): its files stay hidden, in progress, until a
+// checkpoint commits them — never without checkpointing.
 func waitForCheckpoint(s *snapshot) *Diagnosis {
 	c := s.checkpoint
-	if s.out.Insert || c == nil || c.Interval < slowCheckpoints.Milliseconds() {
+	if c == nil {
+		return nil
+	}
+	every := formatDuration(time.Duration(c.Interval) * time.Millisecond)
+	for _, v := range s.vertices {
+		if fw := slices.IndexFunc(v.ops, func(op Operator) bool { return strings.HasPrefix(op.Name, "StreamingFileWriter") }); fw >= 0 {
+			w := v.ops[fw]
+			var msg string
+			switch {
+			case c.Interval == 0:
+				msg = fmt.Sprintf("%s writes files that only a checkpoint commits, and checkpointing is off: the %d records it has taken stay in hidden in-progress files, and readers of the table never see them.", w.Name, w.RecordsIn)
+			case c.Interval >= slowCheckpoints.Milliseconds():
+				msg = fmt.Sprintf("%s writes files that only a checkpoint commits (every %s): readers of the table see new rows only that often. %d %s completed so far.",
+					w.Name, every, c.Completed, plural(int(min(c.Completed, 2)), "checkpoint has", "checkpoints have"))
+			default:
+				continue
+			}
+			sug := "-- Commit the files regularly: checkpoint, then run the paragraph again (a shorter interval shows rows sooner):\n" +
+				"SET 'execution.checkpointing.interval' = '10 s';"
+			return &Diagnosis{Code: ResultsWaitForCheckpoint, Message: msg, Operator: w.Name, Suggestion: sug}
+		}
+	}
+	if s.out.Insert || c.Interval < slowCheckpoints.Milliseconds() || c.Mode != "exactly_once" {
 		return nil
 	}
 	for _, v := range s.vertices {
@@ -299,12 +326,11 @@ func waitForCheckpoint(s *snapshot) *Diagnosis {
 			continue
 		}
 		sink := v.ops[len(v.ops)-1]
-		msg := fmt.Sprintf("Checkpointing is on (every %s): Flink hands a query's rows to Eddy only when a checkpoint completes, so rows come in bursts up to %s apart. %d %s completed so far; the sink has received %d records and the paragraph shows %d rows.",
-			formatDuration(time.Duration(c.Interval)*time.Millisecond), formatDuration(time.Duration(c.Interval)*time.Millisecond),
-			c.Completed, plural(int(min(c.Completed, 2)), "checkpoint has", "checkpoints have"), sink.RecordsIn, s.out.Rows)
-		sug := "-- See rows sooner: checkpoint more often, or not at all for exploring, then run the paragraph again:\n" +
-			"SET 'execution.checkpointing.interval' = '1 s';\n" +
-			"-- or: RESET 'execution.checkpointing.interval';"
+		msg := fmt.Sprintf("Checkpointing is on (every %s, exactly once): Flink hands a query's rows to the client only when a checkpoint completes, so rows come in bursts up to %s apart. %d %s completed so far; the sink has received %d records and the paragraph shows %d rows.",
+			every, every, c.Completed, plural(int(min(c.Completed, 2)), "checkpoint has", "checkpoints have"), sink.RecordsIn, s.out.Rows)
+		sug := "-- See rows as they come: checkpoint at least once, or more often, then run the paragraph again:\n" +
+			"SET 'execution.checkpointing.mode' = 'AT_LEAST_ONCE';\n" +
+			"-- or: SET 'execution.checkpointing.interval' = '1 s';"
 		return &Diagnosis{Code: ResultsWaitForCheckpoint, Message: msg, Operator: sink.Name, Suggestion: sug}
 	}
 	return nil

@@ -251,26 +251,50 @@ func TestDiagnose_Backpressured(t *testing.T) {
 func TestDiagnose_ResultsWaitForCheckpoint(t *testing.T) {
 	now := t0.UnixMilli()
 	s := windowJob(20*time.Second, 400, ms(now), ms(now))
-	s.checkpoint = &Checkpoint{Interval: 30000, Completed: 0}
+	s.checkpoint = &Checkpoint{Interval: 30000, Mode: "exactly_once", Completed: 0}
 	s.vertices[1].ops[3].RecordsIn = 12
 	d := find(run(s), ResultsWaitForCheckpoint)
 	if d == nil || d.Operator != "Sink: Collect table sink" || !strings.Contains(d.Message, "every 30 s") || !strings.Contains(d.Message, "received 12 records") {
 		t.Fatalf("diagnosis %+v", d)
 	}
-	if !strings.Contains(d.Suggestion, "SET 'execution.checkpointing.interval' = '1 s';") || !strings.Contains(d.Suggestion, "RESET 'execution.checkpointing.interval'") {
+	if !strings.Contains(d.Suggestion, "SET 'execution.checkpointing.mode' = 'AT_LEAST_ONCE';") || !strings.Contains(d.Suggestion, "SET 'execution.checkpointing.interval' = '1 s'") {
 		t.Errorf("suggestion %s", d.Suggestion)
 	}
 	for name, change := range map[string]func(s *snapshot){
-		"Off":    func(s *snapshot) { s.checkpoint.Interval = 0 },
-		"Often":  func(s *snapshot) { s.checkpoint.Interval = 1000 },
-		"Insert": func(s *snapshot) { s.out.Insert = true },
+		"Off":   func(s *snapshot) { s.checkpoint.Interval = 0 },
+		"Often": func(s *snapshot) { s.checkpoint.Interval = 1000 },
+		// At least once, the collect sink hands rows over as they come (how
+		// Eddy runs a notebook's SELECTs).
+		"AtLeastOnce": func(s *snapshot) { s.checkpoint.Mode = "at_least_once" },
+		"Insert":      func(s *snapshot) { s.out.Insert = true },
 	} {
 		s := windowJob(20*time.Second, 400, ms(now), ms(now))
-		s.checkpoint = &Checkpoint{Interval: 30000}
+		s.checkpoint = &Checkpoint{Interval: 30000, Mode: "exactly_once"}
 		change(s)
 		if d := find(run(s), ResultsWaitForCheckpoint); d != nil {
 			t.Errorf("%s: %s", name, d.Message)
 		}
+	}
+
+	// A file sink commits its files at checkpoints: without checkpointing
+	// what it writes is never visible; with a long interval, that late.
+	files := func(interval int64) *snapshot {
+		s := windowJob(20*time.Second, 400, ms(now), ms(now))
+		s.out.Insert = true
+		s.vertices[1].ops = []Operator{{Name: "StreamingFileWriter", RecordsIn: 240}}
+		s.vertices[1].collect = false
+		s.checkpoint = &Checkpoint{Interval: interval, Mode: "exactly_once"}
+		return s
+	}
+	if d := find(run(files(0)), ResultsWaitForCheckpoint); d == nil || d.Operator != "StreamingFileWriter" ||
+		!strings.Contains(d.Message, "checkpointing is off: the 240 records") || !strings.Contains(d.Suggestion, "SET 'execution.checkpointing.interval' = '10 s';") {
+		t.Errorf("file sink without checkpointing: %+v", d)
+	}
+	if d := find(run(files(60000)), ResultsWaitForCheckpoint); d == nil || !strings.Contains(d.Message, "every 60 s") {
+		t.Errorf("file sink checkpointing every minute: %+v", d)
+	}
+	if d := find(run(files(1000)), ResultsWaitForCheckpoint); d != nil {
+		t.Errorf("file sink checkpointing every second: %s", d.Message)
 	}
 }
 
