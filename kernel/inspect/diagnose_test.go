@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +16,7 @@ func ms(v int64) *int64 { return &v }
 // calc, watermark assigner, local window) and a window vertex ending in
 // the collect sink, as Flink 2.3 plans it.
 func windowJob(at time.Duration, records int64, srcWM, downWM *int64) *snapshot {
-	src := vertex{id: "v1", parallelism: 1, source: true, table: "src", rowtime: "ts",
+	src := vertex{id: "v1", parallelism: 1, source: true, table: "src", rowtime: "ts", timeAttrs: []string{"ts"},
 		ops:      []Operator{{Name: "Source: src[1]", Source: true}, {Name: "Calc[2]"}, {Name: "WatermarkAssigner[3]"}, {Name: "LocalWindowAggregate[4]"}},
 		outWMMin: srcWM, outWMMax: srcWM, recordsSum: records, recordsMax: records}
 	win := vertex{id: "v2", parallelism: 1, inWM: downWM, collect: true,
@@ -328,6 +329,55 @@ func TestMetricPrefix(t *testing.T) {
 		if got := metricPrefix(in); got != want {
 			t.Errorf("metricPrefix(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestDiagnose_OutputDoesNotWaitForTheWatermark: a still watermark is no
+// reason for silence when nothing waits for it — windows on processing
+// time, a plain aggregation of a table that has a watermark.
+func TestDiagnose_OutputDoesNotWaitForTheWatermark(t *testing.T) {
+	for name, attrs := range map[string][]string{"ProcessingTimeWindow": {"proc_time"}, "PlainAggregation": nil} {
+		t.Run(name, func(t *testing.T) {
+			stuck := func(at time.Duration, records int64) *snapshot {
+				s := windowJob(at, records, ms(wm2020), ms(wm2020))
+				s.vertices[0].timeAttrs = attrs
+				return s
+			}
+			if ds := run(stuck(0, 0), stuck(6*time.Second, 30), stuck(14*time.Second, 70), stuck(20*time.Second, 100)); len(ds) != 0 {
+				t.Errorf("diagnoses %v: nothing waits for the watermark", codes(ds))
+			}
+		})
+	}
+}
+
+// TestDescribe_TimeAttributes reads which time attributes a vertex's
+// time-based operators use from plan descriptions as Flink 2.3 writes
+// them.
+func TestDescribe_TimeAttributes(t *testing.T) {
+	for _, tc := range []struct {
+		desc string
+		want []string
+	}{
+		{"[542]:TableSourceScan(table=[[eddy, default, src]], fields=[id])<br/>+- [543]:Calc(select=[2020-01-01 00:00:00 AS ts])<br/>   +- [544]:WatermarkAssigner(rowtime=[ts], watermark=[ts])<br/>      +- [545]:LocalWindowAggregate(window=[TUMBLE(time_col=[ts], size=[1 min])], select=[COUNT(*) AS count1$0, slice_end('w$) AS $slice_end])<br/>",
+			[]string{"ts"}},
+		{"[539]:WindowAggregate(window=[TUMBLE(time_col=[proc_time], size=[1 min])], select=[COUNT(*) AS EXPR$1, start('w$) AS window_start, end('w$) AS window_end])<br/>+- [540]:Calc(select=[window_start, EXPR$1])<br/>",
+			[]string{"proc_time"}},
+		{"[12]:OverAggregate(partitionBy=[k], orderBy=[ts ASC], window=[ RANG BETWEEN 10000 PRECEDING AND CURRENT ROW], select=[k, ts, COUNT(k) AS w0$o0])<br/>",
+			[]string{"ts"}},
+		{"[20]:IntervalJoin(joinType=[InnerJoin], windowBounds=[isRowTime=true, leftLowerBound=-5000, leftUpperBound=0, leftTimeIndex=1, rightTimeIndex=1], where=[(a = b)])<br/>",
+			[]string{rowTimeAttr}},
+		{"[7]:GroupAggregate(groupBy=[k], select=[k, COUNT(*) AS c])<br/>+- [8]:Calc(select=[ts, k])<br/>", nil},
+	} {
+		v := vertex{ops: []Operator{{Name: "X"}}}
+		describe(&v, tc.desc)
+		if !slices.Equal(v.timeAttrs, tc.want) {
+			t.Errorf("%.40s…: time attributes %q, want %q", tc.desc, v.timeAttrs, tc.want)
+		}
+	}
+	k := vertex{source: true, ops: []Operator{{Name: "Source: KafkaSource-eddy.default.kt", Source: true}}}
+	describe(&k, "[27]:TableSourceScan(table=[[eddy, default, kt, watermark=[-(ts, 1000:INTERVAL SECOND)], watermarkEmitStrategy=[on-periodic]]], fields=[id, ts])<br/>")
+	if k.rowtime != "ts" {
+		t.Errorf("pushed-down watermark: rowtime %q, want ts", k.rowtime)
 	}
 }
 

@@ -125,8 +125,12 @@ type vertex struct {
 	splits                 []string // the Kafka splits (topic-partition) its subtasks read
 	table                  string   // the source's table, for suggestions
 	rowtime                string   // the rowtime column of its watermark
-	watermarkDelay         int64    // the watermark's delay, ms, when the plan says
-	collect                bool     // it holds the collect sink of a SELECT
+	// timeAttrs are the time attributes its time-based operators (windows,
+	// interval and window joins, OVER, MATCH_RECOGNIZE) use, as the plan
+	// names them; rowTimeAttr for a join the plan says is on row time.
+	timeAttrs      []string
+	watermarkDelay int64 // the watermark's delay, ms, when the plan says
+	collect        bool  // it holds the collect sink of a SELECT
 }
 
 // point is what the history keeps of a sample.
@@ -179,11 +183,30 @@ func (s *snapshot) downstreamWM() *int64 {
 	return wm
 }
 
-// eventTime reports whether the job uses event time: some operator has
-// a watermark, or the plan assigns one.
+// eventTime reports whether the job's output waits for the watermark:
+// one of its time-based operators uses a rowtime column. A job whose
+// windows are on processing time, or that only aggregates a table that
+// has a watermark, does not wait, however still its watermark. When the
+// plan does not say which columns are rowtime, any watermark counts.
 func (s *snapshot) eventTime() bool {
+	rowtimes := map[string]bool{}
 	for _, v := range s.vertices {
-		if v.outWMMax != nil || v.inWM != nil || v.rowtime != "" {
+		if v.rowtime != "" {
+			rowtimes[v.rowtime] = true
+		}
+	}
+	for _, v := range s.vertices {
+		for _, a := range v.timeAttrs {
+			if a == rowTimeAttr || rowtimes[a] {
+				return true
+			}
+		}
+	}
+	if len(rowtimes) > 0 {
+		return false
+	}
+	for _, v := range s.vertices {
+		if v.outWMMax != nil || v.inWM != nil {
 			return true
 		}
 	}
@@ -324,8 +347,13 @@ func topological(g flink.JobGraph) []flink.GraphVertex {
 var (
 	reScanTable = regexp.MustCompile(`table=\[\[([^\]]*)\]\]`)
 	reRowtime   = regexp.MustCompile(`rowtime=\[([^\]]+)\]`)
-	reWMDelay   = regexp.MustCompile(`watermark=\[[^\]]*?(\d+):INTERVAL`)
-	reOpIndex   = regexp.MustCompile(`\[\d+\]$`)
+	// A watermark pushed into a source: watermark=[-(ts, 5000:INTERVAL SECOND)] or watermark=[ts].
+	rePushedRowtime = regexp.MustCompile(`watermark=\[(?:-\()?\s*` + "`?" + `(\w+)`)
+	reTimeOp        = regexp.MustCompile(`^(?:Local|Global)?(?:Window(?:Aggregate|Join|Rank|Deduplicate|TableFunction)|GroupWindowAggregate|IntervalJoin|OverAggregate|Match)\(`)
+	reTimeCol       = regexp.MustCompile(`(?:time_col=\[|orderBy=\[|TumblingGroupWindow\('w\$, |SlidingGroupWindow\('w\$, |SessionGroupWindow\('w\$, )(\w+)`)
+	reWMDelay       = regexp.MustCompile(`watermark=\[[^\]]*?(\d+):INTERVAL`)
+	reOpIndex       = regexp.MustCompile(`\[\d+\]$`)
+	reOpLine        = regexp.MustCompile(`^[\s+\-]*\[\d+\]:`)
 )
 
 // describe reads a vertex's source table, rowtime column and watermark
@@ -339,6 +367,21 @@ func describe(v *vertex, desc string) {
 	}
 	if m := reRowtime.FindStringSubmatch(desc); m != nil {
 		v.rowtime = m[1]
+	} else if m := rePushedRowtime.FindStringSubmatch(desc); m != nil && v.source {
+		v.rowtime = m[1]
+	}
+	// The plan describes a chain as lines "[id]:Op(...)", each below "+- ".
+	for _, line := range strings.Split(desc, "<br/>") {
+		op := reOpLine.ReplaceAllString(line, "")
+		if !reTimeOp.MatchString(op) {
+			continue
+		}
+		if strings.Contains(op, "isRowTime=true") {
+			v.timeAttrs = append(v.timeAttrs, rowTimeAttr)
+		}
+		for _, m := range reTimeCol.FindAllStringSubmatch(op, -1) {
+			v.timeAttrs = append(v.timeAttrs, m[1])
+		}
 	}
 	if m := reWMDelay.FindStringSubmatch(desc); m != nil {
 		fmt.Sscan(m[1], &v.watermarkDelay)
@@ -357,6 +400,10 @@ func tableOfSource(name string) string {
 	}
 	return t
 }
+
+// rowTimeAttr stands in timeAttrs for a row-time attribute the plan does
+// not name (an interval join's isRowTime=true).
+const rowTimeAttr = "\x00rowtime"
 
 // metricOperatorNameMax is how much of an operator's name Flink keeps in
 // its metrics' names (metrics.operator-name.max-length's default).
