@@ -126,6 +126,10 @@ type execution struct {
 	// parse or validation error counts from there.
 	sqlOffset int
 	errOffset int
+
+	// stopInspect ends the inspection of the running query's job (see
+	// inspectJob), nil when none runs.
+	stopInspect func()
 }
 
 func (ex *execution) addMessage(typ, data string) {
@@ -388,6 +392,10 @@ func (ex *execution) runStatement(ctx context.Context, st Statement, base map[st
 		if jobID != "" {
 			ex.reapJob(jobID)
 		}
+		if ex.stopInspect != nil {
+			ex.stopInspect()
+			ex.stopInspect = nil
+		}
 	}()
 	if st.Kind == StmtQuery {
 		return ex.streamQuery(ctx, handle, f, st.Text, cfg["pipeline.name"], submitted)
@@ -510,7 +518,9 @@ func (ex *execution) streamQuery(ctx context.Context, handle string, f *flink.Fe
 			ex.r.addJob(Job{JobID: f.JobID, ParagraphID: ex.p.ID, Status: flink.JobRunning,
 				Parallelism: ex.parallelism(), URL: ex.k.jm.JobURL(f.JobID)})
 			defer ex.r.endJob(f.JobID)
-			defer ex.inspectJob(ctx, f.JobID, statement, false)()
+			// Stopped by runStatement once the job has ended, so the last
+			// look sees how it ended.
+			ex.stopInspect = ex.inspectJob(ctx, f.JobID, statement, false)
 		}
 		if len(rows) > 0 {
 			changes := make([]Change, len(rows))

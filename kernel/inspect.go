@@ -13,7 +13,8 @@ import (
 const inspectEvery = 2 * time.Second
 
 // inspectJob looks at the paragraph's job every inspectEvery until stop is
-// called, and once more then: what the job does (operators, watermarks,
+// called, and once more then (when the job has ended, its state and the
+// figures of its last look while it ran): what the job does (operators, watermarks,
 // backpressure, checkpoints) and why it shows nothing, if it does not
 // (inspect.Diagnosis). The last inspection stays with the run, so a job
 // that just finished can still be inspected. statement is the SQL the job
@@ -39,7 +40,7 @@ func (ex *execution) inspectJob(ctx context.Context, jobID, statement string, in
 			select {
 			case <-quit:
 				// The job has ended or is ending: one last look, bounded.
-				fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+				fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 				sample(fctx)
 				cancel()
 				return

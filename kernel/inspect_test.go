@@ -69,8 +69,10 @@ func TestKernel_InspectsTheParagraphsJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	after, _ := k.Live(pid)
-	if after.Status.Active() || after.Inspection == nil || after.Inspection.JobID != ins.JobID {
+	if after.Status.Active() || after.Inspection == nil || after.Inspection.JobID != ins.JobID || len(after.Inspection.Operators) == 0 {
 		t.Errorf("after the cancel: status %s, inspection %+v; want the last inspection kept", after.Status, after.Inspection)
+	} else if after.Inspection.JobState != "CANCELED" {
+		t.Errorf("after the cancel the inspection says the job is %s, want CANCELED", after.Inspection.JobState)
 	}
 
 	ipid := n.Paragraphs[1].ID

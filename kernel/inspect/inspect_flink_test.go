@@ -397,7 +397,7 @@ func TestInspect_LateRecords(t *testing.T) {
 		if ins.Operators[0].RecordsOut == 0 || ins.Operators[0].VertexID == ins.Operators[4].VertexID {
 			t.Errorf("source read %d records; source vertex %s, window vertex %s", ins.Operators[0].RecordsOut, ins.Operators[0].VertexID, ins.Operators[4].VertexID)
 		}
-		for _, i := range []int{3, 4} { // past the watermark assigner
+		for _, i := range []int{1, 3, 4} { // the watermark assigner (what it emits) and past it
 			op := ins.Operators[i]
 			if op.InputWatermark == nil || op.WatermarkLag == nil {
 				t.Errorf("%s has no input watermark", op.Name)

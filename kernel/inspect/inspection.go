@@ -44,8 +44,9 @@ type Operator struct {
 	InRate  float64 `json:"inRate"`
 	OutRate float64 `json:"outRate"`
 	// InputWatermark is the lowest current input watermark over the
-	// subtasks (output watermark for a source), epoch milliseconds; nil
-	// while none has arrived (Flink reports Long.MIN_VALUE).
+	// subtasks, epoch milliseconds; for a source or a watermark assigner,
+	// the watermark it emits (its output watermark). Nil while none has
+	// arrived (Flink reports Long.MIN_VALUE).
 	InputWatermark *int64 `json:"inputWatermark,omitempty"`
 	// WatermarkLag is how far InputWatermark is behind wall-clock time, ms.
 	WatermarkLag *int64 `json:"watermarkLagMs,omitempty"`

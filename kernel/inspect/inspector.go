@@ -484,7 +484,7 @@ func (in *Inspector) measure(ctx context.Context, v *vertex, now time.Time) erro
 		op.RecordsOut = int64(sum(p + mRecordsOut))
 		op.InRate = sum(p + mInRate)
 		op.OutRate = sum(p + mOutRate)
-		if op.Source {
+		if op.Source || strings.HasPrefix(op.Name, "WatermarkAssigner") {
 			op.InputWatermark = watermark(ms[p+mOutWatermark].Min, ms[p+mOutWatermark].ID != "")
 		} else {
 			op.InputWatermark = watermark(ms[p+mInWatermark].Min, ms[p+mInWatermark].ID != "")
