@@ -11,7 +11,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Eddy, Shots, launchBrowser, textOf, until, watch } from './harness.mjs';
+import { Eddy, Shots, launchBrowser, textOf, until, watch, paragraphs as paras, statusOf } from './harness.mjs';
 
 const TWO_LEVEL = [
   '%flink.ssql',
@@ -35,9 +35,6 @@ after(async () => {
   await browser?.close();
   await eddy?.stop();
 });
-
-const paras = (page) => page.locator('[data-testid=paragraph]');
-const statusOf = (p) => p.getAttribute('data-status', { timeout: 2_000 });
 
 /** rowTexts returns each body row of a table as its cells' texts joined by '|'. */
 async function rowTexts(table, cellSel = 'td') {

@@ -85,6 +85,19 @@ export class Eddy {
     this.baseURL = '';
   }
 
+  /**
+   * openNote opens a note's page in a page already logged in (see loginURL) and waits until its
+   * paragraphs show and its websocket is live.
+   *
+   * @param {import('playwright-core').Page} page
+   * @param {string} id
+   */
+  async openNote(page, id) {
+    await page.goto(`${this.baseURL}/notebook/${id}`);
+    await paragraphs(page).first().waitFor();
+    await until(async () => (await page.textContent('[data-testid=conn-state]')) === 'Live', { message: 'websocket' });
+  }
+
   /** loginURL is what a user opens: it sets the cookies and redirects to the app. */
   get loginURL() {
     return `${this.baseURL}/?token=${this.token}`;
@@ -256,6 +269,21 @@ export async function until(fn, { timeout = 30_000, interval = 100, message = 'c
  *
  * @param {import('playwright-core').Locator} loc
  */
+/**
+ * paragraphs are the paragraphs of the note page, in order.
+ *
+ * @param {import('playwright-core').Page} page
+ */
+export const paragraphs = (page) => page.locator('[data-testid=paragraph]');
+
+/**
+ * statusOf is a paragraph's run status (PENDING, RUNNING, FINISHED, ERROR, ABORT, READY) as its
+ * data-status attribute says.
+ *
+ * @param {import('playwright-core').Locator} p
+ */
+export const statusOf = (p) => p.getAttribute('data-status', { timeout: 2_000 });
+
 export async function textOf(loc, timeoutMs = 2_000) {
   return ((await loc.innerText({ timeout: timeoutMs })) ?? '').replace(/\s+/g, ' ').trim();
 }

@@ -12,7 +12,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Eddy, Shots, launchBrowser, textOf, until, watch } from './harness.mjs';
+import { Eddy, Shots, launchBrowser, textOf, until, watch, paragraphs as paras, statusOf } from './harness.mjs';
 
 const SILENT = [
   '%flink.ssql',
@@ -36,16 +36,6 @@ after(async () => {
   await eddy?.stop();
 });
 
-const paras = (page) => page.locator('[data-testid=paragraph]');
-const statusOf = (p) => p.getAttribute('data-status', { timeout: 2_000 });
-
-/** openNote opens a note and waits for its websocket. */
-async function openNote(page, id) {
-  await page.goto(`${eddy.baseURL}/notebook/${id}`);
-  await paras(page).first().waitFor();
-  await until(async () => (await page.textContent('[data-testid=conn-state]')) === 'Live', { message: 'websocket' });
-}
-
 describe('Job inspector (needs a ready Flink cluster)', () => {
   let page;
   let errors;
@@ -65,7 +55,7 @@ describe('Job inspector (needs a ready Flink cluster)', () => {
   test('a paragraph whose windows never fire says why, shows its operators, and its suggestion run as a new paragraph gives rows', async () => {
     const id = await eddy.api('POST', '/api/notebook', { name: '/e2e/inspector/Silent windows', paragraphs: [{ text: SILENT }] });
     try {
-      await openNote(page, id);
+      await eddy.openNote(page, id);
       const silent = paras(page).nth(0);
       await silent.locator('[data-testid=run-paragraph]').click();
       await until(async () => (await statusOf(silent)) === 'RUNNING', { timeout: 120_000, message: 'the silent paragraph running' });

@@ -14,7 +14,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Eddy, Shots, launchBrowser, until, watch, textOf } from './harness.mjs';
+import { Eddy, Shots, launchBrowser, until, watch, textOf, paragraphs } from './harness.mjs';
 
 const V1 = "%flink.ssql\nSELECT 'version one' AS v";
 const V2 = "%flink.ssql\nSELECT 'version two' AS v\nFROM (VALUES (1)) AS t(x)";
@@ -42,16 +42,8 @@ after(async () => {
   await eddy?.stop();
 });
 
-const paragraphs = (page) => page.locator('[data-testid=paragraph]');
 const editorText = async (p) => ((await p.locator('.cm-content').innerText({ timeout: 5_000 })) ?? '').replace(/\u00a0/g, ' ').trim();
 const statusOf = async (p) => ((await p.locator('[data-testid=paragraph-status]').textContent({ timeout: 2_000 })) ?? '').trim().toLowerCase();
-
-/** openNote opens a note and waits for its websocket. */
-async function openNote(page, id) {
-  await page.goto(`${eddy.baseURL}/notebook/${id}`);
-  await paragraphs(page).first().waitFor();
-  await until(async () => (await page.textContent('[data-testid=conn-state]')) === 'Live', { message: 'websocket' });
-}
 
 /** newPage is a logged-in tab of a fresh browser context. */
 async function newPage() {
@@ -72,7 +64,7 @@ describe('revisions: save, diff, restore', () => {
   before(async () => {
     ({ page, errors } = await newPage());
     noteId = await eddy.api('POST', '/api/notebook', { name: '/e2e/Revisions', paragraphs: [{ text: V1 }, { text: OTHER }] });
-    await openNote(page, noteId);
+    await eddy.openNote(page, noteId);
   });
 
   test('saves the note as revision "v1"', async () => {
@@ -126,7 +118,7 @@ describe('revisions: save, diff, restore', () => {
 
   test('restoring v1, once confirmed, shows v1 here, in another viewer and after a reload', async () => {
     ({ page: viewer } = await newPage());
-    await openNote(viewer, noteId);
+    await eddy.openNote(viewer, noteId);
     assert.match(await editorText(paragraphs(viewer).first()), /version two/);
 
     const dialog = page.locator('[data-testid=revisions-dialog]');
@@ -176,7 +168,7 @@ describe('the Flink web UI through Eddy (needs a ready Flink cluster)', () => {
   });
 
   test("a streaming query's \"Flink job\" link opens Flink's job page on Eddy's origin", async () => {
-    await openNote(page, noteId);
+    await eddy.openNote(page, noteId);
     const p = paragraphs(page).first();
     await p.locator('[data-testid=run-paragraph]').click();
     await p.locator('[data-testid=result-table] tr.rt-row').first().waitFor({ timeout: 120_000 });

@@ -11,7 +11,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Eddy, Shots, launchBrowser, textOf, until, watch } from './harness.mjs';
+import { Eddy, Shots, launchBrowser, textOf, until, watch, paragraphs as paras, statusOf } from './harness.mjs';
 
 const DASHBOARD = [
   "%flink.ssql\nCREATE TEMPORARY TABLE ticks (x INT) WITH ('connector' = 'datagen', 'rows-per-second' = '5', 'fields.x.kind' = 'random', 'fields.x.min' = '1', 'fields.x.max' = '4')",
@@ -38,16 +38,6 @@ after(async () => {
   await browser?.close();
   await eddy?.stop();
 });
-
-const paras = (page) => page.locator('[data-testid=paragraph]');
-const statusOf = (p) => p.getAttribute('data-status', { timeout: 2_000 });
-
-/** openNote opens a note and waits for its websocket. */
-async function openNote(page, id) {
-  await page.goto(`${eddy.baseURL}/notebook/${id}`);
-  await paras(page).first().waitFor();
-  await until(async () => (await page.textContent('[data-testid=conn-state]')) === 'Live', { message: 'websocket' });
-}
 
 /** waitStatus waits until paragraph i of the page shows a status. */
 function waitStatus(page, i, want, timeout = 120_000) {
@@ -84,7 +74,7 @@ describe('Run all (needs a ready Flink cluster)', () => {
   test('starts a streaming dashboard: the endless query runs with rows updating, and the paragraph after it ran', async () => {
     const id = await eddy.api('POST', '/api/notebook', { name: '/e2e/runall/Dashboard', paragraphs: DASHBOARD.map((text) => ({ text })) });
     try {
-      await openNote(page, id);
+      await eddy.openNote(page, id);
       await page.locator('[data-testid=run-all]').click();
       // The paragraph after the endless query runs: run-all went past it.
       await waitStatus(page, 2, 'FINISHED', 180_000);
@@ -109,7 +99,7 @@ describe('Run all (needs a ready Flink cluster)', () => {
 
   test('a failing paragraph stops run-all: the error shows on it, the paragraphs after it did not run', async () => {
     const id = await eddy.api('POST', '/api/notebook', { name: '/e2e/runall/Failing', paragraphs: FAILING.map((text) => ({ text })) });
-    await openNote(page, id);
+    await eddy.openNote(page, id);
     await page.locator('[data-testid=run-all]').click();
     await waitStatus(page, 1, 'ERROR');
     const failed = paras(page).nth(1);
@@ -126,7 +116,7 @@ describe('Run all (needs a ready Flink cluster)', () => {
 
   test('an unsupported paragraph stops run-all with the reason on it', async () => {
     const id = await eddy.api('POST', '/api/notebook', { name: '/e2e/runall/Unsupported', paragraphs: UNSUPPORTED.map((text) => ({ text })) });
-    await openNote(page, id);
+    await eddy.openNote(page, id);
     await page.locator('[data-testid=run-all]').click();
     await waitStatus(page, 1, 'ERROR');
     const refused = paras(page).nth(1);
@@ -144,7 +134,7 @@ describe('Run all (needs a ready Flink cluster)', () => {
     const c = await eddy.cluster();
     assert.equal(c.kpuCapacity - c.kpusInUse, 2, `free KPUs before the refused run-all: ${JSON.stringify(c)}`);
     const id = await eddy.api('POST', '/api/notebook', { name: '/e2e/runall/Refused', paragraphs: [{ text: '%md\n# intro' }, { text: '%flink.bsql\nSELECT 3 AS n' }] });
-    await openNote(page, id);
+    await eddy.openNote(page, id);
     await page.locator('[data-testid=run-all]').click();
     const refused = paras(page).nth(1).locator('[data-testid=run-refused]');
     await refused.waitFor({ timeout: 30_000 });
