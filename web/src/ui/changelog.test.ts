@@ -189,6 +189,26 @@ describe('ParagraphView with a changelog', () => {
     v.destroy();
   });
 
+  it('offers the changelog of a table saved by a run the page did not follow, and says when the session has none', async () => {
+    const p = paragraph({ text: '%flink.ssql\nSELECT 1', status: 'ABORT', results: { code: 'SUCCESS', msg: [{ type: 'TABLE', data: 'a\n1\n' }] } });
+    const session = { paragraph: () => p, live: { get: () => undefined }, hasUnsavedText: () => false } as unknown as NoteSession;
+    const v = new ParagraphView('p1', paragraphHost(session, { changelog: async () => Promise.reject(new ApiError(404, 'paragraph p1 has no live result in the note\'s session')) }));
+    document.body.replaceChildren(v.el);
+    const toggle = q(v.el, 'changelog-toggle');
+    expect(toggle.hidden).toBe(false);
+    toggle.click();
+    await flush();
+    expect(q(v.el, 'changelog-error').hidden).toBe(false);
+    expect(q(v.el, 'changelog-error').textContent).toContain('no live result');
+    v.destroy();
+
+    const text = paragraph({ text: '%md\nhi', status: 'FINISHED', results: { code: 'SUCCESS', msg: [{ type: 'HTML', data: '<p>hi</p>' }] } });
+    const s2 = { paragraph: () => text, live: { get: () => undefined }, hasUnsavedText: () => false } as unknown as NoteSession;
+    const w = new ParagraphView('p2', paragraphHost(s2, { changelog: async () => changelog() }));
+    expect(q(w.el, 'changelog-toggle').hidden).toBe(true);
+    w.destroy();
+  });
+
   it('has no toggle where the host cannot fetch a changelog', () => {
     const p = paragraph({ text: '%flink.ssql\nSELECT 1', status: 'FINISHED' });
     const st = live({ status: 'FINISHED' });

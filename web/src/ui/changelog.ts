@@ -106,8 +106,10 @@ export class ChangelogPanel {
   }
 
   /** render follows the paragraph's live state: whether there is a result, and whether it runs. */
-  render(live: ParagraphLiveState | undefined): void {
-    const hasResult = !!live?.table;
+  render(live: ParagraphLiveState | undefined, savedTable = false): void {
+    // A table saved by a run this tab did not follow (the note was opened after it ended) may
+    // still have its changelog in the note's session: the toggle offers it, and says so if not.
+    const hasResult = !!live?.table || savedTable;
     this.toggle.hidden = !hasResult && !this.isOpen;
     const wasRunning = this.running;
     this.running = !!live && RUNNING_STATES.has(live.status);

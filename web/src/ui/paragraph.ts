@@ -212,7 +212,8 @@ export class ParagraphView {
     this.tick();
     this.inspector.render(live, !!(url || live?.jobId));
     this.result.render(live);
-    this.changelog.render(this.host.changelog ? live : undefined);
+    if (this.host.changelog) this.changelog.render(live, !live && (p.results?.msg ?? []).some((m) => m.type === 'TABLE'));
+    else this.changelog.render(undefined);
     // The result hides itself only when empty; a hidden output (Zeppelin's tableHide) stays hidden.
     if (configOf(p).tableHide) this.result.el.hidden = true;
     this.editor?.setErrorMark(errorMarkOf(p.text ?? '', live ?? savedErrorSource(p)));
