@@ -187,7 +187,9 @@ func (s *snapshot) downstreamWM() *int64 {
 // one of its time-based operators uses a rowtime column. A job whose
 // windows are on processing time, or that only aggregates a table that
 // has a watermark, does not wait, however still its watermark. When the
-// plan does not say which columns are rowtime, any watermark counts.
+// plan does not say which columns are rowtime (a source that takes the
+// watermark in, as Kafka's, shows no watermark assigner), any watermark
+// counts.
 func (s *snapshot) eventTime() bool {
 	rowtimes := map[string]bool{}
 	for _, v := range s.vertices {
@@ -347,13 +349,11 @@ func topological(g flink.JobGraph) []flink.GraphVertex {
 var (
 	reScanTable = regexp.MustCompile(`table=\[\[([^\]]*)\]\]`)
 	reRowtime   = regexp.MustCompile(`rowtime=\[([^\]]+)\]`)
-	// A watermark pushed into a source: watermark=[-(ts, 5000:INTERVAL SECOND)] or watermark=[ts].
-	rePushedRowtime = regexp.MustCompile(`watermark=\[(?:-\()?\s*` + "`?" + `(\w+)`)
-	reTimeOp        = regexp.MustCompile(`^(?:Local|Global)?(?:Window(?:Aggregate|Join|Rank|Deduplicate|TableFunction)|GroupWindowAggregate|IntervalJoin|OverAggregate|Match)\(`)
-	reTimeCol       = regexp.MustCompile(`(?:time_col=\[|orderBy=\[|TumblingGroupWindow\('w\$, |SlidingGroupWindow\('w\$, |SessionGroupWindow\('w\$, )(\w+)`)
-	reWMDelay       = regexp.MustCompile(`watermark=\[[^\]]*?(\d+):INTERVAL`)
-	reOpIndex       = regexp.MustCompile(`\[\d+\]$`)
-	reOpLine        = regexp.MustCompile(`^[\s+\-]*\[\d+\]:`)
+	reTimeOp    = regexp.MustCompile(`^(?:Local|Global)?(?:Window(?:Aggregate|Join|Rank|Deduplicate|TableFunction)|GroupWindowAggregate|IntervalJoin|OverAggregate|Match)\(`)
+	reTimeCol   = regexp.MustCompile(`(?:time_col=\[|orderBy=\[|TumblingGroupWindow\('w\$, |SlidingGroupWindow\('w\$, |SessionGroupWindow\('w\$, )(\w+)`)
+	reWMDelay   = regexp.MustCompile(`watermark=\[[^\]]*?(\d+):INTERVAL`)
+	reOpIndex   = regexp.MustCompile(`\[\d+\]$`)
+	reOpLine    = regexp.MustCompile(`^[\s+\-]*\[\d+\]:`)
 )
 
 // describe reads a vertex's source table, rowtime column and watermark
@@ -366,8 +366,6 @@ func describe(v *vertex, desc string) {
 		v.table = tableOfSource(v.ops[0].Name)
 	}
 	if m := reRowtime.FindStringSubmatch(desc); m != nil {
-		v.rowtime = m[1]
-	} else if m := rePushedRowtime.FindStringSubmatch(desc); m != nil && v.source {
 		v.rowtime = m[1]
 	}
 	// The plan describes a chain as lines "[id]:Op(...)", each below "+- ".
