@@ -351,8 +351,8 @@ func TestDiagnose_OutputDoesNotWaitForTheWatermark(t *testing.T) {
 }
 
 // TestDescribe_TimeAttributes reads which time attributes a vertex's
-// time-based operators use from plan descriptions as Flink 2.3 writes
-// them.
+// time-based operators use from plan descriptions as Flink 2.3 printed
+// them for these queries (window, OVER, interval join, GROUP BY).
 func TestDescribe_TimeAttributes(t *testing.T) {
 	for _, tc := range []struct {
 		desc string
@@ -362,9 +362,9 @@ func TestDescribe_TimeAttributes(t *testing.T) {
 			[]string{"ts"}},
 		{"[539]:WindowAggregate(window=[TUMBLE(time_col=[proc_time], size=[1 min])], select=[COUNT(*) AS EXPR$1, start('w$) AS window_start, end('w$) AS window_end])<br/>+- [540]:Calc(select=[window_start, EXPR$1])<br/>",
 			[]string{"proc_time"}},
-		{"[12]:OverAggregate(partitionBy=[k], orderBy=[ts ASC], window=[ RANG BETWEEN 10000 PRECEDING AND CURRENT ROW], select=[k, ts, COUNT(k) AS w0$o0])<br/>",
+		{"[621]:OverAggregate(partitionBy=[k], orderBy=[ts ASC], window=[ RANGE BETWEEN 10000 PRECEDING AND CURRENT ROW], select=[k, ts, COUNT(*) AS w0$o0])<br/>+- [622]:Calc(select=[k, w0$o0 AS $1])<br/>",
 			[]string{"ts"}},
-		{"[20]:IntervalJoin(joinType=[InnerJoin], windowBounds=[isRowTime=true, leftLowerBound=-5000, leftUpperBound=0, leftTimeIndex=1, rightTimeIndex=1], where=[(a = b)])<br/>",
+		{"[630]:IntervalJoin(joinType=[InnerJoin], windowBounds=[isRowTime=true, leftLowerBound=-5000, leftUpperBound=0, leftTimeIndex=1, rightTimeIndex=1], where=[((k = k0) AND (ts &gt;= (ts0 - 5000:INTERVAL SECOND)) AND (ts &lt;= ts0))], select=[k, ts, k0, ts0])<br/>+- [631]:Calc(select=[k])<br/>",
 			[]string{rowTimeAttr}},
 		{"[7]:GroupAggregate(groupBy=[k], select=[k, COUNT(*) AS c])<br/>+- [8]:Calc(select=[ts, k])<br/>", nil},
 	} {
