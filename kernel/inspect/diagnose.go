@@ -306,7 +306,11 @@ func waitForCheckpoint(s *snapshot) *Diagnosis {
 			var msg string
 			switch {
 			case c.Interval == 0:
-				msg = fmt.Sprintf("%s writes files that only a checkpoint commits, and checkpointing is off: the %d records it has taken stay in hidden in-progress files, and readers of the table never see them.", w.Name, w.RecordsIn)
+				taken := "what it writes stays"
+				if w.RecordsIn > 0 {
+					taken = fmt.Sprintf("the %d records it has taken stay", w.RecordsIn)
+				}
+				msg = fmt.Sprintf("%s writes files that only a checkpoint commits, and checkpointing is off: %s in hidden in-progress files, and readers of the table never see them.", w.Name, taken)
 			case c.Interval >= slowCheckpoints.Milliseconds():
 				msg = fmt.Sprintf("%s writes files that only a checkpoint commits (every %s): readers of the table see new rows only that often. %d %s completed so far.",
 					w.Name, every, c.Completed, plural(int(min(c.Completed, 2)), "checkpoint has", "checkpoints have"))

@@ -291,6 +291,11 @@ func TestDiagnose_ResultsWaitForCheckpoint(t *testing.T) {
 		!strings.Contains(d.Message, "checkpointing is off: the 240 records") || !strings.Contains(d.Suggestion, "SET 'execution.checkpointing.interval' = '10 s';") {
 		t.Errorf("file sink without checkpointing: %+v", d)
 	}
+	unseen := files(0)
+	unseen.vertices[1].ops[0].RecordsIn = 0 // the JobManager's metrics lag the job's start
+	if d := find(run(unseen), ResultsWaitForCheckpoint); d == nil || !strings.Contains(d.Message, "checkpointing is off: what it writes stays in hidden") {
+		t.Errorf("file sink without checkpointing, no records counted yet: %+v", d)
+	}
 	if d := find(run(files(60000)), ResultsWaitForCheckpoint); d == nil || !strings.Contains(d.Message, "every 60 s") {
 		t.Errorf("file sink checkpointing every minute: %+v", d)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -507,4 +508,55 @@ func TestInspect_ResultsWaitForCheckpoint(t *testing.T) {
 	}
 	// (Flink takes the first checkpoint at a random time within the
 	// first interval, so when rows first come is not tested here.)
+}
+
+// TestInspect_FilesWaitForCheckpoint: a file sink commits its files at
+// checkpoints, so without checkpointing what it writes never becomes
+// visible — the diagnosis says so, and the directory indeed holds only
+// hidden in-progress files. A query checkpointed at least once (how Eddy
+// runs a note's SELECTs) gets its rows as they come: no diagnosis.
+func TestInspect_FilesWaitForCheckpoint(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s := openSession(t)
+	dir := t.TempDir()
+	s.exec(ctx, `CREATE TEMPORARY TABLE gen (id INT) WITH ('connector'='datagen','rows-per-second'='20')`)
+	s.exec(ctx, fmt.Sprintf(`CREATE TEMPORARY TABLE files (id INT) WITH ('connector'='filesystem','path'='file://%s','format'='csv')`, dir))
+	stmt := `INSERT INTO files SELECT id FROM gen`
+	j := s.start(ctx, stmt)
+	in := inspect.New(s.c.JobManager, j.id, inspect.Options{Statement: stmt})
+	d, _ := waitDiagnosis(ctx, t, in, inspect.ResultsWaitForCheckpoint, 30*time.Second)
+	t.Logf("%s\n%s", d.Message, d.Suggestion)
+	if !strings.HasPrefix(d.Operator, "StreamingFileWriter") || !strings.Contains(d.Message, "checkpointing is off") ||
+		!strings.Contains(d.Suggestion, "SET 'execution.checkpointing.interval'") {
+		t.Errorf("diagnosis %q: %s\n%s", d.Operator, d.Message, d.Suggestion)
+	}
+	files, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if !strings.HasPrefix(f.Name(), ".") || !strings.Contains(f.Name(), "inprogress") {
+			t.Errorf("file %s is visible: the diagnosis says nothing is", f.Name())
+		}
+	}
+	j.stop()
+
+	s.exec(ctx, `SET 'execution.checkpointing.interval' = '30 s'`)
+	s.exec(ctx, `SET 'execution.checkpointing.mode' = 'AT_LEAST_ONCE'`)
+	q := s.start(ctx, `SELECT id FROM gen`)
+	qin := inspect.New(s.c.JobManager, q.id, inspect.Options{Statement: `SELECT id FROM gen`})
+	for range 4 {
+		ins, err := qin.Sample(ctx, inspect.Output{Rows: q.rows.Load()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ins.Diagnoses) > 0 {
+			t.Fatalf("a query checkpointed at least once: diagnoses %+v", ins.Diagnoses)
+		}
+		time.Sleep(2 * time.Second)
+	}
+	if q.rows.Load() == 0 {
+		t.Errorf("at least once, rows come before the first checkpoint: none came")
+	}
 }
