@@ -341,11 +341,21 @@ func TestMetricPrefix(t *testing.T) {
 // reason for silence when nothing waits for it — windows on processing
 // time, a plain aggregation of a table that has a watermark.
 func TestDiagnose_OutputDoesNotWaitForTheWatermark(t *testing.T) {
-	for name, attrs := range map[string][]string{"ProcessingTimeWindow": {"proc_time"}, "PlainAggregation": nil} {
+	for name, tc := range map[string]struct {
+		attrs   []string
+		rowtime string
+	}{
+		"ProcessingTimeWindow": {[]string{"proc_time"}, "ts"},
+		"PlainAggregation":     {nil, "ts"},
+		// A Kafka source takes the watermark in: the plan names no rowtime,
+		// but it computes the processing-time attribute the window uses.
+		"ProcessingTimeWindowOverKafka": {[]string{"proc_time"}, ""},
+	} {
 		t.Run(name, func(t *testing.T) {
 			stuck := func(at time.Duration, records int64) *snapshot {
 				s := windowJob(at, records, ms(wm2020), ms(wm2020))
-				s.vertices[0].timeAttrs = attrs
+				s.vertices[0].timeAttrs, s.vertices[0].rowtime = tc.attrs, tc.rowtime
+				s.vertices[0].procTimes = []string{"proc_time"}
 				return s
 			}
 			if ds := run(stuck(0, 0), stuck(6*time.Second, 30), stuck(14*time.Second, 70), stuck(20*time.Second, 100)); len(ds) != 0 {
@@ -392,6 +402,14 @@ func TestDescribe(t *testing.T) {
 	describe(&k, "Source: KafkaSource-eddy.default.kt<br/>+- [612]:Calc(select=[ts])<br/>   +- [613]:LocalWindowAggregate(window=[TUMBLE(time_col=[ts], size=[2 s])], select=[COUNT(*) AS count1$0, slice_end('w$) AS $slice_end])<br/>")
 	if k.table != "kt" || k.rowtime != "" || !slices.Equal(k.timeAttrs, []string{"ts"}) {
 		t.Errorf("kafka table %q rowtime %q time attributes %q", k.table, k.rowtime, k.timeAttrs)
+	}
+	// A processing-time column of it is computed in the plan.
+	p := vertex{source: true, ops: []Operator{{Name: "Source: KafkaSource-eddy.default.kt", Source: true}}}
+	describe(&p, "Source: KafkaSource-eddy.default.kt<br/>+- [638]:Calc(select=[PROCTIME() AS pt])<br/>")
+	w := vertex{ops: []Operator{{Name: "WindowAggregate[640]"}}}
+	describe(&w, "[640]:WindowAggregate(window=[TUMBLE(time_col=[pt], size=[2 s])], select=[COUNT(*) AS EXPR$1, start('w$) AS window_start, end('w$) AS window_end])<br/>+- [641]:Calc(select=[window_start, EXPR$1])<br/>")
+	if !slices.Equal(p.procTimes, []string{"pt"}) || !slices.Equal(w.timeAttrs, []string{"pt"}) {
+		t.Errorf("processing time over Kafka: computed %q, window on %q", p.procTimes, w.timeAttrs)
 	}
 }
 

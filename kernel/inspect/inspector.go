@@ -128,7 +128,10 @@ type vertex struct {
 	// timeAttrs are the time attributes its time-based operators (windows,
 	// interval and window joins, OVER, MATCH_RECOGNIZE) use, as the plan
 	// names them; rowTimeAttr for a join the plan says is on row time.
-	timeAttrs      []string
+	timeAttrs []string
+	// procTimes are the processing-time attributes the plan computes
+	// (PROCTIME() AS pt).
+	procTimes      []string
 	watermarkDelay int64 // the watermark's delay, ms, when the plan says
 	collect        bool  // it holds the collect sink of a SELECT
 }
@@ -189,22 +192,29 @@ func (s *snapshot) downstreamWM() *int64 {
 // has a watermark, does not wait, however still its watermark. When the
 // plan does not say which columns are rowtime (a source that takes the
 // watermark in, as Kafka's, shows no watermark assigner), any watermark
-// counts.
+// counts — unless every time-based operator is on a processing-time
+// attribute the plan computes.
 func (s *snapshot) eventTime() bool {
-	rowtimes := map[string]bool{}
+	rowtimes, proctimes := map[string]bool{}, map[string]bool{}
 	for _, v := range s.vertices {
 		if v.rowtime != "" {
 			rowtimes[v.rowtime] = true
 		}
+		for _, p := range v.procTimes {
+			proctimes[p] = true
+		}
 	}
+	timed, unknown := false, false
 	for _, v := range s.vertices {
 		for _, a := range v.timeAttrs {
 			if a == rowTimeAttr || rowtimes[a] {
 				return true
 			}
+			timed = true
+			unknown = unknown || !proctimes[a]
 		}
 	}
-	if len(rowtimes) > 0 {
+	if len(rowtimes) > 0 || timed && !unknown {
 		return false
 	}
 	for _, v := range s.vertices {
@@ -353,6 +363,7 @@ var (
 	reTimeCol   = regexp.MustCompile(`(?:time_col=\[|orderBy=\[|TumblingGroupWindow\('w\$, |SlidingGroupWindow\('w\$, |SessionGroupWindow\('w\$, )(\w+)`)
 	reWMDelay   = regexp.MustCompile(`watermark=\[[^\]]*?(\d+):INTERVAL`)
 	reOpIndex   = regexp.MustCompile(`\[\d+\]$`)
+	reProcTime  = regexp.MustCompile(`PROCTIME\(\) AS (\w+)`)
 	reOpLine    = regexp.MustCompile(`^[\s+\-]*\[\d+\]:`)
 )
 
@@ -367,6 +378,9 @@ func describe(v *vertex, desc string) {
 	}
 	if m := reRowtime.FindStringSubmatch(desc); m != nil {
 		v.rowtime = m[1]
+	}
+	for _, m := range reProcTime.FindAllStringSubmatch(desc, -1) {
+		v.procTimes = append(v.procTimes, m[1])
 	}
 	// The plan describes a chain as lines "[id]:Op(...)", each below "+- ".
 	for _, line := range strings.Split(desc, "<br/>") {
