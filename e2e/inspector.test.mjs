@@ -124,6 +124,10 @@ describe('Job inspector (needs a ready Flink cluster)', () => {
       await paras(page).first().waitFor();
       await until(async () => (await page.textContent('[data-testid=conn-state]')) === 'Live', { message: 'websocket' });
       const reopened = paras(page).nth(0);
+      // The diagnosis of the ended run shows at once, from the note's live state.
+      const keptDiag = reopened.locator('[data-testid=diagnosis][data-code=WATERMARK_NOT_ADVANCING]');
+      await keptDiag.waitFor({ timeout: 10_000 });
+      assert.equal(await textOf(reopened.locator('.insp-diags-head')), 'From the last look at the job, before it ended:');
       await reopened.locator('[data-testid=inspect-toggle]').click();
       const kept = reopened.locator('[data-testid=inspect-panel]');
       await until(async () => (await kept.locator('tbody tr').count()) >= 2, { timeout: 10_000, message: 'the kept inspection fetched' });

@@ -78,5 +78,18 @@ describe('LiveStore and inspections', () => {
     expect(store.get('p1')?.inspection).toEqual(inspection);
     store.apply({ op: 'live', noteId: 'N1', paragraphs: [{ paragraphId: 'p1', status: 'ABORT', progress: 0, dateStarted: 'd1', jobId: 'j1', inspection: { ...inspection, jobState: 'CANCELED' } }] });
     expect(store.get('p1')?.inspection?.jobState).toBe('CANCELED');
+    expect(store.keptInspection('p1')).toBeUndefined(); // followed live: get has it
+  });
+
+  it('keeps the inspection of a run that ended before the tab subscribed, apart from the live state', async () => {
+    const { LiveStore } = await import('./live');
+    const store = new LiveStore();
+    const inspection = { jobId: 'j1', jobState: 'CANCELED', sampledAt: '2026-12-02T03:40:01Z', runningForMs: 4000, operators: [], diagnoses: [{ code: 'NO_INPUT', message: 'm', suggestion: 's' }] };
+    store.apply({ op: 'live', noteId: 'N1', full: true, paragraphs: [{ paragraphId: 'p1', status: 'ABORT', progress: 0, dateStarted: 'd1', jobId: 'j1', inspection }] });
+    expect(store.get('p1')).toBeUndefined();
+    expect(store.keptInspection('p1')).toEqual(inspection);
+    // A new run wakes the paragraph: its inspection is live again.
+    store.apply({ op: 'live', noteId: 'N1', paragraphs: [{ paragraphId: 'p1', status: 'RUNNING', progress: 0, dateStarted: 'd2' }] });
+    expect(store.keptInspection('p1')).toBeUndefined();
   });
 });

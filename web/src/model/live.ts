@@ -63,6 +63,15 @@ export class LiveStore {
     return st && !st.dormant ? st : undefined;
   }
 
+  /**
+   * keptInspection returns the last inspection of a run that ended before this tab subscribed
+   * (a dormant state, which get does not return): its diagnoses still explain the saved result.
+   */
+  keptInspection(paragraphId: string): Inspection | undefined {
+    const st = this.paras.get(paragraphId);
+    return st?.dormant ? st.inspection : undefined;
+  }
+
   /** seen returns the result sequence held per paragraph, for subscribe after a reconnect. */
   seen(): Record<string, number> {
     const out: Record<string, number> = {};

@@ -193,6 +193,18 @@ describe('InspectorView for a run this tab did not follow', () => {
     expect(calls).toBe(2);
   });
 
+  it('shows the diagnoses of a run that ended before the page followed it, as the note\'s live state kept them', () => {
+    const v = new InspectorView({ insertBelow: () => {}, load: () => Promise.resolve(undefined) });
+    v.render(undefined, false, inspection({ jobState: 'CANCELED' }));
+    expect(v.toggle.hidden).toBe(false);
+    expect(v.el.hidden).toBe(false);
+    expect(qa(v.el, 'diagnosis')).toHaveLength(1);
+    expect(v.el.querySelector('.insp-diags-head')?.textContent).toBe('From the last look at the job, before it ended:');
+    // A run followed live takes over.
+    v.render(live({ inspection: undefined }), true);
+    expect(qa(v.el, 'diagnosis')).toHaveLength(0);
+  });
+
   it('says when the server has none, or could not be asked', async () => {
     const none = new InspectorView({ insertBelow: () => {}, load: () => Promise.resolve(undefined) });
     none.render(undefined, true);

@@ -135,14 +135,17 @@ export class InspectorView {
   /**
    * render follows the paragraph's live state. hasJob says the paragraph
    * has or had a job (the toggle shows then, or once an inspection came).
+   * kept is, without live state, the last inspection of a run that ended
+   * before this tab followed it, as the note's live state listed it.
    */
-  render(live: ParagraphLiveState | undefined, hasJob: boolean): void {
+  render(live: ParagraphLiveState | undefined, hasJob: boolean, kept?: Inspection): void {
     this.last = live?.inspection;
     this.lastLive = live !== undefined;
     this.lastRunning = live !== undefined && RUNNING_STATES.has(live.status);
-    // A run followed live supersedes what was fetched.
+    // A run followed live supersedes what was fetched; a kept look is as good as a fetched one.
     if (live) this.loaded = undefined;
-    this.toggle.hidden = !(hasJob || this.last);
+    else if (kept && this.loaded !== kept) this.loaded = kept;
+    this.toggle.hidden = !(hasJob || this.last || kept);
     if (this.toggle.hidden && this.isOpen) this.setOpen(false);
     this.draw();
   }

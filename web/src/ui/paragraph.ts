@@ -210,7 +210,7 @@ export class ParagraphView {
     this.jobLink.hidden = !url;
     if (url && this.jobLink.href !== url) this.jobLink.href = url;
     this.tick();
-    this.inspector.render(live, !!(url || live?.jobId));
+    this.inspector.render(live, !!(url || live?.jobId), live ? undefined : this.host.session.live.keptInspection?.(this.id));
     this.result.render(live);
     if (this.host.changelog) this.changelog.render(live, !live && (p.results?.msg ?? []).some((m) => m.type === 'TABLE'));
     else this.changelog.render(undefined);
