@@ -17,3 +17,6 @@ var JobNote = jobNote
 
 // KafkaProbed records one probe of the Kafka broker, as WatchKafka does.
 func KafkaProbed(c *Cluster, err error) { c.kafkaProbed(err) }
+
+// KafkaState is the cluster's current or last Kafka outage and a channel closed at its next change.
+func KafkaState(c *Cluster) (*KafkaOutage, <-chan struct{}) { return c.kafkaState() }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/eddy-notebooks/eddy/kernel"
 	"github.com/eddy-notebooks/eddy/kernel/flinktest"
+	"github.com/eddy-notebooks/eddy/kernel/localflink"
 	"github.com/eddy-notebooks/eddy/kernel/maven"
 	"github.com/eddy-notebooks/eddy/notebooks"
 )
@@ -250,4 +251,38 @@ func TestCluster_KafkaOutageBeforeAnyKernel(t *testing.T) {
 	c.Kafka = "127.0.0.1:1"
 	kernel.KafkaProbed(c, fmt.Errorf("dial tcp 127.0.0.1:1: connect: connection refused"))
 	kernel.KafkaProbed(c, nil)
+}
+
+// TestCluster_KafkaOutageLearnsTheCrash: a probe may fail before the
+// supervisor has seen the local broker exit; the outage first says what the
+// probe saw, then, once the exit is known, that the broker exited and is
+// being restarted — from the same moment, and viewers are told.
+func TestCluster_KafkaOutageLearnsTheCrash(t *testing.T) {
+	c := kernel.NewCluster(kernel.ModeRemote, "http://127.0.0.1:1", "http://127.0.0.1:1")
+	c.Kafka = "127.0.0.1:1"
+	var crashes int
+	var last localflink.Exit
+	c.KafkaCrashes = func() (int, localflink.Exit) { return crashes, last }
+	refused := fmt.Errorf("dial tcp 127.0.0.1:1: connect: connection refused")
+
+	kernel.KafkaProbed(c, refused)
+	first, changed := kernel.KafkaState(c)
+	if first == nil || first.Restarting || first.Reason != "connection refused" {
+		t.Fatalf("outage %+v, want what the probe saw", first)
+	}
+	crashes, last = 1, localflink.Exit{Reason: "signal: killed", At: time.Now()}
+	kernel.KafkaProbed(c, refused)
+	o, _ := kernel.KafkaState(c)
+	if !o.Restarting || !strings.Contains(o.Reason, "the local broker exited (signal: killed)") || !o.Since.Equal(first.Since) {
+		t.Fatalf("outage %+v, want the crash, since %v", o, first.Since)
+	}
+	select {
+	case <-changed:
+	default:
+		t.Fatal("viewers were not told the outage's reason changed")
+	}
+	kernel.KafkaProbed(c, nil)
+	if o, _ := kernel.KafkaState(c); o.Ongoing() {
+		t.Fatalf("outage %+v still ongoing after a good probe", o)
+	}
 }

@@ -67,6 +67,15 @@ func (c *Cluster) kafkaProbed(err error) {
 	case err != nil && !ongoing:
 		o := c.kafkaDown(err)
 		c.outage = &o
+	case err != nil && !c.outage.Restarting:
+		// A probe can fail before the supervisor has seen the broker
+		// exit: once it has, the outage says so.
+		o := c.kafkaDown(err)
+		if !o.Restarting {
+			return
+		}
+		o.Since = c.outage.Since
+		c.outage = &o
 	case err == nil && ongoing:
 		o := *c.outage
 		o.Until = time.Now()
