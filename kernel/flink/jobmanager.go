@@ -94,12 +94,19 @@ func JobTerminal(state string) bool {
 	return state == JobFailed || state == JobCanceled || state == JobFinished
 }
 
-// JobDetail is one job's detail (the fields Eddy uses).
+// JobDetail is one job's detail as GET /jobs/{jid} reports it (the fields
+// Eddy uses): its state, its vertices and its plan.
 type JobDetail struct {
-	State    string `json:"state"`
-	Vertices []struct {
-		Status string `json:"status"`
-	} `json:"vertices"`
+	ID        string        `json:"jid"`
+	Name      string        `json:"name"`
+	State     string        `json:"state"`
+	StartTime int64         `json:"start-time"` // Unix milliseconds
+	Duration  int64         `json:"duration"`   // ms the job has existed
+	Now       int64         `json:"now"`        // the JobManager's clock, Unix milliseconds
+	Vertices  []GraphVertex `json:"vertices"`
+	Plan      struct {
+		Nodes []PlanNode `json:"nodes"`
+	} `json:"plan"`
 }
 
 // TasksRunning reports whether the job runs and every one of its tasks

@@ -11,20 +11,6 @@ import (
 	"strings"
 )
 
-// JobGraph is a job's vertices and plan, as GET /jobs/{jid} reports them.
-type JobGraph struct {
-	ID        string        `json:"jid"`
-	Name      string        `json:"name"`
-	State     string        `json:"state"`
-	StartTime int64         `json:"start-time"` // Unix milliseconds
-	Duration  int64         `json:"duration"`   // ms the job has existed
-	Now       int64         `json:"now"`        // the JobManager's clock, Unix milliseconds
-	Vertices  []GraphVertex `json:"vertices"`
-	Plan      struct {
-		Nodes []PlanNode `json:"nodes"`
-	} `json:"plan"`
-}
-
 // GraphVertex is one job vertex (task): a chain of operators run by
 // Parallelism subtasks. Name is the chain, e.g. "Source: src[1] -> Calc[2]".
 type GraphVertex struct {
@@ -43,13 +29,6 @@ type PlanNode struct {
 	Inputs      []struct {
 		ID string `json:"id"`
 	} `json:"inputs"`
-}
-
-// JobGraph returns a job's vertices and plan.
-func (j *JobManager) JobGraph(ctx context.Context, jobID string) (JobGraph, error) {
-	var g JobGraph
-	err := j.rc.do(ctx, "job detail", http.MethodGet, "/jobs/"+url.PathEscape(jobID), nil, &g)
-	return g, err
 }
 
 // MetricValue is a metric as the JobManager reports it. Flink writes NaN

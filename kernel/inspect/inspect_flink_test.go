@@ -468,7 +468,7 @@ func subtaskWithMetric(ctx context.Context, t *testing.T, jm *flink.JobManager, 
 // listing the job's metric names.
 func lateMetric(ctx context.Context, t *testing.T, jm *flink.JobManager, jobID string) (vertexID, name string) {
 	t.Helper()
-	g, err := jm.JobGraph(ctx, jobID)
+	g, err := jm.Job(ctx, jobID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -253,7 +253,7 @@ func sameWM(a, b *int64) bool {
 
 // collect samples the job from the JobManager.
 func (in *Inspector) collect(ctx context.Context, out Output) (*snapshot, error) {
-	g, err := in.jm.JobGraph(ctx, in.jobID)
+	g, err := in.jm.Job(ctx, in.jobID)
 	if err != nil {
 		return nil, err
 	}
@@ -317,7 +317,7 @@ func (in *Inspector) collect(ctx context.Context, out Output) (*snapshot, error)
 
 // topological orders a job's vertices sources first (by the plan's
 // inputs), keeping the JobManager's order among equals.
-func topological(g flink.JobGraph) []flink.GraphVertex {
+func topological(g flink.JobDetail) []flink.GraphVertex {
 	inputs := map[string][]string{}
 	for _, n := range g.Plan.Nodes {
 		for _, in := range n.Inputs {
