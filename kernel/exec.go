@@ -60,11 +60,6 @@ func (k *Kernel) execute(r *run, note *notebooks.Note, p *notebooks.Paragraph) {
 	if err != nil && ex.errOffset >= 0 {
 		errOffset = ptr(ex.errOffset)
 	}
-	r.update(func() {
-		r.status, r.finished, r.errMsg, r.errCode, r.errDetails = status, finished, errMsg, errCode, errDetails
-		r.errOffset = errOffset
-		r.producing = false
-	})
 	// The saved result keeps where the failing statement starts, so the
 	// editor marks Flink's line and column after a reload too.
 	if errOffset != nil {
@@ -84,7 +79,15 @@ func (k *Kernel) execute(r *run, note *notebooks.Note, p *notebooks.Paragraph) {
 	if ex.forms != nil {
 		upd.Forms = ex.forms
 	}
+	// Stored first, then told: whoever sees the run end (a viewer, or a
+	// REST client polling the status) and then reads the note finds its
+	// outcome there.
 	k.persist(r.paragraphID, upd)
+	r.update(func() {
+		r.status, r.finished, r.errMsg, r.errCode, r.errDetails = status, finished, errMsg, errCode, errDetails
+		r.errOffset = errOffset
+		r.producing = false
+	})
 }
 
 // ConfigErrorAt is the paragraph config key where a run whose SQL

@@ -708,3 +708,77 @@ func TestKernel_JobNotFoundIsLost(t *testing.T) {
 		t.Fatalf("unknown job: %v, want a 404", err)
 	}
 }
+
+// A run's end is stored before viewers are told of it: whoever sees the
+// paragraph finished and then reads the note (Zeppelin's REST clients poll
+// the status, then fetch the result) finds the outcome and the job link.
+func TestKernel_OutcomeStoredBeforeItIsShown(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	n, err := f.store.CreateNote(ctx, notebooks.NoteCreate{Path: t.Name(), DefaultInterpreterGroup: "flink",
+		Paragraphs: []notebooks.ParagraphCreate{{Text: "%flink.bsql\nSELECT 'stored first' AS w, 42 AS n"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := n.Paragraphs[0].ID
+	var (
+		k       *kernel.Kernel
+		ready   = make(chan struct{})
+		mu      sync.Mutex
+		checked bool
+		seen    *notebooks.Paragraph
+	)
+	onChange := func() {
+		select {
+		case <-ready:
+		default:
+			return
+		}
+		live, ok := k.Live(pid)
+		if !ok || live.Status != notebooks.StatusFinished {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if checked {
+			return
+		}
+		checked = true
+		seen, err = f.store.FindParagraph(ctx, n.ID, pid)
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	k, err = kernel.Open(ctx, kernel.Config{NoteID: n.ID, Cluster: f.cluster, Store: f.store, OnChange: onChange})
+	if err != nil {
+		t.Fatal(err)
+	}
+	close(ready)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		k.Close(ctx)
+	})
+	runCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	done, err := k.Run(runCtx, pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-runCtx.Done():
+		t.Fatal("the paragraph did not finish")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !checked {
+		t.Fatal("viewers were never told the paragraph finished")
+	}
+	if seen.Status != notebooks.StatusFinished || seen.Results == nil || len(seen.Results.Msg) == 0 {
+		t.Fatalf("told finished while the note holds status %s, results %+v", seen.Status, seen.Results)
+	}
+	if seen.RuntimeInfos["jobUrl"] == nil {
+		t.Fatalf("told finished while the note holds no job link: %v", seen.RuntimeInfos)
+	}
+}
