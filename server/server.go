@@ -185,7 +185,7 @@ func New(cfg Config) (*Server, error) {
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
 	s.echo.HTTPErrorHandler = s.errorHandler
-	s.echo.Use(middleware.Recover(), s.deadlines)
+	s.echo.Use(s.securityHeaders(DefaultFrameAncestors), middleware.Recover(), s.deadlines)
 	s.routes()
 	return s, nil
 }

@@ -19,13 +19,6 @@ import (
 // served for / and for every app route (/notebook/…), so links to notes
 // work when opened directly; hashed files under /assets/ are cached for good.
 
-// appCSP confines the app page: scripts only from this server, no plugins,
-// no framing. Styles allow inline because CodeMirror and ECharts set them;
-// images allow data: and remote URLs because results embed them.
-const appCSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
-	"img-src 'self' data: blob: https: http:; font-src 'self' data:; connect-src 'self'; " +
-	"object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
-
 // registerStaticRoutes adds the app's routes.
 func (s *Server) registerStaticRoutes() {
 	s.echo.GET("/assets/*", s.handleAsset)
@@ -59,12 +52,8 @@ func (s *Server) serveIndex(c echo.Context) error {
 	if err != nil {
 		return eddy.Wrap(eddy.EINTERNAL, err, "the web app is not built into this binary (run npm run build, then go build)")
 	}
-	h := c.Response().Header()
-	h.Set("Cache-Control", "no-cache")
-	h.Set("Content-Security-Policy", appCSP)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "same-origin")
-	h.Set("X-Frame-Options", "DENY")
+	// Its security headers are set for every response (headers.go).
+	c.Response().Header().Set("Cache-Control", "no-cache")
 	// The app reads its CSRF cookie by this instance's name.
 	meta := `<meta name="eddy-csrf-cookie" content="` + s.CSRFCookie() + `">`
 	b = bytes.Replace(b, []byte("<head>"), []byte("<head>"+meta), 1)
@@ -90,8 +79,6 @@ func (s *Server) handleAsset(c echo.Context) error {
 	if ct == "" {
 		ct = http.DetectContentType(b)
 	}
-	h := c.Response().Header()
-	h.Set("Cache-Control", "public, max-age=31536000, immutable")
-	h.Set("X-Content-Type-Options", "nosniff")
+	c.Response().Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 	return c.Blob(http.StatusOK, ct, b)
 }

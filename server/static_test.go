@@ -39,7 +39,7 @@ func TestStatic_ServesTheApp(t *testing.T) {
 				t.Fatalf("%s: %d, %d bytes", path, resp.StatusCode, len(body))
 			}
 			h := resp.Header
-			if h.Get("Cache-Control") != "no-cache" || !strings.Contains(h.Get("Content-Security-Policy"), "script-src 'self'") || h.Get("X-Frame-Options") != "DENY" {
+			if h.Get("Cache-Control") != "no-cache" || !strings.Contains(h.Get("Content-Security-Policy"), "script-src 'self'") || h.Get("X-Frame-Options") != "SAMEORIGIN" {
 				t.Errorf("headers: %v", h)
 			}
 		})
