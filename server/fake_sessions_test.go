@@ -132,6 +132,25 @@ func (f *fakeSessions) RunAll(ctx context.Context, noteID string) (<-chan struct
 	return done, nil
 }
 
+// RunningAll reports a run-all the test has not ended (by closing its
+// done channel, runs[noteID+"/*"]), as sessions.Manager does.
+func (f *fakeSessions) RunningAll(noteID string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	done, ok := f.runs[noteID+"/*"]
+	if !ok {
+		return false
+	}
+	select {
+	case <-done:
+		return false
+	default:
+		return true
+	}
+}
+
+var _ runAllReporter = (*fakeSessions)(nil)
+
 func (f *fakeSessions) StopAll(ctx context.Context, noteID string) error {
 	f.record("stopall " + noteID)
 	return nil

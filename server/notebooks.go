@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"strconv"
@@ -109,18 +110,35 @@ func (s *Server) handleCreateNote(c echo.Context) error {
 }
 
 func (s *Server) handleGetNote(c echo.Context) error {
-	if f, isFinder := s.notes.(notebooks.NoteJSONFinder); isFinder {
-		b, err := f.FindNoteJSON(c.Request().Context(), c.Param("noteId"))
+	ctx, id := c.Request().Context(), c.Param("noteId")
+	running := s.runningAll(id)
+	if f, isFinder := s.notes.(notebooks.NoteJSONFinder); isFinder && !running {
+		b, err := f.FindNoteJSON(ctx, id)
 		if err != nil {
 			return err
 		}
 		return okJSON(c, b)
 	}
-	n, err := s.notes.FindNoteByID(c.Request().Context(), c.Param("noteId"))
+	n, err := s.notes.FindNoteByID(ctx, id)
 	if err != nil {
 		return err
 	}
+	if running {
+		n = withRunning(n)
+	}
 	return ok(c, n)
+}
+
+// withRunning returns a copy of n whose info says isRunning, as Zeppelin's
+// note does while it runs all. Its Java client waits for a note's run-all
+// (ZeppelinClient.executeNote) until info.isRunning is no longer true; the
+// stored note never holds it (import drops it), so it is absent otherwise.
+func withRunning(n *notebooks.Note) *notebooks.Note {
+	cp := *n
+	cp.Info = make(map[string]any, len(n.Info)+1)
+	maps.Copy(cp.Info, n.Info)
+	cp.Info["isRunning"] = true
+	return &cp
 }
 
 // okJSON writes a 200 envelope around a body that is JSON already, without

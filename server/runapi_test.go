@@ -327,3 +327,50 @@ func TestRunAPIUnit_SyncRunOutlivesRequestTimeout(t *testing.T) {
 		t.Fatalf("result %+v", res)
 	}
 }
+
+// TestRunAPIUnit_NoteIsRunningDuringRunAll: Zeppelin's Java client starts a
+// run-all (a text/plain JSON body, as it sends them) and then reads the note
+// until info.isRunning is no longer true; the note says so from the moment
+// the run-all is accepted until it has ended, and not otherwise.
+func TestRunAPIUnit_NoteIsRunningDuringRunAll(t *testing.T) {
+	ts, fs := mustOpenFakeRunServer(t)
+	id := ts.mustCreateNote(t, "all", "%md a")
+	other := ts.mustCreateNote(t, "other", "%md b")
+	info := func(noteID string) map[string]any {
+		var n notebooks.Note
+		ts.do(t, http.MethodGet, "/api/notebook/"+noteID, nil).mustOK(t, &n)
+		if n.ID != noteID || len(n.Paragraphs) != 1 {
+			t.Fatalf("note %s: %+v", noteID, n)
+		}
+		return n.Info
+	}
+	jobRunning := func(noteID string) bool {
+		var job struct {
+			IsRunning bool `json:"isRunning"`
+		}
+		ts.do(t, http.MethodGet, "/api/notebook/job/"+noteID, nil).mustOK(t, &job)
+		return job.IsRunning
+	}
+	if v, has := info(id)["isRunning"]; has || jobRunning(id) {
+		t.Fatalf("before run-all: info.isRunning %v, job %v", v, jobRunning(id))
+	}
+
+	code, body := ts.raw(t, http.MethodPost, "/api/notebook/job/"+id+"?blocking=false&isolated=true", "text/plain; charset=UTF-8", `{"params":{}}`)
+	if code != http.StatusOK || !strings.Contains(body, `"status":"OK"`) {
+		t.Fatalf("run-all: %d %s", code, body)
+	}
+	if v := info(id)["isRunning"]; v != true || !jobRunning(id) {
+		t.Fatalf("during run-all: info.isRunning %v, job %v", v, jobRunning(id))
+	}
+	if v, has := info(other)["isRunning"]; has || jobRunning(other) {
+		t.Fatalf("another note during run-all: info.isRunning %v", v)
+	}
+
+	fs.mu.Lock()
+	done := fs.runs[id+"/*"]
+	fs.mu.Unlock()
+	close(done)
+	if v, has := info(id)["isRunning"]; has || jobRunning(id) {
+		t.Fatalf("after run-all: info.isRunning %v, job %v", v, jobRunning(id))
+	}
+}

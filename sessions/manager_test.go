@@ -594,6 +594,40 @@ func TestManagerUnit_RunAll(t *testing.T) {
 			t.Fatal("run-all went on after its paragraph was cancelled")
 		}
 	})
+	t.Run("RunningAllFromAcceptedToEnded", func(t *testing.T) {
+		u := newUnit(t, sessions.Config{KPUCapacity: 8})
+		n := u.note("A", "runs until stopped", "finish")
+		other := u.note("B", "finish")
+		if u.m.RunningAll(n.ID) {
+			t.Fatal("running all before RunAll")
+		}
+		done, err := u.m.RunAll(ctx, n.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// From RunAll's return on, before its first paragraph may have started.
+		if !u.m.RunningAll(n.ID) || u.m.RunningAll(other.ID) {
+			t.Fatalf("after RunAll: %v, another note %v", u.m.RunningAll(n.ID), u.m.RunningAll(other.ID))
+		}
+		// Stopped once its first paragraph runs (a stop before would miss it).
+		deadline := time.Now().Add(10 * time.Second)
+		for live, ok := u.m.Live(n.ID, n.Paragraphs[0].ID); !ok || !live.Status.Active(); live, ok = u.m.Live(n.ID, n.Paragraphs[0].ID) {
+			if time.Now().After(deadline) {
+				t.Fatal("the first paragraph did not start")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if !u.m.RunningAll(n.ID) {
+			t.Fatal("not running all while its first paragraph runs")
+		}
+		if err := u.m.StopAll(ctx, n.ID); err != nil {
+			t.Fatal(err)
+		}
+		u.mustEnd(done, 10*time.Second)
+		if u.m.RunningAll(n.ID) {
+			t.Fatal("still running all after run-all ended")
+		}
+	})
 	t.Run("StopsAtAStreamingParagraphThatFailsAtOnce", func(t *testing.T) {
 		u := newUnit(t, sessions.Config{KPUCapacity: 8})
 		n := u.note("A", "stream then fail", "finish")

@@ -143,6 +143,7 @@ type Manager struct {
 	mu       sync.Mutex
 	sessions map[string]*Session                   // live sessions by note id
 	watchers map[string]map[chan struct{}]struct{} // by note id
+	allRuns  map[string]int                        // run-alls under way, by note id
 	closed   bool
 }
 
@@ -164,7 +165,7 @@ func NewManager(cfg Config) *Manager {
 		cfg.Logger = slog.Default()
 	}
 	m := &Manager{cfg: cfg, log: cfg.Logger, ledger: NewLedger(cfg.KPUCapacity),
-		sessions: map[string]*Session{}, watchers: map[string]map[chan struct{}]struct{}{}}
+		sessions: map[string]*Session{}, watchers: map[string]map[chan struct{}]struct{}{}, allRuns: map[string]int{}}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	return m
 }
@@ -692,7 +693,35 @@ func (m *Manager) RunAll(ctx context.Context, noteID string) (<-chan struct{}, e
 			return nil, err
 		}
 	}
-	return m.goTracked(func() { m.runAll(noteID, ps) })
+	// Counted before RunAll returns, so a client that asks at once whether
+	// the note runs is told yes, before the first paragraph has started.
+	m.countRunAll(noteID, 1)
+	done, err := m.goTracked(func() {
+		defer m.countRunAll(noteID, -1)
+		m.runAll(noteID, ps)
+	})
+	if err != nil {
+		m.countRunAll(noteID, -1)
+	}
+	return done, err
+}
+
+// RunningAll reports whether a run-all of the note is under way: from
+// RunAll's return until its channel closes, in the gaps between paragraphs
+// too. Zeppelin's client waits for a note's run on this (the note's
+// info.isRunning).
+func (m *Manager) RunningAll(noteID string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.allRuns[noteID] > 0
+}
+
+func (m *Manager) countRunAll(noteID string, delta int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.allRuns[noteID] += delta; m.allRuns[noteID] <= 0 {
+		delete(m.allRuns, noteID)
+	}
 }
 
 // goTracked runs f in a goroutine Close waits for, unless the manager is
