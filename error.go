@@ -18,6 +18,7 @@ const (
 	ETOOLARGE     = "too_large"         // a body or upload exceeds a configured limit
 	EUNAUTHORIZED = "unauthorized"      // no valid credential
 	EFORBIDDEN    = "forbidden"         // a credential that may not do this
+	ETOOMANY      = "too_many_requests" // rate-limited: try again later
 	EUNAVAILABLE  = "unavailable"       // a dependency (Flink) cannot serve now
 	ECAPACITY     = "capacity_exceeded" // not enough KPUs: Details says how many and who holds them
 	EINTERNAL     = "internal"          // a bug or an unexpected failure

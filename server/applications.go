@@ -12,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v4"
 
 	"github.com/eddy-notebooks/eddy"
+	"github.com/eddy-notebooks/eddy/access"
 	"github.com/eddy-notebooks/eddy/applications"
 )
 
@@ -94,6 +95,9 @@ func (s *Server) handlePreviewApplication(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.allowNote(c.Request().Context(), principalOf(c), noteID, "", access.Read); err != nil {
+		return err
+	}
 	p, err := s.cfg.Applications.Preview(c.Request().Context(), noteID)
 	if err != nil {
 		return err
@@ -104,6 +108,9 @@ func (s *Server) handlePreviewApplication(c echo.Context) error {
 func (s *Server) handleCreateApplication(c echo.Context) error {
 	var req applications.CreateRequest
 	if err := decodeStrict(c, &req); err != nil {
+		return err
+	}
+	if err := s.allowNote(c.Request().Context(), principalOf(c), req.NoteID, "", access.Write); err != nil {
 		return err
 	}
 	a, err := s.cfg.Applications.Create(c.Request().Context(), req)

@@ -19,6 +19,7 @@ var codeStatus = map[string]int{
 	eddy.EFORBIDDEN:    http.StatusForbidden,
 	eddy.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	eddy.ECAPACITY:     http.StatusServiceUnavailable,
+	eddy.ETOOMANY:      http.StatusTooManyRequests,
 	eddy.EINTERNAL:     http.StatusInternalServerError,
 }
 

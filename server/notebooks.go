@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/eddy-notebooks/eddy"
+	"github.com/eddy-notebooks/eddy/access"
 	"github.com/eddy-notebooks/eddy/kernel"
 	"github.com/eddy-notebooks/eddy/notebooks"
 )
@@ -83,11 +84,12 @@ type (
 )
 
 func (s *Server) handleListNotes(c echo.Context) error {
-	list, err := s.notes.ListNotes(c.Request().Context())
+	ctx := c.Request().Context()
+	list, err := s.notes.ListNotes(ctx)
 	if err != nil {
 		return err
 	}
-	return ok(c, list)
+	return ok(c, s.readableNotes(ctx, principalOf(c), list))
 }
 
 func (s *Server) handleCreateNote(c echo.Context) error {
@@ -106,13 +108,20 @@ func (s *Server) handleCreateNote(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.ownNewNote(c, n); err != nil {
+		return err
+	}
 	return ok(c, n.ID)
 }
 
 func (s *Server) handleGetNote(c echo.Context) error {
 	ctx, id := c.Request().Context(), c.Param("noteId")
 	running := s.runningAll(id)
-	if f, isFinder := s.notes.(notebooks.NoteJSONFinder); isFinder && !running {
+	only := ""
+	if p := principalOf(c); p.Share != nil {
+		only = p.Share.ParagraphID // a paragraph link sees its paragraph only
+	}
+	if f, isFinder := s.notes.(notebooks.NoteJSONFinder); isFinder && !running && only == "" {
 		b, err := f.FindNoteJSON(ctx, id)
 		if err != nil {
 			return err
@@ -126,7 +135,7 @@ func (s *Server) handleGetNote(c echo.Context) error {
 	if running {
 		n = withRunning(n)
 	}
-	return ok(c, n)
+	return ok(c, onlyParagraph(n, only))
 }
 
 // withRunning returns a copy of n whose info says isRunning, as Zeppelin's
@@ -155,8 +164,14 @@ func (s *Server) handleCloneNote(c echo.Context) error {
 	if err := decodeBody(c, &req, true); err != nil {
 		return err
 	}
+	if err := s.allowNote(c.Request().Context(), principalOf(c), c.Param("noteId"), "", access.Read); err != nil {
+		return err
+	}
 	n, err := s.notes.CloneNote(c.Request().Context(), c.Param("noteId"), notebooks.NoteClone{Path: req.Name, RevisionID: req.RevisionID})
 	if err != nil {
+		return err
+	}
+	if err := s.ownNewNote(c, n); err != nil {
 		return err
 	}
 	return ok(c, n.ID)
@@ -231,6 +246,9 @@ func (s *Server) handleImportNote(c echo.Context) error {
 	}
 	n, err = s.notes.ImportNote(c.Request().Context(), n)
 	if err != nil {
+		return err
+	}
+	if err := s.ownNewNote(c, n); err != nil {
 		return err
 	}
 	return ok(c, n.ID)

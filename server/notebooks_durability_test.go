@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eddy-notebooks/eddy/access"
 	"github.com/eddy-notebooks/eddy/kernel/connectors"
 	"github.com/eddy-notebooks/eddy/notebooks/sqlite"
 )
@@ -137,7 +138,7 @@ func runDurabilityChild(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Config{Addr: "127.0.0.1:0", Token: testToken, Notes: store, Sessions: newFakeSessions(), Cluster: fakeCluster{}, Connectors: &connectors.Service{Dir: filepath.Join(dir, "connectors")}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv, err := New(Config{Addr: "127.0.0.1:0", Token: testToken, Notes: store, Access: access.NewStore(store), Sessions: newFakeSessions(), Cluster: fakeCluster{}, Connectors: &connectors.Service{Dir: filepath.Join(dir, "connectors")}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

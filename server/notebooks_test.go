@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eddy-notebooks/eddy/access"
 	"github.com/eddy-notebooks/eddy/kernel/connectors"
 	"github.com/eddy-notebooks/eddy/notebooks"
 	"github.com/eddy-notebooks/eddy/notebooks/notebookstest"
@@ -45,6 +46,7 @@ func MustOpenServer(tb testing.TB, configure ...func(*Config)) *testServer {
 		Addr:       "127.0.0.1:0",
 		Token:      testToken,
 		Notes:      store,
+		Access:     access.NewStore(store),
 		Sessions:   newFakeSessions(),
 		Cluster:    fakeCluster{},
 		Connectors: &connectors.Service{Dir: filepath.Join(tb.TempDir(), "connectors")},
@@ -582,15 +584,37 @@ func TestNotebookAPI_Auth(t *testing.T) {
 		{"WrongToken", "GET", "/api/notebook/" + id, func(r *http.Request) { r.Header.Set("Authorization", "Bearer nope") }, 401},
 		{"NoCredentialWrite", "DELETE", "/api/notebook/" + id, func(*http.Request) {}, 401},
 		{"OpenAPINeedsToken", "GET", "/api/v1/openapi.json", func(*http.Request) {}, 401},
+		// A browser's write (it sends Sec-Fetch-Site or Origin) needs the
+		// CSRF header; a write from another site is refused even with it.
 		{"CookieWithoutCSRF", "DELETE", "/api/notebook/" + id, func(r *http.Request) {
 			r.AddCookie(&http.Cookie{Name: ts.SessionCookie(), Value: ts.NewBrowserSession()})
 			r.AddCookie(&http.Cookie{Name: ts.CSRFCookie(), Value: "abc"})
+			r.Header.Set("Sec-Fetch-Site", "same-origin")
+		}, 403},
+		{"CookieWithoutCSRFSameOrigin", "DELETE", "/api/notebook/" + id, func(r *http.Request) {
+			r.AddCookie(&http.Cookie{Name: ts.SessionCookie(), Value: ts.NewBrowserSession()})
+			r.Header.Set("Origin", ts.URL())
 		}, 403},
 		{"CookieWithWrongCSRF", "POST", "/api/notebook", func(r *http.Request) {
 			r.AddCookie(&http.Cookie{Name: ts.SessionCookie(), Value: ts.NewBrowserSession()})
 			r.AddCookie(&http.Cookie{Name: ts.CSRFCookie(), Value: "abc"})
 			r.Header.Set(CSRFHeader, "abd")
+			r.Header.Set("Sec-Fetch-Site", "same-origin")
 		}, 403},
+		{"CookieFromAnotherSite", "POST", "/api/notebook", func(r *http.Request) {
+			r.AddCookie(&http.Cookie{Name: ts.SessionCookie(), Value: ts.NewBrowserSession()})
+			r.AddCookie(&http.Cookie{Name: ts.CSRFCookie(), Value: "abc"})
+			r.Header.Set(CSRFHeader, "abc")
+			r.Header.Set("Origin", "http://attacker.example")
+		}, 403},
+		{"UnknownSessionCookie", "GET", "/api/notebook", func(r *http.Request) {
+			r.AddCookie(&http.Cookie{Name: ts.SessionCookie(), Value: "0123456789abcdef0123456789abcdef"})
+		}, 401},
+		// A client that is no browser (no Origin, no Sec-Fetch-Site), such
+		// as Zeppelin's Java client, writes with its login cookie alone.
+		{"CookieNonBrowserWrite", "PUT", "/api/notebook/" + id + "/rename", func(r *http.Request) {
+			r.AddCookie(&http.Cookie{Name: ts.SessionCookie(), Value: ts.NewBrowserSession()})
+		}, 200},
 		{"CookieRead", "GET", "/api/notebook/" + id, func(r *http.Request) {
 			r.AddCookie(&http.Cookie{Name: ts.SessionCookie(), Value: ts.NewBrowserSession()})
 		}, 200},

@@ -19,6 +19,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/eddy-notebooks/eddy/access"
 	"github.com/eddy-notebooks/eddy/kernel"
 	"github.com/eddy-notebooks/eddy/notebooks"
 	"github.com/eddy-notebooks/eddy/sessions"
@@ -116,13 +117,14 @@ var _ Sessions = (*sessions.Manager)(nil)
 // are required; other zero values get defaults in New.
 type Config struct {
 	Addr         string // listen address, e.g. 127.0.0.1:8890; port 0 picks a free one
-	Token        string // the credential every /api route requires
+	Token        string // the start-up token: the start-up admin's credential
 	MaxBodyBytes int64  // request body limit; past it requests get 413
 	Logger       *slog.Logger
 
 	Cluster  ClusterService    // the Flink cluster's status
 	Notes    notebooks.Service // notes, paragraphs, revisions (the SQLite store)
 	Sessions Sessions          // runs paragraphs, live state, sessions and KPUs
+	Access   *access.Store     // users, sessions, tokens, links, permissions, audit
 	// Connectors are the connector jars on the cluster's classpath.
 	Connectors ConnectorService
 	// Applications runs promoted notes; nil answers its routes with 503.
@@ -156,6 +158,9 @@ type Server struct {
 	port     string // the port listened on, in cookie names (auth.go)
 	wg       sync.WaitGroup
 	hub      *hub // websocket connections (ws.go)
+	access   *access.Store
+	admin    *access.User         // the start-up admin: the start-up token's user
+	limiter  *access.LoginLimiter // failed logins (access.go)
 	// flinkTransport carries the requests of the Flink web UI (flinkui.go).
 	flinkTransport *http.Transport
 
@@ -166,8 +171,8 @@ type Server struct {
 // New returns a Server with routes registered but not yet listening. It
 // refuses a configuration without Notes or Sessions.
 func New(cfg Config) (*Server, error) {
-	if cfg.Notes == nil || cfg.Sessions == nil || cfg.Cluster == nil || cfg.Connectors == nil {
-		return nil, errors.New("server: Config.Notes, Config.Sessions, Config.Cluster and Config.Connectors are required")
+	if cfg.Notes == nil || cfg.Sessions == nil || cfg.Cluster == nil || cfg.Connectors == nil || cfg.Access == nil {
+		return nil, errors.New("server: Config.Notes, Config.Sessions, Config.Cluster, Config.Connectors and Config.Access are required")
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
@@ -181,7 +186,15 @@ func New(cfg Config) (*Server, error) {
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = DefaultRequestTimeout
 	}
-	s := &Server{cfg: cfg, notes: cfg.Notes, sessions: cfg.Sessions, log: cfg.Logger, echo: echo.New(), closing: make(chan struct{})}
+	s := &Server{cfg: cfg, notes: cfg.Notes, sessions: cfg.Sessions, log: cfg.Logger, echo: echo.New(), closing: make(chan struct{}),
+		access: cfg.Access, limiter: access.NewLoginLimiter(loginFailures, loginWindow)}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	admin, err := cfg.Access.EnsureStartupAdmin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("server: the start-up admin: %w", err)
+	}
+	s.admin = admin
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
 	s.echo.HTTPErrorHandler = s.errorHandler
@@ -254,7 +267,7 @@ func (s *Server) routes() {
 	s.echo.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	s.echo.GET("/", s.handleIndex)
 
-	api := s.echo.Group("/api", s.requireAuth, s.limitBody)
+	api := s.echo.Group("/api", s.identify, s.authorize, s.limitBody)
 	v1 := api.Group("/v1")
 	v1.GET("/cluster", s.handleCluster)
 	s.registerNotebookRoutes(api)
@@ -268,9 +281,12 @@ func (s *Server) routes() {
 	s.registerConnectorRoutes(v1)
 	s.registerApplicationRoutes(v1)
 	s.registerInspectRoutes(v1)
+	s.registerAccessRoutes(api)
 	s.registerFlinkUIRoutes()
 
 	s.hub = newHub(s.notes, s.cfg.Sessions, s.log, s.cfg.MaxBodyBytes)
+	s.hub.allow = s.allowNote
+	s.hub.record = s.recordWS
 	s.echo.GET("/ws", s.handleWS, requestTime(0))
 	s.registerStaticRoutes()
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/eddy-notebooks/eddy"
+	"github.com/eddy-notebooks/eddy/access"
 	"github.com/eddy-notebooks/eddy/sessions"
 )
 
@@ -39,6 +40,9 @@ func (s *Server) handleStartSession(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.allowNote(c.Request().Context(), principalOf(c), noteID, "", access.Run); err != nil {
+		return err
+	}
 	info, err := s.sessions.Start(c.Request().Context(), noteID)
 	if err != nil {
 		return err
@@ -57,6 +61,13 @@ func (s *Server) handleGetSession(c echo.Context) error {
 func (s *Server) handleStopSession(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), cancelTimeout)
 	defer cancel()
+	running, err := s.sessions.Get(c.Param("sessionId"))
+	if err != nil {
+		return err
+	}
+	if err := s.allowNote(ctx, principalOf(c), running.NoteID, "", access.Run); err != nil {
+		return err
+	}
 	info, err := s.sessions.Stop(ctx, c.Param("sessionId"))
 	if err != nil {
 		return err

@@ -26,21 +26,24 @@ func (s *Server) registerStaticRoutes() {
 	s.echo.GET("/catalog", s.handleAppRoute)
 	s.echo.GET("/applications", s.handleAppRoute)
 	s.echo.GET("/applications/*", s.handleAppRoute)
+	// Pages of share links and of signed-in users' settings; the page
+	// itself asks the API who it is.
+	s.echo.GET("/view/*", s.handleAppRoute)
+	s.echo.GET("/embed/*", s.handleAppRoute)
+	s.echo.GET("/login", s.handleAppRoute)
+	s.echo.GET("/settings/*", s.handleAppRoute)
+	s.echo.GET("/admin/*", s.handleAppRoute)
 }
 
 // handleAppRoute serves the app for a deep link; like /?token=T it turns a
 // token in the query into cookies and redirects to the clean URL.
 func (s *Server) handleAppRoute(c echo.Context) error {
-	if tok := c.QueryParam("token"); tok != "" {
-		if !s.validToken(tok) {
-			return c.String(http.StatusUnauthorized, "invalid token\n")
-		}
-		s.setSessionCookies(c)
+	if c.QueryParam("token") != "" {
 		u := *c.Request().URL
 		q := u.Query()
 		q.Del("token")
 		u.RawQuery = q.Encode()
-		return c.Redirect(http.StatusFound, u.RequestURI())
+		return s.tokenToSession(c, u.RequestURI())
 	}
 	return s.serveIndex(c)
 }

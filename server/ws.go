@@ -10,11 +10,13 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
 
 	"github.com/eddy-notebooks/eddy"
+	"github.com/eddy-notebooks/eddy/access"
 	"github.com/eddy-notebooks/eddy/notebooks"
 )
 
@@ -35,6 +37,11 @@ type hub struct {
 	wg     sync.WaitGroup // connection and hub goroutines
 
 	live liveCache // encoded live state shared by viewers at the same point
+
+	// allow decides whether a principal may act on a note (Server.allowNote);
+	// record writes an audit event. Set before the first connection.
+	allow  func(ctx context.Context, p *access.Principal, noteID, paragraphID string, l access.Level) error
+	record func(p *access.Principal, action, noteID, detail string)
 
 	mu        sync.Mutex                // guards the fields below
 	conns     map[*conn]struct{}        // every open connection
@@ -70,6 +77,9 @@ func newHub(notes notebooks.Service, sessions Sessions, log *slog.Logger, maxMsg
 		ReadBufferSize:  4096,
 		WriteBufferSize: 16384,
 		CheckOrigin:     sameOrigin,
+		// A browser that sends a bearer token as a subprotocol
+		// (auth.go) is answered with this one.
+		Subprotocols: []string{"eddy"},
 		// Compression costs CPU per client for every live frame; loopback
 		// and LAN users gain little from it.
 		EnableCompression: false,
@@ -106,8 +116,12 @@ func requestScheme(r *http.Request) string {
 // handleWS upgrades an authenticated, same-origin request to a websocket.
 func (s *Server) handleWS(c echo.Context) error {
 	r := c.Request()
-	if !s.Authenticated(r) {
-		return eddy.Errorf(eddy.EUNAUTHORIZED, "authentication required: open the URL with ?token=… printed at start, or send 'Authorization: Bearer TOKEN'")
+	p, _, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	if p == nil {
+		return errSignIn
 	}
 	if !websocket.IsWebSocketUpgrade(r) {
 		return eddy.Errorf(eddy.EINVALID, "this endpoint speaks websocket only")
@@ -115,11 +129,11 @@ func (s *Server) handleWS(c echo.Context) error {
 	if !sameOrigin(r) {
 		return eddy.Errorf(eddy.EFORBIDDEN, "websocket from another origin refused")
 	}
-	return s.hub.serve(c.Response(), r)
+	return s.hub.serve(c.Response(), r, p)
 }
 
 // serve upgrades the request and starts the connection's goroutines.
-func (h *hub) serve(w http.ResponseWriter, r *http.Request) error {
+func (h *hub) serve(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
@@ -131,6 +145,12 @@ func (h *hub) serve(w http.ResponseWriter, r *http.Request) error {
 		return nil // the upgrader has answered the client
 	}
 	c := newConn(h, ws)
+	c.principal = p
+	if p.Share != nil && p.Share.ExpiresAt != nil {
+		// An expiring link's connection ends when the link does.
+		stop := time.AfterFunc(time.Until(*p.Share.ExpiresAt), func() { c.shutdown(websocket.ClosePolicyViolation, "the share link expired") })
+		context.AfterFunc(c.ctx, func() { stop.Stop() })
+	}
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
@@ -192,6 +212,22 @@ func (h *hub) Close(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// closeWhere closes the connections match selects, telling them why: a
+// revoked link, a deleted account, a permission taken away.
+func (h *hub) closeWhere(reason string, match func(c *conn) bool) {
+	h.mu.Lock()
+	var hit []*conn
+	for c := range h.conns {
+		if match(c) {
+			hit = append(hit, c)
+		}
+	}
+	h.mu.Unlock()
+	for _, c := range hit {
+		c.shutdown(websocket.ClosePolicyViolation, reason)
 	}
 }
 
@@ -358,8 +394,47 @@ func (h *hub) applyChange(ch notebooks.Change) {
 	}
 	b := encode(msg)
 	for _, c := range conns {
+		if only := c.only(); only != "" {
+			// A paragraph link's viewer hears of its paragraph only.
+			if m, ok := msgForParagraph(msg, only); ok {
+				c.enqueueEvent(ch.NoteID, encode(m))
+			}
+			continue
+		}
 		c.enqueueEvent(ch.NoteID, b)
 	}
+}
+
+// msgForParagraph returns what a viewer of paragraph only learns from a
+// note event, and whether it learns anything.
+func msgForParagraph(msg any, only string) (any, bool) {
+	switch m := msg.(type) {
+	case noteMsg:
+		m.Note = onlyParagraph(m.Note, only)
+		return m, true
+	case noteRemovedMsg:
+		return m, true
+	case paragraphMsg:
+		return m, m.Paragraph.ID == only
+	case paragraphRemovedMsg:
+		return m, m.ParagraphID == only
+	}
+	return nil, false // added and moved paragraphs are others
+}
+
+// onlyParagraph returns n with only the paragraph only ("" keeps all).
+func onlyParagraph(n *notebooks.Note, only string) *notebooks.Note {
+	if only == "" || n == nil {
+		return n
+	}
+	out := *n
+	out.Paragraphs = nil
+	for _, p := range n.Paragraphs {
+		if p.ID == only {
+			out.Paragraphs = append(out.Paragraphs, p)
+		}
+	}
+	return &out
 }
 
 // changeMessage builds the message for a change, or nil when followers

@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/eddy-notebooks/eddy"
+	"github.com/eddy-notebooks/eddy/access"
 	"github.com/eddy-notebooks/eddy/kernel"
 )
 
@@ -41,6 +42,24 @@ type conn struct {
 	views map[string]*noteView // followed notes, by id
 
 	greeted bool // hello was answered with welcome; read goroutine only
+
+	// principal is who the connection is, fixed at the upgrade.
+	principal *access.Principal
+}
+
+// only is the one paragraph a paragraph link's connection sees, "" for all.
+func (c *conn) only() string {
+	if c.principal != nil && c.principal.Share != nil {
+		return c.principal.Share.ParagraphID
+	}
+	return ""
+}
+
+// follows reports whether c follows the note.
+func (c *conn) follows(noteID string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.views[noteID] != nil
 }
 
 // noteView is what one connection knows of one followed note.
@@ -289,7 +308,7 @@ func (c *conn) sendNote(noteID, reason string) error {
 		c.h.log.Warn("websocket: resync failed", "note", noteID, "err", err)
 		return nil
 	}
-	return c.write(encode(noteMsg{Op: opNote, NoteID: noteID, Note: n, Reason: reason}))
+	return c.write(encode(noteMsg{Op: opNote, NoteID: noteID, Note: onlyParagraph(n, c.only()), Reason: reason}))
 }
 
 // sendLive writes the live state this client lacks for a note: paragraphs
@@ -306,7 +325,11 @@ func (c *conn) sendLive(noteID string, v *noteView, full bool) error {
 	all := r.LiveSince(noteID, v.seen)
 	out := make([]json.RawMessage, 0, len(all))
 	present := make(map[string]bool, len(all))
+	only := c.only()
 	for _, pl := range all {
+		if only != "" && pl.ParagraphID != only {
+			continue
+		}
 		present[pl.ParagraphID] = true
 		fp := statusHash(pl)
 		news := pl.Result != nil && (pl.Result.Snapshot != nil || len(pl.Result.Deltas) > 0)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/eddy-notebooks/eddy"
+	"github.com/eddy-notebooks/eddy/access"
 	"github.com/eddy-notebooks/eddy/notebooks"
 )
 
@@ -33,6 +34,19 @@ func (c *conn) handle(data []byte) {
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, requestTimeout)
 	defer cancel()
+	if l, onNote := opLevels[m.Op]; onNote && m.NoteID != "" {
+		paragraph := m.ParagraphID
+		if m.Op == opSubscribe || m.Op == opUnsubscribe {
+			paragraph = c.only() // a paragraph link sees its paragraph of the note
+		}
+		if err := c.h.allow(ctx, c.principal, m.NoteID, paragraph, l); err != nil {
+			c.replyErr(&m, err)
+			return
+		}
+		if action := opAudit[m.Op]; action != "" {
+			defer c.h.record(c.principal, action, m.NoteID, paragraphDetail(m.ParagraphID))
+		}
+	}
 	var err error
 	switch m.Op {
 	case opHello:
@@ -79,6 +93,25 @@ func (c *conn) handle(data []byte) {
 	}
 }
 
+// opLevels is what each note op needs of the connection's principal on
+// the note it names; an op not listed names no note.
+var opLevels = map[string]access.Level{
+	opSubscribe:       access.Read,
+	opUnsubscribe:     access.Read,
+	opRun:             access.Run,
+	opCancel:          access.Run,
+	opRunAll:          access.Run,
+	opEditParagraph:   access.Write,
+	opAddParagraph:    access.Write,
+	opMoveParagraph:   access.Write,
+	opDeleteParagraph: access.Write,
+	opEditNote:        access.Write,
+	opClearOutput:     access.Write,
+}
+
+// opAudit names the audit action of ops the audit log records.
+var opAudit = map[string]string{opRun: "run", opCancel: "cancel", opRunAll: "run-all"}
+
 // need checks the ids a request must carry.
 func need(m *clientMsg, paragraph bool) error {
 	if m.NoteID == "" || len(m.NoteID) > 256 {
@@ -122,7 +155,7 @@ func (c *conn) subscribe(ctx context.Context, m *clientMsg) error {
 		}
 		return err
 	}
-	c.reply(noteMsg{Op: opNote, NoteID: m.NoteID, Note: n, Reason: "subscribe"})
+	c.reply(noteMsg{Op: opNote, NoteID: m.NoteID, Note: onlyParagraph(n, c.only()), Reason: "subscribe"})
 	c.mu.Lock()
 	v.reset, v.pending = true, false
 	v.seenReq = nil

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/eddy-notebooks/eddy/applications"
+	"github.com/eddy-notebooks/eddy/access"
 	appsqlite "github.com/eddy-notebooks/eddy/applications/sqlite"
 	"github.com/eddy-notebooks/eddy/kernel"
 	"github.com/eddy-notebooks/eddy/kernel/connectors"
@@ -302,6 +303,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Logger:       m.Log,
 		Cluster:      m.cluster,
 		Notes:        m.notes,
+		Access:       access.NewStore(m.notes),
 		Sessions:     m.manager,
 		Connectors:   m.conns,
 		Applications: m.apps,
