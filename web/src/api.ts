@@ -4,6 +4,7 @@
 // with the HttpOnly cookie set by /?token=…; requests that change state echo
 // the readable CSRF cookie in a header (double-submit).
 
+import type { ApiToken, AuditEvent, CreatedShare, Me, NewShare, Permissions, Share, User, UserAccount } from './model/access';
 import { parseBuildRefusal } from './model/applications';
 import type { Inspection } from './model/inspect';
 import type { NoteSummary, ParagraphConfig } from './model/note';
@@ -67,12 +68,20 @@ export class Api {
     private readonly base = '',
     private readonly fetchImpl: FetchLike = (i, init) => fetch(i, init),
     private readonly csrf: () => string = () => readCookie(csrfCookieName()),
+    /**
+     * The share-link token a shared page acts with ('' for a signed-in
+     * user). It goes as a Bearer credential and the tab's cookies stay
+     * home, so the page sees exactly what the link allows.
+     */
+    private readonly bearer: () => string = () => '',
   ) {}
 
   /** call performs a request and unwraps Zeppelin's envelope; errors carry the server's message. */
   async call<T>(method: string, path: string, body?: unknown, opts: CallOptions = {}): Promise<T> {
     const headers: Record<string, string> = { Accept: opts.text ? '*/*' : 'application/json' };
-    if (method !== 'GET' && method !== 'HEAD') headers[CSRF_HEADER] = this.csrf();
+    const bearer = this.bearer();
+    if (bearer) headers['Authorization'] = 'Bearer ' + bearer;
+    else if (method !== 'GET' && method !== 'HEAD') headers[CSRF_HEADER] = this.csrf();
     let payload: string | undefined;
     if (body !== undefined) {
       headers['Content-Type'] = 'application/json';
@@ -80,7 +89,7 @@ export class Api {
     }
     let res: Response;
     try {
-      res = await this.fetchImpl(this.base + path, { method, headers, body: payload, credentials: 'same-origin' });
+      res = await this.fetchImpl(this.base + path, { method, headers, body: payload, credentials: bearer ? 'omit' : 'same-origin' });
     } catch (e) {
       throw new ApiError(0, `network error: ${(e as Error).message}`);
     }
@@ -368,6 +377,84 @@ export class Api {
   /** applicationSpec returns the application in declarative form, as YAML or JSON text. */
   applicationSpec(id: string, format: 'yaml' | 'json'): Promise<string> {
     return this.call('GET', appPath(id, `/spec?format=${format}`), undefined, { envelope: false, text: true });
+  }
+
+  // ---- sign-in, users, tokens, shares, permissions, audit ----
+
+  /** login signs in with a name and password; the server sets the session and CSRF cookies. */
+  async login(name: string, password: string): Promise<User> {
+    const r = await this.v1<{ user: User }>('POST', '/api/v1/login', { name, password });
+    return r.user;
+  }
+
+  /** logout ends the browser's session (the server clears the cookies). */
+  logout(): Promise<void> {
+    return this.v1('POST', '/api/v1/logout');
+  }
+
+  /** me says who the requests act as: a signed-in user or a share link. 401 when nobody. */
+  me(): Promise<Me> {
+    return this.v1('GET', '/api/v1/me');
+  }
+
+  async listUsers(): Promise<UserAccount[]> {
+    const r = await this.v1<{ users?: UserAccount[] }>('GET', '/api/v1/users');
+    return Array.isArray(r?.users) ? r.users : [];
+  }
+
+  createUser(name: string, password: string, role: User['role']): Promise<UserAccount> {
+    return this.v1('POST', '/api/v1/users', { name, password, role });
+  }
+
+  deleteUser(id: string): Promise<void> {
+    return this.v1('DELETE', `/api/v1/users/${enc(id)}`);
+  }
+
+  async listTokens(): Promise<ApiToken[]> {
+    const r = await this.v1<{ tokens?: ApiToken[] }>('GET', '/api/v1/tokens');
+    return Array.isArray(r?.tokens) ? r.tokens : [];
+  }
+
+  /** createToken makes a personal API token; the reply is the only time its secret is shown. */
+  createToken(name: string): Promise<ApiToken> {
+    return this.v1('POST', '/api/v1/tokens', { name });
+  }
+
+  deleteToken(id: string): Promise<void> {
+    return this.v1('DELETE', `/api/v1/tokens/${enc(id)}`);
+  }
+
+  async listShares(noteId: string): Promise<Share[]> {
+    const r = await this.v1<{ shares?: Share[] }>('GET', `/api/v1/notebook/${enc(noteId)}/shares`);
+    return Array.isArray(r?.shares) ? r.shares : [];
+  }
+
+  /** createShare makes a share link of the note (or of one paragraph); the reply is the only time its URL is shown. */
+  createShare(noteId: string, s: NewShare): Promise<CreatedShare> {
+    return this.v1('POST', `/api/v1/notebook/${enc(noteId)}/shares`, s);
+  }
+
+  /** revokeShare ends a link at once, closing the live connections opened through it. */
+  revokeShare(id: string): Promise<void> {
+    return this.v1('DELETE', `/api/v1/shares/${enc(id)}`);
+  }
+
+  async getPermissions(noteId: string): Promise<Permissions> {
+    const p = await this.call<Partial<Permissions> | undefined>('GET', `/api/notebook/${enc(noteId)}/permissions`);
+    const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+    return { owners: list(p?.owners), writers: list(p?.writers), runners: list(p?.runners), readers: list(p?.readers) };
+  }
+
+  setPermissions(noteId: string, p: Permissions): Promise<void> {
+    return this.call('PUT', `/api/notebook/${enc(noteId)}/permissions`, p);
+  }
+
+  /** audit returns events newest first; before (an event id) pages back. */
+  async audit(limit: number, before?: string | number): Promise<AuditEvent[]> {
+    const q = new URLSearchParams({ limit: String(limit) });
+    if (before !== undefined && before !== '') q.set('before', String(before));
+    const r = await this.v1<{ events?: AuditEvent[] }>('GET', `/api/v1/audit?${q.toString()}`);
+    return Array.isArray(r?.events) ? r.events : [];
   }
 
   /** v1 calls one of Eddy's own routes, whose replies are not enveloped. */

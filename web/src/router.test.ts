@@ -16,6 +16,13 @@ describe('route', () => {
     ['/', '#/applications/a1', { page: 'application', applicationId: 'a1' }],
     ['/applications/a1/more', '', { page: 'notfound', path: '/applications/a1/more' }],
     ['/nope', '', { page: 'notfound', path: '/nope' }],
+    ['/view/N1', '#share=abc', { page: 'view', noteId: 'N1' }],
+    ['/view/N1/paragraph/p%201', '', { page: 'view', noteId: 'N1', paragraphId: 'p 1' }],
+    ['/embed/N1/p1', '#share=abc', { page: 'embed', noteId: 'N1', paragraphId: 'p1' }],
+    ['/embed/N1', '', { page: 'notfound', path: '/embed/N1' }],
+    ['/admin/users', '', { page: 'users' }],
+    ['/admin/audit', '', { page: 'audit' }],
+    ['/settings/tokens', '', { page: 'tokens' }],
   ])('%s%s', (path, hash, want) => {
     expect(route(path, hash)).toEqual(want);
   });
@@ -24,5 +31,7 @@ describe('route', () => {
     expect(canonicalPath(route('/', '#/notebook/A B'))).toBe('/notebook/A%20B');
     expect(canonicalPath(route('/', '#/applications/a 1'))).toBe('/applications/a%201');
     expect(canonicalPath(route('/', '#/applications'))).toBe('/applications');
+    expect(canonicalPath(route('/view/N/paragraph/p 1'))).toBe('/view/N/paragraph/p%201');
+    expect(canonicalPath(route('/embed/N/p1'))).toBe('/embed/N/p1');
   });
 });

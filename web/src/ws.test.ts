@@ -89,6 +89,32 @@ describe('WsClient', () => {
     expect(got.map((m) => m.op)).toEqual(['paragraph']);
   });
 
+  it('offers its subprotocols and tells when the connection drops', () => {
+    const offered: Array<string[] | undefined> = [];
+    const closes: Array<[number, string]> = [];
+    const c = client({
+      protocols: ['eddy', 'bearer.tok'],
+      socket: (_url, protocols) => {
+        offered.push(protocols);
+        const s = new FakeSocket();
+        sockets.push(s);
+        return s;
+      },
+    });
+    c.onClosed((code, reason) => closes.push([code, reason]));
+    c.connect();
+    welcome(sockets[0]!);
+    sockets[0]!.drop();
+    expect(closes).toEqual([[1006, '']]);
+    vi.advanceTimersByTime(100);
+    expect(offered).toEqual([
+      ['eddy', 'bearer.tok'],
+      ['eddy', 'bearer.tok'],
+    ]);
+    c.close();
+    expect(closes).toHaveLength(1);
+  });
+
   it('resolves requests on their ack and rejects on their error', async () => {
     const c = client();
     c.connect();

@@ -28,10 +28,16 @@ export interface SocketLike {
   onmessage: ((ev: { data: unknown }) => void) | null;
 }
 
-export type SocketFactory = (url: string) => SocketLike;
+export type SocketFactory = (url: string, protocols?: string[]) => SocketLike;
 
 export interface WsOptions {
   url: string;
+  /**
+   * Subprotocols offered on connect; a page opened through a share link
+   * offers its token as 'bearer.<token>' (browsers cannot set headers on
+   * a websocket). Empty: none offered.
+   */
+  protocols?: string[];
   socket?: SocketFactory;
   /** First reconnect delay; doubles per failed attempt up to backoffMaxMs. */
   backoffInitialMs?: number;
@@ -99,6 +105,7 @@ export class WsClient {
   private pending = new Map<string, Pending>();
   private stateListeners = new Set<(s: ConnState) => void>();
   private errorListeners = new Set<(e: WsError) => void>();
+  private closeListeners = new Set<(code: number, reason: string) => void>();
 
   constructor(opts: WsOptions) {
     this.opts = {
@@ -109,7 +116,8 @@ export class WsClient {
       idleTimeoutMs: 50_000,
       maxQueued: 200,
       random: Math.random,
-      socket: (url) => new WebSocket(url) as unknown as SocketLike,
+      protocols: [],
+      socket: (url, protocols) => (protocols && protocols.length > 0 ? new WebSocket(url, protocols) : new WebSocket(url)) as unknown as SocketLike,
       ...opts,
     } as Required<Omit<WsOptions, 'socket'>> & { socket: SocketFactory };
   }
@@ -141,6 +149,16 @@ export class WsClient {
   onState(cb: (s: ConnState) => void): () => void {
     this.stateListeners.add(cb);
     return () => this.stateListeners.delete(cb);
+  }
+
+  /**
+   * onClosed is told each time the connection drops (before the reconnect
+   * is scheduled), with the close code and reason: a page can ask the server
+   * whether its credential still holds, e.g. after its share link was revoked.
+   */
+  onClosed(cb: (code: number, reason: string) => void): () => void {
+    this.closeListeners.add(cb);
+    return () => this.closeListeners.delete(cb);
   }
 
   /** onError receives error replies that answer no request (e.g. a failed subscribe). */
@@ -218,7 +236,7 @@ export class WsClient {
     this.setState(state);
     let s: SocketLike;
     try {
-      s = this.opts.socket(this.opts.url);
+      s = this.opts.socket(this.opts.url, this.opts.protocols);
     } catch {
       this.scheduleReconnect();
       return;
@@ -243,13 +261,14 @@ export class WsClient {
     s.onerror = () => {
       /* onclose follows */
     };
-    s.onclose = () => {
+    s.onclose = (ev) => {
       if (this.sock !== s) return;
       this.sock = null;
       this.ready = false;
       this.stopPing();
       // Requests already sent may or may not have been applied; tell their callers.
       this.failPending(new WsError('disconnected', 'connection lost before the reply'), false);
+      for (const l of [...this.closeListeners]) l(ev?.code ?? 1006, ev?.reason ?? '');
       if (!this.stopped) this.scheduleReconnect();
     };
   }

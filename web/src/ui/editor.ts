@@ -208,6 +208,8 @@ export class ParagraphEditor {
           theme,
           placeholder('%flink.ssql  — write Flink SQL, Shift+Enter to run'),
           EditorState.readOnly.of(!!opts.readOnly),
+          // Read-only is also not editable: no caret, no typing, no contenteditable.
+          EditorView.editable.of(!opts.readOnly),
           this.gutterCompartment.of(opts.lineNumbers ? lineNumbers() : []),
           this.langCompartment.of(languageExtension(this.language)),
           errorMarkField,

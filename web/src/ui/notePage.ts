@@ -24,6 +24,7 @@ import { FindPanel } from './findReplace';
 import { actionFor, isTyping, runInSequence, showShortcutList, type ParagraphAction } from './shortcuts';
 import { SessionPanel } from './sessionPanel';
 import { clearAllOutputs } from './clearOutput';
+import { ShareDialog } from './shareDialog';
 
 export interface PageDeps {
   api: Api;
@@ -72,6 +73,9 @@ export class NotePage {
   private ticker: ReturnType<typeof setInterval> | null = null;
   private clusterTimer: ReturnType<typeof setTimeout> | null = null;
   private focusOnAdd: string | null = null;
+  /** The Share button: shown once listing the note's shares succeeds (only its owners may). */
+  private readonly shareBtn: HTMLButtonElement;
+  private canShare = false;
   /** The Flink web UI of the cluster, from the last cluster read. */
   private webUi: string | undefined;
   /** Find and replace across the note's paragraphs. */
@@ -99,6 +103,8 @@ export class NotePage {
     this.crumbs = h('div', { class: 'crumbs' });
     this.saveEl = h('span', { class: 'save-state', 'data-testid': 'save-state' });
     this.connEl = h('span', { class: 'conn-state', 'data-testid': 'conn-state' });
+    this.shareBtn = button({ icon: 'link', label: 'Share', title: 'Share a link to this note, and set who may see, run and edit it', testid: 'share-button', onClick: () => this.share() });
+    this.shareBtn.hidden = true;
     const bar = h(
       'div',
       { class: 'note-bar' },
@@ -115,6 +121,7 @@ export class NotePage {
       button({ icon: 'x', title: 'Clear all outputs', testid: 'clear-all-outputs', onClick: () => void clearAllOutputs(this.session) }),
       button({ label: '?', title: 'Keyboard shortcuts (?)', cls: 'ghost', testid: 'shortcuts-button', onClick: () => showShortcutList() }),
       button({ icon: 'restore', label: 'Revisions', title: 'Saved revisions of this note: save, compare, restore', testid: 'revisions-button', onClick: () => void this.revisions() }),
+      this.shareBtn,
     );
     this.parasEl = h('div', { class: 'paras', 'data-testid': 'paragraphs' });
     this.catalog = new CatalogPanel({ api: deps.api, noteId, onInsert: (text) => this.insertIntoEditor(text) });
@@ -161,6 +168,7 @@ export class NotePage {
     }, 1000);
     this.clusterTimer = setTimeout(() => void this.refreshCluster(), 0);
     this.catalog.mount();
+    void this.checkShareable();
     try {
       await s.start();
     } catch (e) {
@@ -185,6 +193,23 @@ export class NotePage {
     this.session.stop();
     for (const v of this.views.values()) v.destroy();
     this.views.clear();
+  }
+
+  /** checkShareable shows Share when the note's shares can be listed: a refusal (not the owner) keeps it hidden. */
+  private async checkShareable(): Promise<void> {
+    try {
+      await this.deps.api.listShares(this.noteId);
+      this.canShare = true;
+    } catch {
+      this.canShare = false;
+    }
+    this.shareBtn.hidden = !this.canShare;
+  }
+
+  /** share opens the Share dialog, for the whole note or preselecting one paragraph. */
+  private share(paragraphId?: string): void {
+    const paragraphs = (this.session.note?.paragraphs ?? []).map((p, i) => ({ id: p.id, label: p.title?.trim() || firstLine(p.text ?? '') || `#${i + 1}` }));
+    void new ShareDialog({ api: this.deps.api, noteId: this.noteId, paragraphs, paragraphId }).open();
   }
 
   /** watchRuns refreshes the catalog panel when a paragraph of this note finishes a run (it may have run DDL). */
@@ -333,6 +358,8 @@ export class NotePage {
       changelog: (pid: string) => this.deps.api.paragraphChangelog(this.noteId, pid),
       inspection: (pid: string) => this.deps.api.paragraphInspection(this.noteId, pid),
       onTextChange: () => this.noteForms.render(),
+      onShare: (pid: string) => this.share(pid),
+      shareable: () => this.canShare,
     };
     const children: HTMLElement[] = [];
     ids.forEach((id, i) => {
@@ -498,6 +525,12 @@ export class NotePage {
     setText(this.connEl, connText[st]);
     this.connEl.title = st === 'open' ? 'Connected: results and edits arrive live' : 'The live connection is down; it reconnects by itself';
   }
+}
+
+/** firstLine is a paragraph's first line of text without its interpreter prefix, cut to 60 characters. */
+function firstLine(text: string): string {
+  const line = text.replace(/^%[\w.]+(\([^)]*\))?\s*/, '').split('\n').find((l) => l.trim()) ?? '';
+  return line.length > 60 ? line.slice(0, 59) + '…' : line.trim();
 }
 
 /** download saves text as a file in the browser. */

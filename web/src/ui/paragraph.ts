@@ -21,6 +21,7 @@ import { clearParagraphOutput } from './clearOutput';
 import { InspectorView } from './inspector';
 import type { Inspection } from '../model/inspect';
 import { ChangelogPanel } from './changelog';
+import type { Controls } from '../model/access';
 
 export interface ParagraphHost {
   session: NoteSession;
@@ -43,7 +44,20 @@ export interface ParagraphHost {
   inspection?: (pid: string) => Promise<Inspection | undefined>;
   /** A shortcut for the note rather than the paragraph: run from here, run above, find. */
   onNoteAction?: (pid: string, action: ParagraphAction) => void;
+  /**
+   * What the page may do (a share link's scope); undefined: everything.
+   * Controls not allowed are left out of the page, not only disabled.
+   */
+  controls?: Controls;
+  /** Open the Share dialog for this paragraph; offered in its menu while shareable() says so. */
+  onShare?: (pid: string) => void;
+  shareable?: () => boolean;
+  /** Show the result alone, no header or editor (an embedded paragraph). */
+  resultOnly?: boolean;
 }
+
+/** Shortcuts that only run or cancel: the ones a run-scoped page keeps. */
+const RUN_ACTIONS: ReadonlySet<ParagraphAction> = new Set<ParagraphAction>(['run', 'cancel']);
 
 const statusLabel: Record<string, string> = {
   READY: 'ready',
@@ -83,18 +97,22 @@ export class ParagraphView {
   private starting = false;
   /** The stored dateStarted when run was clicked: a newer one means the run began. */
   private startingFrom = '';
+  /** What this page may do with the paragraph. */
+  private readonly can: Controls;
 
   constructor(
     readonly id: string,
     private readonly host: ParagraphHost,
   ) {
     const s = host.session;
+    this.can = host.controls ?? { run: true, edit: true };
     this.interp = h('span', { class: 'interp' });
     this.titleInput = h('input', {
       class: 'para-title',
       placeholder: 'Untitled',
       'aria-label': 'Paragraph title',
       oninput: () => s.editTitle(this.id, this.titleInput.value),
+      readOnly: !this.can.edit,
     });
     this.statusEl = h('span', { class: 'pstatus', 'data-testid': 'paragraph-status' });
     this.elapsedEl = h('span', { class: 'elapsed', 'data-testid': 'elapsed', title: 'elapsed time' });
@@ -121,7 +139,7 @@ export class ParagraphView {
       this.jobLink,
       this.elapsedEl,
       this.statusEl,
-      h('span', { class: 'para-actions' }, this.runBtn, this.cancelBtn, editorBtn, moreBtn),
+      h('span', { class: 'para-actions' }, ...(this.can.run ? [this.runBtn, this.cancelBtn] : []), ...(this.can.edit ? [editorBtn, moreBtn] : [])),
     );
     this.editorBox = h('div', { class: 'para-editor' });
     this.progress = h('div', { class: 'para-progress' }, h('div', { class: 'bar' }));
@@ -129,12 +147,18 @@ export class ParagraphView {
     this.forms = new ParagraphForms(s, id, () => void this.run());
     this.result = new ResultView({
       paragraph: () => this.para(),
-      saveGraph: (index, graph) => s.edit(this.id, { config: resultsConfigPatch(this.para(), index, graph) }),
+      // A page that may not edit keeps a chart's settings to itself.
+      saveGraph: (index, graph) => (this.can.edit ? s.edit(this.id, { config: resultsConfigPatch(this.para(), index, graph) }) : undefined),
     });
     this.result.el.addEventListener('dblclick', () => {
-      if (languageOf(this.para().text ?? '') === 'markdown' && this.para().config?.editorHide) this.toggleConfig('editorHide');
+      if (this.can.edit && languageOf(this.para().text ?? '') === 'markdown' && this.para().config?.editorHide) this.toggleConfig('editorHide');
     });
-    this.el = h('section', { class: 'para', tabindex: '-1', 'data-paragraph-id': id, 'data-testid': 'paragraph' }, this.progress, this.head, this.editorBox, this.forms.el, this.refusedEl, this.inspector.el, this.result.el, this.changelog.el);
+    // Forms write the note's values, so a page that may not edit shows none.
+    if (!this.can.edit) this.forms.el.hidden = true;
+    this.el = host.resultOnly
+      ? h('section', { class: 'para result-only', 'data-paragraph-id': id, 'data-testid': 'paragraph' }, this.progress, this.result.el)
+      : h('section', { class: 'para', tabindex: '-1', 'data-paragraph-id': id, 'data-testid': 'paragraph' }, this.progress, this.head, this.editorBox, this.forms.el, this.refusedEl, this.inspector.el, this.result.el, this.changelog.el);
+    if (!this.can.edit) this.el.dataset['readonly'] = '';
     this.el.addEventListener('keydown', (e) => this.onKey(e), true);
     this.update();
   }
@@ -159,11 +183,12 @@ export class ParagraphView {
     toggleClass(this.el, 'disabled', !isEnabled(p));
     const hideEditor = !!cfg.editorHide;
     this.editorBox.hidden = hideEditor;
-    if (!hideEditor) {
+    if (!hideEditor && !this.host.resultOnly) {
       if (!this.editor) {
         this.editor = new ParagraphEditor({
           parent: this.editorBox,
           text,
+          readOnly: !this.can.edit,
           defaultGroup: this.host.defaultGroup,
           lineNumbers: !!cfg.lineNumbers,
           onChange: (t) => {
@@ -180,7 +205,7 @@ export class ParagraphView {
         this.editor.setText(text);
       }
     }
-    this.forms.render();
+    if (this.can.edit) this.forms.render();
     this.result.el.hidden = !!cfg.tableHide;
     applyColWidth(this.el, cfg.colWidth);
     this.updateLive();
@@ -301,7 +326,7 @@ export class ParagraphView {
     try {
       await this.host.session.run(this.id);
       this.showRefused(null);
-      if (languageOf(p.text ?? '') === 'markdown' && !p.config?.editorHide) this.host.session.edit(this.id, { config: { editorHide: true } });
+      if (this.can.edit && languageOf(p.text ?? '') === 'markdown' && !p.config?.editorHide) this.host.session.edit(this.id, { config: { editorHide: true } });
     } catch (e) {
       this.starting = false;
       this.showRefused(e as Error);
@@ -364,6 +389,7 @@ export class ParagraphView {
   /** onKey runs Zeppelin's paragraph shortcuts while the paragraph (or its editor) has the focus. */
   private onKey(e: KeyboardEvent): void {
     const action = actionFor(e);
+    if (action && !this.can.edit && !(this.can.run && RUN_ACTIONS.has(action))) return;
     // In the editor, Shift+Enter is the editor's own (it closes the completion list first).
     if (!action || (action === 'run' && (e.target as HTMLElement).closest?.('.cm-editor'))) return;
     e.preventDefault();
@@ -472,6 +498,7 @@ export class ParagraphView {
       { label: 'Clear output', icon: 'x', testid: 'menu-clear-output', disabled: RUNNING_STATES.has(this.liveState()?.status ?? p.status ?? ''), onSelect: () => void clearParagraphOutput(s, this.id) },
       { label: isEnabled(p) ? 'Disable run' : 'Enable run', icon: 'power', testid: 'menu-toggle-enabled', onSelect: () => this.toggleConfig('enabled') },
       { label: `${colWidthLabel(clampColWidth(cfg.colWidth))}…`, icon: 'table', testid: 'menu-width', onSelect: () => this.openWidthMenu(anchor) },
+      ...(this.host.onShare && this.host.shareable?.() ? [{ label: 'Share paragraph…', icon: 'link', testid: 'menu-share', onSelect: () => this.host.onShare?.(this.id) } satisfies MenuItem] : []),
       'sep',
       {
         label: 'Delete',
