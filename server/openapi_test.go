@@ -21,6 +21,7 @@ func openAPIExempt(method, path string) bool {
 	}
 	switch path {
 	case "/", "/healthz", "/ws", "/assets/*", "/notebook/*", "/catalog", "/applications", "/applications/*",
+		"/view/*", "/embed/*", "/login", "/settings/*", "/admin/*", // pages of the app: links, sign-in, settings
 		"/flink", "/flink/*", "/flink-app/:id", "/flink-app/:id/*": // Flink's own web UI and REST API, proxied (flinkui.go)
 		return true
 	}
