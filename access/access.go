@@ -197,7 +197,8 @@ func (p *Principal) IsAdmin() bool { return p != nil && p.User.IsAdmin() }
 // perms, at level l. A link reaches only its own note, up to its scope and
 // never as owner; paragraph says which paragraph the act concerns ("" for
 // the note as a whole), and a paragraph link reaches only its paragraph
-// and, for reading, the note around it (filtered by the caller).
+// (a caller that shows it the note filtered to that paragraph asks for
+// that paragraph).
 func (p *Principal) CanNote(noteID, paragraph string, perms Permissions, l Level) bool {
 	switch {
 	case p == nil:
@@ -209,13 +210,7 @@ func (p *Principal) CanNote(noteID, paragraph string, perms Permissions, l Level
 		if s.NoteID != noteID || l > ScopeLevel(s.Scope) || l >= Own {
 			return false
 		}
-		if s.ParagraphID == "" {
-			return true
-		}
-		if paragraph == "" {
-			return l == Read
-		}
-		return paragraph == s.ParagraphID
+		return s.ParagraphID == "" || paragraph == s.ParagraphID
 	}
 	return false
 }

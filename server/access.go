@@ -473,7 +473,7 @@ func (s *Server) handleRevokeShare(c echo.Context) error {
 		return err
 	}
 	if err := s.allowNote(ctx, principalOf(c), sh.NoteID, "", access.Own); err != nil {
-		return eddy.Errorf(eddy.ENOTFOUND, "no share link %s", sh.ID)
+		return err
 	}
 	if err := s.access.RevokeShare(ctx, sh.ID); err != nil {
 		return err
