@@ -50,7 +50,7 @@ GO_SOURCES  := $(shell find . -name '*.go' -not -path './node_modules/*' -not -p
 # (nor web/node_modules/, where Vitest keeps its cache).
 WEB_SOURCES := $(shell find web -type f -not -path 'web/dist/*' -not -path 'web/src/gen/*' -not -path 'web/node_modules/*' 2>/dev/null) server/openapi.json package.json package-lock.json $(wildcard vite.config.* tsconfig*.json)
 
-.PHONY: run test build flink kafka catalog web e2e bench clean tools test-go test-web test-catalog chromium
+.PHONY: run test build flink kafka catalog web e2e bench clean tools test-go test-web test-catalog chromium clients
 
 ## run: install what is missing, build, and start Eddy in local mode (prints the URL with its token)
 run: build flink
@@ -120,6 +120,18 @@ $(CATALOG_JAR): $(CATALOG_BUILD_JAR)
 	mkdir -p $(dir $@)
 	cp $< $@
 
+# Zeppelin's Java client against Eddy (clients/zeppelin, a Maven project that a
+# Go test in cmd/eddy runs offline): a dry run of its tests, which JUnit reports
+# as skipped without running them, resolves its dependencies and test plugins.
+ZEPPELIN_CLIENT_STAMP := clients/zeppelin/target/.resolved
+
+## clients: resolve the dependencies of the test that drives Eddy with Zeppelin's Java client
+clients: $(ZEPPELIN_CLIENT_STAMP)
+
+$(ZEPPELIN_CLIENT_STAMP): clients/zeppelin/pom.xml | tools
+	$(MVN) -f clients/zeppelin/pom.xml test -Djunit.platform.execution.dryRun.enabled=true
+	touch $@
+
 ## web: build the browser app into web/dist
 web: web/dist/index.html
 
@@ -139,7 +151,7 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "end-to-end tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
 
-test-go: build flink
+test-go: build flink clients
 	go vet ./...
 	scripts/with-flink go test $(GO_TEST_FLAGS) ./...
 
