@@ -332,9 +332,9 @@ func (s *Store) RevokeToken(ctx context.Context, userID, id string) error {
 	})
 }
 
-// usedEvery bounds how often last-used times are written: a busy client
+// UsedEvery bounds how often last-used times are written: a busy client
 // does not turn every request into a write.
-const usedEvery = time.Minute
+const UsedEvery = time.Minute
 
 // TokenUser returns the user of a personal API token, noting its use.
 func (s *Store) TokenUser(ctx context.Context, secret string) (*User, error) {
@@ -357,7 +357,7 @@ func (s *Store) TokenUser(ctx context.Context, secret string) (*User, error) {
 	if err != nil {
 		return nil, err
 	}
-	if now := s.now(); now.Sub(timeOf(used)) >= usedEvery {
+	if now := s.now(); now.Sub(timeOf(used)) >= UsedEvery {
 		_ = s.db.WriteTx(ctx, "token used", func(tx *sql.Tx) error {
 			_, err := tx.ExecContext(ctx, `UPDATE api_tokens SET last_used_ms = ? WHERE id = ?`, ms(now), id)
 			return err
@@ -479,7 +479,7 @@ func (s *Store) ShareByToken(ctx context.Context, secret string) (*Share, error)
 	case !sh.Usable(now):
 		return nil, eddy.Errorf(eddy.EUNAUTHORIZED, "this share link expired at %s", sh.ExpiresAt.Format(time.RFC3339))
 	}
-	if sh.LastUsed == nil || now.Sub(*sh.LastUsed) >= usedEvery {
+	if sh.LastUsed == nil || now.Sub(*sh.LastUsed) >= UsedEvery {
 		_ = s.db.WriteTx(ctx, "share used", func(tx *sql.Tx) error {
 			_, err := tx.ExecContext(ctx, `UPDATE shares SET last_used_ms = ? WHERE id = ?`, ms(now), sh.ID)
 			return err

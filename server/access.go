@@ -178,8 +178,9 @@ func (s *Server) audit(c echo.Context, e access.Event) {
 	}
 }
 
-// recordWS writes the audit event of a websocket op.
-func (s *Server) recordWS(p *access.Principal, action, noteID, detail string) {
+// recordFor writes an audit event of p outside a request handler (a
+// websocket op, a link's use).
+func (s *Server) recordFor(p *access.Principal, action, noteID, detail string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	e := access.Event{Actor: p.Name(), Via: p.Via, Action: action, NoteID: noteID, Detail: strings.TrimSpace(detail)}

@@ -14,7 +14,6 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/eddy-notebooks/eddy/access"
-	"github.com/eddy-notebooks/eddy/notebooks"
 )
 
 // call sends a request with an Authorization header value (none when
@@ -417,62 +416,5 @@ func TestAccess_Login(t *testing.T) {
 	}
 	if strings.Contains(string(b), "dave-password") || strings.Contains(string(b), "not-the-password") {
 		t.Fatalf("the audit log holds a password: %s", b)
-	}
-}
-
-// Zeppelin's form login gives a cookie a client without a browser then
-// writes with (no CSRF header: it is no browser), as Zeppelin's own client does.
-func TestAccess_ZeppelinLogin(t *testing.T) {
-	ts := MustOpenServer(t)
-	if _, err := ts.access.CreateUser(context.Background(), "zed", "zed-password", access.RoleMember); err != nil {
-		t.Fatal(err)
-	}
-	jar, _ := cookiejar.New(nil)
-	client := &http.Client{Jar: jar, Timeout: 10 * time.Second}
-	resp, err := client.PostForm(ts.URL()+"/api/login", url.Values{"userName": {"zed"}, "password": {"wrong-password"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusForbidden {
-		t.Fatalf("wrong password: %d, want 403", resp.StatusCode)
-	}
-	resp, err = client.PostForm(ts.URL()+"/api/login", url.Values{"userName": {"zed"}, "password": {"zed-password"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	var env struct {
-		Status string
-		Body   struct{ Principal, Ticket, Roles string }
-	}
-	if err := json.Unmarshal(b, &env); err != nil || env.Status != "OK" || env.Body.Principal != "zed" || env.Body.Ticket == "" {
-		t.Fatalf("login: %s", b)
-	}
-	resp, err = client.Post(ts.URL()+"/api/notebook", "text/plain; charset=UTF-8", strings.NewReader(`{"name":"/zed/from-client"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ = io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("create with the login cookie: %d %s", resp.StatusCode, b)
-	}
-	resp, err = client.Get(ts.URL() + "/api/version")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ = io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(b), `"version":"`+ZeppelinVersion+`"`) {
-		t.Fatalf("version: %s", b)
-	}
-	var list struct{ Body []notebooks.NoteInfo }
-	resp, _ = client.Get(ts.URL() + "/api/notebook")
-	_ = json.NewDecoder(resp.Body).Decode(&list)
-	resp.Body.Close()
-	if len(list.Body) != 1 || list.Body[0].Path != "/zed/from-client" {
-		t.Fatalf("zed's list: %+v", list.Body)
 	}
 }

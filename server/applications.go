@@ -83,9 +83,17 @@ type applicationList struct {
 }
 
 func (s *Server) handleListApplications(c echo.Context) error {
-	apps, err := s.cfg.Applications.List(c.Request().Context())
+	ctx := c.Request().Context()
+	all, err := s.cfg.Applications.List(ctx)
 	if err != nil {
 		return err
+	}
+	// Each user sees the applications of the notes they may read.
+	apps := make([]*applications.Application, 0, len(all))
+	for _, a := range all {
+		if s.allowApp(ctx, principalOf(c), a.ID, access.Read) == nil {
+			apps = append(apps, a)
+		}
 	}
 	return c.JSON(http.StatusOK, applicationList{Applications: apps, Quotas: s.cfg.Applications.Quotas()})
 }

@@ -89,7 +89,13 @@ func (s *Server) bearerPrincipal(ctx context.Context, tok string) (*access.Princ
 		if err != nil {
 			return nil, err
 		}
-		return &access.Principal{Share: sh, Via: access.ViaLink}, nil
+		p := &access.Principal{Share: sh, Via: access.ViaLink}
+		// The audit log notes a link's use as its last-used time moves:
+		// at most once a minute, not on every request.
+		if sh.LastUsed == nil || time.Since(*sh.LastUsed) >= access.UsedEvery {
+			s.recordFor(p, "share-used", sh.NoteID, "share="+sh.ID+paragraphDetail(sh.ParagraphID))
+		}
+		return p, nil
 	}
 	return nil, eddy.Errorf(eddy.EUNAUTHORIZED, "invalid token")
 }
@@ -242,9 +248,12 @@ func (s *Server) startSession(c echo.Context, u *access.User, via string) error 
 	buf := make([]byte, 16)
 	_, _ = rand.Read(buf)
 	secure := requestScheme(c.Request()) == "https"
-	expires := time.Now().Add(access.SessionTTL)
-	c.SetCookie(&http.Cookie{Name: s.SessionCookie(), Value: id, Path: "/", Expires: expires, HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
-	c.SetCookie(&http.Cookie{Name: s.CSRFCookie(), Value: hex.EncodeToString(buf), Path: "/", Expires: expires, Secure: secure, SameSite: http.SameSiteStrictMode})
+	// Max-Age, not Expires: Zeppelin's Java client (Apache HttpClient's
+	// default cookie rules) drops a cookie whose Expires is in RFC 1123
+	// form, the only form Go writes, and so never sends the session back.
+	maxAge := int(access.SessionTTL / time.Second)
+	c.SetCookie(&http.Cookie{Name: s.SessionCookie(), Value: id, Path: "/", MaxAge: maxAge, HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
+	c.SetCookie(&http.Cookie{Name: s.CSRFCookie(), Value: hex.EncodeToString(buf), Path: "/", MaxAge: maxAge, Secure: secure, SameSite: http.SameSiteStrictMode})
 	return nil
 }
 

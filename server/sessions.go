@@ -28,9 +28,14 @@ type sessionList struct {
 }
 
 func (s *Server) handleListSessions(c echo.Context) error {
-	out := sessionList{Capacity: s.sessions.Capacity(), Sessions: s.sessions.List()}
-	if out.Sessions == nil {
-		out.Sessions = []sessions.Info{}
+	ctx, p := c.Request().Context(), principalOf(c)
+	out := sessionList{Capacity: s.sessions.Capacity(), Sessions: []sessions.Info{}}
+	// The capacity is everyone's; each user sees the sessions of the notes
+	// they may read.
+	for _, info := range s.sessions.List() {
+		if s.allowNote(ctx, p, info.NoteID, "", access.Read) == nil {
+			out.Sessions = append(out.Sessions, info)
+		}
 	}
 	return c.JSON(http.StatusOK, out)
 }
