@@ -155,6 +155,21 @@ func TestAccess_ViewLink(t *testing.T) {
 	if strings.Contains(string(b), link.Token) || strings.Contains(string(b), "hash") {
 		t.Fatalf("the list shows the secret: %s", b)
 	}
+	_, b = ts.call(t, testToken, "GET", "/api/v1/audit", "")
+	var audit struct{ Events []access.Event }
+	if err := json.Unmarshal(b, &audit); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]string{}
+	for _, e := range audit.Events {
+		seen[e.Action] = e.Actor + " " + e.Via + " " + e.NoteID
+	}
+	for action, want := range map[string]string{"share-created": "admin startup-token " + id, "share-used": "link:" + link.ID + " link " + id,
+		"share-revoked": "admin startup-token " + id} {
+		if seen[action] != want {
+			t.Errorf("audit %s: %q, want %q", action, seen[action], want)
+		}
+	}
 }
 
 func TestAccess_ExpiredLink(t *testing.T) {
