@@ -116,10 +116,14 @@ var _ Sessions = (*sessions.Manager)(nil)
 // Config is what a Server needs. Cluster, Notes, Sessions and Connectors
 // are required; other zero values get defaults in New.
 type Config struct {
-	Addr         string // listen address, e.g. 127.0.0.1:8890; port 0 picks a free one
-	Token        string // the start-up token: the start-up admin's credential
-	MaxBodyBytes int64  // request body limit; past it requests get 413
-	Logger       *slog.Logger
+	Addr string // listen address, e.g. 127.0.0.1:8890; port 0 picks a free one
+	// FrameAncestors are the origins that may put the embed view of a
+	// paragraph link in an iframe (CSP frame-ancestors; default
+	// DefaultFrameAncestors). New refuses an invalid list.
+	FrameAncestors []string
+	Token          string // the start-up token: the start-up admin's credential
+	MaxBodyBytes   int64  // request body limit; past it requests get 413
+	Logger         *slog.Logger
 
 	Cluster  ClusterService    // the Flink cluster's status
 	Notes    notebooks.Service // notes, paragraphs, revisions (the SQLite store)
@@ -177,6 +181,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if len(cfg.FrameAncestors) > 0 {
+		if err := ValidateFrameAncestors(cfg.FrameAncestors); err != nil {
+			return nil, fmt.Errorf("server: frame ancestors of the embed view: %w", err)
+		}
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -198,7 +207,7 @@ func New(cfg Config) (*Server, error) {
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
 	s.echo.HTTPErrorHandler = s.errorHandler
-	s.echo.Use(s.securityHeaders(DefaultFrameAncestors), middleware.Recover(), s.deadlines)
+	s.echo.Use(s.securityHeaders(cfg.FrameAncestors), middleware.Recover(), s.deadlines)
 	s.routes()
 	return s, nil
 }
@@ -286,7 +295,7 @@ func (s *Server) routes() {
 
 	s.hub = newHub(s.notes, s.cfg.Sessions, s.log, s.cfg.MaxBodyBytes)
 	s.hub.allow = s.allowNote
-	s.hub.record = s.recordWS
+	s.hub.record = s.recordFor
 	s.echo.GET("/ws", s.handleWS, requestTime(0))
 	s.registerStaticRoutes()
 }

@@ -15,8 +15,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/eddy-notebooks/eddy/applications"
 	"github.com/eddy-notebooks/eddy/access"
+	"github.com/eddy-notebooks/eddy/applications"
 	appsqlite "github.com/eddy-notebooks/eddy/applications/sqlite"
 	"github.com/eddy-notebooks/eddy/kernel"
 	"github.com/eddy-notebooks/eddy/kernel/connectors"
@@ -35,6 +35,9 @@ type Config struct {
 	Token        string // API credential; generated when empty
 	TokenFile    string // file whose first line is the token (instead of Token)
 	MaxBodyBytes int64  // request body limit
+	// EmbedFrameAncestors are the origins that may frame a paragraph
+	// link's embed view, separated by spaces or commas ("" for Eddy only).
+	EmbedFrameAncestors string
 
 	// Remote mode: both set means Eddy launches nothing and uses this cluster.
 	FlinkGateway string // SQL Gateway base URL
@@ -132,6 +135,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Token, "token", c.Token, "API token (default: $EDDY_TOKEN, else a random token printed at start); it shows in ps: prefer --token-file")
 	fs.StringVar(&c.TokenFile, "token-file", c.TokenFile, "file holding the API token (its first line)")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest accepted request body, in bytes")
+	fs.StringVar(&c.EmbedFrameAncestors, "embed-frame-ancestors", c.EmbedFrameAncestors, "origins that may put a shared paragraph's embed view in an iframe, e.g. 'https://dash.example.com' (default: Eddy's own pages only)")
 	fs.StringVar(&c.FlinkGateway, "flink-gateway", c.FlinkGateway, "remote mode: URL of an existing Flink SQL Gateway")
 	fs.StringVar(&c.FlinkRest, "flink-rest", c.FlinkRest, "remote mode: URL of the JobManager REST API of that cluster")
 	fs.StringVar(&c.FlinkHome, "flink-home", c.FlinkHome, "local mode: Flink distribution directory (make flink installs one)")
@@ -296,17 +300,18 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.server, err = server.New(server.Config{
-		ExampleFiles: examples,
-		Addr:         cfg.Addr,
-		Token:        cfg.Token,
-		MaxBodyBytes: cfg.MaxBodyBytes,
-		Logger:       m.Log,
-		Cluster:      m.cluster,
-		Notes:        m.notes,
-		Access:       access.NewStore(m.notes),
-		Sessions:     m.manager,
-		Connectors:   m.conns,
-		Applications: m.apps,
+		ExampleFiles:   examples,
+		Addr:           cfg.Addr,
+		Token:          cfg.Token,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		FrameAncestors: strings.FieldsFunc(cfg.EmbedFrameAncestors, func(r rune) bool { return r == ',' || r == ' ' }),
+		Logger:         m.Log,
+		Cluster:        m.cluster,
+		Notes:          m.notes,
+		Access:         access.NewStore(m.notes),
+		Sessions:       m.manager,
+		Connectors:     m.conns,
+		Applications:   m.apps,
 	})
 	if err != nil {
 		return err
