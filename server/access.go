@@ -60,7 +60,7 @@ func (s *Server) check(c echo.Context, r rule, p *access.Principal) error {
 	switch r.need {
 	case needAnyone:
 		return nil
-	case needSignedIn, needOwnBody:
+	case needSignedIn, needUserAndNote:
 		if p.User == nil {
 			return errLinkScope
 		}

@@ -76,7 +76,7 @@ var routeExpect = map[string]string{
 	"GET /api/v1/openapi.json":                                            "user",
 	"GET /api/v1/sessions":                                                "user",
 	"POST /api/v1/sessions":                                               "body:run",
-	"GET /api/v1/sessions/{sessionId}":                                    "user",
+	"GET /api/v1/sessions/{sessionId}":                                    "body:read",
 	"DELETE /api/v1/sessions/{sessionId}":                                 "body:run",
 	"GET /api/v1/usage":                                                   "user",
 	"GET /api/v1/catalog":                                                 "user",

@@ -8,13 +8,13 @@ import (
 type requirement int
 
 const (
-	needPublic   requirement = iota + 1 // anyone, no credential
-	needAnyone                          // any principal: a user or a link
-	needSignedIn                        // a user (never a link)
-	needAdmin                           // an admin user
-	needNote                            // Level on the route's :noteId (a link may qualify)
-	needApp                             // Level on the note of the route's :applicationId
-	needOwnBody                         // a user; the handler checks the note its body names
+	needPublic      requirement = iota + 1 // anyone, no credential
+	needAnyone                             // any principal: a user or a link
+	needSignedIn                           // a user (never a link)
+	needAdmin                              // an admin user
+	needNote                               // Level on the route's :noteId (a link may qualify)
+	needApp                                // Level on the note of the route's :applicationId
+	needUserAndNote                        // a user; the handler checks the note its body names
 )
 
 // rule is a route's access rule.
@@ -41,7 +41,7 @@ var routeRules = map[string]rule{
 	"POST /api/notebook/import":                                        {need: needSignedIn},
 	"GET /api/notebook/export/:noteId":                                 onNote(access.Read),
 	"GET /api/notebook/:noteId":                                        {need: needNote, level: access.Read, paragraphView: true},
-	"POST /api/notebook/:noteId":                                       {need: needOwnBody}, // clone: read on the source
+	"POST /api/notebook/:noteId":                                       {need: needUserAndNote}, // clone: read on the source
 	"DELETE /api/notebook/:noteId":                                     onNote(access.Own),
 	"PUT /api/notebook/:noteId/rename":                                 onNote(access.Own),
 	"PUT /api/notebook/:noteId/params":                                 onNote(access.Run),
@@ -77,15 +77,15 @@ var routeRules = map[string]rule{
 	"GET /api/v1/notebook/:noteId/catalog/:catalog/:database/:object": onNote(access.Write),
 	"GET /api/v1/notebook/:noteId/shares":                             onNote(access.Own),
 	"POST /api/v1/notebook/:noteId/shares":                            {need: needNote, level: access.Own, audit: "share-created"},
-	"DELETE /api/v1/shares/:shareId":                                  {need: needOwnBody}, // owner of the link's note
+	"DELETE /api/v1/shares/:shareId":                                  {need: needUserAndNote}, // owner of the link's note
 
 	// The cluster, sessions and the catalog.
 	"GET /api/v1/cluster":                            {need: needSignedIn},
 	"GET /api/v1/openapi.json":                       {need: needSignedIn},
 	"GET /api/v1/sessions":                           {need: needSignedIn},
-	"POST /api/v1/sessions":                          {need: needOwnBody}, // run on the note
-	"GET /api/v1/sessions/:sessionId":                {need: needSignedIn},
-	"DELETE /api/v1/sessions/:sessionId":             {need: needOwnBody}, // run on the session's note
+	"POST /api/v1/sessions":                          {need: needUserAndNote}, // run on the note
+	"GET /api/v1/sessions/:sessionId":                {need: needUserAndNote}, // read on the session's note
+	"DELETE /api/v1/sessions/:sessionId":             {need: needUserAndNote}, // run on the session's note
 	"GET /api/v1/usage":                              {need: needSignedIn},
 	"GET /api/v1/catalog":                            {need: needSignedIn},
 	"GET /api/v1/catalog/:catalog/:database/:object": {need: needSignedIn},
@@ -96,8 +96,8 @@ var routeRules = map[string]rule{
 
 	// Applications: their note's permissions carry over.
 	"GET /api/v1/applications":                                         {need: needSignedIn},
-	"POST /api/v1/applications":                                        {need: needOwnBody, audit: "application-create"}, // write on the note
-	"POST /api/v1/applications/preview":                                {need: needOwnBody},                              // read on the note
+	"POST /api/v1/applications":                                        {need: needUserAndNote, audit: "application-create"}, // write on the note
+	"POST /api/v1/applications/preview":                                {need: needUserAndNote},                              // read on the note
 	"POST /api/v1/applications/apply":                                  {need: needAdmin, audit: "application-apply"},
 	"GET /api/v1/applications/:applicationId":                          onApp(access.Read),
 	"DELETE /api/v1/applications/:applicationId":                       {need: needApp, level: access.Own, audit: "application-delete"},

@@ -60,6 +60,9 @@ func (s *Server) handleGetSession(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.allowNote(c.Request().Context(), principalOf(c), info.NoteID, "", access.Read); err != nil {
+		return err
+	}
 	return c.JSON(http.StatusOK, info)
 }
 
