@@ -14,7 +14,7 @@ const (
 	needAdmin                              // an admin user
 	needNote                               // Level on the route's :noteId (a link may qualify)
 	needApp                                // Level on the note of the route's :applicationId
-	needUserAndNote                        // a user; the handler checks the note its body names
+	needUserAndNote                        // a user; the handler checks the note its body, session or link names
 )
 
 // rule is a route's access rule.
