@@ -98,7 +98,7 @@ func (s *Store) CreateUser(ctx context.Context, name, password, role string) (*U
 		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, name, role, password_hash, created_ms) VALUES (?, ?, ?, ?, ?)`,
 			u.ID, u.Name, u.Role, hash, ms(u.Created))
 		if nbsqlite.IsUniqueViolation(err) {
-			return eddy.Errorf(eddy.ECONFLICT, "a user named %q exists already", name)
+			return eddy.Errorf(eddy.ECONFLICT, "the name %q is taken (names of deleted users are not reused: notes may still name them)", name)
 		}
 		return err
 	})
@@ -124,7 +124,7 @@ func scanUser(row interface{ Scan(...any) error }) (*User, error) {
 func (s *Store) Users(ctx context.Context) ([]User, error) {
 	out := []User{}
 	err := s.db.ReadTx(ctx, "list users", func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY name`)
+		rows, err := tx.QueryContext(ctx, `SELECT `+userColumns+` FROM users WHERE deleted_ms = 0 ORDER BY name`)
 		if err != nil {
 			return err
 		}
@@ -145,7 +145,7 @@ func (s *Store) userByName(ctx context.Context, name string) (*User, error) {
 	var u *User
 	err := s.db.ReadTx(ctx, "find user", func(tx *sql.Tx) error {
 		var err error
-		u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE name = ?`, name))
+		u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE name = ? AND deleted_ms = 0`, name))
 		if errors.Is(err, sql.ErrNoRows) {
 			return eddy.Errorf(eddy.ENOTFOUND, "no user named %q", name)
 		}
@@ -159,7 +159,7 @@ func (s *Store) User(ctx context.Context, id string) (*User, error) {
 	var u *User
 	err := s.db.ReadTx(ctx, "find user", func(tx *sql.Tx) error {
 		var err error
-		u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+		u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ? AND deleted_ms = 0`, id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return eddy.Errorf(eddy.ENOTFOUND, "no user %s", id)
 		}
@@ -168,8 +168,8 @@ func (s *Store) User(ctx context.Context, id string) (*User, error) {
 	return u, err
 }
 
-// DeleteUser removes an account with its sessions and tokens. The
-// start-up admin stays: the start-up token signs in as it.
+// DeleteUser ends an account: its sessions and tokens go, and its name
+// stays taken. The start-up admin stays: the start-up token signs in as it.
 func (s *Store) DeleteUser(ctx context.Context, id string) (*User, error) {
 	u, err := s.User(ctx, id)
 	if err != nil {
@@ -179,8 +179,16 @@ func (s *Store) DeleteUser(ctx context.Context, id string) (*User, error) {
 		return nil, eddy.Errorf(eddy.ECONFLICT, "the start-up admin %q cannot be deleted: the start-up token signs in as it", StartupAdmin)
 	}
 	return u, s.db.WriteTx(ctx, "delete user", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
-		return err
+		for _, q := range []string{
+			`DELETE FROM browser_sessions WHERE user_id = ?`,
+			`DELETE FROM api_tokens WHERE user_id = ?`,
+			`UPDATE users SET deleted_ms = ?2, password_hash = '' WHERE id = ?1`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, id, ms(s.now())); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
@@ -195,7 +203,7 @@ func (s *Store) CheckLogin(ctx context.Context, name, password string) (*User, e
 	err := s.db.ReadTx(ctx, "login", func(tx *sql.Tx) error {
 		var created int64
 		var x User
-		err := tx.QueryRowContext(ctx, `SELECT id, name, role, created_ms, password_hash FROM users WHERE name = ?`, name).
+		err := tx.QueryRowContext(ctx, `SELECT id, name, role, created_ms, password_hash FROM users WHERE name = ? AND deleted_ms = 0`, name).
 			Scan(&x.ID, &x.Name, &x.Role, &created, &hash)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil

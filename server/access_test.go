@@ -433,3 +433,40 @@ func TestAccess_Login(t *testing.T) {
 		t.Fatalf("the audit log holds a password: %s", b)
 	}
 }
+
+// Deleting a user ends their tokens, sessions and open websockets, and
+// keeps their name: a new account of that name would inherit the notes
+// that name it.
+func TestAccess_DeleteUser(t *testing.T) {
+	ts := MustOpenServer(t)
+	ctx := context.Background()
+	u, err := ts.access.CreateUser(ctx, "frank", "frank-password", access.RoleMember)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, _ := ts.access.CreateToken(ctx, u.ID, "t")
+	id := ts.mustCreateNote(t, "/shared/franks", "%md x")
+	if code, _ := ts.call(t, testToken, "PUT", "/api/notebook/"+id+"/permissions", `{"owners":["admin"],"readers":["frank"]}`); code != 200 {
+		t.Fatal("permissions")
+	}
+	c := ts.dialAs(t, tok)
+	mustAck(t, c.request(map[string]any{"op": "subscribe", "noteId": id}))
+	if code, b := ts.call(t, testToken, "DELETE", "/api/v1/users/"+u.ID, ""); code != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", code, b)
+	}
+	if text := expectClosed(t, c); !strings.Contains(text, "deleted") {
+		t.Errorf("close reason %q", text)
+	}
+	if code, _ := ts.call(t, tok, "GET", "/api/notebook/"+id, ""); code != http.StatusUnauthorized {
+		t.Fatalf("a deleted user's token: %d, want 401", code)
+	}
+	if code, b := ts.call(t, testToken, "POST", "/api/v1/users", `{"name":"Frank","password":"another-password"}`); code != http.StatusConflict {
+		t.Fatalf("a new account named like the deleted one: %d %s, want 409", code, b)
+	}
+	if _, b := ts.call(t, testToken, "GET", "/api/v1/users", ""); strings.Contains(string(b), "frank") {
+		t.Fatalf("the deleted user is listed: %s", b)
+	}
+	if code, _ := ts.call(t, testToken, "DELETE", "/api/v1/users/"+ts.admin.ID, ""); code != http.StatusConflict {
+		t.Fatalf("deleting the start-up admin: %d, want 409", code)
+	}
+}

@@ -7,7 +7,10 @@ CREATE TABLE users (
 	name          TEXT    NOT NULL UNIQUE COLLATE NOCASE,
 	role          TEXT    NOT NULL,                -- 'admin' or 'member'
 	password_hash TEXT    NOT NULL,                -- argon2id, PHC string; '' for no password login
-	created_ms    INTEGER NOT NULL
+	created_ms    INTEGER NOT NULL,
+	-- A deleted account keeps its row, so its name is never given to
+	-- someone else, who would inherit the notes that name it.
+	deleted_ms    INTEGER NOT NULL DEFAULT 0
 );
 
 CREATE TABLE browser_sessions (
