@@ -1,7 +1,7 @@
 // Entry point: app shell, routing, one websocket per tab.
 
 import { Api, ApiError } from './api';
-import { forgetShareToken, takeShareToken, wsProtocols, type Me } from './model/access';
+import { takeShareToken, wsProtocols, type Me } from './model/access';
 import { canonicalPath, isHashRoute, isSharedRoute, route } from './router';
 import type { ClusterStatus } from './schema';
 import { ApplicationPage } from './ui/applicationPage';
@@ -132,8 +132,8 @@ async function render(): Promise<void> {
  * then says why).
  */
 async function sharedPage(noteId: string, paragraphId: string | undefined, embed: boolean): Promise<Page | null> {
+  // The token stays stored: a reload asks the server again and says why the link does not open.
   const ended = (message: string) => {
-    forgetShareToken(sessionStore());
     ws.close();
     main.replaceChildren(endedPage(message, embed));
     return null;
@@ -147,19 +147,19 @@ async function sharedPage(noteId: string, paragraphId: string | undefined, embed
   if (me.kind !== 'link') return ended('This address is not a share link.');
   if (me.share.noteId !== noteId) return ended('This link is for another note.');
   if (me.share.scope === 'edit' && !embed && !me.share.paragraphId) return new NotePage(noteId, { api, ws, navigate }, paragraphId);
-  return new SharedView(noteId, paragraphId, embed, { api, ws, share: me.share, onEnded: () => forgetShareToken(sessionStore()) });
+  return new SharedView(noteId, paragraphId, embed, { api, ws, share: me.share, onEnded: () => ws.close() });
 }
 
 /** showLogin asks for a name and password in place of the page; once signed in the same address is rendered. */
 function showLogin(): void {
   current?.destroy();
+  // Nobody is signed in: the live connection would only be refused over and over.
+  ws.close();
   const page = new LoginPage({
     api,
     onSignedIn: (user) => {
       me = { kind: 'user', user };
       void loadMe().then(() => {
-        // The connection made before signing in was refused: open it afresh with the new cookie.
-        ws.close();
         ws.connect();
         void pollCluster();
         void render();
@@ -232,10 +232,16 @@ window.addEventListener('popstate', () => void render());
 
 document.body.replaceChildren(shell());
 if (embedded) document.body.classList.add('embed-body');
-ws.connect();
-if (shared) void render();
-else {
-  void loadMe().then((signedIn) => (signedIn ? render() : showLogin()));
+if (shared) {
+  ws.connect();
+  void render();
+} else {
+  // The live connection opens once someone is signed in: before, the server would refuse it.
+  void loadMe().then((signedIn) => {
+    if (!signedIn) return showLogin();
+    ws.connect();
+    return render();
+  });
   showCluster(null);
   void pollCluster();
 }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { controlsFor, embedSnippet, expiryFrom, forgetShareToken, hashWithoutToken, isAdmin, parseNameList, SHARE_STORAGE_KEY, sharedPath, takeShareToken, tokenFromHash, wsProtocols, type KeyValue } from './access';
+import { controlsFor, embedSnippet, expiryFrom, hashWithoutToken, isAdmin, parseNameList, SHARE_STORAGE_KEY, sharedPath, takeShareToken, tokenFromHash, wsProtocols, type KeyValue } from './access';
 
 function store(init: Record<string, string> = {}): KeyValue & { data: Map<string, string> } {
   const data = new Map(Object.entries(init));
-  return { data, getItem: (k) => data.get(k) ?? null, setItem: (k, v) => void data.set(k, v), removeItem: (k) => void data.delete(k) };
+  return { data, getItem: (k) => data.get(k) ?? null, setItem: (k, v) => void data.set(k, v) };
 }
 
 describe('share token in the hash', () => {
@@ -35,12 +35,11 @@ describe('share token in the hash', () => {
     expect(replaced).toHaveLength(1);
   });
 
-  it('lets a newly opened link replace the stored token, and forgets it when told', () => {
+  it('lets a newly opened link replace the stored token', () => {
     const s = store({ [SHARE_STORAGE_KEY]: 'old' });
     expect(takeShareToken({ pathname: '/embed/N/p', search: '?a=1', hash: '#share=new' }, s, () => undefined)).toBe('new');
     expect(s.data.get(SHARE_STORAGE_KEY)).toBe('new');
-    forgetShareToken(s);
-    expect(takeShareToken({ pathname: '/embed/N/p', search: '', hash: '' }, s, () => undefined)).toBe('');
+    expect(takeShareToken({ pathname: '/embed/N/p', search: '', hash: '' }, s, () => undefined)).toBe('new');
   });
 
   it('works without storage', () => {
@@ -51,7 +50,6 @@ describe('share token in the hash', () => {
       setItem: () => {
         throw new Error('denied');
       },
-      removeItem: () => undefined,
     };
     expect(takeShareToken({ pathname: '/view/N', search: '', hash: '#share=t' }, broken, () => undefined)).toBe('t');
     expect(takeShareToken({ pathname: '/view/N', search: '', hash: '' }, broken, () => undefined)).toBe('');

@@ -94,7 +94,6 @@ export const SHARE_STORAGE_KEY = 'eddy.share';
 export interface KeyValue {
   getItem(key: string): string | null;
   setItem(key: string, value: string): void;
-  removeItem(key: string): void;
 }
 
 /** tokenFromHash reads share=<token> from a location hash ("#share=abc" or "#a=1&share=abc"); '' when absent. */
@@ -132,15 +131,6 @@ export function takeShareToken(loc: { pathname: string; search: string; hash: st
     return store?.getItem(SHARE_STORAGE_KEY) ?? '';
   } catch {
     return '';
-  }
-}
-
-/** forgetShareToken removes the stored token (the link was revoked or has expired). */
-export function forgetShareToken(store: KeyValue | undefined): void {
-  try {
-    store?.removeItem(SHARE_STORAGE_KEY);
-  } catch {
-    /* nothing stored */
   }
 }
 

@@ -205,7 +205,7 @@ export class ShareDialog {
               h('td', null, when(s.created)),
               h('td', null, when(s.lastUsed)),
               h('td', null, s.expiresAt ? when(s.expiresAt) : 'Never'),
-              h('td', { class: 'row-actions' }, button({ label: 'Revoke', cls: 'danger ghost', testid: 'share-revoke', onClick: () => void this.revoke(s) })),
+              h('td', { class: 'cell-actions' }, button({ label: 'Revoke', cls: 'danger ghost', testid: 'share-revoke', onClick: () => void this.revoke(s) })),
             ),
           ),
         ),
