@@ -51,59 +51,16 @@ func startEddy(t *testing.T, dataDir string) (*exec.Cmd, string) {
 	if err := os.WriteFile(tokenFile, []byte("t\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(),
-		"EDDY_TEST_AS_MAIN=1",
-		"EDDY_TOKEN=env-token-never-used",
-		"EDDY_TEST_ARGS="+strings.Join([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--token-file", tokenFile}, "\x1f"),
-		"EDDY_FLINK_HOME="+filepath.Join(root, ".flink", "home"),
-		"EDDY_GATEWAY_JAR="+jars[0],
-		"EDDY_CONNECTORS_DIR="+filepath.Join(root, ".flink", "connectors"),
-		"EDDY_CATALOG_JAR="+filepath.Join(root, ".flink", "catalog", "eddy-catalog.jar"),
-		"EDDY_KAFKA_LIB="+filepath.Join(root, ".kafka", "lib"),
-	)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	urls := make(chan string, 1)
-	// Eddy's log, shown when the test fails.
-	var (
-		logMu   sync.Mutex
-		logTail []string
-	)
-	t.Cleanup(func() {
-		if t.Failed() {
-			logMu.Lock()
-			t.Logf("eddy's log (last lines):\n%s", strings.Join(logTail, "\n"))
-			logMu.Unlock()
-		}
-	})
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			logMu.Lock()
-			logTail = append(logTail, sc.Text())
-			if len(logTail) > 200 {
-				logTail = logTail[1:]
-			}
-			logMu.Unlock()
-			if _, rest, found := strings.Cut(sc.Text(), "Eddy is running at "); found {
-				u, _, _ := strings.Cut(rest, "/?token=")
-				urls <- u
-			}
-		}
-	}()
-	var base string
-	select {
-	case base = <-urls:
-	case <-time.After(3 * time.Minute): // a loaded 2-core machine starts JVMs slowly
-		t.Fatal("eddy did not print its URL")
-	}
+	cmd, base := runEddyMain(t, []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--token-file", tokenFile},
+		[]string{
+			"EDDY_TOKEN=env-token-never-used",
+			"EDDY_FLINK_HOME=" + filepath.Join(root, ".flink", "home"),
+			"EDDY_GATEWAY_JAR=" + jars[0],
+			"EDDY_CONNECTORS_DIR=" + filepath.Join(root, ".flink", "connectors"),
+			"EDDY_CATALOG_JAR=" + filepath.Join(root, ".flink", "catalog", "eddy-catalog.jar"),
+			"EDDY_KAFKA_LIB=" + filepath.Join(root, ".kafka", "lib"),
+		},
+		3*time.Minute) // a loaded 2-core machine starts JVMs slowly
 	deadline := time.Now().Add(4 * time.Minute)
 	for {
 		req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/cluster", nil)
@@ -132,6 +89,56 @@ func startEddy(t *testing.T, dataDir string) (*exec.Cmd, string) {
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
+}
+
+// runEddyMain runs this test binary as eddy with args and extra
+// environment, and returns the child and its base URL once it prints it
+// (within wait). Its log's last lines are shown when the test fails.
+func runEddyMain(t *testing.T, args, env []string, wait time.Duration) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(append(os.Environ(), "EDDY_TEST_AS_MAIN=1", "EDDY_TEST_ARGS="+strings.Join(args, "\x1f")), env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	var (
+		logMu   sync.Mutex
+		logTail []string
+	)
+	t.Cleanup(func() {
+		if t.Failed() {
+			logMu.Lock()
+			t.Logf("eddy's log (last lines):\n%s", strings.Join(logTail, "\n"))
+			logMu.Unlock()
+		}
+	})
+	urls := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			logMu.Lock()
+			if logTail = append(logTail, sc.Text()); len(logTail) > 200 {
+				logTail = logTail[1:]
+			}
+			logMu.Unlock()
+			if _, rest, found := strings.Cut(sc.Text(), "Eddy is running at "); found {
+				u, _, _ := strings.Cut(rest, "/?token=")
+				urls <- u
+			}
+		}
+	}()
+	select {
+	case base := <-urls:
+		return cmd, base
+	case <-time.After(wait):
+		t.Fatal("eddy did not print its URL")
+	}
+	return nil, ""
 }
 
 // jvmsUsing returns the pids of live java processes whose command line

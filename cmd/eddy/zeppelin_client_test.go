@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -11,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -83,52 +81,8 @@ func startEddyOnTestCluster(t *testing.T, dataDir string) string {
 	if err := os.WriteFile(tokenFile, []byte("t\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), "EDDY_TEST_AS_MAIN=1", "EDDY_TEST_ARGS="+strings.Join([]string{"serve",
-		"--addr", "127.0.0.1:0", "--data-dir", dataDir, "--token-file", tokenFile,
-		"--flink-gateway", gateway, "--flink-rest", rest, "--kafka-bootstrap", kafka}, "\x1f"))
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-
-	// Eddy's log, shown when the test fails.
-	var (
-		logMu   sync.Mutex
-		logTail []string
-	)
-	t.Cleanup(func() {
-		if t.Failed() {
-			logMu.Lock()
-			t.Logf("eddy's log (last lines):\n%s", strings.Join(logTail, "\n"))
-			logMu.Unlock()
-		}
-	})
-	urls := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			logMu.Lock()
-			if logTail = append(logTail, sc.Text()); len(logTail) > 200 {
-				logTail = logTail[1:]
-			}
-			logMu.Unlock()
-			if _, rest, found := strings.Cut(sc.Text(), "Eddy is running at "); found {
-				u, _, _ := strings.Cut(rest, "/?token=")
-				urls <- u
-			}
-		}
-	}()
-	var base string
-	select {
-	case base = <-urls:
-	case <-time.After(time.Minute):
-		t.Fatal("eddy did not print its URL")
-	}
+	_, base := runEddyMain(t, []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--token-file", tokenFile,
+		"--flink-gateway", gateway, "--flink-rest", rest, "--kafka-bootstrap", kafka}, nil, time.Minute)
 	deadline := time.Now().Add(time.Minute)
 	for {
 		var st struct {
