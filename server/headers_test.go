@@ -104,6 +104,7 @@ func TestSecurityHeaders_EveryRouteClass(t *testing.T) {
 		contentType        string
 	}{
 		{"Index", "GET", "/", false, 200, "text/html"},
+		{"SharedView", "GET", "/view/" + noteID, false, 200, "text/html"},
 		{"DeepLink", "GET", "/notebook/" + noteID, false, 200, "text/html"},
 		{"TokenRedirect", "GET", "/?token=" + testToken, false, 302, ""},
 		{"StaticAsset", "GET", "/assets/" + assets[0].Name(), false, 200, ""},
@@ -132,10 +133,13 @@ func TestSecurityHeaders_EveryRouteClass(t *testing.T) {
 	}
 
 	t.Run("Embed", func(t *testing.T) {
-		// Whether or not the embed route answers yet, its responses may be
-		// framed by the configured ancestors and carry no X-Frame-Options,
-		// which would forbid what the policy allows in older browsers.
+		// The embed view may be framed by the configured ancestors and
+		// carries no X-Frame-Options, which would forbid what the policy
+		// allows in older browsers.
 		resp := request(t, "GET", EmbedPath+noteID+"/paragraph_1", false)
+		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+			t.Fatalf("embed view: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
 		mustAppPolicy(t, resp.Header, "'self'")
 		if got := resp.Header.Values("X-Frame-Options"); len(got) != 0 {
 			t.Errorf("X-Frame-Options = %q on the embed view", got)
