@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/labstack/echo/v4"
@@ -234,6 +235,69 @@ func TestValidateFrameAncestors(t *testing.T) {
 		err := ValidateFrameAncestors(tc.list)
 		if (err == nil) != tc.ok {
 			t.Errorf("ValidateFrameAncestors(%q) = %v, want ok %v", tc.list, err, tc.ok)
+		}
+	}
+}
+
+// lockedBuffer is a log destination the server's goroutines may share.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder // guarded by mu
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestLogs_NoToken sends the token, and a wrong one, every way a client
+// can (query parameter, Bearer header) to routes that succeed, fail and log
+// (the Flink UI proxy to a JobManager that does not answer logs a warning
+// with the path): neither appears in Eddy's log.
+func TestLogs_NoToken(t *testing.T) {
+	var logs lockedBuffer
+	ts := MustOpenServer(t, func(c *Config) { c.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
+	const wrong = "wrong-token-9876543210"
+	for _, tc := range []struct{ path, bearer string }{
+		{"/?token=" + testToken, ""},
+		{"/?token=" + wrong, ""},
+		{"/notebook/ABC?token=" + testToken + "&x=1", ""},
+		{"/api/notebook?token=" + testToken, ""},
+		{"/api/notebook?token=" + wrong, ""},
+		{"/api/v1/nope?token=" + testToken, ""},
+		{"/api/notebook", wrong},
+		{"/flink/jobs/overview?token=" + testToken, ""},
+		{"/flink/jobs/overview", testToken},
+		{"/ws?token=" + testToken, ""},
+	} {
+		req, err := http.NewRequest(http.MethodGet, ts.URL()+tc.path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc.bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+tc.bearer)
+		}
+		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+	}
+	out := logs.String()
+	if !strings.Contains(out, "jobmanager did not answer") {
+		t.Fatalf("the proxy's failure was not logged, so the test saw no log line with a path:\n%s", out)
+	}
+	for _, secret := range []string{testToken, wrong} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the log holds a token %q:\n%s", secret, out)
 		}
 	}
 }
