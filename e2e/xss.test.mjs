@@ -344,8 +344,9 @@ describe('an XSS corpus rendered in Chromium', () => {
     const err = ps.nth(RUN.error).locator('[data-testid=result-error]');
     await err.waitFor();
     assert.match(await err.innerText(), /<img src=x onerror=__xss\(206\)>/, 'the error shows the markup as text');
-    await ps.nth(RUN.table).scrollIntoViewIfNeeded();
     await provoke(page);
+    // Hovering scrolled the page: show the live table.
+    await ps.nth(RUN.table).scrollIntoViewIfNeeded();
     await shots.take(page, 'flink-live-table');
     await ps.nth(RUN.chart).scrollIntoViewIfNeeded();
     const box = await ps.nth(RUN.chart).locator('[data-testid=chart] canvas').first().boundingBox();
