@@ -192,6 +192,15 @@ func (s *Store) DeleteUser(ctx context.Context, id string) (*User, error) {
 	})
 }
 
+// Exists reports whether name is an account's (a deleted one's too).
+func (s *Store) Exists(ctx context.Context, name string) bool {
+	n := 0
+	_ = s.db.ReadTx(ctx, "find user", func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE name = ?`, name).Scan(&n)
+	})
+	return n > 0
+}
+
 // errWrongLogin is the one answer to a failed login, whatever failed.
 var errWrongLogin = eddy.Errorf(eddy.EUNAUTHORIZED, "wrong name or password")
 

@@ -58,8 +58,12 @@ export class Eddy {
       const onData = (chunk) => {
         log.write(chunk);
         buf += chunk.toString();
-        const m = /Eddy is running at (http:\/\/[^\s/]+)\/\?token=(\S+)/.exec(buf);
-        if (m) {
+        const m = /Eddy is running at (http:\/\/[^\s/]+)\s/.exec(buf);
+        if (m && buf.includes(token)) {
+          // A token given to Eddy stays out of its log.
+          clearTimeout(timer);
+          reject(new Error('eddy printed the token it was given'));
+        } else if (m) {
           clearTimeout(timer);
           resolve(m[1]);
         }

@@ -245,16 +245,22 @@ func (s *Server) login(c echo.Context, name, password string) (*access.User, err
 		host = c.Request().RemoteAddr
 	}
 	keys := []string{"addr:" + host, "name:" + strings.ToLower(name)}
+	// The audit log names the account tried, but not what was typed as a
+	// name that is none: it may be a password typed in the wrong field.
+	actor := name
+	if !s.access.Exists(c.Request().Context(), name) {
+		actor = "(unknown name)"
+	}
 	if wait := s.limiter.Wait(keys...); wait > 0 {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		s.audit(c, access.Event{Actor: name, Via: "password", Action: "login-refused", Detail: "rate-limited, from " + host})
+		s.audit(c, access.Event{Actor: actor, Via: "password", Action: "login-refused", Detail: "rate-limited, from " + host})
 		return nil, eddy.Errorf(eddy.ETOOMANY, "too many failed sign-ins: try again in %s", wait.Round(time.Second))
 	}
 	u, err := s.access.CheckLogin(c.Request().Context(), name, password)
 	if err != nil {
 		if eddy.ErrorCode(err) == eddy.EUNAUTHORIZED {
 			s.limiter.Failed(keys...)
-			s.audit(c, access.Event{Actor: name, Via: "password", Action: "login-failed", Detail: "from " + host})
+			s.audit(c, access.Event{Actor: actor, Via: "password", Action: "login-failed", Detail: "from " + host})
 		}
 		return nil, err
 	}

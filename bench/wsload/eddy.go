@@ -46,8 +46,9 @@ type eddyProc struct {
 	waitErr error         // Wait's result; read after exited is closed
 }
 
-// urlLine matches the line eddy prints on stderr once it serves.
-var urlLine = regexp.MustCompile(`Eddy is running at (http://\S+?)/\?token=(\S+)`)
+// urlLine matches the line eddy prints on stderr once it serves (with the
+// token only when eddy made it up; here it is given).
+var urlLine = regexp.MustCompile(`Eddy is running at (http://[^\s/]+)(/\?token=\S+)?`)
 
 // startEddy starts `path serve` on 127.0.0.1:0 with dataDir and a random
 // token, and returns once eddy has printed the URL it serves on (the local
@@ -219,7 +220,7 @@ func (l *logTail) tail() string {
 	defer l.mu.Unlock()
 	out := make([]string, len(l.lines))
 	for i, s := range l.lines {
-		out[i] = "  | " + urlLine.ReplaceAllString(s, "Eddy is running at $1/?token=…")
+		out[i] = "  | " + urlLine.ReplaceAllString(s, "Eddy is running at $1")
 	}
 	return strings.Join(out, "\n")
 }

@@ -235,7 +235,8 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		cfg.Token = tok
 	}
-	if cfg.Token == "" {
+	generated := cfg.Token == ""
+	if generated {
 		buf := make([]byte, 24)
 		if _, err := rand.Read(buf); err != nil {
 			return err
@@ -319,7 +320,13 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.server.Open(); err != nil {
 		return err
 	}
-	fmt.Fprintf(cfg.LogOutput, "Eddy is running at %s/?token=%s\n", m.server.URL(), cfg.Token)
+	// The token is printed only when Eddy made it up: one given with
+	// --token-file, --token or $EDDY_TOKEN stays out of logs.
+	if generated {
+		fmt.Fprintf(cfg.LogOutput, "Eddy is running at %s/?token=%s\n", m.server.URL(), cfg.Token)
+	} else {
+		fmt.Fprintf(cfg.LogOutput, "Eddy is running at %s\nOpen %s/?token=TOKEN with the token you gave, or sign in at %s/login\n", m.server.URL(), m.server.URL(), m.server.URL())
+	}
 	return nil
 }
 
