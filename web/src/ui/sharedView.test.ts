@@ -5,7 +5,7 @@ import type { LinkShare } from '../model/access';
 import type { Note } from '../schema';
 import { WsClient, type SocketLike } from '../ws';
 import { AuditPage } from './adminPages';
-import { SharedView } from './sharedView';
+import { RunWithoutText, SharedView } from './sharedView';
 
 class FakeSocket implements SocketLike {
   readyState = 0;
@@ -90,6 +90,34 @@ describe('SharedView', () => {
     expect(document.querySelectorAll('[data-testid=paragraph]')).toHaveLength(0);
     expect(ended).toHaveBeenCalledOnce();
     ws.close();
+  });
+});
+
+describe('RunWithoutText', () => {
+  it('runs over the websocket without the text, so a run link never edits', async () => {
+    const sockets: FakeSocket[] = [];
+    const ws = new WsClient({ url: 'ws://t/ws', socket: () => sockets[sockets.push(new FakeSocket()) - 1]! });
+    ws.connect();
+    const s = sockets[0]!;
+    s.readyState = 1;
+    s.onopen?.({});
+    s.onmessage?.({ data: JSON.stringify({ op: 'welcome', protocol: 1, connId: 'c', heartbeatMs: 1, maxMessageBytes: 1 }) });
+    const t = new RunWithoutText({} as Api, ws);
+    const run = t.run('N', 'p1', '%flink.ssql\nSELECT 1');
+    const sent = JSON.parse(s.sent[s.sent.length - 1]!) as Record<string, unknown>;
+    expect(sent).toMatchObject({ op: 'run', noteId: 'N', paragraphId: 'p1' });
+    expect('text' in sent).toBe(false);
+    s.onmessage?.({ data: JSON.stringify({ op: 'ack', reqId: sent['reqId'], for: 'run' }) });
+    await run;
+    ws.close();
+  });
+
+  it('runs over REST without saving the text first', async () => {
+    const calls: string[] = [];
+    const api = { updateParagraph: async () => void calls.push('update'), runParagraph: async (n: string, p: string) => void calls.push(`run ${n} ${p}`) } as unknown as Api;
+    const ws = new WsClient({ url: 'ws://t/ws', socket: () => new FakeSocket() });
+    await new RunWithoutText(api, ws).run('N', 'p1', 'text');
+    expect(calls).toEqual(['run N p1']);
   });
 });
 

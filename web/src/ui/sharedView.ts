@@ -25,6 +25,17 @@ export interface SharedDeps {
   onEnded?: () => void;
 }
 
+/**
+ * RunWithoutText starts runs without sending the paragraph's text: a page
+ * that may not edit has no text of its own to save, and a run that carried
+ * text would be an edit, which its link does not allow.
+ */
+export class RunWithoutText extends ServerTransport {
+  override run(noteId: string, pid: string, _text?: string): Promise<void> {
+    return super.run(noteId, pid, undefined);
+  }
+}
+
 /** linkEnded tells whether an error means the link gives no access any more. */
 export function linkEnded(e: unknown): boolean {
   return e instanceof ApiError && (e.status === 401 || e.status === 403 || e.status === 404);
@@ -66,8 +77,8 @@ export class SharedView {
     private readonly embed: boolean,
     private readonly deps: SharedDeps,
   ) {
-    this.session = new NoteSession(noteId, new ServerTransport(deps.api, deps.ws));
     this.controls = controlsFor(deps.share.scope);
+    this.session = new NoteSession(noteId, this.controls.edit ? new ServerTransport(deps.api, deps.ws) : new RunWithoutText(deps.api, deps.ws));
     // A paragraph link shows its paragraph whatever the address says.
     this.only = deps.share.paragraphId || paragraphId || undefined;
     this.parasEl = h('div', { class: 'paras', 'data-testid': 'paragraphs' });
