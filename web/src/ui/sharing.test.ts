@@ -68,6 +68,23 @@ describe('ParagraphView by scope', () => {
     }
   });
 
+  it('offers Share paragraph in the menu only while the page may share', () => {
+    const p = paragraph({ id: 'p7', text: '%flink.ssql\nSELECT 1', config: { editorHide: true } });
+    const session = { paragraph: () => p, live: { get: () => undefined }, hasUnsavedText: () => false } as unknown as NoteSession;
+    let shareable = false;
+    const shared: string[] = [];
+    const v = new ParagraphView(p.id, paragraphHost(session, { onShare: (pid) => void shared.push(pid), shareable: () => shareable }));
+    document.body.replaceChildren(v.el);
+    const menu = () => (v.el.querySelector('[data-testid=paragraph-menu]') as HTMLElement).click();
+    menu();
+    expect(document.querySelector('[data-testid=menu-share]')).toBeNull();
+    document.body.replaceChildren(v.el);
+    shareable = true;
+    menu();
+    (document.querySelector('[data-testid=menu-share]') as HTMLElement).click();
+    expect(shared).toEqual(['p7']);
+  });
+
   it('embed: the result alone', () => {
     const { v, count } = view(paragraph({ text: '%flink.ssql\nSELECT 1', status: 'FINISHED', results: saved }), 'view', true);
     expect(count('result')).toBe(1);
