@@ -14,12 +14,14 @@
 //   (after npm run build and go build -o bin/eddy ./cmd/eddy)
 
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { Eddy, Shots, launchBrowser, paragraphs, statusOf, textOf, until, watch } from './harness.mjs';
 
 const COUNT = [
   '%flink.ssql(type=update)',
-  "CREATE TEMPORARY TABLE ticks (k INT) WITH ('connector'='datagen','rows-per-second'='5');",
+  // IF NOT EXISTS: the run link runs the paragraph again in the same session.
+  "CREATE TEMPORARY TABLE IF NOT EXISTS ticks (k INT) WITH ('connector'='datagen','rows-per-second'='5');",
   "SET 'parallelism.default' = '1';",
   'SELECT COUNT(*) AS n FROM ticks',
 ].join('\n');
@@ -32,14 +34,28 @@ let eddy;
 let browser;
 const shots = new Shots('sharing-');
 
+/**
+ * The page of another site that embeds a paragraph: served by the test on
+ * its own port (another origin), which Eddy is told may frame the embed view.
+ */
+const hostSite = { server: createServer(), origin: '', embedUrl: '' };
+hostSite.server.on('request', (req, res) => {
+  const src = hostSite.embedUrl.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+  res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+  res.end(`<!doctype html><html><body style="margin:0;font-family:sans-serif;background:#eef0f3"><h2 style="margin:12px 16px">A wiki page embedding a live count</h2><iframe id="eddy" src="${src}" width="860" height="420" style="border:1px solid #ccd;margin:0 16px;background:#fff"></iframe></body></html>`);
+});
+
 before(async () => {
-  eddy = await Eddy.start({ args: ['--kpu-capacity', '8'], clean: 'sharing-', logName: 'eddy-sharing.log' });
+  await new Promise((resolve) => hostSite.server.listen(0, '127.0.0.1', resolve));
+  hostSite.origin = `http://127.0.0.1:${hostSite.server.address().port}`;
+  eddy = await Eddy.start({ args: ['--kpu-capacity', '8', '--embed-frame-ancestors', hostSite.origin], clean: 'sharing-', logName: 'eddy-sharing.log' });
   browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
   await eddy?.stop();
+  hostSite.server.close();
 });
 
 /** asLink calls the REST API with a share link's token, as a script that copied it would. */
@@ -214,19 +230,12 @@ describe('Sharing a streaming note (needs a ready Flink cluster)', () => {
     assert.deepEqual(perms.owners, ['admin']);
     await dialog.locator('[data-testid=share-close]').click();
 
-    // The host page is served by the test at Eddy's origin, which the embed's
-    // default frame-ancestors ('self') admits; it has no Eddy cookie.
+    // Another site's page, in a browser with no Eddy cookie, embeds it.
+    hostSite.embedUrl = embedUrl;
     const hostContext = await browser.newContext({ viewport: { width: 900, height: 560 } });
     const host = await hostContext.newPage();
-    const hostURL = `${eddy.baseURL}/__e2e-embed-host.html`;
-    await host.route(hostURL, (route) =>
-      route.fulfill({
-        contentType: 'text/html',
-        body: `<!doctype html><html><body style="margin:0;font-family:sans-serif;background:#eef0f3"><h2 style="margin:12px 16px">A wiki page embedding a live count</h2><iframe id="eddy" src="${embedUrl}" width="860" height="420" style="border:1px solid #ccd;margin:0 16px;background:#fff"></iframe></body></html>`,
-      }),
-    );
     try {
-      await host.goto(hostURL);
+      await host.goto(`${hostSite.origin}/wiki.html`);
       const frame = host.frameLocator('#eddy');
       await frame.locator('[data-testid=shared-embed]').waitFor({ timeout: 20_000 });
       const ep = frame.locator('[data-testid=paragraph]');
@@ -279,5 +288,84 @@ describe('Sharing a streaming note (needs a ready Flink cluster)', () => {
     assert.ok(actions.indexOf('token-revoked') < actions.indexOf('share-revoked'), 'newest first');
     await shots.take(owner, 'audit');
     assert.deepEqual(ownerErrors, []);
+  });
+
+  test('a run link shows Run and Cancel and nothing to edit, and they work; an edit link opens the note page itself', async () => {
+    const link = async (scope) => {
+      const created = await eddy.api('POST', `/api/v1/notebook/${noteId}/shares`, { scope });
+      assert.ok(created.url, `a ${scope} link: ${JSON.stringify(created)}`);
+      return created.url;
+    };
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const page = await context.newPage();
+    try {
+      await page.goto(await link('run'));
+      await page.waitForSelector('[data-testid=shared-view][data-scope=run]');
+      await until(async () => (await page.textContent('[data-testid=conn-state]')) === 'Live', { message: 'websocket' });
+      const p = paragraphs(page).first();
+      await until(async () => (await statusOf(p)) === 'RUNNING', { message: 'the running paragraph' });
+      for (const id of ['paragraph-menu', 'toggle-editor', 'add-paragraph', 'add-paragraph-bottom', 'share-button']) assert.equal(await page.locator(`[data-testid=${id}]`).count(), 0, `no ${id} for a run link`);
+      assert.equal(await p.locator('.cm-content').getAttribute('contenteditable'), 'false');
+      await p.locator('[data-testid=cancel-paragraph]').click();
+      await until(async () => !['RUNNING', 'PENDING'].includes(await statusOf(p)), { timeout: 60_000, message: 'cancelled through the run link' });
+      await p.locator('[data-testid=run-paragraph]').click();
+      await until(async () => (await statusOf(p)) === 'RUNNING' && (await countOf(p)) > 0, { timeout: 120_000, interval: 500, message: 'run again through the run link' });
+      await shots.take(page, 'run-link');
+
+      await page.goto(await link('edit'));
+      await page.waitForSelector('[data-testid=add-paragraph]');
+      await until(async () => (await page.textContent('[data-testid=conn-state]')) === 'Live', { message: 'websocket' });
+      assert.equal(await page.locator('[data-testid=shared-view]').count(), 0, 'the note page, not the shared view');
+      assert.equal(await paragraphs(page).first().locator('.cm-content').getAttribute('contenteditable'), 'true');
+      assert.equal(await page.locator('[data-testid=share-button]').isHidden(), true, 'sharing stays with the owners');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a run link cannot edit through a run that carries text', async () => {
+    const { url } = await eddy.api('POST', `/api/v1/notebook/${noteId}/shares`, { scope: 'run' });
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await page.goto(url);
+      await page.waitForSelector('[data-testid=shared-view][data-scope=run]');
+      // A run that carries text would be an edit: over the websocket, with the run link's token, it is refused.
+      const reply = await page.evaluate(
+        async ({ noteId, pid }) => {
+          const token = sessionStorage.getItem('eddy.share');
+          const ws = new WebSocket(`ws://${location.host}/ws`, ['eddy', 'bearer.' + token]);
+          /** next resolves with the first message that pred accepts. */
+          const next = (pred) =>
+            new Promise((resolve) => {
+              const on = (ev) => {
+                const m = JSON.parse(ev.data);
+                if (!pred(m)) return;
+                ws.removeEventListener('message', on);
+                resolve(m);
+              };
+              ws.addEventListener('message', on);
+            });
+          await new Promise((resolve, reject) => {
+            ws.onopen = resolve;
+            ws.onerror = reject;
+          });
+          const welcome = next((m) => m.op === 'welcome');
+          ws.send(JSON.stringify({ op: 'hello', protocol: 1, client: 'e2e' }));
+          await welcome;
+          const answer = next((m) => m.reqId === 'edit-by-run');
+          ws.send(JSON.stringify({ op: 'run', reqId: 'edit-by-run', noteId, paragraphId: pid, text: '%md\nchanged through a run link' }));
+          const m = await answer;
+          ws.close();
+          return m;
+        },
+        { noteId, pid },
+      );
+      assert.equal((await eddy.api('GET', `/api/notebook/${noteId}`)).paragraphs[0].text, COUNT, `the text is unchanged (the reply: ${JSON.stringify(reply)})`);
+      assert.equal(reply.op, 'error');
+      assert.equal(reply.code, 'forbidden', `refused as an edit: ${JSON.stringify(reply)}`);
+    } finally {
+      await context.close();
+    }
   });
 });

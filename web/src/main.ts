@@ -1,7 +1,7 @@
 // Entry point: app shell, routing, one websocket per tab.
 
 import { Api, ApiError } from './api';
-import { takeShareToken, wsProtocols, type Me } from './model/access';
+import { takeShareToken, tokenFromHash, wsProtocols, type Me } from './model/access';
 import { canonicalPath, isHashRoute, isSharedRoute, route } from './router';
 import type { ClusterStatus } from './schema';
 import { ApplicationPage } from './ui/applicationPage';
@@ -233,6 +233,11 @@ window.addEventListener('popstate', () => void render());
 document.body.replaceChildren(shell());
 if (embedded) document.body.classList.add('embed-body');
 if (shared) {
+  // Another link of the same note pasted into this tab changes only the
+  // hash, which loads nothing: load the page again to act with its token.
+  window.addEventListener('hashchange', () => {
+    if (tokenFromHash(location.hash)) location.reload();
+  });
   ws.connect();
   void render();
 } else {
