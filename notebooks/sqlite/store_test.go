@@ -133,6 +133,13 @@ func TestStore_Open(t *testing.T) {
 		}
 		for _, q := range []string{
 			// Back to schema version 1: the tables of later migrations go too.
+			`DROP TABLE audit`,
+			`DROP TABLE folder_permissions`,
+			`DROP TABLE note_permissions`,
+			`DROP TABLE shares`,
+			`DROP TABLE api_tokens`,
+			`DROP TABLE browser_sessions`,
+			`DROP TABLE users`,
 			`DROP TABLE session_usage`,
 			`DROP TABLE application_events`,
 			`DROP TABLE application_snapshots`,
