@@ -475,10 +475,11 @@ func (s *Store) RevokeShare(ctx context.Context, id string) error {
 }
 
 // ShareByToken returns the usable link a token opens; a wrong, revoked or
-// expired one is an EUNAUTHORIZED error. It notes the link's use.
-func (s *Store) ShareByToken(ctx context.Context, secret string) (*Share, error) {
-	var sh *Share
-	err := s.db.ReadTx(ctx, "find share", func(tx *sql.Tx) error {
+// expired one is an EUNAUTHORIZED error. It notes the link's use, at most
+// once per UsedEvery; noted says whether this call did (of requests that
+// arrive together, exactly one).
+func (s *Store) ShareByToken(ctx context.Context, secret string) (sh *Share, noted bool, err error) {
+	err = s.db.ReadTx(ctx, "find share", func(tx *sql.Tx) error {
 		var err error
 		sh, err = scanShare(tx.QueryRowContext(ctx, `SELECT `+shareColumns+` FROM shares WHERE hash = ?`, secretHash(secret)))
 		if errors.Is(err, sql.ErrNoRows) {
@@ -487,22 +488,29 @@ func (s *Store) ShareByToken(ctx context.Context, secret string) (*Share, error)
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	now := s.now()
 	switch {
 	case sh.Revoked:
-		return nil, eddy.Errorf(eddy.EUNAUTHORIZED, "this share link was revoked")
+		return nil, false, eddy.Errorf(eddy.EUNAUTHORIZED, "this share link was revoked")
 	case !sh.Usable(now):
-		return nil, eddy.Errorf(eddy.EUNAUTHORIZED, "this share link expired at %s", sh.ExpiresAt.Format(time.RFC3339))
+		return nil, false, eddy.Errorf(eddy.EUNAUTHORIZED, "this share link expired at %s", sh.ExpiresAt.Format(time.RFC3339))
 	}
 	if sh.LastUsed == nil || now.Sub(*sh.LastUsed) >= UsedEvery {
+		// Conditional, so that of two requests that both read an old
+		// time, one writes it.
 		_ = s.db.WriteTx(ctx, "share used", func(tx *sql.Tx) error {
-			_, err := tx.ExecContext(ctx, `UPDATE shares SET last_used_ms = ? WHERE id = ?`, ms(now), sh.ID)
+			res, err := tx.ExecContext(ctx, `UPDATE shares SET last_used_ms = ? WHERE id = ? AND last_used_ms <= ?`,
+				ms(now), sh.ID, ms(now.Add(-UsedEvery)))
+			if err == nil {
+				n, _ := res.RowsAffected()
+				noted = n == 1
+			}
 			return err
 		})
 	}
-	return sh, nil
+	return sh, noted, nil
 }
 
 // NotePermissions returns a note's permissions; a note without stored

@@ -394,6 +394,7 @@ func (s *Server) handleCreateToken(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	c.Set(auditDetailKey, "token="+t.ID+" name="+t.Name)
 	return c.JSON(http.StatusCreated, map[string]any{"id": t.ID, "name": t.Name, "token": secret, "created": t.Created})
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/eddy-notebooks/eddy/access"
+	"github.com/eddy-notebooks/eddy/notebooks"
 )
 
 // call sends a request with an Authorization header value (none when
@@ -468,5 +469,40 @@ func TestAccess_DeleteUser(t *testing.T) {
 	}
 	if code, _ := ts.call(t, testToken, "DELETE", "/api/v1/users/"+ts.admin.ID, ""); code != http.StatusConflict {
 		t.Fatalf("deleting the start-up admin: %d, want 409", code)
+	}
+}
+
+// A run that carries new text saves it, so it needs write: a run link (or
+// a runner) may run the stored text, or send it unchanged, but not change it.
+func TestAccess_RunWithTextIsAnEdit(t *testing.T) {
+	fs := newFakeSessions()
+	ts := MustOpenServer(t, func(c *Config) { c.Sessions = fs })
+	fs.onRun = func(noteID, pid string) {
+		go fs.finish(noteID, pid, notebooks.StatusFinished, &notebooks.Result{Code: notebooks.ResultSuccess}, "")
+	}
+	id := ts.mustCreateNote(t, "/shared/run", "%md stored")
+	pid := ts.mustGetNote(t, id).Paragraphs[0].ID
+	run := ts.share(t, id, `{"scope":"run"}`)
+	c := ts.dialAs(t, run.Token)
+	mustErrCode(t, c.request(map[string]any{"op": "run", "noteId": id, "paragraphId": pid, "text": "%md rewritten"}), "forbidden")
+	if got := ts.mustGetNote(t, id).Paragraphs[0].Text; got != "%md stored" {
+		t.Fatalf("a run link rewrote the paragraph: %q", got)
+	}
+	mustAck(t, c.request(map[string]any{"op": "run", "noteId": id, "paragraphId": pid, "text": "%md stored"}))
+	edit := ts.share(t, id, `{"scope":"edit"}`)
+	e := ts.dialAs(t, edit.Token)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r := e.request(map[string]any{"op": "run", "noteId": id, "paragraphId": pid, "text": "%md rewritten"})
+		if r["op"] == "ack" {
+			break
+		}
+		if r["code"] != "conflict" || time.Now().After(deadline) { // the first run may still be ending
+			t.Fatalf("an edit link's run with text: %v", r)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := ts.mustGetNote(t, id).Paragraphs[0].Text; got != "%md rewritten" {
+		t.Fatalf("an edit link's run did not save its text: %q", got)
 	}
 }

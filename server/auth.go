@@ -85,14 +85,14 @@ func (s *Server) bearerPrincipal(ctx context.Context, tok string) (*access.Princ
 		}
 		return &access.Principal{User: u, Via: access.ViaToken}, nil
 	case strings.HasPrefix(tok, access.SharePrefix):
-		sh, err := s.access.ShareByToken(ctx, tok)
+		sh, noted, err := s.access.ShareByToken(ctx, tok)
 		if err != nil {
 			return nil, err
 		}
 		p := &access.Principal{Share: sh, Via: access.ViaLink}
 		// The audit log notes a link's use as its last-used time moves:
 		// at most once a minute, not on every request.
-		if sh.LastUsed == nil || time.Since(*sh.LastUsed) >= access.UsedEvery {
+		if noted {
 			s.recordFor(p, "share-used", sh.NoteID, "share="+sh.ID+paragraphDetail(sh.ParagraphID))
 		}
 		return p, nil

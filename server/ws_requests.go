@@ -286,8 +286,19 @@ func (c *conn) run(ctx context.Context, m *clientMsg) error {
 		return err
 	}
 	if m.Text != nil {
-		if _, err := c.h.notes.UpdateParagraph(ctx, m.NoteID, m.ParagraphID, notebooks.ParagraphUpdate{Text: m.Text, User: notebooks.DefaultUser}); err != nil {
+		// A run that carries new text is an edit too: only who may write
+		// saves it (a runner's page may send the text unchanged).
+		p, err := c.h.notes.FindParagraph(ctx, m.NoteID, m.ParagraphID)
+		if err != nil {
 			return err
+		}
+		if p.Text != *m.Text {
+			if err := c.h.allow(ctx, c.principal, m.NoteID, m.ParagraphID, access.Write); err != nil {
+				return err
+			}
+			if _, err := c.h.notes.UpdateParagraph(ctx, m.NoteID, m.ParagraphID, notebooks.ParagraphUpdate{Text: m.Text, User: notebooks.DefaultUser}); err != nil {
+				return err
+			}
 		}
 	}
 	if _, err := c.h.sessions.Run(ctx, m.NoteID, m.ParagraphID); err != nil {
