@@ -513,26 +513,32 @@ func (s *Store) ShareByToken(ctx context.Context, secret string) (sh *Share, not
 	return sh, noted, nil
 }
 
-// NotePermissions returns a note's permissions; a note without stored
-// ones has Zeppelin's empty lists (every signed-in user).
-func (s *Store) NotePermissions(ctx context.Context, noteID string) (Permissions, error) {
+// NotePermissions returns a note's permissions and whether it has any. A
+// note without (one being created, before its creator's permissions are
+// stored) is the admins' alone: nothing is open by accident. Notes that
+// existed before permissions were stored got empty lists (0004_access).
+func (s *Store) NotePermissions(ctx context.Context, noteID string) (Permissions, bool, error) {
 	var p Permissions
+	found := false
 	err := s.db.ReadTx(ctx, "read permissions", func(tx *sql.Tx) error {
-		return readPermissions(ctx, tx, `SELECT body FROM note_permissions WHERE note_id = ?`, noteID, &p)
+		var err error
+		found, err = readPermissions(ctx, tx, `SELECT body FROM note_permissions WHERE note_id = ?`, noteID, &p)
+		return err
 	})
-	return p.Normalize(), err
+	return p.Normalize(), found, err
 }
 
-func readPermissions(ctx context.Context, tx *sql.Tx, query, key string, p *Permissions) error {
+// readPermissions reads the permissions query finds for key, if any.
+func readPermissions(ctx context.Context, tx *sql.Tx, query, key string, p *Permissions) (bool, error) {
 	var body string
 	err := tx.QueryRowContext(ctx, query, key).Scan(&body)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
-	return json.Unmarshal([]byte(body), p)
+	return true, json.Unmarshal([]byte(body), p)
 }
 
 // SetNotePermissions replaces a note's permissions.
@@ -567,12 +573,8 @@ func (s *Store) FolderPermissions(ctx context.Context, folder string) (Permissio
 	found := false
 	err = s.db.ReadTx(ctx, "read folder permissions", func(tx *sql.Tx) error {
 		p = Permissions{}
-		if err := readPermissions(ctx, tx, `SELECT body FROM folder_permissions WHERE path = ?`, folder, &p); err != nil {
-			return err
-		}
-		var n int
-		err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM folder_permissions WHERE path = ?`, folder).Scan(&n)
-		found = n > 0
+		var err error
+		found, err = readPermissions(ctx, tx, `SELECT body FROM folder_permissions WHERE path = ?`, folder, &p)
 		return err
 	})
 	return p.Normalize(), found, err

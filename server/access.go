@@ -94,9 +94,12 @@ func (s *Server) allowNote(ctx context.Context, p *access.Principal, noteID, par
 	if p.Share != nil && p.Share.NoteID != noteID {
 		return errLinkScope
 	}
-	perms, err := s.access.NotePermissions(ctx, noteID)
+	perms, found, err := s.access.NotePermissions(ctx, noteID)
 	if err != nil {
 		return err
+	}
+	if !found && !p.IsAdmin() {
+		return eddy.Errorf(eddy.ENOTFOUND, "Note %s not found", noteID)
 	}
 	if p.CanNote(noteID, paragraph, perms, l) {
 		return nil
@@ -501,7 +504,7 @@ func (s *Server) handleGetPermissions(c echo.Context) error {
 	if _, err := s.notes.FindNoteByID(ctx, c.Param("noteId")); err != nil {
 		return err
 	}
-	perms, err := s.access.NotePermissions(ctx, c.Param("noteId"))
+	perms, _, err := s.access.NotePermissions(ctx, c.Param("noteId"))
 	if err != nil {
 		return err
 	}

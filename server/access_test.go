@@ -506,3 +506,35 @@ func TestAccess_RunWithTextIsAnEdit(t *testing.T) {
 		t.Fatalf("an edit link's run did not save its text: %q", got)
 	}
 }
+
+// A note whose permissions are not stored yet (it is being created) is
+// the admins' alone; an example note is everyone's.
+func TestAccess_NoteWithoutPermissions(t *testing.T) {
+	ts := MustOpenServer(t)
+	ctx := context.Background()
+	u, _ := ts.access.CreateUser(ctx, "gail", "gail-password", access.RoleMember)
+	tok, _, _ := ts.access.CreateToken(ctx, u.ID, "t")
+	n, err := ts.store.CreateNote(ctx, notebooks.NoteCreate{Path: "/half/made"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := ts.call(t, tok, "GET", "/api/notebook/"+n.ID, ""); code != http.StatusNotFound {
+		t.Fatalf("a member reads a note without permissions: %d, want 404", code)
+	}
+	if _, b := ts.call(t, tok, "GET", "/api/notebook", ""); strings.Contains(string(b), n.ID) {
+		t.Fatalf("a member lists a note without permissions: %s", b)
+	}
+	if code, _ := ts.call(t, testToken, "GET", "/api/notebook/"+n.ID, ""); code != 200 {
+		t.Fatalf("an admin reads it: %d", code)
+	}
+	code, b := ts.call(t, tok, "POST", "/api/v1/examples/stock-ticks-analysis", "")
+	var ex struct{ NoteID string }
+	if err := json.Unmarshal(b, &ex); err != nil || code != http.StatusCreated {
+		t.Fatalf("install an example: %d %s", code, b)
+	}
+	other, _ := ts.access.CreateUser(ctx, "hal", "hal-password", access.RoleMember)
+	otherTok, _, _ := ts.access.CreateToken(ctx, other.ID, "t")
+	if code, _ := ts.call(t, otherTok, "PUT", "/api/notebook/"+ex.NoteID+"/rename", `{"name":"/Examples/mine"}`); code != 200 {
+		t.Fatalf("another member owns the example too: %d", code)
+	}
+}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/eddy-notebooks/eddy/access"
 	"github.com/eddy-notebooks/eddy/notebooks/examples"
 )
 
@@ -76,6 +77,10 @@ func (s *Server) handleInstallExample(c echo.Context) error {
 	}
 	n, err := s.notes.CreateNote(c.Request().Context(), create)
 	if err != nil {
+		return err
+	}
+	// Examples are everyone's: Zeppelin's empty lists.
+	if err := s.access.SetNotePermissions(c.Request().Context(), n.ID, access.Permissions{}); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusCreated, map[string]string{"noteId": n.ID})

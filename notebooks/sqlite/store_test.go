@@ -122,6 +122,36 @@ func TestStore_Open(t *testing.T) {
 			t.Fatalf("note after reopen: %v, %v", got, err)
 		}
 	})
+	// Notes written before permissions were stored keep Zeppelin's empty
+	// lists (every signed-in user), as when one token did everything.
+	t.Run("OpensNotesFromBeforePermissions", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), FileName)
+		s, err := Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := s.CreateNote(ctx, notebooks.NoteCreate{Path: "/old/note"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{`DROP TABLE audit`, `DROP TABLE folder_permissions`, `DROP TABLE note_permissions`,
+			`DROP TABLE shares`, `DROP TABLE api_tokens`, `DROP TABLE browser_sessions`, `DROP TABLE users`,
+			`DELETE FROM schema_version WHERE version > 3`} {
+			if _, err := s.w.ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		_ = s.Close()
+		if s, err = Open(ctx, path); err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		var body string
+		if err := s.r.QueryRowContext(ctx, `SELECT body FROM note_permissions WHERE note_id = ?`, n.ID).Scan(&body); err != nil ||
+			body != `{"owners":[],"writers":[],"runners":[],"readers":[]}` {
+			t.Fatalf("permissions of an old note: %q, %v", body, err)
+		}
+	})
 	// Databases written before session usage became a migration have the
 	// table already (created outside the migrations) at schema version 1:
 	// the migration adopts it and keeps its rows.

@@ -45,11 +45,17 @@ CREATE TABLE shares (
 );
 CREATE INDEX shares_note ON shares (note_id);
 
--- A note without a row has Zeppelin's empty lists: every signed-in user.
+-- A note without a row is the admins' alone (one being created, until its
+-- creator's permissions are stored).
 CREATE TABLE note_permissions (
 	note_id TEXT PRIMARY KEY REFERENCES notes (id) ON DELETE CASCADE,
 	body    TEXT NOT NULL                          -- JSON {"owners","writers","runners","readers"}
 );
+
+-- Notes from before permissions: Zeppelin's empty lists, every signed-in
+-- user, as when there was one token for everything.
+INSERT INTO note_permissions (note_id, body)
+	SELECT id, '{"owners":[],"writers":[],"runners":[],"readers":[]}' FROM notes;
 
 -- Defaults for notes created under a folder ("/team/x"), nearest first.
 CREATE TABLE folder_permissions (
