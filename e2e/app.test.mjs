@@ -385,6 +385,9 @@ describe('live results (needs a ready Flink cluster)', () => {
     const c = await newPage({ perf: true });
     const { page } = c;
     await page.goto(noteUrl);
+    // The note's paragraphs must be on the page before one is added: the
+    // page counts them to find the new one.
+    await until(async () => (await page.textContent('[data-testid=conn-state]')) === 'Live' && (await paragraphs(page).count()) > 0, { message: 'the note loaded' });
     const p = await addParagraph(
       page,
       [
