@@ -505,6 +505,21 @@ func TestAccess_RunWithTextIsAnEdit(t *testing.T) {
 	if got := ts.mustGetNote(t, id).Paragraphs[0].Text; got != "%md rewritten" {
 		t.Fatalf("an edit link's run did not save its text: %q", got)
 	}
+	// The audit log has the run link's one run, not its refused one.
+	_, b := ts.call(t, testToken, "GET", "/api/v1/audit", "")
+	var audit struct{ Events []access.Event }
+	if err := json.Unmarshal(b, &audit); err != nil {
+		t.Fatal(err)
+	}
+	runs := 0
+	for _, e := range audit.Events {
+		if e.Action == "run" && e.Actor == "link:"+run.ID && e.Via == access.ViaLink && e.NoteID == id {
+			runs++
+		}
+	}
+	if runs != 1 {
+		t.Fatalf("the run link's runs in the audit log: %d, want 1: %s", runs, b)
+	}
 }
 
 // A note whose permissions are not stored yet (it is being created) is

@@ -43,9 +43,6 @@ func (c *conn) handle(data []byte) {
 			c.replyErr(&m, err)
 			return
 		}
-		if action := opAudit[m.Op]; action != "" {
-			defer c.h.record(c.principal, action, m.NoteID, paragraphDetail(m.ParagraphID))
-		}
 	}
 	var err error
 	switch m.Op {
@@ -90,6 +87,10 @@ func (c *conn) handle(data []byte) {
 	}
 	if err != nil {
 		c.replyErr(&m, err)
+		return
+	}
+	if action := opAudit[m.Op]; action != "" {
+		c.h.record(c.principal, action, m.NoteID, paragraphDetail(m.ParagraphID))
 	}
 }
 
