@@ -18,7 +18,7 @@ import { prompt, toast } from './overlay';
 import { CatalogPanel } from './catalogPanel';
 import { DeployDialog } from './deployDialog';
 import { RevisionsDialog } from './revisions';
-import { ParagraphView } from './paragraph';
+import { ParagraphView, syncViews } from './paragraph';
 import { NoteForms } from './forms';
 import { FindPanel } from './findReplace';
 import { actionFor, isTyping, runInSequence, showShortcutList, type ParagraphAction } from './shortcuts';
@@ -335,14 +335,6 @@ export class NotePage {
     this.renderCrumbs(note);
     this.noteForms.render();
     const ids = note.paragraphs.map((p) => p.id);
-    const keep = new Set(ids);
-    for (const [id, v] of this.views) {
-      if (!keep.has(id)) {
-        v.destroy();
-        v.el.remove();
-        this.views.delete(id);
-      }
-    }
     const host = {
       session: this.session,
       indexOf: (pid: string) => this.session.note?.paragraphs.findIndex((p) => p.id === pid) ?? -1,
@@ -362,14 +354,7 @@ export class NotePage {
       shareable: () => this.canShare,
     };
     const children: HTMLElement[] = [];
-    ids.forEach((id, i) => {
-      let v = this.views.get(id);
-      if (!v) {
-        v = new ParagraphView(id, host);
-        this.views.set(id, v);
-      } else if (full) v.update();
-      children.push(this.insertBar(i), v.el);
-    });
+    syncViews(this.views, ids, host, full).forEach((v, i) => children.push(this.insertBar(i), v.el));
     children.push(
       h(
         'div',

@@ -68,6 +68,30 @@ const statusLabel: Record<string, string> = {
   ABORT: 'cancelled',
 };
 
+/**
+ * syncViews keeps one view per paragraph id: it drops the views of
+ * paragraphs gone, makes the new ones, updates the others when update is
+ * set, and returns the views in the order of ids.
+ */
+export function syncViews(views: Map<string, ParagraphView>, ids: string[], host: ParagraphHost, update: boolean): ParagraphView[] {
+  const keep = new Set(ids);
+  for (const [id, v] of views) {
+    if (!keep.has(id)) {
+      v.destroy();
+      v.el.remove();
+      views.delete(id);
+    }
+  }
+  return ids.map((id) => {
+    let v = views.get(id);
+    if (!v) {
+      v = new ParagraphView(id, host);
+      views.set(id, v);
+    } else if (update) v.update();
+    return v;
+  });
+}
+
 export class ParagraphView {
   readonly el: HTMLElement;
   private readonly head: HTMLElement;

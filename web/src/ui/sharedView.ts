@@ -14,7 +14,7 @@ import type { ConnState, WsClient } from '../ws';
 import { h, setText } from './dom';
 import './access.css';
 import { toast } from './overlay';
-import { ParagraphView } from './paragraph';
+import { ParagraphView, syncViews } from './paragraph';
 
 export interface SharedDeps {
   api: Api;
@@ -163,14 +163,6 @@ export class SharedView {
     setText(this.titleEl, name);
     if (!this.embed) document.title = `${name} · shared · Eddy`;
     const ids = note.paragraphs.map((p) => p.id).filter((id) => !this.only || id === this.only);
-    const keep = new Set(ids);
-    for (const [id, v] of this.views) {
-      if (!keep.has(id)) {
-        v.destroy();
-        v.el.remove();
-        this.views.delete(id);
-      }
-    }
     const host = {
       session: this.session,
       indexOf: (pid: string) => this.session.note?.paragraphs.findIndex((p) => p.id === pid) ?? -1,
@@ -186,15 +178,7 @@ export class SharedView {
       controls: this.controls,
       resultOnly: this.embed,
     };
-    const children: HTMLElement[] = [];
-    for (const id of ids) {
-      let v = this.views.get(id);
-      if (!v) {
-        v = new ParagraphView(id, host);
-        this.views.set(id, v);
-      } else v.update();
-      children.push(v.el);
-    }
+    const children: HTMLElement[] = syncViews(this.views, ids, host, true).map((v) => v.el);
     if (ids.length === 0) children.push(h('div', { class: 'empty small' }, 'This note has no paragraphs.'));
     this.parasEl.replaceChildren(...children);
   }
