@@ -528,6 +528,32 @@ func (s *Store) NotePermissions(ctx context.Context, noteID string) (Permissions
 	return p.Normalize(), found, err
 }
 
+// AllNotePermissions returns the permissions of every note that has them,
+// by note id, in one read: for lists.
+func (s *Store) AllNotePermissions(ctx context.Context) (map[string]Permissions, error) {
+	out := map[string]Permissions{}
+	err := s.db.ReadTx(ctx, "read permissions", func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT note_id, body FROM note_permissions`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, body string
+			var p Permissions
+			if err := rows.Scan(&id, &body); err != nil {
+				return err
+			}
+			if err := json.Unmarshal([]byte(body), &p); err != nil {
+				return err
+			}
+			out[id] = p.Normalize()
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
 // readPermissions reads the permissions query finds for key, if any.
 func readPermissions(ctx context.Context, tx *sql.Tx, query, key string, p *Permissions) (bool, error) {
 	var body string

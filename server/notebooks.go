@@ -89,7 +89,11 @@ func (s *Server) handleListNotes(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return ok(c, s.readableNotes(ctx, principalOf(c), list))
+	list, err = s.readableNotes(ctx, principalOf(c), list)
+	if err != nil {
+		return err
+	}
+	return ok(c, list)
 }
 
 func (s *Server) handleCreateNote(c echo.Context) error {
