@@ -46,7 +46,9 @@ func (l *LoginLimiter) Failed(keys ...string) {
 	for _, k := range keys {
 		l.failures[k] = append(l.prune(k, now), now)
 	}
-	// Bound memory against a flood of distinct keys.
+	// A client address is refused after Max failures in a window, so it
+	// adds at most Max name keys per window; the sweep below bounds what
+	// many addresses can add.
 	if len(l.failures) > 100_000 {
 		for k := range l.failures {
 			if len(l.prune(k, now)) == 0 {

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
 
@@ -87,7 +88,8 @@ func checkPassword(hash, password string) bool {
 
 // dummyHash is checked against when a login names no user, so a wrong
 // name costs as long as a wrong password and does not reveal who exists.
-var dummyHash = hashPassword("no such user")
+// It is made at the first such login, not at every start of the binary.
+var dummyHash = sync.OnceValue(func() string { return hashPassword("no such user") })
 
 // validatePassword refuses passwords too short or too long to be sensible.
 func validatePassword(pw string) error {

@@ -225,7 +225,7 @@ func (s *Store) CheckLogin(ctx context.Context, name, password string) (*User, e
 		return nil, err
 	}
 	if u == nil || hash == "" {
-		checkPassword(dummyHash, password)
+		checkPassword(dummyHash(), password)
 		return nil, errWrongLogin
 	}
 	if !checkPassword(hash, password) {
@@ -375,6 +375,8 @@ func (s *Store) TokenUser(ctx context.Context, secret string) (*User, error) {
 		return nil, err
 	}
 	if now := s.now(); now.Sub(timeOf(used)) >= UsedEvery {
+		// Noting the use is bookkeeping: failing to, the request still
+		// goes on with a valid token.
 		_ = s.db.WriteTx(ctx, "token used", func(tx *sql.Tx) error {
 			_, err := tx.ExecContext(ctx, `UPDATE api_tokens SET last_used_ms = ? WHERE id = ?`, ms(now), id)
 			return err
@@ -499,7 +501,8 @@ func (s *Store) ShareByToken(ctx context.Context, secret string) (sh *Share, not
 	}
 	if sh.LastUsed == nil || now.Sub(*sh.LastUsed) >= UsedEvery {
 		// Conditional, so that of two requests that both read an old
-		// time, one writes it.
+		// time, one writes it. A failure to note the use does not refuse
+		// a valid link: noted stays false.
 		_ = s.db.WriteTx(ctx, "share used", func(tx *sql.Tx) error {
 			res, err := tx.ExecContext(ctx, `UPDATE shares SET last_used_ms = ? WHERE id = ? AND last_used_ms <= ?`,
 				ms(now), sh.ID, ms(now.Add(-UsedEvery)))
