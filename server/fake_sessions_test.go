@@ -149,8 +149,6 @@ func (f *fakeSessions) RunningAll(noteID string) bool {
 	}
 }
 
-var _ runAllReporter = (*fakeSessions)(nil)
-
 func (f *fakeSessions) StopAll(ctx context.Context, noteID string) error {
 	f.record("stopall " + noteID)
 	return nil

@@ -11,7 +11,6 @@ import (
 	"github.com/eddy-notebooks/eddy"
 	"github.com/eddy-notebooks/eddy/kernel"
 	"github.com/eddy-notebooks/eddy/notebooks"
-	"github.com/eddy-notebooks/eddy/sessions"
 )
 
 // registerJobRoutes adds Zeppelin's run and job routes.
@@ -193,20 +192,6 @@ func (s *Server) handleRunAll(c echo.Context) error {
 	return ok(c, nil)
 }
 
-// runAllReporter is implemented by a Sessions that tells whether a note's
-// run-all is under way, gaps between its paragraphs included, which the
-// paragraphs' live states alone cannot tell.
-type runAllReporter interface {
-	RunningAll(noteID string) bool
-}
-
-var _ runAllReporter = (*sessions.Manager)(nil)
-
-// runningAll reports whether a run-all of the note is under way.
-func (s *Server) runningAll(noteID string) bool {
-	r, ok := s.sessions.(runAllReporter)
-	return ok && r.RunningAll(noteID)
-}
 
 func (s *Server) handleNoteJobStatus(c echo.Context) error {
 	noteID := c.Param("noteId")
@@ -217,7 +202,7 @@ func (s *Server) handleNoteJobStatus(c echo.Context) error {
 	body := struct {
 		IsRunning  bool           `json:"isRunning"`
 		Paragraphs []paragraphJob `json:"paragraphs"`
-	}{IsRunning: s.runningAll(noteID), Paragraphs: []paragraphJob{}}
+	}{IsRunning: s.sessions.RunningAll(noteID), Paragraphs: []paragraphJob{}}
 	for _, p := range ps {
 		live, has := s.sessions.Live(noteID, p.ID)
 		j := jobOf(p, live, has)

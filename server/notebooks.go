@@ -120,7 +120,7 @@ func (s *Server) handleCreateNote(c echo.Context) error {
 
 func (s *Server) handleGetNote(c echo.Context) error {
 	ctx, id := c.Request().Context(), c.Param("noteId")
-	running := s.runningAll(id)
+	running := s.sessions.RunningAll(id)
 	only := ""
 	if p := principalOf(c); p.Share != nil {
 		only = p.Share.ParagraphID // a paragraph link sees its paragraph only

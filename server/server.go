@@ -61,6 +61,10 @@ type Sessions interface {
 	// RunAll runs the note's enabled paragraphs in order in the
 	// background; the channel closes when run-all has ended.
 	RunAll(ctx context.Context, noteID string) (<-chan struct{}, error)
+	// RunningAll reports whether a run-all of the note is under way, gaps
+	// between its paragraphs included, which the paragraphs' live states
+	// alone cannot tell.
+	RunningAll(noteID string) bool
 	// StopAll cancels every running paragraph of the note.
 	StopAll(ctx context.Context, noteID string) error
 
