@@ -13,6 +13,12 @@ VENV           := $(FLINK_DIR)/venv
 FLINK_STAMP    := $(FLINK_DIR)/.installed-$(FLINK_VERSION)
 GATEWAY_JAR    := $(FLINK_DIR)/jars/flink-sql-gateway-$(FLINK_VERSION).jar
 
+# The Python environment (python-requirements.txt: PyFlink of the same Flink,
+# pinned) in its own venv: the Python kernel's workers, and the interpreter the
+# local cluster runs Python UDFs with (bin/eddy finds it there by default).
+PYVENV       := $(FLINK_DIR)/pyvenv
+PYTHON_STAMP := $(PYVENV)/.installed
+
 # SQL connectors and formats that Flink's lib/ lacks (it has json, csv and raw),
 # checked against deps/connectors.sha256.
 KAFKA_CONNECTOR_VERSION := 5.0.0-2.2
@@ -50,10 +56,10 @@ GO_SOURCES  := $(shell find . -name '*.go' -not -path './node_modules/*' -not -p
 # (nor web/node_modules/, where Vitest keeps its cache).
 WEB_SOURCES := $(shell find web -type f -not -path 'web/dist/*' -not -path 'web/src/gen/*' -not -path 'web/node_modules/*' 2>/dev/null) server/openapi.json package.json package-lock.json $(wildcard vite.config.* tsconfig*.json)
 
-.PHONY: run test build flink kafka catalog web e2e bench clean tools test-go test-web test-catalog chromium clients
+.PHONY: run test build flink python kafka catalog web e2e bench clean tools test-go test-web test-catalog chromium clients
 
 ## run: install what is missing, build, and start Eddy in local mode (prints the URL with its token)
-run: build flink
+run: build flink python
 	bin/eddy serve --addr $(ADDR) --data-dir $(DATA_DIR)
 
 ## test: every test: Go unit and integration (real local Flink), web unit, end-to-end (real browser)
@@ -95,6 +101,17 @@ $(CONNECTOR_STAMP): deps/connectors.sha256 | tools
 	  $(MVN) dependency:copy -Dartifact=$$artifact:jar -DoutputDirectory=$(CONNECTOR_DIR); \
 	done
 	$(call check-jars,$(CONNECTOR_DIR),deps/connectors.sha256)
+	touch $@
+
+## python: install the pinned PyFlink environment into $(PYVENV) (Python UDFs, Python paragraphs)
+python: $(PYTHON_STAMP)
+
+# The stamp lives inside the venv, so a venv removed by hand is installed again.
+$(PYTHON_STAMP): python-requirements.txt | tools
+	rm -rf $(PYVENV)
+	python3 -m venv $(PYVENV)
+	$(PYVENV)/bin/pip install --quiet --disable-pip-version-check -r python-requirements.txt
+	$(PYVENV)/bin/python -c 'import pyflink'
 	touch $@
 
 ## kafka: provision the jars of a Kafka $(KAFKA_VERSION) broker into .kafka/lib (Maven Central)
@@ -143,7 +160,7 @@ web/dist/index.html: $(WEB_SOURCES) node_modules/.installed
 	npm run build
 
 ## e2e: end-to-end tests (Chromium driven by playwright-core against bin/eddy with its local Flink)
-e2e: build flink chromium node_modules/.installed
+e2e: build flink python chromium node_modules/.installed
 	npm run e2e
 
 chromium:
@@ -151,7 +168,7 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "end-to-end tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
 
-test-go: build flink clients
+test-go: build flink python clients
 	go vet ./...
 	scripts/with-flink go test $(GO_TEST_FLAGS) ./...
 
@@ -163,7 +180,7 @@ test-web: node_modules/.installed
 	npm test
 
 ## bench: Go benchmarks (ratios against baselines in the same run)
-bench: build flink
+bench: build flink python
 	scripts/with-flink go test -run '^$$' -bench . -benchtime 2s ./...
 
 ## tools: check that the toolchains are installed
@@ -174,6 +191,6 @@ tools:
 	@command -v python3 >/dev/null && python3 -c 'import venv, ensurepip' 2>/dev/null || { echo "Python 3 with venv is missing: install Python 3.9+ (Debian: apt-get install python3 python3-venv)" >&2; exit 1; }
 	@command -v npm >/dev/null || { echo "Node.js and npm are missing: install Node.js 20 or newer" >&2; exit 1; }
 
-## clean: remove build output (keeps the provisioned Flink and Kafka; rm -rf .flink .kafka to drop them)
+## clean: remove build output (keeps the provisioned Flink, Python and Kafka; rm -rf .flink .kafka to drop them)
 clean:
 	rm -rf bin web/dist e2e/artifacts

@@ -50,6 +50,11 @@ type Config struct {
 	CatalogJar       string // Eddy's persistent catalog, kept in <data-dir>/catalog
 	TaskManagerSlots int
 
+	// Python is an interpreter with apache-flink (make python's venv), or
+	// "" for none. In local mode the cluster runs Python UDFs with it; in
+	// both modes it runs the notes' Python workers.
+	Python string
+
 	// Kafka: local mode runs a broker (from KafkaLib) unless Kafka is false
 	// or KafkaBootstrap names an existing one; remote mode uses
 	// KafkaBootstrap, if set.
@@ -115,6 +120,7 @@ func DefaultConfig() Config {
 		ConnectorsDir:    defaultFlinkPath("EDDY_CONNECTORS_DIR", "connectors"),
 		CatalogJar:       defaultFlinkPath("EDDY_CATALOG_JAR", filepath.Join("catalog", "eddy-catalog.jar")),
 		TaskManagerSlots: 4,
+		Python:           defaultPython(),
 		Kafka:            true,
 		KafkaLib:         defaultKafkaLib(),
 		MavenRepository:  maven.DefaultRepository,
@@ -146,6 +152,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.KafkaBootstrap, "kafka-bootstrap", c.KafkaBootstrap, "use an existing Kafka at host:port instead of a local broker")
 	fs.StringVar(&c.MavenRepository, "maven-repository", c.MavenRepository, "Maven repository that notes' flink.execution.packages are fetched from")
 	fs.StringVar(&c.KafkaLib, "kafka-lib", c.KafkaLib, "local mode: directory of the Kafka broker's jars (make kafka installs them)")
+	fs.StringVar(&c.Python, "python", c.Python, "Python with apache-flink, for Python UDFs in the local cluster and for Python workers ('' for none; make python installs one)")
 	fs.IntVar(&c.TaskManagerSlots, "taskmanager-slots", c.TaskManagerSlots, "local mode: task slots of the TaskManager")
 	fs.IntVar(&c.KPUCapacity, "kpu-capacity", c.KPUCapacity, "KPUs the cluster offers (default: 2 per task slot)")
 	fs.IntVar(&c.ParallelismPerKPU, "parallelism-per-kpu", c.ParallelismPerKPU, "job parallelism that one KPU carries")
@@ -405,6 +412,17 @@ func defaultFlinkPath(env, name string) string {
 	return ""
 }
 
+// defaultPython is the Python that make python installs next to the
+// binary (bin/eddy → ../.flink/pyvenv/bin/python), or $EDDY_PYTHON; ""
+// when that file does not exist, so Eddy runs without Python.
+func defaultPython() string {
+	p := defaultFlinkPath("EDDY_PYTHON", filepath.Join("pyvenv", "bin", "python"))
+	if _, err := os.Stat(p); p == "" || err != nil {
+		return ""
+	}
+	return p
+}
+
 // defaultKafkaLib finds the provisioned Kafka broker next to the binary
 // (bin/eddy → ../.kafka/lib), unless EDDY_KAFKA_LIB names a directory.
 func defaultKafkaLib() string {
@@ -463,6 +481,7 @@ func (m *Main) startFlink(ctx context.Context) error {
 		CatalogDir:       catalogDir,
 		Dir:              filepath.Join(cfg.DataDir, "flink"),
 		TaskManagerSlots: cfg.TaskManagerSlots,
+		Python:           cfg.Python,
 		Logger:           m.Log,
 	}
 	if cfg.Kafka && cfg.KafkaBootstrap == "" {

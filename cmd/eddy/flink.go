@@ -14,8 +14,10 @@ import (
 
 // runFlink runs only the local Flink cluster (JobManager, TaskManager, SQL
 // Gateway, and a Kafka broker unless --kafka=false) until ctx ends. Once it
-// is ready it prints its endpoints as shell assignments, which the test
-// harness uses to share one cluster between all test packages of a run.
+// is ready it prints its endpoints (and its Python, if any) as shell
+// assignments, which the test harness uses to share one cluster between
+// all test packages of a run. EDDY_TEST_FLINK_REST comes last: the harness
+// waits for it.
 func runFlink(ctx context.Context, args []string) error {
 	def := DefaultConfig()
 	fs := flag.NewFlagSet("flink", flag.ContinueOnError)
@@ -27,6 +29,7 @@ func runFlink(ctx context.Context, args []string) error {
 	catalogJar := fs.String("catalog-jar", def.CatalogJar, "the jar of Eddy's persistent catalog")
 	kafka := fs.Bool("kafka", true, "run a local Kafka broker too")
 	kafkaLib := fs.String("kafka-lib", def.KafkaLib, "directory of the Kafka broker's jars")
+	python := fs.String("python", def.Python, "Python with apache-flink, for Python UDFs ('' for none)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -37,6 +40,11 @@ func runFlink(ctx context.Context, args []string) error {
 	}
 	lc := localflink.Config{FlinkHome: *home, GatewayJar: *jar, ConnectorJars: append(connectorJars(*connectors), *catalogJar),
 		CatalogDir: catalogDir, Dir: filepath.Join(*dir, "flink"), TaskManagerSlots: *slots, Logger: log}
+	if *python != "" {
+		if lc.Python, err = filepath.Abs(*python); err != nil {
+			return err
+		}
+	}
 	if *kafka {
 		lc.Kafka = localflink.KafkaConfig{Lib: *kafkaLib, Dir: filepath.Join(*dir, "kafka")}
 	}
@@ -56,6 +64,9 @@ func runFlink(ctx context.Context, args []string) error {
 	}
 	log.Info("local flink cluster ready", "after", time.Since(start).Round(time.Millisecond), "kafka", c.KafkaBootstrap())
 	fmt.Printf("EDDY_TEST_KAFKA_BOOTSTRAP=%s\n", c.KafkaBootstrap())
+	if lc.Python != "" {
+		fmt.Printf("EDDY_TEST_PYTHON=%s\n", lc.Python)
+	}
 	fmt.Printf("EDDY_TEST_FLINK_GATEWAY=%s\nEDDY_TEST_FLINK_REST=%s\n", c.GatewayURL(), c.RestURL())
 	<-ctx.Done()
 	return nil

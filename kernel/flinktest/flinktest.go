@@ -1,7 +1,8 @@
 // Package flinktest gives tests a real Flink cluster: the one the test
 // harness shares across packages (EDDY_TEST_FLINK_GATEWAY and
-// EDDY_TEST_FLINK_REST, set by scripts/with-flink), or else one local
-// cluster started for the test binary from the provisioned .flink directory.
+// EDDY_TEST_FLINK_REST, set by scripts/with-flink, with EDDY_TEST_PYTHON
+// when it runs Python UDFs), or else one local cluster started for the
+// test binary from the provisioned .flink directory.
 package flinktest
 
 import (
@@ -26,6 +27,7 @@ const (
 	EnvGateway = "EDDY_TEST_FLINK_GATEWAY"
 	EnvRest    = "EDDY_TEST_FLINK_REST"
 	EnvKafka   = "EDDY_TEST_KAFKA_BOOTSTRAP"
+	EnvPython  = "EDDY_TEST_PYTHON"
 )
 
 // Endpoints are the clients of a running cluster and its Kafka broker.
@@ -33,6 +35,9 @@ type Endpoints struct {
 	Gateway    *flink.Gateway
 	JobManager *flink.JobManager
 	Kafka      string // the broker's bootstrap address
+	// Python is the interpreter (with apache-flink) the cluster runs
+	// Python UDFs with; "" when it has none.
+	Python string
 }
 
 // binaryCluster is the cluster started for this test binary, if any. It is
@@ -50,7 +55,7 @@ var binaryCluster struct {
 func Cluster(t testing.TB) *Endpoints {
 	t.Helper()
 	if gw, rest := os.Getenv(EnvGateway), os.Getenv(EnvRest); gw != "" && rest != "" {
-		return &Endpoints{Gateway: flink.NewGateway(gw, nil), JobManager: flink.NewJobManager(rest, nil), Kafka: os.Getenv(EnvKafka)}
+		return &Endpoints{Gateway: flink.NewGateway(gw, nil), JobManager: flink.NewJobManager(rest, nil), Kafka: os.Getenv(EnvKafka), Python: os.Getenv(EnvPython)}
 	}
 	b := &binaryCluster
 	b.once.Do(func() {
@@ -66,7 +71,8 @@ func Cluster(t testing.TB) *Endpoints {
 		}
 		b.local, b.err = Start(context.Background(), root, b.dir, true)
 		if b.err == nil {
-			b.cluster = &Endpoints{Gateway: flink.NewGateway(b.local.GatewayURL(), nil), JobManager: flink.NewJobManager(b.local.RestURL(), nil), Kafka: b.local.KafkaBootstrap()}
+			b.cluster = &Endpoints{Gateway: flink.NewGateway(b.local.GatewayURL(), nil), JobManager: flink.NewJobManager(b.local.RestURL(), nil),
+				Kafka: b.local.KafkaBootstrap(), Python: b.local.Config().Python}
 		}
 	})
 	if b.err != nil {
@@ -96,7 +102,8 @@ func Start(ctx context.Context, root, dir string, kafka bool) (*localflink.Clust
 }
 
 // LocalConfig is the configuration of a local cluster in dir with the
-// Flink, connectors and catalog jar that 'make flink' installed under root.
+// Flink, connectors and catalog jar that 'make flink' installed under root,
+// and the Python of 'make python' if it is there.
 func LocalConfig(root, dir string, kafka bool) (localflink.Config, error) {
 	home := filepath.Join(root, ".flink", "home")
 	jars, _ := filepath.Glob(filepath.Join(root, ".flink", "jars", "flink-sql-gateway-*.jar"))
@@ -112,6 +119,9 @@ func LocalConfig(root, dir string, kafka bool) (localflink.Config, error) {
 		CatalogDir: filepath.Join(dir, "catalog"), Dir: filepath.Join(dir, "flink")}
 	if kafka {
 		cfg.Kafka = localflink.KafkaConfig{Lib: filepath.Join(root, ".kafka", "lib"), Dir: filepath.Join(dir, "kafka")}
+	}
+	if python := filepath.Join(root, ".flink", "pyvenv", "bin", "python"); fileExists(python) {
+		cfg.Python = python
 	}
 	return cfg, nil
 }
@@ -158,6 +168,11 @@ func Checkpoints(ctx context.Context, jm *flink.JobManager, jobID string) (Check
 		return CheckpointCounts{}, fmt.Errorf("checkpoints of job %s: %w", jobID, err)
 	}
 	return out.Counts, nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // RepoRoot returns the repository root: the nearest parent with go.mod.

@@ -204,6 +204,7 @@ func appConfig(base Config, ac AppConfig, rpc, rest int) string {
 		e["table.catalog-store.file.path"] = "file://" + filepath.Join(base.Dir, "catalog-store")
 		e["table.builtin-catalog-name"] = CatalogName
 	}
+	pythonConfig(base, e)
 	return renderConfig(e)
 }
 
@@ -211,7 +212,7 @@ func appConfig(base Config, ac AppConfig, rpc, rest int) string {
 // arguments (the restore and the script are added at each start) and the
 // TaskManagers'.
 func appCommands(ctx context.Context, base Config, ac AppConfig, confDir string) (jm, tm []string, err error) {
-	cp, err := classpath(base.FlinkHome, base.ConnectorJars)
+	cp, err := base.classpath()
 	if err != nil {
 		return nil, nil, err
 	}

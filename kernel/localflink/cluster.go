@@ -42,6 +42,12 @@ type Config struct {
 	Kafka      KafkaConfig // a local Kafka broker; none when Kafka.Lib is ""
 	Java       string      // java binary; default $JAVA_HOME/bin/java, else java on PATH
 	Logger     *slog.Logger
+	// Python is an interpreter that has apache-flink (a venv's bin/python),
+	// for Python UDFs; "" for none. With it, flink-python from opt/ goes on
+	// every JVM's classpath and config.yaml names it as python.executable
+	// and python.client.executable. It is made absolute, not resolved: a
+	// venv's python is a symlink that only works under its own path.
+	Python string
 }
 
 func (c *Config) setDefaults() {
@@ -58,6 +64,11 @@ func (c *Config) setDefaults() {
 		c.GatewayHeap = "1g"
 	}
 	c.Kafka.setDefaults(c.Dir)
+	if c.Python != "" {
+		if abs, err := filepath.Abs(c.Python); err == nil {
+			c.Python = abs
+		}
+	}
 	if c.Java == "" {
 		c.Java = "java"
 		if home := os.Getenv("JAVA_HOME"); home != "" {
@@ -110,6 +121,9 @@ type Cluster struct {
 func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	cfg.setDefaults()
 	if err := checkInstall(cfg); err != nil {
+		return nil, err
+	}
+	if err := checkPython(ctx, cfg.Python); err != nil {
 		return nil, err
 	}
 	for _, d := range []string{"conf", "log", "checkpoints", "savepoints", "tmp", "catalog-store"} {
@@ -185,7 +199,7 @@ func (c *Cluster) RestartFlink(ctx context.Context, connectorJars []string) erro
 	defer c.restartMu.Unlock()
 	cfg := c.cfg
 	cfg.ConnectorJars = connectorJars
-	if _, err := classpath(cfg.FlinkHome, connectorJars); err != nil {
+	if _, err := cfg.classpath(); err != nil {
 		return fmt.Errorf("localflink: %w", err)
 	}
 	argv, err := commands(ctx, cfg, filepath.Join(cfg.Dir, "conf"))
@@ -232,8 +246,13 @@ func checkInstall(cfg Config) error {
 	if cfg.Dir == "" {
 		return errors.New("localflink: no working directory")
 	}
-	if _, err := classpath(cfg.FlinkHome, cfg.ConnectorJars); err != nil {
+	if _, err := cfg.classpath(); err != nil {
 		return fmt.Errorf("localflink: %w", err)
+	}
+	if cfg.Python != "" {
+		if fi, err := os.Stat(cfg.Python); err != nil || fi.IsDir() {
+			return fmt.Errorf("localflink: python %q not found: run 'make python' or pass --python", cfg.Python)
+		}
 	}
 	if err := cfg.Kafka.check(); err != nil {
 		return fmt.Errorf("localflink: %w", err)
@@ -247,12 +266,27 @@ func checkInstall(cfg Config) error {
 	return nil
 }
 
+// checkPython fails early when python, if set, cannot import pyflink:
+// Flink would accept it and fail only at the first Python UDF, with an
+// error from deep inside a job.
+func checkPython(ctx context.Context, python string) error {
+	if python == "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, python, "-c", "import pyflink").CombinedOutput(); err != nil {
+		return fmt.Errorf("localflink: python %s cannot import pyflink (%v): %s: run 'make python' or pass --python", python, err, lastLines(out, 1))
+	}
+	return nil
+}
+
 // commands builds the three JVM command lines the way Flink's scripts do:
 // memory flags from BashJavaUtils, Java 17 module flags, log4j to the log
-// directory, and the lib classpath with the connector jars (plus the
-// gateway jar for the gateway).
+// directory, and the lib classpath with the connector jars and
+// flink-python if cfg has a Python (plus the gateway jar for the gateway).
 func commands(ctx context.Context, cfg Config, confDir string) (map[string][]string, error) {
-	cp, err := classpath(cfg.FlinkHome, cfg.ConnectorJars)
+	cp, err := cfg.classpath()
 	if err != nil {
 		return nil, err
 	}

@@ -115,7 +115,19 @@ func flinkConfig(cfg Config, dir string, p ports) string {
 		entries["table.catalog-store.file.path"] = "file://" + filepath.Join(dir, "catalog-store")
 		entries["table.builtin-catalog-name"] = CatalogName
 	}
+	pythonConfig(cfg, entries)
 	return renderConfig(entries)
+}
+
+// pythonConfig names cfg's Python, if any, in a cluster's config.yaml:
+// TaskManagers run Python UDF workers with python.executable, the gateway
+// and JobManagers load Python functions with python.client.executable.
+// Either must import pyflink, or the job fails only once it runs.
+func pythonConfig(cfg Config, entries map[string]string) {
+	if cfg.Python != "" {
+		entries["python.executable"] = cfg.Python
+		entries["python.client.executable"] = cfg.Python
+	}
 }
 
 // renderConfig writes entries as a flat config.yaml, keys sorted.
@@ -197,6 +209,37 @@ func classpath(home string, extra []string) (string, error) {
 		cp = append(cp, j)
 	}
 	return strings.Join(append(cp, dist), string(os.PathListSeparator)), nil
+}
+
+// classpath is the classpath of every JVM of a cluster with c (the
+// gateway and application JobManagers add the gateway jar): lib/, the
+// connector jars, flink-python when c has a Python, flink-dist last.
+func (c Config) classpath() (string, error) {
+	extra := c.ConnectorJars
+	if c.Python != "" {
+		jar, err := pythonJar(c.FlinkHome)
+		if err != nil {
+			return "", err
+		}
+		extra = append(extra[:len(extra):len(extra)], jar)
+	}
+	return classpath(c.FlinkHome, extra)
+}
+
+// pythonJar finds flink-python in the distribution's opt/. It must be on
+// the JVMs' own classpath: the gateway loads Python functions through it
+// (PythonFunctionFactory) and the callback server's py4j sees only the
+// system classpath, so ADD JAR does not do.
+func pythonJar(home string) (string, error) {
+	jars, _ := filepath.Glob(filepath.Join(home, "opt", "flink-python-*.jar"))
+	switch len(jars) {
+	case 0:
+		return "", fmt.Errorf("no flink-python jar in %s/opt, which a cluster with Python needs: run 'make flink' or pass --flink-home", home)
+	case 1:
+		return jars[0], nil
+	default:
+		return "", fmt.Errorf("%d flink-python jars in %s/opt, want one", len(jars), home)
+	}
 }
 
 // resourceParams asks Flink's BashJavaUtils for a role's JVM memory flags

@@ -14,6 +14,9 @@ import (
 	"github.com/eddy-notebooks/eddy/kernel/localflink"
 )
 
+// TestMain stops the cluster flinktest.Cluster may start for this binary.
+func TestMain(m *testing.M) { flinktest.Main(m) }
+
 // TestCluster_RestartsKilledProcesses starts its own cluster with a Kafka
 // broker (it kills JVMs, so it cannot use the shared one), SIGKILLs the
 // TaskManager and the broker and checks that the launcher brings new ones
@@ -66,7 +69,7 @@ func TestCluster_RestartsKilledProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	rows, err := query(ctx, c,
+	rows, err := query(ctx, flink.NewGateway(c.GatewayURL(), nil),
 		`CREATE TEMPORARY TABLE s (id INT) WITH ('connector'='datagen','number-of-rows'='5','fields.id.kind'='sequence','fields.id.start'='1','fields.id.end'='5')`,
 		kafkaTable(c),
 		`INSERT INTO k SELECT id FROM s`,
@@ -117,7 +120,7 @@ func TestCluster_RestartsKilledProcesses(t *testing.T) {
 	if c.KafkaBootstrap() != addr {
 		t.Errorf("kafka moved from %s to %s", addr, c.KafkaBootstrap())
 	}
-	rows, err = query(ctx, c, kafkaTable(c), `SELECT COUNT(*), SUM(id) FROM k /*+ OPTIONS('scan.bounded.mode'='latest-offset') */`)
+	rows, err = query(ctx, flink.NewGateway(c.GatewayURL(), nil), kafkaTable(c), `SELECT COUNT(*), SUM(id) FROM k /*+ OPTIONS('scan.bounded.mode'='latest-offset') */`)
 	if err != nil {
 		t.Fatalf("reading the topic after a restart: %v", err)
 	}
@@ -134,8 +137,7 @@ func kafkaTable(c *localflink.Cluster) string {
 
 // query runs statements in a new batch gateway session, each to its end,
 // and returns the rows of the last.
-func query(ctx context.Context, c *localflink.Cluster, stmts ...string) ([]flink.Row, error) {
-	gw := flink.NewGateway(c.GatewayURL(), nil)
+func query(ctx context.Context, gw *flink.Gateway, stmts ...string) ([]flink.Row, error) {
 	sh, err := gw.OpenSession(ctx, "localflink-test", map[string]string{"execution.runtime-mode": "batch", "table.dml-sync": "true"})
 	if err != nil {
 		return nil, err
