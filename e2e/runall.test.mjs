@@ -21,7 +21,7 @@ const DASHBOARD = [
 
 const FAILING = ['%flink.bsql\nSELECT 1 AS n', '%flink.bsql\nSELECT * FROM no_such_table', '%md\n# never rendered'];
 
-const UNSUPPORTED = ['%md\n# first', '%flink.pyflink\nprint(1)', '%flink.bsql\nSELECT 2 AS n'];
+const UNSUPPORTED = ['%md\n# first', '%flink\nprintln(1)', '%flink.bsql\nSELECT 2 AS n'];
 
 /** @type {Eddy} */
 let eddy;
@@ -120,7 +120,7 @@ describe('Run all (needs a ready Flink cluster)', () => {
     await page.locator('[data-testid=run-all]').click();
     await waitStatus(page, 1, 'ERROR');
     const refused = paras(page).nth(1);
-    await until(async () => /%flink\.pyflink is not yet supported/.test(await textOf(refused.locator('[data-testid=result-error]'))), { message: 'the reason on the unsupported paragraph' });
+    await until(async () => /Eddy does not run the Flink Scala interpreter/.test(await textOf(refused.locator('[data-testid=result-error]'))), { message: 'the reason on the unsupported paragraph' });
     await refused.scrollIntoViewIfNeeded();
     await shots.take(page, 'stopped-at-unsupported');
     await until(async () => (await eddy.api('GET', `/api/notebook/job/${id}`)).isRunning === false, { message: 'run-all over' });

@@ -11,6 +11,7 @@ import (
 	"github.com/eddy-notebooks/eddy"
 	"github.com/eddy-notebooks/eddy/kernel/flink"
 	"github.com/eddy-notebooks/eddy/kernel/localflink"
+	"github.com/eddy-notebooks/eddy/kernel/pyworker"
 )
 
 // Cluster modes.
@@ -87,6 +88,10 @@ type Cluster struct {
 	// KafkaCrashes, for a broker Eddy runs, reports how often its
 	// supervisor restarted it and why it last exited. Nil otherwise.
 	KafkaCrashes func() (restarts int, last localflink.Exit)
+	// Python says how to start the Python workers of notes' Python
+	// paragraphs (Dir is the parent of the notes' worker directories);
+	// nil refuses Python paragraphs.
+	Python *pyworker.Config
 
 	mu           sync.Mutex    // guards the fields below
 	startErr     string        // set when a local cluster failed to start

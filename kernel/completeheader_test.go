@@ -53,7 +53,7 @@ func TestSupportedHeaders(t *testing.T) {
 			t.Errorf("%s is offered with invalid local properties: %v", h, err)
 		}
 	}
-	for _, refused := range []string{"%flink.pyflink", "%flink.ipyflink", "%flink"} {
+	for _, refused := range []string{"%flink"} {
 		if slices.Contains(got, refused) {
 			t.Errorf("%s is offered, but Eddy does not run it", refused)
 		}

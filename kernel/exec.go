@@ -182,6 +182,12 @@ func (ex *execution) run() error {
 		return ex.runSQL(ctx, fr.Text, "streaming")
 	case InterpreterSQLBatch:
 		return ex.runSQL(ctx, fr.Text, "batch")
+	case InterpreterPyFlink:
+		ex.streaming = true
+		return ex.runPython(ctx, fr.Text, ex.sqlOffset, "pyflink")
+	case InterpreterIPyFlink:
+		ex.streaming = true
+		return ex.runPython(ctx, fr.Text, ex.sqlOffset, "ipyflink")
 	}
 	return eddy.Errorf(eddy.EINVALID, "interpreter %s cannot run yet", interp.Prefix())
 }
@@ -466,34 +472,9 @@ func (ex *execution) streamQuery(ctx context.Context, handle string, f *flink.Fe
 	}
 	// The table becomes the run's live result with the first page, so a
 	// query that fails (it fails on its first fetch) leaves no empty table.
-	// The fetch loop below owns f; this goroutine only publishes what it
+	// The fetch loop below owns f; publishEvery only publishes what it
 	// applied, so viewers get at most one update per refreshInterval.
-	pubCtx, stopPub := context.WithCancel(ctx)
-	pubDone := make(chan struct{})
-	go func() {
-		defer close(pubDone)
-		tick := time.NewTicker(ex.props.RefreshInterval)
-		defer tick.Stop()
-		lastPersist := time.Now()
-		for {
-			select {
-			case <-pubCtx.Done():
-				return
-			case <-tick.C:
-				ex.checkProducing(pubCtx)
-				if ex.r.publish() && time.Since(lastPersist) > persistEvery {
-					lastPersist = time.Now()
-					ex.k.persist(ex.p.ID, notebooks.RunUpdate{Results: &notebooks.Result{
-						Code: notebooks.ResultSuccess, Msg: ex.r.resultMessages()}})
-				}
-			}
-		}
-	}()
-	defer func() {
-		stopPub()
-		<-pubDone
-		ex.r.publish()
-	}()
+	defer ex.publishEvery(ctx, ex.props.RefreshInterval)()
 
 	var jobSeen, jobAdded bool
 	var lastLookup time.Time
@@ -540,6 +521,38 @@ func (ex *execution) streamQuery(ctx context.Context, handle string, f *flink.Fe
 		if !more {
 			return nil
 		}
+	}
+}
+
+// publishEvery publishes the run's live table to viewers every interval,
+// and writes it to the note every persistEvery, until the returned stop is
+// called; stop publishes what is left.
+func (ex *execution) publishEvery(ctx context.Context, interval time.Duration) (stop func()) {
+	pubCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		lastPersist := time.Now()
+		for {
+			select {
+			case <-pubCtx.Done():
+				return
+			case <-tick.C:
+				ex.checkProducing(pubCtx)
+				if ex.r.publish() && time.Since(lastPersist) > persistEvery {
+					lastPersist = time.Now()
+					ex.k.persist(ex.p.ID, notebooks.RunUpdate{Results: &notebooks.Result{
+						Code: notebooks.ResultSuccess, Msg: ex.r.resultMessages()}})
+				}
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+		ex.r.publish()
 	}
 }
 

@@ -24,9 +24,11 @@ const (
 	InterpreterConf
 	// InterpreterMarkdown is %md: Markdown rendered to HTML.
 	InterpreterMarkdown
-	// InterpreterPyFlink is %flink.pyflink: Python on PyFlink.
+	// InterpreterPyFlink is %flink.pyflink (and Zeppelin's %python): Python
+	// on PyFlink in the note's Python worker.
 	InterpreterPyFlink
-	// InterpreterIPyFlink is %flink.ipyflink: the IPython flavour of PyFlink.
+	// InterpreterIPyFlink is %flink.ipyflink (and %python.ipython): the
+	// same worker through IPython.
 	InterpreterIPyFlink
 )
 
@@ -49,7 +51,7 @@ type Interpreter struct {
 	Group string
 	Name  string
 	// Supported is false for interpreters Eddy recognises but cannot run
-	// yet (PyFlink); ResolveInterpreter returns an error for them too.
+	// (none at present); ResolveInterpreter returns an error for them too.
 	Supported bool
 	// EditorMode is the editor language Zeppelin uses for the paragraph:
 	// "sql", "python", "markdown" or "text".
@@ -74,6 +76,8 @@ const (
 	GroupFlink = "flink"
 	// GroupMarkdown is the Markdown interpreter group.
 	GroupMarkdown = "md"
+	// GroupPython is Zeppelin's Python interpreter group.
+	GroupPython = "python"
 )
 
 // interpreterSpec is one interpreter Eddy knows about, runnable or not.
@@ -94,8 +98,11 @@ var interpreterTable = []interpreterSpec{
 	{GroupFlink, "bsql", InterpreterSQLBatch, true, "sql", nil},
 	{GroupFlink, "conf", InterpreterConf, true, "text", nil},
 	{GroupMarkdown, "md", InterpreterMarkdown, true, "markdown", nil},
-	{GroupFlink, "pyflink", InterpreterPyFlink, false, "python", nil},
-	{GroupFlink, "ipyflink", InterpreterIPyFlink, false, "python", nil},
+	{GroupFlink, "pyflink", InterpreterPyFlink, true, "python", nil},
+	{GroupFlink, "ipyflink", InterpreterIPyFlink, true, "python", nil},
+	// Zeppelin's Python group runs in the same worker, PyFlink bound too.
+	{GroupPython, "python", InterpreterPyFlink, true, "python", nil},
+	{GroupPython, "ipython", InterpreterIPyFlink, true, "python", nil},
 }
 
 // SupportedHeaders returns the paragraph headers of the interpreters Eddy
@@ -156,11 +163,11 @@ func NeedsFlink(text, defaultGroup string) bool {
 // explicit %flink still resolves to Scala and is refused, so nothing written
 // for Scala is silently run as SQL.
 //
-// Unknown and unsupported interpreters (%sh, %spark, %flink Scala, and for
-// now %flink.pyflink and %flink.ipyflink) give an eddy.EINVALID error whose
-// message lists the available interpreters. For the recognised but not yet
-// supported PyFlink interpreters the returned Interpreter is filled in too
-// (Supported false), so an editor can still pick the right language.
+// Unknown and unsupported interpreters (%sh, %spark, %flink Scala) give an
+// eddy.EINVALID error whose message lists the available interpreters. For
+// a recognised but unsupported interpreter the returned Interpreter is
+// filled in too (Supported false), so an editor can still pick the right
+// language.
 func ResolveInterpreter(name, defaultGroup string) (Interpreter, error) {
 	if defaultGroup == "" {
 		defaultGroup = GroupFlink
@@ -215,6 +222,8 @@ func defaultInterpreterOf(group string) string {
 		return "ssql"
 	case GroupMarkdown:
 		return "md"
+	case GroupPython:
+		return "python"
 	}
 	return ""
 }
@@ -237,6 +246,9 @@ func availableInterpreters() string {
 		} else {
 			later = append(later, prefixOf(s.group, s.name))
 		}
+	}
+	if len(later) == 0 {
+		return "available interpreters: " + strings.Join(ok, ", ")
 	}
 	return fmt.Sprintf("available interpreters: %s (not yet supported: %s)",
 		strings.Join(ok, ", "), strings.Join(later, ", "))

@@ -35,9 +35,11 @@ func TestResolveInterpreter(t *testing.T) {
 		{name: "ErrScalaFull", intp: "flink.flink", err: "Scala"},
 		{name: "ErrUnknownFlink", intp: "flink.sql", err: "unknown interpreter %flink.sql"},
 		{name: "ErrCase", intp: "Flink.ssql", err: "unknown"},
-		{name: "ErrPyFlink", intp: "flink.pyflink", want: InterpreterPyFlink, err: "not yet supported"},
-		{name: "ErrBarePyFlink", intp: "pyflink", want: InterpreterPyFlink, err: "not yet supported"},
-		{name: "ErrIPyFlink", intp: "flink.ipyflink", want: InterpreterIPyFlink, err: "not yet supported"},
+		{name: "PyFlink", intp: "flink.pyflink", want: InterpreterPyFlink},
+		{name: "BarePyFlink", intp: "pyflink", want: InterpreterPyFlink},
+		{name: "IPyFlink", intp: "flink.ipyflink", want: InterpreterIPyFlink},
+		{name: "ZeppelinPython", intp: "python", group: "spark", want: InterpreterPyFlink},
+		{name: "ZeppelinIPython", intp: "python.ipython", group: "spark", want: InterpreterIPyFlink},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

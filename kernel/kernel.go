@@ -11,6 +11,7 @@ import (
 
 	"github.com/eddy-notebooks/eddy"
 	"github.com/eddy-notebooks/eddy/kernel/flink"
+	"github.com/eddy-notebooks/eddy/kernel/pyworker"
 	"github.com/eddy-notebooks/eddy/notebooks"
 )
 
@@ -75,6 +76,10 @@ type Kernel struct {
 	// kafkaJobs says, of the jobs asked about, whether they have Kafka
 	// clients (jobUsesKafka).
 	kafkaJobs map[string]bool
+	// py is the note's Python worker, nil until its first Python
+	// paragraph; pyStart serialises starting one.
+	py      *pyworker.Worker
+	pyStart sync.Mutex
 }
 
 // maxHistory bounds the statements kept for replay; past it the oldest
@@ -254,6 +259,13 @@ func (k *Kernel) Close(ctx context.Context) error {
 	case <-done:
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+	// The worker ends with its session, and its client JVM with it.
+	k.mu.Lock()
+	py := k.py
+	k.mu.Unlock()
+	if py != nil {
+		py.Close()
 	}
 	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()

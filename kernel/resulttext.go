@@ -87,6 +87,10 @@ func errorText(err error) (msg, trace string) {
 	if errors.As(err, &apiErr) {
 		return withHint(apiErr.Message()), apiErr.Trace
 	}
+	var py *pythonFailure
+	if errors.As(err, &py) {
+		return eddy.ErrorMessage(py.err), py.trace
+	}
 	var gone *flink.UnreachableError
 	if errors.As(err, &gone) {
 		return fmt.Sprintf("The %s (%s) stopped answering while this paragraph ran: it crashed or is restarting, and the run was lost. "+

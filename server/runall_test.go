@@ -79,7 +79,7 @@ func TestRunAll_StopsAtAnUnsupportedParagraph(t *testing.T) {
 	ts, _ := mustOpenRunServer(t, 8)
 	id := ts.mustCreateNote(t, "unsupported",
 		"%flink.bsql\nSELECT 1 AS n",
-		"%flink.pyflink\nprint(1)",
+		"%flink\nprintln(1)",
 		"%md\n# never",
 	)
 	n := ts.mustGetNote(t, id)
@@ -88,7 +88,7 @@ func TestRunAll_StopsAtAnUnsupportedParagraph(t *testing.T) {
 	if st := n.Paragraphs[0].Status; st != notebooks.StatusFinished {
 		t.Errorf("first paragraph: %s %s", st, n.Paragraphs[0].ErrorMessage)
 	}
-	if q := n.Paragraphs[1]; q.Status != notebooks.StatusError || !strings.Contains(q.ErrorMessage, "%flink.pyflink is not yet supported") {
+	if q := n.Paragraphs[1]; q.Status != notebooks.StatusError || !strings.Contains(q.ErrorMessage, "Eddy does not run the Flink Scala interpreter") {
 		t.Errorf("unsupported paragraph: %s %q", q.Status, q.ErrorMessage)
 	}
 	if st := n.Paragraphs[2].Status; st != notebooks.StatusReady {

@@ -65,7 +65,7 @@ func runFlink(ctx context.Context, args []string) error {
 	log.Info("local flink cluster ready", "after", time.Since(start).Round(time.Millisecond), "kafka", c.KafkaBootstrap())
 	fmt.Printf("EDDY_TEST_KAFKA_BOOTSTRAP=%s\n", c.KafkaBootstrap())
 	if lc.Python != "" {
-		fmt.Printf("EDDY_TEST_PYTHON=%s\n", lc.Python)
+		fmt.Printf("EDDY_TEST_PYTHON=%s\nEDDY_TEST_FLINK_CONF=%s\n", lc.Python, c.ConfigFile())
 	}
 	fmt.Printf("EDDY_TEST_FLINK_GATEWAY=%s\nEDDY_TEST_FLINK_REST=%s\n", c.GatewayURL(), c.RestURL())
 	<-ctx.Done()

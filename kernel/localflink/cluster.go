@@ -334,6 +334,10 @@ func commands(ctx context.Context, cfg Config, confDir string) (map[string][]str
 // RestURL is the JobManager REST API and web UI.
 func (c *Cluster) RestURL() string { return fmt.Sprintf("http://127.0.0.1:%d", c.ports.REST) }
 
+// ConfigFile is the cluster's config.yaml, which Python workers read to
+// share its catalog store, time zone and Python settings.
+func (c *Cluster) ConfigFile() string { return filepath.Join(c.cfg.Dir, "conf", "config.yaml") }
+
 // GatewayURL is the SQL Gateway REST API.
 func (c *Cluster) GatewayURL() string { return fmt.Sprintf("http://127.0.0.1:%d", c.ports.Gateway) }
 

@@ -120,7 +120,7 @@ class Worker:
         self.interrupted = False
         self.job_clients = []  # of the running paragraph
         self.registered = {}  # function name -> (wrapper, system?)
-        self.module_written = {}  # name -> digest of what was last handed to Eddy
+        self.shared_digest = None  # of the module last handed to Eddy
         self.table_seq = 0
         self.shell = None
         self.ns = {"__name__": "__main__", "__builtins__": __builtins__}
@@ -144,8 +144,17 @@ class Worker:
 
         self.gateway = get_gateway()
         jvm_ms = (time.time() - t0) * 1000
+        entries = self.flink_conf()
+        # The gateway opens a session's built-in catalog from the catalog
+        # store when the store has one of that name; a table environment
+        # does not, and would make an empty in-memory catalog of it. So the
+        # worker names its built-in catalog otherwise and uses the store's.
+        start_catalog = None
+        if entries.get("table.catalog-store.kind") and entries.get("table.builtin-catalog-name"):
+            start_catalog = entries["table.builtin-catalog-name"]
+            entries["table.builtin-catalog-name"] = "default_catalog"
         conf = Configuration()
-        for k, v in self.flink_conf().items():
+        for k, v in entries.items():
             conf.set_string(k, str(v))
         self.conf = conf
         s_env = StreamExecutionEnvironment.get_execution_environment(conf)
@@ -154,9 +163,16 @@ class Worker:
             environment_settings=EnvironmentSettings.new_instance()
             .in_streaming_mode().with_configuration(conf).build())
 
+        def use_start_catalog(env):
+            if start_catalog and start_catalog in env.list_catalogs():
+                env.use_catalog(start_catalog)
+            return env
+
+        use_start_catalog(st_env)
+
         def batch():
-            return TableEnvironment.create(
-                EnvironmentSettings.new_instance().in_batch_mode().with_configuration(conf).build())
+            return use_start_catalog(TableEnvironment.create(
+                EnvironmentSettings.new_instance().in_batch_mode().with_configuration(conf).build()))
 
         bt_env = LazyEnv(batch)
         self.envs = [st_env]
@@ -234,7 +250,6 @@ class Worker:
 
     def run(self, req):
         self.current, self.interrupted, self.job_clients = req["id"], False, []
-        self.registered_before = dict(self.registered)
         self.apply_properties(req)
         ok, error = True, None
         try:
@@ -411,6 +426,9 @@ class Worker:
             return None
         source = "\n".join(lines) + "\n"
         digest = hashlib.sha256(source.encode()).hexdigest()[:12]
+        if digest == self.shared_digest:
+            return None  # the gateway has these already
+        self.shared_digest = digest
         module = "eddy_udfs_%s_%s" % (self.settings.get("moduleTag", "note"), digest)
         directory = self.settings["moduleDir"]
         os.makedirs(directory, exist_ok=True)

@@ -36,7 +36,7 @@ describe('interpreterCompletion', () => {
     expect(asked).toEqual([['%fl\nSELECT 1', 3]]);
     expect(r?.from).toBe(0);
     expect(r?.options.map((o) => o.label)).toEqual(served);
-    expect(r?.options.some((o) => o.label.includes('pyflink'))).toBe(false);
+    expect(r?.options.some((o) => o.label === '%flink')).toBe(false);
   });
 
   it('offers nothing outside the interpreter name of the first line, or without the server', async () => {

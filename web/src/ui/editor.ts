@@ -59,7 +59,7 @@ export const FlinkSQL = SQLDialect.define({
 /**
  * interpreterCompletion offers, in the interpreter name at the start of the first line, the
  * interpreters Eddy runs. The server answers them (its interpreter table is the one list), so an
- * interpreter it refuses, such as %flink.pyflink, is never offered.
+ * interpreter it refuses, such as Zeppelin's Scala %flink, is never offered.
  */
 export async function interpreterCompletion(ctx: CompletionContext, complete: EditorOptions['complete']): Promise<CompletionResult | null> {
   const line = ctx.state.doc.lineAt(ctx.pos);

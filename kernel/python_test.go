@@ -1,0 +1,255 @@
+package kernel_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/eddy-notebooks/eddy/kernel"
+	"github.com/eddy-notebooks/eddy/kernel/flink"
+	"github.com/eddy-notebooks/eddy/kernel/flinktest"
+	"github.com/eddy-notebooks/eddy/notebooks"
+)
+
+// newPythonFixture is newFixture with Python workers that submit to the
+// test cluster and share its catalog.
+func newPythonFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := newFixture(t)
+	cfg, err := flinktest.PythonWorkers(t, filepath.Join(t.TempDir(), "python"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.cluster.Python = cfg
+	return f
+}
+
+// unique names a catalog object for this run: the catalog outlives tests.
+func unique(prefix string) string {
+	return fmt.Sprintf("%s_%d", prefix, time.Now().UnixNano())
+}
+
+const pyTwoLevel = `SELECT cnt, COUNT(*) AS keys_with_cnt FROM (SELECT MOD(id, 7) AS k, COUNT(*) AS cnt FROM src GROUP BY MOD(id, 7)) GROUP BY cnt`
+
+// TestPython_ShowEqualsBatch: a Python paragraph builds a table over
+// datagen and shows it with z.show in update mode; the final table equals
+// the same query's batch result from a SQL paragraph. Append and single
+// modes show what Zeppelin's do.
+func TestPython_ShowEqualsBatch(t *testing.T) {
+	f := newPythonFixture(t)
+	src := strings.TrimSuffix(seqSource, ";")
+	n, k := f.note(
+		"%flink.pyflink\nst_env.execute_sql(\"\"\""+src+"\"\"\")\n"+
+			"t = st_env.sql_query(\""+pyTwoLevel+"\")\nz.show(t, stream_type='update')\nprint('shown')",
+		"%flink.bsql\n"+seqSource+"\n"+pyTwoLevel,
+		"%flink.pyflink\nz.show(st_env.from_path('src').filter(col('id') <= 20), stream_type='append')",
+		"%flink.ipyflink\nz.show(st_env.from_path('src').select(col('id').max.alias('top')), stream_type='single', template='<b>{0}</b>')",
+	)
+	py := f.run(n, k, 0)
+	f.mustFinish(py)
+	batch := f.run(n, k, 1)
+	f.mustFinish(batch)
+	if got, want := tableRows(t, py), tableRows(t, batch); !slices.Equal(got, want) || len(got) == 0 {
+		t.Fatalf("z.show update table %v, batch %v", got, want)
+	}
+	if last := py.Results.Msg[len(py.Results.Msg)-1]; last.Type != notebooks.MessageText || strings.TrimSpace(last.Data) != "shown" {
+		t.Fatalf("printed output after the table: %+v", py.Results.Msg)
+	}
+	app := f.run(n, k, 2)
+	f.mustFinish(app)
+	if rows := tableRows(t, app); len(rows) != 20 {
+		t.Fatalf("append rows %v", rows)
+	}
+	single := f.run(n, k, 3)
+	f.mustFinish(single)
+	if got := single.Results.Msg[len(single.Results.Msg)-1]; got.Type != notebooks.MessageHTML || !strings.Contains(got.Data, "<b>500</b>") {
+		t.Fatalf("single: %+v", single.Results.Msg)
+	}
+}
+
+// TestPython_SharedWithSQL: a Python UDF is callable from the note's SQL
+// paragraphs; a table created in SQL is read in Python and one created in
+// Python is seen by another note's SQL.
+func TestPython_SharedWithSQL(t *testing.T) {
+	f := newPythonFixture(t)
+	sqlTable, pyTable := unique("from_sql"), unique("from_python")
+	n, k := f.note(
+		"%flink.pyflink\n@udf(result_type=DataTypes.BIGINT())\ndef triple_plus(x):\n    return x * 3 + 1\n\nst_env.create_temporary_system_function('triple_plus', triple_plus)",
+		"%flink.bsql\nSELECT triple_plus(id) AS r FROM (VALUES (CAST(1 AS BIGINT)), (CAST(14 AS BIGINT))) AS t(id)",
+		"%flink.ssql\nCREATE TABLE "+sqlTable+" (id BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '5', 'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '5')",
+		"%flink.pyflink\nz.show(st_env.from_path('"+sqlTable+"').select(col('id').sum.alias('total')))",
+		"%flink.pyflink\nst_env.execute_sql(\"CREATE TABLE "+pyTable+" (name STRING) WITH ('connector' = 'datagen', 'number-of-rows' = '3')\")",
+	)
+	f.mustFinish(f.run(n, k, 0))
+	udf := f.run(n, k, 1)
+	f.mustFinish(udf)
+	if got := tableRows(t, udf); !slices.Equal(got, []string{"4", "43"}) {
+		t.Fatalf("python udf in SQL: %v", got)
+	}
+	f.mustFinish(f.run(n, k, 2))
+	sum := f.run(n, k, 3)
+	f.mustFinish(sum)
+	if got := tableRows(t, sum); !slices.Equal(got, []string{"15"}) {
+		t.Fatalf("SQL table read in Python: %v", got)
+	}
+	f.mustFinish(f.run(n, k, 4))
+	other, ok := f.note("%flink.bsql\nSELECT COUNT(*) AS c FROM " + pyTable)
+	got := f.run(other, ok, 0)
+	f.mustFinish(got)
+	if rows := tableRows(t, got); !slices.Equal(rows, []string{"3"}) {
+		t.Fatalf("Python table from another note: %v", rows)
+	}
+}
+
+// TestPython_ErrorsPointAtTheLine: a failing paragraph ends in ERROR with
+// its Python traceback, and the error offset marks the failing line.
+func TestPython_ErrorsPointAtTheLine(t *testing.T) {
+	f := newPythonFixture(t)
+	n, k := f.note("%flink.pyflink\nx = 1\nboom = {}['missing']\n")
+	p := f.run(n, k, 0)
+	if p.Status != notebooks.StatusError || !strings.Contains(p.ErrorMessage, "KeyError") ||
+		!strings.Contains(p.ErrorMessage, "line 2") || !strings.Contains(p.ErrorMessage, "Traceback") {
+		t.Fatalf("status %s, error %q", p.Status, p.ErrorMessage)
+	}
+	at, _ := p.Config[kernel.ConfigErrorAt].(map[string]any)
+	if fmt.Sprint(at["offset"]) != strconv.Itoa(strings.Index(p.Text, "boom")) {
+		t.Fatalf("error offset %v, want the failing line's start %d", at, strings.Index(p.Text, "boom"))
+	}
+}
+
+// TestPython_WorkerKilledMidParagraph: kill -9 of the worker ends the
+// paragraph in ERROR with a clear message, and the next run starts a new
+// worker that works.
+func TestPython_WorkerKilledMidParagraph(t *testing.T) {
+	f := newPythonFixture(t)
+	n, k := f.note("%flink.pyflink\nimport time\nprint('sleeping')\ntime.sleep(600)", "%flink.pyflink\nprint(6 * 7)")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	pid := n.Paragraphs[0].ID
+	done, err := k.Run(ctx, pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitLive(ctx, t, k, pid, func(l kernel.ParagraphLive) bool {
+		return len(l.Messages) > 0 && strings.Contains(l.Messages[0].Data, "sleeping")
+	})
+	w := k.PythonWorker()
+	if w == nil {
+		t.Fatal("no worker")
+	}
+	group := pgroup(t, w.Ready().PID)
+	if err := syscall.Kill(w.Ready().PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	p, _ := f.store.FindParagraph(ctx, n.ID, pid)
+	if p.Status != notebooks.StatusError || !strings.Contains(p.ErrorMessage, "Python worker ended") || !strings.Contains(p.ErrorMessage, "signal 9") {
+		t.Fatalf("status %s, error %q", p.Status, p.ErrorMessage)
+	}
+	waitGone(t, group)
+	next := f.run(n, k, 1)
+	f.mustFinish(next)
+	if strings.TrimSpace(next.Results.Msg[0].Data) != "42" {
+		t.Fatalf("next run: %+v", next.Results.Msg)
+	}
+}
+
+// TestPython_InterruptCancelsJob: cancelling a paragraph that shows an
+// unbounded query interrupts it and cancels its Flink job.
+func TestPython_InterruptCancelsJob(t *testing.T) {
+	f := newPythonFixture(t)
+	n, k := f.note("%flink.pyflink\nst_env.execute_sql(\"CREATE TEMPORARY TABLE gen (k INT) WITH ('connector'='datagen','rows-per-second'='50','fields.k.min'='1','fields.k.max'='5')\")\n" +
+		"z.show(st_env.sql_query('SELECT k, COUNT(*) AS c FROM gen GROUP BY k'))")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	pid := n.Paragraphs[0].ID
+	if _, err := k.Run(ctx, pid); err != nil {
+		t.Fatal(err)
+	}
+	l := waitLive(ctx, t, k, pid, func(l kernel.ParagraphLive) bool {
+		return l.JobID != "" && l.Result != nil && l.Result.Snapshot != nil && len(l.Result.Snapshot.Rows) == 5
+	})
+	if err := k.Cancel(ctx, pid); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		d, err := f.cluster.JobManager.Job(ctx, l.JobID)
+		if err == nil && d.State == flink.JobCanceled {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("job %s not cancelled: %s", l.JobID, d.State)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	p, _ := f.store.FindParagraph(ctx, n.ID, pid)
+	if p.Status != notebooks.StatusAbort {
+		t.Fatalf("status %s: %s", p.Status, p.ErrorMessage)
+	}
+	if w := k.PythonWorker(); w == nil {
+		t.Fatal("the worker did not survive an interrupt")
+	}
+}
+
+// TestPython_CloseEndsWorker: closing the kernel (ending the session) ends
+// the worker and its client JVM.
+func TestPython_CloseEndsWorker(t *testing.T) {
+	f := newPythonFixture(t)
+	n, k := f.note("%flink.pyflink\nprint(st_env is not None)")
+	f.mustFinish(f.run(n, k, 0))
+	w := k.PythonWorker()
+	group := pgroup(t, w.Ready().PID)
+	if len(group) < 2 {
+		t.Fatalf("worker process group %v: want Python and its JVM", group)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := k.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, group)
+}
+
+// pgroup returns the processes of the process group led by pid.
+func pgroup(t *testing.T, pid int) []int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []int
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if g, err := syscall.Getpgid(p); err == nil && g == pid {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// waitGone waits until every process of pids has exited.
+func waitGone(t *testing.T, pids []int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for _, p := range pids {
+		for syscall.Kill(p, 0) == nil {
+			if stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p)); err == nil && strings.Contains(string(stat), ") Z ") {
+				break // a zombie waiting for its parent to reap it
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("process %d of the worker is still running", p)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}
