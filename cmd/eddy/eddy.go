@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,6 +23,7 @@ import (
 	"github.com/eddy-notebooks/eddy/kernel/connectors"
 	"github.com/eddy-notebooks/eddy/kernel/localflink"
 	"github.com/eddy-notebooks/eddy/kernel/maven"
+	"github.com/eddy-notebooks/eddy/kernel/pyworker"
 	"github.com/eddy-notebooks/eddy/notebooks/sqlite"
 	"github.com/eddy-notebooks/eddy/server"
 	"github.com/eddy-notebooks/eddy/sessions"
@@ -445,6 +447,43 @@ func connectorJars(dir string) []string {
 	return jars
 }
 
+// pythonWorkers says how notes' Python workers start: they submit to the
+// JobManager at restURL and, given the local cluster's config file, share
+// its catalog store and settings. Nil without --python.
+func (m *Main) pythonWorkers(restURL, confFile string) *pyworker.Config {
+	cfg := &m.Config
+	if cfg.Python == "" {
+		return nil
+	}
+	conf := map[string]string{"execution.target": "remote"}
+	if u, err := url.Parse(restURL); err == nil {
+		conf["rest.address"] = u.Hostname()
+		if p := u.Port(); p != "" {
+			conf["rest.port"] = p
+		}
+	}
+	// Absolute: the SQL Gateway imports the shared functions' modules
+	// from file:// URLs under it.
+	dir, err := filepath.Abs(filepath.Join(cfg.DataDir, "python"))
+	if err != nil {
+		dir = filepath.Join(cfg.DataDir, "python")
+	}
+	var jars []string
+	if cfg.CatalogJar != "" {
+		jars = append(jars, cfg.CatalogJar)
+	}
+	return &pyworker.Config{
+		Python:   cfg.Python,
+		Dir:      dir,
+		ConfFile: confFile,
+		Conf:     conf,
+		// The catalog jar also reads query results for the worker.
+		Classpath: jars,
+		Jars:      m.conns.Jars,
+		Logger:    m.Log,
+	}
+}
+
 // localReadyTimeout bounds how long a local cluster may take to come up.
 const localReadyTimeout = 5 * time.Minute
 
@@ -457,6 +496,7 @@ func (m *Main) startFlink(ctx context.Context) error {
 		m.cluster = kernel.NewCluster(kernel.ModeRemote, cfg.FlinkGateway, cfg.FlinkRest)
 		m.cluster.JobManager = m.cluster.JobManager.WithWebUI(server.FlinkUIPath)
 		m.cluster.Kafka, m.cluster.KafkaMode = cfg.KafkaBootstrap, kernel.ModeRemote
+		m.cluster.Python = m.pythonWorkers(cfg.FlinkRest, "")
 		m.watchKafka()
 		m.wg.Add(1)
 		go func() {
@@ -495,6 +535,7 @@ func (m *Main) startFlink(ctx context.Context) error {
 	m.cluster = kernel.NewCluster(kernel.ModeLocal, local.GatewayURL(), local.RestURL())
 	m.cluster.JobManager = m.cluster.JobManager.WithWebUI(server.FlinkUIPath) // links go through Eddy, whatever the ports
 	m.cluster.SetStarting(time.Now())
+	m.cluster.Python = m.pythonWorkers(local.RestURL(), local.ConfigFile())
 	m.conns.Restart = func(ctx context.Context, jars []string) error {
 		// Restarting, the cluster reports its processes as starting; after
 		// either outcome it reports what its processes answer.

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -47,6 +48,9 @@ type Config struct {
 	// catalog jar (which also reads results for the worker) and the
 	// connectors.
 	Classpath []string
+	// Jars, when set, adds jars to Classpath at each start: connectors
+	// that can change while Eddy runs.
+	Jars func() []string
 	// Heap is the client JVM's -Xmx; default 384m.
 	Heap string
 	// ModuleTag names the modules of shared functions ("eddy_udfs_<tag>_…").
@@ -181,6 +185,9 @@ func Start(ctx context.Context, cfg Config) (*Worker, error) {
 	}
 	if cfg.StartTimeout == 0 {
 		cfg.StartTimeout = 2 * time.Minute
+	}
+	if cfg.Jars != nil {
+		cfg.Classpath = append(slices.Clone(cfg.Classpath), cfg.Jars()...)
 	}
 	if cfg.Python == "" {
 		return nil, eddy.Errorf(eddy.EUNAVAILABLE, "Python paragraphs need a Python with PyFlink: run 'make python' (or pass --python)")

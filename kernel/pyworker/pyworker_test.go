@@ -118,4 +118,3 @@ z.show(t.group_by(col('k')).select(col('k'), col('v').count.alias('n')), stream_
 		t.Fatalf("columns %+v rows %v", cols, rows)
 	}
 }
-
