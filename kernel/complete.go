@@ -20,6 +20,9 @@ const maxCandidates = 200
 // replayed as for a run, and completion is asked again, once. Only SQL
 // paragraphs complete; others, and a cursor in the header, get none.
 func (k *Kernel) Complete(ctx context.Context, text string, pos int) ([]string, error) {
+	if code, line, col, ok := pythonCompletionInput(text, pos); ok {
+		return k.completePython(ctx, code, line, col)
+	}
 	stmt, at, ok := completionInput(text, pos)
 	if !ok {
 		return nil, nil

@@ -253,3 +253,30 @@ func waitGone(t *testing.T, pids []int) {
 		}
 	}
 }
+
+// TestPython_Complete: a Python paragraph completes from the worker's live
+// namespace (names the note defined, attributes of objects); before the
+// worker runs, from the names every Python paragraph has.
+func TestPython_Complete(t *testing.T) {
+	if got, ok := kernel.CompletePython("%flink.pyflink\nx = st_", 22); !ok || !slices.Equal(got, []string{"st_env"}) {
+		t.Fatalf("static completion: %v %v", got, ok)
+	}
+	if _, ok := kernel.CompletePython("%flink.ssql\nSEL", 15); ok {
+		t.Fatal("SQL completed as Python")
+	}
+	f := newPythonFixture(t)
+	n, k := f.note("%flink.pyflink\nmy_total_rows = 42")
+	f.mustFinish(f.run(n, k, 0))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for text, want := range map[string]string{
+		"%flink.pyflink\nprint(my_to": "my_total_rows",
+		"%flink.pyflink\nst_env.execute_s": "execute_sql",
+		"%flink.ipyflink\nDataTypes.BIG":   "BIGINT",
+	} {
+		got, err := k.Complete(ctx, text, len(text))
+		if err != nil || !slices.Contains(got, want) {
+			t.Errorf("%q: %v %v, want %s", text, got, err, want)
+		}
+	}
+}

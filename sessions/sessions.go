@@ -915,14 +915,18 @@ func (m *Manager) LiveSince(noteID string, seen map[string]int64) []kernel.Parag
 // offset. In the interpreter name of the first line they are the headers
 // of the interpreters Eddy runs (kernel.CompleteHeader), with or without
 // Flink. A note with a session completes SQL in its own kernel, so its
-// temporary tables are known; otherwise the completer (no KPUs: it runs
-// nothing) knows the catalogs only.
+// temporary tables are known, and Python in its worker; otherwise the
+// completer (no KPUs: it runs nothing) knows the catalogs only, and Python
+// paragraphs get the names every Python paragraph has.
 func (m *Manager) Complete(ctx context.Context, noteID, text string, pos int) ([]string, error) {
 	if headers, ok := kernel.CompleteHeader(text, pos); ok {
 		return headers, nil
 	}
 	if k := m.findByNote(noteID).started(); k != nil {
 		return k.Complete(ctx, text, pos)
+	}
+	if names, ok := kernel.CompletePython(text, pos); ok {
+		return names, nil
 	}
 	if m.cfg.Completer == nil {
 		return nil, eddy.Errorf(eddy.EUNAVAILABLE, "completion is not available: no Flink cluster")

@@ -227,15 +227,19 @@ export class ParagraphEditor {
   }
 
   /**
-   * gatewayCompletion offers the gateway's candidates (tables, columns, functions the note's
-   * session knows) in SQL paragraphs. CodeMirror matches results to sources by identity, so it
-   * is registered through one bound function (gatewaySource), never a fresh closure.
+   * gatewayCompletion offers the server's candidates: in SQL paragraphs the gateway's (tables,
+   * columns, functions the note's session knows), in Python paragraphs the note's Python worker's
+   * (names its paragraphs defined, attributes of live objects), also right after a dot. CodeMirror
+   * matches results to sources by identity, so it is registered through one bound function
+   * (gatewaySource), never a fresh closure.
    */
   private async gatewayCompletion(ctx: CompletionContext): Promise<CompletionResult | null> {
     const complete = this.opts.complete;
-    if (!complete || this.language !== 'sql' || ctx.state.doc.lineAt(ctx.pos).number === 1) return null;
-    const word = ctx.matchBefore(/[\w$`]*/);
-    if (!word || (word.from === word.to && !ctx.explicit)) return null;
+    const python = this.language === 'python';
+    if (!complete || (this.language !== 'sql' && !python) || ctx.state.doc.lineAt(ctx.pos).number === 1) return null;
+    const word = ctx.matchBefore(python ? /\w*/ : /[\w$`]*/);
+    const afterDot = python && word !== null && ctx.state.sliceDoc(word.from - 1, word.from) === '.';
+    if (!word || (word.from === word.to && !ctx.explicit && !afterDot)) return null;
     const text = ctx.state.doc.toString();
     let candidates: string[];
     try {
@@ -244,7 +248,7 @@ export class ParagraphEditor {
       return null;
     }
     if (ctx.aborted || candidates.length === 0) return null;
-    return { from: word.from, options: completionOptions(candidates, ctx.state.sliceDoc(word.from, word.to)), validFor: /^[\w$`]*$/ };
+    return { from: word.from, options: completionOptions(candidates, ctx.state.sliceDoc(word.from, word.to)), validFor: python ? /^\w*$/ : /^[\w$`]*$/ };
   }
 
   private readonly gatewaySource = (ctx: CompletionContext) => this.gatewayCompletion(ctx);
