@@ -280,3 +280,75 @@ func TestPython_Complete(t *testing.T) {
 		}
 	}
 }
+
+// fixtureTexts returns the texts of the paragraphs of a Zeppelin fixture
+// note that contain each of the given snippets, unchanged.
+func fixtureTexts(t *testing.T, file string, snippets ...string) []string {
+	t.Helper()
+	root, err := flinktest.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(root, "..", "shared", "fixtures", "zeppelin", file))
+	if err != nil {
+		t.Fatalf("Zeppelin fixture beside the repository (../shared/fixtures/zeppelin): %v", err)
+	}
+	note, err := notebooks.ImportZeppelin(data, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, s := range snippets {
+		i := slices.IndexFunc(note.Paragraphs, func(p *notebooks.Paragraph) bool { return strings.Contains(p.Text, s) })
+		if i < 0 {
+			t.Fatalf("%s has no paragraph with %q", file, s)
+		}
+		out = append(out, note.Paragraphs[i].Text)
+	}
+	return out
+}
+
+// TestPython_ZeppelinFixtures runs the Python paragraphs of Zeppelin's
+// tutorial notes unchanged: PyFlink UDFs registered Zeppelin's way
+// (register_function, on st_env and bt_env) and called from SQL, and
+// IPython's help, magics, forms and z.show of a pandas DataFrame.
+func TestPython_ZeppelinFixtures(t *testing.T) {
+	f := newPythonFixture(t)
+	texts := fixtureTexts(t, "2._Three_Essential_Steps_for_Building_Flink_Job_2F7SKEHPA.zpln",
+		`st_env.register_function("ip_to_country", ip_to_country)`, `select ip_to_country('2.10.01.1')`)
+	texts = append(texts, fixtureTexts(t, "7._Batch_Data_Analytics_2EZ9G3JJU.zpln", `bt_env.register_function("python_upper"`)...)
+	texts = append(texts, "%flink.bsql\nSELECT python_upper('single') AS up")
+	texts = append(texts, fixtureTexts(t, "1._IPython_Basic_2EYDJKFFY.zpln", "sys?", "help(sys)", "%timeit range", "z.input(", "z.show(df)")...)
+	n, k := f.note(texts...)
+	for i := range 2 {
+		f.mustFinish(f.run(n, k, i))
+	}
+	if got := tableRows(t, f.run(n, k, 1)); !slices.Equal(got, []string{"China"}) {
+		t.Fatalf("ip_to_country from SQL: %v", got)
+	}
+	f.mustFinish(f.run(n, k, 2))
+	up := f.run(n, k, 3)
+	f.mustFinish(up)
+	if got := tableRows(t, up); !slices.Equal(got, []string{"SINGLE"}) {
+		t.Fatalf("python_upper from SQL: %v", got)
+	}
+	output := func(p *notebooks.Paragraph) string {
+		var b strings.Builder
+		for _, m := range p.Results.Msg {
+			b.WriteString(m.Data)
+		}
+		return b.String()
+	}
+	for i, want := range map[int]string{4: "sys", 5: "This module provides access", 6: "loops each", 7: "hello"} {
+		p := f.run(n, k, i)
+		f.mustFinish(p)
+		if !strings.Contains(output(p), want) {
+			t.Errorf("paragraph %d (%q): output %q lacks %q", i, p.Text, output(p), want)
+		}
+	}
+	df := f.run(n, k, 8)
+	f.mustFinish(df)
+	if got := tableRows(t, df); !slices.Equal(got, []string{"a\t12", "b\t24", "c\t18"}) {
+		t.Fatalf("z.show(df): %v", got)
+	}
+}

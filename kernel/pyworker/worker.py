@@ -10,6 +10,7 @@ paragraph's. docs/python.md documents the protocol.
 import ast
 import base64
 import hashlib
+import io
 import json
 import os
 import re
@@ -59,7 +60,7 @@ class Output:
         return False
 
     def fileno(self):
-        raise OSError("a paragraph's output has no file descriptor")
+        raise io.UnsupportedOperation("a paragraph's output has no file descriptor")
 
 
 class Interrupted(KeyboardInterrupt):
@@ -494,6 +495,14 @@ def make_shell(worker):
 
     shell.showtraceback = showtraceback
     shell.showsyntaxerror = showtraceback
+
+    def show_in_pager(_shell, data, start=0, screen_lines=0, pager_cmd=None):
+        """`obj?` and %pinfo print into the paragraph: it has no terminal to page in."""
+        if isinstance(data, dict):
+            data = data.get("text/plain", "")
+        print(data)
+
+    shell.set_hook("show_in_pager", show_in_pager)
     return shell
 
 
