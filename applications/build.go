@@ -1,6 +1,7 @@
 package applications
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/eddy-notebooks/eddy"
 	"github.com/eddy-notebooks/eddy/kernel"
+	"github.com/eddy-notebooks/eddy/kernel/pyworker"
 	"github.com/eddy-notebooks/eddy/notebooks"
 )
 
@@ -217,6 +219,43 @@ func (bd *builder) exclude(r paraRef, reason string) {
 	bd.excluded = append(bd.excluded, Exclusion{ParagraphID: r.id, Index: r.index, Title: r.title, Reason: reason})
 }
 
+// pythonFunctions includes the Python functions a Python paragraph
+// registered for SQL when it last ran (kernel.ConfigPythonFunctions): the
+// application imports the same saved module. The paragraph's Python code
+// itself does not run in an application yet, so one that registered
+// nothing is refused rather than dropped unseen.
+func (bd *builder) pythonFunctions(ref paraRef, p *notebooks.Paragraph) error {
+	var fs pyworker.Functions
+	raw, ok := p.Config[kernel.ConfigPythonFunctions]
+	if ok {
+		b, err := json.Marshal(raw)
+		if err == nil {
+			err = json.Unmarshal(b, &fs)
+		}
+		ok = err == nil && fs.Module != "" && len(fs.Functions) > 0
+	}
+	if !ok {
+		return refuse(ref, "Python paragraphs cannot be deployed yet; only the Python functions a paragraph registered for SQL can (run it, then deploy)")
+	}
+	pb := &paragraphBuild{ref: ref}
+	names := make([]string, len(fs.Functions))
+	for i, f := range fs.Functions {
+		names[i] = f.Name
+	}
+	for _, stmt := range kernel.PythonFunctionStatements(fs, true) {
+		kind := kernel.StmtDDL
+		if strings.HasPrefix(stmt, "SET ") {
+			kind = kernel.StmtSet
+		}
+		pb.keep(kind, stmt)
+	}
+	pb.note("its Python functions " + strings.Join(names, ", ") + " (the paragraph's other Python code does not run in the application)")
+	bd.included = append(bd.included, Inclusion{ParagraphID: ref.id, Index: ref.index, Title: ref.title,
+		Statements: pb.kinds, Notes: pb.notes})
+	bd.sections = append(bd.sections, section{ref: ref, statements: pb.statements})
+	return nil
+}
+
 // paragraph builds the paragraph at index i.
 func (bd *builder) paragraph(i int, p *notebooks.Paragraph) error {
 	ref := paraRef{index: i, id: p.ID, title: p.Title}
@@ -235,7 +274,7 @@ func (bd *builder) paragraph(i int, p *notebooks.Paragraph) error {
 	interp, err := kernel.ResolveInterpreter(h.Interpreter, bd.note.DefaultInterpreterGroup)
 	switch {
 	case interp.Kind == kernel.InterpreterPyFlink || interp.Kind == kernel.InterpreterIPyFlink:
-		return refuse(ref, "Python paragraphs cannot be deployed yet")
+		return bd.pythonFunctions(ref, p)
 	case err != nil:
 		return refuse(ref, "%s", eddy.ErrorMessage(err))
 	case interp.Kind == kernel.InterpreterMarkdown:

@@ -325,6 +325,31 @@ func TestBuildNote_Forms(t *testing.T) {
 	})
 }
 
+// TestBuildNote_PythonFunctions: a Python paragraph that registered
+// functions for SQL when it last ran contributes them to the script (the
+// same saved module, the same LANGUAGE PYTHON functions), so an INSERT
+// calling one runs in the application too.
+func TestBuildNote_PythonFunctions(t *testing.T) {
+	note := &notebooks.Note{ID: "2PY", Name: "py"}
+	paras := []*notebooks.Paragraph{
+		{ID: "p0", Text: "%flink.pyflink\n@udf(result_type=DataTypes.BIGINT())\ndef triple_plus(x):\n    return x * 3 + 1\nst_env.create_temporary_system_function('triple_plus', triple_plus)",
+			Config: map[string]any{kernel.ConfigPythonFunctions: map[string]any{"module": "eddy_udfs_2PY_0123", "dir": "/data/python/2PY/modules",
+				"functions": []any{map[string]any{"name": "triple_plus", "system": true, "kind": "scalar"}}}}},
+		{ID: "p1", Text: "%flink.ssql\nCREATE TABLE out_t (r BIGINT) WITH ('connector' = 'blackhole');\nINSERT INTO out_t SELECT triple_plus(1)"},
+	}
+	b := mustBuild(t, note, paras)
+	for _, want := range []string{"SET 'python.files' = 'file:///data/python/2PY/modules';",
+		"CREATE TEMPORARY SYSTEM FUNCTION `triple_plus` AS 'eddy_udfs_2PY_0123.triple_plus' LANGUAGE PYTHON;",
+		"INSERT INTO out_t SELECT triple_plus(1);"} {
+		if !strings.Contains(b.Script, want) {
+			t.Errorf("script lacks %q:\n%s", want, b.Script)
+		}
+	}
+	if len(b.Included) != 2 || !strings.Contains(strings.Join(b.Included[0].Notes, " "), "triple_plus") {
+		t.Errorf("included %+v", b.Included)
+	}
+}
+
 func TestBuildNote_Refusals(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -335,7 +360,7 @@ func TestBuildNote_Refusals(t *testing.T) {
 		reason string
 	}{
 		{name: "PyFlink", texts: []string{"%flink.ssql\nINSERT INTO t SELECT 1", "%flink.pyflink\nprint(1)"}, index: 1,
-			reason: "Python paragraphs cannot be deployed yet"},
+			reason: "Python paragraphs cannot be deployed yet; only the Python functions a paragraph registered for SQL can"},
 		{name: "IPyFlink", texts: []string{"%flink.ipyflink\nprint(1)"}, index: 0, reason: "Python paragraphs cannot be deployed yet"},
 		{name: "Scala", texts: []string{"%flink\nval x = 1"}, index: 0, reason: "Eddy does not run the Flink Scala interpreter"},
 		{name: "UnknownInterpreter", texts: []string{"%sh\nls"}, index: 0, reason: "unknown interpreter %sh"},
@@ -598,7 +623,7 @@ func TestBuildNote_Zeppelin(t *testing.T) {
 		{"2._Three_Essential_Steps_for_Building_Flink_Job_2F7SKEHPA.zpln", 4, "Python paragraphs cannot be deployed yet"},
 		{"1._Flink_Basics_2F2YS7PCE.zpln", 1, "Eddy does not run the Flink Scala interpreter"},
 		{"7._Batch_Data_Analytics_2EZ9G3JJU.zpln", 1, "unknown interpreter %sh"},
-		{"1._IPython_Basic_2EYDJKFFY.zpln", 4, "unknown interpreter %python.ipython"},
+		{"1._IPython_Basic_2EYDJKFFY.zpln", 4, "Python paragraphs cannot be deployed yet"},
 	}
 	for _, tt := range refusals {
 		t.Run(tt.file, func(t *testing.T) {

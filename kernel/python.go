@@ -125,6 +125,9 @@ func (ex *execution) runPython(ctx context.Context, body string, bodyOffset int,
 	if done.Functions != nil {
 		if err := ex.k.sharePythonFunctions(ctx, done.Functions); err != nil {
 			ex.addMessage(notebooks.MessageText, "The note's SQL paragraphs cannot use its Python functions: "+err.Error())
+		} else {
+			// Applications built from the note register them the same way.
+			ex.setConfig(ConfigPythonFunctions, done.Functions)
 		}
 	}
 	if !done.OK {
@@ -319,23 +322,37 @@ func rowKindOfShort(s string) RowKind {
 	return RowInsert
 }
 
-// sharePythonFunctions makes the Python functions of the note's Python
-// paragraphs callable from its SQL paragraphs: the gateway session imports
-// the module the worker saved them in (python.files) and each becomes a
-// temporary function in LANGUAGE PYTHON. The statements are remembered, so
-// a reopened gateway session gets them again.
-func (k *Kernel) sharePythonFunctions(ctx context.Context, fs *pyworker.Functions) error {
+// ConfigPythonFunctions is the paragraph config key where a Python
+// paragraph that registered functions records them (a pyworker.Functions):
+// the module they were saved in and their names.
+const ConfigPythonFunctions = "pythonFunctions"
+
+// PythonFunctionStatements are the statements that make Python functions
+// saved by a worker callable from SQL: the module's directory on
+// python.files, and each function a temporary function in LANGUAGE PYTHON.
+// With replace, each is dropped first (a new version of a function).
+func PythonFunctionStatements(fs pyworker.Functions, replace bool) []string {
 	stmts := []string{fmt.Sprintf("SET 'python.files' = '%s'", quoteSQL("file://"+fs.Dir))}
 	for _, f := range fs.Functions {
 		kind := "TEMPORARY"
 		if f.System {
 			kind = "TEMPORARY SYSTEM"
 		}
-		stmts = append(stmts,
-			fmt.Sprintf("DROP %s FUNCTION IF EXISTS `%s`", kind, f.Name),
-			fmt.Sprintf("CREATE %s FUNCTION `%s` AS '%s' LANGUAGE PYTHON", kind, f.Name, quoteSQL(fs.Module+"."+f.Name)))
+		if replace {
+			stmts = append(stmts, fmt.Sprintf("DROP %s FUNCTION IF EXISTS `%s`", kind, f.Name))
+		}
+		stmts = append(stmts, fmt.Sprintf("CREATE %s FUNCTION `%s` AS '%s' LANGUAGE PYTHON", kind, f.Name, quoteSQL(fs.Module+"."+f.Name)))
 	}
-	for _, stmt := range stmts {
+	return stmts
+}
+
+// sharePythonFunctions makes the Python functions of the note's Python
+// paragraphs callable from its SQL paragraphs: the gateway session imports
+// the module the worker saved them in (python.files) and each becomes a
+// temporary function in LANGUAGE PYTHON. The statements are remembered, so
+// a reopened gateway session gets them again.
+func (k *Kernel) sharePythonFunctions(ctx context.Context, fs *pyworker.Functions) error {
+	for _, stmt := range PythonFunctionStatements(*fs, true) {
 		handle, op, err := k.executeStatement(ctx, stmt, nil)
 		if err != nil {
 			return err
