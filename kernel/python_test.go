@@ -270,7 +270,7 @@ func TestPython_Complete(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for text, want := range map[string]string{
-		"%flink.pyflink\nprint(my_to": "my_total_rows",
+		"%flink.pyflink\nprint(my_to":      "my_total_rows",
 		"%flink.pyflink\nst_env.execute_s": "execute_sql",
 		"%flink.ipyflink\nDataTypes.BIG":   "BIGINT",
 	} {
