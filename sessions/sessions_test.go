@@ -40,6 +40,11 @@ func newFixture(t *testing.T, cfg sessions.Config) *fixture {
 	}
 	usage := sqlite.NewUsageStore(store)
 	cluster := kernel.NewCluster(kernel.ModeRemote, ep.Gateway.URL(), ep.JobManager.URL())
+	python, err := flinktest.PythonWorkers(t, filepath.Join(t.TempDir(), "python"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cluster.Python = python
 	cfg.OpenKernel = func(ctx context.Context, kc sessions.KernelConfig) (sessions.Kernel, error) {
 		k, err := kernel.Open(ctx, kernel.Config{NoteID: kc.NoteID, Cluster: cluster, Store: store, Admitter: kc.Admitter, OnChange: kc.OnChange})
 		if err != nil {
