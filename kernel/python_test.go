@@ -352,3 +352,54 @@ func TestPython_ZeppelinFixtures(t *testing.T) {
 		t.Fatalf("z.show(df): %v", got)
 	}
 }
+
+// TestPython_PrintInsertAndProperties: table.execute().print() reads as a
+// table with the row kinds; an INSERT the code leaves running keeps the
+// paragraph running until it ends; jobName and parallelism apply to the
+// paragraph's jobs.
+func TestPython_PrintInsertAndProperties(t *testing.T) {
+	f := newPythonFixture(t)
+	sink := unique("py_sink")
+	n, k := f.note(
+		"%flink.pyflink\nst_env.from_elements([(1, 'a'), (2, 'b')], ['id', 'v']).execute().print()",
+		"%flink.pyflink(jobName=py_insert_job, parallelism=2)\n"+
+			"st_env.execute_sql(\"CREATE TEMPORARY TABLE src2 (id BIGINT) WITH ('connector'='datagen','rows-per-second'='20','number-of-rows'='60','fields.id.kind'='sequence','fields.id.start'='1','fields.id.end'='60')\")\n"+
+			"st_env.execute_sql(\"CREATE TABLE "+sink+" (id BIGINT) WITH ('connector'='blackhole')\")\n"+
+			"st_env.execute_sql('INSERT INTO "+sink+" SELECT id FROM src2')\nprint('submitted')",
+	)
+	printed := f.run(n, k, 0)
+	f.mustFinish(printed)
+	if got := tableRows(t, printed); !slices.Equal(got, []string{"+I\t1\ta", "+I\t2\tb"}) {
+		t.Fatalf("print(): %v", got)
+	}
+	start := time.Now()
+	ins := f.run(n, k, 1)
+	f.mustFinish(ins)
+	if time.Since(start) < 2*time.Second {
+		t.Fatalf("the paragraph ended after %s, before its INSERT of 60 rows at 20 rows/s", time.Since(start))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	jobs, err := f.cluster.JobManager.Jobs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, j := range jobs {
+		if j.Name == "py_insert_job" && j.StartTime >= start.UnixMilli()-1000 {
+			found = true
+			d, err := f.cluster.JobManager.Job(ctx, j.ID)
+			if err != nil || d.State != flink.JobFinished {
+				t.Fatalf("job %s: %+v %v", j.ID, d.State, err)
+			}
+			for _, v := range d.Vertices {
+				if v.Parallelism != 2 {
+					t.Errorf("vertex %s has parallelism %d, want 2", v.Name, v.Parallelism)
+				}
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no job named py_insert_job among %+v", jobs)
+	}
+}
