@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { charOffsetOfByte, errorMarkOf, markOf, offsetOf, parseErrorPosition, savedErrorSource, textHash, type SavedError } from './errorPosition';
+import { charOffsetOfByte, errorMarkOf, lineMarkOf, markOf, offsetOf, parseErrorPosition, savedErrorSource, textHash, type SavedError } from './errorPosition';
 
 describe('parseErrorPosition', () => {
   it("reads Flink's parser and validator positions", () => {
@@ -57,6 +57,16 @@ describe('positions in the paragraph', () => {
     expect(errorMarkOf(text, { ...live, status: 'RUNNING' })).toBeNull();
     expect(errorMarkOf(text, { ...live, errorStatementOffset: undefined })).toBeNull();
     expect(errorMarkOf(text, undefined)).toBeNull();
+  });
+
+  it("marks the whole line a Python error names, from where the server says it starts", () => {
+    const text = "%flink.pyflink\nx = 1\nif x:\n    y = {}['é']\n";
+    const line = new TextEncoder().encode(text.slice(0, text.indexOf('    y'))).length;
+    const errorMessage = "KeyError: 'é' (line 3)\n\nTraceback (most recent call last):\n  File \"<paragraph>\", line 3, in <module>\nKeyError: 'é'";
+    const m = errorMarkOf(text, { runKey: 'r', status: 'ERROR', errorStatementOffset: line, errorMessage });
+    expect(m && text.slice(m.from, m.to)).toBe("y = {}['é']");
+    expect(m?.message).toBe("KeyError: 'é' (line 3)");
+    expect(lineMarkOf(text, new TextEncoder().encode(text).length, 'x')).toBeNull(); // the blank last line
   });
 });
 

@@ -99,13 +99,37 @@ export interface ErrorSource {
   errorStatementOffset?: number;
 }
 
-/** errorMarkOf is the mark for a paragraph's live state: only for a failed run whose failing statement is known. */
+/**
+ * A failed Python paragraph's message ends its first line with the line of the code it failed at
+ * ("KeyError: 'k' (line 2)"), and its errorStatementOffset is where that line starts.
+ */
+const pythonLine = /\(line \d+\)$/;
+
+/**
+ * errorMarkOf is the mark for a paragraph's live state: only for a failed run whose failing
+ * statement is known. A Flink error marks the line and column it names in that statement; a
+ * Python error, which names no column, marks the whole line that failed.
+ */
 export function errorMarkOf(text: string, live: ErrorSource | undefined): ErrorMark | null {
   if (!live || live.status !== 'ERROR' || live.errorStatementOffset === undefined || !live.errorMessage) return null;
   // The first line of the error is its root cause; the trace follows a blank line.
-  const m = markOf(text, live.errorStatementOffset, live.errorMessage, live.runKey);
-  if (m) m.message = (live.errorMessage.split('\n\n')[0] ?? live.errorMessage).trim();
+  const cause = (live.errorMessage.split('\n\n')[0] ?? live.errorMessage).trim();
+  const m = pythonLine.test(cause)
+    ? lineMarkOf(text, live.errorStatementOffset, cause, live.runKey)
+    : markOf(text, live.errorStatementOffset, live.errorMessage, live.runKey);
+  if (m) m.message = cause;
   return m;
+}
+
+/** lineMarkOf marks the line that starts at a UTF-8 byte offset of text, without its indentation; null when it is outside the text or blank. */
+export function lineMarkOf(text: string, lineByteOffset: number, message: string, key = ''): ErrorMark | null {
+  const start = charOffsetOfByte(text, lineByteOffset);
+  if (start < 0) return null;
+  let end = text.indexOf('\n', start);
+  if (end < 0) end = text.length;
+  let from = start;
+  while (from < end && /\s/.test(text[from] ?? '')) from++;
+  return from < end ? { from, to: end, message, key } : null;
 }
 
 /**
