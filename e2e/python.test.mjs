@@ -138,10 +138,11 @@ describe('Python paragraphs (needs a ready Flink cluster and the PyFlink venv)',
     await runAndWait(p, 'ERROR');
     const err = p.locator('[data-testid=result-error]');
     await err.waitFor();
-    // The exception and the line first, then the traceback, all in the error block.
-    const shown = await err.innerText();
-    assert.match(shown, /^KeyError: 'missing' \(line 2\)/);
-    assert.match(shown, /Traceback \(most recent call last\):\n {2}File "<paragraph>", line 2, in <module>\nKeyError: 'missing'/);
+    // The exception and its line first; the traceback behind "Full error", as a Java trace is.
+    assert.match(await err.innerText(), /^KeyError: 'missing' \(line 2\)/);
+    await err.locator('details.err-trace summary').click();
+    assert.match(await err.locator('details.err-trace pre').innerText(),
+      /Traceback \(most recent call last\):\n {2}File "<paragraph>", line 2, in <module>\nKeyError: 'missing'/);
     // Line 2 of the code (line 3 of the paragraph, after the interpreter line) is marked.
     const marked = p.locator('.cm-line.cm-flink-error-line');
     await until(async () => (await marked.count()) === 1, { timeout: 10_000, message: 'one line marked in the editor' });

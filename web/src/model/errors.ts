@@ -17,6 +17,12 @@ export function explainError(text: string | undefined): ExplainedError {
   const full = (text ?? '').replace(/\r\n/g, '\n').trim();
   if (!full) return { rootCause: '', full: '', hasMore: false };
   const lines = full.split('\n');
+  // Eddy's Python errors: the exception (with its line) first, then its traceback.
+  const traceback = lines.findIndex((l, i) => i > 0 && /^Traceback \(most recent call last\)/.test(l));
+  if (traceback > 0) {
+    const rootCause = lines.slice(0, traceback).join('\n').trim();
+    return { rootCause, full, hasMore: true };
+  }
   let start = -1;
   for (let i = lines.length - 1; i >= 0; i--) {
     if (/^\s*Caused by:/.test(lines[i] ?? '')) {

@@ -65,6 +65,14 @@ describe('explainError', () => {
     expect(explainError('Table has no column x').rootCause).toBe('Table has no column x');
     expect(explainError('Traceback (most recent call last):\n  File "x", line 1\nNameError: name \'y\' is not defined').rootCause).toBe("NameError: name 'y' is not defined");
   });
+
+  it("shows a Python paragraph's error first and keeps its traceback for the full error", () => {
+    const text = "KeyError: 'missing' (line 2)\n\nTraceback (most recent call last):\n  File \"<paragraph>\", line 2, in <module>\nKeyError: 'missing'";
+    const e = explainError(text);
+    expect(e.rootCause).toBe("KeyError: 'missing' (line 2)");
+    expect(e.hasMore).toBe(true);
+    expect(e.full).toBe(text);
+  });
 });
 
 describe('jobUrlOf', () => {
