@@ -155,9 +155,10 @@ func (ex *execution) runPython(ctx context.Context, body string, bodyOffset int,
 
 // pythonShow turns a Python paragraph's events into its live state.
 type pythonShow struct {
-	ex   *execution
-	ctx  context.Context
-	jobs []string
+	ex      *execution
+	ctx     context.Context
+	jobs    []string
+	printed int // bytes of printed output so far
 
 	m       *Materializer // the table being shown, nil when none
 	stopPub func()        // stops publishing m
@@ -202,9 +203,21 @@ func (ps *pythonShow) event(ev pyworker.Event) {
 	}
 }
 
+// maxPythonOutput bounds the printed output a Python paragraph keeps per
+// run; the rest is dropped and the paragraph says so.
+const maxPythonOutput = 1 << 20
+
 // text appends printed output to the paragraph: to its last text message
 // when that is the newest output, so prints read as one block.
 func (ps *pythonShow) text(s string) {
+	if ps.printed >= maxPythonOutput {
+		return
+	}
+	ps.printed += len(s)
+	if ps.printed >= maxPythonOutput {
+		s = strings.ToValidUTF8(s[:max(0, len(s)-(ps.printed-maxPythonOutput))], "") +
+			fmt.Sprintf("\n… output truncated: a run keeps at most %d MiB of printed text\n", maxPythonOutput>>20)
+	}
 	ps.settle()
 	r := ps.ex.r
 	r.update(func() {

@@ -403,3 +403,16 @@ func TestPython_PrintInsertAndProperties(t *testing.T) {
 		t.Fatalf("no job named py_insert_job among %+v", jobs)
 	}
 }
+
+// TestPython_OutputIsBounded: a paragraph that prints without end keeps
+// the first MiB and says that the rest was dropped.
+func TestPython_OutputIsBounded(t *testing.T) {
+	f := newPythonFixture(t)
+	n, k := f.note("%flink.pyflink\nfor i in range(300000):\n    print('line %06d of a long output' % i)")
+	p := f.run(n, k, 0)
+	f.mustFinish(p)
+	out := p.Results.Msg[0].Data
+	if len(out) > 1<<20+200 || !strings.HasPrefix(out, "line 000000") || !strings.Contains(out, "output truncated") {
+		t.Fatalf("%d bytes of output, ending %q", len(out), out[max(0, len(out)-120):])
+	}
+}

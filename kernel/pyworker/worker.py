@@ -38,23 +38,40 @@ class Channel:
 
 
 class Output:
-    """sys.stdout / sys.stderr of user code: each write goes to the running paragraph."""
+    """sys.stdout / sys.stderr of user code: what it writes goes to the running paragraph,
+    gathered for up to FLUSH_EVERY (or FLUSH_SIZE characters) into one event."""
+
+    FLUSH_EVERY = 0.05
+    FLUSH_SIZE = 64 * 1024
 
     def __init__(self, worker, name):
-        self._worker, self._name = worker, name
+        self._worker, self.name = worker, name
+        self._lock = threading.Lock()
+        self._parts, self._size = [], 0
         self.encoding = "utf-8"
 
     def write(self, text):
         if text:
-            self._worker.emit(self._name, text=str(text))
+            with self._lock:
+                self._parts.append(str(text))
+                self._size += len(text)
+                full = self._size >= self.FLUSH_SIZE
+            if full:
+                self.flush()
         return len(text)
+
+    def flush(self):
+        self._worker.flush_output()
+
+    def take(self):
+        """Returns what was written since the last take."""
+        with self._lock:
+            text, self._parts, self._size = "".join(self._parts), [], 0
+        return text
 
     def writelines(self, lines):
         for line in lines:
             self.write(line)
-
-    def flush(self):
-        pass
 
     def isatty(self):
         return False
@@ -123,12 +140,31 @@ class Worker:
         self.registered = {}  # function name -> (wrapper, system?)
         self.shared_digest = None  # of the module last handed to Eddy
         self.table_seq = 0
+        self.showing = False  # z.show is reading a result
         self.shell = None
+        self.emit_lock = threading.RLock()
+        self.out, self.err = Output(self, "stdout"), Output(self, "stderr")
         self.ns = {"__name__": "__main__", "__builtins__": __builtins__}
 
     # --- events ---------------------------------------------------------------------------
 
     def emit(self, ev, **fields):
+        """Sends an event of the running request; output written before it goes first."""
+        with self.emit_lock:
+            self._flush_output()
+            self._send(ev, fields)
+
+    def flush_output(self):
+        with self.emit_lock:
+            self._flush_output()
+
+    def _flush_output(self):
+        for out in (self.out, self.err):
+            text = out.take()
+            if text:
+                self._send(out.name, {"text": text})
+
+    def _send(self, ev, fields):
         fields["ev"] = ev
         if self.current is not None:
             fields.setdefault("id", self.current)
@@ -318,7 +354,11 @@ class Worker:
                 client.cancel()
             except Exception:  # already ended
                 pass
-        _thread.interrupt_main()
+        if not self.showing:
+            # z.show sees the flag within a poll; other code is interrupted
+            # where it stands (a call into the JVM returns once its job is
+            # cancelled).
+            _thread.interrupt_main()
 
     def complete(self, req):
         items = []
@@ -363,6 +403,7 @@ class Worker:
                   props={k: str(v) for k, v in props.items()})
         batches = self.gateway.jvm.io.eddy.python.ResultBatches(
             j_result.collectInternal(), j_result.getRowDataToStringConverter(), 20000)
+        self.showing = True
         try:
             while True:
                 if self.interrupted:
@@ -377,6 +418,7 @@ class Worker:
                     rows = [["+I", r[0]] + r[1:] for r in rows]
                 self.emit("rows", table=table_id, rows=rows)
         finally:
+            self.showing = False
             batches.close()
             if client.isPresent():
                 try:
@@ -596,7 +638,6 @@ def main():
         settings = json.load(f)
     channel = Channel(4)
     worker = Worker(settings, channel)
-    worker.out, worker.err = Output(worker, "stdout"), Output(worker, "stderr")
     try:
         worker.start()
     except BaseException as e:  # noqa: BLE001
@@ -626,6 +667,13 @@ def main():
             cond.notify()
 
     threading.Thread(target=read, daemon=True).start()
+
+    def flush():
+        while True:
+            time.sleep(Output.FLUSH_EVERY)
+            worker.flush_output()
+
+    threading.Thread(target=flush, daemon=True).start()
     while True:
         try:
             with cond:
