@@ -313,6 +313,19 @@ func (ex *execution) runSQL(ctx context.Context, body, mode string) error {
 	return nil
 }
 
+// admit reserves the KPUs of a job of the paragraph (its parallelism, or
+// the session's) before it is submitted; release gives them back.
+func (ex *execution) admit(ctx context.Context) (release func(), err error) {
+	if ex.k.cfg.Admitter == nil {
+		return func() {}, nil
+	}
+	par := ex.props.Parallelism
+	if par == 0 {
+		par = ex.k.sessionParallelism(ctx)
+	}
+	return ex.k.cfg.Admitter.AdmitJob(ctx, ex.note.ID, ex.p.ID, par)
+}
+
 // offsetOf returns where st, a statement of body, starts in the paragraph
 // text; -1 when body is not the text's own or st was built (runAsOne).
 func (ex *execution) offsetOf(body string, st Statement) int {
@@ -365,14 +378,9 @@ func (ex *execution) runStatement(ctx context.Context, st Statement, base map[st
 			cfg["execution.state-recovery.path"] = path
 		}
 	}
-	var release func()
-	if runsJob && ex.k.cfg.Admitter != nil {
-		par := ex.props.Parallelism
-		if par == 0 {
-			par = ex.k.sessionParallelism(ctx)
-		}
-		var err error
-		if release, err = ex.k.cfg.Admitter.AdmitJob(ctx, ex.note.ID, ex.p.ID, par); err != nil {
+	if runsJob {
+		release, err := ex.admit(ctx)
+		if err != nil {
 			return err
 		}
 		defer release()

@@ -221,6 +221,21 @@ func TestKernel_CarriesStateAndIsolatesNotes(t *testing.T) {
 }
 
 // waitLive waits until the paragraph's live state satisfies ok.
+// waitJobState waits until the JobManager reports the job in state.
+func waitJobState(ctx context.Context, t *testing.T, jm *flink.JobManager, jobID, state string) {
+	t.Helper()
+	for {
+		d, err := jm.Job(ctx, jobID)
+		if err == nil && d.State == state {
+			return
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("job %s is %s, want %s", jobID, d.State, state)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 func waitLive(ctx context.Context, t *testing.T, k *kernel.Kernel, pid string, ok func(kernel.ParagraphLive) bool) kernel.ParagraphLive {
 	t.Helper()
 	for {
@@ -345,16 +360,7 @@ func TestKernel_CancelSelectCancelsJob(t *testing.T) {
 	if err := k.Cancel(ctx, pid); err != nil {
 		t.Fatal(err)
 	}
-	for {
-		d, err := f.cluster.JobManager.Job(ctx, l.JobID)
-		if err == nil && d.State == flink.JobCanceled {
-			break
-		}
-		if ctx.Err() != nil {
-			t.Fatalf("job %s not cancelled: %s", l.JobID, d.State)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitJobState(ctx, t, f.cluster.JobManager, l.JobID, flink.JobCanceled)
 	if len(k.Jobs()) != 0 {
 		t.Fatalf("jobs after cancel: %+v", k.Jobs())
 	}

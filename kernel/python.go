@@ -82,18 +82,13 @@ func safeName(id string) string { return unsafeChars.ReplaceAllString(id, "_") }
 // the code and cancels those jobs. Python functions it registers become
 // functions of the note's SQL paragraphs.
 func (ex *execution) runPython(ctx context.Context, body string, bodyOffset int, mode string) error {
-	var release func()
-	if ex.k.cfg.Admitter != nil {
-		par := ex.props.Parallelism
-		if par == 0 {
-			par = ex.k.sessionParallelism(ctx)
-		}
-		var err error
-		if release, err = ex.k.cfg.Admitter.AdmitJob(ctx, ex.note.ID, ex.p.ID, par); err != nil {
-			return err
-		}
-		defer release()
+	// The paragraph may submit a job at any point: its KPUs are reserved
+	// for the whole run.
+	release, err := ex.admit(ctx)
+	if err != nil {
+		return err
 	}
+	defer release()
 	w, err := ex.k.pythonWorker(ctx)
 	if err != nil {
 		return err

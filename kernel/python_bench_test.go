@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -29,12 +28,7 @@ func BenchmarkPythonShowVsSQL(b *testing.B) {
 	const rows = 100_000
 	source := fmt.Sprintf("CREATE TEMPORARY TABLE py_bench_src (id BIGINT, k INT, s STRING) WITH ('connector'='datagen','number-of-rows'='%d','rows-per-second'='100000000','fields.id.kind'='sequence','fields.id.start'='1','fields.id.end'='%d','fields.k.min'='1','fields.k.max'='1000','fields.s.length'='16')", rows, rows)
 	query := "SELECT id, k, s FROM py_bench_src"
-	f := newFixture(b)
-	cfg, err := flinktest.PythonWorkers(b, filepath.Join(b.TempDir(), "python"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	f.cluster.Python = cfg
+	f := newPythonFixture(b)
 	// Temporary tables live in the session that created them: the gateway
 	// session's and the Python worker's table environment are not the same.
 	n, k := f.note(
@@ -164,21 +158,9 @@ func BenchmarkPythonWorkerStart(b *testing.B) {
 }
 
 // groupRSS returns the resident memory, in kB, of the worker process pid
-// and of the other processes of its process group (its client JVM). It is
-// pgroup's walk over /proc, which takes a *testing.T.
+// and of the other processes of its process group (its client JVM).
 func groupRSS(pid int) (python, others int64, err error) {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return 0, 0, err
-	}
-	for _, e := range entries {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if g, err := syscall.Getpgid(p); err != nil || g != pid {
-			continue
-		}
+	for _, p := range pgroup(pid) {
 		kb, err := vmRSS(p)
 		if err != nil {
 			continue // it ended meanwhile

@@ -20,7 +20,7 @@ import (
 
 // newPythonFixture is newFixture with Python workers that submit to the
 // test cluster and share its catalog.
-func newPythonFixture(t *testing.T) *fixture {
+func newPythonFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := newFixture(t)
 	cfg, err := flinktest.PythonWorkers(t, filepath.Join(t.TempDir(), "python"))
@@ -144,7 +144,7 @@ func TestPython_WorkerKilledMidParagraph(t *testing.T) {
 	if w == nil {
 		t.Fatal("no worker")
 	}
-	group := pgroup(t, w.Ready().PID)
+	group := pgroup(w.Ready().PID)
 	if err := syscall.Kill(w.Ready().PID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -179,16 +179,7 @@ func TestPython_InterruptCancelsJob(t *testing.T) {
 	if err := k.Cancel(ctx, pid); err != nil {
 		t.Fatal(err)
 	}
-	for {
-		d, err := f.cluster.JobManager.Job(ctx, l.JobID)
-		if err == nil && d.State == flink.JobCanceled {
-			break
-		}
-		if ctx.Err() != nil {
-			t.Fatalf("job %s not cancelled: %s", l.JobID, d.State)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitJobState(ctx, t, f.cluster.JobManager, l.JobID, flink.JobCanceled)
 	p, _ := f.store.FindParagraph(ctx, n.ID, pid)
 	if p.Status != notebooks.StatusAbort {
 		t.Fatalf("status %s: %s", p.Status, p.ErrorMessage)
@@ -205,7 +196,7 @@ func TestPython_CloseEndsWorker(t *testing.T) {
 	n, k := f.note("%flink.pyflink\nprint(st_env is not None)")
 	f.mustFinish(f.run(n, k, 0))
 	w := k.PythonWorker()
-	group := pgroup(t, w.Ready().PID)
+	group := pgroup(w.Ready().PID)
 	if len(group) < 2 {
 		t.Fatalf("worker process group %v: want Python and its JVM", group)
 	}
@@ -218,12 +209,8 @@ func TestPython_CloseEndsWorker(t *testing.T) {
 }
 
 // pgroup returns the processes of the process group led by pid.
-func pgroup(t *testing.T, pid int) []int {
-	t.Helper()
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
+func pgroup(pid int) []int {
+	entries, _ := os.ReadDir("/proc")
 	var out []int
 	for _, e := range entries {
 		p, err := strconv.Atoi(e.Name())

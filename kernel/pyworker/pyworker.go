@@ -417,6 +417,16 @@ func (w *Worker) Run(ctx context.Context, r Run, grace time.Duration, onEvent fu
 				return ev, nil
 			}
 			onEvent(ev)
+		case <-w.exited:
+			// Events written before the exit may still be in ch.
+			for len(ch) > 0 {
+				ev := <-ch
+				if ev.Ev == "done" {
+					return ev, nil
+				}
+				onEvent(ev)
+			}
+			return Event{}, fmt.Errorf("%w (%v)", ErrExited, w.ExitReason())
 		case <-done:
 			done = nil
 			_ = w.send(map[string]any{"op": "interrupt", "id": id})
@@ -425,21 +435,6 @@ func (w *Worker) Run(ctx context.Context, r Run, grace time.Duration, onEvent fu
 			w.log.Warn("python worker did not stop an interrupted paragraph; killing it", "grace", grace)
 			w.Kill()
 			deadline = nil
-		case <-w.exited:
-			// Events written before the exit are still in ch.
-			for {
-				select {
-				case ev := <-ch:
-					if ev.Ev == "done" {
-						return ev, nil
-					}
-					onEvent(ev)
-					continue
-				default:
-				}
-				break
-			}
-			return Event{}, fmt.Errorf("%w (%v)", ErrExited, w.ExitReason())
 		}
 	}
 }
