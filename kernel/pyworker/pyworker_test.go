@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eddy-notebooks/eddy/kernel/flink"
 	"github.com/eddy-notebooks/eddy/kernel/pyworker"
 )
 
@@ -116,5 +117,29 @@ z.show(t.group_by(col('k')).select(col('k'), col('v').count.alias('n')), stream_
 	t.Logf("columns %+v rows %v", cols, rows)
 	if len(cols) != 2 || cols[0].Name != "k" || len(rows) == 0 {
 		t.Fatalf("columns %+v rows %v", cols, rows)
+	}
+}
+
+// TestWorker_DataStreamJobs: a DataStream job (with a Python function)
+// run by s_env.execute runs on the cluster, not in a mini cluster inside
+// the worker, is reported as the paragraph's job, and its result comes
+// back.
+func TestWorker_DataStreamJobs(t *testing.T) {
+	w := startWorker(t)
+	evs, done := run(t, w, "ds = s_env.from_collection([1, 2, 3])\nds.map(lambda x: x * 2).print()\nr = s_env.execute('ds-test')\nprint('net runtime', r.get_net_runtime() >= 0)", "pyflink")
+	var jobs []string
+	for _, ev := range evs {
+		if ev.Ev == "job" {
+			jobs = append(jobs, ev.JobID)
+		}
+	}
+	if !done.OK || len(jobs) != 1 || !strings.Contains(text(evs), "net runtime True") {
+		t.Fatalf("jobs %v, done %+v (%+v), output %q", jobs, done, done.Error, text(evs))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d, err := flink.NewJobManager(os.Getenv("EDDY_TEST_FLINK_REST"), nil).Job(ctx, jobs[0])
+	if err != nil || d.State != flink.JobFinished || d.Name != "ds-test" {
+		t.Fatalf("job %s on the cluster: %+v %v", jobs[0], d.State, err)
 	}
 }

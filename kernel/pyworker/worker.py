@@ -194,7 +194,13 @@ class Worker:
         for k, v in entries.items():
             conf.set_string(k, str(v))
         self.conf = conf
-        s_env = StreamExecutionEnvironment.get_execution_environment(conf)
+        # Not get_execution_environment: outside Flink's CLI that makes a
+        # local environment, whose DataStream jobs would run in a mini
+        # cluster inside the worker. This one submits where the
+        # configuration says (execution.target: remote, rest.address/port).
+        j_env = self.gateway.jvm.org.apache.flink.streaming.api.environment.StreamExecutionEnvironment(
+            conf._j_configuration)
+        s_env = StreamExecutionEnvironment(j_env)
         st_env = StreamTableEnvironment.create(
             s_env,
             environment_settings=EnvironmentSettings.new_instance()
@@ -259,6 +265,22 @@ class Worker:
             worker.show_result(result._j_table_result, "print", None, {})
 
         table_result.TableResult.print = print_result
+
+        from pyflink.datastream import StreamExecutionEnvironment
+        original_async = StreamExecutionEnvironment.execute_async
+
+        def execute_async(env, job_name="Flink Streaming Job"):
+            client = original_async(env, job_name)
+            worker.job_started(client._j_job_client)
+            return client
+
+        def execute(env, job_name="Flink Streaming Job"):
+            """Submits and waits, as execute does, with the job known to Eddy, so that
+            cancelling the paragraph cancels it."""
+            return execute_async(env, job_name).get_job_execution_result().result()
+
+        StreamExecutionEnvironment.execute_async = execute_async
+        StreamExecutionEnvironment.execute = execute
 
         def wrap(method, system):
             original = getattr(TableEnvironment, method)
