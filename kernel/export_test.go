@@ -20,3 +20,6 @@ func KafkaProbed(c *Cluster, err error) { c.kafkaProbed(err) }
 
 // KafkaState is the cluster's current or last Kafka outage and a channel closed at its next change.
 func KafkaState(c *Cluster) (*KafkaOutage, <-chan struct{}) { return c.kafkaState() }
+
+// JobName is jobName, for tests.
+var JobName = jobName

@@ -403,3 +403,20 @@ func TestPython_OutputIsBounded(t *testing.T) {
 		t.Fatalf("%d bytes of output, ending %q", len(out), out[max(0, len(out)-120):])
 	}
 }
+
+// TestPython_PropertiesArePerParagraph: a paragraph's parallelism does not
+// stay for the next paragraph.
+func TestPython_PropertiesArePerParagraph(t *testing.T) {
+	f := newPythonFixture(t)
+	n, k := f.note(
+		"%flink.pyflink(parallelism=3)\nprint(st_env.get_config().get('parallelism.default', 'unset'))",
+		"%flink.pyflink\nprint(st_env.get_config().get('parallelism.default', 'unset'), st_env.get_config().get('pipeline.name', ''))",
+	)
+	first := f.run(n, k, 0)
+	f.mustFinish(first)
+	second := f.run(n, k, 1)
+	f.mustFinish(second)
+	if a, b := strings.TrimSpace(first.Results.Msg[0].Data), strings.TrimSpace(second.Results.Msg[0].Data); a != "3" || b != "1 "+kernel.JobName(n.ID, n.Paragraphs[1].ID) {
+		t.Fatalf("parallelism %q then %q", a, b)
+	}
+}

@@ -131,6 +131,9 @@ class LazyEnv:
 
 
 class Worker:
+    """Runs one note's Python paragraphs, one at a time, in one namespace, and tells Eddy
+    what they print, show, submit and register."""
+
     def __init__(self, settings, channel):
         self.settings = settings
         self.channel = channel
@@ -142,6 +145,7 @@ class Worker:
         self.table_seq = 0
         self.showing = False  # z.show is reading a result
         self.shell = None
+        self.applied = set()  # Flink options the last paragraph set
         self.emit_lock = threading.RLock()
         self.out, self.err = Output(self, "stdout"), Output(self, "stderr")
         self.ns = {"__name__": "__main__", "__builtins__": __builtins__}
@@ -218,11 +222,13 @@ class Worker:
                 EnvironmentSettings.new_instance().in_batch_mode().with_configuration(conf).build()))
 
         bt_env = LazyEnv(batch)
-        self.envs = [st_env]
+        self.bt_env = bt_env
         self.install_hooks()
         z = Zeppelin(self)
         ns = self.ns
         exec(PRELUDE, ns)
+        # Zeppelin's b_env was a DataSet ExecutionEnvironment, which Flink 2 no longer has;
+        # batch DataStream programs use s_env in batch mode.
         ns.update({"s_env": s_env, "senv": s_env, "st_env": st_env, "stenv": st_env,
                    "b_env": s_env, "bt_env": bt_env, "btenv": bt_env, "z": z})
         self.st_env = st_env
@@ -328,11 +334,23 @@ class Worker:
         self.current = None
 
     def apply_properties(self, req):
-        cfg = self.st_env.get_config()
+        """Sets the paragraph's Flink options (job name, parallelism…) on the table
+        environments for this run; a key the last paragraph set and this one does not goes
+        back to the worker's configuration."""
         props = {"pipeline.name": req.get("jobName") or "eddy-python"}
         props.update(req.get("conf") or {})
-        for k, v in props.items():
-            cfg.set(k, str(v))
+        envs = [self.st_env] + ([self.bt_env._env] if self.bt_env._env is not None else [])
+        for env in envs:
+            conf = env.get_config().get_configuration()
+            for k in self.applied - props.keys():
+                base = self.conf.get_string(k, "")
+                if base:
+                    conf.set_string(k, base)
+                else:
+                    conf.remove_config(k)
+            for k, v in props.items():
+                conf.set_string(k, str(v))
+        self.applied = set(props)
 
     def run_python(self, code):
         """Zeppelin's %flink.pyflink: runs the code, printing the value of a last expression."""
