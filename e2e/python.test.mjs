@@ -27,7 +27,8 @@ let errors;
 const shots = new Shots('python-');
 
 before(async () => {
-  eddy = await Eddy.start({ clean: 'python-', logName: 'eddy-python.log' });
+  // Each test's note keeps its session (2 KPUs): room for all of them.
+  eddy = await Eddy.start({ args: ['--kpu-capacity', '16'], clean: 'python-', logName: 'eddy-python.log' });
   browser = await launchBrowser();
   await eddy.mustClusterReady();
   const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
@@ -190,6 +191,21 @@ describe('Python paragraphs (needs a ready Flink cluster and the PyFlink venv)',
       await shots.take(page, 'completion');
       await page.keyboard.press('Escape');
     });
+  });
+
+  test('z.input shows a form whose value the next run reads', async () => {
+    await openNewNote('/e2e/python/Forms', ["%flink.pyflink\nwho = z.input('who', 'world')\nprint('hello', who)"]);
+    const p = paragraphs(page).first();
+    await runAndWait(p, 'FINISHED');
+    const out = p.locator('[data-testid=result] pre.result-text');
+    await until(async () => /hello world/.test(await textOf(out)), { message: 'the default value printed' });
+    const box = p.locator('[data-testid=paragraph-forms] .dyn-form[data-form="who"] input');
+    await box.waitFor();
+    assert.equal(await box.inputValue(), 'world');
+    await box.fill('Eddy');
+    await box.press('Enter'); // saves the value and runs, as Zeppelin's forms do
+    await until(async () => /hello Eddy/.test(await textOf(out)), { timeout: RUN_WAIT_MS, message: 'the chosen value printed' });
+    await shots.take(page, 'form');
   });
 
   test('no page errors', () => {

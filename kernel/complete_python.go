@@ -20,6 +20,17 @@ var pythonNames = []string{
 	"Tumble", "Slide", "Session", "Over", "print",
 }
 
+// IsPython reports whether a paragraph's text is a Python paragraph
+// (%flink.pyflink, %flink.ipyflink, %python, %python.ipython).
+func IsPython(text string) bool {
+	h, err := ParseParagraph(text)
+	if err != nil {
+		return false
+	}
+	in, err := ResolveInterpreter(h.Interpreter, GroupFlink)
+	return err == nil && (in.Kind == InterpreterPyFlink || in.Kind == InterpreterIPyFlink)
+}
+
 // pythonCompletionInput returns, for a cursor at byte offset pos in the
 // body of a Python paragraph, the body and the cursor's line (1-based) and
 // column (in characters), as jedi counts them.
@@ -28,11 +39,7 @@ func pythonCompletionInput(text string, pos int) (code string, line, col int, ok
 		return "", 0, 0, false
 	}
 	h, err := ParseParagraph(text)
-	if err != nil || pos < h.BodyOffset {
-		return "", 0, 0, false
-	}
-	in, err := ResolveInterpreter(h.Interpreter, GroupFlink)
-	if err != nil || (in.Kind != InterpreterPyFlink && in.Kind != InterpreterIPyFlink) {
+	if err != nil || pos < h.BodyOffset || !IsPython(text) {
 		return "", 0, 0, false
 	}
 	code = text[h.BodyOffset:]

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -109,7 +110,8 @@ func (ex *execution) runPython(ctx context.Context, body string, bodyOffset int,
 	}
 	ps := &pythonShow{ex: ex, ctx: ctx}
 	defer ps.endTable()
-	done, err := w.Run(ctx, pyworker.Run{Code: body, Mode: mode, JobName: name, Conf: conf}, interruptGrace, ps.event)
+	params := ChosenParams(ex.p.Settings.Params, ex.p.Settings.Forms)
+	done, err := w.Run(ctx, pyworker.Run{Code: body, Mode: mode, JobName: name, Conf: conf, Params: params}, interruptGrace, ps.event)
 	ps.endTable()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -191,6 +193,11 @@ func (ps *pythonShow) event(ev pyworker.Event) {
 		}
 	case "tableEnd":
 		ps.endTable()
+	case "form":
+		var f Form
+		if err := json.Unmarshal(ev.Form, &f); err == nil && f.Name != "" {
+			ex.forms[f.Name] = f
+		}
 	case "job":
 		ps.jobs = append(ps.jobs, ev.JobID)
 		ex.r.addJob(Job{JobID: ev.JobID, ParagraphID: ex.p.ID, Status: flink.JobRunning,

@@ -420,3 +420,33 @@ func TestPython_PropertiesArePerParagraph(t *testing.T) {
 		t.Fatalf("parallelism %q then %q", a, b)
 	}
 }
+
+// TestPython_Forms: z.input, z.select and z.checkbox show forms on the
+// paragraph (settings.forms, as Zeppelin records them) and return the
+// values chosen in them, or their defaults until one is.
+func TestPython_Forms(t *testing.T) {
+	f := newPythonFixture(t)
+	n, k := f.note("%flink.pyflink\nwho = z.input('who', 'world')\nsize = z.select('size', [('s', 'Small'), ('l', 'Large')], 'l')\n" +
+		"tags = z.checkbox('tags', ['a', 'b', 'c'], ['b'])\nprint(who, size, tags)")
+	p := f.run(n, k, 0)
+	f.mustFinish(p)
+	if got := strings.TrimSpace(p.Results.Msg[0].Data); got != "world l ['b']" {
+		t.Fatalf("defaults: %q", got)
+	}
+	for name, typ := range map[string]string{"who": "TextBox", "size": "Select", "tags": "CheckBox"} {
+		form, _ := p.Settings.Forms[name].(map[string]any)
+		if form["type"] != typ {
+			t.Errorf("form %s: %+v", name, p.Settings.Forms[name])
+		}
+	}
+	ctx := context.Background()
+	params := map[string]any{"who": "Eddy", "size": "s", "tags": []any{"a", "c"}}
+	if _, err := f.store.UpdateParagraph(ctx, n.ID, p.ID, notebooks.ParagraphUpdate{Params: params}); err != nil {
+		t.Fatal(err)
+	}
+	p = f.run(n, k, 0)
+	f.mustFinish(p)
+	if got := strings.TrimSpace(p.Results.Msg[0].Data); got != "Eddy s ['a', 'c']" {
+		t.Fatalf("chosen values: %q", got)
+	}
+}

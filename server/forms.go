@@ -23,6 +23,11 @@ func paramsUpdate(ctx context.Context, notes notebooks.Service, noteID, paragrap
 		}
 		text = &p.Text
 	}
+	if kernel.IsPython(*text) {
+		// A Python paragraph's forms come from its runs (z.input, z.select…),
+		// not from its text: they stay as the last run recorded them.
+		return notebooks.ParagraphUpdate{ParamsPatch: params}, nil
+	}
 	return notebooks.ParagraphUpdate{ParamsPatch: params, FormsPatch: recordForms([]string{*text}, params, false)}, nil
 }
 

@@ -126,3 +126,25 @@ func TestFormValues_RunWithParams(t *testing.T) {
 		t.Fatalf("runs with %v (params %v, forms %v), want n=5 as sent", got, p.Settings.Params, p.Settings.Forms)
 	}
 }
+
+// TestFormValues_PythonFormsStay: a Python paragraph's forms come from its
+// runs (z.input…), not from its text, so setting a value keeps the form
+// its last run recorded.
+func TestFormValues_PythonFormsStay(t *testing.T) {
+	ts := MustOpenServer(t)
+	noteID := ts.mustCreateNote(t, "/forms/python", "%flink.pyflink\nprint(z.input('who', 'world'))")
+	pid := ts.mustGetNote(t, noteID).Paragraphs[0].ID
+	form := map[string]any{"type": "TextBox", "name": "who", "displayName": "who", "defaultValue": "world"}
+	if _, err := ts.store.UpdateParagraph(context.Background(), noteID, pid, notebooks.ParagraphUpdate{
+		FormsPatch: map[string]any{"who": form}}); err != nil {
+		t.Fatal(err)
+	}
+	ts.do(t, http.MethodPut, "/api/notebook/"+noteID+"/paragraph/"+pid, map[string]any{"params": map[string]any{"who": "Eddy"}}).mustOK(t, nil)
+	p := ts.mustGetNote(t, noteID).Paragraphs[0]
+	if f, _ := p.Settings.Forms["who"].(map[string]any); f["defaultValue"] != "world" || p.Settings.Params["who"] != "Eddy" {
+		t.Fatalf("forms %v, params %v", p.Settings.Forms, p.Settings.Params)
+	}
+	if got := kernel.ChosenParams(p.Settings.Params, p.Settings.Forms); got["who"] != "Eddy" {
+		t.Fatalf("runs with %v", got)
+	}
+}

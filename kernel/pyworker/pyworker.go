@@ -108,7 +108,7 @@ type Functions struct {
 
 // Event is one thing a worker tells about the paragraph it runs.
 type Event struct {
-	Ev string `json:"ev"` // stdout, stderr, display, table, rows, tableEnd, job, done
+	Ev string `json:"ev"` // stdout, stderr, display, table, rows, tableEnd, job, form, done
 	ID int64  `json:"id"`
 	// stdout, stderr
 	Text string `json:"text,omitempty"`
@@ -126,6 +126,9 @@ type Event struct {
 	Rows [][]any `json:"rows,omitempty"`
 	// job
 	JobID string `json:"jobId,omitempty"`
+	// form: a dynamic form the paragraph shows (z.input, z.select…), in
+	// Zeppelin's settings.forms shape.
+	Form json.RawMessage `json:"form,omitempty"`
 	// done
 	OK        bool       `json:"ok,omitempty"`
 	Error     *Error     `json:"error,omitempty"`
@@ -144,6 +147,9 @@ type Run struct {
 	JobName string `json:"jobName"`
 	// Conf are Flink options for this paragraph (parallelism.default…).
 	Conf map[string]string `json:"conf,omitempty"`
+	// Params are the values chosen in the paragraph's forms, by name:
+	// what z.input, z.select and z.checkbox return.
+	Params map[string]any `json:"params,omitempty"`
 }
 
 // Completion is a completion candidate.
@@ -404,7 +410,7 @@ func (w *Worker) Run(ctx context.Context, r Run, grace time.Duration, onEvent fu
 	defer w.runMu.Unlock()
 	id, ch := w.register()
 	defer w.unregister(id)
-	req := map[string]any{"op": "run", "id": id, "code": r.Code, "mode": r.Mode, "jobName": r.JobName, "conf": r.Conf}
+	req := map[string]any{"op": "run", "id": id, "code": r.Code, "mode": r.Mode, "jobName": r.JobName, "conf": r.Conf, "params": r.Params}
 	if err := w.send(req); err != nil {
 		return Event{}, err
 	}

@@ -100,22 +100,38 @@ class Zeppelin:
         else:
             print(obj)
 
-    # Zeppelin's dynamic forms: Eddy's Python paragraphs take the default value.
+    # Zeppelin's dynamic forms: each call shows a form on the paragraph and returns the
+    # value chosen in it, or its default until one is.
     def input(self, name, defaultValue="", **_):
-        return defaultValue
+        return self._form("TextBox", name, str(defaultValue), None)
 
     textbox = input
 
+    def password(self, name, **_):
+        return self._form("Password", name, None, None)
+
     def select(self, name, options, defaultValue=None, **_):
-        if defaultValue is not None:
-            return defaultValue
-        first = list(options)[0] if options else None
-        return first[0] if isinstance(first, (tuple, list)) else first
+        opts = form_options(options)
+        if defaultValue is None and opts:
+            defaultValue = opts[0]["value"]
+        return self._form("Select", name, None if defaultValue is None else str(defaultValue), opts)
 
     def checkbox(self, name, options, defaultChecked=None, **_):
-        if defaultChecked is not None:
-            return list(defaultChecked)
-        return [o[0] if isinstance(o, (tuple, list)) else o for o in options]
+        opts = form_options(options)
+        if defaultChecked is None:
+            defaultChecked = [o["value"] for o in opts]
+        value = self._form("CheckBox", name, [str(v) for v in defaultChecked], opts)
+        return list(value) if isinstance(value, (list, tuple)) else [value]
+
+    def _form(self, kind, name, default, options):
+        form = {"type": kind, "name": name, "displayName": name, "hidden": False}
+        if default is not None:
+            form["defaultValue"] = default
+        if options is not None:
+            form["options"] = options
+        self._worker.emit("form", form=form)
+        params = self._worker.params
+        return params[name] if name in params else default
 
 
 class LazyEnv:
@@ -146,6 +162,7 @@ class Worker:
         self.showing = False  # z.show is reading a result
         self.shell = None
         self.applied = set()  # Flink options the last paragraph set
+        self.params = {}  # the running paragraph's form values
         self.emit_lock = threading.RLock()
         self.out, self.err = Output(self, "stdout"), Output(self, "stderr")
         self.ns = {"__name__": "__main__", "__builtins__": __builtins__}
@@ -315,6 +332,7 @@ class Worker:
 
     def run(self, req):
         self.current, self.interrupted, self.job_clients = req["id"], False, []
+        self.params = req.get("params") or {}
         self.apply_properties(req)
         ok, error = True, None
         try:
@@ -643,6 +661,17 @@ def function_kind(wrapper):
     if isinstance(wrapper, UserDefinedAggregateFunctionWrapper):
         return "aggregate"
     return "scalar"
+
+
+def form_options(options):
+    """Zeppelin's form options, (value, label) pairs or bare values, as Eddy's forms list them."""
+    out = []
+    for o in options or []:
+        if isinstance(o, (tuple, list)) and len(o) == 2:
+            out.append({"value": str(o[0]), "displayName": str(o[1])})
+        else:
+            out.append({"value": str(o)})
+    return out
 
 
 def is_missing(v):

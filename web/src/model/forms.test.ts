@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chosenParams, formsOfText, noteFormsOf, paragraphBody, parseForms, recordParams, widgetValue, type Form } from './forms';
+import { chosenParams, formsOfText, noteFormsOf, paragraphBody, parseForms, recordParams, runForms, widgetValue, type Form } from './forms';
 
 // [script, forms, noteForms] as kernel.SubstituteForms finds them: the
 // JSON that Go's json.Marshal writes for FormResult.Forms and .NoteForms
@@ -125,5 +125,21 @@ describe('recordParams', () => {
   it('records a note form as its first paragraph defines it', () => {
     const got = recordParams({}, { g: 'y' }, ['%md $${g=x}', '%md $${g=z}'], true);
     expect(got.forms).toMatchObject({ g: { defaultValue: 'x' } });
+  });
+});
+
+describe('runForms', () => {
+  it('takes the forms a Python run recorded, not those the text defines or what is not a form', () => {
+    const stored = {
+      who: { type: 'TextBox', name: 'who', displayName: 'who', defaultValue: 'world', hidden: false },
+      size: { type: 'Select', name: 'size', defaultValue: 'l', options: [{ value: 's', displayName: 'Small' }, { value: 'l' }] },
+      n: { type: 'TextBox', name: 'n', displayName: 'n', hidden: false },
+      junk: { type: 'Slider', name: 'junk' },
+      nothing: null,
+    };
+    const got = runForms(stored, formsOfText('%flink.pyflink\nprint(${n=1})').forms);
+    expect(got.map((f) => f.name)).toEqual(['who', 'size']);
+    expect(got[1]).toMatchObject({ type: 'Select', displayName: 'size', hidden: false, defaultValue: 'l' });
+    expect(runForms(undefined, [])).toEqual([]);
   });
 });

@@ -331,3 +331,19 @@ export function recordParams(stored: StoredValues, patch: Record<string, FormVal
   }
   return { params, forms };
 }
+
+const formTypes: readonly string[] = ['TextBox', 'Select', 'CheckBox', 'Password'];
+
+/**
+ * runForms are the forms a Python paragraph's last run recorded in settings.forms (its code
+ * shows them with z.input, z.select, z.checkbox), except those its text also defines.
+ */
+export function runForms(stored: Record<string, unknown> | undefined, fromText: Form[]): Form[] {
+  const out: Form[] = [];
+  for (const v of Object.values(stored ?? {})) {
+    const f = v as Partial<Form> | null;
+    if (!f || typeof f.name !== 'string' || !formTypes.includes(f.type ?? '') || fromText.some((t) => t.name === f.name)) continue;
+    out.push({ ...f, displayName: f.displayName ?? f.name, hidden: f.hidden ?? false } as Form);
+  }
+  return out;
+}

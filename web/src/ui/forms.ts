@@ -5,7 +5,8 @@
 // the owner, who saves it; a Select or CheckBox change, or Enter in a text
 // box, also asks for a run, as Zeppelin's runOnSelectionChange does.
 
-import { formsOfText, noteFormsOf, widgetValue, type Form, type FormValue, type StoredValues } from '../model/forms';
+import { formsOfText, noteFormsOf, runForms, widgetValue, type Form, type FormValue, type StoredValues } from '../model/forms';
+import { languageOf } from '../model/note';
 import type { NoteSession } from '../noteSession';
 import { clear, h, setText } from './dom';
 import { toast } from './overlay';
@@ -242,11 +243,12 @@ export class ParagraphForms {
     return this.view.el;
   }
 
-  /** render shows the forms of the paragraph's text as it is now. */
+  /** render shows the forms of the paragraph's text as it is now, and a Python paragraph's those its last run showed. */
   render(): void {
     const p = this.session.paragraph(this.pid);
     const parsed = formsOfText(p?.text ?? '');
-    this.view.render(parsed.forms, p?.settings ?? {}, parsed.error);
+    const forms = languageOf(p?.text ?? '') === 'python' ? [...parsed.forms, ...runForms(p?.settings?.forms, parsed.forms)] : parsed.forms;
+    this.view.render(forms, p?.settings ?? {}, parsed.error);
   }
 
   private async change(c: FormChange): Promise<void> {
