@@ -110,6 +110,9 @@ func (ex *execution) runPython(ctx context.Context, body string, bodyOffset int,
 	}
 	ps := &pythonShow{ex: ex, ctx: ctx}
 	defer ps.endTable()
+	// However the run ends (an error, a crashed worker, a cancel), it leaves
+	// no job of its own running.
+	defer ps.stopJobs()
 	params := ChosenParams(ex.p.Settings.Params, ex.p.Settings.Forms)
 	done, err := w.Run(ctx, pyworker.Run{Code: body, Mode: mode, JobName: name, Conf: conf, Params: params}, interruptGrace, ps.event)
 	ps.endTable()
@@ -134,7 +137,8 @@ func (ex *execution) runPython(ctx context.Context, body string, bodyOffset int,
 		return ps.pythonError(done.Error, body, bodyOffset)
 	}
 	// Jobs the code submitted and left running (an INSERT, execute_async)
-	// keep the paragraph running, as a SQL INSERT does.
+	// keep the paragraph running, as a SQL INSERT does; after a cancel,
+	// stopJobs stops those not followed yet.
 	for _, jobID := range ps.jobs {
 		if ctx.Err() != nil {
 			break
@@ -159,6 +163,23 @@ type pythonShow struct {
 
 	m       *Materializer // the table being shown, nil when none
 	stopPub func()        // stops publishing m
+}
+
+// stopJobs stops the run's jobs that still run (with a savepoint when the
+// paragraph sets savepointDir).
+func (ps *pythonShow) stopJobs() {
+	ex := ps.ex
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ps.ctx), 30*time.Second)
+	defer cancel()
+	for _, jobID := range ps.jobs {
+		d, err := ex.k.jm.Job(ctx, jobID)
+		if err != nil || flink.JobTerminal(d.State) {
+			continue
+		}
+		if err := ex.stopJob(jobID); err != nil {
+			ex.addMessage(notebooks.MessageText, fmt.Sprintf("Flink job %s may still be running: Eddy could not stop it when the run ended (%v). Cancel it in the Flink web UI.", jobID, err))
+		}
+	}
 }
 
 func (ps *pythonShow) event(ev pyworker.Event) {

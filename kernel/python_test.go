@@ -59,7 +59,7 @@ func TestPython_ShowEqualsBatch(t *testing.T) {
 	if got, want := tableRows(t, py), tableRows(t, batch); !slices.Equal(got, want) || len(got) == 0 {
 		t.Fatalf("z.show update table %v, batch %v", got, want)
 	}
-	if last := py.Results.Msg[len(py.Results.Msg)-1]; last.Type != notebooks.MessageText || strings.TrimSpace(last.Data) != "shown" {
+	if last := py.Results.Msg[len(py.Results.Msg)-1]; last.Type != notebooks.MessageText || !strings.Contains(last.Data, "shown") {
 		t.Fatalf("printed output after the table: %+v", py.Results.Msg)
 	}
 	app := f.run(n, k, 2)
@@ -448,5 +448,38 @@ func TestPython_Forms(t *testing.T) {
 	f.mustFinish(p)
 	if got := strings.TrimSpace(p.Results.Msg[0].Data); got != "Eddy s ['a', 'c']" {
 		t.Fatalf("chosen values: %q", got)
+	}
+}
+
+// TestPython_FailedRunLeavesNoJob: code that submits an unbounded INSERT and
+// then fails ends in ERROR with its job stopped, not running unseen.
+func TestPython_FailedRunLeavesNoJob(t *testing.T) {
+	f := newPythonFixture(t)
+	sink := unique("py_left")
+	n, k := f.note("%flink.pyflink\n" +
+		"st_env.execute_sql(\"CREATE TEMPORARY TABLE gen3 (k INT) WITH ('connector'='datagen','rows-per-second'='5')\")\n" +
+		"st_env.execute_sql(\"CREATE TABLE " + sink + " (k INT) WITH ('connector'='blackhole')\")\n" +
+		"st_env.execute_sql('INSERT INTO " + sink + " SELECT k FROM gen3')\n" +
+		"raise RuntimeError('after the INSERT')")
+	p := f.run(n, k, 0)
+	if p.Status != notebooks.StatusError || !strings.Contains(p.ErrorMessage, "after the INSERT") {
+		t.Fatalf("status %s: %s", p.Status, p.ErrorMessage)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	jobs, err := f.cluster.JobManager.Jobs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := kernel.JobName(n.ID, n.Paragraphs[0].ID)
+	seen := 0
+	for _, j := range jobs {
+		if j.Name == name {
+			seen++
+			waitJobState(ctx, t, f.cluster.JobManager, j.ID, flink.JobCanceled)
+		}
+	}
+	if seen != 1 {
+		t.Fatalf("%d jobs named %s", seen, name)
 	}
 }
