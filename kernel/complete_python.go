@@ -23,12 +23,19 @@ var pythonNames = []string{
 // IsPython reports whether a paragraph's text is a Python paragraph
 // (%flink.pyflink, %flink.ipyflink, %python, %python.ipython).
 func IsPython(text string) bool {
+	_, ok := pythonHeader(text)
+	return ok
+}
+
+// pythonHeader parses the header of a Python paragraph; ok is false for
+// any other paragraph.
+func pythonHeader(text string) (h Header, ok bool) {
 	h, err := ParseParagraph(text)
 	if err != nil {
-		return false
+		return h, false
 	}
 	in, err := ResolveInterpreter(h.Interpreter, GroupFlink)
-	return err == nil && (in.Kind == InterpreterPyFlink || in.Kind == InterpreterIPyFlink)
+	return h, err == nil && (in.Kind == InterpreterPyFlink || in.Kind == InterpreterIPyFlink)
 }
 
 // pythonCompletionInput returns, for a cursor at byte offset pos in the
@@ -38,8 +45,8 @@ func pythonCompletionInput(text string, pos int) (code string, line, col int, ok
 	if pos < 0 || pos > len(text) {
 		return "", 0, 0, false
 	}
-	h, err := ParseParagraph(text)
-	if err != nil || pos < h.BodyOffset || !IsPython(text) {
+	h, ok := pythonHeader(text)
+	if !ok || pos < h.BodyOffset {
 		return "", 0, 0, false
 	}
 	code = text[h.BodyOffset:]

@@ -210,8 +210,7 @@ func (k *Kernel) reopen(ctx context.Context, lost string) (string, error) {
 	for _, stmt := range k.history {
 		op, err := k.gw.ExecuteStatement(ctx, handle, stmt, nil)
 		if err == nil {
-			_, err = k.gw.NewFetcher(handle, op).All(ctx, 1)
-			_ = k.gw.CloseOperation(ctx, handle, op)
+			err = k.finish(ctx, handle, op)
 		}
 		if err != nil {
 			k.log.Warn("replay of a statement failed", "statement", stmt, "err", err)
@@ -219,6 +218,15 @@ func (k *Kernel) reopen(ctx context.Context, lost string) (string, error) {
 	}
 	k.handle = handle
 	return handle, nil
+}
+
+// finish waits for a statement that shapes the session (SET, CREATE…) to
+// end, dropping its result, and frees its operation; an error is the
+// statement's.
+func (k *Kernel) finish(ctx context.Context, handle, op string) error {
+	_, err := k.gw.NewFetcher(handle, op).All(ctx, 1)
+	_ = k.gw.CloseOperation(context.WithoutCancel(ctx), handle, op)
+	return err
 }
 
 func (k *Kernel) heartbeat() {

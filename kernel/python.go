@@ -390,12 +390,9 @@ func PythonFunctionStatements(fs pyworker.Functions, replace bool) []string {
 func (k *Kernel) sharePythonFunctions(ctx context.Context, fs *pyworker.Functions) error {
 	for _, stmt := range PythonFunctionStatements(*fs, true) {
 		handle, op, err := k.executeStatement(ctx, stmt, nil)
-		if err != nil {
-			return err
+		if err == nil {
+			err = k.finish(ctx, handle, op)
 		}
-		f := k.gw.NewTextFetcher(handle, op)
-		_, err = f.All(ctx, 10)
-		_ = k.gw.CloseOperation(context.WithoutCancel(ctx), handle, op)
 		if err != nil {
 			return fmt.Errorf("%s: %w", stmt, err)
 		}

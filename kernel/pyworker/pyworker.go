@@ -175,7 +175,6 @@ type Worker struct {
 	mu      sync.Mutex // guards the fields below and writes to req
 	nextID  int64
 	waiters map[int64]chan Event
-	closing bool
 }
 
 // ErrExited says that the worker process has ended.
@@ -474,9 +473,6 @@ func (w *Worker) Kill() {
 // Close asks the worker to exit and kills it if it has not within a few
 // seconds; it returns once the process has ended.
 func (w *Worker) Close() {
-	w.mu.Lock()
-	w.closing = true
-	w.mu.Unlock()
 	_ = w.send(map[string]any{"op": "shutdown"})
 	_ = w.req.Close()
 	select {
