@@ -89,7 +89,9 @@ describe('a note deployed as an application (needs a ready Flink cluster)', () =
       await until(async () => (await appPage().getAttribute('data-status')) === status, { timeout, interval: 500, message: `the page to show ${status}` });
     } catch (e) {
       const a = await eddy.api('GET', `/api/v1/applications/${appId}`).catch((x) => ({ error: x.message }));
-      throw new Error(`${e.message}; the application: ${JSON.stringify({ status: a.status, failure: a.failure, error: a.error })}; see e2e/artifacts/${eddy.logName}`);
+      const ev = await eddy.api('GET', `/api/v1/applications/${appId}/events`).catch((x) => ({ error: x.message }));
+      const events = (ev.events ?? []).map((x) => `${x.at ?? ''} ${x.kind}: ${x.message}`).join('\n') || JSON.stringify(ev);
+      throw new Error(`${e.message}; the application: ${JSON.stringify({ status: a.status, failure: a.failure, error: a.error })}; see e2e/artifacts/${eddy.logName}\nits events:\n${events}\nits cluster's logs:\n${await eddy.logTails(`applications/${appId}/log`)}`);
     }
   };
 

@@ -6,7 +6,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -170,6 +170,22 @@ export class Eddy {
     if (await this.waitClusterReady(timeoutMs)) return;
     const c = await this.cluster().catch((e) => ({ error: e.message }));
     throw new Error(`the Flink cluster was not ready within ${timeoutMs / 1000} s (GET /api/v1/cluster: ${JSON.stringify(c)}); see e2e/artifacts/${this.logName}`);
+  }
+
+  /**
+   * logTails returns the last lines of every log in a folder of eddy's data
+   * directory (an application's JVM logs, say), for a failure message that
+   * must say what happened after the data directory is gone.
+   */
+  async logTails(dir, lines = 15) {
+    const full = path.join(this.dataDir, dir);
+    const names = (await readdir(full).catch(() => [])).filter((n) => /\.(log|out)$/.test(n)).sort();
+    const parts = [];
+    for (const n of names) {
+      const body = (await readFile(path.join(full, n), 'utf8').catch((e) => e.message)).trimEnd().split('\n');
+      parts.push(`--- ${dir}/${n} (last ${Math.min(lines, body.length)} of ${body.length} lines)\n${body.slice(-lines).join('\n')}`);
+    }
+    return parts.length ? parts.join('\n') : `(no logs in ${dir})`;
   }
 
   /** stop ends eddy (SIGTERM, then SIGKILL after 30 s) and removes its data dir. */

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -48,9 +49,14 @@ type ports struct {
 	KafkaController int // Kafka's KRaft controller listener
 }
 
-// freePorts asks the kernel for n distinct free loopback ports. Another
-// process could take one before Flink binds it; the supervisor then sees the
-// JVM exit and Start reports the log.
+// freePorts returns n distinct loopback ports that are free now, chosen at
+// random below the kernel's ephemeral range. A port the kernel handed out
+// (net.Listen on port 0) sits in that range, where every outgoing connection
+// of this machine also takes its local port: one could take it in the second
+// before a JVM binds it, and the JVM, restarted on the same port, would fail
+// again for as long as that connection lives. Below the range only another
+// listener can collide. A machine whose range leaves no room falls back to
+// ports the kernel hands out.
 func freePorts(n int) ([]int, error) {
 	var lns []net.Listener
 	defer func() {
@@ -58,16 +64,37 @@ func freePorts(n int) ([]int, error) {
 			ln.Close()
 		}
 	}()
+	lo, hi := listenRange()
 	out := make([]int, 0, n)
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+	for tries := 0; len(out) < n; tries++ {
+		addr := "127.0.0.1:0"
+		if hi-lo >= 1000 && tries < 200*n {
+			addr = fmt.Sprintf("127.0.0.1:%d", lo+rand.IntN(hi-lo))
+		}
+		ln, err := net.Listen("tcp", addr)
 		if err != nil {
+			if addr != "127.0.0.1:0" {
+				continue // taken: try another
+			}
 			return nil, fmt.Errorf("find a free port: %w", err)
 		}
 		lns = append(lns, ln)
 		out = append(out, ln.Addr().(*net.TCPAddr).Port)
 	}
 	return out, nil
+}
+
+// listenRange is where freePorts looks: from 10000 to the start of the
+// kernel's ephemeral port range (Linux's default starts at 32768).
+func listenRange() (lo, hi int) {
+	lo, hi = 10000, 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		var a, z int
+		if _, err := fmt.Sscan(string(b), &a, &z); err == nil {
+			hi = a
+		}
+	}
+	return lo, hi
 }
 
 // flinkConfig returns the config.yaml of the local cluster: everything bound

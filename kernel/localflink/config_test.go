@@ -1,8 +1,11 @@
 package localflink
 
 import (
+	"math/rand/v2"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -101,6 +104,44 @@ func TestFlinkConfig_Python(t *testing.T) {
 					t.Errorf("%s config with Python %q: %s present = %v", name, python, key, has)
 				}
 			}
+		}
+	}
+}
+
+func TestFreePorts_BelowTheEphemeralRange(t *testing.T) {
+	lo, hi := listenRange()
+	if hi-lo < 1000 {
+		t.Fatalf("this machine's ephemeral range leaves %d..%d: the test expects room below it", lo, hi)
+	}
+	// A port held open here is never handed out.
+	held, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(lo+rand.IntN(hi-lo)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	heldPort := held.Addr().(*net.TCPAddr).Port
+	for range 20 {
+		ports, err := freePorts(5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[int]bool{}
+		for _, p := range ports {
+			if p < lo || p >= hi {
+				t.Fatalf("port %d outside %d..%d (the kernel hands out outgoing ports above %d)", p, lo, hi, hi)
+			}
+			if seen[p] || p == heldPort {
+				t.Fatalf("port %d handed out twice or while held: %v", p, ports)
+			}
+			seen[p] = true
+		}
+		// Each is free: it can be bound at once.
+		for _, p := range ports {
+			ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+			if err != nil {
+				t.Fatalf("port %d is not free: %v", p, err)
+			}
+			ln.Close()
 		}
 	}
 }
