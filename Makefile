@@ -37,6 +37,14 @@ KAFKA_STAMP         := $(KAFKA_DIR)/.installed-$(KAFKA_SCALA_VERSION)-$(KAFKA_VE
 
 MVN := mvn --batch-mode --quiet --strict-checksums
 
+# The Flink Kubernetes Operator's FlinkDeployment CRD, which the Go tests check
+# exported applications against: extracted from the operator's API jar (its
+# fabric8-generated CRDs), checked against deps/kubernetes/operator-api.sha256.
+# 1.10.0 is the newest release of that jar Maven Central serves here.
+K8S_OPERATOR_VERSION := 1.10.0
+K8S_DIR              := $(FLINK_DIR)/kubernetes
+K8S_CRD              := $(K8S_DIR)/flinkdeployments.flink.apache.org-v1.yml
+
 # Eddy's own Flink catalog (catalog/, a Maven project): built against the pinned
 # Flink and put where the local cluster adds it to the classpath.
 CATALOG_BUILD_JAR := catalog/target/eddy-catalog.jar
@@ -56,7 +64,7 @@ GO_SOURCES  := $(shell find . -name '*.go' -not -path './node_modules/*' -not -p
 # (nor web/node_modules/, where Vitest keeps its cache).
 WEB_SOURCES := $(shell find web -type f -not -path 'web/dist/*' -not -path 'web/src/gen/*' -not -path 'web/node_modules/*' 2>/dev/null) server/openapi.json package.json package-lock.json $(wildcard vite.config.* tsconfig*.json)
 
-.PHONY: run test build flink python kafka catalog web e2e bench clean tools test-go test-web test-catalog chromium clients
+.PHONY: run test build flink python kafka catalog web e2e bench clean tools test-go test-web test-catalog chromium clients k8s-schemas
 
 ## run: install what is missing, build, and start Eddy in local mode (prints the URL with its token)
 run: build flink python
@@ -149,6 +157,21 @@ $(ZEPPELIN_CLIENT_STAMP): clients/zeppelin/pom.xml | tools
 	$(MVN) -f clients/zeppelin/pom.xml test -Djunit.platform.execution.dryRun.enabled=true
 	touch $@
 
+## k8s-schemas: extract the Flink Kubernetes Operator's FlinkDeployment CRD (operator $(K8S_OPERATOR_VERSION)) into $(K8S_DIR)
+k8s-schemas: $(K8S_CRD)
+
+# The jar is fetched into its own directory and checked before the CRD is
+# taken from it; the CRD is written under a temporary name and renamed.
+$(K8S_CRD): deps/kubernetes/operator-api.sha256 | tools
+	rm -rf $(K8S_DIR)
+	$(MVN) dependency:copy \
+	  -Dartifact=org.apache.flink:flink-kubernetes-operator-api:$(K8S_OPERATOR_VERSION):jar -DoutputDirectory=$(K8S_DIR)/jar
+	$(call check-jars,$(K8S_DIR)/jar,deps/kubernetes/operator-api.sha256)
+	python3 -c 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))' \
+	  $(K8S_DIR)/jar/flink-kubernetes-operator-api-$(K8S_OPERATOR_VERSION).jar \
+	  META-INF/fabric8/flinkdeployments.flink.apache.org-v1.yml >$@.tmp
+	mv $@.tmp $@
+
 ## web: build the browser app into web/dist
 web: web/dist/index.html
 
@@ -168,7 +191,7 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "end-to-end tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
 
-test-go: build flink python clients
+test-go: build flink python clients k8s-schemas
 	go vet ./...
 	scripts/with-flink go test $(GO_TEST_FLAGS) ./...
 
