@@ -46,9 +46,9 @@ type KubernetesOptions struct {
 	// InitialSavepointPath is the savepoint the job first starts from.
 	// Default: the application's latest snapshot, at
 	// <SavepointDir>/<its directory name> (the snapshot is on Eddy's disk:
-	// it must be copied there first), or the snapshot's own URI when its
-	// cluster wrote it to a remote file system; no savepoint when the
-	// application has no snapshot. KubernetesNoSavepoint starts without
+	// it must be copied there first), or where it is when its cluster wrote
+	// it to a remote file system (s3://...) or to the flink-data volume
+	// (/flink-data/...); no savepoint when the application has no snapshot. KubernetesNoSavepoint starts without
 	// state.
 	InitialSavepointPath string
 	// ServiceAccount the Flink pods run as (a DNS-1123 subdomain); it
@@ -306,6 +306,11 @@ func kubernetesInitialSavepoint(a *Application, opt KubernetesOptions) (string, 
 	if u, err := url.Parse(src); err == nil && u.Scheme != "" && u.Scheme != "file" {
 		// Written by a remote cluster to a file system the pods may reach.
 		return src, ""
+	}
+	if p := strings.TrimPrefix(src, "file://"); strings.HasPrefix(p, kubernetesDataDir+"/") {
+		// Written by a cluster that has the flink-data volume too (a
+		// session cluster in Kubernetes, Eddy in remote mode): it is there.
+		return "file://" + p, ""
 	}
 	// Savepoints are self-contained: the directory can move as a whole.
 	dst := strings.TrimSuffix(opt.SavepointDir, "/") + "/" + path.Base(strings.TrimSuffix(src, "/"))

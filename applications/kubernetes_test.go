@@ -231,6 +231,27 @@ func TestManager_KubernetesManifest(t *testing.T) {
 		}
 	})
 
+	// Last: it adds a newer snapshot. A remote session cluster that has the
+	// flink-data volume wrote it there, and there the job finds it.
+	t.Run("SnapshotOnSharedVolume", func(t *testing.T) {
+		if err := f.store.AddSnapshot(ctx, f.appID, &applications.Snapshot{ID: "snap-2", Path: "/flink-data/savepoints/savepoint-77aa01-0123456789ab",
+			Version: 1, JobID: a.JobID, Trigger: "manual", CreatedAt: time.Now().UTC().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		out, err := f.m.KubernetesManifest(ctx, f.appID, applications.KubernetesOptions{
+			CheckpointDir: "s3://state/checkpoints", SavepointDir: "s3://state/savepoints"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, fd := splitManifest(t, out)
+		if got := get(fd, "spec", "job", "initialSavepointPath"); got != "file:///flink-data/savepoints/savepoint-77aa01-0123456789ab" {
+			t.Fatalf("initialSavepointPath %v", got)
+		}
+		if !slices.Contains(volumeNames(fd), "flink-data") || bytes.Contains(out, []byte("copy its directory")) {
+			t.Fatalf("the savepoint's volume is not mounted, or a copy is asked for:\n%s", out)
+		}
+	})
+
 	t.Run("ErrNotFound", func(t *testing.T) {
 		_, err := f.m.KubernetesManifest(ctx, "0123456789abcdef", applications.KubernetesOptions{})
 		_, getErr := f.m.Get(ctx, "0123456789abcdef")
@@ -303,6 +324,7 @@ var (
 // application built from a real note, with one snapshot.
 type kubernetesFixture struct {
 	m            *applications.Manager
+	store        *appsqlite.Store
 	appID        string
 	snapshotPath string
 }
@@ -350,7 +372,7 @@ func newKubernetesFixture(t *testing.T) *kubernetesFixture {
 	if err := store.CreateApplication(ctx, rec, v); err != nil {
 		t.Fatal(err)
 	}
-	f := &kubernetesFixture{appID: id, snapshotPath: filepath.Join(dir, "applications", id, "snapshots", "savepoint-4a7c2e-9f00b1d2c3e4")}
+	f := &kubernetesFixture{store: store, appID: id, snapshotPath: filepath.Join(dir, "applications", id, "snapshots", "savepoint-4a7c2e-9f00b1d2c3e4")}
 	if err := store.AddSnapshot(ctx, id, &applications.Snapshot{ID: "snap-0", Path: filepath.Join(dir, "older"), Version: 1,
 		JobID: rec.JobID, Trigger: "manual", CreatedAt: now.Add(-time.Hour)}); err != nil {
 		t.Fatal(err)
