@@ -95,11 +95,12 @@ const (
 	kubernetesDataDir    = "/flink-data"
 	kubernetesDataVolume = "flink-data"
 	// kubernetesCatalogStore is the file catalog store the job opens, as
-	// Eddy's clusters do: mount Eddy's catalog store (and the catalog
-	// directory its eddy.yaml names) there for tables made in other notes.
-	// Without it Flink creates an empty store, and the script's own DDL
-	// creates its tables in an in-memory catalog named eddy.
-	kubernetesCatalogStore = "file:///opt/flink/eddy/catalog-store"
+	// Eddy's clusters do: on the flink-data volume, where the session
+	// cluster of the notes keeps it (docs/kubernetes.md), so the job sees
+	// the tables of every note. Where the volume is not mounted Flink
+	// creates an empty store, and the script's own DDL creates its tables
+	// in an in-memory catalog named eddy.
+	kubernetesCatalogStore = "file://" + kubernetesDataDir + "/catalog-store"
 	// maxKubernetesScript bounds the script: a ConfigMap holds at most
 	// 1 MiB, metadata included. A longer script is refused.
 	maxKubernetesScript = 1000 << 10
@@ -164,7 +165,10 @@ func (m *Manager) KubernetesManifest(ctx context.Context, id string, opt Kuberne
 		annotations[kubernetesKeySnapshotDir] = a.LastSnapshot.Path
 	}
 
-	scriptMap := name + "-script"
+	// A new version is a new ConfigMap: the FlinkDeployment's spec names
+	// it, so the operator sees the change and upgrades the job (it does
+	// not watch the ConfigMaps it mounts).
+	scriptMap := fmt.Sprintf("%s-v%d-script", name, a.Version)
 	cm := kubeConfigMap{APIVersion: "v1", Kind: "ConfigMap",
 		Metadata: kubeMeta{Name: scriptMap, Namespace: opt.Namespace, Labels: labels, Annotations: annotations},
 		Data:     map[string]string{kubernetesScriptFile: a.Script}}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -97,6 +98,9 @@ func TestManager_KubernetesManifest(t *testing.T) {
 			{[]string{"spec", "flinkConfiguration", "execution.checkpointing.dir"}, "file:///flink-data/checkpoints/" + name},
 			{[]string{"spec", "flinkConfiguration", "execution.checkpointing.savepoint-dir"}, "file:///flink-data/savepoints/" + name},
 			{[]string{"spec", "flinkConfiguration", "taskmanager.numberOfTaskSlots"}, "2"},
+			{[]string{"spec", "flinkConfiguration", "table.catalog-store.file.path"}, "file:///flink-data/catalog-store"},
+			{[]string{"spec", "flinkConfiguration", "table.builtin-catalog-name"}, "eddy"},
+			{[]string{"spec", "podTemplate", "spec", "volumes", "0", "configMap", "name"}, name + "-v1-script"},
 			{[]string{"spec", "flinkConfiguration", "pipeline.name"}, "eddy-app:Orders_Pipeline"},
 			{[]string{"spec", "jobManager", "resource", "memory"}, "4096m"},
 			{[]string{"spec", "taskManager", "resource", "cpu"}, json.Number("1")},
@@ -521,14 +525,22 @@ func jsonValue(t *testing.T, v any) any {
 	return out
 }
 
-// get walks a decoded document; nil when the path is missing.
+// get walks a decoded document (a number indexes a list); nil when the
+// path is missing.
 func get(v any, path ...string) any {
 	for _, p := range path {
-		m, ok := v.(map[string]any)
-		if !ok {
+		switch c := v.(type) {
+		case map[string]any:
+			v = c[p]
+		case []any:
+			i, err := strconv.Atoi(p)
+			if err != nil || i < 0 || i >= len(c) {
+				return nil
+			}
+			v = c[i]
+		default:
 			return nil
 		}
-		v = m[p]
 	}
 	return v
 }
