@@ -184,8 +184,8 @@ func (m *Manager) KubernetesManifest(ctx context.Context, id string, opt Kuberne
 		// latest checkpoint, as Eddy restarts its own application clusters.
 		"high-availability.type":       "kubernetes",
 		"high-availability.storageDir": strings.TrimSuffix(opt.CheckpointDir, "/") + "/ha",
-		// Lets the operator rescale in place when only the parallelism
-		// changes, as Eddy's standalone clusters do.
+		// The scheduler of Eddy's standalone clusters: a job that lost
+		// TaskManagers goes on with the slots left and scales back up.
 		"jobmanager.scheduler":          "adaptive",
 		"taskmanager.numberOfTaskSlots": strconv.Itoa(slots),
 		"table.catalog-store.kind":      "file",
