@@ -131,7 +131,8 @@ const (
 // the application's parallelism, checkpoint interval, id, name, version
 // and tags. The cluster holds the KPUs Eddy meters for it: a JobManager of
 // one KPU and TaskManagers of one KPU, each with ParallelismPerKPU slots.
-// Bad options are EINVALID; an unknown application is ENOTFOUND.
+// Bad options are EINVALID, a script too long for a ConfigMap ETOOLARGE,
+// an unknown application ENOTFOUND.
 func (m *Manager) KubernetesManifest(ctx context.Context, id string, opt KubernetesOptions) ([]byte, error) {
 	a, err := m.Get(ctx, id)
 	if err != nil {
@@ -318,7 +319,8 @@ func kubernetesInitialSavepoint(a *Application, opt KubernetesOptions) (string, 
 	}
 	// Savepoints are self-contained: the directory can move as a whole.
 	dst := strings.TrimSuffix(opt.SavepointDir, "/") + "/" + path.Base(strings.TrimSuffix(src, "/"))
-	note := fmt.Sprintf("# The job starts from snapshot %s: copy its directory %s on Eddy's host to %s first.\n",
+	// Quoted: a path is not Eddy's to trust to hold no line break.
+	note := fmt.Sprintf("# The job starts from snapshot %s: copy its directory %q on Eddy's host to %q first.\n",
 		a.LastSnapshot.ID, src, dst)
 	return dst, note
 }
