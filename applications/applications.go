@@ -55,13 +55,15 @@ type Application struct {
 	// NoteName is the note's name when the current version was built.
 	NoteName string `json:"noteName"`
 	// Version is the number of the version the application runs.
-	Version     int               `json:"version"`
-	Status      string            `json:"status"`
-	Failure     string            `json:"failure,omitempty"` // the root cause, when FAILED
-	Parallelism int               `json:"parallelism"`
-	KPUs        int               `json:"kpus"` // what it holds while it runs
-	Target      string            `json:"target"`
-	Tags        map[string]string `json:"tags"`
+	Version     int    `json:"version"`
+	Status      string `json:"status"`
+	Failure     string `json:"failure,omitempty"` // the root cause, when FAILED
+	Parallelism int    `json:"parallelism"`
+	// MaxParallelism, fixed at creation, bounds every rescale.
+	MaxParallelism int               `json:"maxParallelism"`
+	KPUs           int               `json:"kpus"` // what it holds while it runs
+	Target         string            `json:"target"`
+	Tags           map[string]string `json:"tags"`
 	// CheckpointInterval is how often the job checkpoints unless its script
 	// SETs execution.checkpointing.interval.
 	CheckpointIntervalMs int64     `json:"checkpointIntervalMs"`

@@ -281,6 +281,27 @@ type CreateRequest struct {
 	Target               string            `json:"target"`
 	Tags                 map[string]string `json:"tags"`
 	CheckpointIntervalMs int64             `json:"checkpointIntervalMs"`
+	// MaxParallelism bounds every later rescale; 0 takes Flink's default
+	// for the parallelism (DefaultMaxParallelism). It cannot change later:
+	// keyed state is split into that many key groups.
+	MaxParallelism int `json:"maxParallelism"`
+}
+
+// Bounds of the maximum parallelism, as Flink has them.
+const (
+	minDefaultMaxParallelism = 128
+	upperMaxParallelism      = 1 << 15
+)
+
+// DefaultMaxParallelism is Flink's default maximum parallelism for an
+// operator of the given parallelism: 1.5 times it rounded up to a power of
+// two, at least 128 and at most 32768.
+func DefaultMaxParallelism(parallelism int) int {
+	n := 1
+	for n < parallelism+parallelism/2 {
+		n <<= 1
+	}
+	return min(max(n, minDefaultMaxParallelism), upperMaxParallelism)
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
@@ -316,6 +337,18 @@ func (m *Manager) checkConfig(name string, parallelism int, target string, tags 
 	}
 	if _, ok := m.cfg.Runners[target]; !ok {
 		return eddy.Errorf(eddy.EINVALID, "target %q is not available here; choose one of %s", target, strings.Join(m.targets(), ", "))
+	}
+	return nil
+}
+
+// checkMaxParallelism validates a maximum parallelism against the
+// parallelism it must carry.
+func checkMaxParallelism(parallelism, maxParallelism int) error {
+	switch {
+	case maxParallelism < 1 || maxParallelism > upperMaxParallelism:
+		return eddy.Errorf(eddy.EINVALID, "maxParallelism must be between 1 and %d", upperMaxParallelism)
+	case parallelism > maxParallelism:
+		return eddy.Errorf(eddy.EINVALID, "parallelism %d is above the maximum parallelism %d, which is fixed when the application is created", parallelism, maxParallelism)
 	}
 	return nil
 }
@@ -418,6 +451,12 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (*Application, 
 	if err := m.checkConfig(req.Name, req.Parallelism, req.Target, req.Tags, req.CheckpointIntervalMs); err != nil {
 		return nil, err
 	}
+	if req.MaxParallelism == 0 {
+		req.MaxParallelism = DefaultMaxParallelism(req.Parallelism)
+	}
+	if err := checkMaxParallelism(req.Parallelism, req.MaxParallelism); err != nil {
+		return nil, err
+	}
 	if err := m.checkCount(); err != nil {
 		return nil, err
 	}
@@ -432,7 +471,7 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (*Application, 
 		tags = map[string]string{}
 	}
 	rec := &Record{ID: id, Name: req.Name, NoteID: note.ID, NoteName: note.Name, Version: 1, Status: StatusReady,
-		Parallelism: req.Parallelism, Target: req.Target, Tags: tags, CheckpointIntervalMs: req.CheckpointIntervalMs,
+		Parallelism: req.Parallelism, MaxParallelism: req.MaxParallelism, Target: req.Target, Tags: tags, CheckpointIntervalMs: req.CheckpointIntervalMs,
 		JobID: jobIDOf(id), Desired: DesiredStopped, CreatedAt: now, UpdatedAt: now}
 	m.mu.Lock()
 	if m.closed {
@@ -550,7 +589,7 @@ func (m *Manager) view(ctx context.Context, inst *instance) (*Application, error
 		return nil, err
 	}
 	a := &Application{ID: r.ID, Name: r.Name, NoteID: r.NoteID, NoteName: r.NoteName, Version: r.Version,
-		Status: r.Status, Failure: r.Failure, Parallelism: r.Parallelism, KPUs: m.kpusFor(r.Parallelism),
+		Status: r.Status, Failure: r.Failure, Parallelism: r.Parallelism, MaxParallelism: r.MaxParallelism, KPUs: m.kpusFor(r.Parallelism),
 		Target: r.Target, Tags: r.Tags, CheckpointIntervalMs: r.CheckpointIntervalMs, JobID: r.JobID,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Excluded: v.Excluded, Script: v.Script}
 	if a.Excluded == nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/eddy-notebooks/eddy/applications"
 	appsqlite "github.com/eddy-notebooks/eddy/applications/sqlite"
 	"github.com/eddy-notebooks/eddy/kernel/flinktest"
+	"github.com/eddy-notebooks/eddy/kernel/localflink"
 	"github.com/eddy-notebooks/eddy/notebooks"
 	nbsqlite "github.com/eddy-notebooks/eddy/notebooks/sqlite"
 	"github.com/eddy-notebooks/eddy/sessions"
@@ -49,13 +50,26 @@ func (f *fixture) manager(t *testing.T, quotas applications.Quotas) *application
 	t.Helper()
 	fl := flinktest.Cluster(t)
 	notes := f.notes
+	root, err := flinktest.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The standalone target starts each application's own cluster from the
+	// repository's Flink, with the in-memory catalog (no notebook cluster
+	// of the fixture's own holds a persistent one).
+	base, err := flinktest.LocalConfig(root, filepath.Join(f.dir, "flink"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base.CatalogDir = ""
 	m := applications.NewManager(applications.Config{
 		Store:    appsqlite.NewStore(notes),
 		Notes:    notes,
 		Capacity: f.ledger,
 		Gateway:  fl.Gateway,
 		Runners: map[string]applications.Runner{
-			applications.TargetSession: &applications.SessionRunner{Gateway: fl.Gateway, JobManager: fl.JobManager, LocalState: true},
+			applications.TargetSession:    &applications.SessionRunner{Gateway: fl.Gateway, JobManager: fl.JobManager, LocalState: true},
+			applications.TargetStandalone: &applications.StandaloneRunner{Base: func() localflink.Config { return base }, SlotsPerTaskManager: 1},
 		},
 		DefaultTarget: applications.TargetSession,
 		Dir:           f.dir,
@@ -122,7 +136,7 @@ func TestManager_QuotasAndAdmission(t *testing.T) {
 		{"KPUsPerApplication", applications.CreateRequest{NoteID: noteID, Name: "big", Parallelism: 3}, eddy.EINVALID, "needs 4 KPUs, more than the 3"},
 		{"TagsPerApplication", applications.CreateRequest{NoteID: noteID, Name: "tags", Tags: map[string]string{"a": "1", "b": "2", "c": "3"}}, eddy.EINVALID, "at most 2"},
 		{"BadName", applications.CreateRequest{NoteID: noteID, Name: "no spaces"}, eddy.EINVALID, "application name"},
-		{"UnknownTarget", applications.CreateRequest{NoteID: noteID, Name: "x", Target: "standalone"}, eddy.EINVALID, "not available here"},
+		{"UnknownTarget", applications.CreateRequest{NoteID: noteID, Name: "x", Target: "kubernetes"}, eddy.EINVALID, "not available here"},
 		{"UnknownNote", applications.CreateRequest{NoteID: "2ZZZZZZZZ", Name: "x"}, eddy.ENOTFOUND, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

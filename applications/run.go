@@ -65,8 +65,20 @@ func (m *Manager) startLocked(ctx context.Context, inst *instance, restore, snap
 	if err != nil {
 		return err
 	}
+	// KPUs the application still holds (a start that follows a stop for a
+	// rescale keeps them) count towards the run's.
 	kpus := m.kpusFor(r.Parallelism)
-	if err := m.cfg.Capacity.ReserveApplication(r.ID, r.Name, kpus, "start application "+r.Name); err != nil {
+	err = nil
+	if need := kpus - inst.kpus; need > 0 {
+		err = m.cfg.Capacity.ReserveApplication(r.ID, r.Name, need, "start application "+r.Name)
+	} else if need < 0 {
+		m.cfg.Capacity.ReleaseApplication(r.ID, -need)
+	}
+	if err != nil {
+		if inst.kpus > 0 {
+			m.cfg.Capacity.ReleaseApplication(r.ID, inst.kpus)
+			inst.kpus = 0
+		}
 		if why != "" {
 			m.setStatus(ctx, inst, StatusFailed, err.Error(), "failed", why+": cannot start: "+err.Error())
 			r.Desired = DesiredStopped
@@ -75,7 +87,7 @@ func (m *Manager) startLocked(ctx context.Context, inst *instance, restore, snap
 		return err
 	}
 	now := time.Now().UTC()
-	spec := RunSpec{AppID: r.ID, Name: "eddy-app:" + r.Name, JobID: r.JobID, Version: v, Parallelism: r.Parallelism,
+	spec := RunSpec{AppID: r.ID, Name: "eddy-app:" + r.Name, JobID: r.JobID, Version: v, Parallelism: r.Parallelism, MaxParallelism: r.MaxParallelism,
 		CheckpointInterval: time.Duration(r.CheckpointIntervalMs) * time.Millisecond,
 		Dir:                filepath.Join(m.cfg.Dir, r.ID), RunDir: "run-" + now.Format("20060102T150405.000"), Restore: from}
 	spec.RunDir = strings.ReplaceAll(spec.RunDir, ".", "")
@@ -409,6 +421,17 @@ func (m *Manager) finishRun(ctx context.Context, inst *instance, run Run, status
 // endRunLocked releases the current run: its watcher, its JVMs, its KPUs
 // and its metering, and sets the status.
 func (m *Manager) endRunLocked(ctx context.Context, inst *instance, status, failure, kind, msg string) {
+	m.releaseRunLocked(ctx, inst)
+	if inst.kpus > 0 {
+		m.cfg.Capacity.ReleaseApplication(inst.rec.ID, inst.kpus)
+		inst.kpus = 0
+	}
+	m.setStatus(ctx, inst, status, failure, kind, msg)
+}
+
+// releaseRunLocked ends the current run's watcher, JVMs and metering,
+// keeping its KPUs reserved (for a start that follows at once).
+func (m *Manager) releaseRunLocked(ctx context.Context, inst *instance) {
 	if inst.stop != nil {
 		inst.stop()
 		inst.stop = nil
@@ -420,12 +443,7 @@ func (m *Manager) endRunLocked(ctx context.Context, inst *instance, status, fail
 		inst.run = nil
 	}
 	m.meterStop(inst, time.Now())
-	if inst.kpus > 0 {
-		m.cfg.Capacity.ReleaseApplication(inst.rec.ID, inst.kpus)
-		inst.kpus = 0
-	}
 	inst.stopping = false
-	m.setStatus(ctx, inst, status, failure, kind, msg)
 }
 
 // meterSave adds the KPU-seconds since the last save. Caller holds inst.mu.

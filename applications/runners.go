@@ -24,6 +24,9 @@ type RunSpec struct {
 	JobID       string // the fixed job id, where the target can fix it
 	Version     *Version
 	Parallelism int
+	// MaxParallelism is the job's fixed maximum parallelism (0: Flink's
+	// default).
+	MaxParallelism int
 	// CheckpointInterval applies unless the script sets its own.
 	CheckpointInterval time.Duration
 	Dir                string // the application's directory
@@ -89,7 +92,7 @@ func (r *StandaloneRunner) Start(ctx context.Context, spec RunSpec) (Run, error)
 	}
 	app, err := localflink.StartApplication(ctx, r.Base(), localflink.AppConfig{
 		Dir: spec.Dir, JobID: spec.JobID, Name: spec.Name, Script: script, RunDir: spec.RunDir,
-		Restore: spec.Restore, Parallelism: spec.Parallelism, SlotsPerTM: r.SlotsPerTaskManager,
+		Restore: spec.Restore, Parallelism: spec.Parallelism, MaxParallelism: spec.MaxParallelism, SlotsPerTM: r.SlotsPerTaskManager,
 		CheckpointInterval: spec.CheckpointInterval,
 		JobManagerMemory:   r.JobManagerMemory, TaskManagerMemory: r.TaskManagerMemory,
 	})
@@ -174,6 +177,9 @@ func (r *SessionRunner) Start(ctx context.Context, spec RunSpec) (Run, error) {
 		"pipeline.name": spec.Name,
 		"execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
 		"parallelism.default": fmt.Sprint(spec.Parallelism),
+	}
+	if spec.MaxParallelism > 0 {
+		conf["pipeline.max-parallelism"] = fmt.Sprint(spec.MaxParallelism)
 	}
 	if _, set := spec.Version.Settings["execution.checkpointing.interval"]; !set {
 		conf["execution.checkpointing.interval"] = fmt.Sprintf("%d ms", spec.CheckpointInterval.Milliseconds())

@@ -19,6 +19,7 @@ type Spec struct {
 	NoteID               string            `json:"noteId" yaml:"noteId"`
 	Version              int               `json:"version,omitempty" yaml:"version,omitempty"`
 	Parallelism          int               `json:"parallelism,omitempty" yaml:"parallelism,omitempty"`
+	MaxParallelism       int               `json:"maxParallelism,omitempty" yaml:"maxParallelism,omitempty"`
 	Target               string            `json:"target,omitempty" yaml:"target,omitempty"`
 	Tags                 map[string]string `json:"tags,omitempty" yaml:"tags,omitempty"`
 	CheckpointIntervalMs int64             `json:"checkpointIntervalMs,omitempty" yaml:"checkpointIntervalMs,omitempty"`
@@ -47,7 +48,8 @@ func (m *Manager) Spec(ctx context.Context, id string) (*Spec, error) {
 	defer inst.mu.Unlock()
 	r := inst.rec
 	return &Spec{APIVersion: SpecAPIVersion, Kind: SpecKind, Name: r.Name, NoteID: r.NoteID, Version: r.Version,
-		Parallelism: r.Parallelism, Target: r.Target, Tags: maps.Clone(r.Tags), CheckpointIntervalMs: r.CheckpointIntervalMs}, nil
+		Parallelism: r.Parallelism, MaxParallelism: r.MaxParallelism, Target: r.Target, Tags: maps.Clone(r.Tags),
+		CheckpointIntervalMs: r.CheckpointIntervalMs}, nil
 }
 
 // Apply makes the application named by the spec match it, idempotently:
@@ -68,7 +70,7 @@ func (m *Manager) Apply(ctx context.Context, s *Spec) (string, *Application, err
 			return "", nil, eddy.Errorf(eddy.EINVALID, "version %d: a new application starts at version 1", s.Version)
 		}
 		a, err := m.Create(ctx, CreateRequest{NoteID: s.NoteID, Name: s.Name, Parallelism: s.Parallelism, Target: s.Target,
-			Tags: s.Tags, CheckpointIntervalMs: s.CheckpointIntervalMs})
+			Tags: s.Tags, CheckpointIntervalMs: s.CheckpointIntervalMs, MaxParallelism: s.MaxParallelism})
 		if err != nil {
 			return "", nil, err
 		}
@@ -106,6 +108,10 @@ func (m *Manager) update(ctx context.Context, inst *instance, s *Spec) (string, 
 	}
 	next := *r
 	next.Tags = maps.Clone(r.Tags)
+	if s.MaxParallelism != 0 && s.MaxParallelism != r.MaxParallelism {
+		return "", eddy.Errorf(eddy.EINVALID, "application %s has maximum parallelism %d, fixed when it was created: keyed state cannot be restored under another (create a new application for %d)",
+			r.Name, r.MaxParallelism, s.MaxParallelism)
+	}
 	var changed []string
 	if s.Parallelism != 0 && s.Parallelism != r.Parallelism {
 		next.Parallelism = s.Parallelism
@@ -137,6 +143,9 @@ func (m *Manager) update(ctx context.Context, inst *instance, s *Spec) (string, 
 		return ApplyUnchanged, nil
 	}
 	if err := m.checkConfig(next.Name, next.Parallelism, next.Target, next.Tags, next.CheckpointIntervalMs); err != nil {
+		return "", err
+	}
+	if err := checkMaxParallelism(next.Parallelism, next.MaxParallelism); err != nil {
 		return "", err
 	}
 	*r = next

@@ -22,6 +22,7 @@ type Record struct {
 	Status               string
 	Failure              string
 	Parallelism          int
+	MaxParallelism       int // fixed at creation
 	Target               string
 	Tags                 map[string]string
 	CheckpointIntervalMs int64

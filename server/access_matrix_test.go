@@ -90,6 +90,7 @@ var routeExpect = map[string]string{
 	"POST /api/v1/applications/preview":                                   "body:read",
 	"POST /api/v1/applications/apply":                                     "admin",
 	"GET /api/v1/applications/{applicationId}":                            "app:read",
+	"PUT /api/v1/applications/{applicationId}":                            "app:run",
 	"DELETE /api/v1/applications/{applicationId}":                         "app:own",
 	"POST /api/v1/applications/{applicationId}/start":                     "app:run",
 	"POST /api/v1/applications/{applicationId}/stop":                      "app:run",
@@ -536,6 +537,9 @@ func (a *fakeApplications) Start(context.Context, string, applications.StartRequ
 	return nil, errFakeApp
 }
 func (a *fakeApplications) Stop(context.Context, string, bool) (*applications.Application, error) {
+	return nil, errFakeApp
+}
+func (a *fakeApplications) Rescale(context.Context, string, int) (*applications.Application, error) {
 	return nil, errFakeApp
 }
 func (a *fakeApplications) Snapshots(context.Context, string) ([]*applications.Snapshot, error) {

@@ -100,6 +100,7 @@ var routeRules = map[string]rule{
 	"POST /api/v1/applications/preview":                                {need: needUserAndNote},                              // read on the note
 	"POST /api/v1/applications/apply":                                  {need: needAdmin, audit: "application-apply"},
 	"GET /api/v1/applications/:applicationId":                          onApp(access.Read),
+	"PUT /api/v1/applications/:applicationId":                          {need: needApp, level: access.Run, audit: "application-rescale"},
 	"DELETE /api/v1/applications/:applicationId":                       {need: needApp, level: access.Own, audit: "application-delete"},
 	"POST /api/v1/applications/:applicationId/start":                   {need: needApp, level: access.Run, audit: "application-start"},
 	"POST /api/v1/applications/:applicationId/stop":                    {need: needApp, level: access.Run, audit: "application-stop"},

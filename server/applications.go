@@ -26,6 +26,7 @@ type Applications interface {
 	Delete(ctx context.Context, id string) error
 	Start(ctx context.Context, id string, req applications.StartRequest) (*applications.Application, error)
 	Stop(ctx context.Context, id string, snapshot bool) (*applications.Application, error)
+	Rescale(ctx context.Context, id string, parallelism int) (*applications.Application, error)
 	Snapshots(ctx context.Context, id string) ([]*applications.Snapshot, error)
 	TakeSnapshot(ctx context.Context, id string) (*applications.Snapshot, error)
 	DeleteSnapshot(ctx context.Context, id, snapshotID string) error
@@ -55,6 +56,7 @@ func (s *Server) registerApplicationRoutes(v1 *echo.Group) {
 	g.POST("/preview", s.handlePreviewApplication, long)
 	g.POST("/apply", s.handleApplyApplication, long)
 	g.GET("/:applicationId", s.handleGetApplication)
+	g.PUT("/:applicationId", s.handleUpdateApplication)
 	g.DELETE("/:applicationId", s.handleDeleteApplication)
 	g.POST("/:applicationId/start", s.handleStartApplication)
 	g.POST("/:applicationId/stop", s.handleStopApplication)
@@ -187,6 +189,25 @@ func (s *Server) handleStartApplication(c echo.Context) error {
 		return err
 	}
 	a, err := s.cfg.Applications.Start(c.Request().Context(), c.Param("applicationId"), req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, a)
+}
+
+// handleUpdateApplication changes a running or stopped application's
+// parallelism (a running one is rescaled at once, keeping its state).
+func (s *Server) handleUpdateApplication(c echo.Context) error {
+	var body struct {
+		Parallelism *int `json:"parallelism"`
+	}
+	if err := decodeJSON(c, &body, false, true); err != nil {
+		return err
+	}
+	if body.Parallelism == nil {
+		return eddy.Errorf(eddy.EINVALID, `an update names what it changes: {"parallelism": n}`)
+	}
+	a, err := s.cfg.Applications.Rescale(c.Request().Context(), c.Param("applicationId"), *body.Parallelism)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -34,8 +35,12 @@ type AppConfig struct {
 	// Restore is the savepoint or retained checkpoint to start from; "" starts
 	// without state. A JobManager that crashes is restarted from the newest
 	// checkpoint of the run, or from Restore when the run has none yet.
-	Restore            string
-	Parallelism        int           // default parallelism of the job, at least 1
+	Restore     string
+	Parallelism int // default parallelism of the job, at least 1
+	// MaxParallelism is the job's maximum parallelism (the number of key
+	// groups of its keyed state): fixed for the job's life, since keyed
+	// state cannot be restored under another. 0 leaves Flink's default.
+	MaxParallelism     int
 	SlotsPerTM         int           // task slots per TaskManager, at least 1
 	CheckpointInterval time.Duration // 0: 60 s
 	JobManagerMemory   string        // default 1024m
@@ -47,9 +52,16 @@ type AppCluster struct {
 	cfg     AppConfig
 	rest    int
 	spawner *spawner
+	env     []string
+	log     *slog.Logger
 	jm      *process
-	tms     []*process
+	tmArgv  []string // a TaskManager's command line, less its resource id
 	started time.Time
+
+	mu     sync.Mutex
+	tms    []*process // the running TaskManagers, oldest first
+	tmSeq  int        // TaskManagers started so far: names the next one
+	closed bool
 
 	closeOnce sync.Once
 	closeErr  error
@@ -115,14 +127,11 @@ func StartApplication(ctx context.Context, base Config, ac AppConfig) (*AppClust
 	if err != nil {
 		return nil, fmt.Errorf("localflink: %w", err)
 	}
-	a := &AppCluster{cfg: ac, rest: nums[1], spawner: newSpawner(), started: time.Now()}
-	env := append(childEnv(os.Environ()), "FLINK_CONF_DIR="+confDir, "FLINK_HOME="+base.FlinkHome,
+	a := &AppCluster{cfg: ac, rest: nums[1], spawner: newSpawner(), started: time.Now(), tmArgv: tm,
+		log: base.Logger.With("application", ac.Name)}
+	a.env = append(childEnv(os.Environ()), "FLINK_CONF_DIR="+confDir, "FLINK_HOME="+base.FlinkHome,
 		"FLINK_PLUGINS_DIR="+filepath.Join(base.FlinkHome, "plugins"))
-	newProc := func(name string) *process {
-		return &process{name: name, env: env, logPath: filepath.Join(ac.Dir, "log", name+".out"),
-			spawner: a.spawner, log: base.Logger.With("application", ac.Name)}
-	}
-	a.jm = newProc(AppJobManager)
+	a.jm = a.newProc(AppJobManager)
 	a.jm.argvFor = func() []string {
 		argv := append([]string(nil), jm...)
 		if from := a.resumeFrom(); from != "" {
@@ -131,16 +140,73 @@ func StartApplication(ctx context.Context, base Config, ac AppConfig) (*AppClust
 		return append(argv, "--scriptUri", "file://"+ac.Script)
 	}
 	a.jm.run()
-	n := (ac.Parallelism + ac.SlotsPerTM - 1) / ac.SlotsPerTM
-	for i := range n {
-		name := fmt.Sprintf("%s-%d", AppTaskManager, i+1)
-		p := newProc(name)
-		p.argv = withLogFile(tm, filepath.Join(ac.Dir, "log", name+".log"))
-		a.tms = append(a.tms, p)
-		p.run()
-	}
+	n := a.TaskManagersFor(ac.Parallelism)
+	a.AddTaskManagers(n)
 	base.Logger.Info("application cluster starting", "application", ac.Name, "rest", a.RestURL(), "taskmanagers", n, "restore", ac.Restore)
 	return a, nil
+}
+
+func (a *AppCluster) newProc(name string) *process {
+	return &process{name: name, env: a.env, logPath: filepath.Join(a.cfg.Dir, "log", name+".out"),
+		spawner: a.spawner, log: a.log}
+}
+
+// TaskManagersFor is how many TaskManagers give a parallelism its slots.
+func (a *AppCluster) TaskManagersFor(parallelism int) int {
+	return (max(parallelism, 1) + a.cfg.SlotsPerTM - 1) / a.cfg.SlotsPerTM
+}
+
+// AddTaskManagers starts n more TaskManagers and returns their resource
+// ids (each TaskManager registers with the JobManager under its id, which
+// names its log too).
+func (a *AppCluster) AddTaskManagers(n int) []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var ids []string
+	for range n {
+		if a.closed {
+			break
+		}
+		a.tmSeq++
+		name := fmt.Sprintf("%s-%d", AppTaskManager, a.tmSeq)
+		p := a.newProc(name)
+		p.argv = append(withLogFile(a.tmArgv, filepath.Join(a.cfg.Dir, "log", name+".log")), "-D", "taskmanager.resource-id="+name)
+		a.tms = append(a.tms, p)
+		p.run()
+		ids = append(ids, name)
+	}
+	return ids
+}
+
+// TaskManagerIDs returns the resource ids of the running TaskManagers,
+// oldest first.
+func (a *AppCluster) TaskManagerIDs() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ids := make([]string, len(a.tms))
+	for i, p := range a.tms {
+		ids[i] = p.name
+	}
+	return ids
+}
+
+// StopTaskManager stops one TaskManager (SIGTERM, then SIGKILL after a
+// grace period) and waits for it. Tasks it still ran fail over.
+func (a *AppCluster) StopTaskManager(id string) error {
+	a.mu.Lock()
+	var p *process
+	for i, q := range a.tms {
+		if q.name == id {
+			p = q
+			a.tms = append(a.tms[:i:i], a.tms[i+1:]...)
+			break
+		}
+	}
+	a.mu.Unlock()
+	if p == nil {
+		return fmt.Errorf("localflink: no TaskManager %q in application %s", id, a.cfg.Name)
+	}
+	return p.stop()
 }
 
 // resumeFrom is what the JobManager starts from: the run's newest retained
@@ -198,6 +264,9 @@ func appConfig(base Config, ac AppConfig, rpc, rest int) string {
 		"io.tmp.dirs":        filepath.Join(ac.Dir, "tmp"),
 		"heartbeat.interval": "2000",
 		"heartbeat.timeout":  "20000",
+	}
+	if ac.MaxParallelism > 0 {
+		e["pipeline.max-parallelism"] = strconv.Itoa(ac.MaxParallelism)
 	}
 	if base.CatalogDir != "" {
 		e["table.catalog-store.kind"] = "file"
@@ -268,7 +337,10 @@ func (a *AppCluster) Crashes() (int, Exit) { return a.jm.crashes() }
 // after a grace period) and waits for them. Later calls return the same.
 func (a *AppCluster) Close() error {
 	a.closeOnce.Do(func() {
+		a.mu.Lock()
+		a.closed = true
 		procs := append([]*process{a.jm}, a.tms...)
+		a.mu.Unlock()
 		errs := make([]error, len(procs))
 		var wg sync.WaitGroup
 		for i, p := range procs {
