@@ -181,6 +181,9 @@ func (m *Manager) KubernetesManifest(ctx context.Context, id string, opt Kuberne
 		"execution.checkpointing.dir":                               opt.CheckpointDir,
 		"execution.checkpointing.savepoint-dir":                     opt.SavepointDir,
 		"execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
+		// The key groups of its keyed state: the same as wherever its
+		// snapshots were taken, or they cannot be restored.
+		"pipeline.max-parallelism": strconv.Itoa(a.MaxParallelism),
 		// A JobManager that dies is replaced and resumes the job from its
 		// latest checkpoint, as Eddy restarts its own application clusters.
 		"high-availability.type":       "kubernetes",

@@ -102,6 +102,7 @@ func TestManager_KubernetesManifest(t *testing.T) {
 			{[]string{"spec", "flinkConfiguration", "table.builtin-catalog-name"}, "eddy"},
 			{[]string{"spec", "podTemplate", "spec", "volumes", "0", "configMap", "name"}, name + "-v1-script"},
 			{[]string{"spec", "flinkConfiguration", "pipeline.name"}, "eddy-app:Orders_Pipeline"},
+			{[]string{"spec", "flinkConfiguration", "pipeline.max-parallelism"}, "128"},
 			{[]string{"spec", "jobManager", "resource", "memory"}, "4096m"},
 			{[]string{"spec", "taskManager", "resource", "cpu"}, json.Number("1")},
 			{[]string{"metadata", "labels", "eddy/application-id"}, f.appID},
@@ -367,7 +368,7 @@ func newKubernetesFixture(t *testing.T) *kubernetesFixture {
 	now := time.Now().UTC()
 	const id = "5e1d0c9b8a7f6e5d"
 	rec := &applications.Record{ID: id, Name: "Orders_Pipeline", NoteID: n.ID, NoteName: n.Name, Version: 1,
-		Status: applications.StatusReady, Parallelism: 3, Target: applications.TargetSession,
+		Status: applications.StatusReady, Parallelism: 3, MaxParallelism: 128, Target: applications.TargetSession,
 		Tags: map[string]string{"team": "data-platform", "cost center": "Finance / Q3 2026"}, CheckpointIntervalMs: 15000,
 		JobID: strings.Repeat("0", 16) + id, Desired: applications.DesiredStopped, CreatedAt: now, UpdatedAt: now}
 	v := &applications.Version{Number: 1, Script: b.Script, Settings: b.Settings, Included: b.Included, Excluded: b.Excluded,

@@ -101,6 +101,7 @@ var routeExpect = map[string]string{
 	"GET /api/v1/applications/{applicationId}/versions":                   "app:read",
 	"POST /api/v1/applications/{applicationId}/versions":                  "app:write",
 	"GET /api/v1/applications/{applicationId}/spec":                       "app:read",
+	"GET /api/v1/applications/{applicationId}/manifest":                   "app:read",
 	"POST /api/login":                                                     "public",
 	"POST /api/login/logout":                                              "public",
 	"GET /api/version":                                                    "public",
@@ -537,6 +538,9 @@ func (a *fakeApplications) Start(context.Context, string, applications.StartRequ
 	return nil, errFakeApp
 }
 func (a *fakeApplications) Stop(context.Context, string, bool) (*applications.Application, error) {
+	return nil, errFakeApp
+}
+func (a *fakeApplications) KubernetesManifest(context.Context, string, applications.KubernetesOptions) ([]byte, error) {
 	return nil, errFakeApp
 }
 func (a *fakeApplications) Rescale(context.Context, string, int) (*applications.Application, error) {

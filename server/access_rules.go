@@ -111,6 +111,7 @@ var routeRules = map[string]rule{
 	"GET /api/v1/applications/:applicationId/versions":                 onApp(access.Read),
 	"POST /api/v1/applications/:applicationId/versions":                onApp(access.Write),
 	"GET /api/v1/applications/:applicationId/spec":                     onApp(access.Read),
+	"GET /api/v1/applications/:applicationId/manifest":                 onApp(access.Read),
 
 	// Who is asking, accounts, tokens, folders, audit.
 	"POST /api/login":                 {need: needPublic},

@@ -34,6 +34,7 @@ type Applications interface {
 	Versions(ctx context.Context, id string) ([]*applications.Version, error)
 	Rebuild(ctx context.Context, id string) (*applications.Version, error)
 	Spec(ctx context.Context, id string) (*applications.Spec, error)
+	KubernetesManifest(ctx context.Context, id string, opt applications.KubernetesOptions) ([]byte, error)
 	Apply(ctx context.Context, s *applications.Spec) (string, *applications.Application, error)
 	Quotas() applications.Quotas
 	// JobManagerURL is the address of the JobManager that runs the
@@ -67,6 +68,7 @@ func (s *Server) registerApplicationRoutes(v1 *echo.Group) {
 	g.GET("/:applicationId/versions", s.handleListVersions)
 	g.POST("/:applicationId/versions", s.handleRebuildApplication, long)
 	g.GET("/:applicationId/spec", s.handleApplicationSpec)
+	g.GET("/:applicationId/manifest", s.handleApplicationManifest)
 }
 
 // requireApplications answers 503 where Eddy runs without applications.
@@ -283,6 +285,37 @@ func (s *Server) handleRebuildApplication(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusCreated, v)
+}
+
+// handleApplicationManifest exports an application for another platform:
+// target=kubernetes is a ConfigMap with its script and a FlinkDeployment
+// of the Flink Kubernetes Operator running it (YAML).
+func (s *Server) handleApplicationManifest(c echo.Context) error {
+	q := c.QueryParams()
+	for k := range q {
+		switch k {
+		case "target", "namespace", "image", "checkpointDir", "savepointDir", "initialSavepoint", "serviceAccount":
+		default:
+			return eddy.Errorf(eddy.EINVALID, "unknown query parameter %q: a manifest takes target, namespace, image, checkpointDir, savepointDir, initialSavepoint and serviceAccount", k)
+		}
+	}
+	if t := q.Get("target"); t != "kubernetes" {
+		return eddy.Errorf(eddy.EINVALID, "target %q: the one manifest target is kubernetes (?target=kubernetes)", t)
+	}
+	id := c.Param("applicationId")
+	b, err := s.cfg.Applications.KubernetesManifest(c.Request().Context(), id, applications.KubernetesOptions{
+		Namespace: q.Get("namespace"), Image: q.Get("image"), CheckpointDir: q.Get("checkpointDir"),
+		SavepointDir: q.Get("savepointDir"), InitialSavepointPath: q.Get("initialSavepoint"), ServiceAccount: q.Get("serviceAccount"),
+	})
+	if err != nil {
+		return err
+	}
+	a, err := s.cfg.Applications.Get(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Content-Disposition", `attachment; filename="`+applications.KubernetesName(a.Name, a.ID)+`.yaml"`)
+	return c.Blob(http.StatusOK, "application/yaml", b)
 }
 
 func (s *Server) handleApplicationSpec(c echo.Context) error {

@@ -111,6 +111,31 @@ func TestApplicationsAPI(t *testing.T) {
 	if code, body := ts.raw(t, http.MethodGet, path+"/spec?format=yaml", "", ""); code != http.StatusOK || !strings.Contains(body, "name: orders") || !strings.Contains(body, "team: payments") {
 		t.Fatalf("spec: %d %s", code, body)
 	}
+	// Exported for the Flink Kubernetes Operator (the schema is checked in
+	// the applications package); bad parameters are refused.
+	code, body = ts.raw(t, http.MethodGet, path+"/manifest?target=kubernetes&namespace=flink-apps", "", "")
+	if code != http.StatusOK || !strings.Contains(body, "kind: FlinkDeployment") || !strings.Contains(body, "namespace: flink-apps") ||
+		!strings.Contains(body, "pipeline.max-parallelism: \"128\"") || !strings.Contains(body, "kind: ConfigMap") {
+		t.Fatalf("manifest: %d %s", code, body)
+	}
+	for _, q := range []string{"", "?target=helm", "?target=kubernetes&namespce=x", "?target=kubernetes&namespace=Not_A_Label"} {
+		if code, body := ts.raw(t, http.MethodGet, path+"/manifest"+q, "", ""); code != http.StatusBadRequest {
+			t.Fatalf("manifest%s: %d %s", q, code, body)
+		}
+	}
+	// A stopped application takes a new parallelism for its next start;
+	// bad ones are refused.
+	if code := ts.native(t, http.MethodPut, path, map[string]int{"parallelism": 2}, &a); code != http.StatusAccepted || a.Parallelism != 2 || a.Status != applications.StatusReady || a.KPUs != 3 {
+		t.Fatalf("rescale a stopped application: %d %+v", code, a)
+	}
+	for _, b := range []string{`{}`, `{"parallelism":0}`, `{"parallelizm":1}`, `{"parallelism":129}`, `{"parallelism":"one"}`} {
+		if code, body := ts.raw(t, http.MethodPut, path, "application/json", b); code != http.StatusBadRequest {
+			t.Fatalf("PUT %s: %d %s", b, code, body)
+		}
+	}
+	if code := ts.native(t, http.MethodPut, path, map[string]int{"parallelism": 1}, &a); code != http.StatusAccepted || a.Parallelism != 1 {
+		t.Fatalf("rescale back: %d %+v", code, a)
+	}
 	spec := "apiVersion: eddy/v1\nkind: Application\nname: orders\nnoteId: " + noteID + "\nversion: 1\nparallelism: 1\ntarget: session\ntags: {team: payments}\ncheckpointIntervalMs: 60000\n"
 	for _, tc := range []struct{ spec, want string }{
 		{spec, `"action":"unchanged"`},

@@ -192,7 +192,6 @@ func (s *Server) handleRunAll(c echo.Context) error {
 	return ok(c, nil)
 }
 
-
 func (s *Server) handleNoteJobStatus(c echo.Context) error {
 	noteID := c.Param("noteId")
 	ps, err := s.notes.ListParagraphs(c.Request().Context(), noteID)
