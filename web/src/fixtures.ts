@@ -66,6 +66,7 @@ export function application(over: Partial<Application> = {}): Application {
     version: 1,
     status: 'READY',
     parallelism: 1,
+    maxParallelism: 128,
     kpus: 0,
     target: 'standalone',
     tags: {},
