@@ -343,6 +343,15 @@ export class Api {
     return this.v1('POST', appPath(id, '/stop'), { snapshot });
   }
 
+  /**
+   * rescaleApplication changes the application's parallelism: a running one
+   * is rescaled at once, keeping its state (UPDATING meanwhile); a stopped
+   * one takes it at its next start.
+   */
+  rescaleApplication(id: string, parallelism: number): Promise<Application> {
+    return this.v1('PUT', appPath(id), { parallelism });
+  }
+
   /** listSnapshots returns the application's snapshots, newest first. */
   async listSnapshots(id: string): Promise<Snapshot[]> {
     const r = await this.v1<{ snapshots?: Snapshot[] } | undefined>('GET', appPath(id, '/snapshots'));
@@ -377,6 +386,11 @@ export class Api {
   /** applicationSpec returns the application in declarative form, as YAML or JSON text. */
   applicationSpec(id: string, format: 'yaml' | 'json'): Promise<string> {
     return this.call('GET', appPath(id, `/spec?format=${format}`), undefined, { envelope: false, text: true });
+  }
+
+  /** kubernetesManifest returns the application as a ConfigMap and a FlinkDeployment for the Flink Kubernetes Operator (YAML). */
+  kubernetesManifest(id: string): Promise<string> {
+    return this.call('GET', appPath(id, '/manifest?target=kubernetes'), undefined, { envelope: false, text: true });
   }
 
   // ---- sign-in, users, tokens, shares, permissions, audit ----

@@ -4,15 +4,15 @@ import { actionsFor, defaultAppName, formatDollars, formatInterval, formatUptime
 
 describe('actionsFor', () => {
   it.each([
-    ['READY', { start: true, stop: false, forceStop: false, snapshot: false, delete: true, rebuild: true, deleteSnapshot: true }],
-    ['FAILED', { start: true, stop: false, forceStop: false, snapshot: false, delete: true, rebuild: true, deleteSnapshot: true }],
-    ['STARTING', { start: false, stop: false, forceStop: true, snapshot: false, delete: false, rebuild: false, deleteSnapshot: true }],
-    ['RUNNING', { start: false, stop: true, forceStop: true, snapshot: true, delete: false, rebuild: false, deleteSnapshot: true }],
-    ['STOPPING', { start: false, stop: false, forceStop: false, snapshot: false, delete: false, rebuild: false, deleteSnapshot: true }],
-    ['FORCE_STOPPING', { start: false, stop: false, forceStop: false, snapshot: false, delete: false, rebuild: false, deleteSnapshot: true }],
-    ['UPDATING', { start: false, stop: false, forceStop: false, snapshot: false, delete: false, rebuild: false, deleteSnapshot: true }],
-    ['AUTOSCALING', { start: false, stop: false, forceStop: false, snapshot: false, delete: false, rebuild: false, deleteSnapshot: true }],
-    ['DELETING', { start: false, stop: false, forceStop: false, snapshot: false, delete: false, rebuild: false, deleteSnapshot: false }],
+    ['READY', { start: true, stop: false, forceStop: false, snapshot: false, delete: true, rebuild: true, deleteSnapshot: true, rescale: true }],
+    ['FAILED', { start: true, stop: false, forceStop: false, snapshot: false, delete: true, rebuild: true, deleteSnapshot: true, rescale: true }],
+    ['STARTING', { start: false, stop: false, forceStop: true, snapshot: false, delete: false, rebuild: false, deleteSnapshot: true, rescale: false }],
+    ['RUNNING', { start: false, stop: true, forceStop: true, snapshot: true, delete: false, rebuild: false, deleteSnapshot: true, rescale: true }],
+    ['STOPPING', { start: false, stop: false, forceStop: false, snapshot: false, delete: false, rebuild: false, deleteSnapshot: true, rescale: false }],
+    ['FORCE_STOPPING', { start: false, stop: false, forceStop: false, snapshot: false, delete: false, rebuild: false, deleteSnapshot: true, rescale: false }],
+    ['UPDATING', { start: false, stop: false, forceStop: false, snapshot: false, delete: false, rebuild: false, deleteSnapshot: true, rescale: false }],
+    ['AUTOSCALING', { start: false, stop: false, forceStop: false, snapshot: false, delete: false, rebuild: false, deleteSnapshot: true, rescale: false }],
+    ['DELETING', { start: false, stop: false, forceStop: false, snapshot: false, delete: false, rebuild: false, deleteSnapshot: false, rescale: false }],
   ])('%s', (status, want) => {
     expect(actionsFor(status)).toEqual(want);
   });

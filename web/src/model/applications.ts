@@ -18,6 +18,8 @@ export interface Actions {
   rebuild: boolean;
   /** Delete one of its snapshots. */
   deleteSnapshot: boolean;
+  /** Change its parallelism: at once while it runs, for its next start while stopped. */
+  rescale: boolean;
 }
 
 const STOPPED: ReadonlySet<string> = new Set(['READY', 'FAILED']);
@@ -38,6 +40,7 @@ export function actionsFor(status: ApplicationStatus | string): Actions {
     delete: stopped,
     rebuild: stopped,
     deleteSnapshot: status !== 'DELETING',
+    rescale: stopped || status === 'RUNNING',
   };
 }
 

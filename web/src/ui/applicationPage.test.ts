@@ -34,7 +34,7 @@ async function mounted(app: Application | (() => Application), over: Partial<Rec
 
 /** enabled lists the action buttons that can be pressed. */
 function enabled(): string[] {
-  return ['app-start', 'app-stop', 'app-force-stop', 'app-snapshot', 'app-rebuild', 'app-delete', 'app-export'].filter((t) => !btn(t).disabled);
+  return ['app-start', 'app-stop', 'app-force-stop', 'app-snapshot', 'app-rescale', 'app-rebuild', 'app-delete', 'app-export'].filter((t) => !btn(t).disabled);
 }
 
 afterEach(() => {
@@ -43,10 +43,11 @@ afterEach(() => {
 
 describe('ApplicationPage actions', () => {
   it.each<[ApplicationStatus, string[], boolean]>([
-    ['READY', ['app-start', 'app-rebuild', 'app-delete', 'app-export'], true],
-    ['FAILED', ['app-start', 'app-rebuild', 'app-delete', 'app-export'], true],
+    ['READY', ['app-start', 'app-rescale', 'app-rebuild', 'app-delete', 'app-export'], true],
+    ['FAILED', ['app-start', 'app-rescale', 'app-rebuild', 'app-delete', 'app-export'], true],
     ['STARTING', ['app-force-stop', 'app-export'], false],
-    ['RUNNING', ['app-stop', 'app-force-stop', 'app-snapshot', 'app-export'], false],
+    ['RUNNING', ['app-stop', 'app-force-stop', 'app-snapshot', 'app-rescale', 'app-export'], false],
+    ['UPDATING', ['app-export'], false],
     ['STOPPING', ['app-export'], false],
     ['FORCE_STOPPING', ['app-export'], false],
     ['DELETING', ['app-export'], false],
@@ -81,7 +82,7 @@ describe('ApplicationPage', () => {
     expect(q('app-failure')?.hidden).toBe(false);
     expect(q('app-failure-cause')?.textContent).toBe('IOException: disk full');
     expect(q('app-failure')?.querySelector('details pre')?.textContent).toContain('Recovery is suppressed');
-    expect(q('app-parallelism')?.textContent).toBe('4');
+    expect(q('app-parallelism')?.textContent).toBe('4 (at most 128)');
     expect(q('app-checkpoint')?.textContent).toBe('30 s');
     expect(q('app-cost')?.textContent).toBe('$1.23');
     expect(q('app-kpu-hours')?.textContent).toBe('12.300 KPU-h');
@@ -162,6 +163,68 @@ describe('ApplicationPage', () => {
     expect(q('app-action-error-message')?.textContent).toBe('It needs 3 KPUs to start application orders-agg; 0 of 4 are free.');
     expect(q('app-action-error-holders')?.querySelector('a')?.getAttribute('href')).toBe('/applications/a9');
     expect(btn('app-start').disabled).toBe(false);
+    p.destroy();
+  });
+
+  it('scales a running application to the parallelism typed, refusing one above its maximum', async () => {
+    let app = application({ status: 'RUNNING', parallelism: 1, maxParallelism: 4, kpus: 2 });
+    const rescaleApplication = vi.fn(async (_id: string, n: number) => {
+      app = { ...app, status: 'UPDATING', parallelism: n };
+      return app;
+    });
+    const { p } = await mounted(() => app, { rescaleApplication });
+    expect(q('app-parallelism')?.textContent).toBe('1 (at most 4)');
+    btn('app-rescale').click();
+    await flush();
+    expect(q('rescale-how')?.textContent).toContain('in place');
+    const input = q('rescale-input') as HTMLInputElement;
+    input.value = '5';
+    btn('rescale-confirm').click();
+    await flush();
+    expect(q('rescale-problem')?.hidden).toBe(false);
+    expect(q('rescale-problem')?.textContent).toContain('from 1 to 4');
+    expect(rescaleApplication).not.toHaveBeenCalled();
+    input.value = '2';
+    btn('rescale-confirm').click();
+    await flush();
+    await flush();
+    expect(rescaleApplication).toHaveBeenCalledWith('a1', 2);
+    expect(q('rescale-dialog')).toBeNull();
+    await p.refresh();
+    expect(q('app-status')?.dataset['status']).toBe('UPDATING');
+    expect(btn('app-rescale').disabled).toBe(true);
+    p.destroy();
+  });
+
+  it('says a stopped application on the notebook cluster takes the parallelism at its next start; cancel changes nothing', async () => {
+    const rescaleApplication = vi.fn();
+    const { p } = await mounted(application({ status: 'READY', target: 'session' }), { rescaleApplication });
+    btn('app-rescale').click();
+    await flush();
+    expect(q('rescale-how')?.textContent).toContain('next start');
+    btn('rescale-cancel').click();
+    await flush();
+    expect(q('rescale-dialog')).toBeNull();
+    expect(rescaleApplication).not.toHaveBeenCalled();
+    p.destroy();
+  });
+
+  it('exports a FlinkDeployment for Kubernetes, and says why when it cannot', async () => {
+    const kubernetesManifest = vi.fn().mockResolvedValueOnce('kind: FlinkDeployment\n').mockRejectedValueOnce(new ApiError(400, 'namespace "X" is not a DNS-1123 label', 'invalid'));
+    const created: Blob[] = [];
+    URL.createObjectURL = vi.fn((b: Blob) => {
+      created.push(b);
+      return 'blob:x';
+    });
+    URL.revokeObjectURL = vi.fn();
+    const { p } = await mounted(application({ status: 'READY' }), { kubernetesManifest });
+    btn('app-export-kubernetes').click();
+    await flush();
+    expect(kubernetesManifest).toHaveBeenCalledWith('a1');
+    expect(await created[0]?.text()).toBe('kind: FlinkDeployment\n');
+    btn('app-export-kubernetes').click();
+    await flush();
+    expect(q('app-action-error')?.textContent).toContain('Not exported');
     p.destroy();
   });
 

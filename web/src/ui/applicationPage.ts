@@ -27,7 +27,7 @@ export interface ApplicationPageDeps {
   now?: () => number;
 }
 
-type ActionKey = 'start' | 'stop' | 'forceStop' | 'snapshot' | 'rebuild' | 'delete';
+type ActionKey = 'start' | 'stop' | 'forceStop' | 'snapshot' | 'rescale' | 'rebuild' | 'delete';
 
 export class ApplicationPage {
   readonly el: HTMLElement;
@@ -71,10 +71,19 @@ export class ApplicationPage {
       stop: act('stop', { icon: 'stop', label: 'Stop', title: 'Take a snapshot, then stop its job and free its KPUs', run: () => this.stop(true) }),
       forceStop: act('forceStop', { label: 'Force stop', title: 'Stop its job at once, without a snapshot', cls: 'danger-outline', run: () => this.stop(false) }),
       snapshot: act('snapshot', { icon: 'download', label: 'Take snapshot', title: 'Take a savepoint of its running job', run: () => this.takeSnapshot() }),
+      rescale: act('rescale', { label: 'Scale…', title: 'Change its parallelism: at once while it runs, keeping its state; from its next start while stopped', run: () => this.rescale() }),
       rebuild: act('rebuild', { icon: 'refresh', label: 'Rebuild from note', title: 'Build the note as it is now into a new version, run from the next start', run: () => this.rebuild() }),
       delete: act('delete', { icon: 'trash', label: 'Delete', title: 'Delete it with its versions, snapshots and events', cls: 'ghost danger', run: () => this.remove() }),
     };
     const exportBtn = button({ icon: 'code', label: 'Export spec', title: 'Download it as a YAML spec, to apply later or elsewhere', cls: 'ghost', testid: 'app-export', onClick: () => void this.exportSpec() });
+    const k8sBtn = button({
+      icon: 'code',
+      label: 'Kubernetes',
+      title: 'Download it as a FlinkDeployment for the Flink Kubernetes Operator, starting from its latest snapshot (see docs/kubernetes.md)',
+      cls: 'ghost',
+      testid: 'app-export-kubernetes',
+      onClick: () => void this.exportKubernetes(),
+    });
     this.content = h(
       'div',
       { class: 'app-content' },
@@ -85,7 +94,7 @@ export class ApplicationPage {
         this.status,
         this.versionPill,
         h('span', { class: 'spacer' }),
-        h('div', { class: 'app-actions' }, this.buttons.start, this.buttons.stop, this.buttons.forceStop, this.buttons.snapshot, this.buttons.rebuild, exportBtn, this.buttons.delete),
+        h('div', { class: 'app-actions' }, this.buttons.start, this.buttons.stop, this.buttons.forceStop, this.buttons.snapshot, this.buttons.rescale, this.buttons.rebuild, exportBtn, k8sBtn, this.buttons.delete),
       ),
       this.failure,
       this.actionError,
@@ -306,6 +315,15 @@ export class ApplicationPage {
     toast(`Snapshot ${s.id} taken`, 'ok');
   }
 
+  private async rescale(): Promise<void> {
+    const app = this.app;
+    if (!app) return;
+    const n = await chooseParallelism(app);
+    if (n === null || n === app.parallelism) return;
+    const out = await this.deps.api.rescaleApplication(app.id, n);
+    toast(out.status === 'UPDATING' ? `“${out.name}” is rescaling to parallelism ${n}` : `“${out.name}” runs with parallelism ${n} from its next start`, 'ok');
+  }
+
   private async rebuild(): Promise<void> {
     const app = this.app;
     if (!app) return;
@@ -328,6 +346,16 @@ export class ApplicationPage {
     if (!app) return;
     try {
       download(`${app.name}.yaml`, await this.deps.api.applicationSpec(app.id, 'yaml'), 'application/yaml');
+    } catch (e) {
+      this.showActionError(e, 'Not exported');
+    }
+  }
+
+  private async exportKubernetes(): Promise<void> {
+    const app = this.app;
+    if (!app) return;
+    try {
+      download(`${app.name}.flinkdeployment.yaml`, await this.deps.api.kubernetesManifest(app.id), 'application/yaml');
     } catch (e) {
       this.showActionError(e, 'Not exported');
     }
@@ -430,6 +458,7 @@ const failureTitle: Record<ActionKey, string> = {
   stop: 'Not stopped',
   forceStop: 'Not stopped',
   snapshot: 'No snapshot taken',
+  rescale: 'Not rescaled',
   rebuild: 'Not rebuilt',
   delete: 'Not deleted',
 };
@@ -474,7 +503,7 @@ class Facts {
 
   update(a: Application, now: number): void {
     this.set('target', a.target === 'standalone' ? 'standalone (its own cluster)' : 'session (notebook cluster)');
-    this.set('parallelism', String(a.parallelism));
+    this.set('parallelism', `${a.parallelism} (at most ${a.maxParallelism})`);
     const kpus = this.v['kpus'];
     if (kpus) setKpus(kpus, a);
     this.set('cost', formatDollars(a.cost));
@@ -536,6 +565,57 @@ class SnapshotRow {
     this.startBtn.disabled = !a?.start;
     this.deleteBtn.disabled = !a?.deleteSnapshot;
   }
+}
+
+/**
+ * chooseParallelism asks for an application's new parallelism, between 1
+ * and its maximum (fixed at creation), saying what the change does: a
+ * running application is rescaled at once and keeps its state (in place
+ * on its own cluster; by a snapshot and a restart on the notebook
+ * cluster), its KPUs following; a stopped one takes it at its next start.
+ * It resolves with the number, or null when cancelled.
+ */
+export function chooseParallelism(app: Application): Promise<number | null> {
+  return new Promise((resolve) => {
+    const input = h('input', { type: 'number', class: 'input', min: '1', max: String(app.maxParallelism), step: '1', value: String(app.parallelism), 'data-testid': 'rescale-input', 'aria-label': 'Parallelism' });
+    const problem = h('div', { class: 'inline-error small', role: 'alert', 'data-testid': 'rescale-problem', hidden: true });
+    const how =
+      app.status !== 'RUNNING'
+        ? 'It is not running: the new parallelism applies from its next start.'
+        : app.target === 'standalone'
+          ? 'It runs on its own cluster: Flink rescales the job in place at its next checkpoint, restoring its state; Eddy starts or stops TaskManagers as the slots require.'
+          : 'It runs on the notebook cluster: the job is stopped with a snapshot and started again from it at the new parallelism.';
+    let close: () => void = () => undefined;
+    const done = (v: number | null) => {
+      close();
+      resolve(v);
+    };
+    const submit = () => {
+      const n = Number(input.value);
+      if (!Number.isInteger(n) || n < 1 || n > app.maxParallelism) {
+        problem.hidden = false;
+        problem.textContent = `Choose a whole number from 1 to ${app.maxParallelism}, its maximum parallelism (fixed when it was created).`;
+        return;
+      }
+      done(n);
+    };
+    input.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') submit();
+    });
+    const ok = button({ label: 'Scale', cls: 'primary', testid: 'rescale-confirm', onClick: submit });
+    const body = h(
+      'div',
+      { class: 'rescale-form' },
+      h('label', { class: 'field' }, h('span', null, 'Parallelism'), input),
+      problem,
+      h('p', { class: 'muted small', 'data-testid': 'rescale-how' }, how),
+      h('p', { class: 'muted small' }, `Now ${app.parallelism}, holding ${app.kpus} KPUs while it runs; the KPUs follow the parallelism, reserved before anything changes. At most ${app.maxParallelism}.`),
+    );
+    const dialog = dialogShell(`Scale “${app.name}”`, 'rescale-dialog', body, [cancelButton(() => done(null), 'rescale-cancel'), ok], 'rescale');
+    close = modal(dialog, () => done(null));
+    input.focus();
+    input.select();
+  });
 }
 
 /**
