@@ -55,13 +55,22 @@ type Application struct {
 	// NoteName is the note's name when the current version was built.
 	NoteName string `json:"noteName"`
 	// Version is the number of the version the application runs.
-	Version     int    `json:"version"`
-	Status      string `json:"status"`
-	Failure     string `json:"failure,omitempty"` // the root cause, when FAILED
-	Parallelism int    `json:"parallelism"`
+	Version int    `json:"version"`
+	Status  string `json:"status"`
+	Failure string `json:"failure,omitempty"` // the root cause, when FAILED
+	// Parallelism is the user's: what a start runs at and the floor of
+	// autoscaling.
+	Parallelism int `json:"parallelism"`
+	// CurrentParallelism is what its job runs at (or its next run starts
+	// at): Parallelism, or more where the autoscaler scaled it up.
+	CurrentParallelism int `json:"currentParallelism"`
+	// AutoScalingEnabled lets Eddy change CurrentParallelism with the
+	// CPU use of the application's TaskManagers (only on its own cluster,
+	// the standalone target: the session target's TaskManagers are shared).
+	AutoScalingEnabled bool `json:"autoScalingEnabled"`
 	// MaxParallelism, fixed at creation, bounds every rescale.
 	MaxParallelism int               `json:"maxParallelism"`
-	KPUs           int               `json:"kpus"` // what it holds while it runs
+	KPUs           int               `json:"kpus"` // what it holds while it runs, at CurrentParallelism
 	Target         string            `json:"target"`
 	Tags           map[string]string `json:"tags"`
 	// CheckpointInterval is how often the job checkpoints unless its script

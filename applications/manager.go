@@ -96,7 +96,10 @@ type Config struct {
 	Quotas            Quotas
 	ParallelismPerKPU int
 	PricePerHour      float64 // per KPU-hour
-	Logger            *slog.Logger
+	// Autoscale is the autoscaler's rule; zero fields get
+	// DefaultAutoscale's.
+	Autoscale Autoscale
+	Logger    *slog.Logger
 }
 
 // Manager owns every application: builds, lifecycle, reconciliation with
@@ -143,6 +146,7 @@ func NewManager(cfg Config) *Manager {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	cfg.Autoscale = cfg.Autoscale.withDefaults()
 	m := &Manager{cfg: cfg, log: cfg.Logger, apps: map[string]*instance{}}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	return m
@@ -285,6 +289,9 @@ type CreateRequest struct {
 	// for the parallelism (DefaultMaxParallelism). It cannot change later:
 	// keyed state is split into that many key groups.
 	MaxParallelism int `json:"maxParallelism"`
+	// AutoScalingEnabled is true when absent: applications autoscale
+	// unless told not to, as in Amazon Managed Service for Apache Flink.
+	AutoScalingEnabled *bool `json:"autoScalingEnabled,omitempty"`
 }
 
 // Bounds of the maximum parallelism, as Flink has them.
@@ -470,8 +477,9 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (*Application, 
 	if tags == nil {
 		tags = map[string]string{}
 	}
+	autoscale := req.AutoScalingEnabled == nil || *req.AutoScalingEnabled
 	rec := &Record{ID: id, Name: req.Name, NoteID: note.ID, NoteName: note.Name, Version: 1, Status: StatusReady,
-		Parallelism: req.Parallelism, MaxParallelism: req.MaxParallelism, Target: req.Target, Tags: tags, CheckpointIntervalMs: req.CheckpointIntervalMs,
+		Parallelism: req.Parallelism, CurrentParallelism: req.Parallelism, AutoScalingEnabled: autoscale, MaxParallelism: req.MaxParallelism, Target: req.Target, Tags: tags, CheckpointIntervalMs: req.CheckpointIntervalMs,
 		JobID: jobIDOf(id), Desired: DesiredStopped, CreatedAt: now, UpdatedAt: now}
 	m.mu.Lock()
 	if m.closed {
@@ -589,7 +597,8 @@ func (m *Manager) view(ctx context.Context, inst *instance) (*Application, error
 		return nil, err
 	}
 	a := &Application{ID: r.ID, Name: r.Name, NoteID: r.NoteID, NoteName: r.NoteName, Version: r.Version,
-		Status: r.Status, Failure: r.Failure, Parallelism: r.Parallelism, MaxParallelism: r.MaxParallelism, KPUs: m.kpusFor(r.Parallelism),
+		Status: r.Status, Failure: r.Failure, Parallelism: r.Parallelism, CurrentParallelism: r.CurrentParallelism,
+		AutoScalingEnabled: r.AutoScalingEnabled, MaxParallelism: r.MaxParallelism, KPUs: m.kpusFor(r.CurrentParallelism),
 		Target: r.Target, Tags: r.Tags, CheckpointIntervalMs: r.CheckpointIntervalMs, JobID: r.JobID,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Excluded: v.Excluded, Script: v.Script}
 	if a.Excluded == nil {
@@ -610,7 +619,7 @@ func (m *Manager) view(ctx context.Context, inst *instance) (*Application, error
 	}
 	kpuSeconds := r.KPUSeconds
 	if !r.StartedAt.IsZero() && !r.MeteredAt.IsZero() {
-		kpuSeconds += time.Since(r.MeteredAt).Seconds() * float64(m.kpusFor(r.Parallelism))
+		kpuSeconds += time.Since(r.MeteredAt).Seconds() * float64(m.kpusFor(r.CurrentParallelism))
 	}
 	a.KPUHours = kpuSeconds / 3600
 	a.Cost = a.KPUHours * m.cfg.PricePerHour

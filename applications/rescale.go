@@ -33,7 +33,8 @@ func rescaleTimeout(checkpointInterval time.Duration) time.Duration {
 	return 3*checkpointInterval + 3*time.Minute
 }
 
-// Rescale changes an application's parallelism. A READY or FAILED
+// Rescale changes an application's parallelism, and its current
+// parallelism with it (the autoscaler goes on from there). A READY or FAILED
 // application only takes the new value for its next start; a RUNNING one
 // is rescaled at once and keeps its state: in place where its run can
 // (status UPDATING meanwhile), by a stop with a snapshot and a start from
@@ -55,7 +56,9 @@ func (m *Manager) Rescale(ctx context.Context, id string, parallelism int) (*App
 
 // rescaleLocked checks and starts a rescale; status is what the
 // application shows while it runs (UPDATING, or AUTOSCALING for the
-// autoscaler, whose reason is cause). Caller holds inst.mu.
+// autoscaler, whose reason is cause). A user's rescale (UPDATING) sets
+// the parallelism and the current parallelism; the autoscaler's only the
+// current one. Caller holds inst.mu.
 func (m *Manager) rescaleLocked(ctx context.Context, inst *instance, to int, status, cause string) error {
 	r := inst.rec
 	if err := m.checkConfig(r.Name, to, r.Target, r.Tags, r.CheckpointIntervalMs); err != nil {
@@ -64,12 +67,19 @@ func (m *Manager) rescaleLocked(ctx context.Context, inst *instance, to int, sta
 	if err := checkMaxParallelism(to, r.MaxParallelism); err != nil {
 		return err
 	}
-	from := r.Parallelism
+	user := status != StatusAutoscaling
+	from := r.CurrentParallelism
 	if to == from {
+		if user && r.Parallelism != to {
+			// Autoscaled to what the user now asks for: it becomes the floor.
+			m.event(ctx, inst, "configured", fmt.Sprintf("parallelism %d → %d, which it runs at already", r.Parallelism, to))
+			r.Parallelism = to
+			m.save(ctx, inst)
+		}
 		return nil
 	}
 	if inst.run == nil && (r.Status == StatusReady || r.Status == StatusFailed) {
-		r.Parallelism = to
+		r.Parallelism, r.CurrentParallelism = to, to
 		m.save(ctx, inst)
 		m.event(ctx, inst, "configured", fmt.Sprintf("parallelism %d → %d: it runs with %d KPUs from its next start", from, to, m.kpusFor(to)))
 		return nil
@@ -103,17 +113,18 @@ func (m *Manager) rescaleLocked(ctx context.Context, inst *instance, to int, sta
 		bctx, cancel := context.WithTimeout(m.ctx, rescaleTimeout(interval))
 		defer cancel()
 		if inPlace {
-			m.rescaleInPlace(bctx, inst, run, rs, from, to, held)
+			m.rescaleInPlace(bctx, inst, run, rs, from, to, held, user)
 		} else {
-			m.rescaleByRestart(bctx, inst, run, from, to, held)
+			m.rescaleByRestart(bctx, inst, run, from, to, held, user)
 		}
 	}()
 	return nil
 }
 
 // rescaleInPlace lets the run rescale its job and settles the KPUs and the
-// status: the application is RUNNING again either way.
-func (m *Manager) rescaleInPlace(ctx context.Context, inst *instance, run Run, rs Rescaler, from, to, held int) {
+// status: the application is RUNNING again either way. user says whether
+// the rescale sets the user's parallelism too.
+func (m *Manager) rescaleInPlace(ctx context.Context, inst *instance, run Run, rs Rescaler, from, to, held int, user bool) {
 	started := time.Now()
 	restored, err := rs.Rescale(ctx, from, to)
 	inst.mu.Lock()
@@ -127,7 +138,10 @@ func (m *Manager) rescaleInPlace(ctx context.Context, inst *instance, run Run, r
 		return
 	}
 	m.meterTo(inst, time.Now()) // the time so far at the old parallelism
-	inst.rec.Parallelism = to
+	inst.rec.CurrentParallelism = to
+	if user {
+		inst.rec.Parallelism = to
+	}
 	m.settleKPUs(inst, m.kpusFor(to))
 	from0 := "its newest checkpoint"
 	if restored != "" {
@@ -140,7 +154,7 @@ func (m *Manager) rescaleInPlace(ctx context.Context, inst *instance, run Run, r
 // rescaleByRestart stops the job with a snapshot and starts the
 // application from it at the new parallelism, keeping its KPUs reserved
 // throughout. A failed stop leaves the job running as it was.
-func (m *Manager) rescaleByRestart(ctx context.Context, inst *instance, run Run, from, to, held int) {
+func (m *Manager) rescaleByRestart(ctx context.Context, inst *instance, run Run, from, to, held int, user bool) {
 	inst.mu.Lock()
 	defer inst.mu.Unlock()
 	if inst.run != run {
@@ -154,7 +168,10 @@ func (m *Manager) rescaleByRestart(ctx context.Context, inst *instance, run Run,
 		return
 	}
 	m.releaseRunLocked(ctx, inst)
-	inst.rec.Parallelism = to
+	inst.rec.CurrentParallelism = to
+	if user {
+		inst.rec.Parallelism = to
+	}
 	why := fmt.Sprintf("rescale %d → %d", from, to)
 	if err := m.startLocked(context.WithoutCancel(ctx), inst, RestoreSnapshot, snap.ID, why); err != nil {
 		if inst.run == nil && inst.kpus > 0 {

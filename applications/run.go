@@ -65,9 +65,18 @@ func (m *Manager) startLocked(ctx context.Context, inst *instance, restore, snap
 	if err != nil {
 		return err
 	}
+	if why == "" && r.CurrentParallelism != r.Parallelism {
+		// A user's start runs at the user's parallelism: what the
+		// autoscaler chose fit the load of the last run, not necessarily
+		// this one's. (Amazon Managed Service for Apache Flink does not say
+		// what a stop and a start do to CurrentParallelism.) Eddy's own
+		// starts (a resume, a relaunch, a rescale by restart) keep it.
+		m.event(ctx, inst, "configured", fmt.Sprintf("current parallelism %d → %d: a start runs at the application's parallelism", r.CurrentParallelism, r.Parallelism))
+		r.CurrentParallelism = r.Parallelism
+	}
 	// KPUs the application still holds (a start that follows a stop for a
 	// rescale keeps them) count towards the run's.
-	kpus := m.kpusFor(r.Parallelism)
+	kpus := m.kpusFor(r.CurrentParallelism)
 	err = nil
 	if need := kpus - inst.kpus; need > 0 {
 		err = m.cfg.Capacity.ReserveApplication(r.ID, r.Name, need, "start application "+r.Name)
@@ -87,7 +96,7 @@ func (m *Manager) startLocked(ctx context.Context, inst *instance, restore, snap
 		return err
 	}
 	now := time.Now().UTC()
-	spec := RunSpec{AppID: r.ID, Name: "eddy-app:" + r.Name, JobID: r.JobID, Version: v, Parallelism: r.Parallelism, MaxParallelism: r.MaxParallelism,
+	spec := RunSpec{AppID: r.ID, Name: "eddy-app:" + r.Name, JobID: r.JobID, Version: v, Parallelism: r.CurrentParallelism, MaxParallelism: r.MaxParallelism,
 		CheckpointInterval: time.Duration(r.CheckpointIntervalMs) * time.Millisecond,
 		Dir:                filepath.Join(m.cfg.Dir, r.ID), RunDir: "run-" + now.Format("20060102T150405.000"), Restore: from}
 	spec.RunDir = strings.ReplaceAll(spec.RunDir, ".", "")
@@ -96,7 +105,7 @@ func (m *Manager) startLocked(ctx context.Context, inst *instance, restore, snap
 	r.StartedAt, r.MeteredAt = now, now
 	inst.kpus = kpus
 	m.save(ctx, inst)
-	msg := fmt.Sprintf("starting version %d on target %s with parallelism %d (%d KPUs), %s", v.Number, r.Target, r.Parallelism, kpus, fromWhat)
+	msg := fmt.Sprintf("starting version %d on target %s with parallelism %d (%d KPUs), %s", v.Number, r.Target, r.CurrentParallelism, kpus, fromWhat)
 	if why != "" {
 		msg = why + ": " + msg
 	}
@@ -134,6 +143,13 @@ func (m *Manager) launchWatch(inst *instance, run Run) {
 		defer m.wg.Done()
 		m.watch(wctx, inst, run)
 	}()
+	if cm, ok := run.(cpuMeter); ok {
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			m.autoscale(wctx, inst, run, cm)
+		}()
+	}
 }
 
 // adoptLocked follows the application's job when it outlived the Eddy
@@ -149,7 +165,7 @@ func (m *Manager) adoptLocked(ctx context.Context, inst *instance) bool {
 	if !ok {
 		return false
 	}
-	kpus := m.kpusFor(r.Parallelism)
+	kpus := m.kpusFor(r.CurrentParallelism)
 	if err := m.cfg.Capacity.ReserveApplication(r.ID, r.Name, kpus, "follow application "+r.Name); err != nil {
 		// Its job runs whatever the ledger says: hold what is free.
 		m.log.Warn("an application's job outlived Eddy but its KPUs do not fit", "application", r.Name, "err", err)
@@ -458,7 +474,7 @@ func (m *Manager) meterTo(inst *instance, now time.Time) {
 		return
 	}
 	if d := now.Sub(r.MeteredAt); d > 0 {
-		r.KPUSeconds += d.Seconds() * float64(m.kpusFor(r.Parallelism))
+		r.KPUSeconds += d.Seconds() * float64(m.kpusFor(r.CurrentParallelism))
 	}
 	r.MeteredAt = now
 }

@@ -252,3 +252,28 @@ func firstLine(s string) string {
 }
 
 var errNoRunner = errors.New("no runner for this target")
+
+// TaskManagerCPU returns the CPU time each TaskManager registered with
+// the application's JobManager has used so far. A TaskManager that
+// reports no CPU time yet (its metrics not fetched) is left out.
+func (r *standaloneRun) TaskManagerCPU(ctx context.Context) ([]TaskManagerCPU, error) {
+	jm := r.app.JobManager()
+	tms, err := jm.TaskManagers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]TaskManagerCPU, 0, len(tms))
+	for _, tm := range tms {
+		ms, err := jm.TaskManagerMetrics(ctx, tm.ID, []string{flink.MetricCPUTime})
+		if flink.IsNotFound(err) {
+			continue // it left meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		if v, ok := ms[flink.MetricCPUTime]; ok && v.Known() && v >= 0 {
+			out = append(out, TaskManagerCPU{ID: tm.ID, Slots: tm.Slots, CPUTime: time.Duration(v)})
+		}
+	}
+	return out, nil
+}

@@ -23,6 +23,9 @@ type Spec struct {
 	Target               string            `json:"target,omitempty" yaml:"target,omitempty"`
 	Tags                 map[string]string `json:"tags,omitempty" yaml:"tags,omitempty"`
 	CheckpointIntervalMs int64             `json:"checkpointIntervalMs,omitempty" yaml:"checkpointIntervalMs,omitempty"`
+	// AutoScalingEnabled: absent leaves it as it is (on for a new
+	// application).
+	AutoScalingEnabled *bool `json:"autoScalingEnabled,omitempty" yaml:"autoScalingEnabled,omitempty"`
 }
 
 // Spec document identity.
@@ -47,15 +50,17 @@ func (m *Manager) Spec(ctx context.Context, id string) (*Spec, error) {
 	inst.mu.Lock()
 	defer inst.mu.Unlock()
 	r := inst.rec
+	autoscale := r.AutoScalingEnabled
 	return &Spec{APIVersion: SpecAPIVersion, Kind: SpecKind, Name: r.Name, NoteID: r.NoteID, Version: r.Version,
 		Parallelism: r.Parallelism, MaxParallelism: r.MaxParallelism, Target: r.Target, Tags: maps.Clone(r.Tags),
-		CheckpointIntervalMs: r.CheckpointIntervalMs}, nil
+		CheckpointIntervalMs: r.CheckpointIntervalMs, AutoScalingEnabled: &autoscale}, nil
 }
 
 // Apply makes the application named by the spec match it, idempotently:
 // it creates the application when none has the name, changes what differs
 // otherwise (parallelism, target, checkpoint interval and version only
-// while it is not running; tags at any time), and does nothing when all
+// while it is not running; tags and autoscaling at any time), and does
+// nothing when all
 // matches. Nothing changes when the spec is refused.
 func (m *Manager) Apply(ctx context.Context, s *Spec) (string, *Application, error) {
 	if s.APIVersion != SpecAPIVersion || s.Kind != SpecKind {
@@ -70,7 +75,8 @@ func (m *Manager) Apply(ctx context.Context, s *Spec) (string, *Application, err
 			return "", nil, eddy.Errorf(eddy.EINVALID, "version %d: a new application starts at version 1", s.Version)
 		}
 		a, err := m.Create(ctx, CreateRequest{NoteID: s.NoteID, Name: s.Name, Parallelism: s.Parallelism, Target: s.Target,
-			Tags: s.Tags, CheckpointIntervalMs: s.CheckpointIntervalMs, MaxParallelism: s.MaxParallelism})
+			Tags: s.Tags, CheckpointIntervalMs: s.CheckpointIntervalMs, MaxParallelism: s.MaxParallelism,
+			AutoScalingEnabled: s.AutoScalingEnabled})
 		if err != nil {
 			return "", nil, err
 		}
@@ -114,7 +120,7 @@ func (m *Manager) update(ctx context.Context, inst *instance, s *Spec) (string, 
 	}
 	var changed []string
 	if s.Parallelism != 0 && s.Parallelism != r.Parallelism {
-		next.Parallelism = s.Parallelism
+		next.Parallelism, next.CurrentParallelism = s.Parallelism, s.Parallelism
 		changed = append(changed, fmt.Sprintf("parallelism %d → %d", r.Parallelism, s.Parallelism))
 	}
 	if s.Target != "" && s.Target != r.Target {
@@ -138,6 +144,10 @@ func (m *Manager) update(ctx context.Context, inst *instance, s *Spec) (string, 
 	if s.Tags != nil && !maps.Equal(s.Tags, r.Tags) {
 		next.Tags = maps.Clone(s.Tags)
 		changed = append(changed, "tags")
+	}
+	if s.AutoScalingEnabled != nil && *s.AutoScalingEnabled != r.AutoScalingEnabled {
+		next.AutoScalingEnabled = *s.AutoScalingEnabled
+		changed = append(changed, fmt.Sprintf("autoscaling %s", onOff(next.AutoScalingEnabled)))
 	}
 	if len(changed) == 0 {
 		return ApplyUnchanged, nil

@@ -14,14 +14,18 @@ const (
 // Record is an application as the store keeps it: its configuration, its
 // last known status and what Eddy needs to resume it.
 type Record struct {
-	ID                   string
-	Name                 string
-	NoteID               string
-	NoteName             string
-	Version              int
-	Status               string
-	Failure              string
-	Parallelism          int
+	ID          string
+	Name        string
+	NoteID      string
+	NoteName    string
+	Version     int
+	Status      string
+	Failure     string
+	Parallelism int // the user's, the floor of autoscaling
+	// CurrentParallelism is what the job runs at: Parallelism, or what
+	// the autoscaler scaled it to.
+	CurrentParallelism   int
+	AutoScalingEnabled   bool
 	MaxParallelism       int // fixed at creation
 	Target               string
 	Tags                 map[string]string

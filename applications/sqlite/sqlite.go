@@ -46,7 +46,7 @@ func fromMS(v int64) time.Time {
 
 const recordColumns = `id, name, note_id, note_name, version, status, failure, parallelism, target, tags,
 	checkpoint_interval_ms, job_id, desired, run_dir, run_restore, started_ms, kpu_seconds, metered_ms,
-	created_ms, updated_ms, max_parallelism`
+	created_ms, updated_ms, max_parallelism, current_parallelism, autoscaling_enabled`
 
 func recordArgs(r *applications.Record) ([]any, error) {
 	tags := r.Tags
@@ -59,7 +59,8 @@ func recordArgs(r *applications.Record) ([]any, error) {
 	}
 	return []any{r.ID, r.Name, r.NoteID, r.NoteName, r.Version, r.Status, r.Failure, r.Parallelism, r.Target,
 		string(tj), r.CheckpointIntervalMs, r.JobID, r.Desired, r.RunDir, r.RunRestore, ms(r.StartedAt),
-		r.KPUSeconds, ms(r.MeteredAt), ms(r.CreatedAt), ms(r.UpdatedAt), r.MaxParallelism}, nil
+		r.KPUSeconds, ms(r.MeteredAt), ms(r.CreatedAt), ms(r.UpdatedAt), r.MaxParallelism,
+		r.CurrentParallelism, r.AutoScalingEnabled}, nil
 }
 
 type scanner interface{ Scan(dest ...any) error }
@@ -70,7 +71,7 @@ func scanRecord(row scanner) (*applications.Record, error) {
 	var started, metered, created, updated int64
 	if err := row.Scan(&r.ID, &r.Name, &r.NoteID, &r.NoteName, &r.Version, &r.Status, &r.Failure, &r.Parallelism,
 		&r.Target, &tags, &r.CheckpointIntervalMs, &r.JobID, &r.Desired, &r.RunDir, &r.RunRestore, &started,
-		&r.KPUSeconds, &metered, &created, &updated, &r.MaxParallelism); err != nil {
+		&r.KPUSeconds, &metered, &created, &updated, &r.MaxParallelism, &r.CurrentParallelism, &r.AutoScalingEnabled); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(tags), &r.Tags); err != nil {
@@ -88,7 +89,7 @@ func (s *Store) CreateApplication(ctx context.Context, r *applications.Record, v
 	}
 	return s.db.WriteTx(ctx, "create application", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO applications (`+recordColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 		if nbsqlite.IsUniqueViolation(err) {
 			return eddy.Errorf(eddy.ECONFLICT, "an application named %q exists already", r.Name)
 		}
@@ -119,7 +120,8 @@ func (s *Store) UpdateApplication(ctx context.Context, r *applications.Record) e
 		res, err := tx.ExecContext(ctx, `UPDATE applications SET name = ?, note_id = ?, note_name = ?, version = ?,
 			status = ?, failure = ?, parallelism = ?, target = ?, tags = ?, checkpoint_interval_ms = ?, job_id = ?,
 			desired = ?, run_dir = ?, run_restore = ?, started_ms = ?, kpu_seconds = ?, metered_ms = ?,
-			created_ms = ?, updated_ms = ?, max_parallelism = ? WHERE id = ?`, append(args[1:], r.ID)...)
+			created_ms = ?, updated_ms = ?, max_parallelism = ?, current_parallelism = ?, autoscaling_enabled = ?
+			WHERE id = ?`, append(args[1:], r.ID)...)
 		if nbsqlite.IsUniqueViolation(err) {
 			return eddy.Errorf(eddy.ECONFLICT, "an application named %q exists already", r.Name)
 		}

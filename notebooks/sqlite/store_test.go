@@ -134,7 +134,8 @@ func TestStore_Open(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, q := range []string{`ALTER TABLE applications DROP COLUMN max_parallelism`, `DROP TABLE audit`, `DROP TABLE folder_permissions`, `DROP TABLE note_permissions`,
+		for _, q := range []string{`ALTER TABLE applications DROP COLUMN current_parallelism`, `ALTER TABLE applications DROP COLUMN autoscaling_enabled`,
+			`ALTER TABLE applications DROP COLUMN max_parallelism`, `DROP TABLE audit`, `DROP TABLE folder_permissions`, `DROP TABLE note_permissions`,
 			`DROP TABLE shares`, `DROP TABLE api_tokens`, `DROP TABLE browser_sessions`, `DROP TABLE users`,
 			`DELETE FROM schema_version WHERE version > 3`} {
 			if _, err := s.w.ExecContext(ctx, q); err != nil {
