@@ -7,7 +7,8 @@
 // a table that does not exist is refused, naming the paragraph, and nothing
 // is created. The application is created and started, snapshotted, stopped
 // with a snapshot (its metered KPU-hours kept), started again from the
-// chosen snapshot, seen on the Applications page, force stopped and deleted.
+// chosen snapshot, scaled to parallelism 2 in place from its page, seen on
+// the Applications page, force stopped and deleted.
 // Screenshots go to e2e/artifacts/apps-NN-*.png.
 //
 //   npm run e2e        (after npm run build and go build -o bin/eddy ./cmd/eddy)
@@ -261,6 +262,28 @@ describe('a note deployed as an application (needs a ready Flink cluster)', () =
     await shots.take(page, 'app-restarted', { fullPage: true });
   });
 
+  test('scaled to parallelism 2 from the Scale dialog: rescaled in place, its KPUs following', async () => {
+    await until(async () => await page.locator('[data-testid=app-rescale]').isEnabled(), { message: 'Scale enabled' });
+    await page.click('[data-testid=app-rescale]');
+    const dialog = page.locator('[data-testid=rescale-dialog]');
+    await dialog.waitFor();
+    assert.match(await text(dialog.locator('[data-testid=rescale-how]')), /in place/);
+    await dialog.locator('[data-testid=rescale-input]').fill('2');
+    await shots.take(page, 'rescale-dialog');
+    await dialog.locator('[data-testid=rescale-confirm]').click();
+    await dialog.waitFor({ state: 'detached' });
+    await page.locator('[data-testid=event-row][data-kind=rescaling]').first().waitFor({ timeout: 10_000 });
+    await waitStatus('RUNNING', APP_RUNNING_MS);
+    await page.locator('[data-testid=event-row][data-kind=rescaled]').first().waitFor({ timeout: 10_000 });
+    assert.match(await text(page.locator('[data-testid=event-row][data-kind=rescaled]').first()), /parallelism 1 → 2 in place/);
+    await until(async () => (await text(page.locator('[data-testid=app-parallelism]'))) === '2 (at most 128)', { message: 'parallelism 2 shown' });
+    assert.equal(await page.locator('[data-testid=app-kpus]').textContent(), '3');
+    const app = await eddy.api('GET', `/api/v1/applications/${appId}`);
+    const job = await page.evaluate(async (u) => (await fetch(u)).json(), `/flink-app/${appId}/jobs/${app.jobId}`);
+    assert.deepEqual(job.vertices.map((v) => v.parallelism), job.vertices.map(() => 2), 'every vertex runs at 2');
+    await shots.take(page, 'app-rescaled', { fullPage: true });
+  });
+
   test('the Applications page lists it running with its KPUs, cost and uptime', async () => {
     await page.click('[data-testid=nav-applications]');
     await page.waitForURL(/\/applications$/);
@@ -269,7 +292,7 @@ describe('a note deployed as an application (needs a ready Flink cluster)', () =
     assert.equal(await page.locator('[data-testid=app-row]').count(), 1);
     assert.equal(await row.getAttribute('data-status'), 'RUNNING');
     assert.equal(await row.locator('[data-testid=app-row-status]').textContent(), 'Running');
-    assert.equal(await text(row.locator('[data-testid=app-row-kpus]')), '2');
+    assert.equal(await text(row.locator('[data-testid=app-row-kpus]')), '3');
     assert.match(await text(row.locator('[data-testid=app-row-cost]')), /^(< )?\$\d+\.\d{2,}$/);
     assert.match(await text(row.locator('[data-testid=app-row-uptime]')), /\d/);
     assert.notEqual(await text(row.locator('[data-testid=app-row-snapshot]')), '—');
