@@ -24,7 +24,9 @@ import (
 )
 
 // Autoscale is the autoscaler's rule. CPU figures are percentages of the
-// vCPUs the application's TaskManagers stand for (one per KPU).
+// vCPUs the application's TaskManagers stand for (one per KPU). Local
+// TaskManagers are not held to their vCPUs: a busy one can show more than
+// 100 %.
 type Autoscale struct {
 	UpCPU      float64       // scale up at or above this...
 	UpWindow   time.Duration // ...for this long
@@ -283,15 +285,20 @@ func (m *Manager) autoscale(ctx context.Context, inst *instance, run Run, cm cpu
 	}
 }
 
-// scaleBounds are an application's autoscaling bounds: its parallelism
-// below, its maximum parallelism and KPU quota above.
+// scaleBounds are an application's autoscaling bounds.
 func (m *Manager) scaleBounds(parallelism, current, maxParallelism int) scaleBounds {
+	return boundsFor(m.cfg.Quotas.KPUsPerApplication, m.cfg.ParallelismPerKPU, parallelism, current, maxParallelism)
+}
+
+// boundsFor bounds the autoscaling of an application: its parallelism
+// below; above, its maximum parallelism and the most that kpuQuota KPUs
+// (one of them orchestration) carry.
+func boundsFor(kpuQuota, parallelismPerKPU, parallelism, current, maxParallelism int) scaleBounds {
 	b := scaleBounds{Current: current, Floor: parallelism, Ceiling: maxParallelism,
 		CeilingWhy: fmt.Sprintf("the maximum parallelism %d", maxParallelism)}
-	quota := (m.cfg.Quotas.KPUsPerApplication - OrchestrationKPUs) * m.cfg.ParallelismPerKPU
-	if quota < b.Ceiling {
+	if quota := (kpuQuota - OrchestrationKPUs) * parallelismPerKPU; quota < b.Ceiling {
 		b.Ceiling = quota
-		b.CeilingWhy = fmt.Sprintf("the most the KPU quota of %d allows", m.cfg.Quotas.KPUsPerApplication)
+		b.CeilingWhy = fmt.Sprintf("the most the KPU quota of %d allows", kpuQuota)
 	}
 	return b
 }

@@ -29,16 +29,24 @@ type fixture struct {
 	notes  *nbsqlite.Store
 	ledger *sessions.Ledger
 	dir    string
+	// autoscale is the managers' autoscaling rule (zero: the default).
+	autoscale applications.Autoscale
 }
 
 func newFixture(t *testing.T, capacity int, quotas applications.Quotas) *fixture {
+	t.Helper()
+	return newFixtureAutoscaling(t, capacity, quotas, applications.Autoscale{})
+}
+
+// newFixtureAutoscaling is newFixture with an autoscaling rule.
+func newFixtureAutoscaling(t *testing.T, capacity int, quotas applications.Quotas, rule applications.Autoscale) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	notes, err := nbsqlite.Open(context.Background(), filepath.Join(dir, nbsqlite.FileName))
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{notes: notes, ledger: sessions.NewLedger(capacity), dir: filepath.Join(dir, "applications")}
+	f := &fixture{notes: notes, ledger: sessions.NewLedger(capacity), dir: filepath.Join(dir, "applications"), autoscale: rule}
 	t.Cleanup(func() { notes.Close() }) // after the managers' cleanups, which run first
 	f.m = f.manager(t, quotas)
 	return f
@@ -75,6 +83,7 @@ func (f *fixture) manager(t *testing.T, quotas applications.Quotas) *application
 		Dir:           f.dir,
 		Quotas:        quotas,
 		PricePerHour:  0.11,
+		Autoscale:     f.autoscale,
 	})
 	if err := m.Open(context.Background()); err != nil {
 		t.Fatal(err)
