@@ -373,6 +373,11 @@ func (m *Manager) reconcile(ctx context.Context, inst *instance, run Run, job fl
 		cause, err := run.JobManager().RootException(qctx, run.JobID())
 		cancel()
 		if err != nil || cause == "" {
+			// A job that failed while it was being restored leaves no
+			// exception history; its JobManager logged the cause.
+			cause = run.Failure()
+		}
+		if cause == "" {
 			cause = "the job failed"
 		}
 		m.finishRun(ctx, inst, run, StatusFailed, cause, "failed", "the job failed: "+cause)
