@@ -16,7 +16,6 @@ package applications
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -60,20 +59,6 @@ func (a Autoscale) withDefaults() Autoscale {
 		a.Interval = d.Interval
 	}
 	return a
-}
-
-// Check reports a rule that cannot work: thresholds outside (0, 100] or
-// not ordered, windows or an interval that are not positive.
-func (a Autoscale) Check() error {
-	switch {
-	case a.DownCPU <= 0 || a.UpCPU > 100 || a.DownCPU >= a.UpCPU:
-		return fmt.Errorf("the autoscaler's CPU thresholds must satisfy 0 < down (%g) < up (%g) ≤ 100", a.DownCPU, a.UpCPU)
-	case a.UpWindow <= 0 || a.DownWindow <= 0:
-		return errors.New("the autoscaler's windows must be positive")
-	case a.Interval <= 0 || a.Interval > min(a.UpWindow, a.DownWindow):
-		return fmt.Errorf("the autoscaler's sample interval (%s) must be positive and at most its shorter window", a.Interval)
-	}
-	return nil
 }
 
 // cpuSample is the CPU use of an application's TaskManagers over

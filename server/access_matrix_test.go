@@ -521,7 +521,7 @@ func (a *fakeApplications) Get(ctx context.Context, id string) (*applications.Ap
 	}
 	now := time.Now()
 	return &applications.Application{ID: id, Name: id, NoteID: noteID, NoteName: "n", Version: 1, Status: "READY",
-		Parallelism: 1, Target: "session", Tags: map[string]string{}, CreatedAt: now, UpdatedAt: now, Excluded: []applications.Exclusion{}}, nil
+		Parallelism: 1, CurrentParallelism: 1, AutoScalingEnabled: true, Target: "session", Tags: map[string]string{}, CreatedAt: now, UpdatedAt: now, Excluded: []applications.Exclusion{}}, nil
 }
 
 func (a *fakeApplications) Preview(context.Context, string) (*applications.Preview, error) {
@@ -544,6 +544,9 @@ func (a *fakeApplications) KubernetesManifest(context.Context, string, applicati
 	return nil, errFakeApp
 }
 func (a *fakeApplications) Rescale(context.Context, string, int) (*applications.Application, error) {
+	return nil, errFakeApp
+}
+func (a *fakeApplications) SetAutoScaling(context.Context, string, bool) (*applications.Application, error) {
 	return nil, errFakeApp
 }
 func (a *fakeApplications) Snapshots(context.Context, string) ([]*applications.Snapshot, error) {

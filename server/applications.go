@@ -27,6 +27,7 @@ type Applications interface {
 	Start(ctx context.Context, id string, req applications.StartRequest) (*applications.Application, error)
 	Stop(ctx context.Context, id string, snapshot bool) (*applications.Application, error)
 	Rescale(ctx context.Context, id string, parallelism int) (*applications.Application, error)
+	SetAutoScaling(ctx context.Context, id string, enabled bool) (*applications.Application, error)
 	Snapshots(ctx context.Context, id string) ([]*applications.Snapshot, error)
 	TakeSnapshot(ctx context.Context, id string) (*applications.Snapshot, error)
 	DeleteSnapshot(ctx context.Context, id, snapshotID string) error
@@ -198,20 +199,31 @@ func (s *Server) handleStartApplication(c echo.Context) error {
 }
 
 // handleUpdateApplication changes a running or stopped application's
-// parallelism (a running one is rescaled at once, keeping its state).
+// parallelism (a running one is rescaled at once, keeping its state) or
+// turns its autoscaling on or off; autoscaling first, when it does both.
 func (s *Server) handleUpdateApplication(c echo.Context) error {
 	var body struct {
-		Parallelism *int `json:"parallelism"`
+		Parallelism        *int  `json:"parallelism"`
+		AutoScalingEnabled *bool `json:"autoScalingEnabled"`
 	}
 	if err := decodeJSON(c, &body, false, true); err != nil {
 		return err
 	}
-	if body.Parallelism == nil {
-		return eddy.Errorf(eddy.EINVALID, `an update names what it changes: {"parallelism": n}`)
+	if body.Parallelism == nil && body.AutoScalingEnabled == nil {
+		return eddy.Errorf(eddy.EINVALID, `an update names what it changes: {"parallelism": n} or {"autoScalingEnabled": true|false}`)
 	}
-	a, err := s.cfg.Applications.Rescale(c.Request().Context(), c.Param("applicationId"), *body.Parallelism)
-	if err != nil {
-		return err
+	ctx, id := c.Request().Context(), c.Param("applicationId")
+	var a *applications.Application
+	var err error
+	if body.AutoScalingEnabled != nil {
+		if a, err = s.cfg.Applications.SetAutoScaling(ctx, id, *body.AutoScalingEnabled); err != nil {
+			return err
+		}
+	}
+	if body.Parallelism != nil {
+		if a, err = s.cfg.Applications.Rescale(ctx, id, *body.Parallelism); err != nil {
+			return err
+		}
 	}
 	return c.JSON(http.StatusAccepted, a)
 }

@@ -75,6 +75,9 @@ type Config struct {
 
 	// ApplicationQuotas bound applications (defaults: Studio's).
 	ApplicationQuotas applications.Quotas
+	// Autoscale is the applications' autoscaling rule (default: Amazon
+	// Managed Service for Apache Flink's).
+	Autoscale applications.Autoscale
 
 	LogOutput io.Writer // where Eddy's own log goes; stderr by default
 }
@@ -133,6 +136,7 @@ func DefaultConfig() Config {
 		KPUPricePerHour:    sessions.DefaultPricePerHour,
 		MaxResultRows:      kernel.DefaultMaxRows,
 		ApplicationQuotas:  applications.DefaultQuotas,
+		Autoscale:          applications.DefaultAutoscale,
 	}
 }
 
@@ -165,6 +169,11 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.ApplicationQuotas.KPUsPerApplication, "max-application-kpus", c.ApplicationQuotas.KPUsPerApplication, "most KPUs one application may hold")
 	fs.IntVar(&c.ApplicationQuotas.TagsPerApplication, "max-application-tags", c.ApplicationQuotas.TagsPerApplication, "most tags per application")
 	fs.IntVar(&c.ApplicationQuotas.SnapshotsPerApplication, "max-application-snapshots", c.ApplicationQuotas.SnapshotsPerApplication, "most snapshots kept per application")
+	fs.Float64Var(&c.Autoscale.UpCPU, "autoscale-up-cpu", c.Autoscale.UpCPU, "autoscaling: double an application's parallelism when its CPU use (percent of its vCPUs) stays at or above this for --autoscale-up-window")
+	fs.DurationVar(&c.Autoscale.UpWindow, "autoscale-up-window", c.Autoscale.UpWindow, "autoscaling: how long the CPU use must stay high to scale up")
+	fs.Float64Var(&c.Autoscale.DownCPU, "autoscale-down-cpu", c.Autoscale.DownCPU, "autoscaling: halve an application's parallelism (never below the one set) when its CPU use stays below this for --autoscale-down-window")
+	fs.DurationVar(&c.Autoscale.DownWindow, "autoscale-down-window", c.Autoscale.DownWindow, "autoscaling: how long the CPU use must stay low to scale down")
+	fs.DurationVar(&c.Autoscale.Interval, "autoscale-interval", c.Autoscale.Interval, "autoscaling: how often an application's TaskManagers' CPU time is read")
 }
 
 // Validate reports the first configuration error, if any.
@@ -195,6 +204,12 @@ func (c *Config) Validate() error {
 		return errors.New("--max-applications and --max-application-snapshots must be at least 1, --max-application-tags not negative")
 	case c.ApplicationQuotas.KPUsPerApplication < applications.OrchestrationKPUs+1:
 		return fmt.Errorf("--max-application-kpus must be at least %d: an application's orchestration KPU and one for its job", applications.OrchestrationKPUs+1)
+	case c.Autoscale.DownCPU <= 0 || c.Autoscale.UpCPU > 100 || c.Autoscale.DownCPU >= c.Autoscale.UpCPU:
+		return fmt.Errorf("--autoscale-down-cpu (%g) and --autoscale-up-cpu (%g) must satisfy 0 < down < up ≤ 100", c.Autoscale.DownCPU, c.Autoscale.UpCPU)
+	case c.Autoscale.UpWindow <= 0 || c.Autoscale.DownWindow <= 0:
+		return errors.New("--autoscale-up-window and --autoscale-down-window must be positive")
+	case c.Autoscale.Interval <= 0 || c.Autoscale.Interval > min(c.Autoscale.UpWindow, c.Autoscale.DownWindow):
+		return errors.New("--autoscale-interval must be positive and at most the shorter autoscaling window")
 	}
 	return nil
 }
@@ -668,6 +683,7 @@ func (m *Main) openApplications(ctx context.Context) error {
 		Quotas:            cfg.ApplicationQuotas,
 		ParallelismPerKPU: cfg.ParallelismPerKPU,
 		PricePerHour:      cfg.KPUPricePerHour,
+		Autoscale:         cfg.Autoscale,
 		Logger:            m.Log,
 	})
 	return m.apps.Open(ctx)

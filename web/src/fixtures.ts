@@ -66,6 +66,8 @@ export function application(over: Partial<Application> = {}): Application {
     version: 1,
     status: 'READY',
     parallelism: 1,
+    currentParallelism: 1,
+    autoScalingEnabled: true,
     maxParallelism: 128,
     kpus: 0,
     target: 'standalone',
