@@ -129,6 +129,16 @@ type instance struct {
 	// leaves the job's end to it.
 	stopping bool
 	crashes  int // JobManager crashes already reported
+	// fallback is where a rescale by restart goes back to when the job at
+	// the new parallelism fails before it runs; nil otherwise.
+	fallback *fallback
+}
+
+// fallback is the parallelism and snapshot a rescale by restart started
+// from.
+type fallback struct {
+	parallelism, userParallelism int
+	snapshotID                   string
 }
 
 // NewManager returns a Manager; Open loads the applications and resumes

@@ -168,12 +168,21 @@ func (m *Manager) rescaleByRestart(ctx context.Context, inst *instance, run Run,
 		return
 	}
 	m.releaseRunLocked(ctx, inst)
+	// Where it goes back to if the job cannot run at the new parallelism
+	// from this snapshot (rollBackLocked).
+	inst.fallback = &fallback{parallelism: from, userParallelism: inst.rec.Parallelism, snapshotID: snap.ID}
 	inst.rec.CurrentParallelism = to
 	if user {
 		inst.rec.Parallelism = to
 	}
 	why := fmt.Sprintf("rescale %d → %d", from, to)
 	if err := m.startLocked(context.WithoutCancel(ctx), inst, RestoreSnapshot, snap.ID, why); err != nil {
+		if inst.fallback != nil && inst.run == nil {
+			// Refused at submission (the notebook cluster's gateway
+			// restores it at once): back to where it was.
+			m.rollBackLocked(ctx, inst, err.Error())
+			return
+		}
 		if inst.run == nil && inst.kpus > 0 {
 			m.cfg.Capacity.ReleaseApplication(inst.rec.ID, inst.kpus)
 			inst.kpus = 0

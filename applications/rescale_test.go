@@ -252,3 +252,80 @@ func TestManager_RescaleByRestart(t *testing.T) {
 		t.Fatalf("rescaling a stopped application: %+v, %d KPUs in use (%v)", got, f.ledger.InUse(), err)
 	}
 }
+
+// TestManager_RescaleByRestartRollsBack: a rescale by restart whose job
+// cannot restore its snapshot at the new parallelism (its operators chain
+// differently there, so Flink's generated operator ids differ) goes back:
+// the application starts again at its old parallelism from the same
+// snapshot, with its state, its KPUs and an event that says why.
+func TestManager_RescaleByRestartRollsBack(t *testing.T) {
+	f := newFixture(t, 8, applications.Quotas{})
+	ctx := context.Background()
+	out := t.TempDir()
+	n, err := f.notes.CreateNote(ctx, notebooks.NoteCreate{Path: "rescale-rolls-back", Paragraphs: []notebooks.ParagraphCreate{
+		{Text: fmt.Sprintf(`%%flink.ssql
+CREATE TEMPORARY TABLE seq (id BIGINT, pt AS PROCTIME()) WITH ('connector' = 'datagen',
+  'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '100000', 'rows-per-second' = '40');
+CREATE TEMPORARY TABLE counts (id BIGINT, k BIGINT, cnt BIGINT) WITH (
+  'connector' = 'filesystem', 'path' = 'file://%s', 'format' = 'csv')`, out)},
+		{Text: `%flink.ssql
+INSERT INTO counts
+SELECT id, k, COUNT(*) OVER (PARTITION BY k ORDER BY pt ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+FROM (SELECT id, id % 5 AS k, pt FROM seq)`},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := f.m.Create(ctx, applications.CreateRequest{NoteID: n.ID, Name: "rolls-back", CheckpointIntervalMs: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.m.Start(ctx, a.ID, applications.StartRequest{Restore: applications.RestoreNone}); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, f.m, a.ID, applications.StatusRunning)
+	time.Sleep(3 * time.Second)
+	if _, err := f.m.Rescale(ctx, a.ID, 2); err != nil {
+		t.Fatal(err)
+	}
+	// RUNNING again, at parallelism 1, once the rollback's job runs.
+	deadline := time.Now().Add(2 * time.Minute)
+	var evs []*applications.Event
+	for {
+		evs, _ = f.m.Events(ctx, a.ID)
+		if got, _ := f.m.Get(ctx, a.ID); got.Status == applications.StatusRunning && evs[0].Kind == "running" && slices.ContainsFunc(evs, func(e *applications.Event) bool { return e.Kind == "rescale-failed" }) {
+			break
+		}
+		if time.Now().After(deadline) {
+			got, _ := f.m.Get(ctx, a.ID)
+			t.Fatalf("no rollback: %s (%s); events %v", got.Status, got.Failure, kinds(evs))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	got, _ := f.m.Get(ctx, a.ID)
+	snaps, _ := f.m.Snapshots(ctx, a.ID)
+	if got.Parallelism != 1 || got.KPUs != 2 || f.ledger.InUse() != 2 || len(snaps) != 1 || snaps[0].Trigger != "rescale" {
+		t.Fatalf("after the rollback: parallelism %d, %d KPUs (%d in use), snapshots %+v", got.Parallelism, got.KPUs, f.ledger.InUse(), snaps)
+	}
+	i := slices.IndexFunc(evs, func(e *applications.Event) bool { return e.Kind == "rescale-failed" })
+	if !strings.Contains(evs[i].Message, "cannot map the snapshot's state of operator") || !strings.Contains(evs[i].Message, "starts again at parallelism 1 from snapshot "+snaps[0].ID) {
+		t.Fatalf("the rollback says %q", evs[i].Message)
+	}
+	if !strings.Contains(evs[i-1].Message, "rolled back") || !strings.Contains(evs[i-1].Message, "from snapshot "+snaps[0].ID) {
+		t.Fatalf("the restart after the rollback says %q", evs[i-1].Message)
+	}
+	time.Sleep(3 * time.Second)
+	if _, err := f.m.Stop(ctx, a.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, f.m, a.ID, applications.StatusReady)
+	checkCounts(t, out) // the state came back with it: every count once
+}
+
+func kinds(evs []*applications.Event) []string {
+	var out []string
+	for _, e := range evs {
+		out = append(out, e.Kind)
+	}
+	return out
+}

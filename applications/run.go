@@ -361,6 +361,7 @@ func (m *Manager) reconcile(ctx context.Context, inst *instance, run Run, job fl
 	}
 	status := inst.rec.Status
 	if job.TasksRunning() && status == StatusStarting {
+		inst.fallback = nil
 		m.setStatus(ctx, inst, StatusRunning, "", "running", "the job runs: "+run.JobManager().JobURL(run.JobID()))
 	}
 	inst.mu.Unlock()
@@ -434,14 +435,55 @@ func (m *Manager) finishRun(ctx context.Context, inst *instance, run Run, status
 	if inst.run != run {
 		return
 	}
+	if status == StatusFailed && inst.fallback != nil {
+		m.rollBackLocked(ctx, inst, failure)
+		return
+	}
 	m.endRunLocked(ctx, inst, status, failure, kind, msg)
 	inst.rec.Desired = DesiredStopped
 	m.save(ctx, inst)
 }
 
+// restoreFailure says why a job could not start from its state: the
+// operator Flink could not map, where it says so.
+func restoreFailure(failure string) string {
+	const unmapped = "Cannot map checkpoint/savepoint state for operator "
+	if _, rest, ok := strings.Cut(failure, unmapped); ok {
+		op, _, _ := strings.Cut(rest, " ")
+		return "Flink cannot map the snapshot's state of operator " + op + " to the job at this parallelism: its operators are laid out differently there"
+	}
+	return firstLine(failure)
+}
+
+// rollBackLocked ends a run started by a rescale by restart that failed
+// before it ran (its state could not be restored at the new parallelism:
+// a job whose operators chain differently there) and starts the
+// application again at the parallelism it had, from the same snapshot,
+// keeping its KPUs. Caller holds inst.mu.
+func (m *Manager) rollBackLocked(ctx context.Context, inst *instance, failure string) {
+	fb := inst.fallback
+	inst.fallback = nil
+	r := inst.rec
+	to := r.CurrentParallelism
+	m.releaseRunLocked(ctx, inst)
+	r.CurrentParallelism, r.Parallelism = fb.parallelism, fb.userParallelism
+	m.setStatus(ctx, inst, StatusStarting, "", "rescale-failed", fmt.Sprintf("the job at parallelism %d failed before it ran (%s): it starts again at parallelism %d from snapshot %s",
+		to, restoreFailure(failure), fb.parallelism, fb.snapshotID))
+	why := fmt.Sprintf("rescale %d → %d rolled back", fb.parallelism, to)
+	if err := m.startLocked(context.WithoutCancel(ctx), inst, RestoreSnapshot, fb.snapshotID, why); err != nil && r.Status != StatusFailed {
+		if inst.run == nil && inst.kpus > 0 {
+			m.cfg.Capacity.ReleaseApplication(r.ID, inst.kpus)
+			inst.kpus = 0
+		}
+		r.Desired = DesiredStopped
+		m.setStatus(ctx, inst, StatusFailed, err.Error(), "failed", "it could not be started again after a failed rescale: "+err.Error())
+	}
+}
+
 // endRunLocked releases the current run: its watcher, its JVMs, its KPUs
 // and its metering, and sets the status.
 func (m *Manager) endRunLocked(ctx context.Context, inst *instance, status, failure, kind, msg string) {
+	inst.fallback = nil
 	m.releaseRunLocked(ctx, inst)
 	if inst.kpus > 0 {
 		m.cfg.Capacity.ReleaseApplication(inst.rec.ID, inst.kpus)
