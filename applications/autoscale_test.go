@@ -157,10 +157,11 @@ func waitEvent(t *testing.T, m *applications.Manager, id, kind string, within ti
 }
 
 // TestAutoscale_ScalesUpOnCPU: an application on its own cluster whose job
-// keeps its one TaskManager's CPU busy is scaled up from parallelism 1 to
-// 2 (AUTOSCALING meanwhile, an event naming the CPU figure, its KPUs
-// following), while its parallelism stays the user's 1. Autoscaling is
-// then turned off, so it goes no further.
+// keeps its one TaskManager's CPU busy is first refused a scale-up while
+// the capacity is taken (an event; it runs on), then scaled up from
+// parallelism 1 to 2 (AUTOSCALING meanwhile, an event naming the CPU
+// figure, its KPUs following), while its parallelism stays the user's 1.
+// Autoscaling is then turned off, so it goes no further.
 func TestAutoscale_ScalesUpOnCPU(t *testing.T) {
 	f := newFixtureAutoscaling(t, 4, applications.Quotas{}, autoscaleRule)
 	ctx := context.Background()
@@ -176,6 +177,21 @@ func TestAutoscale_ScalesUpOnCPU(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitStatus(t, f.m, a.ID, applications.StatusRunning)
+
+	// The 2 KPUs left taken: the scale-up is refused, and tried again
+	// once a whole window has passed since.
+	if err := f.ledger.ReserveApplication("other", "other", 2, "fill the capacity"); err != nil {
+		t.Fatal(err)
+	}
+	refused, _ := waitEvent(t, f.m, a.ID, "autoscale-refused", 3*time.Minute)
+	if !strings.Contains(refused.Message, "parallelism 2 are not free") {
+		t.Fatalf("the refusal says %q", refused.Message)
+	}
+	t.Logf("%s: %s", refused.Kind, refused.Message)
+	if got, _ := f.m.Get(ctx, a.ID); got.Status != applications.StatusRunning || got.CurrentParallelism != 1 {
+		t.Fatalf("after the refusal: %s at %d", got.Status, got.CurrentParallelism)
+	}
+	f.ledger.ReleaseApplication("other", 2)
 
 	e, _ := waitEvent(t, f.m, a.ID, "rescaling", 3*time.Minute)
 	// Off at once: the rescale under way finishes, no other follows.
@@ -214,9 +230,13 @@ func TestAutoscale_ScalesUpOnCPU(t *testing.T) {
 
 // TestAutoscale_ScalesDownToTheFloor: an idle application running at 2
 // above its parallelism of 1 (as if autoscaled up) is scaled down to 1 and
-// stays there: its parallelism is the floor.
+// stays there: its parallelism is the floor. An idle TaskManager's JVM
+// uses 5 to 9 % of a vCPU here (its own threads, a checkpoint every 2 s):
+// the rule scales down below 25 %, to stay clear of that edge.
 func TestAutoscale_ScalesDownToTheFloor(t *testing.T) {
-	f := newFixtureAutoscaling(t, 4, applications.Quotas{}, autoscaleRule)
+	rule := autoscaleRule
+	rule.DownCPU = 25
+	f := newFixtureAutoscaling(t, 4, applications.Quotas{}, rule)
 	ctx := context.Background()
 	a, err := f.m.Create(ctx, applications.CreateRequest{NoteID: cpuNote(t, f, "idle", false), Name: "idle", Target: applications.TargetStandalone,
 		Parallelism: 2, MaxParallelism: 4, CheckpointIntervalMs: 2000})
@@ -231,14 +251,14 @@ func TestAutoscale_ScalesDownToTheFloor(t *testing.T) {
 		t.Fatal(err)
 	}
 	e, _ := waitEvent(t, f.m, a.ID, "rescaling", 3*time.Minute)
-	if !strings.Contains(e.Message, "< 10 % for 6s") || !strings.Contains(e.Message, "parallelism 2 → 1 (3 → 2 KPUs)") {
+	if !strings.Contains(e.Message, "< 25 % for 6s") || !strings.Contains(e.Message, "parallelism 2 → 1 (3 → 2 KPUs)") {
 		t.Fatalf("the rescaling event says %q", e.Message)
 	}
 	t.Logf("%s: %s", e.Kind, e.Message)
 	waitEvent(t, f.m, a.ID, "rescaled", 3*time.Minute)
 	waitStatus(t, f.m, a.ID, applications.StatusRunning)
 	// Several windows more: it stays at its floor.
-	time.Sleep(4 * autoscaleRule.DownWindow)
+	time.Sleep(4 * rule.DownWindow)
 	got, _ := f.m.Get(ctx, a.ID)
 	evs, _ := f.m.Events(ctx, a.ID)
 	rescales := 0
