@@ -2,12 +2,9 @@ package applications_test
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -148,34 +145,20 @@ func awaitStatus(b *testing.B, m *applications.Manager, id, status string, limit
 // longest pause between consecutive ones after since.
 func longestPause(b *testing.B, dir string, since time.Time) time.Duration {
 	b.Helper()
-	var at []int64
-	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".") {
-			return err
-		}
-		f, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		recs, err := csv.NewReader(f).ReadAll()
-		if err != nil {
-			return err
-		}
-		for _, r := range recs {
-			// The JVM's zone is the machine's, as is this process's.
-			t, err := time.ParseInLocation("2006-01-02 15:04:05.999999999", r[1], time.Local)
-			if err != nil {
-				return err
-			}
-			if !t.Before(since) {
-				at = append(at, t.UnixMilli())
-			}
-		}
-		return nil
-	})
+	rows, err := flinktest.CommittedRows(dir)
 	if err != nil {
 		b.Fatal(err)
+	}
+	var at []int64
+	for _, r := range rows {
+		// The JVM's zone is the machine's, as is this process's.
+		t, err := time.ParseInLocation("2006-01-02 15:04:05.999999999", r[1], time.Local)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !t.Before(since) {
+			at = append(at, t.UnixMilli())
+		}
 	}
 	if len(at) < 2 {
 		b.Fatalf("%d rows committed after %s", len(at), since)

@@ -2,10 +2,7 @@ package applications_test
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,21 +29,8 @@ func TestManager_RescaleInPlace(t *testing.T) {
 	f := newFixture(t, 3, applications.Quotas{})
 	ctx := context.Background()
 	out := t.TempDir()
-	n, err := f.notes.CreateNote(ctx, notebooks.NoteCreate{Path: "rescale-in-place", Paragraphs: []notebooks.ParagraphCreate{
-		{Text: fmt.Sprintf(`%%flink.ssql
-CREATE TEMPORARY TABLE seq (id BIGINT, pt AS PROCTIME()) WITH ('connector' = 'datagen',
-  'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '100000', 'rows-per-second' = '40');
-CREATE TEMPORARY TABLE counts (id BIGINT, k BIGINT, cnt BIGINT) WITH (
-  'connector' = 'filesystem', 'path' = 'file://%s', 'format' = 'csv')`, out)},
-		{Text: `%flink.ssql
-INSERT INTO counts
-SELECT id, k, COUNT(*) OVER (PARTITION BY k ORDER BY pt ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-FROM (SELECT id, id % 5 AS k, pt FROM seq)`},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := f.m.Create(ctx, applications.CreateRequest{NoteID: n.ID, Name: "counts", Target: applications.TargetStandalone,
+	noteID := f.countsNote(t, "rescale-in-place", out)
+	a, err := f.m.Create(ctx, applications.CreateRequest{NoteID: noteID, Name: "counts", Target: applications.TargetStandalone,
 		Parallelism: 1, MaxParallelism: 2, CheckpointIntervalMs: 1000})
 	if err != nil {
 		t.Fatal(err)
@@ -135,6 +119,29 @@ FROM (SELECT id, id % 5 AS k, pt FROM seq)`},
 	checkCounts(t, out)
 }
 
+// countsNote creates a note whose INSERT keeps a running count per key
+// (id % 5) of a slow sequence, written with each id into files under out
+// that a checkpoint commits: keyed state, and a sink that shows whether
+// it was restored (checkCounts).
+func (f *fixture) countsNote(t *testing.T, name, out string) string {
+	t.Helper()
+	n, err := f.notes.CreateNote(context.Background(), notebooks.NoteCreate{Path: name, Paragraphs: []notebooks.ParagraphCreate{
+		{Text: fmt.Sprintf(`%%flink.ssql
+CREATE TEMPORARY TABLE seq (id BIGINT, pt AS PROCTIME()) WITH ('connector' = 'datagen',
+  'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '100000', 'rows-per-second' = '40');
+CREATE TEMPORARY TABLE counts (id BIGINT, k BIGINT, cnt BIGINT) WITH (
+  'connector' = 'filesystem', 'path' = 'file://%s', 'format' = 'csv')`, out)},
+		{Text: `%flink.ssql
+INSERT INTO counts
+SELECT id, k, COUNT(*) OVER (PARTITION BY k ORDER BY pt ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+FROM (SELECT id, id % 5 AS k, pt FROM seq)`},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n.ID
+}
+
 // checkCounts reads the committed part files of the counts sink (hidden
 // in-progress files are not committed) and checks that each key's counts
 // are exactly 1..n, each once, and each id appears once under its key.
@@ -142,40 +149,25 @@ func checkCounts(t *testing.T, dir string) {
 	t.Helper()
 	counts := map[int64][]int64{}
 	ids := map[int64]bool{}
-	rows := 0
-	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".") {
-			return err
-		}
-		file, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer file.Close()
-		recs, err := csv.NewReader(file).ReadAll()
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		for _, rec := range recs {
-			var v [3]int64
-			for i := range v {
-				if v[i], err = strconv.ParseInt(rec[i], 10, 64); err != nil {
-					return fmt.Errorf("%s: %v: %w", path, rec, err)
-				}
-			}
-			id, k, cnt := v[0], v[1], v[2]
-			if ids[id] || k != id%5 {
-				return fmt.Errorf("id %d twice or under key %d", id, k)
-			}
-			ids[id] = true
-			counts[k] = append(counts[k], cnt)
-			rows++
-		}
-		return nil
-	})
+	recs, err := flinktest.CommittedRows(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, rec := range recs {
+		var v [3]int64
+		for i := range v {
+			if v[i], err = strconv.ParseInt(rec[i], 10, 64); err != nil {
+				t.Fatalf("%v: %v", rec, err)
+			}
+		}
+		id, k, cnt := v[0], v[1], v[2]
+		if ids[id] || k != id%5 {
+			t.Fatalf("id %d twice or under key %d", id, k)
+		}
+		ids[id] = true
+		counts[k] = append(counts[k], cnt)
+	}
+	rows := len(recs)
 	if rows < 200 {
 		t.Fatalf("the sink holds %d rows: the job barely ran", rows)
 	}
@@ -262,21 +254,8 @@ func TestManager_RescaleByRestartRollsBack(t *testing.T) {
 	f := newFixture(t, 8, applications.Quotas{})
 	ctx := context.Background()
 	out := t.TempDir()
-	n, err := f.notes.CreateNote(ctx, notebooks.NoteCreate{Path: "rescale-rolls-back", Paragraphs: []notebooks.ParagraphCreate{
-		{Text: fmt.Sprintf(`%%flink.ssql
-CREATE TEMPORARY TABLE seq (id BIGINT, pt AS PROCTIME()) WITH ('connector' = 'datagen',
-  'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '100000', 'rows-per-second' = '40');
-CREATE TEMPORARY TABLE counts (id BIGINT, k BIGINT, cnt BIGINT) WITH (
-  'connector' = 'filesystem', 'path' = 'file://%s', 'format' = 'csv')`, out)},
-		{Text: `%flink.ssql
-INSERT INTO counts
-SELECT id, k, COUNT(*) OVER (PARTITION BY k ORDER BY pt ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-FROM (SELECT id, id % 5 AS k, pt FROM seq)`},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := f.m.Create(ctx, applications.CreateRequest{NoteID: n.ID, Name: "rolls-back", CheckpointIntervalMs: 1000})
+	noteID := f.countsNote(t, "rescale-rolls-back", out)
+	a, err := f.m.Create(ctx, applications.CreateRequest{NoteID: noteID, Name: "rolls-back", CheckpointIntervalMs: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}

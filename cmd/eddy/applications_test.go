@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -326,20 +325,7 @@ func checkWindows(t *testing.T, dir string, n int) {
 		a.total += id
 		want[g] = a
 	}
-	var rows [][]string
-	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".") {
-			return err
-		}
-		f, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		recs, err := csv.NewReader(f).ReadAll()
-		rows = append(rows, recs...)
-		return err
-	})
+	rows, err := flinktest.CommittedRows(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
