@@ -344,12 +344,12 @@ export class Api {
   }
 
   /**
-   * rescaleApplication changes the application's parallelism: a running one
-   * is rescaled at once, keeping its state (UPDATING meanwhile); a stopped
-   * one takes it at its next start.
+   * updateApplication changes the application's parallelism (a running one
+   * is rescaled at once, keeping its state, UPDATING meanwhile; a stopped
+   * one takes it at its next start) or turns its autoscaling on or off.
    */
-  rescaleApplication(id: string, parallelism: number): Promise<Application> {
-    return this.v1('PUT', appPath(id), { parallelism });
+  updateApplication(id: string, change: { parallelism?: number; autoScalingEnabled?: boolean }): Promise<Application> {
+    return this.v1('PUT', appPath(id), change);
   }
 
   /** listSnapshots returns the application's snapshots, newest first. */

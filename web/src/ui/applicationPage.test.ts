@@ -70,6 +70,7 @@ describe('ApplicationPage', () => {
         failure: 'org.apache.flink.runtime.JobException: Recovery is suppressed\nCaused by: java.io.IOException: disk full\n\tat a.b(C.java:1)',
         version: 2,
         parallelism: 4,
+        currentParallelism: 4,
         kpus: 0,
         tags: { team: 'data' },
         checkpointIntervalMs: 30_000,
@@ -168,12 +169,13 @@ describe('ApplicationPage', () => {
 
   it('scales a running application to the parallelism typed, refusing one above its maximum', async () => {
     let app = application({ status: 'RUNNING', parallelism: 1, maxParallelism: 4, kpus: 2 });
-    const rescaleApplication = vi.fn(async (_id: string, n: number) => {
-      app = { ...app, status: 'UPDATING', parallelism: n };
+    const updateApplication = vi.fn(async (_id: string, c: { parallelism: number }) => {
+      app = { ...app, status: 'UPDATING', parallelism: c.parallelism, currentParallelism: c.parallelism };
       return app;
     });
-    const { p } = await mounted(() => app, { rescaleApplication });
+    const { p } = await mounted(() => app, { updateApplication });
     expect(q('app-parallelism')?.textContent).toBe('1 (at most 4)');
+    expect(q('app-autoscaling')?.textContent).toBe('on');
     btn('app-rescale').click();
     await flush();
     expect(q('rescale-how')?.textContent).toContain('in place');
@@ -183,12 +185,12 @@ describe('ApplicationPage', () => {
     await flush();
     expect(q('rescale-problem')?.hidden).toBe(false);
     expect(q('rescale-problem')?.textContent).toContain('from 1 to 4');
-    expect(rescaleApplication).not.toHaveBeenCalled();
+    expect(updateApplication).not.toHaveBeenCalled();
     input.value = '2';
     btn('rescale-confirm').click();
     await flush();
     await flush();
-    expect(rescaleApplication).toHaveBeenCalledWith('a1', 2);
+    expect(updateApplication).toHaveBeenCalledWith('a1', { parallelism: 2 });
     expect(q('rescale-dialog')).toBeNull();
     await p.refresh();
     expect(q('app-status')?.dataset['status']).toBe('UPDATING');
@@ -197,15 +199,37 @@ describe('ApplicationPage', () => {
   });
 
   it('says a stopped application on the notebook cluster takes the parallelism at its next start; cancel changes nothing', async () => {
-    const rescaleApplication = vi.fn();
-    const { p } = await mounted(application({ status: 'READY', target: 'session' }), { rescaleApplication });
+    const updateApplication = vi.fn();
+    const { p } = await mounted(application({ status: 'READY', target: 'session' }), { updateApplication });
     btn('app-rescale').click();
     await flush();
     expect(q('rescale-how')?.textContent).toContain('next start');
     btn('rescale-cancel').click();
     await flush();
     expect(q('rescale-dialog')).toBeNull();
-    expect(rescaleApplication).not.toHaveBeenCalled();
+    expect(updateApplication).not.toHaveBeenCalled();
+    p.destroy();
+  });
+
+  it('shows what autoscaling made of the parallelism, and turns autoscaling off alone', async () => {
+    let app = application({ status: 'RUNNING', parallelism: 1, currentParallelism: 4, maxParallelism: 8, kpus: 5 });
+    const updateApplication = vi.fn(async (_id: string, c: { autoScalingEnabled: boolean }) => {
+      app = { ...app, autoScalingEnabled: c.autoScalingEnabled };
+      return app;
+    });
+    const { p } = await mounted(() => app, { updateApplication });
+    expect(q('app-parallelism')?.textContent).toBe('4 (autoscaled from 1; at most 8)');
+    btn('app-rescale').click();
+    await flush();
+    const auto = q('rescale-autoscale') as HTMLInputElement;
+    expect(auto.checked).toBe(true);
+    auto.checked = false;
+    btn('rescale-confirm').click();
+    await flush();
+    await flush();
+    expect(updateApplication).toHaveBeenCalledWith('a1', { autoScalingEnabled: false });
+    await p.refresh();
+    expect(q('app-autoscaling')?.textContent).toBe('off');
     p.destroy();
   });
 

@@ -318,10 +318,16 @@ export class ApplicationPage {
   private async rescale(): Promise<void> {
     const app = this.app;
     if (!app) return;
-    const n = await chooseParallelism(app);
-    if (n === null || n === app.parallelism) return;
-    const out = await this.deps.api.rescaleApplication(app.id, n);
-    toast(out.status === 'UPDATING' ? `“${out.name}” is rescaling to parallelism ${n}` : `“${out.name}” runs with parallelism ${n} from its next start`, 'ok');
+    const choice = await chooseScaling(app);
+    if (choice === null) return;
+    const change: { parallelism?: number; autoScalingEnabled?: boolean } = {};
+    if (choice.parallelism !== app.parallelism) change.parallelism = choice.parallelism;
+    if (choice.autoScalingEnabled !== app.autoScalingEnabled) change.autoScalingEnabled = choice.autoScalingEnabled;
+    if (Object.keys(change).length === 0) return;
+    const out = await this.deps.api.updateApplication(app.id, change);
+    const n = choice.parallelism;
+    if (change.parallelism !== undefined) toast(out.status === 'UPDATING' ? `“${out.name}” is rescaling to parallelism ${n}` : `“${out.name}” runs with parallelism ${n} from its next start`, 'ok');
+    else toast(`Autoscaling of “${out.name}” is ${choice.autoScalingEnabled ? 'on' : 'off'}`, 'ok');
   }
 
   private async rebuild(): Promise<void> {
@@ -487,6 +493,7 @@ class Facts {
       { class: 'app-facts', 'data-testid': 'app-facts' },
       row('target', 'Target'),
       row('parallelism', 'Parallelism'),
+      row('autoscaling', 'Autoscaling'),
       row('kpus', 'KPUs held'),
       row('uptime', 'Uptime'),
       row('cost', 'Cost'),
@@ -503,7 +510,8 @@ class Facts {
 
   update(a: Application, now: number): void {
     this.set('target', a.target === 'standalone' ? 'standalone (its own cluster)' : 'session (notebook cluster)');
-    this.set('parallelism', `${a.parallelism} (at most ${a.maxParallelism})`);
+    this.set('parallelism', parallelismText(a));
+    this.set('autoscaling', a.autoScalingEnabled ? (a.target === 'standalone' ? 'on' : 'on (acts on its own cluster only)') : 'off');
     const kpus = this.v['kpus'];
     if (kpus) setKpus(kpus, a);
     this.set('cost', formatDollars(a.cost));
@@ -567,17 +575,31 @@ class SnapshotRow {
   }
 }
 
+/** parallelismText is what an application runs at: its parallelism, what autoscaling made of it, and its maximum. */
+export function parallelismText(a: Pick<Application, 'parallelism' | 'currentParallelism' | 'maxParallelism'>): string {
+  return a.currentParallelism !== a.parallelism
+    ? `${a.currentParallelism} (autoscaled from ${a.parallelism}; at most ${a.maxParallelism})`
+    : `${a.parallelism} (at most ${a.maxParallelism})`;
+}
+
+/** What the Scale dialog chose. */
+export interface ScalingChoice {
+  parallelism: number;
+  autoScalingEnabled: boolean;
+}
+
 /**
- * chooseParallelism asks for an application's new parallelism, between 1
- * and its maximum (fixed at creation), saying what the change does: a
- * running application is rescaled at once and keeps its state (in place
- * on its own cluster; by a snapshot and a restart on the notebook
- * cluster), its KPUs following; a stopped one takes it at its next start.
- * It resolves with the number, or null when cancelled.
+ * chooseScaling asks for an application's parallelism, between 1 and its
+ * maximum (fixed at creation), and whether it autoscales, saying what a
+ * change does: a running application is rescaled at once and keeps its
+ * state (in place on its own cluster; by a snapshot and a restart on the
+ * notebook cluster), its KPUs following; a stopped one takes it at its
+ * next start. It resolves with the choice, or null when cancelled.
  */
-export function chooseParallelism(app: Application): Promise<number | null> {
+export function chooseScaling(app: Application): Promise<ScalingChoice | null> {
   return new Promise((resolve) => {
     const input = h('input', { type: 'number', class: 'input', min: '1', max: String(app.maxParallelism), step: '1', value: String(app.parallelism), 'data-testid': 'rescale-input', 'aria-label': 'Parallelism' });
+    const auto = h('input', { type: 'checkbox', checked: app.autoScalingEnabled, 'data-testid': 'rescale-autoscale' });
     const problem = h('div', { class: 'inline-error small', role: 'alert', 'data-testid': 'rescale-problem', hidden: true });
     const how =
       app.status !== 'RUNNING'
@@ -586,7 +608,7 @@ export function chooseParallelism(app: Application): Promise<number | null> {
           ? 'It runs on its own cluster: Flink rescales the job in place at its next checkpoint, restoring its state; Eddy starts or stops TaskManagers as the slots require.'
           : 'It runs on the notebook cluster: the job is stopped with a snapshot and started again from it at the new parallelism.';
     let close: () => void = () => undefined;
-    const done = (v: number | null) => {
+    const done = (v: ScalingChoice | null) => {
       close();
       resolve(v);
     };
@@ -597,7 +619,7 @@ export function chooseParallelism(app: Application): Promise<number | null> {
         problem.textContent = `Choose a whole number from 1 to ${app.maxParallelism}, its maximum parallelism (fixed when it was created).`;
         return;
       }
-      done(n);
+      done({ parallelism: n, autoScalingEnabled: auto.checked });
     };
     input.addEventListener('keydown', (e) => {
       if (e.key === 'Enter') submit();
@@ -609,7 +631,13 @@ export function chooseParallelism(app: Application): Promise<number | null> {
       h('label', { class: 'field' }, h('span', null, 'Parallelism'), input),
       problem,
       h('p', { class: 'muted small', 'data-testid': 'rescale-how' }, how),
-      h('p', { class: 'muted small' }, `Now ${app.parallelism}, holding ${app.kpus} KPUs while it runs; the KPUs follow the parallelism, reserved before anything changes. At most ${app.maxParallelism}.`),
+      h('p', { class: 'muted small' }, `Now ${parallelismText(app)}, holding ${app.kpus} KPUs while it runs; the KPUs follow the parallelism, reserved before anything changes.`),
+      h(
+        'label',
+        { class: 'choice' },
+        auto,
+        h('span', null, h('b', null, 'Autoscale'), h('span', { class: 'muted small' }, ' on CPU (by default it doubles at 75 % or more for 15 minutes and halves below 10 % for 6 hours), never below this parallelism; on its own cluster only.')),
+      ),
     );
     const dialog = dialogShell(`Scale “${app.name}”`, 'rescale-dialog', body, [cancelButton(() => done(null), 'rescale-cancel'), ok], 'rescale');
     close = modal(dialog, () => done(null));

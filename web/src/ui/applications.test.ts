@@ -17,6 +17,7 @@ const LIST: ApplicationList = {
       status: 'RUNNING',
       kpus: 3,
       parallelism: 2,
+      currentParallelism: 4,
       startedAt: '2026-05-01T11:58:55Z',
       flinkUrl: 'http://127.0.0.1:40001/#/job/running/j1/overview',
       cost: 0.456,
@@ -59,6 +60,8 @@ describe('ApplicationsPage', () => {
     expect(cell(running, 'app-row-status')?.textContent).toBe('Running');
     expect(cell(running, 'app-row-status')?.dataset['tone']).toBe('ok');
     expect(cell(running, 'app-row-kpus')?.textContent).toBe('3');
+    expect(cell(running, 'app-row-parallelism')?.textContent).toBe('4');
+    expect(cell(running, 'app-row-parallelism')?.title).toBe('autoscaled from 2');
     expect(cell(running, 'app-row-cost')?.textContent).toBe('$0.46');
     expect(running?.textContent).toContain('4.100 KPU-h');
     expect(cell(running, 'app-row-uptime')?.textContent).toBe('1 min 05 s');

@@ -114,7 +114,7 @@ class AppRow {
   private readonly status = statusBadge('READY', undefined, 'app-row-status');
   private readonly failure = h('div', { class: 'app-failure-line', 'data-testid': 'app-row-failure', hidden: true });
   private readonly target = h('td');
-  private readonly parallelism = h('td', { class: 'num' });
+  private readonly parallelism = h('td', { class: 'num', 'data-testid': 'app-row-parallelism' });
   private readonly kpus = h('td', { class: 'num', 'data-testid': 'app-row-kpus' });
   private readonly cost = h('span', { 'data-testid': 'app-row-cost' });
   private readonly kpuHours = h('span', { class: 'muted small' });
@@ -152,7 +152,9 @@ class AppRow {
     setText(this.failure, a.status === 'FAILED' ? explainError(a.failure).rootCause : '');
     this.failure.title = a.failure ?? '';
     setText(this.target, a.target);
-    setText(this.parallelism, String(a.parallelism));
+    // What its job runs at; autoscaling may have raised it from the user's.
+    setText(this.parallelism, String(a.currentParallelism));
+    this.parallelism.title = a.currentParallelism !== a.parallelism ? `autoscaled from ${a.parallelism}` : '';
     setKpus(this.kpus, a);
     setText(this.cost, formatDollars(a.cost));
     setText(this.kpuHours, formatKpuHours(a.kpuHours));
