@@ -81,8 +81,9 @@ type cpuTrend struct {
 	last      time.Time // end of the newest sample
 }
 
-// add takes the next sample. A gap between samples (the metrics could
-// not be read) breaks both runs: the window must be seen whole.
+// add takes the next sample. A gap between samples breaks both runs: the
+// window must be seen whole. (The sampler's samples have none: one after
+// failed readings spans them.)
 func (t *cpuTrend) add(rule Autoscale, s cpuSample) {
 	if !t.last.IsZero() && s.From.Sub(t.last) > 2*rule.Interval {
 		t.highSince, t.lowSince = time.Time{}, time.Time{}
@@ -252,7 +253,7 @@ func (m *Manager) autoscale(ctx context.Context, inst *instance, run Run, cm cpu
 		tms, err := cm.TaskManagerCPU(qctx)
 		cancel()
 		if err != nil {
-			continue // a gap: the trend breaks if it lasts
+			continue // the next sample spans the gap
 		}
 		s, ok := sampler.take(tms, time.Now())
 		if !ok {
