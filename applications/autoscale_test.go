@@ -105,7 +105,11 @@ func TestAutoscale_SampleCPU(t *testing.T) {
 }
 
 // autoscaleRule is a rule of seconds, for tests against a real cluster.
-var autoscaleRule = applications.Autoscale{UpCPU: 75, UpWindow: 6 * time.Second, DownCPU: 10, DownWindow: 6 * time.Second, Interval: time.Second}
+// Its scale-up threshold is 50 %, not the default 75 %: a busy TaskManager
+// uses 115–159 % of a vCPU here when it has the machine to itself, less
+// when other test packages run beside it on the two cores, and an idle
+// one 5–9 %; the test is about the mechanism, the threshold a setting.
+var autoscaleRule = applications.Autoscale{UpCPU: 50, UpWindow: 6 * time.Second, DownCPU: 10, DownWindow: 6 * time.Second, Interval: time.Second}
 
 // cpuNote creates a note whose one INSERT burns CPU (random strings
 // hashed as fast as a source can make them) or idles (one row a second).
@@ -199,7 +203,7 @@ func TestAutoscale_ScalesUpOnCPU(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(e.Message, "CPU") || !strings.Contains(e.Message, "≥ 75 % for 6s") || !strings.Contains(e.Message, "parallelism 1 → 2 (2 → 3 KPUs)") {
+	if !strings.Contains(e.Message, "CPU") || !strings.Contains(e.Message, "≥ 50 % for 6s") || !strings.Contains(e.Message, "parallelism 1 → 2 (2 → 3 KPUs)") {
 		t.Fatalf("the rescaling event says %q", e.Message)
 	}
 	if got.Status != applications.StatusAutoscaling {
