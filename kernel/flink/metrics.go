@@ -109,6 +109,13 @@ func (j *JobManager) VertexMetrics(ctx context.Context, jobID, vertexID string, 
 // SubtaskMetrics returns the named metrics of one subtask of a vertex, by
 // name. A name the subtask does not report is absent.
 func (j *JobManager) SubtaskMetrics(ctx context.Context, jobID, vertexID string, subtask int, names []string) (map[string]MetricValue, error) {
+	return j.metricValues(ctx, "subtask metrics", vertexPath(jobID, vertexID)+"/subtasks/"+strconv.Itoa(subtask)+"/metrics", names)
+}
+
+// metricValues asks a metrics endpoint (a subtask's, a TaskManager's) for
+// the named metrics, a bounded number per request, and returns their
+// values by name; a name it does not report is absent.
+func (j *JobManager) metricValues(ctx context.Context, op, path string, names []string) (map[string]MetricValue, error) {
 	out := make(map[string]MetricValue, len(names))
 	for len(names) > 0 {
 		batch := names[:min(len(names), maxMetricsPerRequest)]
@@ -118,8 +125,7 @@ func (j *JobManager) SubtaskMetrics(ctx context.Context, jobID, vertexID string,
 			ID    string      `json:"id"`
 			Value MetricValue `json:"value"`
 		}
-		path := vertexPath(jobID, vertexID) + "/subtasks/" + strconv.Itoa(subtask) + "/metrics?" + q.Encode()
-		if err := j.rc.do(ctx, "subtask metrics", http.MethodGet, path, nil, &ms); err != nil {
+		if err := j.rc.do(ctx, op, http.MethodGet, path+"?"+q.Encode(), nil, &ms); err != nil {
 			return nil, err
 		}
 		for _, m := range ms {

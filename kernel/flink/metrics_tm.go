@@ -5,9 +5,7 @@ package flink
 
 import (
 	"context"
-	"net/http"
 	"net/url"
-	"strings"
 )
 
 // TaskManager metrics Eddy reads.
@@ -25,22 +23,5 @@ const (
 // JobManager's metric fetcher (it refreshes every few seconds, 10 s by
 // default). An unknown TaskManager is a not-found error.
 func (j *JobManager) TaskManagerMetrics(ctx context.Context, taskManagerID string, names []string) (map[string]MetricValue, error) {
-	out := make(map[string]MetricValue, len(names))
-	for len(names) > 0 {
-		batch := names[:min(len(names), maxMetricsPerRequest)]
-		names = names[len(batch):]
-		q := url.Values{"get": {strings.Join(batch, ",")}}
-		var ms []struct {
-			ID    string      `json:"id"`
-			Value MetricValue `json:"value"`
-		}
-		path := "/taskmanagers/" + url.PathEscape(taskManagerID) + "/metrics?" + q.Encode()
-		if err := j.rc.do(ctx, "taskmanager metrics", http.MethodGet, path, nil, &ms); err != nil {
-			return nil, err
-		}
-		for _, m := range ms {
-			out[m.ID] = m.Value
-		}
-	}
-	return out, nil
+	return j.metricValues(ctx, "taskmanager metrics", "/taskmanagers/"+url.PathEscape(taskManagerID)+"/metrics", names)
 }
