@@ -193,6 +193,8 @@ describe('a note deployed as an application (needs a ready Flink cluster)', () =
     appId = new URL(page.url()).pathname.split('/').pop();
     await dialog().waitFor({ state: 'detached' });
     await appPage().waitFor();
+    // Visible once the page's first read of the application has rendered it.
+    await page.locator('[data-testid=app-name]').waitFor({ timeout: 10_000 });
     assert.equal(await text(page.locator('[data-testid=app-name]')), name);
     const apps = await appsOf();
     assert.deepEqual(apps.map((a) => [a.id, a.name, a.target, a.parallelism, a.checkpointIntervalMs]), [[appId, name, 'standalone', 1, 10_000]]);
