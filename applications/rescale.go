@@ -133,7 +133,7 @@ func (m *Manager) rescaleInPlace(ctx context.Context, inst *instance, run Run, r
 		return // the run ended meanwhile (its job failed): its KPUs went with it
 	}
 	if err != nil {
-		m.settleKPUs(inst, held)
+		m.releaseKPUsTo(inst, held)
 		m.setStatus(ctx, inst, StatusRunning, "", "rescale-failed", fmt.Sprintf("the rescale to parallelism %d failed, the job runs on: %v", to, err))
 		return
 	}
@@ -142,7 +142,7 @@ func (m *Manager) rescaleInPlace(ctx context.Context, inst *instance, run Run, r
 	if user {
 		inst.rec.Parallelism = to
 	}
-	m.settleKPUs(inst, m.kpusFor(to))
+	m.releaseKPUsTo(inst, m.kpusFor(to))
 	from0 := "its newest checkpoint"
 	if restored != "" {
 		from0 = filepath.Base(restored)
@@ -163,7 +163,7 @@ func (m *Manager) rescaleByRestart(ctx context.Context, inst *instance, run Run,
 	snap, err := m.stopWithSnapshot(ctx, inst, run, "rescale")
 	if err != nil {
 		inst.stopping = false
-		m.settleKPUs(inst, held)
+		m.releaseKPUsTo(inst, held)
 		m.setStatus(ctx, inst, StatusRunning, "", "rescale-failed", fmt.Sprintf("the stop with a snapshot for the rescale to parallelism %d failed, the job runs on: %v", to, err))
 		return
 	}
@@ -183,9 +183,8 @@ func (m *Manager) rescaleByRestart(ctx context.Context, inst *instance, run Run,
 			m.rollBackLocked(ctx, inst, err.Error())
 			return
 		}
-		if inst.run == nil && inst.kpus > 0 {
-			m.cfg.Capacity.ReleaseApplication(inst.rec.ID, inst.kpus)
-			inst.kpus = 0
+		if inst.run == nil {
+			m.releaseKPUsTo(inst, 0)
 		}
 		if inst.rec.Status != StatusFailed {
 			inst.rec.Desired = DesiredStopped
@@ -194,21 +193,14 @@ func (m *Manager) rescaleByRestart(ctx context.Context, inst *instance, run Run,
 	}
 }
 
-// settleKPUs makes the instance hold n KPUs, releasing or reserving the
-// difference (a reservation only grows back to what was held before).
-// Caller holds inst.mu.
-func (m *Manager) settleKPUs(inst *instance, n int) {
-	switch {
-	case n < inst.kpus:
+// releaseKPUsTo gives back what the instance holds above n KPUs. A
+// rescale only ever reserves before it acts, so settling never needs to
+// reserve. Caller holds inst.mu.
+func (m *Manager) releaseKPUsTo(inst *instance, n int) {
+	if n < inst.kpus {
 		m.cfg.Capacity.ReleaseApplication(inst.rec.ID, inst.kpus-n)
-	case n > inst.kpus:
-		// Only after a failed reservation path; held KPUs are never lost.
-		if err := m.cfg.Capacity.ReserveApplication(inst.rec.ID, inst.rec.Name, n-inst.kpus, "keep application "+inst.rec.Name); err != nil {
-			m.log.Warn("re-reserving an application's KPUs", "application", inst.rec.Name, "err", err)
-			return
-		}
+		inst.kpus = n
 	}
-	inst.kpus = n
 }
 
 // Rescale rescales the application's job in place under the adaptive
@@ -274,7 +266,12 @@ func (r *standaloneRun) Rescale(ctx context.Context, from, to int) (string, erro
 	if st, err := jm.Checkpoints(ctx, r.jobID); err == nil && st.Latest.Restored != nil {
 		restored = st.Latest.Restored.ExternalPath
 	}
-	return restored, r.stopIdleTaskManagers(ctx, job.Vertices, need)
+	// The job runs at the new parallelism: a TaskManager that cannot be
+	// stopped is left running, not a failed rescale.
+	if err := r.stopIdleTaskManagers(ctx, job.Vertices, need); err != nil {
+		r.log.Warn("stopping an application's idle TaskManagers", "job", r.jobID, "err", err)
+	}
+	return restored, nil
 }
 
 // vertexTarget is a vertex's parallelism after a rescale from → to: a

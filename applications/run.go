@@ -84,10 +84,7 @@ func (m *Manager) startLocked(ctx context.Context, inst *instance, restore, snap
 		m.cfg.Capacity.ReleaseApplication(r.ID, -need)
 	}
 	if err != nil {
-		if inst.kpus > 0 {
-			m.cfg.Capacity.ReleaseApplication(r.ID, inst.kpus)
-			inst.kpus = 0
-		}
+		m.releaseKPUsTo(inst, 0)
 		if why != "" {
 			m.setStatus(ctx, inst, StatusFailed, err.Error(), "failed", why+": cannot start: "+err.Error())
 			r.Desired = DesiredStopped
@@ -113,8 +110,7 @@ func (m *Manager) startLocked(ctx context.Context, inst *instance, restore, snap
 
 	run, err := runner.Start(ctx, spec)
 	if err != nil {
-		m.cfg.Capacity.ReleaseApplication(r.ID, kpus)
-		inst.kpus = 0
+		m.releaseKPUsTo(inst, 0)
 		m.meterStop(inst, time.Now())
 		r.Desired = DesiredStopped
 		m.setStatus(ctx, inst, StatusFailed, err.Error(), "failed", "the start failed: "+err.Error())
@@ -471,9 +467,8 @@ func (m *Manager) rollBackLocked(ctx context.Context, inst *instance, failure st
 		to, restoreFailure(failure), fb.parallelism, fb.snapshotID))
 	why := fmt.Sprintf("rescale %d → %d rolled back", fb.parallelism, to)
 	if err := m.startLocked(context.WithoutCancel(ctx), inst, RestoreSnapshot, fb.snapshotID, why); err != nil && r.Status != StatusFailed {
-		if inst.run == nil && inst.kpus > 0 {
-			m.cfg.Capacity.ReleaseApplication(r.ID, inst.kpus)
-			inst.kpus = 0
+		if inst.run == nil {
+			m.releaseKPUsTo(inst, 0)
 		}
 		r.Desired = DesiredStopped
 		m.setStatus(ctx, inst, StatusFailed, err.Error(), "failed", "it could not be started again after a failed rescale: "+err.Error())
@@ -485,10 +480,7 @@ func (m *Manager) rollBackLocked(ctx context.Context, inst *instance, failure st
 func (m *Manager) endRunLocked(ctx context.Context, inst *instance, status, failure, kind, msg string) {
 	inst.fallback = nil
 	m.releaseRunLocked(ctx, inst)
-	if inst.kpus > 0 {
-		m.cfg.Capacity.ReleaseApplication(inst.rec.ID, inst.kpus)
-		inst.kpus = 0
-	}
+	m.releaseKPUsTo(inst, 0)
 	m.setStatus(ctx, inst, status, failure, kind, msg)
 }
 

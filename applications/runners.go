@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -90,7 +91,8 @@ func (r *StandaloneRunner) Start(ctx context.Context, spec RunSpec) (Run, error)
 	if err := atomicfile.Write(script, strings.NewReader(spec.Version.Script)); err != nil {
 		return nil, fmt.Errorf("applications: write the script: %w", err)
 	}
-	app, err := localflink.StartApplication(ctx, r.Base(), localflink.AppConfig{
+	base := r.Base()
+	app, err := localflink.StartApplication(ctx, base, localflink.AppConfig{
 		Dir: spec.Dir, JobID: spec.JobID, Name: spec.Name, Script: script, RunDir: spec.RunDir,
 		Restore: spec.Restore, Parallelism: spec.Parallelism, MaxParallelism: spec.MaxParallelism, SlotsPerTM: r.SlotsPerTaskManager,
 		CheckpointInterval: spec.CheckpointInterval,
@@ -99,7 +101,11 @@ func (r *StandaloneRunner) Start(ctx context.Context, spec RunSpec) (Run, error)
 	if err != nil {
 		return nil, err
 	}
-	run := &standaloneRun{app: app, jobID: spec.JobID}
+	log := base.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	run := &standaloneRun{app: app, jobID: spec.JobID, log: log}
 	if r.WebUI != "" {
 		run.webUI = r.WebUI + spec.AppID
 	}
@@ -109,6 +115,7 @@ func (r *StandaloneRunner) Start(ctx context.Context, spec RunSpec) (Run, error)
 type standaloneRun struct {
 	app   *localflink.AppCluster
 	jobID string
+	log   *slog.Logger
 	webUI string // where browsers open the web UI; "" for the cluster's address
 }
 
