@@ -1,0 +1,459 @@
+package applications_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eddy-notebooks/eddy/applications"
+	"github.com/eddy-notebooks/eddy/kernel/flink"
+	"github.com/eddy-notebooks/eddy/kernel/flinktest"
+)
+
+// planTables are the tables of the plans compared here: a slow sequence
+// (ids 1..100000, 40 a second), a file sink that commits on checkpoints,
+// and a black hole that takes updates.
+func planTables(out string) []string {
+	return []string{
+		"SET 'execution.checkpointing.interval' = '1s'",
+		`CREATE TEMPORARY TABLE seq (id BIGINT, pt AS PROCTIME()) WITH ('connector' = 'datagen',
+  'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '100000', 'rows-per-second' = '40')`,
+		fmt.Sprintf(`CREATE TEMPORARY TABLE counts (id BIGINT, k BIGINT, cnt BIGINT) WITH (
+  'connector' = 'filesystem', 'path' = 'file://%s', 'format' = 'csv')`, out),
+		"CREATE TEMPORARY TABLE bh (k BIGINT, cnt BIGINT) WITH ('connector' = 'blackhole')",
+	}
+}
+
+// planSession opens a gateway session with the plans' tables and, when
+// restore is set, the savepoint its jobs start from; it is closed at
+// cleanup.
+func planSession(t *testing.T, gw *flink.Gateway, out, restore string) string {
+	t.Helper()
+	ctx := context.Background()
+	s, err := gw.OpenSession(ctx, "eddy-plancheck-test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { gw.CloseSession(context.Background(), s) })
+	stmts := planTables(out)
+	if restore != "" {
+		stmts = append(stmts, fmt.Sprintf("SET 'execution.state-recovery.path' = '%s'", restore))
+	}
+	for _, stmt := range stmts {
+		if _, err := gw.Run(ctx, s, stmt, 0); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	return s
+}
+
+// compilePlan compiles insert into a plan file in dir through the gateway
+// and returns the file's path and content.
+func compilePlan(t *testing.T, gw *flink.Gateway, session, dir, name, insert string) (string, []byte) {
+	t.Helper()
+	path := filepath.Join(dir, name+".json")
+	if _, err := gw.Run(context.Background(), session, fmt.Sprintf("COMPILE PLAN 'file://%s' FOR %s", path, insert), 0); err != nil {
+		t.Fatalf("compile %s: %v", name, err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, b
+}
+
+// The queries compared: a running count per key over a window (append
+// only, so a file sink takes it) and per group (updates, into the black
+// hole), each with variants that keep or break its state.
+const (
+	overCount = `INSERT INTO counts
+SELECT id, k, COUNT(*) OVER (PARTITION BY k ORDER BY pt ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+FROM (SELECT id, id % 5 AS k, pt FROM seq)`
+	overCountFiltered = `INSERT INTO counts
+SELECT id, k, COUNT(*) OVER (PARTITION BY k ORDER BY pt ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+FROM (SELECT id, id % 5 AS k, pt FROM seq WHERE id > 0)`
+	overCountProjected = `INSERT INTO counts
+SELECT id, k, c + 0 FROM (
+  SELECT id, k, COUNT(*) OVER (PARTITION BY k ORDER BY pt ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS c
+  FROM (SELECT id, id % 5 AS k, pt FROM seq))`
+	overCountOtherKey = `INSERT INTO counts
+SELECT id, k, COUNT(*) OVER (PARTITION BY k ORDER BY pt ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+FROM (SELECT id, id % 3 AS k, pt FROM seq)`
+	overSum = `INSERT INTO counts
+SELECT id, k, SUM(id) OVER (PARTITION BY k ORDER BY pt ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+FROM (SELECT id, id % 5 AS k, pt FROM seq)`
+	noAggregate = `INSERT INTO counts SELECT id, id % 5, id FROM seq`
+
+	groupCount         = `INSERT INTO bh SELECT id % 5, COUNT(*) FROM seq GROUP BY id % 5`
+	groupCountFiltered = `INSERT INTO bh SELECT id % 5, COUNT(*) FROM seq WHERE id > 0 GROUP BY id % 5`
+	groupCountTwoKeys  = `INSERT INTO bh SELECT id % 5, COUNT(*) FROM seq GROUP BY id % 5, id % 2`
+	groupSum           = `INSERT INTO bh SELECT id % 5, SUM(id) FROM seq GROUP BY id % 5`
+)
+
+// TestCheckPlans compares plans Flink compiled (in one gateway session, so
+// that every plan numbers its nodes differently) with what each change
+// does to the state of each stateful node.
+func TestCheckPlans(t *testing.T) {
+	gw := flinktest.Cluster(t).Gateway
+	dir := t.TempDir()
+	s := planSession(t, gw, filepath.Join(dir, "out"), "")
+	plans := map[string][]byte{}
+	for name, q := range map[string]string{"over": overCount, "overFiltered": overCountFiltered, "overProjected": overCountProjected,
+		"overOtherKey": overCountOtherKey, "overSum": overSum, "noAggregate": noAggregate,
+		"group": groupCount, "groupFiltered": groupCountFiltered, "groupTwoKeys": groupCountTwoKeys, "groupSum": groupSum} {
+		_, plans[name] = compilePlan(t, gw, s, dir, name, q)
+	}
+
+	type want struct {
+		restorable bool
+		reason     string // part of the reason, when not restorable
+	}
+	for _, tc := range []struct {
+		name, old, new string
+		compatible     bool
+		// operators are the old plan's stateful nodes by role and type,
+		// with what becomes of each.
+		operators map[string]want
+	}{
+		{"OverFilterAdded", "over", "overFiltered", true, map[string]want{
+			"source": {true, ""}, "stream-exec-over-aggregate_1": {true, ""}, "sink": {true, ""}}},
+		{"OverProjectionChanged", "over", "overProjected", true, map[string]want{
+			"source": {true, ""}, "stream-exec-over-aggregate_1": {true, ""}, "sink": {true, ""}}},
+		{"OverOtherKey", "over", "overOtherKey", false, map[string]want{
+			"source": {true, ""}, "sink": {true, ""},
+			"stream-exec-over-aggregate_1": {false, "the over-aggregate's partition keys changed from [MOD(id, 5)] to [MOD(id, 3)]"}}},
+		{"OverSumForCount", "over", "overSum", false, map[string]want{
+			"source": {true, ""}, "sink": {true, ""},
+			// Flink computes SUM over a window as a count and SUM0.
+			"stream-exec-over-aggregate_1": {false, "the aggregate functions changed from [COUNT(*)] to [COUNT(id), SUM0(id)]"}}},
+		{"OverGone", "over", "noAggregate", false, map[string]want{
+			"source": {true, ""}, "sink": {true, ""},
+			"stream-exec-over-aggregate_1": {false, "no over-aggregate node reads the same inputs in the new version"}}},
+		{"GroupFilterAdded", "group", "groupFiltered", true, map[string]want{
+			"source": {true, ""}, "stream-exec-group-aggregate_1": {true, ""}, "sink": {true, ""}}},
+		{"GroupKeyAdded", "group", "groupTwoKeys", false, map[string]want{
+			"source": {true, ""}, "sink": {true, ""},
+			"stream-exec-group-aggregate_1": {false, "the aggregation's grouping keys changed from [MOD(id, 5)] to [MOD(id, 5), MOD(id, 2)]"}}},
+		{"GroupSumForCount", "group", "groupSum", false, map[string]want{
+			"source": {true, ""}, "sink": {true, ""},
+			"stream-exec-group-aggregate_1": {false, "the aggregate functions changed from [COUNT(*)] to [SUM(id)]"}}},
+		{"SinkGone", "over", "group", false, map[string]want{
+			"source": {true, ""}, "sink": {false, "the node is gone in the new version"},
+			"stream-exec-over-aggregate_1": {false, "no over-aggregate node reads the same inputs"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			check, err := applications.CheckPlans(plans[tc.old], plans[tc.new])
+			if err != nil {
+				t.Fatal(err)
+			}
+			report, _ := json.MarshalIndent(check, "", "  ")
+			t.Logf("%s", report)
+			if check.Compatible != tc.compatible {
+				t.Fatalf("compatible %v, want %v", check.Compatible, tc.compatible)
+			}
+			got := map[string]applications.OperatorCheck{}
+			for _, oc := range check.Operators {
+				key := oc.Type
+				if oc.Role != applications.RoleOperator {
+					key = oc.Role
+				}
+				if _, dup := got[key]; dup {
+					t.Fatalf("two old operators %s", key)
+				}
+				got[key] = oc
+			}
+			if len(got) != len(tc.operators) {
+				t.Fatalf("operators %v, want %v", keysOf(got), keysOf(tc.operators))
+			}
+			for key, w := range tc.operators {
+				oc, ok := got[key]
+				if !ok {
+					t.Fatalf("no operator %s among %v", key, keysOf(got))
+				}
+				if oc.Restorable != w.restorable || (!w.restorable && !strings.Contains(oc.Reason, w.reason)) || (w.restorable && oc.Reason != "") {
+					t.Fatalf("%s: restorable %v (%q), want %v (%q)", key, oc.Restorable, oc.Reason, w.restorable, w.reason)
+				}
+				if oc.Restorable && (oc.NewID == 0 || oc.PlanID != oc.ID) {
+					t.Fatalf("%s restores but has new id %d and plan id %d (old %d)", key, oc.NewID, oc.PlanID, oc.ID)
+				}
+			}
+			checkRemapped(t, plans[tc.old], plans[tc.new], check)
+		})
+	}
+
+	t.Run("Descriptions", func(t *testing.T) {
+		check, err := applications.CheckPlans(plans["over"], plans["overFiltered"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var descs []string
+		for _, oc := range check.Operators {
+			descs = append(descs, oc.Description)
+		}
+		want := []string{"reads eddy.default.seq", "COUNT(*) OVER (PARTITION BY MOD(id, 5))", "writes eddy.default.counts"}
+		if !reflect.DeepEqual(descs, want) {
+			t.Fatalf("descriptions %q, want %q", descs, want)
+		}
+		check, err = applications.CheckPlans(plans["group"], plans["groupFiltered"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := check.Operators[1].Description; d != "COUNT(*) GROUP BY MOD(id, 5)" || !reflect.DeepEqual(check.Operators[1].State, []string{"groupAggregateState"}) {
+			t.Fatalf("the aggregate is described as %q with state %v", d, check.Operators[1].State)
+		}
+	})
+
+	t.Run("Added", func(t *testing.T) {
+		check, err := applications.CheckPlans(plans["noAggregate"], plans["over"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !check.Compatible || len(check.Added) != 1 || check.Added[0].Type != "stream-exec-over-aggregate_1" {
+			t.Fatalf("an aggregate added: compatible %v, added %+v", check.Compatible, check.Added)
+		}
+		checkRemapped(t, plans["noAggregate"], plans["over"], check)
+	})
+
+	t.Run("NotAPlan", func(t *testing.T) {
+		for _, bad := range []string{``, `[]`, `{"edges": []}`, `{"nodes": [{"id": 1}]}`,
+			`{"nodes": [{"id": 1, "type": "stream-exec-calc_1"}], "edges": [{"source": 1, "target": 2}]}`} {
+			if _, err := applications.CheckPlans(plans["over"], []byte(bad)); err == nil {
+				t.Errorf("%q read as a plan", bad)
+			}
+		}
+	})
+}
+
+func keysOf[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// checkRemapped checks the remapped plan: the new plan with only its node
+// ids changed, those of the restorable operators to their old ids and all
+// others to ids that neither plan had.
+func checkRemapped(t *testing.T, old, new []byte, check *applications.PlanCheck) {
+	t.Helper()
+	var o, n, r struct {
+		Nodes []map[string]any `json:"nodes"`
+		Edges []map[string]any `json:"edges"`
+	}
+	for _, x := range []struct {
+		b []byte
+		v any
+	}{{old, &o}, {new, &n}, {check.Plan, &r}} {
+		if err := json.Unmarshal(x.b, x.v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keep := map[int]int{}
+	for _, oc := range check.Operators {
+		if oc.Restorable {
+			keep[oc.NewID] = oc.ID
+		}
+	}
+	maxID, seen := 0, map[int]bool{}
+	for _, nodes := range [][]map[string]any{o.Nodes, n.Nodes} {
+		for _, nd := range nodes {
+			maxID = max(maxID, int(nd["id"].(float64)))
+		}
+	}
+	ids := map[int]int{}
+	if len(r.Nodes) != len(n.Nodes) || len(r.Edges) != len(n.Edges) {
+		t.Fatalf("the remapped plan has %d nodes and %d edges, the new one %d and %d", len(r.Nodes), len(r.Edges), len(n.Nodes), len(n.Edges))
+	}
+	for i, nd := range n.Nodes {
+		from, to := int(nd["id"].(float64)), int(r.Nodes[i]["id"].(float64))
+		if want, ok := keep[from]; ok && to != want {
+			t.Fatalf("node %d restores node %d but is numbered %d", from, want, to)
+		} else if !ok && to <= maxID {
+			t.Fatalf("node %d restores nothing but is numbered %d, not above %d", from, to, maxID)
+		}
+		if seen[to] {
+			t.Fatalf("two nodes numbered %d", to)
+		}
+		seen[to] = true
+		ids[from] = to
+		nd["id"] = float64(to)
+	}
+	for _, e := range n.Edges {
+		e["source"] = float64(ids[int(e["source"].(float64))])
+		e["target"] = float64(ids[int(e["target"].(float64))])
+	}
+	if !reflect.DeepEqual(n.Nodes, r.Nodes) || !reflect.DeepEqual(n.Edges, r.Edges) {
+		t.Fatalf("the remapped plan differs from the new one in more than its ids")
+	}
+}
+
+// TestCheckPlans_RestoresState is the proof on a real job: a running count
+// per key run from a compiled plan is stopped with a savepoint; the plan
+// compiled from the query with a filter added cannot restore it as
+// compiled (Flink cannot map the old operators' state), and restores it
+// once remapped: the sink then holds every count of every key exactly
+// once, continuing where the first job stopped.
+func TestCheckPlans_RestoresState(t *testing.T) {
+	fl := flinktest.Cluster(t)
+	gw, jm := fl.Gateway, fl.JobManager
+	ctx := context.Background()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+
+	s := planSession(t, gw, out, "")
+	basePath, base := compilePlan(t, gw, s, dir, "base", overCount)
+	newPath, newPlan := compilePlan(t, gw, s, dir, "filtered", overCountFiltered)
+	check, err := applications.CheckPlans(base, newPlan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !check.Compatible {
+		t.Fatalf("the filtered count is not compatible: %+v", check.Operators)
+	}
+	remappedPath := filepath.Join(dir, "remapped.json")
+	if err := os.WriteFile(remappedPath, check.Plan, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	first := executePlan(t, gw, s, basePath)
+	waitCommitted(t, out, 120)
+	savepoint := stopWithSavepoint(t, jm, first)
+	atSavepoint := committed(t, out)
+	t.Logf("savepoint %s with %d rows committed", savepoint, atSavepoint)
+
+	// As compiled, the new plan's operators have other uids.
+	refused := executePlan(t, gw, planSession(t, gw, out, savepoint), newPath)
+	failure := waitFailed(t, jm, refused)
+	if !strings.Contains(failure, "Cannot map checkpoint/savepoint state for operator") {
+		t.Fatalf("the plan as compiled failed with %q, want Flink unable to map the savepoint's state", failure)
+	}
+	t.Logf("as compiled: %s", failure)
+
+	// Remapped, it restores.
+	second := executePlan(t, gw, planSession(t, gw, out, savepoint), remappedPath)
+	st, err := jm.Checkpoints(ctx, second)
+	for deadline := time.Now().Add(time.Minute); err == nil && st.Latest.Restored == nil; {
+		job, jerr := jm.Job(ctx, second)
+		if jerr != nil || flink.JobTerminal(job.State) {
+			reason, _ := jm.RootException(ctx, second)
+			t.Fatalf("the remapped plan's job is %s (%v): %s", job.State, jerr, reason)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the remapped plan's job restored nothing within a minute")
+		}
+		time.Sleep(200 * time.Millisecond)
+		st, err = jm.Checkpoints(ctx, second)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := st.Latest.Restored; !r.IsSavepoint || !strings.Contains(r.ExternalPath, filepath.Base(savepoint)) {
+		t.Fatalf("the remapped plan's job restored %+v, want savepoint %s", r, savepoint)
+	}
+	waitCommitted(t, out, atSavepoint+120)
+	stopWithSavepoint(t, jm, second)
+	checkCounts(t, out) // every count of every key once: none restarted, none repeated
+}
+
+// executePlan runs EXECUTE PLAN of the plan at path in session and returns
+// the job's id; the job is cancelled at cleanup if it still runs.
+func executePlan(t *testing.T, gw *flink.Gateway, session, path string) string {
+	t.Helper()
+	rows, err := gw.Run(context.Background(), session, fmt.Sprintf("EXECUTE PLAN 'file://%s'", path), 0)
+	if err != nil {
+		t.Fatalf("execute plan %s: %v", filepath.Base(path), err)
+	}
+	if len(rows) != 1 || len(rows[0].Fields) != 1 {
+		t.Fatalf("execute plan %s answered %v, want the job id", filepath.Base(path), rows)
+	}
+	jobID := fmt.Sprint(rows[0].Fields[0])
+	t.Cleanup(func() {
+		jm := flinktest.Cluster(t).JobManager
+		if job, err := jm.Job(context.Background(), jobID); err == nil && !flink.JobTerminal(job.State) {
+			jm.CancelJob(context.Background(), jobID)
+		}
+	})
+	return jobID
+}
+
+// committed counts the rows the counts sink has committed under out.
+func committed(t *testing.T, out string) int {
+	t.Helper()
+	rows, err := flinktest.CommittedRows(out)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return len(rows)
+}
+
+// waitCommitted waits until the sink has committed at least n rows.
+func waitCommitted(t *testing.T, out string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for committed(t, out) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d rows committed after two minutes, want %d", committed(t, out), n)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// stopWithSavepoint stops a job with a savepoint once all its tasks run
+// and returns the savepoint's path.
+func stopWithSavepoint(t *testing.T, jm *flink.JobManager, jobID string) string {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		job, err := jm.Job(ctx, jobID)
+		if err == nil && job.TasksRunning() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job %s: tasks not running after a minute (%s, %v)", jobID, job.State, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	trigger, err := jm.StopWithSavepoint(ctx, jobID, "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	sp, err := jm.WaitSavepoint(ctx, jobID, trigger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sp
+}
+
+// waitFailed waits until a job has failed and returns why.
+func waitFailed(t *testing.T, jm *flink.JobManager, jobID string) string {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		job, err := jm.Job(ctx, jobID)
+		if err == nil && job.State == flink.JobFailed {
+			reason, err := jm.RootException(ctx, jobID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return reason
+		}
+		if err == nil && flink.JobTerminal(job.State) {
+			t.Fatalf("job %s ended %s, want FAILED", jobID, job.State)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job %s has not failed after two minutes (%s, %v)", jobID, job.State, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
