@@ -3,6 +3,7 @@ package applications_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -187,6 +188,47 @@ func TestCheckPlans(t *testing.T) {
 		})
 	}
 
+	t.Run("Recompiled", func(t *testing.T) {
+		// The same query compiled again: other ids, the same operators.
+		_, again := compilePlan(t, gw, s, dir, "overAgain", overCount)
+		check, err := applications.CheckPlans(plans["over"], again)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !check.Compatible || len(check.Operators) != 3 || len(check.Added) != 0 {
+			t.Fatalf("the same query recompiled: compatible %v, operators %+v, added %+v", check.Compatible, check.Operators, check.Added)
+		}
+		checkRemapped(t, plans["over"], again, check)
+	})
+
+	t.Run("ReusedIDs", func(t *testing.T) {
+		// A plan compiled by another gateway JVM numbers its nodes from 1
+		// again: here the filtered plan numbered as the old one's nodes
+		// were, in reverse, so that its source has the old sink's id.
+		reversed := reverseIDs(t, plans["overFiltered"], plans["over"])
+		check, err := applications.CheckPlans(plans["over"], reversed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !check.Compatible {
+			t.Fatalf("not compatible: %+v", check.Operators)
+		}
+		checkRemapped(t, plans["over"], reversed, check)
+	})
+
+	t.Run("Identical", func(t *testing.T) {
+		check, err := applications.CheckPlans(plans["group"], plans["group"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, oc := range check.Operators {
+			if !oc.Restorable || oc.NewID != oc.ID || oc.PlanID != oc.ID {
+				t.Fatalf("a plan against itself: %+v", oc)
+			}
+		}
+		checkRemapped(t, plans["group"], plans["group"], check)
+	})
+
 	t.Run("Descriptions", func(t *testing.T) {
 		check, err := applications.CheckPlans(plans["over"], plans["overFiltered"])
 		if err != nil {
@@ -228,6 +270,37 @@ func TestCheckPlans(t *testing.T) {
 			}
 		}
 	})
+}
+
+// reverseIDs renumbers plan's nodes with other's ids in reverse order
+// (plan may have fewer nodes; the rest keep theirs plus an offset).
+func reverseIDs(t *testing.T, plan, other []byte) []byte {
+	t.Helper()
+	var p, o struct {
+		FlinkVersion string           `json:"flinkVersion"`
+		Nodes        []map[string]any `json:"nodes"`
+		Edges        []map[string]any `json:"edges"`
+	}
+	if err := errors.Join(json.Unmarshal(plan, &p), json.Unmarshal(other, &o)); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[float64]float64{}
+	for i, n := range p.Nodes {
+		to := float64(1000 + i)
+		if i < len(o.Nodes) {
+			to = o.Nodes[len(o.Nodes)-1-i]["id"].(float64)
+		}
+		ids[n["id"].(float64)] = to
+		n["id"] = to
+	}
+	for _, e := range p.Edges {
+		e["source"], e["target"] = ids[e["source"].(float64)], ids[e["target"].(float64)]
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func keysOf[V any](m map[string]V) []string {
@@ -328,9 +401,14 @@ func TestCheckPlans_RestoresState(t *testing.T) {
 	atSavepoint := committed(t, out)
 	t.Logf("savepoint %s with %d rows committed", savepoint, atSavepoint)
 
-	// As compiled, the new plan's operators have other uids.
-	refused := executePlan(t, gw, planSession(t, gw, out, savepoint), newPath)
-	failure := waitFailed(t, jm, refused)
+	// As compiled, the new plan's operators have other uids. Flink refuses
+	// the job when it is submitted (or, if it took it, fails it).
+	var failure string
+	if refused, err := startPlan(t, gw, planSession(t, gw, out, savepoint), newPath); err != nil {
+		failure = err.Error()
+	} else {
+		failure = waitFailed(t, jm, refused)
+	}
 	if !strings.Contains(failure, "Cannot map checkpoint/savepoint state for operator") {
 		t.Fatalf("the plan as compiled failed with %q, want Flink unable to map the savepoint's state", failure)
 	}
@@ -360,15 +438,40 @@ func TestCheckPlans_RestoresState(t *testing.T) {
 	waitCommitted(t, out, atSavepoint+120)
 	stopWithSavepoint(t, jm, second)
 	checkCounts(t, out) // every count of every key once: none restarted, none repeated
+	// And every id of the sequence up to the last one once: the source went
+	// on from where it stood at the savepoint, skipping nothing.
+	rows, err := flinktest.CommittedRows(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, r := range rows {
+		seen[r[0]] = true
+	}
+	for id := 1; id <= len(rows); id++ {
+		if !seen[fmt.Sprint(id)] {
+			t.Fatalf("id %d missing among %d rows (%d committed before the savepoint)", id, len(rows), atSavepoint)
+		}
+	}
 }
 
 // executePlan runs EXECUTE PLAN of the plan at path in session and returns
 // the job's id; the job is cancelled at cleanup if it still runs.
 func executePlan(t *testing.T, gw *flink.Gateway, session, path string) string {
 	t.Helper()
-	rows, err := gw.Run(context.Background(), session, fmt.Sprintf("EXECUTE PLAN 'file://%s'", path), 0)
+	jobID, err := startPlan(t, gw, session, path)
 	if err != nil {
 		t.Fatalf("execute plan %s: %v", filepath.Base(path), err)
+	}
+	return jobID
+}
+
+// startPlan is executePlan returning Flink's refusal.
+func startPlan(t *testing.T, gw *flink.Gateway, session, path string) (string, error) {
+	t.Helper()
+	rows, err := gw.Run(context.Background(), session, fmt.Sprintf("EXECUTE PLAN 'file://%s'", path), 0)
+	if err != nil {
+		return "", err
 	}
 	if len(rows) != 1 || len(rows[0].Fields) != 1 {
 		t.Fatalf("execute plan %s answered %v, want the job id", filepath.Base(path), rows)
@@ -380,7 +483,7 @@ func executePlan(t *testing.T, gw *flink.Gateway, session, path string) string {
 			jm.CancelJob(context.Background(), jobID)
 		}
 	})
-	return jobID
+	return jobID, nil
 }
 
 // committed counts the rows the counts sink has committed under out.
