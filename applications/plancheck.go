@@ -124,7 +124,7 @@ func CheckPlans(old, new []byte) (*PlanCheck, error) {
 	c.pairTables(RoleSink)
 	c.pairOperators()
 
-	check := &PlanCheck{Compatible: true}
+	check := &PlanCheck{Operators: []OperatorCheck{}, Added: []OperatorCheck{}, Compatible: true}
 	keep := map[int]int{} // new id → old id, for the nodes that restore
 	for _, n := range op.nodes {
 		if n.role == "" {

@@ -414,7 +414,30 @@ func TestCheckPlans_RestoresState(t *testing.T) {
 	}
 	t.Logf("as compiled: %s", failure)
 
-	// Remapped, it restores.
+	// A plan whose aggregate keys its counts otherwise gets a fresh id for
+	// it, remapped: Flink refuses the old counts rather than misread them.
+	_, otherKey := compilePlan(t, gw, s, dir, "otherKey", overCountOtherKey)
+	otherCheck, err := applications.CheckPlans(base, otherKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if otherCheck.Compatible {
+		t.Fatal("counts keyed otherwise are compatible")
+	}
+	otherPath := filepath.Join(dir, "otherKey-remapped.json")
+	if err := os.WriteFile(otherPath, otherCheck.Plan, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if refused, err := startPlan(t, gw, planSession(t, gw, out, savepoint), otherPath); err != nil {
+		failure = err.Error()
+	} else {
+		failure = waitFailed(t, jm, refused)
+	}
+	if !strings.Contains(failure, "Cannot map checkpoint/savepoint state for operator") {
+		t.Fatalf("the remapped plan keyed otherwise failed with %q, want Flink unable to map the savepoint's state", failure)
+	}
+
+	// Remapped, the compatible plan restores.
 	second := executePlan(t, gw, planSession(t, gw, out, savepoint), remappedPath)
 	st, err := jm.Checkpoints(ctx, second)
 	for deadline := time.Now().Add(time.Minute); err == nil && st.Latest.Restored == nil; {
