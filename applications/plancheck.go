@@ -285,9 +285,60 @@ func (c *planComparison) difference(o, n *node) (string, []string) {
 		if len(d) == 1 && d[0] == "configuration" {
 			return "the node's configuration changed: " + configDifference(o.fields["configuration"], n.fields["configuration"]), nil
 		}
+		on, nn := c.normalized(c.old, o), c.normalized(c.new, n)
+		path, ov, nv := leafDifference(d[0], on[d[0]], nn[d[0]])
+		if len(d) == 1 && len(ov) <= 80 && len(nv) <= 80 {
+			return fmt.Sprintf("the node's %s changed from %s to %s", path, ov, nv), nil
+		}
 		return fmt.Sprintf("the node's %s changed", strings.Join(d, ", ")), nil
 	}
 	return "", nil
+}
+
+// leafDifference finds the first place where two decoded values differ,
+// below path, and renders both values there.
+func leafDifference(path string, o, n any) (string, string, string) {
+	om, ok1 := o.(map[string]any)
+	nm, ok2 := n.(map[string]any)
+	if ok1 && ok2 {
+		keys := map[string]bool{}
+		for k := range om {
+			keys[k] = true
+		}
+		for k := range nm {
+			keys[k] = true
+		}
+		sorted := make([]string, 0, len(keys))
+		for k := range keys {
+			sorted = append(sorted, k)
+		}
+		sort.Strings(sorted)
+		for _, k := range sorted {
+			if !reflect.DeepEqual(om[k], nm[k]) {
+				return leafDifference(path+"."+k, om[k], nm[k])
+			}
+		}
+	}
+	ol, ok1 := o.([]any)
+	nl, ok2 := n.([]any)
+	if ok1 && ok2 && len(ol) == len(nl) {
+		for i := range ol {
+			if !reflect.DeepEqual(ol[i], nl[i]) {
+				return leafDifference(fmt.Sprintf("%s[%d]", path, i), ol[i], nl[i])
+			}
+		}
+	}
+	render := func(v any) string {
+		if v == nil {
+			return "nothing"
+		}
+		if s, ok := v.(string); ok {
+			return s
+		}
+		b, _ := json.Marshal(v)
+		return string(b)
+	}
+	return path, render(o), render(n)
 }
 
 // stateDifference compares the declared state of two nodes: Flink finds
@@ -608,6 +659,8 @@ func (c *planComparison) normalized(p *plan, n *node) map[string]any {
 				switch {
 				case aggCall && k == "name":
 				case aggCall && k == "filterArg":
+					out[k] = col(e)
+				case k == "timeAttributeIndex":
 					out[k] = col(e)
 				case aggCall && k == "argList", key == "fields" && k == "index":
 					out[k] = walk(e, "columns")
@@ -974,10 +1027,35 @@ func (p *plan) describe(n *node) string {
 	switch {
 	case n.kind == "stream-exec-over-aggregate":
 		return fmt.Sprintf("%s OVER (PARTITION BY %s)", strings.Join(aggs, ", "), strings.Join(keys, ", "))
+	case strings.Contains(n.kind, "window"):
+		return fmt.Sprintf("%s GROUP BY %s, %s", strings.Join(aggs, ", "), strings.Join(keys, ", "), bracketed(desc, "window="))
 	case strings.Contains(n.kind, "aggregate"):
 		return fmt.Sprintf("%s GROUP BY %s", strings.Join(aggs, ", "), strings.Join(keys, ", "))
 	}
 	return desc
+}
+
+// bracketed returns what follows name=[ in a node's description, up to its
+// closing bracket, e.g. TUMBLE(time_col=[pt], size=[10 s]).
+func bracketed(desc, name string) string {
+	i := strings.Index(desc, name+"[")
+	if i < 0 {
+		return ""
+	}
+	s := desc[i+len(name)+1:]
+	depth := 0
+	for j, r := range s {
+		switch r {
+		case '[':
+			depth++
+		case ']':
+			if depth == 0 {
+				return s[:j]
+			}
+			depth--
+		}
+	}
+	return ""
 }
 
 // tableName writes `cat`.`db`.`t` as cat.db.t.

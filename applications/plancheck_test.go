@@ -2,6 +2,8 @@ package applications_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,6 +30,9 @@ func planTables(out string) []string {
 		fmt.Sprintf(`CREATE TEMPORARY TABLE counts (id BIGINT, k BIGINT, cnt BIGINT) WITH (
   'connector' = 'filesystem', 'path' = 'file://%s', 'format' = 'csv')`, out),
 		"CREATE TEMPORARY TABLE bh (k BIGINT, cnt BIGINT) WITH ('connector' = 'blackhole')",
+		`CREATE TEMPORARY TABLE pairs (id BIGINT, v BIGINT, pt AS PROCTIME()) WITH ('connector' = 'datagen',
+  'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '100000', 'rows-per-second' = '40')`,
+		"CREATE TEMPORARY TABLE bh3 (a BIGINT, b BIGINT, c BIGINT) WITH ('connector' = 'blackhole')",
 	}
 }
 
@@ -95,6 +100,22 @@ FROM (SELECT id, id % 5 AS k, pt FROM seq)`
 	groupCountFiltered = `INSERT INTO bh SELECT id % 5, COUNT(*) FROM seq WHERE id > 0 GROUP BY id % 5`
 	groupCountTwoKeys  = `INSERT INTO bh SELECT id % 5, COUNT(*) FROM seq GROUP BY id % 5, id % 2`
 	groupSum           = `INSERT INTO bh SELECT id % 5, SUM(id) FROM seq GROUP BY id % 5`
+
+	tumble = `INSERT INTO bh3 SELECT id % 5, COUNT(*), 0
+FROM TABLE(TUMBLE(TABLE seq, DESCRIPTOR(pt), INTERVAL '10' SECOND)) GROUP BY window_start, window_end, id % 5`
+	tumbleFiltered = `INSERT INTO bh3 SELECT id % 5, COUNT(*), 0
+FROM TABLE(TUMBLE(TABLE seq, DESCRIPTOR(pt), INTERVAL '10' SECOND)) WHERE id > 0 GROUP BY window_start, window_end, id % 5`
+	tumbleLonger = `INSERT INTO bh3 SELECT id % 5, COUNT(*), 0
+FROM TABLE(TUMBLE(TABLE seq, DESCRIPTOR(pt), INTERVAL '20' SECOND)) GROUP BY window_start, window_end, id % 5`
+
+	join         = `INSERT INTO bh3 SELECT s.id, p.v, 0 FROM seq s JOIN pairs p ON s.id = p.id`
+	joinFiltered = `INSERT INTO bh3 SELECT s.id, p.v, 0 FROM seq s JOIN pairs p ON s.id = p.id WHERE s.id > 0`
+	joinOnValue  = `INSERT INTO bh3 SELECT s.id, p.v, 0 FROM seq s JOIN pairs p ON s.id = p.v`
+
+	latest = `INSERT INTO bh3 SELECT id, v, 0 FROM (
+  SELECT id, v, ROW_NUMBER() OVER (PARTITION BY v ORDER BY pt DESC) AS rn FROM pairs) WHERE rn = 1`
+	latestPerID = `INSERT INTO bh3 SELECT id, v, 0 FROM (
+  SELECT id, v, ROW_NUMBER() OVER (PARTITION BY id ORDER BY pt DESC) AS rn FROM pairs) WHERE rn = 1`
 )
 
 // TestCheckPlans compares plans Flink compiled (in one gateway session, so
@@ -107,7 +128,9 @@ func TestCheckPlans(t *testing.T) {
 	plans := map[string][]byte{}
 	for name, q := range map[string]string{"over": overCount, "overFiltered": overCountFiltered, "overProjected": overCountProjected,
 		"overOtherKey": overCountOtherKey, "overSum": overSum, "noAggregate": noAggregate,
-		"group": groupCount, "groupFiltered": groupCountFiltered, "groupTwoKeys": groupCountTwoKeys, "groupSum": groupSum} {
+		"group": groupCount, "groupFiltered": groupCountFiltered, "groupTwoKeys": groupCountTwoKeys, "groupSum": groupSum,
+		"tumble": tumble, "tumbleFiltered": tumbleFiltered, "tumbleLonger": tumbleLonger,
+		"join": join, "joinFiltered": joinFiltered, "joinOnValue": joinOnValue, "latest": latest, "latestPerID": latestPerID} {
 		_, plans[name] = compilePlan(t, gw, s, dir, name, q)
 	}
 
@@ -144,6 +167,19 @@ func TestCheckPlans(t *testing.T) {
 		{"GroupSumForCount", "group", "groupSum", false, map[string]want{
 			"source": {true, ""}, "sink": {true, ""},
 			"stream-exec-group-aggregate_1": {false, "the aggregate functions changed from [COUNT(*)] to [SUM(id)]"}}},
+		{"WindowFilterAdded", "tumble", "tumbleFiltered", true, map[string]want{
+			"source": {true, ""}, "stream-exec-window-aggregate_1": {true, ""}, "sink": {true, ""}}},
+		{"WindowLonger", "tumble", "tumbleLonger", false, map[string]want{
+			"source": {true, ""}, "sink": {true, ""},
+			"stream-exec-window-aggregate_1": {false, "the node's windowing.window.size changed from PT10S to PT20S"}}},
+		{"JoinFilterAdded", "join", "joinFiltered", true, map[string]want{
+			"source": {true, ""}, "source2": {true, ""}, "stream-exec-join_1": {true, ""}, "sink": {true, ""}}},
+		{"JoinOtherKey", "join", "joinOnValue", false, map[string]want{
+			"source": {true, ""}, "source2": {true, ""}, "sink": {true, ""},
+			"stream-exec-join_1": {false, "the join's right keys changed from [id] to [v]"}}},
+		{"DeduplicateOtherKey", "latest", "latestPerID", false, map[string]want{
+			"source": {true, ""}, "sink": {true, ""},
+			"stream-exec-deduplicate_1": {false, "the deduplicate's partition keys changed from [v] to [id]"}}},
 		{"SinkGone", "over", "group", false, map[string]want{
 			"source": {true, ""}, "sink": {false, "the node is gone in the new version"},
 			"stream-exec-over-aggregate_1": {false, "no over-aggregate node reads the same inputs"}}},
@@ -165,7 +201,7 @@ func TestCheckPlans(t *testing.T) {
 					key = oc.Role
 				}
 				if _, dup := got[key]; dup {
-					t.Fatalf("two old operators %s", key)
+					key += "2"
 				}
 				got[key] = oc
 			}
@@ -262,6 +298,46 @@ func TestCheckPlans(t *testing.T) {
 		checkRemapped(t, plans["noAggregate"], plans["over"], check)
 	})
 
+	t.Run("TableOptions", func(t *testing.T) {
+		// A table of the catalog (not a temporary one) is in the plan with
+		// its options: other options are noted, another connector is
+		// another state.
+		name := "plancheck_" + randomSuffix(t)
+		ctx := context.Background()
+		t.Cleanup(func() { gw.Run(context.Background(), s, "DROP TABLE IF EXISTS "+name, 0) })
+		ddl := func(stmt string) {
+			t.Helper()
+			if _, err := gw.Run(ctx, s, stmt, 0); err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+		}
+		insert := "INSERT INTO bh SELECT id % 5, COUNT(*) FROM " + name + " GROUP BY id % 5"
+		ddl("CREATE TABLE " + name + " (id BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '5')")
+		_, before := compilePlan(t, gw, s, dir, "options1", insert)
+		ddl("ALTER TABLE " + name + " SET ('rows-per-second' = '10')")
+		_, faster := compilePlan(t, gw, s, dir, "options2", insert)
+		ddl("DROP TABLE " + name)
+		ddl(fmt.Sprintf("CREATE TABLE %s (id BIGINT) WITH ('connector' = 'filesystem', 'path' = 'file://%s', 'format' = 'csv')", name, dir))
+		_, files := compilePlan(t, gw, s, dir, "options3", insert)
+
+		check, err := applications.CheckPlans(before, faster)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := check.Operators[0]
+		if !check.Compatible || src.Role != applications.RoleSource || !reflect.DeepEqual(src.Notes, []string{"the table's options changed: rows-per-second"}) {
+			t.Fatalf("faster: compatible %v, source %+v", check.Compatible, src)
+		}
+		check, err = applications.CheckPlans(before, files)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if src := check.Operators[0]; check.Compatible || src.Restorable || src.Reason != "the table's connector changed from datagen to filesystem" {
+			t.Fatalf("another connector: compatible %v, source %+v", check.Compatible, src)
+		}
+		checkRemapped(t, before, files, check)
+	})
+
 	t.Run("NotAPlan", func(t *testing.T) {
 		for _, bad := range []string{``, `[]`, `{"edges": []}`, `{"nodes": [{"id": 1}]}`,
 			`{"nodes": [{"id": 1, "type": "stream-exec-calc_1"}], "edges": [{"source": 1, "target": 2}]}`} {
@@ -301,6 +377,17 @@ func reverseIDs(t *testing.T, plan, other []byte) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// randomSuffix keeps a catalog table of this test apart from those of
+// other runs on a shared cluster.
+func randomSuffix(t *testing.T) string {
+	t.Helper()
+	b := make([]byte, 4)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
 }
 
 func keysOf[V any](m map[string]V) []string {
