@@ -258,12 +258,18 @@ func (c *planComparison) difference(o, n *node) (string, []string) {
 	if o.typ != n.typ {
 		return fmt.Sprintf("the node's implementation changed from %s to %s", o.typ, n.typ), nil
 	}
-	if reason := stateDifference(o.state, n.state); reason != "" {
+	var notes []string
+	if len(o.state) == 0 && len(n.state) > 0 && o.role != RoleOperator {
+		// State of a new operator in the node (a sink's upsert materializer):
+		// it starts empty, the rest restores.
+		notes = append(notes, fmt.Sprintf("the node keeps new state %v, which starts empty", declNames(n.state)))
+	} else if reason := stateDifference(o.state, n.state); reason != "" {
 		return reason, nil
 	}
 	switch o.role {
 	case RoleSource, RoleSink:
-		reason, notes := optionsDifference(o.options, n.options)
+		reason, more := optionsDifference(o.options, n.options)
+		notes = append(notes, more...)
 		if reason != "" || o.role == RoleSource || len(o.state) == 0 {
 			return reason, notes
 		}
@@ -345,6 +351,9 @@ func leafDifference(path string, o, n any) (string, string, string) {
 // state by name, and state written without a TTL cannot be read with one
 // (nor the other way round).
 func stateDifference(o, n []stateDecl) string {
+	if len(o) == 0 && len(n) == 0 {
+		return ""
+	}
 	if len(o) != len(n) {
 		return fmt.Sprintf("the node's state changed from %v to %v", declNames(o), declNames(n))
 	}
@@ -485,6 +494,8 @@ func nodeNoun(kind string) string {
 	switch kind = strings.TrimPrefix(kind, "stream-exec-"); {
 	case strings.HasSuffix(kind, "group-aggregate"), kind == "window-aggregate", kind == "global-window-aggregate":
 		return "aggregation"
+	case strings.HasSuffix(kind, "deduplicate"):
+		return strings.TrimSuffix(kind, "deduplicate") + "deduplication"
 	default:
 		return kind
 	}
@@ -492,11 +503,13 @@ func nodeNoun(kind string) string {
 
 // lineage renders what computes column idx of node id, traced through
 // stateless nodes to the nodes that hold state or read tables, named by
-// their old ids so that the two plans' renderings compare.
+// their old ids so that the two plans' renderings compare. What it cannot
+// trace renders as something the other plan's rendering never equals.
 func (c *planComparison) lineage(p *plan, id, idx int) string {
 	n := p.byID[id]
+	unknown := fmt.Sprintf("?%p#%d#%d", p, id, idx)
 	if n == nil {
-		return "?"
+		return unknown
 	}
 	anchor := func() string {
 		oid := n.id
@@ -523,7 +536,7 @@ func (c *planComparison) lineage(p *plan, id, idx int) string {
 	case "stream-exec-calc":
 		proj, _ := n.decoded["projection"].([]any)
 		if idx >= len(proj) || len(n.inputs) != 1 {
-			return "?"
+			return unknown
 		}
 		return c.renderExpr(p, n.inputs[0], proj[idx])
 	case "stream-exec-union":

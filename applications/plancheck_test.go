@@ -179,7 +179,7 @@ func TestCheckPlans(t *testing.T) {
 			"stream-exec-join_1": {false, "the join's right keys changed from [id] to [v]"}}},
 		{"DeduplicateOtherKey", "latest", "latestPerID", false, map[string]want{
 			"source": {true, ""}, "sink": {true, ""},
-			"stream-exec-deduplicate_1": {false, "the deduplicate's partition keys changed from [v] to [id]"}}},
+			"stream-exec-deduplicate_1": {false, "the deduplication's partition keys changed from [v] to [id]"}}},
 		{"SinkGone", "over", "group", false, map[string]want{
 			"source": {true, ""}, "sink": {false, "the node is gone in the new version"},
 			"stream-exec-over-aggregate_1": {false, "no over-aggregate node reads the same inputs"}}},
