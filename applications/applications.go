@@ -121,7 +121,11 @@ type BakedForm struct {
 // Version is an immutable build of an application's note.
 type Version struct {
 	Number int `json:"number"`
-	// Script is the SQL the job runs: settings, DDL and one statement set.
+	// Language is what Script is written in, LanguageSQL or LanguagePython
+	// (see ScriptLanguage for versions that do not say).
+	Language string `json:"language,omitempty"`
+	// Script is the SQL the job runs: settings, DDL and one statement set;
+	// or, in Python, the PyFlink program that submits the one job.
 	Script string `json:"script"`
 	// Settings are the SET statements of the script, in order.
 	Settings map[string]string `json:"settings"`

@@ -19,7 +19,12 @@ import (
 // note order, then every INSERT of the note in one statement set, so the
 // whole note runs as one Flink job.
 type Build struct {
-	// Script is the application's SQL script, every statement ending in ';'.
+	// Language is what Script is written in: LanguageSQL, run by Flink's
+	// SqlDriver, or LanguagePython, a PyFlink program run by its
+	// PythonDriver (see BuildNote).
+	Language string
+	// Script is the application's SQL script, every statement ending in
+	// ';', or its Python program.
 	Script string
 	// Settings are the SET statements in effect at the end of the script
 	// (key to value; RESET removes).
@@ -34,7 +39,8 @@ type Build struct {
 	// set included; Validate replays them.
 	Statements []ScriptStatement
 	// Inserts are the INSERTs of the final statement set, each with the
-	// paragraph it comes from.
+	// paragraph it comes from. A Python build lists its SQL paragraphs'
+	// INSERTs only: its Python code adds its own when it runs.
 	Inserts []ScriptStatement
 }
 
@@ -79,8 +85,13 @@ const (
 // kind of statement set) moves into one EXECUTE STATEMENT SET at the end.
 // Dynamic forms are replaced by the values the note holds, and listed.
 //
+// A note with a Python paragraph (%flink.pyflink, %flink.ipyflink) builds
+// into a Python program instead, as BuildPython says, unless each of its
+// Python paragraphs only registered Python functions for SQL: those
+// functions then join the SQL script, without the paragraph's other code.
+//
 // Anything that would change what the note does is refused rather than
-// dropped: Python paragraphs, statements that run jobs or act of their own
+// dropped: statements that run jobs or act of their own
 // (CREATE TABLE ... AS, EXECUTE PLAN, UPDATE, DELETE, STOP JOB, CALL, ...),
 // forms without a value or holding a password, batch and streaming INSERTs
 // in one note, a note without an INSERT. The error is an *eddy.Error of code
@@ -95,6 +106,9 @@ func BuildNote(note *notebooks.Note, paras []*notebooks.Paragraph) (*Build, erro
 // which the script adds with ADD JAR. With a nil resolve the packages are
 // left out with a note.
 func BuildNoteResolving(note *notebooks.Note, paras []*notebooks.Paragraph, resolve func(coords string) (string, error)) (*Build, error) {
+	if needsPython(note, paras) {
+		return buildPython(note, paras, resolve)
+	}
 	bd := &builder{note: note, settings: map[string]string{}, resolve: resolve}
 	for i, p := range paras {
 		if err := bd.paragraph(i, p); err != nil {
@@ -162,12 +176,20 @@ type builder struct {
 	// runtime mode written at the top: it is written again before the
 	// statement set.
 	resetAll bool
+	// python builds a Python program: Python paragraphs run their code
+	// (see pybuild.go).
+	python bool
 }
 
-// section is the kept statements of one paragraph, in order.
+// section is the kept statements of one paragraph, in order, or a Python
+// paragraph's code.
 type section struct {
 	ref        paraRef
 	statements []ScriptStatement
+	// inserts are the paragraph's INSERTs, which a Python program runs in
+	// note order (a SQL script runs them all at its end).
+	inserts []ScriptStatement
+	python  string
 }
 
 // paragraphBuild collects what one paragraph contributes.
@@ -225,15 +247,7 @@ func (bd *builder) exclude(r paraRef, reason string) {
 // itself does not run in an application yet, so one that registered
 // nothing is refused rather than dropped unseen.
 func (bd *builder) pythonFunctions(ref paraRef, p *notebooks.Paragraph) error {
-	var fs pyworker.Functions
-	raw, ok := p.Config[kernel.ConfigPythonFunctions]
-	if ok {
-		b, err := json.Marshal(raw)
-		if err == nil {
-			err = json.Unmarshal(b, &fs)
-		}
-		ok = err == nil && fs.Module != "" && len(fs.Functions) > 0
-	}
+	fs, ok := registeredFunctions(p)
 	if !ok {
 		return refuse(ref, "Python paragraphs cannot be deployed yet; only the Python functions a paragraph registered for SQL can (run it, then deploy)")
 	}
@@ -256,6 +270,21 @@ func (bd *builder) pythonFunctions(ref paraRef, p *notebooks.Paragraph) error {
 	return nil
 }
 
+// registeredFunctions returns the Python functions a Python paragraph
+// registered for SQL when it last ran, and false when it registered none.
+func registeredFunctions(p *notebooks.Paragraph) (pyworker.Functions, bool) {
+	var fs pyworker.Functions
+	raw, ok := p.Config[kernel.ConfigPythonFunctions]
+	if !ok {
+		return fs, false
+	}
+	b, err := json.Marshal(raw)
+	if err == nil {
+		err = json.Unmarshal(b, &fs)
+	}
+	return fs, err == nil && fs.Module != "" && len(fs.Functions) > 0
+}
+
 // paragraph builds the paragraph at index i.
 func (bd *builder) paragraph(i int, p *notebooks.Paragraph) error {
 	ref := paraRef{index: i, id: p.ID, title: p.Title}
@@ -273,6 +302,8 @@ func (bd *builder) paragraph(i int, p *notebooks.Paragraph) error {
 	}
 	interp, err := kernel.ResolveInterpreter(h.Interpreter, bd.note.DefaultInterpreterGroup)
 	switch {
+	case (interp.Kind == kernel.InterpreterPyFlink || interp.Kind == kernel.InterpreterIPyFlink) && bd.python:
+		return bd.pythonParagraph(ref, h.Body, interp.Kind == kernel.InterpreterIPyFlink)
 	case interp.Kind == kernel.InterpreterPyFlink || interp.Kind == kernel.InterpreterIPyFlink:
 		return bd.pythonFunctions(ref, p)
 	case err != nil:
@@ -329,8 +360,8 @@ func (bd *builder) paragraph(i int, p *notebooks.Paragraph) error {
 	}
 	bd.included = append(bd.included, Inclusion{ParagraphID: ref.id, Index: ref.index, Title: ref.title,
 		Statements: pb.kinds, Notes: pb.notes})
-	if len(pb.statements) > 0 {
-		bd.sections = append(bd.sections, section{ref: ref, statements: pb.statements})
+	if len(pb.statements) > 0 || bd.python && len(pb.inserts) > 0 {
+		bd.sections = append(bd.sections, section{ref: ref, statements: pb.statements, inserts: pb.inserts})
 	}
 	bd.inserts = append(bd.inserts, pb.inserts...)
 	bd.forms = append(bd.forms, forms...)
@@ -797,7 +828,7 @@ func localPropertyNotes(pb *paragraphBuild, props map[string]string) {
 // finish lays out the script: a header, the runtime mode, each included
 // paragraph's statements under a comment, then the statement set.
 func (bd *builder) finish() *Build {
-	b := &Build{Settings: bd.settings, Included: bd.included, Excluded: bd.excluded, Forms: bd.forms,
+	b := &Build{Language: LanguageSQL, Settings: bd.settings, Included: bd.included, Excluded: bd.excluded, Forms: bd.forms,
 		Batch: bd.firstBatch != nil, Inserts: bd.inserts}
 	mode := "streaming"
 	if b.Batch {

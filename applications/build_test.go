@@ -359,9 +359,9 @@ func TestBuildNote_Refusals(t *testing.T) {
 		// reason must contain this.
 		reason string
 	}{
-		{name: "PyFlink", texts: []string{"%flink.ssql\nINSERT INTO t SELECT 1", "%flink.pyflink\nprint(1)"}, index: 1,
-			reason: "Python paragraphs cannot be deployed yet; only the Python functions a paragraph registered for SQL can"},
-		{name: "IPyFlink", texts: []string{"%flink.ipyflink\nprint(1)"}, index: 0, reason: "Python paragraphs cannot be deployed yet"},
+		{name: "PyFlinkDisplay", texts: []string{"%flink.ssql\nINSERT INTO t SELECT 1", "%flink.pyflink\nz.show(st_env.from_path('t'))"}, index: 1,
+			reason: "Zeppelin's z (display and dynamic forms) does not exist in an application"},
+		{name: "IPyFlinkMagic", texts: []string{"%flink.ipyflink\n%timeit 1"}, index: 0, reason: "IPython magics"},
 		{name: "Scala", texts: []string{"%flink\nval x = 1"}, index: 0, reason: "Eddy does not run the Flink Scala interpreter"},
 		{name: "UnknownInterpreter", texts: []string{"%sh\nls"}, index: 0, reason: "unknown interpreter %sh"},
 		{name: "BadHeader", texts: []string{"%flink.ssql(type=update\nINSERT INTO t SELECT 1"}, index: 0, reason: "not closed"},
@@ -619,11 +619,11 @@ func TestBuildNote_Zeppelin(t *testing.T) {
 		index  int
 		reason string
 	}{
-		// Its tables are defined around a PyFlink UDF paragraph.
-		{"2._Three_Essential_Steps_for_Building_Flink_Job_2F7SKEHPA.zpln", 4, "Python paragraphs cannot be deployed yet"},
+		// A Python note whose last paragraph shows a table with z.show.
+		{"2._Three_Essential_Steps_for_Building_Flink_Job_2F7SKEHPA.zpln", 6, "Zeppelin's z"},
 		{"1._Flink_Basics_2F2YS7PCE.zpln", 1, "Eddy does not run the Flink Scala interpreter"},
 		{"7._Batch_Data_Analytics_2EZ9G3JJU.zpln", 1, "unknown interpreter %sh"},
-		{"1._IPython_Basic_2EYDJKFFY.zpln", 4, "Python paragraphs cannot be deployed yet"},
+		{"1._IPython_Basic_2EYDJKFFY.zpln", 7, "IPython magics"},
 	}
 	for _, tt := range refusals {
 		t.Run(tt.file, func(t *testing.T) {

@@ -421,7 +421,12 @@ func (m *Manager) build(ctx context.Context, noteID string) (*notebooks.Note, *B
 	if err != nil {
 		return nil, nil, "", err
 	}
-	plan, err := Validate(ctx, m.cfg.Gateway, b)
+	var plan string
+	if b.Language == LanguagePython {
+		plan, err = ValidatePython(ctx, m.cfg.Gateway, m.python(), b)
+	} else {
+		plan, err = Validate(ctx, m.cfg.Gateway, b)
+	}
 	if err != nil {
 		return nil, nil, "", err
 	}

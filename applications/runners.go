@@ -82,18 +82,27 @@ type StandaloneRunner struct {
 }
 
 // Start writes the version's script into the application's directory and
-// starts the application cluster.
+// starts the application cluster: SqlDriver runs a SQL script, Flink's
+// PythonDriver a Python program (with the notebook cluster's Python).
 func (r *StandaloneRunner) Start(ctx context.Context, spec RunSpec) (Run, error) {
 	if err := os.MkdirAll(spec.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("applications: %w", err)
 	}
-	script := filepath.Join(spec.Dir, fmt.Sprintf("v%d.sql", spec.Version.Number))
+	python := ScriptLanguage(spec.Version) == LanguagePython
+	ext := "sql"
+	if python {
+		ext = "py"
+	}
+	script := filepath.Join(spec.Dir, fmt.Sprintf("v%d.%s", spec.Version.Number, ext))
 	if err := atomicfile.Write(script, strings.NewReader(spec.Version.Script)); err != nil {
 		return nil, fmt.Errorf("applications: write the script: %w", err)
 	}
 	base := r.Base()
+	if python && base.Python == "" {
+		return nil, eddy.Errorf(eddy.EUNAVAILABLE, "version %d of the application is a Python program, and this Eddy runs no Python: start it with --python naming a Python that has apache-flink", spec.Version.Number)
+	}
 	app, err := localflink.StartApplication(ctx, base, localflink.AppConfig{
-		Dir: spec.Dir, JobID: spec.JobID, Name: spec.Name, Script: script, RunDir: spec.RunDir,
+		Dir: spec.Dir, JobID: spec.JobID, Name: spec.Name, Script: script, Python: python, RunDir: spec.RunDir,
 		Restore: spec.Restore, Parallelism: spec.Parallelism, MaxParallelism: spec.MaxParallelism, SlotsPerTM: r.SlotsPerTaskManager,
 		CheckpointInterval: spec.CheckpointInterval,
 		JobManagerMemory:   r.JobManagerMemory, TaskManagerMemory: r.TaskManagerMemory,
@@ -160,8 +169,12 @@ type SessionRunner struct {
 }
 
 // Start replays the script's settings and DDL in a new gateway session and
-// submits its statement set.
+// submits its statement set. A Python application is refused: its program
+// runs only on an application cluster of its own (the standalone target).
 func (r *SessionRunner) Start(ctx context.Context, spec RunSpec) (Run, error) {
+	if ScriptLanguage(spec.Version) == LanguagePython {
+		return nil, eddy.Errorf(eddy.EINVALID, "version %d of the application is a Python program, which runs only on its own cluster: choose the %q target", spec.Version.Number, TargetStandalone)
+	}
 	stmts := kernel.SplitStatements(spec.Version.Script)
 	if len(stmts) == 0 || stmts[len(stmts)-1].Kind != kernel.StmtStatementSet {
 		return nil, eddy.Errorf(eddy.EINTERNAL, "version %d of the application has no statement set", spec.Version.Number)

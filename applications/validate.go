@@ -3,6 +3,13 @@ package applications
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,6 +58,29 @@ func Validate(ctx context.Context, gw *flink.Gateway, b *Build) (plan string, er
 		cancel()
 	}()
 
+	if err := b.replay(ctx, gw, session); err != nil {
+		return "", err
+	}
+	plan, err = explain(ctx, gw, session, statementSet(b.Inserts))
+	if err == nil {
+		return plan, nil
+	}
+	var apiErr *flink.APIError
+	if !errors.As(err, &apiErr) {
+		return "", unavailable(err)
+	}
+	// Which INSERT? The first one Flink refuses alone.
+	for _, ins := range b.Inserts {
+		if _, err := explain(ctx, gw, session, ins.Text); err != nil {
+			return "", b.statementError(ins, err)
+		}
+	}
+	return "", b.statementError(ScriptStatement{Index: -1}, err)
+}
+
+// replay runs the build's statements but the statement set in session,
+// each in its session-scoped form.
+func (b *Build) replay(ctx context.Context, gw *flink.Gateway, session string) error {
 	createsNamespace := false // a skipped CREATE DATABASE or CATALOG
 	for _, st := range b.Statements {
 		if st.Kind == kernel.StmtStatementSet {
@@ -70,25 +100,10 @@ func Validate(ctx context.Context, gw *flink.Gateway, b *Build) (plan string, er
 		case st.Kind == kernel.StmtUse && createsNamespace && errors.As(err, &apiErr):
 			// Most likely the database or catalog the skipped CREATE makes.
 		default:
-			return "", b.statementError(st, err)
+			return b.statementError(st, err)
 		}
 	}
-
-	plan, err = explain(ctx, gw, session, statementSet(b.Inserts))
-	if err == nil {
-		return plan, nil
-	}
-	var apiErr *flink.APIError
-	if !errors.As(err, &apiErr) {
-		return "", unavailable(err)
-	}
-	// Which INSERT? The first one Flink refuses alone.
-	for _, ins := range b.Inserts {
-		if _, err := explain(ctx, gw, session, ins.Text); err != nil {
-			return "", b.statementError(ins, err)
-		}
-	}
-	return "", b.statementError(ScriptStatement{Index: -1}, err)
+	return nil
 }
 
 // explain runs EXPLAIN on statement and returns the plan.
@@ -175,4 +190,125 @@ func unavailable(err error) error {
 		return err
 	}
 	return eddy.Wrap(eddy.EUNAVAILABLE, err, "the application cannot be validated: the Flink SQL Gateway did not answer")
+}
+
+// pythonPlanNote ends a Python version's Plan: only the SQL before its
+// first Python paragraph can be explained before the program runs.
+const pythonPlanNote = "The plan of a Python application's job is known only when its program runs."
+
+// ValidatePython checks a Python build. python (an interpreter) compiles
+// the program without running any of it; a syntax error refuses the build,
+// naming the paragraph and its line. The gateway then checks the SQL
+// paragraphs that come before the first Python paragraph, as Validate
+// does (their INSERTs are explained together when there are any); later
+// SQL may use what the Python code defines, so it is checked only when
+// the application runs. The plan is that EXPLAIN's, or a note that there
+// is none yet.
+func ValidatePython(ctx context.Context, gw *flink.Gateway, python string, b *Build) (plan string, err error) {
+	if err := compilePython(ctx, python, b); err != nil {
+		return "", err
+	}
+	first := -1
+	for _, in := range b.Included {
+		if slices.Equal(in.Statements, []string{"PYTHON"}) {
+			first = in.Index
+			break
+		}
+	}
+	before := &Build{Included: b.Included}
+	for _, st := range b.Statements {
+		if st.Index < first {
+			before.Statements = append(before.Statements, st)
+		}
+	}
+	for _, ins := range b.Inserts {
+		if ins.Index < first {
+			before.Inserts = append(before.Inserts, ins)
+		}
+	}
+	if len(before.Inserts) > 0 {
+		plan, err := Validate(ctx, gw, before)
+		if err != nil {
+			return "", err
+		}
+		return plan + "\n" + pythonPlanNote + "\n", nil
+	}
+	if len(before.Statements) > 0 {
+		session, err := gw.OpenSession(ctx, validateSession, nil)
+		if err != nil {
+			return "", unavailable(err)
+		}
+		defer func() {
+			closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			_ = gw.CloseSession(closeCtx, session)
+			cancel()
+		}()
+		if err := before.replay(ctx, gw, session); err != nil {
+			return "", err
+		}
+	}
+	return pythonPlanNote, nil
+}
+
+// pySyntaxLine finds the line py_compile reports an error at.
+var pySyntaxLine = regexp.MustCompile(`line (\d+)`)
+
+// compilePython compiles a Python build's program with python -m
+// py_compile. A syntax error refuses the build at the paragraph (and its
+// line) the program's line comes from.
+func compilePython(ctx context.Context, python string, b *Build) error {
+	dir, err := os.MkdirTemp("", "eddy-pycheck-")
+	if err != nil {
+		return eddy.Wrap(eddy.EINTERNAL, err, "the application cannot be validated")
+	}
+	defer os.RemoveAll(dir)
+	file := filepath.Join(dir, "app.py")
+	if err := os.WriteFile(file, []byte(b.Script), 0o600); err != nil {
+		return eddy.Wrap(eddy.EINTERNAL, err, "the application cannot be validated")
+	}
+	cctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(cctx, python, "-m", "py_compile", file)
+	cmd.Env = append(os.Environ(), "PYTHONPYCACHEPREFIX="+filepath.Join(dir, "cache"))
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		return nil
+	}
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) {
+		return eddy.Wrap(eddy.EUNAVAILABLE, err, "the application cannot be validated: Python %s did not run", python)
+	}
+	msg := strings.TrimSpace(strings.ReplaceAll(string(out), file, "app.py"))
+	if lines := strings.Split(msg, "\n"); len(lines) > 0 {
+		msg = strings.TrimSpace(lines[len(lines)-1]) // e.g. SyntaxError: invalid syntax
+	}
+	ref, line := paraRef{index: -1}, 0
+	if m := pySyntaxLine.FindStringSubmatch(string(out)); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		ref, line = b.pythonLine(n)
+	}
+	if line > 0 {
+		return refuse(ref, "line %d: %s", line, msg)
+	}
+	return refuse(ref, "%s", msg)
+}
+
+// pythonLine maps a line of a Python build's program to the paragraph it
+// comes from and the line in that paragraph (0 when the line is Eddy's).
+func (b *Build) pythonLine(n int) (paraRef, int) {
+	lines := strings.Split(b.Script, "\n")
+	for i := min(n, len(lines)) - 1; i >= 0; i-- {
+		var k int
+		if _, err := fmt.Sscanf(lines[i], "# paragraph %d:", &k); err != nil || !strings.HasPrefix(lines[i], "# paragraph ") {
+			continue
+		}
+		ref := paraRef{index: k - 1}
+		for _, in := range b.Included {
+			if in.Index == k-1 {
+				ref.id, ref.title = in.ParagraphID, in.Title
+			}
+		}
+		return ref, n - i - 1
+	}
+	return paraRef{index: -1}, 0
 }

@@ -20,6 +20,11 @@ import (
 // JobManager, as the SQL client would.
 const SQLDriver = "org.apache.flink.table.runtime.application.SqlDriver"
 
+// PythonDriver is Flink's entry class that runs a PyFlink program as an
+// application: it starts the program with python.client.executable, whose
+// jobs the JobManager runs as it runs a Java program's.
+const PythonDriver = "org.apache.flink.client.python.PythonDriver"
+
 // AppConfig describes one application cluster: a JobManager in application
 // mode running a SQL script, and its TaskManagers. The Flink installation,
 // connectors and persistent catalog are those of the notebook cluster that
@@ -28,7 +33,10 @@ type AppConfig struct {
 	Dir    string // the application's directory: conf/, log/, tmp/, checkpoints/, snapshots/
 	JobID  string // the fixed job id (32 hex digits)
 	Name   string // the job's pipeline.name
-	Script string // path of the SQL script to run
+	Script string // path of the SQL script, or Python program, to run
+	// Python says Script is a PyFlink program, run by PythonDriver with the
+	// base configuration's Python (which must be set).
+	Python bool
 	// RunDir names the run: checkpoints go to <Dir>/checkpoints/<RunDir>,
 	// so runs never write into each other's checkpoint directories.
 	RunDir string
@@ -96,6 +104,9 @@ func StartApplication(ctx context.Context, base Config, ac AppConfig) (*AppClust
 	if ac.Dir == "" || ac.JobID == "" || ac.Script == "" || ac.RunDir == "" {
 		return nil, errors.New("localflink: an application needs a directory, a job id, a script and a run")
 	}
+	if ac.Python && base.Python == "" {
+		return nil, errors.New("localflink: a Python application needs a Python with apache-flink: start Eddy with --python ('make python' installs one)")
+	}
 	ac.Parallelism = max(ac.Parallelism, 1)
 	ac.SlotsPerTM = max(ac.SlotsPerTM, 1)
 	if ac.CheckpointInterval <= 0 {
@@ -130,12 +141,18 @@ func StartApplication(ctx context.Context, base Config, ac AppConfig) (*AppClust
 	a := &AppCluster{cfg: ac, rest: nums[1], spawner: newSpawner(), started: time.Now(), tmArgv: tm,
 		log: base.Logger.With("application", ac.Name)}
 	a.env = append(childEnv(os.Environ()), "FLINK_CONF_DIR="+confDir, "FLINK_HOME="+base.FlinkHome,
-		"FLINK_PLUGINS_DIR="+filepath.Join(base.FlinkHome, "plugins"))
+		"FLINK_PLUGINS_DIR="+filepath.Join(base.FlinkHome, "plugins"),
+		// Where the application entry point looks for flink-python, which
+		// it ships with a Python program's job.
+		"FLINK_OPT_DIR="+filepath.Join(base.FlinkHome, "opt"))
 	a.jm = a.newProc(AppJobManager)
 	a.jm.argvFor = func() []string {
 		argv := append([]string(nil), jm...)
 		if from := a.resumeFrom(); from != "" {
 			argv = append(argv, "--fromSavepoint", from)
+		}
+		if ac.Python {
+			return append(argv, "-py", ac.Script)
 		}
 		return append(argv, "--scriptUri", "file://"+ac.Script)
 	}
@@ -314,7 +331,11 @@ func appCommands(ctx context.Context, base Config, ac AppConfig, confDir string)
 	jm = append(head(AppJobManager, jp.jvm...), "-cp", cp+string(os.PathListSeparator)+base.GatewayJar,
 		"org.apache.flink.container.entrypoint.StandaloneApplicationClusterEntryPoint", "--configDir", confDir)
 	jm = append(jm, jp.dyn...)
-	jm = append(jm, "--job-classname", SQLDriver, "--job-id", ac.JobID)
+	driver := SQLDriver
+	if ac.Python {
+		driver = PythonDriver
+	}
+	jm = append(jm, "--job-classname", driver, "--job-id", ac.JobID)
 	tm = append(head(AppTaskManager, append([]string{"-XX:+UseG1GC"}, tp.jvm...)...), "-cp", cp,
 		"org.apache.flink.runtime.taskexecutor.TaskManagerRunner", "--configDir", confDir)
 	return jm, append(tm, tp.dyn...), nil

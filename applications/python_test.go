@@ -1,0 +1,178 @@
+package applications_test
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eddy-notebooks/eddy"
+	"github.com/eddy-notebooks/eddy/applications"
+	"github.com/eddy-notebooks/eddy/kernel/flink"
+	"github.com/eddy-notebooks/eddy/kernel/flinktest"
+	"github.com/eddy-notebooks/eddy/notebooks"
+)
+
+// pythonRows is how many ids the Python note's bounded sequence emits.
+const pythonRows = 400
+
+// pythonNote creates a note mixing PyFlink and SQL paragraphs: Python
+// defines the source, SQL the filesystem sink, Python a UDF and the INSERT
+// through it (with Zeppelin's .wait()), and a SELECT only displays.
+func (f *fixture) pythonNote(t *testing.T, name, out string) string {
+	t.Helper()
+	n, err := f.notes.CreateNote(context.Background(), notebooks.NoteCreate{Path: name, Paragraphs: []notebooks.ParagraphCreate{
+		{Title: "Source", Text: fmt.Sprintf(`%%flink.pyflink
+st_env.execute_sql("""
+CREATE TEMPORARY TABLE seq (id BIGINT) WITH ('connector' = 'datagen',
+  'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '%d', 'rows-per-second' = '40')
+""")`, pythonRows)},
+		{Title: "Sink", Text: fmt.Sprintf(`%%flink.ssql
+CREATE TEMPORARY TABLE tripled (id BIGINT, r BIGINT) WITH (
+  'connector' = 'filesystem', 'path' = 'file://%s', 'format' = 'csv')`, out)},
+		{Text: "%flink.ssql\nSELECT * FROM seq"},
+		{Title: "Transform", Text: `%flink.pyflink
+@udf(result_type=DataTypes.BIGINT())
+def triple_plus(x):
+    return x * 3 + 1
+
+st_env.create_temporary_system_function("triple_plus", triple_plus)
+st_env.execute_sql("INSERT INTO tripled SELECT id, triple_plus(id) FROM seq").wait()`},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n.ID
+}
+
+// TestManager_PythonApplication: a note with PyFlink paragraphs promotes
+// to a Python application that Flink's PythonDriver runs on the
+// application's own cluster, as one job with the fixed job id. It is
+// stopped with a snapshot part-way through a bounded sequence and started
+// again from it; once the sequence is read, the sink holds each id exactly
+// once, transformed by the paragraph's Python UDF: the restored job went on
+// where the first stopped, nothing read twice or lost.
+func TestManager_PythonApplication(t *testing.T) {
+	f := newFixture(t, 8, applications.Quotas{})
+	ctx := context.Background()
+	out := t.TempDir()
+	noteID := f.pythonNote(t, "python-app", out)
+
+	pre, err := f.m.Preview(ctx, noteID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(pre.Script, "# Built by Eddy") || !strings.Contains(pre.Script, "def triple_plus(x):") ||
+		len(pre.Excluded) != 1 || pre.Excluded[0].Index != 2 {
+		t.Fatalf("preview: excluded %+v, script:\n%s", pre.Excluded, pre.Script)
+	}
+
+	// The notebook cluster cannot run it.
+	onSession, err := f.m.Create(ctx, applications.CreateRequest{NoteID: noteID, Name: "py-on-session", Target: applications.TargetSession})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.m.Start(ctx, onSession.ID, applications.StartRequest{Restore: applications.RestoreNone}); code(err) != eddy.EINVALID ||
+		!strings.Contains(err.Error(), `choose the "standalone" target`) {
+		t.Fatalf("a Python application on the session target: %v", err)
+	}
+
+	a, err := f.m.Create(ctx, applications.CreateRequest{NoteID: noteID, Name: "py-app", Target: applications.TargetStandalone,
+		CheckpointIntervalMs: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs, err := f.m.Versions(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if applications.ScriptLanguage(vs[0]) != applications.LanguagePython {
+		t.Fatalf("version 1 is %q, want python", applications.ScriptLanguage(vs[0]))
+	}
+	if _, err := f.m.Start(ctx, a.ID, applications.StartRequest{Restore: applications.RestoreNone}); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, f.m, a.ID, applications.StatusRunning)
+	jmURL, err := f.m.JobManagerURL(a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jm := flink.NewJobManager(jmURL, nil)
+	got, _ := f.m.Get(ctx, a.ID)
+	jobs, err := jm.Jobs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != 1 || jobs[0].ID != got.JobID {
+		t.Fatalf("the application cluster runs %+v, want one job, %s", jobs, got.JobID)
+	}
+	// Some rows committed, far from all of them.
+	waitRows(t, out, 40)
+	if _, err := f.m.Stop(ctx, a.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, f.m, a.ID, applications.StatusReady)
+	first, err := flinktest.CommittedRows(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first) >= pythonRows {
+		t.Fatalf("the first run wrote all %d rows before its stop: the restore proves nothing", len(first))
+	}
+
+	if _, err := f.m.Start(ctx, a.ID, applications.StartRequest{Restore: applications.RestoreLatestSnapshot}); err != nil {
+		t.Fatal(err)
+	}
+	// The bounded sequence ends; its job finishes and the application is
+	// READY again.
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		evs, _ := f.m.Events(ctx, a.ID)
+		if len(evs) > 0 && evs[0].Kind == "finished" {
+			break
+		}
+		if g, _ := f.m.Get(ctx, a.ID); g != nil && g.Status == applications.StatusFailed {
+			t.Fatalf("the restored run failed: %s", g.Failure)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the restored run did not finish; events %+v", evs[:min(len(evs), 3)])
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	rows, err := flinktest.CommittedRows(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int64]bool{}
+	for _, rec := range rows {
+		id, err1 := strconv.ParseInt(rec[0], 10, 64)
+		r, err2 := strconv.ParseInt(rec[1], 10, 64)
+		if err1 != nil || err2 != nil || r != 3*id+1 || seen[id] {
+			t.Fatalf("row %v: want id,3*id+1 with each id once", rec)
+		}
+		seen[id] = true
+	}
+	if len(seen) != pythonRows {
+		t.Fatalf("the sink holds %d ids, want 1..%d", len(seen), pythonRows)
+	}
+	t.Logf("%d rows before the stop, %d in all, each id once as 3*id+1", len(first), len(rows))
+}
+
+// waitRows waits until the filesystem sink under dir has committed at
+// least n rows.
+func waitRows(t *testing.T, dir string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		rows, err := flinktest.CommittedRows(dir)
+		if err == nil && len(rows) >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the sink committed %d rows, want %d (%v)", len(rows), n, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
