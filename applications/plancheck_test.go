@@ -130,7 +130,10 @@ func TestCheckPlans(t *testing.T) {
 		"overOtherKey": overCountOtherKey, "overSum": overSum, "noAggregate": noAggregate,
 		"group": groupCount, "groupFiltered": groupCountFiltered, "groupTwoKeys": groupCountTwoKeys, "groupSum": groupSum,
 		"tumble": tumble, "tumbleFiltered": tumbleFiltered, "tumbleLonger": tumbleLonger,
-		"join": join, "joinFiltered": joinFiltered, "joinOnValue": joinOnValue, "latest": latest, "latestPerID": latestPerID} {
+		"join": join, "joinFiltered": joinFiltered, "joinOnValue": joinOnValue, "latest": latest, "latestPerID": latestPerID,
+		"set":         statementSet(overCount, groupCount),
+		"setFiltered": statementSet(groupCountFiltered, overCountFiltered),
+		"setOverOnly": statementSet(overCount)} {
 		_, plans[name] = compilePlan(t, gw, s, dir, name, q)
 	}
 
@@ -180,6 +183,13 @@ func TestCheckPlans(t *testing.T) {
 		{"DeduplicateOtherKey", "latest", "latestPerID", false, map[string]want{
 			"source": {true, ""}, "sink": {true, ""},
 			"stream-exec-deduplicate_1": {false, "the deduplication's partition keys changed from [v] to [id]"}}},
+		{"StatementSetFiltered", "set", "setFiltered", true, map[string]want{
+			"source": {true, ""}, "stream-exec-over-aggregate_1": {true, ""}, "stream-exec-group-aggregate_1": {true, ""},
+			"sink": {true, ""}, "sink2": {true, ""}}},
+		{"StatementSetInsertGone", "set", "setOverOnly", false, map[string]want{
+			"source": {true, ""}, "stream-exec-over-aggregate_1": {true, ""}, "sink": {true, ""},
+			"stream-exec-group-aggregate_1": {false, "no group-aggregate node reads the same inputs in the new version"},
+			"sink2":                         {false, "the node is gone in the new version"}}},
 		{"SinkGone", "over", "group", false, map[string]want{
 			"source": {true, ""}, "sink": {false, "the node is gone in the new version"},
 			"stream-exec-over-aggregate_1": {false, "no over-aggregate node reads the same inputs"}}},
@@ -388,6 +398,11 @@ func randomSuffix(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return hex.EncodeToString(b)
+}
+
+// statementSet writes INSERTs as one statement set.
+func statementSet(inserts ...string) string {
+	return "STATEMENT SET BEGIN\n" + strings.Join(inserts, ";\n") + ";\nEND"
 }
 
 func keysOf[V any](m map[string]V) []string {
