@@ -3,13 +3,16 @@ package applications_test
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -499,6 +502,15 @@ func TestCheckPlans_RestoresState(t *testing.T) {
 
 	first := executePlan(t, gw, s, basePath)
 	waitCommitted(t, out, 120)
+	// Flink names each operator by its node: uid <id>_<transformation>,
+	// which the operator id (a chain's vertex id) is the hash of.
+	firstVertices := vertexIDs(t, jm, first)
+	for _, oc := range check.Operators[:2] {
+		uid := fmt.Sprintf("%d_%s", oc.ID, map[string]string{applications.RoleSource: "source", applications.RoleOperator: "over-aggregate"}[oc.Role])
+		if !slices.Contains(firstVertices, uidHash(uid)) {
+			t.Fatalf("no vertex of the first job has the id of uid %s (%s) among %v", uid, uidHash(uid), firstVertices)
+		}
+	}
 	savepoint := stopWithSavepoint(t, jm, first)
 	atSavepoint := committed(t, out)
 	t.Logf("savepoint %s with %d rows committed", savepoint, atSavepoint)
@@ -561,6 +573,9 @@ func TestCheckPlans_RestoresState(t *testing.T) {
 		t.Fatalf("the remapped plan's job restored %+v, want savepoint %s", r, savepoint)
 	}
 	waitCommitted(t, out, atSavepoint+120)
+	if got := vertexIDs(t, jm, second); !slices.Equal(got, firstVertices) {
+		t.Fatalf("the remapped plan's job has vertices %v, the first job %v", got, firstVertices)
+	}
 	stopWithSavepoint(t, jm, second)
 	checkCounts(t, out) // every count of every key once: none restarted, none repeated
 	// And every id of the sequence up to the last one once: the source went
@@ -609,6 +624,66 @@ func startPlan(t *testing.T, gw *flink.Gateway, session, path string) (string, e
 		}
 	})
 	return jobID, nil
+}
+
+// vertexIDs are a job's vertex ids, sorted.
+func vertexIDs(t *testing.T, jm *flink.JobManager, jobID string) []string {
+	t.Helper()
+	job, err := jm.Job(context.Background(), jobID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, v := range job.Vertices {
+		ids = append(ids, v.ID)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// uidHash is the operator id Flink derives from an operator's uid: the
+// 128-bit MurmurHash3 (x64, seed 0) of its UTF-8 bytes, in hex, each half
+// little-endian.
+func uidHash(uid string) string {
+	const c1, c2 = 0x87c37b91114253d5, 0x4cf5ad432745937f
+	data := []byte(uid)
+	var h1, h2 uint64
+	for ; len(data) >= 16; data = data[16:] {
+		h1 ^= bits.RotateLeft64(binary.LittleEndian.Uint64(data)*c1, 31) * c2
+		h1 = (bits.RotateLeft64(h1, 27)+h2)*5 + 0x52dce729
+		h2 ^= bits.RotateLeft64(binary.LittleEndian.Uint64(data[8:])*c2, 33) * c1
+		h2 = (bits.RotateLeft64(h2, 31)+h1)*5 + 0x38495ab5
+	}
+	var k1, k2 uint64
+	for i, b := range data {
+		if i < 8 {
+			k1 |= uint64(b) << (8 * i)
+		} else {
+			k2 |= uint64(b) << (8 * (i - 8))
+		}
+	}
+	if len(data) > 8 {
+		h2 ^= bits.RotateLeft64(k2*c2, 33) * c1
+	}
+	if len(data) > 0 {
+		h1 ^= bits.RotateLeft64(k1*c1, 31) * c2
+	}
+	n := uint64(len(uid))
+	h1, h2 = h1^n, h2^n
+	h1 += h2
+	h2 += h1
+	fmix := func(k uint64) uint64 {
+		k = (k ^ k>>33) * 0xff51afd7ed558ccd
+		k = (k ^ k>>33) * 0xc4ceb9fe1a85ec53
+		return k ^ k>>33
+	}
+	h1, h2 = fmix(h1), fmix(h2)
+	h1 += h2
+	h2 += h1
+	out := make([]byte, 16)
+	binary.LittleEndian.PutUint64(out, h1)
+	binary.LittleEndian.PutUint64(out[8:], h2)
+	return hex.EncodeToString(out)
 }
 
 // committed counts the rows the counts sink has committed under out.
