@@ -51,6 +51,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/eddy-notebooks/eddy"
 )
 
 // PlanCheck is the comparison of a running job's compiled plan with a new
@@ -109,15 +111,15 @@ type OperatorCheck struct {
 // plan can restore its state. Its Plan is the new plan with node ids
 // remapped so that the nodes that can restore keep the old ids (hence the
 // old uids), and all others take ids that collide with nothing old. It
-// fails only on a plan it cannot read.
+// fails only on a plan it cannot read, with eddy.EINVALID.
 func CheckPlans(old, new []byte) (*PlanCheck, error) {
 	op, err := parsePlan(old)
 	if err != nil {
-		return nil, fmt.Errorf("old plan: %w", err)
+		return nil, eddy.Wrap(eddy.EINVALID, err, "the old plan cannot be read")
 	}
 	np, err := parsePlan(new)
 	if err != nil {
-		return nil, fmt.Errorf("new plan: %w", err)
+		return nil, eddy.Wrap(eddy.EINVALID, err, "the new plan cannot be read")
 	}
 	c := &planComparison{old: op, new: np, pair: map[int]int{}, back: map[int]int{}}
 	c.pairTables(RoleSource)
@@ -162,7 +164,7 @@ func CheckPlans(old, new []byte) (*PlanCheck, error) {
 			NewID: n.id, PlanID: ids[n.id], Reason: "new in this version: it starts with empty state"})
 	}
 	if check.Plan, err = np.renumbered(ids); err != nil {
-		return nil, err
+		return nil, eddy.Wrap(eddy.EINTERNAL, err, "renumbering the new plan")
 	}
 	return check, nil
 }

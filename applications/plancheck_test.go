@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eddy-notebooks/eddy"
 	"github.com/eddy-notebooks/eddy/applications"
 	"github.com/eddy-notebooks/eddy/kernel/flink"
 	"github.com/eddy-notebooks/eddy/kernel/flinktest"
@@ -354,8 +355,8 @@ func TestCheckPlans(t *testing.T) {
 	t.Run("NotAPlan", func(t *testing.T) {
 		for _, bad := range []string{``, `[]`, `{"edges": []}`, `{"nodes": [{"id": 1}]}`,
 			`{"nodes": [{"id": 1, "type": "stream-exec-calc_1"}], "edges": [{"source": 1, "target": 2}]}`} {
-			if _, err := applications.CheckPlans(plans["over"], []byte(bad)); err == nil {
-				t.Errorf("%q read as a plan", bad)
+			if _, err := applications.CheckPlans(plans["over"], []byte(bad)); eddy.ErrorCode(err) != eddy.EINVALID {
+				t.Errorf("%q read as a plan: %v", bad, err)
 			}
 		}
 	})
