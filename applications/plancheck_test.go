@@ -23,9 +23,9 @@ import (
 	"github.com/eddy-notebooks/eddy/kernel/flinktest"
 )
 
-// planTables are the tables of the plans compared here: a slow sequence
-// (ids 1..100000, 40 a second), a file sink that commits on checkpoints,
-// and a black hole that takes updates.
+// planTables are the tables of the plans compared here: two slow
+// sequences (ids 1..100000, 40 a second; pairs with a value too), a file
+// sink that commits on checkpoints, and black holes that take updates.
 func planTables(out string) []string {
 	return []string{
 		"SET 'execution.checkpointing.interval' = '1s'",
@@ -79,8 +79,9 @@ func compilePlan(t *testing.T, gw *flink.Gateway, session, dir, name, insert str
 }
 
 // The queries compared: a running count per key over a window (append
-// only, so a file sink takes it) and per group (updates, into the black
-// hole), each with variants that keep or break its state.
+// only, so a file sink takes it) and per group (updates, into a black
+// hole), a tumbling window's count, a join and a deduplication, each with
+// variants that keep or break its state.
 const (
 	overCount = `INSERT INTO counts
 SELECT id, k, COUNT(*) OVER (PARTITION BY k ORDER BY pt ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
@@ -105,18 +106,18 @@ FROM (SELECT id, id % 5 AS k, pt FROM seq)`
 	groupCountTwoKeys  = `INSERT INTO bh SELECT id % 5, COUNT(*) FROM seq GROUP BY id % 5, id % 2`
 	groupSum           = `INSERT INTO bh SELECT id % 5, SUM(id) FROM seq GROUP BY id % 5`
 
-	tumble = `INSERT INTO bh3 SELECT id % 5, COUNT(*), 0
+	tumbleCount = `INSERT INTO bh3 SELECT id % 5, COUNT(*), 0
 FROM TABLE(TUMBLE(TABLE seq, DESCRIPTOR(pt), INTERVAL '10' SECOND)) GROUP BY window_start, window_end, id % 5`
 	tumbleFiltered = `INSERT INTO bh3 SELECT id % 5, COUNT(*), 0
 FROM TABLE(TUMBLE(TABLE seq, DESCRIPTOR(pt), INTERVAL '10' SECOND)) WHERE id > 0 GROUP BY window_start, window_end, id % 5`
 	tumbleLonger = `INSERT INTO bh3 SELECT id % 5, COUNT(*), 0
 FROM TABLE(TUMBLE(TABLE seq, DESCRIPTOR(pt), INTERVAL '20' SECOND)) GROUP BY window_start, window_end, id % 5`
 
-	join         = `INSERT INTO bh3 SELECT s.id, p.v, 0 FROM seq s JOIN pairs p ON s.id = p.id`
+	joinByID     = `INSERT INTO bh3 SELECT s.id, p.v, 0 FROM seq s JOIN pairs p ON s.id = p.id`
 	joinFiltered = `INSERT INTO bh3 SELECT s.id, p.v, 0 FROM seq s JOIN pairs p ON s.id = p.id WHERE s.id > 0`
 	joinOnValue  = `INSERT INTO bh3 SELECT s.id, p.v, 0 FROM seq s JOIN pairs p ON s.id = p.v`
 
-	latest = `INSERT INTO bh3 SELECT id, v, 0 FROM (
+	latestPerValue = `INSERT INTO bh3 SELECT id, v, 0 FROM (
   SELECT id, v, ROW_NUMBER() OVER (PARTITION BY v ORDER BY pt DESC) AS rn FROM pairs) WHERE rn = 1`
 	latestPerID = `INSERT INTO bh3 SELECT id, v, 0 FROM (
   SELECT id, v, ROW_NUMBER() OVER (PARTITION BY id ORDER BY pt DESC) AS rn FROM pairs) WHERE rn = 1`
@@ -133,8 +134,8 @@ func TestCheckPlans(t *testing.T) {
 	for name, q := range map[string]string{"over": overCount, "overFiltered": overCountFiltered, "overProjected": overCountProjected,
 		"overOtherKey": overCountOtherKey, "overSum": overSum, "noAggregate": noAggregate,
 		"group": groupCount, "groupFiltered": groupCountFiltered, "groupTwoKeys": groupCountTwoKeys, "groupSum": groupSum,
-		"tumble": tumble, "tumbleFiltered": tumbleFiltered, "tumbleLonger": tumbleLonger,
-		"join": join, "joinFiltered": joinFiltered, "joinOnValue": joinOnValue, "latest": latest, "latestPerID": latestPerID,
+		"tumble": tumbleCount, "tumbleFiltered": tumbleFiltered, "tumbleLonger": tumbleLonger,
+		"join": joinByID, "joinFiltered": joinFiltered, "joinOnValue": joinOnValue, "latest": latestPerValue, "latestPerID": latestPerID,
 		"set":         statementSet(overCount, groupCount),
 		"setFiltered": statementSet(groupCountFiltered, overCountFiltered),
 		"setOverOnly": statementSet(overCount)} {
