@@ -1003,12 +1003,13 @@ func (p *plan) anchors(n *node) []int {
 	seen := map[int]bool{}
 	var walk func(id int)
 	walk = func(id int) {
+		if seen[id] {
+			return
+		}
+		seen[id] = true
 		in := p.byID[id]
 		if in.role != "" {
-			if !seen[id] {
-				seen[id] = true
-				out = append(out, id)
-			}
+			out = append(out, id)
 			return
 		}
 		for _, i := range in.inputs {
