@@ -191,11 +191,20 @@ type planComparison struct {
 	old, new *plan
 	pair     map[int]int // old id → new id
 	back     map[int]int // new id → old id
+	// lineages memoizes lineage, which names paired nodes: a new pair
+	// clears it.
+	lineages map[lineageKey]string
+}
+
+type lineageKey struct {
+	p       *plan
+	id, idx int
 }
 
 func (c *planComparison) link(o, n int) {
 	c.pair[o] = n
 	c.back[n] = o
+	clear(c.lineages)
 }
 
 // pairTables pairs the sources (or sinks) of the two plans by table, in
@@ -508,6 +517,20 @@ func nodeNoun(kind string) string {
 // their old ids so that the two plans' renderings compare. What it cannot
 // trace renders as something the other plan's rendering never equals.
 func (c *planComparison) lineage(p *plan, id, idx int) string {
+	key := lineageKey{p, id, idx}
+	if l, ok := c.lineages[key]; ok {
+		return l
+	}
+	l := c.trace(p, id, idx)
+	if c.lineages == nil {
+		c.lineages = map[lineageKey]string{}
+	}
+	c.lineages[key] = l
+	return l
+}
+
+// trace is lineage without the memo.
+func (c *planComparison) trace(p *plan, id, idx int) string {
 	n := p.byID[id]
 	unknown := fmt.Sprintf("?%p#%d#%d", p, id, idx)
 	if n == nil {
