@@ -33,13 +33,19 @@ package applications
 //
 // A paired node can restore when what its state means is unchanged: the
 // same kind and version, the same declared state (names; a TTL may change
-// but not appear or disappear), the same column types coming in, the same
-// configuration, and the same keys — computed by the same expressions from
-// the same paired nodes, however the stateless nodes between are arranged —
-// and aggregate functions. A filter or projection added on a stateless path
-// changes none of that. Sources and sinks restore when their table keeps
-// its connector (and, for a sink holding state of its own, its input).
-// When in doubt the answer is no, with the reason.
+// but not appear or disappear), the same keys and aggregate functions —
+// their columns computed by the same expressions from the same paired
+// nodes, however the stateless nodes between are arranged — the same
+// configuration and window, and, for a node that keeps input rows (a
+// join, a rank, a deduplication, an event-time over-aggregate…), the same
+// column types coming in. A filter added on a stateless path, or a changed
+// projection after an aggregate, changes none of that. Sources and sinks
+// restore when their table keeps its connector (other options are noted;
+// a sink holding state of its own also needs the same input; state new to
+// a sink starts empty). When in doubt the answer is no, with the reason.
+//
+// The ids are rewritten in the nodes and the edges, the only places a
+// compiled plan refers to them; everything else is kept byte for byte.
 
 import (
 	"bytes"
