@@ -16,7 +16,7 @@ import (
 )
 
 // pythonRows is how many ids the Python note's bounded sequence emits.
-const pythonRows = 400
+const pythonRows = 600
 
 // pythonNote creates a note mixing PyFlink and SQL paragraphs: Python
 // defines the source, SQL the filesystem sink, Python a UDF and the INSERT
@@ -27,7 +27,7 @@ func (f *fixture) pythonNote(t *testing.T, name, out string) string {
 		{Title: "Source", Text: fmt.Sprintf(`%%flink.pyflink
 st_env.execute_sql("""
 CREATE TEMPORARY TABLE seq (id BIGINT) WITH ('connector' = 'datagen',
-  'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '%d', 'rows-per-second' = '40')
+  'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '%d', 'rows-per-second' = '20')
 """)`, pythonRows)},
 		{Title: "Sink", Text: fmt.Sprintf(`%%flink.ssql
 CREATE TEMPORARY TABLE tripled (id BIGINT, r BIGINT) WITH (
@@ -50,10 +50,11 @@ st_env.execute_sql("INSERT INTO tripled SELECT id, triple_plus(id) FROM seq").wa
 // TestManager_PythonApplication: a note with PyFlink paragraphs promotes
 // to a Python application that Flink's PythonDriver runs on the
 // application's own cluster, as one job with the fixed job id. It is
-// stopped with a snapshot part-way through a bounded sequence and started
-// again from it; once the sequence is read, the sink holds each id exactly
-// once, transformed by the paragraph's Python UDF: the restored job went on
-// where the first stopped, nothing read twice or lost.
+// stopped with a snapshot part-way through a bounded sequence, started
+// again from it and rescaled in place from 1 to 2 while it runs; once the
+// sequence is read, the sink holds each id exactly once, transformed by
+// the paragraph's Python UDF: the restored and the rescaled job went on
+// where the job before stopped, nothing read twice or lost.
 func TestManager_PythonApplication(t *testing.T) {
 	f := newFixture(t, 8, applications.Quotas{})
 	ctx := context.Background()
@@ -80,7 +81,7 @@ func TestManager_PythonApplication(t *testing.T) {
 	}
 
 	a, err := f.m.Create(ctx, applications.CreateRequest{NoteID: noteID, Name: "py-app", Target: applications.TargetStandalone,
-		CheckpointIntervalMs: 1000})
+		MaxParallelism: 2, CheckpointIntervalMs: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,6 +126,24 @@ func TestManager_PythonApplication(t *testing.T) {
 	if _, err := f.m.Start(ctx, a.ID, applications.StartRequest{Restore: applications.RestoreLatestSnapshot}); err != nil {
 		t.Fatal(err)
 	}
+	waitStatus(t, f.m, a.ID, applications.StatusRunning)
+	if _, err := f.m.Rescale(ctx, a.ID, 2); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, f.m, a.ID, applications.StatusRunning)
+	evs, _ := f.m.Events(ctx, a.ID)
+	if evs[0].Kind != "rescaled" || !strings.Contains(evs[0].Message, "in place") {
+		t.Fatalf("the last event is %s %q, want rescaled in place", evs[0].Kind, evs[0].Message)
+	}
+	job, err := flink.NewJobManager(mustJobManagerURL(t, f.m, a.ID), nil).Job(ctx, got.JobID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range job.Vertices {
+		if v.Parallelism != 2 {
+			t.Fatalf("vertex %q runs at %d after the rescale, want 2", v.Name, v.Parallelism)
+		}
+	}
 	// The bounded sequence ends; its job finishes and the application is
 	// READY again.
 	deadline := time.Now().Add(3 * time.Minute)
@@ -158,6 +177,15 @@ func TestManager_PythonApplication(t *testing.T) {
 		t.Fatalf("the sink holds %d ids, want 1..%d", len(seen), pythonRows)
 	}
 	t.Logf("%d rows before the stop, %d in all, each id once as 3*id+1", len(first), len(rows))
+}
+
+func mustJobManagerURL(t *testing.T, m *applications.Manager, id string) string {
+	t.Helper()
+	u, err := m.JobManagerURL(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
 
 // waitRows waits until the filesystem sink under dir has committed at
