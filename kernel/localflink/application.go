@@ -146,7 +146,12 @@ func StartApplication(ctx context.Context, base Config, ac AppConfig) (*AppClust
 		// it ships with a Python program's job.
 		"FLINK_OPT_DIR="+filepath.Join(base.FlinkHome, "opt"))
 	a.jm = a.newProc(AppJobManager)
+	restart := false // argvFor runs in the JobManager's supervisor only
 	a.jm.argvFor = func() []string {
+		if restart && ac.Python {
+			a.renewTaskManagers()
+		}
+		restart = true
 		argv := append([]string(nil), jm...)
 		if from := a.resumeFrom(); from != "" {
 			argv = append(argv, "--fromSavepoint", from)
@@ -224,6 +229,29 @@ func (a *AppCluster) StopTaskManager(id string) error {
 		return fmt.Errorf("localflink: no TaskManager %q in application %s", id, a.cfg.Name)
 	}
 	return p.stop()
+}
+
+// renewTaskManagers replaces every TaskManager with a new one, before a
+// Python application's JobManager starts again after a crash. The job of
+// a Python program ships flink-python as a user jar, which the restarted
+// JobManager uploads again under a new blob key; a TaskManager that ran
+// the job keeps its class loader of the old key for the same job id, and
+// refuses every deployment of the job ("different library blobs") for as
+// long as it holds slots of it.
+func (a *AppCluster) renewTaskManagers() {
+	ids := a.TaskManagerIDs()
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := a.StopTaskManager(id); err != nil {
+				a.log.Warn("application TaskManager not stopped", "taskmanager", id, "err", err)
+			}
+		}()
+	}
+	wg.Wait()
+	a.AddTaskManagers(len(ids))
 }
 
 // resumeFrom is what the JobManager starts from: the run's newest retained
