@@ -204,3 +204,54 @@ func waitRows(t *testing.T, dir string, n int) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// TestManager_PythonApplicationFailure: a program that fails when it runs
+// makes the application FAILED with its own message: a refusal of Eddy's
+// runtime (a query for display), or Flink's cause of a Java exception the
+// Python code passed on (an INSERT into a table that does not exist).
+func TestManager_PythonApplicationFailure(t *testing.T) {
+	f := newFixture(t, 8, applications.Quotas{})
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name, code, want string
+	}{
+		{"Display", "st_env.execute_sql(\"INSERT INTO bh SELECT 1\")\nst_env.execute_sql(\"SELECT 2\").print()",
+			"EddyApplicationError: a query only displays results, which an application cannot show: SELECT 2"},
+		{"UnknownTable", "st_env.execute_sql(\"INSERT INTO nowhere SELECT 1\")", "ValidationException: Cannot find table '`default_catalog`.`default_database`.`nowhere`'"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n, err := f.notes.CreateNote(ctx, notebooks.NoteCreate{Path: "python-fails-" + tc.name, Paragraphs: []notebooks.ParagraphCreate{
+				{Text: "%flink.ssql\nCREATE TEMPORARY TABLE bh (id INT) WITH ('connector' = 'blackhole')"},
+				{Text: "%flink.pyflink\n" + tc.code},
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := f.m.Create(ctx, applications.CreateRequest{NoteID: n.ID, Name: "py-fails-" + strings.ToLower(tc.name), Target: applications.TargetStandalone})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.m.Start(ctx, a.ID, applications.StartRequest{Restore: applications.RestoreNone}); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(3 * time.Minute)
+			for {
+				got, err := f.m.Get(ctx, a.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Status == applications.StatusFailed {
+					if !strings.Contains(got.Failure, tc.want) {
+						t.Fatalf("failure %q, want %q", got.Failure, tc.want)
+					}
+					t.Logf("failure: %s", got.Failure)
+					return
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("status %s, want FAILED", got.Status)
+				}
+				time.Sleep(500 * time.Millisecond)
+			}
+		})
+	}
+}

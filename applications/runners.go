@@ -144,17 +144,48 @@ func (r *standaloneRun) Crashes() (int, string) {
 }
 
 // Failure returns the last exception the JobManager logged: the cause of
-// a script that failed before (or without) submitting its job.
+// a script that failed before (or without) submitting its job. For a
+// Python program that raised, it is the program's own exception (or, for
+// a Java exception it passed on, that exception's cause), which
+// PythonDriver logged before its "Python process exits with code" error.
 func (r *standaloneRun) Failure() string {
 	lines := strings.Split(r.app.JobManagerLogTail(400), "\n")
-	var cause string
+	var cause, python string
+	inTraceback := false
 	for _, l := range lines {
+		if msg, ok := pythonOutput(l); ok {
+			switch {
+			case msg == "Traceback (most recent call last):":
+				inTraceback, python = true, ""
+			case inTraceback && !strings.HasPrefix(msg, " "):
+				inTraceback, python = false, msg
+			case strings.HasPrefix(python, "py4j.protocol.Py4JJavaError") && strings.HasPrefix(msg, ": "):
+				python = strings.TrimPrefix(msg, ": ") // the Java exception py4j passed on
+			case python != "" && strings.HasPrefix(strings.TrimSpace(msg), "Caused by: "):
+				python = strings.TrimPrefix(strings.TrimSpace(msg), "Caused by: ")
+			}
+			continue
+		}
 		l = strings.TrimSpace(l)
 		if rest, ok := strings.CutPrefix(l, "Caused by: "); ok {
 			cause = rest
 		}
 	}
+	if python != "" {
+		return python
+	}
 	return cause
+}
+
+// pythonOutput returns a line a Python program printed, as PythonDriver
+// logs it in the JobManager's log ("… INFO  …PythonDriver  [] - <line>").
+func pythonOutput(logLine string) (string, bool) {
+	_, rest, ok := strings.Cut(logLine, " org.apache.flink.client.python.PythonDriver ")
+	if !ok {
+		return "", false
+	}
+	_, msg, ok := strings.Cut(rest, "[] - ")
+	return msg, ok
 }
 
 // SessionRunner runs applications as detached jobs on the notebook
