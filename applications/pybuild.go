@@ -80,9 +80,9 @@ func needsPython(note *notebooks.Note, paras []*notebooks.Paragraph) bool {
 //     a DataStream pipeline the code executes with s_env joins that job.
 //
 // Refused: %flink.bsql INSERTs (the job is streaming), the batch table
-// environment bt_env, Zeppelin's z (display and forms), to_pandas() and
-// collect() (an application shows nothing), IPython magics and shell
-// escapes. At run time the program raises EddyApplicationError on a
+// environment bt_env, Zeppelin's z (display and forms), to_pandas(),
+// collect() and execute_and_collect() (an application shows nothing),
+// IPython magics and shell escapes. At run time the program raises EddyApplicationError on a
 // query run for display (execute_sql of a SELECT, Table.execute()) and
 // when it wrote to no table.
 func buildPython(note *notebooks.Note, paras []*notebooks.Paragraph, resolve func(coords string) (string, error)) (*Build, error) {
@@ -132,6 +132,7 @@ var pythonRefusals = []struct {
 		"Zeppelin's z (display and dynamic forms) does not exist in an application: remove its use, or disable the paragraph"},
 	{regexp.MustCompile(`\.\s*to_pandas\s*\(`), "to_pandas() collects a table's rows to display them, which an application cannot show (and on an unbounded table never ends)"},
 	{regexp.MustCompile(`\.\s*collect\s*\(`), "collect() reads a result's rows to display them, which an application cannot show (and on an unbounded table never ends)"},
+	{regexp.MustCompile(`\bexecute_and_collect\s*\(`), "execute_and_collect() runs a job of its own to display its rows, which an application cannot show"},
 }
 
 // pythonParagraph adds a Python paragraph's code to the program.

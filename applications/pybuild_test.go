@@ -114,6 +114,7 @@ func TestBuildNote_PythonRefusals(t *testing.T) {
 		{"ZeppelinForm", []string{"%flink.pyflink\nn = z.input('n', 3)\nst_env.execute_sql('INSERT INTO t SELECT 1')"}, 0, "Zeppelin's z"},
 		{"ToPandas", []string{"%flink.pyflink\nst_env.execute_sql('INSERT INTO t SELECT 1')\nst_env.from_path('t').to_pandas()"}, 0, "line 2: to_pandas()"},
 		{"Collect", []string{"%flink.pyflink\nwith st_env.execute_sql('SELECT 1').collect() as rows:\n    pass"}, 0, "collect()"},
+		{"ExecuteAndCollect", []string{"%flink.pyflink\nst_env.execute_sql('INSERT INTO t SELECT 1')\ns_env.from_collection([1]).execute_and_collect()"}, 0, "line 2: execute_and_collect()"},
 		{"Magic", []string{"%flink.ipyflink\nst_env.execute_sql('INSERT INTO t SELECT 1')\n%timeit 1"}, 0, "line 2: IPython magics"},
 		{"Shell", []string{"%flink.ipyflink\n!ls"}, 0, "IPython magics and shell escapes"},
 		{"BatchInsert", []string{"%flink.pyflink\nx = 1", "%flink.bsql\nINSERT INTO t SELECT 1"}, 1, "its INSERTs cannot be batch"},
