@@ -73,7 +73,8 @@ func needsPython(note *notebooks.Note, paras []*notebooks.Paragraph) bool {
 //     s_env and Zeppelin's other names, as the note's Python worker does;
 //   - then each paragraph in note order: a Python paragraph's code as
 //     written, a SQL paragraph's kept statements as st_env.execute_sql
-//     calls (SET as execute_sql too, display-only statements excluded);
+//     calls (SET and RESET of a key set st_env's configuration, as
+//     execute_sql takes neither; display-only statements excluded);
 //   - every INSERT, from SQL or Python (execute_sql, Table.execute_insert,
 //     a statement set's), joins one statement set, which the program
 //     submits once, after the last paragraph, as the application's one job;
@@ -95,11 +96,35 @@ func buildPython(note *notebooks.Note, paras []*notebooks.Paragraph, resolve fun
 	if bd.firstBatch != nil {
 		return nil, refuse(*bd.firstBatch, "a Python application runs one streaming job: its INSERTs cannot be batch (%%flink.bsql) ones")
 	}
+	if err := bd.checkPythonSettings(); err != nil {
+		return nil, err
+	}
 	if !bd.mayWrite() {
 		return nil, refuse(paraRef{index: -1},
 			"the note writes to no table: an application needs at least one INSERT INTO (in SQL, or through st_env in Python)")
 	}
 	return bd.finishPython(), nil
+}
+
+// checkPythonSettings refuses the SET and RESET statements a Python
+// program cannot apply: a table environment's execute_sql takes neither,
+// so the program sets and removes keys of st_env's configuration, which
+// needs the key (and a SET its value).
+func (bd *builder) checkPythonSettings() error {
+	for _, s := range bd.sections {
+		for _, st := range s.statements {
+			if st.Kind != kernel.StmtSet {
+				continue
+			}
+			switch _, _, op := parseSet(st.Text); op {
+			case setResetAll:
+				return refuse(s.ref, "RESET without a key cannot run in a Python application: RESET each key")
+			case setUnknown:
+				return refuse(s.ref, "%s cannot be read: write SET 'key' = 'value' (or RESET 'key') in a Python application", firstLine(st.Text))
+			}
+		}
+	}
+	return nil
 }
 
 // pythonWrites are the calls through which Python code may write to a
@@ -170,9 +195,14 @@ func (bd *builder) finishPython() *Build {
 		}
 		for _, st := range s.statements {
 			b.Statements = append(b.Statements, st)
-			if key, value, op := parseSet(st.Text); st.Kind == kernel.StmtSet && op == setValue {
-				// A table environment's execute_sql takes no SET.
-				fmt.Fprintf(&sb, "st_env.get_config().set(%s, %s)\n", pyString(key), pyString(value))
+			if key, value, op := parseSet(st.Text); st.Kind == kernel.StmtSet {
+				// A table environment's execute_sql takes no SET or RESET
+				// (checkPythonSettings refused the others).
+				if op == setValue {
+					fmt.Fprintf(&sb, "st_env.get_config().set(%s, %s)\n", pyString(key), pyString(value))
+				} else {
+					fmt.Fprintf(&sb, "st_env.get_config().get_configuration().remove_config(%s)\n", pyString(key))
+				}
 				continue
 			}
 			fmt.Fprintf(&sb, "st_env.execute_sql(%s)\n", pyString(st.Text))

@@ -19,7 +19,7 @@ import (
 func TestBuildNote_Python(t *testing.T) {
 	note, paras := testNote(
 		"%flink.conf\ntable.exec.state.ttl: 1 h",
-		"%flink.ssql\nSET 'pipeline.auto-watermark-interval' = '500 ms';\nCREATE TABLE src (id BIGINT) WITH ('connector' = 'datagen');\nSELECT * FROM src",
+		"%flink.ssql\nSET 'pipeline.auto-watermark-interval' = '500 ms';\nRESET 'table.exec.state.ttl';\nCREATE TABLE src (id BIGINT) WITH ('connector' = 'datagen');\nSELECT * FROM src",
 		"%flink.pyflink\n@udf(result_type=DataTypes.BIGINT())\ndef twice(x):\n    return 2 * x\n\nst_env.create_temporary_system_function('twice', twice)\n",
 		"%flink.ssql\nSHOW TABLES",
 		"%flink.ssql\nCREATE TEMPORARY TABLE snk (id BIGINT) WITH ('connector' = 'blackhole');\nINSERT INTO snk SELECT twice(id) FROM src",
@@ -40,6 +40,7 @@ st_env.get_config().set("""table.exec.state.ttl""", """1 h""")
 
 # paragraph 2: p1
 st_env.get_config().set("""pipeline.auto-watermark-interval""", """500 ms""")
+st_env.get_config().get_configuration().remove_config("""table.exec.state.ttl""")
 st_env.execute_sql("""CREATE TABLE IF NOT EXISTS src (id BIGINT) WITH ('connector' = 'datagen')""")
 
 # paragraph 3: UDF
@@ -70,16 +71,16 @@ _eddy_run()
 	for _, in := range b.Included {
 		kinds = append(kinds, strings.Join(in.Statements, "+"))
 	}
-	if got := strings.Join(kinds, " "); got != "SET SET+DDL PYTHON DDL+DML PYTHON" {
+	if got := strings.Join(kinds, " "); got != "SET SET+SET+DDL PYTHON DDL+DML PYTHON" {
 		t.Errorf("included kinds %q", got)
 	}
 	if !strings.Contains(strings.Join(b.Included[1].Notes, " "), "dropped: SELECT") {
 		t.Errorf("paragraph 2's notes %q do not say its SELECT was dropped", b.Included[1].Notes)
 	}
-	if len(b.Statements) != 4 || len(b.Inserts) != 1 || b.Inserts[0].Index != 4 {
+	if len(b.Statements) != 5 || len(b.Inserts) != 1 || b.Inserts[0].Index != 4 {
 		t.Errorf("statements %+v, inserts %+v", b.Statements, b.Inserts)
 	}
-	if b.Settings["table.exec.state.ttl"] != "1 h" || b.Settings[runtimeModeKey] != "streaming" {
+	if _, ok := b.Settings["table.exec.state.ttl"]; ok || b.Settings["pipeline.auto-watermark-interval"] != "500 ms" || b.Settings[runtimeModeKey] != "streaming" {
 		t.Errorf("settings %v", b.Settings)
 	}
 	if ScriptLanguage(&Version{Script: b.Script}) != LanguagePython || ScriptLanguage(&Version{Script: "-- Built by Eddy"}) != LanguageSQL {
@@ -119,6 +120,7 @@ func TestBuildNote_PythonRefusals(t *testing.T) {
 		{"Shell", []string{"%flink.ipyflink\n!ls"}, 0, "IPython magics and shell escapes"},
 		{"BatchInsert", []string{"%flink.pyflink\nx = 1", "%flink.bsql\nINSERT INTO t SELECT 1"}, 1, "its INSERTs cannot be batch"},
 		{"NoWrite", []string{"%flink.pyflink\nprint(st_env.list_tables())", "%flink.ssql\nCREATE TABLE t (a INT)"}, -1, "the note writes to no table"},
+		{"ResetAll", []string{"%flink.pyflink\nx = 1", "%flink.ssql\nRESET;\nINSERT INTO t SELECT 1"}, 1, "RESET without a key"},
 		{"SQLRefusalStillApplies", []string{"%flink.pyflink\nx = 1", "%flink.ssql\nCALL p()"}, 1, "CALL runs a catalog procedure"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
