@@ -3,6 +3,7 @@ package applications_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -253,5 +254,72 @@ func TestManager_PythonApplicationFailure(t *testing.T) {
 				time.Sleep(500 * time.Millisecond)
 			}
 		})
+	}
+}
+
+// TestManager_PythonApplicationDataStream: a DataStream pipeline the code
+// executes with s_env and a SQL INSERT of the same note run as the
+// application's one job (a second job under the fixed job id would fail
+// the program): both sinks hold their rows once the bounded job finishes.
+func TestManager_PythonApplicationDataStream(t *testing.T) {
+	f := newFixture(t, 8, applications.Quotas{})
+	ctx := context.Background()
+	streamOut, sqlOut := t.TempDir(), t.TempDir()
+	n, err := f.notes.CreateNote(ctx, notebooks.NoteCreate{Path: "python-datastream", Paragraphs: []notebooks.ParagraphCreate{
+		{Text: fmt.Sprintf(`%%flink.pyflink
+from pyflink.datastream.connectors.file_system import FileSink
+from pyflink.common.serialization import Encoder
+
+ds = s_env.from_collection([1, 2, 3], type_info=Types.LONG())
+ds.map(lambda x: str(x * 10), output_type=Types.STRING()) \
+  .sink_to(FileSink.for_row_format(%q, Encoder.simple_string_encoder()).build())
+s_env.execute("tens")`, streamOut)},
+		{Text: fmt.Sprintf(`%%flink.ssql
+CREATE TEMPORARY TABLE src (id BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '4',
+  'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '4');
+CREATE TEMPORARY TABLE snk (id BIGINT) WITH ('connector' = 'filesystem', 'path' = 'file://%s', 'format' = 'csv');
+INSERT INTO snk SELECT id FROM src`, sqlOut)},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := f.m.Create(ctx, applications.CreateRequest{NoteID: n.ID, Name: "py-datastream", Target: applications.TargetStandalone,
+		CheckpointIntervalMs: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.m.Start(ctx, a.ID, applications.StartRequest{Restore: applications.RestoreNone}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		evs, _ := f.m.Events(ctx, a.ID)
+		if len(evs) > 0 && evs[0].Kind == "finished" {
+			break
+		}
+		if g, _ := f.m.Get(ctx, a.ID); g != nil && g.Status == applications.StatusFailed {
+			t.Fatalf("the application failed: %s", g.Failure)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the application did not finish; events %+v", evs[:min(len(evs), 3)])
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	for _, tc := range []struct {
+		dir  string
+		want string
+	}{{streamOut, "10 20 30"}, {sqlOut, "1 2 3 4"}} {
+		rows, err := flinktest.CommittedRows(tc.dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range rows {
+			got = append(got, r[0])
+		}
+		slices.Sort(got)
+		if strings.Join(got, " ") != tc.want {
+			t.Errorf("%s holds %v, want %s", tc.dir, got, tc.want)
+		}
 	}
 }
