@@ -83,9 +83,10 @@ func needsPython(note *notebooks.Note, paras []*notebooks.Paragraph) bool {
 // Refused: %flink.bsql INSERTs (the job is streaming), the batch table
 // environment bt_env, Zeppelin's z (display and forms), to_pandas(),
 // collect() and execute_and_collect() (an application shows nothing),
-// IPython magics and shell escapes. At run time the program raises EddyApplicationError on a
-// query run for display (execute_sql of a SELECT, Table.execute()) and
-// when it wrote to no table.
+// IPython magics and shell escapes, RESET of every key, and a note with
+// nothing that may write. At run time the program raises
+// EddyApplicationError on a query run for display (execute_sql of a
+// SELECT, Table.execute()) and when it wrote to no table.
 func buildPython(note *notebooks.Note, paras []*notebooks.Paragraph, resolve func(coords string) (string, error)) (*Build, error) {
 	bd := &builder{note: note, settings: map[string]string{}, resolve: resolve, python: true}
 	for i, p := range paras {
