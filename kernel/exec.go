@@ -19,7 +19,8 @@ import (
 const persistEvery = 5 * time.Second
 
 // execute runs one paragraph to its end and stores the outcome.
-func (k *Kernel) execute(r *run, note *notebooks.Note, p *notebooks.Paragraph) {
+// from, when set, is where its jobs start from (RunFrom).
+func (k *Kernel) execute(r *run, note *notebooks.Note, p *notebooks.Paragraph, from string) {
 	start := time.Now()
 	r.update(func() { r.status, r.started = notebooks.StatusRunning, start })
 	k.persist(r.paragraphID, notebooks.RunUpdate{
@@ -29,7 +30,7 @@ func (k *Kernel) execute(r *run, note *notebooks.Note, p *notebooks.Paragraph) {
 		Progress:     ptr(0),
 	})
 
-	ex := &execution{k: k, r: r, note: note, p: p, sqlOffset: -1, errOffset: -1}
+	ex := &execution{k: k, r: r, note: note, p: p, sqlOffset: -1, errOffset: -1, from: from}
 	err := ex.run()
 
 	status := notebooks.StatusFinished
@@ -133,6 +134,17 @@ type execution struct {
 	// stopInspect ends the inspection of the running query's job (see
 	// inspectJob), nil when none runs.
 	stopInspect func()
+
+	// from is where the run's jobs start from whatever the properties
+	// say (RunFrom), empty when they decide.
+	from string
+	// plan is the compiled plan file of the statement being run and
+	// planSource the paragraph's statement it was compiled from (see
+	// runCompiled); empty when it runs uncompiled.
+	plan, planSource string
+	// handedOff says that the run's job was handed off (HandOff): the run
+	// ends there, running no further statement.
+	handedOff bool
 }
 
 func (ex *execution) addMessage(typ, data string) {
@@ -299,13 +311,25 @@ func (ex *execution) runSQL(ctx context.Context, body, mode string) error {
 	if ex.props.MaxParallelism > 0 {
 		base["pipeline.max-parallelism"] = strconv.Itoa(ex.props.MaxParallelism)
 	}
+	ex.k.removePlans(ex.p.ID)
 	for _, st := range stmts {
+		compiled, err := ex.runCompiled(ctx, st, base)
+		if compiled {
+			if err != nil {
+				ex.errOffset = ex.offsetOf(body, st)
+				return err
+			}
+			if ctx.Err() != nil || ex.handedOff {
+				return nil
+			}
+			continue
+		}
 		for _, part := range st.Parts() {
 			if err := ex.runStatement(ctx, part, base); err != nil {
 				ex.errOffset = ex.offsetOf(body, part)
 				return err
 			}
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || ex.handedOff {
 				return nil
 			}
 		}
@@ -425,7 +449,11 @@ func (ex *execution) runStatement(ctx context.Context, st Statement, base map[st
 		return err
 	}
 	if f.JobID != "" && submits {
-		return ex.followJob(ctx, f.JobID, st.Text)
+		statement := st.Text
+		if ex.planSource != "" {
+			statement = ex.planSource
+		}
+		return ex.followJob(ctx, f.JobID, statement)
 	}
 	if shapesSession(st) {
 		ex.k.remember(st.Text)

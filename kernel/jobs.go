@@ -38,10 +38,13 @@ func (ex *execution) runtimeInfos() map[string]any {
 }
 
 // resumePath is where the paragraph's next job starts from, if anywhere:
-// an explicit savepoint path, the savepoint recorded by the last cancel
-// (resumeFromSavepoint) or the latest checkpoint (resumeFromLatestCheckpoint).
+// the run's own (RunFrom), an explicit savepoint path, the savepoint
+// recorded by the last cancel or hand-off (resumeFromSavepoint) or the
+// latest checkpoint (resumeFromLatestCheckpoint).
 func (ex *execution) resumePath() string {
 	switch {
+	case ex.from != "":
+		return ex.from
 	case ex.props.SavepointPath != "":
 		return ex.props.SavepointPath
 	case ex.props.ResumeFromSavepoint:
@@ -66,12 +69,15 @@ func (ex *execution) parallelism() int {
 // followJob keeps the paragraph running while its detached job (INSERT,
 // statement set) runs, as Zeppelin does: the paragraph ends when the job
 // does, and cancelling the paragraph cancels the job, with a savepoint when
-// savepointDir is set.
+// savepointDir is set. A hand-off (HandOff) stops the job with a savepoint
+// and ends the run as if the job had finished.
 func (ex *execution) followJob(ctx context.Context, jobID, statement string) error {
 	ex.r.addJob(Job{JobID: jobID, ParagraphID: ex.p.ID, Status: flink.JobRunning,
-		Parallelism: ex.parallelism(), URL: ex.k.jm.JobURL(jobID)})
+		Parallelism: ex.parallelism(), URL: ex.k.jm.JobURL(jobID), PlanPath: ex.plan})
 	defer ex.r.endJob(jobID)
 	defer ex.inspectJob(ctx, jobID, statement, true)()
+	fl := ex.k.follow(ex.r, jobID)
+	defer ex.k.unfollow(jobID, fl)
 	ex.addMessage(notebooks.MessageText, "Job submitted: "+jobID)
 	restoring := ex.beginRestore()
 	jm := ex.k.jm
@@ -79,6 +85,14 @@ func (ex *execution) followJob(ctx context.Context, jobID, statement string) err
 		select {
 		case <-ctx.Done():
 			return ex.stopJob(jobID)
+		case req := <-fl.requests:
+			loc, err := ex.handOff(jobID, req.dir, req.message)
+			req.reply <- handOffReply{savepoint: loc, err: err}
+			if err == nil {
+				ex.handedOff = true
+				return nil
+			}
+			continue // the job runs on, still followed
 		case <-time.After(500 * time.Millisecond):
 		}
 		if restoring {
@@ -136,6 +150,13 @@ func (ex *execution) stopJob(jobID string) error {
 	} else if err := jm.CancelJob(ctx, jobID); err != nil {
 		return err
 	}
+	return ex.waitEnded(ctx, jobID)
+}
+
+// waitEnded waits until a job that is stopping has ended, and records its
+// last checkpoint.
+func (ex *execution) waitEnded(ctx context.Context, jobID string) error {
+	jm := ex.k.jm
 	for ctx.Err() == nil {
 		d, err := jm.Job(ctx, jobID)
 		if err == nil && flink.JobTerminal(d.State) {

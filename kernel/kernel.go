@@ -49,6 +49,9 @@ type Config struct {
 	// ChangelogRows is how many changelog rows each result keeps for its
 	// raw changelog view; default DefaultChangelogRows.
 	ChangelogRows int
+	// PlansDir is where streaming INSERT jobs' compiled plans are written
+	// (see planHeader), one directory per note; empty runs them uncompiled.
+	PlansDir string
 }
 
 // heartbeatInterval keeps the gateway session alive while the note is open;
@@ -80,6 +83,9 @@ type Kernel struct {
 	// paragraph; pyStart serialises starting one.
 	py      *pyworker.Worker
 	pyStart sync.Mutex
+	// followers are the INSERT jobs paragraphs follow now, by job id: what
+	// HandOff can take.
+	followers map[string]*follower
 }
 
 // maxHistory bounds the statements kept for replay; past it the oldest
@@ -100,7 +106,7 @@ func Open(ctx context.Context, cfg Config) (*Kernel, error) {
 		return nil, eddy.Wrap(eddy.EUNAVAILABLE, err, "cannot open a Flink SQL Gateway session")
 	}
 	k := &Kernel{cfg: cfg, log: cfg.Logger.With("note", cfg.NoteID), gw: gw, jm: jm, handle: handle,
-		runs: map[string]*run{}, kafkaJobs: map[string]bool{}}
+		runs: map[string]*run{}, kafkaJobs: map[string]bool{}, followers: map[string]*follower{}}
 	k.ctx, k.cancel = context.WithCancel(context.Background())
 	k.wg.Add(1)
 	go k.heartbeat()
@@ -140,10 +146,11 @@ func RunWithoutSession(ctx context.Context, cfg Config, paragraphID string) erro
 	if NeedsFlink(p.Text, note.DefaultInterpreterGroup) {
 		return eddy.Errorf(eddy.EINTERNAL, "paragraph %s needs a Flink session", paragraphID)
 	}
-	k := &Kernel{cfg: cfg, log: cfg.Logger.With("note", cfg.NoteID), runs: map[string]*run{}, kafkaJobs: map[string]bool{}}
+	k := &Kernel{cfg: cfg, log: cfg.Logger.With("note", cfg.NoteID), runs: map[string]*run{}, kafkaJobs: map[string]bool{},
+		followers: map[string]*follower{}}
 	k.ctx, k.cancel = context.WithCancel(context.Background())
 	defer k.cancel()
-	k.execute(newRun(k, paragraphID), note, p)
+	k.execute(newRun(k, paragraphID), note, p, "")
 	return nil
 }
 
@@ -285,6 +292,21 @@ func (k *Kernel) Close(ctx context.Context) error {
 // already running. The returned channel is closed when the run has ended
 // and its outcome is stored.
 func (k *Kernel) Run(ctx context.Context, paragraphID string) (<-chan struct{}, error) {
+	return k.start(ctx, paragraphID, "")
+}
+
+// RunFrom runs a paragraph as Run does, its jobs starting from the
+// savepoint or checkpoint at path whatever the paragraph's properties say.
+func (k *Kernel) RunFrom(ctx context.Context, paragraphID, path string) (<-chan struct{}, error) {
+	if path == "" {
+		return nil, eddy.Errorf(eddy.EINVALID, "no savepoint to run paragraph %s from", paragraphID)
+	}
+	return k.start(ctx, paragraphID, path)
+}
+
+// start starts a run of the paragraph; from, when set, is where its jobs
+// start from.
+func (k *Kernel) start(ctx context.Context, paragraphID, from string) (<-chan struct{}, error) {
 	note, err := k.cfg.Store.FindNoteByID(ctx, k.cfg.NoteID)
 	if err != nil {
 		return nil, err
@@ -309,7 +331,7 @@ func (k *Kernel) Run(ctx context.Context, paragraphID string) (<-chan struct{}, 
 
 	go func() {
 		defer k.wg.Done()
-		k.execute(r, note, p)
+		k.execute(r, note, p, from)
 		close(r.done)
 		k.cfg.OnChange() // viewers see the kernel idle again
 	}()
@@ -416,6 +438,9 @@ type Job struct {
 	Status      string `json:"status"`
 	Parallelism int    `json:"parallelism"`
 	URL         string `json:"url"`
+	// PlanPath is the compiled plan file the job runs (see
+	// Config.PlansDir), empty when it runs uncompiled.
+	PlanPath string `json:"planPath,omitempty"`
 }
 
 // sessionParallelism is the parallelism jobs get when the paragraph sets
