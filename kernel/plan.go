@@ -340,3 +340,17 @@ func compiledError(err error) error {
 	apiErr.Trace = fix(apiErr.Trace)
 	return err
 }
+
+// PlansDir returns the directory under dataDir where the cluster's
+// notebook jobs keep their compiled plans (Config.PlansDir): "" for a
+// cluster Eddy does not run, whose SQL Gateway need not share Eddy's files.
+func PlansDir(c *Cluster, dataDir string) string {
+	if c == nil || c.Mode != ModeLocal {
+		return ""
+	}
+	dir, err := filepath.Abs(filepath.Join(dataDir, "plans"))
+	if err != nil {
+		return ""
+	}
+	return dir
+}

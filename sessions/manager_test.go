@@ -190,6 +190,16 @@ func (k *fakeKernel) LiveSince(seen map[string]int64) []kernel.ParagraphLive {
 
 func (k *fakeKernel) Jobs() []kernel.Job { return nil }
 
+func (k *fakeKernel) RunningInserts() []kernel.Job { return nil }
+
+func (k *fakeKernel) HandOff(ctx context.Context, pid, jobID, dir, message string) (string, error) {
+	return "", eddy.Errorf(eddy.ECONFLICT, "the fake kernel runs no jobs")
+}
+
+func (k *fakeKernel) RunFrom(ctx context.Context, pid, path string) (<-chan struct{}, error) {
+	return k.Run(ctx, pid)
+}
+
 func (k *fakeKernel) Forget(pid string) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()

@@ -80,6 +80,16 @@ type Kernel interface {
 	Forget(paragraphID string) error
 	// Jobs returns the Flink jobs the note's paragraphs run now.
 	Jobs() []kernel.Job
+	// RunningInserts returns the INSERT jobs the note's paragraphs follow
+	// now (kernel.Kernel.RunningInserts).
+	RunningInserts() []kernel.Job
+	// HandOff stops a paragraph's running INSERT job with a savepoint
+	// into dir, ends its run and returns the savepoint's path
+	// (kernel.Kernel.HandOff).
+	HandOff(ctx context.Context, paragraphID, jobID, dir, message string) (string, error)
+	// RunFrom starts a paragraph as Run does, its jobs starting from the
+	// savepoint or checkpoint at path.
+	RunFrom(ctx context.Context, paragraphID, path string) (<-chan struct{}, error)
 	// Complete returns completion candidates in the kernel's own context.
 	Complete(ctx context.Context, text string, pos int) ([]string, error)
 	// CatalogTree lists what the catalogs hold in the kernel's own

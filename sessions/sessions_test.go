@@ -31,6 +31,13 @@ type fixture struct {
 
 func newFixture(t *testing.T, cfg sessions.Config) *fixture {
 	t.Helper()
+	return newPlansFixture(t, cfg, "")
+}
+
+// newPlansFixture is newFixture with kernels that write compiled plans
+// under plansDir (kernel.Config.PlansDir).
+func newPlansFixture(t *testing.T, cfg sessions.Config, plansDir string) *fixture {
+	t.Helper()
 	ep := flinktest.Cluster(t)
 	path := filepath.Join(t.TempDir(), "eddy.db")
 	ctx := context.Background()
@@ -46,7 +53,8 @@ func newFixture(t *testing.T, cfg sessions.Config) *fixture {
 	}
 	cluster.Python = python
 	cfg.OpenKernel = func(ctx context.Context, kc sessions.KernelConfig) (sessions.Kernel, error) {
-		k, err := kernel.Open(ctx, kernel.Config{NoteID: kc.NoteID, Cluster: cluster, Store: store, Admitter: kc.Admitter, OnChange: kc.OnChange})
+		k, err := kernel.Open(ctx, kernel.Config{NoteID: kc.NoteID, Cluster: cluster, Store: store, Admitter: kc.Admitter, OnChange: kc.OnChange,
+			PlansDir: plansDir})
 		if err != nil {
 			return nil, err
 		}

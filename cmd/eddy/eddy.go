@@ -366,6 +366,7 @@ func (m *Main) openKernel(ctx context.Context, kc sessions.KernelConfig) (sessio
 		MaxRows:  m.Config.MaxResultRows,
 		Logger:   m.Log,
 		OnChange: kc.OnChange,
+		PlansDir: kernel.PlansDir(m.cluster, m.Config.DataDir),
 	})
 	if err != nil {
 		return nil, err // not a nil *kernel.Kernel inside the interface
