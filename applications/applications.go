@@ -10,6 +10,7 @@
 package applications
 
 import (
+	"encoding/json"
 	"time"
 )
 
@@ -130,12 +131,33 @@ type Version struct {
 	// Settings are the SET statements of the script, in order.
 	Settings map[string]string `json:"settings"`
 	// NoteRevision is the note's revision the version was built from.
-	NoteRevision string      `json:"noteRevision"`
-	Plan         string      `json:"plan"` // what EXPLAIN printed
-	Included     []Inclusion `json:"included"`
-	Excluded     []Exclusion `json:"excluded"`
-	Forms        []BakedForm `json:"forms"`
-	CreatedAt    time.Time   `json:"createdAt"`
+	NoteRevision string `json:"noteRevision"`
+	Plan         string `json:"plan"` // what EXPLAIN printed
+	// CompiledPlan is the statement set as Flink compiled it (COMPILE
+	// PLAN), which the job runs (EXECUTE PLAN). Its node ids fix the ids of
+	// the job's operators, so one version's state maps into the next's
+	// where their plans agree: a version built to take over state (an
+	// update, a hand-off from a notebook job) has its ids renumbered to
+	// match the plan it takes over from (see CheckPlans). Empty for a
+	// Python or batch version, or when Flink could not compile it
+	// (Uncompiled says why): such a version runs from its SQL.
+	CompiledPlan json.RawMessage `json:"compiledPlan,omitempty"`
+	Uncompiled   string          `json:"uncompiled,omitempty"`
+	// Catalog and Database are where the note's names resolve (a
+	// notebook's gateway session starts there); every run starts there,
+	// as a notebook does. Empty in versions built before they were kept.
+	Catalog  string `json:"catalog,omitempty"`
+	Database string `json:"database,omitempty"`
+	// AllowNonRestoredState lets the version's job start from state that
+	// some of it cannot restore (its StateCheck says what is dropped).
+	AllowNonRestoredState bool `json:"allowNonRestoredState,omitempty"`
+	// StateCheck is what the version's plan restores of the state it took
+	// over, when it was built to take over state.
+	StateCheck *PlanCheck  `json:"stateCheck,omitempty"`
+	Included   []Inclusion `json:"included"`
+	Excluded   []Exclusion `json:"excluded"`
+	Forms      []BakedForm `json:"forms"`
+	CreatedAt  time.Time   `json:"createdAt"`
 }
 
 // Snapshot is a savepoint of an application's job.

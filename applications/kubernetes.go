@@ -20,6 +20,7 @@ import (
 	"go.yaml.in/yaml/v4"
 
 	"github.com/eddy-notebooks/eddy"
+	"github.com/eddy-notebooks/eddy/kernel"
 	"github.com/eddy-notebooks/eddy/kernel/localflink"
 )
 
@@ -88,6 +89,7 @@ const (
 	// kubernetesScriptDir is where the pods mount the script's ConfigMap.
 	kubernetesScriptDir  = "/opt/flink/eddy/script"
 	kubernetesScriptFile = "script.sql"
+	kubernetesPlanFile   = "plan.json"
 	// kubernetesDataDir is the mount point of the flink-data volume (a
 	// PersistentVolumeClaim of that name, ReadWriteMany) that the default
 	// checkpoint and savepoint directories are on. It is mounted only
@@ -126,20 +128,41 @@ const (
 
 // KubernetesManifest returns the application's current version as YAML
 // for the Flink Kubernetes Operator, to kubectl apply: a ConfigMap with
-// the script and a FlinkDeployment (flink.apache.org/v1beta1) running it
+// the script (and the compiled plan it executes, when the version has one)
+// and a FlinkDeployment (flink.apache.org/v1beta1) running it
 // in application mode through SqlDriver, upgraded with savepoints, with
 // the application's parallelism, checkpoint interval, id, name, version
 // and tags. The cluster holds the KPUs Eddy meters for it: a JobManager of
 // one KPU and TaskManagers of one KPU, each with ParallelismPerKPU slots.
-// Bad options are EINVALID, a script too long for a ConfigMap ETOOLARGE,
+// Bad options and a Python version are EINVALID, a script too long for a
+// ConfigMap ETOOLARGE,
 // an unknown application ENOTFOUND.
 func (m *Manager) KubernetesManifest(ctx context.Context, id string, opt KubernetesOptions) ([]byte, error) {
 	a, err := m.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if len(a.Script) > maxKubernetesScript {
-		return nil, eddy.Errorf(eddy.ETOOLARGE, "application %s: its script has %d bytes, more than the %d a ConfigMap can hold", a.Name, len(a.Script), maxKubernetesScript)
+	v, err := m.cfg.Store.FindVersion(ctx, a.ID, a.Version)
+	if err != nil {
+		return nil, err
+	}
+	if ScriptLanguage(v) == LanguagePython {
+		return nil, eddy.Errorf(eddy.EINVALID, "application %s: version %d is a Python program, which Eddy exports only as SQL run by SqlDriver; run it on its own cluster here", a.Name, v.Number)
+	}
+	// SqlDriver starts in its default_catalog, and the pods' catalog
+	// store is empty: the script creates the catalog its names resolve in
+	// (in memory, as the rest of its DDL creates its tables) and enters it.
+	script := useNamespace(v, inMemoryCatalog(v)) + v.Script
+	data := map[string]string{kubernetesScriptFile: script}
+	if len(v.CompiledPlan) > 0 {
+		// The job runs the compiled plan, as here, so its operators keep
+		// the ids its snapshots hold state for.
+		stmts := kernel.SplitStatements(script)
+		data[kubernetesScriptFile] = executePlanScript(script, stmts[len(stmts)-1].Offset, "file://"+path.Join(kubernetesScriptDir, kubernetesPlanFile))
+		data[kubernetesPlanFile] = string(v.CompiledPlan)
+	}
+	if size := len(data[kubernetesScriptFile]) + len(data[kubernetesPlanFile]); size > maxKubernetesScript {
+		return nil, eddy.Errorf(eddy.ETOOLARGE, "application %s: its script and plan have %d bytes, more than the %d a ConfigMap can hold", a.Name, size, maxKubernetesScript)
 	}
 	name := KubernetesName(a.Name, a.ID)
 	opt, err = opt.withDefaults(name)
@@ -172,7 +195,7 @@ func (m *Manager) KubernetesManifest(ctx context.Context, id string, opt Kuberne
 	scriptMap := fmt.Sprintf("%s-v%d-script", name, a.Version)
 	cm := kubeConfigMap{APIVersion: "v1", Kind: "ConfigMap",
 		Metadata: kubeMeta{Name: scriptMap, Namespace: opt.Namespace, Labels: labels, Annotations: annotations},
-		Data:     map[string]string{kubernetesScriptFile: a.Script}}
+		Data:     data}
 
 	slots := m.cfg.ParallelismPerKPU
 	conf := map[string]string{

@@ -382,18 +382,19 @@ func (m *Manager) targets() []string {
 // Preview builds and validates a note as an application would run it,
 // creating nothing.
 func (m *Manager) Preview(ctx context.Context, noteID string) (*Preview, error) {
-	note, b, plan, err := m.build(ctx, noteID)
+	note, b, val, err := m.build(ctx, noteID)
 	if err != nil {
 		return nil, err
 	}
-	return &Preview{NoteID: note.ID, NoteName: note.Name, Script: b.Script, Settings: b.Settings,
-		Included: b.Included, Excluded: b.Excluded, Forms: b.Forms, Plan: plan, Batch: b.Batch}, nil
+	return &Preview{NoteID: note.ID, NoteName: note.Name, Language: b.Language, Script: b.Script, Settings: b.Settings,
+		Included: b.Included, Excluded: b.Excluded, Forms: b.Forms, Plan: val.Plan, Batch: b.Batch}, nil
 }
 
 // Preview is a build shown before an application is created.
 type Preview struct {
 	NoteID   string            `json:"noteId"`
 	NoteName string            `json:"noteName"`
+	Language string            `json:"language"`
 	Script   string            `json:"script"`
 	Settings map[string]string `json:"settings"`
 	Included []Inclusion       `json:"included"`
@@ -404,14 +405,14 @@ type Preview struct {
 }
 
 // build reads the note, builds it and validates the build with Flink.
-func (m *Manager) build(ctx context.Context, noteID string) (*notebooks.Note, *Build, string, error) {
+func (m *Manager) build(ctx context.Context, noteID string) (*notebooks.Note, *Build, *Validation, error) {
 	note, err := m.cfg.Notes.FindNoteByID(ctx, noteID)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, nil, err
 	}
 	paras, err := m.cfg.Notes.ListParagraphs(ctx, noteID)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, nil, err
 	}
 	var resolve func(string) (string, error)
 	if m.cfg.Packages != nil {
@@ -419,24 +420,28 @@ func (m *Manager) build(ctx context.Context, noteID string) (*notebooks.Note, *B
 	}
 	b, err := BuildNoteResolving(note, paras, resolve)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, nil, err
 	}
-	var plan string
+	val := &Validation{}
 	if b.Language == LanguagePython {
-		plan, err = ValidatePython(ctx, m.cfg.Gateway, m.python(), b)
+		val.Plan, err = ValidatePython(ctx, m.cfg.Gateway, m.python(), b)
+		val.Uncompiled = "a Python program runs from its code"
 	} else {
-		plan, err = Validate(ctx, m.cfg.Gateway, b)
+		val, err = Validate(ctx, m.cfg.Gateway, b, filepath.Join(m.cfg.Dir, "plans"))
 	}
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, nil, err
 	}
-	return note, b, plan, nil
+	if val.Uncompiled != "" && b.Language != LanguagePython && !b.Batch {
+		m.log.Warn("an application version runs without a compiled plan", "note", note.Name, "why", val.Uncompiled)
+	}
+	return note, b, val, nil
 }
 
 // newVersion builds the note into a version numbered n and records the
 // note's revision it came from.
 func (m *Manager) newVersion(ctx context.Context, noteID string, n int, appName string) (*notebooks.Note, *Version, error) {
-	note, b, plan, err := m.build(ctx, noteID)
+	note, b, val, err := m.build(ctx, noteID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -444,7 +449,8 @@ func (m *Manager) newVersion(ctx context.Context, noteID string, n int, appName 
 	if err != nil && !errors.Is(err, notebooks.ErrNoChanges) {
 		return nil, nil, err
 	}
-	v := &Version{Number: n, Script: b.Script, Settings: b.Settings, Plan: plan, Included: b.Included,
+	v := &Version{Number: n, Language: b.Language, Script: b.Script, Settings: b.Settings, Plan: val.Plan,
+		CompiledPlan: val.Compiled, Uncompiled: val.Uncompiled, Catalog: val.Catalog, Database: val.Database, Included: b.Included,
 		Excluded: b.Excluded, Forms: b.Forms, CreatedAt: time.Now().UTC()}
 	if rev != nil {
 		v.NoteRevision = rev.ID

@@ -1,12 +1,15 @@
 package applications
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -93,11 +96,19 @@ func (r *StandaloneRunner) Start(ctx context.Context, spec RunSpec) (Run, error)
 	if python {
 		ext = "py"
 	}
+	base := r.Base()
+	catalog := inMemoryCatalog(spec.Version)
+	if spec.Version.Catalog == localflink.CatalogName && base.CatalogDir != "" {
+		catalog = localflink.CatalogOptions(base)
+	}
+	text, err := runnableScript(spec.Version, spec.Dir, catalog)
+	if err != nil {
+		return nil, err
+	}
 	script := filepath.Join(spec.Dir, fmt.Sprintf("v%d.%s", spec.Version.Number, ext))
-	if err := atomicfile.Write(script, strings.NewReader(spec.Version.Script)); err != nil {
+	if err := atomicfile.Write(script, strings.NewReader(text)); err != nil {
 		return nil, fmt.Errorf("applications: write the script: %w", err)
 	}
-	base := r.Base()
 	if python && base.Python == "" {
 		return nil, eddy.Errorf(eddy.EUNAVAILABLE, "version %d of the application is a Python program, and this Eddy runs no Python: start it with --python naming a Python that has apache-flink", spec.Version.Number)
 	}
@@ -206,8 +217,14 @@ func (r *SessionRunner) Start(ctx context.Context, spec RunSpec) (Run, error) {
 	if ScriptLanguage(spec.Version) == LanguagePython {
 		return nil, eddy.Errorf(eddy.EINVALID, "version %d of the application is a Python program, which runs only on its own cluster: choose the %q target", spec.Version.Number, TargetStandalone)
 	}
-	stmts := kernel.SplitStatements(spec.Version.Script)
-	if len(stmts) == 0 || stmts[len(stmts)-1].Kind != kernel.StmtStatementSet {
+	// The session starts where the notebook's sessions do: the USEs are
+	// no-ops, the catalog exists.
+	text, err := runnableScript(spec.Version, spec.Dir, nil)
+	if err != nil {
+		return nil, err
+	}
+	stmts := kernel.SplitStatements(text)
+	if len(stmts) == 0 {
 		return nil, eddy.Errorf(eddy.EINTERNAL, "version %d of the application has no statement set", spec.Version.Number)
 	}
 	sess, err := r.Gateway.OpenSession(ctx, "eddy-app-"+spec.AppID, nil)
@@ -253,6 +270,75 @@ func (r *SessionRunner) Start(ctx context.Context, spec RunSpec) (Run, error) {
 		return nil, eddy.Errorf(eddy.EINTERNAL, "the gateway submitted the statement set but named no job")
 	}
 	return &sessionRun{jm: r.JobManager, jobID: jobID}, nil
+}
+
+// runnableScript is the script a run of v executes. A SQL script first
+// enters the catalog and database a notebook's session starts in (the
+// version's), so its names resolve as they did in the note: Flink's
+// SqlDriver starts in its own default_catalog, and reads no catalog
+// store, so with catalog (CREATE CATALOG's options) set the script
+// creates the catalog first. A version with a compiled
+// plan writes it into dir as v<N>.plan.json and runs it: its statement set
+// is replaced by EXECUTE PLAN of that file, so the job's operators get the
+// plan's ids. The settings and DDL before it still run (a plan names the
+// temporary tables a script creates, not their definitions).
+func runnableScript(v *Version, dir string, catalog map[string]string) (string, error) {
+	if ScriptLanguage(v) == LanguagePython {
+		return v.Script, nil
+	}
+	script := useNamespace(v, catalog) + v.Script
+	if len(v.CompiledPlan) == 0 {
+		return script, nil
+	}
+	stmts := kernel.SplitStatements(script)
+	if len(stmts) == 0 || stmts[len(stmts)-1].Kind != kernel.StmtStatementSet {
+		return "", eddy.Errorf(eddy.EINTERNAL, "version %d of the application has no statement set", v.Number)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("applications: %w", err)
+	}
+	plan := filepath.Join(dir, fmt.Sprintf("v%d.plan.json", v.Number))
+	if err := atomicfile.Write(plan, bytes.NewReader(v.CompiledPlan)); err != nil {
+		return "", fmt.Errorf("applications: write the compiled plan: %w", err)
+	}
+	return executePlanScript(script, stmts[len(stmts)-1].Offset, fileURI(plan)), nil
+}
+
+// useNamespace is the statements that enter v's catalog and database,
+// creating the catalog with options first when they are given.
+func useNamespace(v *Version, options map[string]string) string {
+	if v.Catalog == "" || v.Database == "" {
+		return ""
+	}
+	var sb strings.Builder
+	if options != nil {
+		sb.WriteString("CREATE CATALOG IF NOT EXISTS " + quoteIdentifier(v.Catalog) + " WITH (")
+		for i, k := range slices.Sorted(maps.Keys(options)) {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString(quoteString(k) + " = " + quoteString(options[k]))
+		}
+		sb.WriteString(");\n")
+	}
+	sb.WriteString("USE CATALOG " + quoteIdentifier(v.Catalog) + ";\nUSE " + quoteIdentifier(v.Database) + ";\n")
+	return sb.String()
+}
+
+// inMemoryCatalog is the options of an in-memory catalog standing in for
+// v's where the cluster has no catalog of that name: the script's DDL
+// creates what it uses.
+func inMemoryCatalog(v *Version) map[string]string {
+	return map[string]string{"type": "generic_in_memory", "default-database": v.Database}
+}
+
+// quoteIdentifier quotes a SQL identifier with backticks.
+func quoteIdentifier(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
+
+// executePlanScript is script with its statement set, which starts at
+// offset, replaced by EXECUTE PLAN of the plan at uri.
+func executePlanScript(script string, offset int, uri string) string {
+	return script[:offset] + "EXECUTE PLAN " + quoteString(uri) + ";\n"
 }
 
 // Adopt follows a job an earlier run of Eddy submitted that still runs on

@@ -44,13 +44,21 @@ const validateSession = "eddy-validate"
 // (when the statement set fails, each INSERT is explained alone to find
 // it) and whose reason is Flink's root cause; the whole error is wrapped
 // for the log. A gateway that does not answer gives eddy.EUNAVAILABLE.
-func Validate(ctx context.Context, gw *flink.Gateway, b *Build) (plan string, err error) {
+//
+// With compileDir set, a streaming build's statement set is also compiled
+// (COMPILE PLAN into a file of compileDir, read back and removed): the
+// JSON plan the application runs with EXECUTE PLAN, whose node ids fix its
+// operators' ids (see Version.CompiledPlan). The gateway writes the file,
+// so compileDir must be a directory it shares with Eddy; when it cannot
+// (a remote gateway) or Flink cannot compile the plan, Compiled is nil and
+// Uncompiled says why.
+func Validate(ctx context.Context, gw *flink.Gateway, b *Build, compileDir string) (*Validation, error) {
 	if len(b.Inserts) == 0 {
-		return "", refuse(paraRef{index: -1}, "the note writes to no table: an application needs at least one INSERT INTO")
+		return nil, refuse(paraRef{index: -1}, "the note writes to no table: an application needs at least one INSERT INTO")
 	}
 	session, err := gw.OpenSession(ctx, validateSession, nil)
 	if err != nil {
-		return "", unavailable(err)
+		return nil, unavailable(err)
 	}
 	defer func() {
 		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -58,24 +66,105 @@ func Validate(ctx context.Context, gw *flink.Gateway, b *Build) (plan string, er
 		cancel()
 	}()
 
-	if err := b.replay(ctx, gw, session); err != nil {
-		return "", err
+	val := &Validation{}
+	if val.Catalog, val.Database, err = currentNamespace(ctx, gw, session); err != nil {
+		return nil, unavailable(err)
 	}
-	plan, err = explain(ctx, gw, session, statementSet(b.Inserts))
+	if err := b.replay(ctx, gw, session); err != nil {
+		return nil, err
+	}
+	val.Plan, err = explain(ctx, gw, session, statementSet(b.Inserts))
 	if err == nil {
-		return plan, nil
+		switch {
+		case b.Batch:
+			val.Uncompiled = "a batch job runs from its SQL"
+		case compileDir == "":
+			val.Uncompiled = "no directory to compile plans in"
+		default:
+			val.Compiled, val.Uncompiled, err = compilePlan(ctx, gw, session, compileDir, statementSet(b.Inserts))
+		}
+		return val, err
 	}
 	var apiErr *flink.APIError
 	if !errors.As(err, &apiErr) {
-		return "", unavailable(err)
+		return nil, unavailable(err)
 	}
 	// Which INSERT? The first one Flink refuses alone.
 	for _, ins := range b.Inserts {
 		if _, err := explain(ctx, gw, session, ins.Text); err != nil {
-			return "", b.statementError(ins, err)
+			return nil, b.statementError(ins, err)
 		}
 	}
-	return "", b.statementError(ScriptStatement{Index: -1}, err)
+	return nil, b.statementError(ScriptStatement{Index: -1}, err)
+}
+
+// Validation is what Validate found of a build.
+type Validation struct {
+	// Plan is the statement set's plan as EXPLAIN prints it.
+	Plan string
+	// Compiled is the statement set's compiled plan, nil when Uncompiled
+	// says why there is none.
+	Compiled   []byte
+	Uncompiled string
+	// Catalog and Database are where a gateway session starts, so where
+	// the note's names resolve.
+	Catalog, Database string
+}
+
+// currentNamespace returns the session's current catalog and database.
+func currentNamespace(ctx context.Context, gw *flink.Gateway, session string) (catalog, database string, err error) {
+	for _, q := range []struct {
+		stmt string
+		into *string
+	}{{"SHOW CURRENT CATALOG", &catalog}, {"SHOW CURRENT DATABASE", &database}} {
+		rows, err := gw.Run(ctx, session, q.stmt, 1)
+		if err != nil {
+			return "", "", err
+		}
+		if len(rows) > 0 && len(rows[0].Fields) > 0 {
+			*q.into, _ = rows[0].Fields[0].(string)
+		}
+	}
+	return catalog, database, nil
+}
+
+// compilePlan compiles statement in session into a file of dir and returns
+// the plan, or why there is none: Flink refused to compile what it could
+// explain (a node without a compiled form), or the file the gateway wrote
+// is not where Eddy can read it.
+func compilePlan(ctx context.Context, gw *flink.Gateway, session, dir, statement string) ([]byte, string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, "", eddy.Wrap(eddy.EINTERNAL, err, "applications: the plans directory")
+	}
+	f, err := os.CreateTemp(dir, "compile-*.json")
+	if err != nil {
+		return nil, "", eddy.Wrap(eddy.EINTERNAL, err, "applications: the plans directory")
+	}
+	path := f.Name()
+	f.Close()
+	// COMPILE PLAN refuses a file that exists (IF NOT EXISTS would keep it).
+	os.Remove(path)
+	defer os.Remove(path)
+	if _, err := gw.Run(ctx, session, "COMPILE PLAN "+quoteString(fileURI(path))+" FOR "+statement, 1); err != nil {
+		var apiErr *flink.APIError
+		if !errors.As(err, &apiErr) {
+			return nil, "", unavailable(err)
+		}
+		return nil, "Flink cannot compile the job's plan: " + firstLine(apiErr.RootCause), nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, "the gateway wrote the compiled plan where Eddy cannot read it (a remote gateway)", nil
+	}
+	return data, "", nil
+}
+
+// fileURI is the file: URI of a local path.
+func fileURI(path string) string {
+	if strings.Contains(path, "://") {
+		return path
+	}
+	return "file://" + path
 }
 
 // replay runs the build's statements but the statement set in session,
@@ -227,11 +316,11 @@ func ValidatePython(ctx context.Context, gw *flink.Gateway, python string, b *Bu
 		}
 	}
 	if len(before.Inserts) > 0 {
-		plan, err := Validate(ctx, gw, before)
+		val, err := Validate(ctx, gw, before, "")
 		if err != nil {
 			return "", err
 		}
-		return plan + "\n" + pythonPlanNote + "\n", nil
+		return val.Plan + "\n" + pythonPlanNote + "\n", nil
 	}
 	if len(before.Statements) > 0 {
 		session, err := gw.OpenSession(ctx, validateSession, nil)

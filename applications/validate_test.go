@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -74,14 +76,36 @@ func TestValidate(t *testing.T) {
 			fmt.Sprintf("%%flink.ssql\nSET 'table.exec.mini-batch.enabled' = 'false';\nINSERT INTO snk_b_%s SELECT name, COUNT(*) FROM src_%s GROUP BY name;\nSELECT 1", x, x),
 		)
 		b := mustBuild(t, note, paras)
-		plan, err := Validate(ctx, gw, b)
+		plans := t.TempDir()
+		val, err := Validate(ctx, gw, b, plans)
 		if err != nil {
 			t.Fatalf("Validate: %v\n%s", err, b.Script)
+		}
+		plan, compiled, why := val.Plan, val.Compiled, val.Uncompiled
+		if val.Catalog == "" || val.Database == "" {
+			t.Errorf("Validate found no current catalog and database: %+v", val)
 		}
 		for _, want := range []string{"snk_a_" + x, "snk_b_" + x, "== Optimized Execution Plan =="} {
 			if !strings.Contains(plan, want) {
 				t.Errorf("plan lacks %q:\n%s", want, plan)
 			}
+		}
+		// The statement set compiled: a JSON plan writing to both sinks,
+		// and no file left behind.
+		var cp struct {
+			FlinkVersion string           `json:"flinkVersion"`
+			Nodes        []map[string]any `json:"nodes"`
+		}
+		if err := json.Unmarshal(compiled, &cp); err != nil || len(cp.Nodes) == 0 || why != "" {
+			t.Errorf("compiled plan: %v (why none: %q)\n%.300s", err, why, compiled)
+		}
+		for _, want := range []string{"snk_a_" + x, "snk_b_" + x} {
+			if !strings.Contains(string(compiled), want) {
+				t.Errorf("compiled plan lacks %q", want)
+			}
+		}
+		if left, _ := os.ReadDir(plans); len(left) != 0 {
+			t.Errorf("Validate left %d files in the plans directory", len(left))
 		}
 		// Nothing of the note reached the persistent catalog: its tables,
 		// its view, its database; and the DROP did not run.
@@ -111,7 +135,7 @@ func TestValidate(t *testing.T) {
 			"CREATE TABLE s (a INT) WITH ('connector' = 'datagen');\nCREATE TABLE k (a INT) WITH ('connector' = 'blackhole');\n"+
 			"INSERT INTO k SELECT a FROM s", x, x))
 		b := mustBuild(t, note, paras)
-		if _, err := Validate(ctx, gw, b); err != nil {
+		if _, err := Validate(ctx, gw, b, ""); err != nil {
 			t.Fatalf("Validate: %v", err)
 		}
 		if names := catalogNames(ctx, t, gw); strings.Contains(names, x) {
@@ -130,7 +154,7 @@ func TestValidate(t *testing.T) {
 		)
 		paras[2].Title = "From the other note"
 		b := mustBuild(t, note, paras)
-		_, err := Validate(ctx, gw, b)
+		_, err := Validate(ctx, gw, b, "")
 		checkRefusal(t, err, 2, fmt.Sprintf("Object 'other_note_%s' not found", x))
 		t.Logf("refusal: %s", eddy.ErrorMessage(err))
 	})
@@ -142,7 +166,7 @@ func TestValidate(t *testing.T) {
 			fmt.Sprintf("%%flink.ssql\nINSERT INTO k_%s VALUES (1)", x),
 		)
 		b := mustBuild(t, note, paras)
-		_, err := Validate(ctx, gw, b)
+		_, err := Validate(ctx, gw, b, "")
 		checkRefusal(t, err, 1, "Could not find any factory for identifier 'no-such-connector'")
 	})
 
@@ -154,7 +178,7 @@ func TestValidate(t *testing.T) {
 			fmt.Sprintf("%%flink.ssql\nINSERT INTO k_%s VALUES (1)", x),
 		)
 		b := mustBuild(t, note, paras)
-		_, err := Validate(ctx, gw, b)
+		_, err := Validate(ctx, gw, b, "")
 		checkRefusal(t, err, 1, "Encountered")
 		t.Logf("refusal: %s", eddy.ErrorMessage(err))
 	})
@@ -168,14 +192,14 @@ func TestValidate(t *testing.T) {
 			fmt.Sprintf("%%flink.bsql\nINSERT INTO k_%s SELECT a FROM b_%s", x, x),
 		)
 		b := mustBuild(t, note, paras)
-		if _, err := Validate(ctx, gw, b); err != nil {
+		if _, err := Validate(ctx, gw, b, ""); err != nil {
 			t.Fatalf("Validate: %v", err)
 		}
 		// An unbounded source cannot be read in batch mode.
 		paras = append(paras, paras[1].Clone())
 		paras[2].ID, paras[2].Text = "p2", fmt.Sprintf("%%flink.bsql\nINSERT INTO k_%s SELECT a FROM u_%s", x, x)
 		b = mustBuild(t, note, paras)
-		_, err := Validate(ctx, gw, b)
+		_, err := Validate(ctx, gw, b, "")
 		checkRefusal(t, err, 2, fmt.Sprintf("Querying an unbounded table 'eddy.default.u_%s' in batch mode is not allowed", x))
 	})
 }

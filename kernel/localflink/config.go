@@ -321,6 +321,17 @@ func prepareCatalog(cfg Config) error {
 	if err := os.MkdirAll(cfg.CatalogDir, 0o755); err != nil {
 		return err
 	}
-	desc := fmt.Sprintf("default-database: \"default\"\npath: %s\ntype: \"eddy\"\n", yamlQuote("file://"+cfg.CatalogDir))
+	opts := CatalogOptions(cfg)
+	desc := fmt.Sprintf("default-database: %q\npath: %s\ntype: %q\n", opts["default-database"], yamlQuote(opts["path"]), opts["type"])
 	return writeFileAtomic(filepath.Join(cfg.Dir, "catalog-store", CatalogName+".yaml"), desc)
+}
+
+// CatalogOptions are the options of CREATE CATALOG that make Eddy's
+// persistent catalog; nil when the cluster has none. (Flink's SqlDriver
+// does not read the catalog store, so an application's script creates it.)
+func CatalogOptions(cfg Config) map[string]string {
+	if cfg.CatalogDir == "" {
+		return nil
+	}
+	return map[string]string{"type": "eddy", "path": "file://" + cfg.CatalogDir, "default-database": "default"}
 }
