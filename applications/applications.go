@@ -23,6 +23,7 @@ const (
 	StatusForceStopping = "FORCE_STOPPING" // stopping without a snapshot
 	StatusUpdating      = "UPDATING"       // changing version or configuration
 	StatusAutoscaling   = "AUTOSCALING"    // rescaling
+	StatusRollingBack   = "ROLLING_BACK"   // an update failed: the previous version starts again
 	StatusDeleting      = "DELETING"       // being deleted
 	StatusFailed        = "FAILED"         // its job failed; Failure says why
 )

@@ -99,7 +99,10 @@ type Config struct {
 	// Autoscale is the autoscaler's rule; zero fields get
 	// DefaultAutoscale's.
 	Autoscale Autoscale
-	Logger    *slog.Logger
+	// NoteJobs finds notes' running INSERT jobs and hands them off to
+	// applications created with state; nil refuses such creates.
+	NoteJobs kernel.NoteJobs
+	Logger   *slog.Logger
 }
 
 // Manager owns every application: builds, lifecycle, reconciliation with
@@ -129,16 +132,22 @@ type instance struct {
 	// leaves the job's end to it.
 	stopping bool
 	crashes  int // JobManager crashes already reported
-	// fallback is where a rescale by restart goes back to when the job at
-	// the new parallelism fails before it runs; nil otherwise.
+	// fallback is where a start that takes over state goes back to when
+	// its job fails before it runs; nil otherwise.
 	fallback *fallback
 }
 
-// fallback is the parallelism and snapshot a rescale by restart started
-// from.
+// fallback is where a start that takes over state goes back to when its
+// job fails before it runs (rollBackLocked).
 type fallback struct {
+	// snapshotID is the snapshot the start restores.
+	snapshotID string
+	// A rescale by restart goes back to the parallelism it left; an
+	// update also to the version it left (version is 0 otherwise).
 	parallelism, userParallelism int
-	snapshotID                   string
+	version                      int
+	// resume, for a hand-off, resumes the notebook job it took over.
+	resume func(context.Context) error
 }
 
 // NewManager returns a Manager; Open loads the applications and resumes
@@ -302,6 +311,12 @@ type CreateRequest struct {
 	// AutoScalingEnabled is true when absent: applications autoscale
 	// unless told not to, as in Amazon Managed Service for Apache Flink.
 	AutoScalingEnabled *bool `json:"autoScalingEnabled,omitempty"`
+	// WithState hands the note's running INSERT job off to the
+	// application, which starts at once from the job's savepoint (that
+	// savepoint is its first snapshot). AllowNonRestoredState lets it
+	// start when some of that state has no operator to restore it.
+	WithState             bool `json:"withState,omitempty"`
+	AllowNonRestoredState bool `json:"allowNonRestoredState,omitempty"`
 }
 
 // Bounds of the maximum parallelism, as Flink has them.
@@ -488,9 +503,22 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (*Application, 
 	if err := m.checkCount(); err != nil {
 		return nil, err
 	}
+	var src *handOffSource
+	if req.WithState {
+		var err error
+		if src, err = m.handOffSource(ctx, req.NoteID); err != nil {
+			return nil, err
+		}
+	}
 	note, v, err := m.newVersion(ctx, req.NoteID, 1, req.Name)
 	if err != nil {
 		return nil, err
+	}
+	if src != nil {
+		what := fmt.Sprintf("the notebook job %s (paragraph %s)", src.job.JobID, src.job.ParagraphID)
+		if err := takeOver(v, src.plan, req.AllowNonRestoredState, what); err != nil {
+			return nil, err
+		}
 	}
 	now := time.Now().UTC()
 	id := newID()
@@ -521,6 +549,18 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (*Application, 
 	m.apps[id] = inst
 	m.mu.Unlock()
 	m.event(ctx, inst, "created", fmt.Sprintf("created from note %q, version 1 (note revision %s)", note.Name, v.NoteRevision))
+	if src != nil {
+		if handedOff, err := m.handOff(ctx, inst, src); err != nil {
+			if !handedOff {
+				// The notebook job runs on: the application goes, so the
+				// failed create changed nothing.
+				if derr := m.Delete(context.WithoutCancel(ctx), id); derr != nil {
+					m.log.Warn("deleting an application whose hand-off failed", "application", req.Name, "err", derr)
+				}
+			}
+			return nil, err
+		}
+	}
 	return m.Get(ctx, id)
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/eddy-notebooks/eddy"
 	"github.com/eddy-notebooks/eddy/applications"
 	appsqlite "github.com/eddy-notebooks/eddy/applications/sqlite"
+	"github.com/eddy-notebooks/eddy/kernel"
 	"github.com/eddy-notebooks/eddy/kernel/flinktest"
 	"github.com/eddy-notebooks/eddy/kernel/localflink"
 	"github.com/eddy-notebooks/eddy/notebooks"
@@ -31,7 +32,12 @@ type fixture struct {
 	dir    string
 	// autoscale is the managers' autoscaling rule (zero: the default).
 	autoscale applications.Autoscale
+	// jobs is the managers' kernel.NoteJobs once a test sets it.
+	jobs noteJobs
 }
+
+// noteJobs is the kernel.NoteJobs a test sets after its fixture exists.
+type noteJobs struct{ kernel.NoteJobs }
 
 func newFixture(t *testing.T, capacity int, quotas applications.Quotas) *fixture {
 	t.Helper()
@@ -84,6 +90,7 @@ func (f *fixture) manager(t *testing.T, quotas applications.Quotas) *application
 		Quotas:        quotas,
 		PricePerHour:  0.11,
 		Autoscale:     f.autoscale,
+		NoteJobs:      &f.jobs,
 	})
 	if err := m.Open(context.Background()); err != nil {
 		t.Fatal(err)

@@ -95,9 +95,13 @@ func (m *Manager) startLocked(ctx context.Context, inst *instance, restore, snap
 	now := time.Now().UTC()
 	spec := RunSpec{AppID: r.ID, Name: "eddy-app:" + r.Name, JobID: r.JobID, Version: v, Parallelism: r.CurrentParallelism, MaxParallelism: r.MaxParallelism,
 		CheckpointInterval: time.Duration(r.CheckpointIntervalMs) * time.Millisecond,
-		Dir:                filepath.Join(m.cfg.Dir, r.ID), RunDir: "run-" + now.Format("20060102T150405.000"), Restore: from}
+		Dir:                filepath.Join(m.cfg.Dir, r.ID), RunDir: "run-" + now.Format("20060102T150405.000"), Restore: from,
+		AllowNonRestoredState: v.AllowNonRestoredState}
 	spec.RunDir = strings.ReplaceAll(spec.RunDir, ".", "")
-	r.Status, r.Failure, r.Desired = StatusStarting, "", DesiredRunning
+	if r.Status != StatusRollingBack {
+		r.Status = StatusStarting
+	}
+	r.Failure, r.Desired = "", DesiredRunning
 	r.RunDir, r.RunRestore = spec.RunDir, from
 	r.StartedAt, r.MeteredAt = now, now
 	inst.kpus = kpus
@@ -303,7 +307,7 @@ func (m *Manager) watch(ctx context.Context, inst *instance, run Run) {
 			// restarting after a crash (noteCrashes reports it).
 		}
 		inst.mu.Lock()
-		starting := inst.run == run && inst.rec.Status == StatusStarting
+		starting := inst.run == run && starting(inst.rec.Status)
 		inst.mu.Unlock()
 		switch {
 		case !starting:
@@ -320,6 +324,10 @@ func (m *Manager) watch(ctx context.Context, inst *instance, run Run) {
 		}
 	}
 }
+
+// starting reports whether an application of status waits for its job
+// to run.
+func starting(status string) bool { return status == StatusStarting || status == StatusRollingBack }
 
 // noteCrashes turns JobManager crashes into events.
 func (m *Manager) noteCrashes(ctx context.Context, inst *instance, run Run) {
@@ -356,7 +364,7 @@ func (m *Manager) reconcile(ctx context.Context, inst *instance, run Run, job fl
 		return false
 	}
 	status := inst.rec.Status
-	if job.TasksRunning() && status == StatusStarting {
+	if job.TasksRunning() && starting(status) {
 		inst.fallback = nil
 		m.setStatus(ctx, inst, StatusRunning, "", "running", "the job runs: "+run.JobManager().JobURL(run.JobID()))
 	}
@@ -446,32 +454,56 @@ func restoreFailure(failure string) string {
 	const unmapped = "Cannot map checkpoint/savepoint state for operator "
 	if _, rest, ok := strings.Cut(failure, unmapped); ok {
 		op, _, _ := strings.Cut(rest, " ")
-		return "Flink cannot map the snapshot's state of operator " + op + " to the job at this parallelism: its operators are laid out differently there"
+		return "Flink cannot map the snapshot's state of operator " + op + " to the job: no operator of the job at this parallelism and plan takes it"
 	}
 	return firstLine(failure)
 }
 
-// rollBackLocked ends a run started by a rescale by restart that failed
-// before it ran (its state could not be restored at the new parallelism:
-// a job whose operators chain differently there) and starts the
-// application again at the parallelism it had, from the same snapshot,
-// keeping its KPUs. Caller holds inst.mu.
+// rollBackLocked ends a run that took over state and failed before it ran
+// (its state could not be restored), and goes back to what it came from:
+// a rescale by restart to the parallelism it had, an update to the version
+// it had (status ROLLING_BACK until that job runs), each from the same
+// snapshot and keeping its KPUs; a hand-off resumes the notebook job it
+// took over and leaves the application FAILED. Caller holds inst.mu.
 func (m *Manager) rollBackLocked(ctx context.Context, inst *instance, failure string) {
 	fb := inst.fallback
 	inst.fallback = nil
 	r := inst.rec
-	to := r.CurrentParallelism
+	if fb.resume != nil {
+		m.endRunLocked(ctx, inst, StatusFailed, failure, "failed", fmt.Sprintf("the job could not start from the notebook job's savepoint (%s)", restoreFailure(failure)))
+		r.Desired = DesiredStopped
+		m.save(ctx, inst)
+		if err := fb.resume(ctx); err != nil {
+			m.event(ctx, inst, "handoff-failed", "the notebook job could not be resumed from its savepoint: "+err.Error())
+			return
+		}
+		m.event(ctx, inst, "handed-back", fmt.Sprintf("the notebook job was resumed from snapshot %s: it continues where it stopped", fb.snapshotID))
+		return
+	}
 	m.releaseRunLocked(ctx, inst)
-	r.CurrentParallelism, r.Parallelism = fb.parallelism, fb.userParallelism
-	m.setStatus(ctx, inst, StatusStarting, "", "rescale-failed", fmt.Sprintf("the job at parallelism %d failed before it ran (%s): it starts again at parallelism %d from snapshot %s",
-		to, restoreFailure(failure), fb.parallelism, fb.snapshotID))
-	why := fmt.Sprintf("rescale %d → %d rolled back", fb.parallelism, to)
+	var why, kind, msg, failedMsg string
+	if fb.version != 0 {
+		to := r.Version
+		r.Version = fb.version
+		kind, failedMsg = "update-failed", "it could not be started again after a failed update: "
+		msg = fmt.Sprintf("version %d failed before it ran (%s): version %d starts again from snapshot %s", to, restoreFailure(failure), fb.version, fb.snapshotID)
+		why = fmt.Sprintf("update to version %d rolled back", to)
+		m.setStatus(ctx, inst, StatusRollingBack, "", kind, msg)
+	} else {
+		to := r.CurrentParallelism
+		r.CurrentParallelism, r.Parallelism = fb.parallelism, fb.userParallelism
+		kind, failedMsg = "rescale-failed", "it could not be started again after a failed rescale: "
+		msg = fmt.Sprintf("the job at parallelism %d failed before it ran (%s): it starts again at parallelism %d from snapshot %s",
+			to, restoreFailure(failure), fb.parallelism, fb.snapshotID)
+		why = fmt.Sprintf("rescale %d → %d rolled back", fb.parallelism, to)
+		m.setStatus(ctx, inst, StatusStarting, "", kind, msg)
+	}
 	if err := m.startLocked(context.WithoutCancel(ctx), inst, RestoreSnapshot, fb.snapshotID, why); err != nil && r.Status != StatusFailed {
 		if inst.run == nil {
 			m.releaseKPUsTo(inst, 0)
 		}
 		r.Desired = DesiredStopped
-		m.setStatus(ctx, inst, StatusFailed, err.Error(), "failed", "it could not be started again after a failed rescale: "+err.Error())
+		m.setStatus(ctx, inst, StatusFailed, err.Error(), "failed", failedMsg+err.Error())
 	}
 }
 

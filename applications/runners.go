@@ -36,6 +36,9 @@ type RunSpec struct {
 	Dir                string // the application's directory
 	RunDir             string // the run's checkpoint directory name, under Dir/checkpoints
 	Restore            string // savepoint or checkpoint to start from; "" for none
+	// AllowNonRestoredState starts the job from Restore even where some of
+	// its state has no operator to take it (Flink drops that state).
+	AllowNonRestoredState bool
 }
 
 // CheckpointDir is where the run's checkpoints go (a job-id directory
@@ -114,7 +117,7 @@ func (r *StandaloneRunner) Start(ctx context.Context, spec RunSpec) (Run, error)
 	}
 	app, err := localflink.StartApplication(ctx, base, localflink.AppConfig{
 		Dir: spec.Dir, JobID: spec.JobID, Name: spec.Name, Script: script, Python: python, RunDir: spec.RunDir,
-		Restore: spec.Restore, Parallelism: spec.Parallelism, MaxParallelism: spec.MaxParallelism, SlotsPerTM: r.SlotsPerTaskManager,
+		Restore: spec.Restore, AllowNonRestoredState: spec.AllowNonRestoredState, Parallelism: spec.Parallelism, MaxParallelism: spec.MaxParallelism, SlotsPerTM: r.SlotsPerTaskManager,
 		CheckpointInterval: spec.CheckpointInterval,
 		JobManagerMemory:   r.JobManagerMemory, TaskManagerMemory: r.TaskManagerMemory,
 	})
@@ -258,6 +261,9 @@ func (r *SessionRunner) Start(ctx context.Context, spec RunSpec) (Run, error) {
 	}
 	if spec.Restore != "" {
 		conf["execution.state-recovery.path"] = spec.Restore
+		if spec.AllowNonRestoredState {
+			conf["execution.state-recovery.ignore-unclaimed-state"] = "true"
+		}
 	}
 	rows, jobID, err := r.execute(ctx, sess, stmts[len(stmts)-1].Text, conf)
 	if err != nil {

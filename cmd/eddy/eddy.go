@@ -685,6 +685,7 @@ func (m *Main) openApplications(ctx context.Context) error {
 		ParallelismPerKPU: cfg.ParallelismPerKPU,
 		PricePerHour:      cfg.KPUPricePerHour,
 		Autoscale:         cfg.Autoscale,
+		NoteJobs:          m.manager,
 		Logger:            m.Log,
 	})
 	return m.apps.Open(ctx)

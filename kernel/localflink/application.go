@@ -43,8 +43,11 @@ type AppConfig struct {
 	// Restore is the savepoint or retained checkpoint to start from; "" starts
 	// without state. A JobManager that crashes is restarted from the newest
 	// checkpoint of the run, or from Restore when the run has none yet.
-	Restore     string
-	Parallelism int // default parallelism of the job, at least 1
+	Restore string
+	// AllowNonRestoredState lets the job start from Restore where some of
+	// its state has no operator to take it (Flink drops that state).
+	AllowNonRestoredState bool
+	Parallelism           int // default parallelism of the job, at least 1
 	// MaxParallelism is the job's maximum parallelism (the number of key
 	// groups of its keyed state): fixed for the job's life, since keyed
 	// state cannot be restored under another. 0 leaves Flink's default.
@@ -155,6 +158,9 @@ func StartApplication(ctx context.Context, base Config, ac AppConfig) (*AppClust
 		argv := append([]string(nil), jm...)
 		if from := a.resumeFrom(); from != "" {
 			argv = append(argv, "--fromSavepoint", from)
+			if ac.AllowNonRestoredState {
+				argv = append(argv, "--allowNonRestoredState")
+			}
 		}
 		if ac.Python {
 			return append(argv, "-py", ac.Script)
