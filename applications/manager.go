@@ -150,6 +150,11 @@ type fallback struct {
 	resume func(context.Context) error
 }
 
+// untilCheckpoint reports whether the fallback holds until the new job's
+// first checkpoint (an update, a hand-off) rather than until its tasks run
+// (a rescale, whose job is the same).
+func (fb *fallback) untilCheckpoint() bool { return fb.version != 0 || fb.resume != nil }
+
 // NewManager returns a Manager; Open loads the applications and resumes
 // those that were running.
 func NewManager(cfg Config) *Manager {
@@ -401,8 +406,10 @@ func (m *Manager) Preview(ctx context.Context, noteID string) (*Preview, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &Preview{NoteID: note.ID, NoteName: note.Name, Language: b.Language, Script: b.Script, Settings: b.Settings,
-		Included: b.Included, Excluded: b.Excluded, Forms: b.Forms, Plan: val.Plan, Batch: b.Batch}, nil
+	p := &Preview{NoteID: note.ID, NoteName: note.Name, Language: b.Language, Script: b.Script, Settings: b.Settings,
+		Included: b.Included, Excluded: b.Excluded, Forms: b.Forms, Plan: val.Plan, Batch: b.Batch}
+	p.StateSource = m.stateSource(ctx, noteID, val.Compiled, val.Uncompiled)
+	return p, nil
 }
 
 // Preview is a build shown before an application is created.
@@ -417,6 +424,10 @@ type Preview struct {
 	Forms    []BakedForm       `json:"forms"`
 	Plan     string            `json:"plan"`
 	Batch    bool              `json:"batch"`
+	// StateSource is the note's running INSERT job whose state a create
+	// with state would take over, and what of it would be restored;
+	// absent when the note runs none.
+	StateSource *StateSource `json:"stateSource,omitempty"`
 }
 
 // build reads the note, builds it and validates the build with Flink.
@@ -456,24 +467,42 @@ func (m *Manager) build(ctx context.Context, noteID string) (*notebooks.Note, *B
 // newVersion builds the note into a version numbered n and records the
 // note's revision it came from.
 func (m *Manager) newVersion(ctx context.Context, noteID string, n int, appName string) (*notebooks.Note, *Version, error) {
-	note, b, val, err := m.build(ctx, noteID)
+	note, v, err := m.draftVersion(ctx, noteID, n)
 	if err != nil {
 		return nil, nil, err
 	}
-	rev, err := m.cfg.Notes.CheckpointNote(ctx, noteID, fmt.Sprintf("deployed as application %s, version %d", appName, n))
-	if err != nil && !errors.Is(err, notebooks.ErrNoChanges) {
+	if err := m.recordRevision(ctx, v, noteID, appName); err != nil {
+		return nil, nil, err
+	}
+	return note, v, nil
+}
+
+// draftVersion builds the note into a version numbered n, recording
+// nothing.
+func (m *Manager) draftVersion(ctx context.Context, noteID string, n int) (*notebooks.Note, *Version, error) {
+	note, b, val, err := m.build(ctx, noteID)
+	if err != nil {
 		return nil, nil, err
 	}
 	v := &Version{Number: n, Language: b.Language, Script: b.Script, Settings: b.Settings, Plan: val.Plan,
 		CompiledPlan: val.Compiled, Uncompiled: val.Uncompiled, Catalog: val.Catalog, Database: val.Database, Included: b.Included,
 		Excluded: b.Excluded, Forms: b.Forms, CreatedAt: time.Now().UTC()}
-	if rev != nil {
-		v.NoteRevision = rev.ID
-	}
 	if v.Settings == nil {
 		v.Settings = map[string]string{}
 	}
 	return note, v, nil
+}
+
+// recordRevision checkpoints the note as the revision v was built from.
+func (m *Manager) recordRevision(ctx context.Context, v *Version, noteID, appName string) error {
+	rev, err := m.cfg.Notes.CheckpointNote(ctx, noteID, fmt.Sprintf("deployed as application %s, version %d", appName, v.Number))
+	if err != nil && !errors.Is(err, notebooks.ErrNoChanges) {
+		return err
+	}
+	if rev != nil {
+		v.NoteRevision = rev.ID
+	}
+	return nil
 }
 
 // Create builds a note into version 1 of a new application, which is

@@ -283,6 +283,7 @@ func (m *Manager) watch(ctx context.Context, inst *instance, run Run) {
 			if m.reconcile(ctx, inst, run, job) {
 				return
 			}
+			m.settleFallback(ctx, inst, run)
 		case flink.IsNotFound(err):
 			// The program has not submitted its job yet, or failed before it
 			// could: the JobManager's application says which. A job that ran
@@ -325,6 +326,32 @@ func (m *Manager) watch(ctx context.Context, inst *instance, run Run) {
 	}
 }
 
+// settleFallback forgets where an update or a hand-off would go back to
+// once the new job has completed a checkpoint: from then on it has state
+// of its own newer than the snapshot it started from, and a failure is
+// its own (it restarts from that state). Until then a failure, before or
+// after its tasks run, rolls back.
+func (m *Manager) settleFallback(ctx context.Context, inst *instance, run Run) {
+	inst.mu.Lock()
+	fb := inst.fallback
+	current := inst.run == run
+	inst.mu.Unlock()
+	if fb == nil || !fb.untilCheckpoint() || !current {
+		return
+	}
+	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	st, err := run.JobManager().Checkpoints(qctx, run.JobID())
+	cancel()
+	if err != nil || st.Latest.Completed == nil {
+		return
+	}
+	inst.mu.Lock()
+	if inst.fallback == fb {
+		inst.fallback = nil
+	}
+	inst.mu.Unlock()
+}
+
 // starting reports whether an application of status waits for its job
 // to run.
 func starting(status string) bool { return status == StatusStarting || status == StatusRollingBack }
@@ -365,7 +392,9 @@ func (m *Manager) reconcile(ctx context.Context, inst *instance, run Run, job fl
 	}
 	status := inst.rec.Status
 	if job.TasksRunning() && starting(status) {
-		inst.fallback = nil
+		if fb := inst.fallback; fb != nil && !fb.untilCheckpoint() {
+			inst.fallback = nil
+		}
 		m.setStatus(ctx, inst, StatusRunning, "", "running", "the job runs: "+run.JobManager().JobURL(run.JobID()))
 	}
 	inst.mu.Unlock()
@@ -460,7 +489,8 @@ func restoreFailure(failure string) string {
 }
 
 // rollBackLocked ends a run that took over state and failed before it ran
-// (its state could not be restored), and goes back to what it came from:
+// (its state could not be restored) or, for an update or a hand-off,
+// before its first checkpoint, and goes back to what it came from:
 // a rescale by restart to the parallelism it had, an update to the version
 // it had (status ROLLING_BACK until that job runs), each from the same
 // snapshot and keeping its KPUs; a hand-off resumes the notebook job it
@@ -470,7 +500,7 @@ func (m *Manager) rollBackLocked(ctx context.Context, inst *instance, failure st
 	inst.fallback = nil
 	r := inst.rec
 	if fb.resume != nil {
-		m.endRunLocked(ctx, inst, StatusFailed, failure, "failed", fmt.Sprintf("the job could not start from the notebook job's savepoint (%s)", restoreFailure(failure)))
+		m.endRunLocked(ctx, inst, StatusFailed, failure, "failed", fmt.Sprintf("the job failed before its first checkpoint from the notebook job's savepoint (%s)", restoreFailure(failure)))
 		r.Desired = DesiredStopped
 		m.save(ctx, inst)
 		if err := fb.resume(ctx); err != nil {
@@ -486,7 +516,7 @@ func (m *Manager) rollBackLocked(ctx context.Context, inst *instance, failure st
 		to := r.Version
 		r.Version = fb.version
 		kind, failedMsg = "update-failed", "it could not be started again after a failed update: "
-		msg = fmt.Sprintf("version %d failed before it ran (%s): version %d starts again from snapshot %s", to, restoreFailure(failure), fb.version, fb.snapshotID)
+		msg = fmt.Sprintf("version %d failed before its first checkpoint (%s): version %d starts again from snapshot %s", to, restoreFailure(failure), fb.version, fb.snapshotID)
 		why = fmt.Sprintf("update to version %d rolled back", to)
 		m.setStatus(ctx, inst, StatusRollingBack, "", kind, msg)
 	} else {

@@ -24,6 +24,44 @@ import (
 // check, operator by operator.
 type StateRefusal struct {
 	Check *PlanCheck `json:"check"`
+	// Diff is an update's script diff.
+	Diff string `json:"diff,omitempty"`
+}
+
+// StateSource is a note's running INSERT job as a create with state
+// would take it over.
+type StateSource struct {
+	JobID       string `json:"jobId,omitempty"`
+	ParagraphID string `json:"paragraphId,omitempty"`
+	// Check is what the application's plan would restore of the job's
+	// state; absent when Unavailable says why the state cannot be taken.
+	Check       *PlanCheck `json:"check,omitempty"`
+	Unavailable string     `json:"unavailable,omitempty"`
+}
+
+// stateSource describes the note's running INSERT job for a preview, nil
+// when the note runs none.
+func (m *Manager) stateSource(ctx context.Context, noteID string, compiled []byte, uncompiled string) *StateSource {
+	if m.cfg.NoteJobs == nil {
+		return nil
+	}
+	jobs, err := m.cfg.NoteJobs.RunningInserts(ctx, noteID)
+	if err != nil || len(jobs) == 0 {
+		return nil
+	}
+	src, err := m.handOffSource(ctx, noteID)
+	if err != nil {
+		return &StateSource{JobID: jobs[0].JobID, ParagraphID: jobs[0].ParagraphID, Unavailable: eddy.ErrorMessage(err)}
+	}
+	s := &StateSource{JobID: src.job.JobID, ParagraphID: src.job.ParagraphID}
+	if len(compiled) == 0 {
+		s.Unavailable = "the application's plan is not compiled: " + uncompiled
+		return s
+	}
+	if s.Check, err = CheckPlans(src.plan, compiled); err != nil {
+		s.Check, s.Unavailable = nil, eddy.ErrorMessage(err)
+	}
+	return s
 }
 
 // takeOver makes v the version that takes over the state of a job run
