@@ -246,15 +246,21 @@ func TestManager_RescaleByRestart(t *testing.T) {
 }
 
 // TestManager_RescaleByRestartRollsBack: a rescale by restart whose job
-// cannot restore its snapshot at the new parallelism (its operators chain
-// differently there, so Flink's generated operator ids differ) goes back:
-// the application starts again at its old parallelism from the same
-// snapshot, with its state, its KPUs and an event that says why.
+// cannot restore its snapshot at the new parallelism goes back: the
+// application starts again at its old parallelism from the same snapshot,
+// with its state, its KPUs and an event that says why. A compiled plan
+// gives every operator an id of its own, which makes such a rescale
+// restore; this note tells Flink not to (table.exec.uid.generation), so
+// its operators chain differently at parallelism 2 and Flink's generated
+// ids differ there.
 func TestManager_RescaleByRestartRollsBack(t *testing.T) {
 	f := newFixture(t, 8, applications.Quotas{})
 	ctx := context.Background()
 	out := t.TempDir()
 	noteID := f.countsNote(t, "rescale-rolls-back", out)
+	if _, err := f.notes.AddParagraph(ctx, noteID, notebooks.ParagraphCreate{Text: "%flink.ssql\nSET 'table.exec.uid.generation' = 'DISABLED';"}); err != nil {
+		t.Fatal(err)
+	}
 	a, err := f.m.Create(ctx, applications.CreateRequest{NoteID: noteID, Name: "rolls-back", CheckpointIntervalMs: 1000})
 	if err != nil {
 		t.Fatal(err)
