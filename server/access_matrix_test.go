@@ -94,6 +94,7 @@ var routeExpect = map[string]string{
 	"DELETE /api/v1/applications/{applicationId}":                         "app:own",
 	"POST /api/v1/applications/{applicationId}/start":                     "app:run",
 	"POST /api/v1/applications/{applicationId}/stop":                      "app:run",
+	"POST /api/v1/applications/{applicationId}/update":                    "app:write",
 	"GET /api/v1/applications/{applicationId}/snapshots":                  "app:read",
 	"POST /api/v1/applications/{applicationId}/snapshots":                 "app:run",
 	"DELETE /api/v1/applications/{applicationId}/snapshots/{snapshotId}":  "app:own",
@@ -556,6 +557,9 @@ func (a *fakeApplications) TakeSnapshot(context.Context, string) (*applications.
 	return nil, errFakeApp
 }
 func (a *fakeApplications) DeleteSnapshot(context.Context, string, string) error { return errFakeApp }
+func (a *fakeApplications) Update(context.Context, string, applications.UpdateRequest) (*applications.UpdateReport, error) {
+	return nil, errFakeApp
+}
 func (a *fakeApplications) Events(context.Context, string) ([]*applications.Event, error) {
 	return []*applications.Event{}, nil
 }

@@ -104,6 +104,7 @@ var routeRules = map[string]rule{
 	"DELETE /api/v1/applications/:applicationId":                       {need: needApp, level: access.Own, audit: "application-delete"},
 	"POST /api/v1/applications/:applicationId/start":                   {need: needApp, level: access.Run, audit: "application-start"},
 	"POST /api/v1/applications/:applicationId/stop":                    {need: needApp, level: access.Run, audit: "application-stop"},
+	"POST /api/v1/applications/:applicationId/update":                  {need: needApp, level: access.Write, audit: "application-update"}, // builds from the note
 	"GET /api/v1/applications/:applicationId/snapshots":                onApp(access.Read),
 	"POST /api/v1/applications/:applicationId/snapshots":               onApp(access.Run),
 	"DELETE /api/v1/applications/:applicationId/snapshots/:snapshotId": onApp(access.Own),

@@ -34,6 +34,7 @@ type Applications interface {
 	Events(ctx context.Context, id string) ([]*applications.Event, error)
 	Versions(ctx context.Context, id string) ([]*applications.Version, error)
 	Rebuild(ctx context.Context, id string) (*applications.Version, error)
+	Update(ctx context.Context, id string, req applications.UpdateRequest) (*applications.UpdateReport, error)
 	Spec(ctx context.Context, id string) (*applications.Spec, error)
 	KubernetesManifest(ctx context.Context, id string, opt applications.KubernetesOptions) ([]byte, error)
 	Apply(ctx context.Context, s *applications.Spec) (string, *applications.Application, error)
@@ -62,6 +63,7 @@ func (s *Server) registerApplicationRoutes(v1 *echo.Group) {
 	g.DELETE("/:applicationId", s.handleDeleteApplication)
 	g.POST("/:applicationId/start", s.handleStartApplication)
 	g.POST("/:applicationId/stop", s.handleStopApplication)
+	g.POST("/:applicationId/update", s.handleUpdateVersion, long)
 	g.GET("/:applicationId/snapshots", s.handleListSnapshots)
 	g.POST("/:applicationId/snapshots", s.handleTakeSnapshot, long)
 	g.DELETE("/:applicationId/snapshots/:snapshotId", s.handleDeleteSnapshot)
@@ -119,6 +121,12 @@ func (s *Server) handlePreviewApplication(c echo.Context) error {
 	p, err := s.cfg.Applications.Preview(c.Request().Context(), noteID)
 	if err != nil {
 		return err
+	}
+	if p.Excluded == nil {
+		p.Excluded = []applications.Exclusion{}
+	}
+	if p.Forms == nil {
+		p.Forms = []applications.BakedForm{}
 	}
 	return c.JSON(http.StatusOK, p)
 }
@@ -285,10 +293,30 @@ func (s *Server) handleListVersions(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if vs == nil {
-		vs = []*applications.Version{}
+	out := make([]*applications.Version, len(vs))
+	for i, v := range vs {
+		out[i] = listedVersion(v)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"versions": vs})
+	return c.JSON(http.StatusOK, map[string]any{"versions": out})
+}
+
+// listedVersion is v as the API lists it: empty lists as [] (a build that
+// left nothing out has none), never null.
+func listedVersion(v *applications.Version) *applications.Version {
+	c := *v
+	if c.Included == nil {
+		c.Included = []applications.Inclusion{}
+	}
+	if c.Excluded == nil {
+		c.Excluded = []applications.Exclusion{}
+	}
+	if c.Forms == nil {
+		c.Forms = []applications.BakedForm{}
+	}
+	if c.Settings == nil {
+		c.Settings = map[string]string{}
+	}
+	return &c
 }
 
 func (s *Server) handleRebuildApplication(c echo.Context) error {
@@ -296,7 +324,23 @@ func (s *Server) handleRebuildApplication(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, v)
+	return c.JSON(http.StatusCreated, listedVersion(v))
+}
+
+// handleUpdateVersion builds the note into a new version and deploys it,
+// keeping the running version's state (dryRun: reports the script diff
+// and the state check, changing nothing). A check that loses state is
+// refused with 409 whose details hold the check and the diff.
+func (s *Server) handleUpdateVersion(c echo.Context) error {
+	var req applications.UpdateRequest
+	if err := decodeJSON(c, &req, true, true); err != nil {
+		return err
+	}
+	rep, err := s.cfg.Applications.Update(c.Request().Context(), c.Param("applicationId"), req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, rep)
 }
 
 // handleApplicationManifest exports an application for another platform:

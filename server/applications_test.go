@@ -22,6 +22,7 @@ func mustOpenAppServer(t *testing.T, capacity int) *testServer {
 	ep := flinktest.Cluster(t)
 	ts, m := mustOpenRunServer(t, capacity)
 	apps := applications.NewManager(applications.Config{
+		NoteJobs: m,
 		Store:    appsqlite.NewStore(ts.store),
 		Notes:    ts.store,
 		Capacity: m.Ledger(),
@@ -234,5 +235,95 @@ func TestApplicationsAPI(t *testing.T) {
 	}
 	if code := ts.native(t, http.MethodGet, path, nil, nil); code != http.StatusNotFound {
 		t.Fatalf("get a deleted application: %d", code)
+	}
+}
+
+// TestApplicationsAPI_Update drives an update through the route: a dry
+// run reports the diff and the state check and changes nothing; a change
+// that loses state is refused with 409 and the check in the error's
+// details, then allowed; a deploy with state of a note that runs no
+// INSERT is refused saying so.
+func TestApplicationsAPI_Update(t *testing.T) {
+	ts := mustOpenAppServer(t, 4)
+	noteID := ts.mustCreateNote(t, "counts",
+		"%flink.ssql\nCREATE TEMPORARY TABLE src (id BIGINT, k INT) WITH ('connector' = 'datagen', 'rows-per-second' = '5', 'fields.k.min' = '1', 'fields.k.max' = '3');\nCREATE TEMPORARY TABLE out_counts (k INT, n BIGINT) WITH ('connector' = 'blackhole')",
+		"%flink.ssql\nINSERT INTO out_counts SELECT k, COUNT(*) FROM src GROUP BY k")
+	insert := ts.mustGetNote(t, noteID).Paragraphs[1].ID
+	setInsert := func(text string) {
+		t.Helper()
+		ts.do(t, http.MethodPut, "/api/notebook/"+noteID+"/paragraph/"+insert, map[string]string{"text": text}).mustOK(t, nil)
+	}
+
+	// The note runs no INSERT job: there is no state to take over.
+	code, body := ts.raw(t, http.MethodPost, "/api/v1/applications", "application/json", `{"noteId":"`+noteID+`","name":"counts","withState":true,"target":"session"}`)
+	if code != http.StatusBadRequest || !strings.Contains(body, "runs no INSERT job") {
+		t.Fatalf("create with state, nothing running: %d %s", code, body)
+	}
+	var a applications.Application
+	if code := ts.native(t, http.MethodPost, "/api/v1/applications", map[string]any{"noteId": noteID, "name": "counts", "target": "session", "withState": false, "allowNonRestoredState": false}, &a); code != http.StatusCreated {
+		t.Fatalf("create: %d", code)
+	}
+	path := "/api/v1/applications/" + a.ID
+	if code, body := ts.raw(t, http.MethodPost, path+"/update", "application/json", `{"dry_run":true}`); code != http.StatusBadRequest || !strings.Contains(body, "dry_run") {
+		t.Fatalf("a misspelt field: %d %s", code, body)
+	}
+
+	// A filter on a stateless path: every operator restores.
+	setInsert("%flink.ssql\nINSERT INTO out_counts SELECT k, COUNT(*) FROM src WHERE id > 0 GROUP BY k")
+	var rep applications.UpdateReport
+	if code := ts.native(t, http.MethodPost, path+"/update", map[string]bool{"dryRun": true}, &rep); code != http.StatusOK ||
+		rep.From != 1 || rep.To != 2 || !strings.Contains(rep.Diff, "+") || !strings.Contains(rep.Diff, "id > 0") ||
+		rep.Check == nil || !rep.Check.Compatible || len(rep.Check.Operators) == 0 || rep.Application != nil {
+		t.Fatalf("dry run: %d %+v", code, rep)
+	}
+	var vs struct {
+		Versions []applications.Version `json:"versions"`
+	}
+	if ts.native(t, http.MethodGet, path+"/versions", nil, &vs); len(vs.Versions) != 1 || len(vs.Versions[0].CompiledPlan) == 0 {
+		t.Fatalf("a dry run stored a version, or version 1 has no plan: %+v", vs.Versions)
+	}
+
+	// Other keys: the aggregate's state cannot be restored. Refused, with
+	// the check and the diff in the details; nothing changes.
+	setInsert("%flink.ssql\nINSERT INTO out_counts SELECT CAST(id % 7 AS INT), COUNT(*) FROM src GROUP BY CAST(id % 7 AS INT)")
+	var refused struct {
+		Code    string                    `json:"code"`
+		Message string                    `json:"message"`
+		Details applications.StateRefusal `json:"details"`
+	}
+	code, body = ts.raw(t, http.MethodPost, path+"/update", "application/json", `{}`)
+	if err := json.Unmarshal([]byte(body), &refused); err != nil || code != http.StatusConflict || refused.Code != "conflict" ||
+		refused.Details.Check == nil || refused.Details.Check.Compatible || refused.Details.Diff == "" {
+		t.Fatalf("an update losing state: %d %s", code, body)
+	}
+	lost := 0
+	for _, op := range refused.Details.Check.Operators {
+		if !op.Restorable {
+			lost++
+			if op.Reason == "" || !strings.Contains(refused.Message, op.Description) {
+				t.Errorf("operator %+v: no reason, or not named in %q", op, refused.Message)
+			}
+		}
+	}
+	if lost == 0 {
+		t.Fatalf("no operator lost: %+v", refused.Details.Check)
+	}
+	if ts.native(t, http.MethodGet, path, nil, &a); a.Version != 1 {
+		t.Fatalf("a refused update changed the version: %+v", a)
+	}
+
+	// Allowed: version 2 is current, READY (it runs from the next start),
+	// and keeps its check.
+	rep = applications.UpdateReport{}
+	if code := ts.native(t, http.MethodPost, path+"/update", map[string]bool{"allowNonRestoredState": true}, &rep); code != http.StatusOK ||
+		rep.Application == nil || rep.Application.Version != 2 || rep.Application.Status != applications.StatusReady || rep.Check == nil || rep.Check.Compatible {
+		t.Fatalf("update allowing non-restored state: %d %+v", code, rep)
+	}
+	if ts.native(t, http.MethodGet, path+"/versions", nil, &vs); len(vs.Versions) != 2 || vs.Versions[0].Number != 2 ||
+		!vs.Versions[0].AllowNonRestoredState || vs.Versions[0].StateCheck == nil || len(vs.Versions[0].CompiledPlan) == 0 {
+		t.Fatalf("versions after the update: %+v", vs.Versions)
+	}
+	if code := ts.native(t, http.MethodPost, "/api/v1/applications/nope/update", map[string]bool{"dryRun": true}, nil); code != http.StatusNotFound {
+		t.Fatalf("update of no application: %d", code)
 	}
 }
