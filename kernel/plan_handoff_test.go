@@ -300,3 +300,60 @@ func TestKernel_CompiledPlans(t *testing.T) {
 		}
 	})
 }
+
+// TestKernel_HandOffRacesCancel: a hand-off and a cancel of the same run at
+// once end with the job stopped either way; the hand-off either took it
+// (a savepoint) or says it no longer could (ECONFLICT). A hand-off of a
+// job the paragraph ran before its rerun is refused.
+func TestKernel_HandOffRacesCancel(t *testing.T) {
+	f := newFixture(t)
+	plans, sps := t.TempDir(), t.TempDir()
+	n, k := f.planNote(plans,
+		"%flink.ssql\nCREATE TEMPORARY TABLE src (v BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '5');\n"+
+			"CREATE TEMPORARY TABLE bh (v BIGINT) WITH ('connector' = 'blackhole');",
+		"%flink.ssql\nINSERT INTO bh SELECT v FROM src",
+	)
+	f.mustFinish(f.run(n, k, 0))
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	pid := n.Paragraphs[1].ID
+	start := func() kernel.Job {
+		return runningInsert(ctx, t, f, k, pid, func() (<-chan struct{}, error) { return k.Run(ctx, pid) })
+	}
+
+	for i := range 2 {
+		j := start()
+		handed := make(chan error, 1)
+		go func() {
+			_, err := k.HandOff(ctx, pid, j.JobID, sps, "")
+			handed <- err
+		}()
+		if err := k.Cancel(ctx, pid); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-handed; err != nil && eddy.ErrorCode(err) != eddy.ECONFLICT {
+			t.Fatalf("round %d: hand-off: %v", i, err)
+		}
+		if d, _ := f.cluster.JobManager.Job(ctx, j.JobID); !flink.JobTerminal(d.State) {
+			t.Fatalf("round %d: job %s is %s", i, j.JobID, d.State)
+		}
+		if k.Running() || len(k.RunningInserts()) != 0 {
+			t.Fatalf("round %d: still running: %+v", i, k.RunningInserts())
+		}
+	}
+
+	old := start()
+	if err := k.Cancel(ctx, pid); err != nil {
+		t.Fatal(err)
+	}
+	j := start()
+	if _, err := k.HandOff(ctx, pid, old.JobID, sps, ""); eddy.ErrorCode(err) != eddy.ECONFLICT {
+		t.Fatalf("hand-off of the job before the rerun: %v, want %s", err, eddy.ECONFLICT)
+	}
+	if _, err := k.HandOff(ctx, "another", j.JobID, sps, ""); eddy.ErrorCode(err) != eddy.ECONFLICT {
+		t.Fatalf("hand-off naming another paragraph: %v, want %s", err, eddy.ECONFLICT)
+	}
+	if err := k.Cancel(ctx, pid); err != nil {
+		t.Fatal(err)
+	}
+}
