@@ -162,15 +162,36 @@ func (k *Kernel) planPath(paragraphID string) (string, error) {
 
 // removePlans deletes the plan files of the paragraph's earlier runs.
 func (k *Kernel) removePlans(paragraphID string) {
-	if k.cfg.PlansDir == "" {
+	if k.cfg.PlansDir == "" || !planName(k.cfg.NoteID) || !planName(paragraphID) {
 		return
 	}
-	old, _ := filepath.Glob(filepath.Join(k.cfg.PlansDir, k.cfg.NoteID, paragraphID+"-*.json"))
-	for _, path := range old {
-		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			k.log.Warn("cannot remove an old plan file", "path", path, "err", err)
+	dir := filepath.Join(k.cfg.PlansDir, k.cfg.NoteID)
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		stamp, ok := strings.CutPrefix(e.Name(), paragraphID+"-")
+		stamp, json := strings.CutSuffix(stamp, ".json")
+		if _, err := strconv.ParseInt(stamp, 10, 64); !ok || !json || err != nil {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
+			k.log.Warn("cannot remove an old plan file", "path", filepath.Join(dir, e.Name()), "err", err)
 		}
 	}
+}
+
+// planName reports whether a note or paragraph id can name a plan file or
+// directory as it is (Eddy's and Zeppelin's ids can); a job of a paragraph
+// whose ids cannot runs uncompiled.
+func planName(id string) bool {
+	if id == "" || id[0] == '.' {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // planUnsupported matches Flink's refusals to write a compiled plan for a
@@ -194,7 +215,7 @@ var planUnsupported = regexp.MustCompile(`(?i)not supported in compiled plans|` 
 // that a run of the same SQL from a savepoint would find none of the
 // savepoint's operators.
 func (ex *execution) runCompiled(ctx context.Context, st Statement, base map[string]string) (bool, error) {
-	if !ex.streaming || ex.k.cfg.PlansDir == "" {
+	if !ex.streaming || ex.k.cfg.PlansDir == "" || !planName(ex.note.ID) || !planName(ex.p.ID) {
 		return false, nil
 	}
 	body, ok := planBody(st)
