@@ -5,11 +5,11 @@
 // the readable CSRF cookie in a header (double-submit).
 
 import type { ApiToken, AuditEvent, CreatedShare, Me, NewShare, Permissions, Share, User, UserAccount } from './model/access';
-import { parseBuildRefusal } from './model/applications';
+import { parseBuildRefusal, parseStateRefusal } from './model/applications';
 import type { Inspection } from './model/inspect';
 import type { NoteSummary, ParagraphConfig } from './model/note';
 import { parseCapacityRefusal } from './model/sessions';
-import type { Application, ApplicationList, AppEvent, AppVersion, BuildPreview, BuildRefusal, CapacityRefusal, CatalogObject, Connector, ConnectorSuggestion, CatalogTree, ClusterStatus, Envelope, ErrorCode, Example, NewApplication, NewNote, NewParagraph, Note, NoteInfo, Paragraph, RestoreChoice, Revision, Session, SessionList, Snapshot, UpdateParagraph } from './schema';
+import type { Application, ApplicationList, AppEvent, AppVersion, BuildPreview, BuildRefusal, CapacityRefusal, CatalogObject, Connector, ConnectorSuggestion, CatalogTree, ClusterStatus, Envelope, ErrorCode, Example, NewApplication, NewNote, NewParagraph, Note, NoteInfo, Paragraph, RestoreChoice, Revision, Session, SessionList, Snapshot, StateRefusal, UpdateParagraph, UpdateReport, UpdateRequest } from './schema';
 
 /**
  * csrfCookieName is this Eddy's CSRF cookie: cookies reach every port of a
@@ -31,6 +31,8 @@ export class ApiError extends Error {
     readonly details?: CapacityRefusal,
     /** With code invalid from building a note into an application: the paragraph at fault and why. */
     readonly build?: BuildRefusal,
+    /** With code conflict from a deploy with state or an update: what of the state would be restored, operator by operator. */
+    readonly state?: StateRefusal,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -113,6 +115,7 @@ export class Api {
         env.code,
         env.code === 'capacity_exceeded' ? parseCapacityRefusal(env.details) : undefined,
         env.code === 'invalid' ? parseBuildRefusal(env.details) : undefined,
+        env.code === 'conflict' ? parseStateRefusal(env.details) : undefined,
       );
     }
     if (opts.envelope !== false && json && typeof json === 'object' && 'status' in json) {
@@ -381,6 +384,16 @@ export class Api {
   /** rebuildApplication builds the note as it is now into a new version, run from the next start. */
   rebuildApplication(id: string): Promise<AppVersion> {
     return this.v1('POST', appPath(id, '/versions'));
+  }
+
+  /**
+   * updateApplicationVersion builds the note into a new version and deploys
+   * it, keeping the running version's state (dryRun: only the script diff
+   * and the state check). A check that loses state is refused with an
+   * ApiError whose state holds it, unless allowNonRestoredState.
+   */
+  updateApplicationVersion(id: string, req: Partial<UpdateRequest>): Promise<UpdateReport> {
+    return this.v1('POST', appPath(id, '/update'), req);
   }
 
   /** applicationSpec returns the application in declarative form, as YAML or JSON text. */

@@ -71,6 +71,18 @@ export type AppEvent = Schemas['Event'];
 export type BuildPreview = Schemas['BuildPreview'];
 /** Why a note cannot be built into an application: the paragraph at fault and the reason. */
 export type BuildRefusal = Schemas['BuildRefusal'];
+/** What a new compiled plan restores of the state of a job run from an old one, operator by operator. */
+export type PlanCheck = Schemas['PlanCheck'];
+/** One stateful node of a plan and whether its state is restored. */
+export type OperatorCheck = Schemas['OperatorCheck'];
+/** The details of a 409 from a deploy with state or an update that would lose state: the check (and an update's diff). */
+export type StateRefusal = Schemas['StateRefusal'];
+/** A note's running INSERT job, whose state a deploy with state takes over. */
+export type StateSource = Schemas['StateSource'];
+/** The body of POST /api/v1/applications/{id}/update. */
+export type UpdateRequest = Schemas['UpdateRequest'];
+/** What an update changes: the script diff and the state check. */
+export type UpdateReport = Schemas['UpdateReport'];
 /** The body of POST /api/v1/applications. */
 export type NewApplication = operations['createApplication']['requestBody']['content']['application/json'];
 /** Where a started application's state comes from. */

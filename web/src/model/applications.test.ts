@@ -1,18 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { application } from '../fixtures';
-import { actionsFor, defaultAppName, formatDollars, formatInterval, formatUptime, paragraphLabel, parseBuildRefusal, parseTags, parseWhole, statusLabel, statusTone, uptimeOf } from './applications';
+import { actionsFor, defaultAppName, diffLines, formatDollars, formatInterval, formatUptime, paragraphLabel, parseBuildRefusal, parseStateRefusal, parseTags, parseWhole, statusLabel, statusTone, summarizeCheck, uptimeOf } from './applications';
 
 describe('actionsFor', () => {
   it.each([
-    ['READY', { start: true, stop: false, forceStop: false, snapshot: false, delete: true, rebuild: true, deleteSnapshot: true, rescale: true }],
-    ['FAILED', { start: true, stop: false, forceStop: false, snapshot: false, delete: true, rebuild: true, deleteSnapshot: true, rescale: true }],
-    ['STARTING', { start: false, stop: false, forceStop: true, snapshot: false, delete: false, rebuild: false, deleteSnapshot: true, rescale: false }],
-    ['RUNNING', { start: false, stop: true, forceStop: true, snapshot: true, delete: false, rebuild: false, deleteSnapshot: true, rescale: true }],
-    ['STOPPING', { start: false, stop: false, forceStop: false, snapshot: false, delete: false, rebuild: false, deleteSnapshot: true, rescale: false }],
-    ['FORCE_STOPPING', { start: false, stop: false, forceStop: false, snapshot: false, delete: false, rebuild: false, deleteSnapshot: true, rescale: false }],
-    ['UPDATING', { start: false, stop: false, forceStop: false, snapshot: false, delete: false, rebuild: false, deleteSnapshot: true, rescale: false }],
-    ['AUTOSCALING', { start: false, stop: false, forceStop: false, snapshot: false, delete: false, rebuild: false, deleteSnapshot: true, rescale: false }],
-    ['DELETING', { start: false, stop: false, forceStop: false, snapshot: false, delete: false, rebuild: false, deleteSnapshot: false, rescale: false }],
+    ['READY', { start: true, stop: false, forceStop: false, snapshot: false, delete: true, rebuild: true, deleteSnapshot: true, rescale: true, update: true }],
+    ['FAILED', { start: true, stop: false, forceStop: false, snapshot: false, delete: true, rebuild: true, deleteSnapshot: true, rescale: true, update: true }],
+    ['STARTING', { start: false, stop: false, forceStop: true, snapshot: false, delete: false, rebuild: false, deleteSnapshot: true, rescale: false, update: false }],
+    ['RUNNING', { start: false, stop: true, forceStop: true, snapshot: true, delete: false, rebuild: false, deleteSnapshot: true, rescale: true, update: true }],
+    ['STOPPING', { start: false, stop: false, forceStop: false, snapshot: false, delete: false, rebuild: false, deleteSnapshot: true, rescale: false, update: false }],
+    ['FORCE_STOPPING', { start: false, stop: false, forceStop: false, snapshot: false, delete: false, rebuild: false, deleteSnapshot: true, rescale: false, update: false }],
+    ['UPDATING', { start: false, stop: false, forceStop: false, snapshot: false, delete: false, rebuild: false, deleteSnapshot: true, rescale: false, update: false }],
+    ['AUTOSCALING', { start: false, stop: false, forceStop: false, snapshot: false, delete: false, rebuild: false, deleteSnapshot: true, rescale: false, update: false }],
+    ['ROLLING_BACK', { start: false, stop: false, forceStop: false, snapshot: false, delete: false, rebuild: false, deleteSnapshot: true, rescale: false, update: false }],
+    ['DELETING', { start: false, stop: false, forceStop: false, snapshot: false, delete: false, rebuild: false, deleteSnapshot: false, rescale: false, update: false }],
   ])('%s', (status, want) => {
     expect(actionsFor(status)).toEqual(want);
   });
@@ -97,5 +98,32 @@ describe('build refusals', () => {
     expect(paragraphLabel({ index: 2, title: 'Sink' })).toBe('Paragraph 3 · Sink');
     expect(paragraphLabel({ index: 0 })).toBe('Paragraph 1');
     expect(paragraphLabel({ index: -1 })).toBe('The note');
+  });
+});
+
+describe('state checks', () => {
+  const op = { id: 3, type: 'stream-exec-group-aggregate_1', role: 'operator' as const, description: 'COUNT(*) GROUP BY k', restorable: false, reason: 'its keys changed' };
+
+  it('reads a state refusal with its check and diff, and nothing else', () => {
+    expect(parseStateRefusal({ check: { operators: [op], added: [], compatible: false }, diff: '+x' })).toEqual({ check: { operators: [op], added: [], compatible: false }, diff: '+x' });
+    expect(parseStateRefusal({ check: { operators: [op], compatible: false } })).toEqual({ check: { operators: [op], added: [], compatible: false } });
+    expect(parseStateRefusal({ check: { operators: 'x', compatible: false } })).toBeUndefined();
+    expect(parseStateRefusal({ paragraphId: 'p', index: 1, reason: 'r' })).toBeUndefined();
+    expect(parseStateRefusal(null)).toBeUndefined();
+  });
+
+  it('counts what a check restores, drops and adds', () => {
+    const s = summarizeCheck({ operators: [op, { ...op, id: 4, restorable: true }], added: [{ ...op, id: 0 }], compatible: false });
+    expect([s.restored, s.lost.map((o) => o.id), s.added]).toEqual([1, [3], 1]);
+  });
+
+  it('classifies the lines of a unified diff', () => {
+    expect(diffLines('--- version 1\n+++ version 2\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n').map((l) => l.kind)).toEqual(['file', 'file', 'hunk', 'same', 'del', 'add']);
+    expect(diffLines('')).toEqual([]);
+  });
+
+  it('colours ROLLING_BACK as a warning and allows nothing meanwhile', () => {
+    expect(statusTone('ROLLING_BACK')).toBe('warn');
+    expect(statusLabel('ROLLING_BACK')).toBe('Rolling back');
   });
 });

@@ -4,7 +4,7 @@
 // The server decides every rule; the buttons only follow what it would
 // accept (it answers 409 otherwise). No DOM here.
 
-import type { Application, ApplicationStatus, BuildRefusal } from '../schema';
+import type { Application, ApplicationStatus, BuildRefusal, OperatorCheck, PlanCheck, StateRefusal } from '../schema';
 
 /** What a status allows. */
 export interface Actions {
@@ -20,6 +20,8 @@ export interface Actions {
   deleteSnapshot: boolean;
   /** Change its parallelism: at once while it runs, for its next start while stopped. */
   rescale: boolean;
+  /** Update it to a new version built from its note: at once while it runs, keeping its state; for its next start while stopped. */
+  update: boolean;
 }
 
 const STOPPED: ReadonlySet<string> = new Set(['READY', 'FAILED']);
@@ -41,6 +43,7 @@ export function actionsFor(status: ApplicationStatus | string): Actions {
     rebuild: stopped,
     deleteSnapshot: status !== 'DELETING',
     rescale: stopped || status === 'RUNNING',
+    update: stopped || status === 'RUNNING',
   };
 }
 
@@ -54,6 +57,7 @@ const TONES: Record<ApplicationStatus, StatusTone> = {
   FORCE_STOPPING: 'warn',
   UPDATING: 'busy',
   AUTOSCALING: 'busy',
+  ROLLING_BACK: 'warn',
   DELETING: 'warn',
   FAILED: 'err',
 };
@@ -172,6 +176,59 @@ export function parseBuildRefusal(v: unknown): BuildRefusal | undefined {
   const r: BuildRefusal = { index: o['index'], reason: o['reason'] };
   if (typeof o['paragraphId'] === 'string' && o['paragraphId']) r.paragraphId = o['paragraphId'];
   return r;
+}
+
+/**
+ * parseStateRefusal returns the details of a deploy or update refused
+ * because state would be lost, when they have the documented shape
+ * ({"check": {"operators": [...], ...}}), and undefined otherwise.
+ */
+export function parseStateRefusal(v: unknown): StateRefusal | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const o = v as Record<string, unknown>;
+  const c = o['check'] as Record<string, unknown> | undefined;
+  if (typeof c !== 'object' || c === null || !Array.isArray(c['operators']) || typeof c['compatible'] !== 'boolean') return undefined;
+  const check: PlanCheck = { operators: c['operators'] as OperatorCheck[], added: Array.isArray(c['added']) ? (c['added'] as OperatorCheck[]) : [], compatible: c['compatible'] };
+  const r: StateRefusal = { check };
+  if (typeof o['diff'] === 'string') r.diff = o['diff'];
+  return r;
+}
+
+/** What each stateful operator of a check comes to: restored, dropped, or new (starting empty). */
+export interface CheckSummary {
+  restored: number;
+  lost: OperatorCheck[];
+  added: number;
+}
+
+/** summarizeCheck counts what a state check restores, drops and adds. */
+export function summarizeCheck(c: PlanCheck): CheckSummary {
+  const lost = c.operators.filter((o) => !o.restorable);
+  return { restored: c.operators.length - lost.length, lost, added: (c.added ?? []).length };
+}
+
+/** roleLabel names an operator's role for people. */
+export function roleLabel(role: OperatorCheck['role']): string {
+  return role === 'source' ? 'source' : role === 'sink' ? 'sink' : 'operator';
+}
+
+/** A line of a unified diff, with how it is shown. */
+export interface DiffLine {
+  kind: 'add' | 'del' | 'hunk' | 'file' | 'same';
+  text: string;
+}
+
+/** diffLines classifies the lines of a unified diff: file headers, hunk headers, added, removed and context lines. */
+export function diffLines(diff: string): DiffLine[] {
+  const lines = diff.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines.map((text) => {
+    if (text.startsWith('+++ ') || text.startsWith('--- ')) return { kind: 'file', text };
+    if (text.startsWith('@@')) return { kind: 'hunk', text };
+    if (text.startsWith('+')) return { kind: 'add', text };
+    if (text.startsWith('-')) return { kind: 'del', text };
+    return { kind: 'same', text };
+  });
 }
 
 function pad(n: number): string {

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError, type Api } from '../api';
 import { appEvent, application, appVersion, snapshot } from '../fixtures';
-import type { Application, ApplicationStatus, Snapshot } from '../schema';
+import type { Application, ApplicationStatus, PlanCheck, Snapshot, UpdateReport } from '../schema';
 import { ApplicationPage } from './applicationPage';
 
 const T0 = Date.parse('2026-05-01T12:00:00Z');
@@ -34,7 +34,7 @@ async function mounted(app: Application | (() => Application), over: Partial<Rec
 
 /** enabled lists the action buttons that can be pressed. */
 function enabled(): string[] {
-  return ['app-start', 'app-stop', 'app-force-stop', 'app-snapshot', 'app-rescale', 'app-rebuild', 'app-delete', 'app-export'].filter((t) => !btn(t).disabled);
+  return ['app-start', 'app-stop', 'app-force-stop', 'app-snapshot', 'app-rescale', 'app-update', 'app-rebuild', 'app-delete', 'app-export'].filter((t) => !btn(t).disabled);
 }
 
 afterEach(() => {
@@ -43,11 +43,12 @@ afterEach(() => {
 
 describe('ApplicationPage actions', () => {
   it.each<[ApplicationStatus, string[], boolean]>([
-    ['READY', ['app-start', 'app-rescale', 'app-rebuild', 'app-delete', 'app-export'], true],
-    ['FAILED', ['app-start', 'app-rescale', 'app-rebuild', 'app-delete', 'app-export'], true],
+    ['READY', ['app-start', 'app-rescale', 'app-update', 'app-rebuild', 'app-delete', 'app-export'], true],
+    ['FAILED', ['app-start', 'app-rescale', 'app-update', 'app-rebuild', 'app-delete', 'app-export'], true],
     ['STARTING', ['app-force-stop', 'app-export'], false],
-    ['RUNNING', ['app-stop', 'app-force-stop', 'app-snapshot', 'app-rescale', 'app-export'], false],
+    ['RUNNING', ['app-stop', 'app-force-stop', 'app-snapshot', 'app-rescale', 'app-update', 'app-export'], false],
     ['UPDATING', ['app-export'], false],
+    ['ROLLING_BACK', ['app-export'], false],
     ['STOPPING', ['app-export'], false],
     ['FORCE_STOPPING', ['app-export'], false],
     ['DELETING', ['app-export'], false],
@@ -314,5 +315,94 @@ describe('ApplicationPage', () => {
     expect(q('app-missing')?.hidden).toBe(false);
     expect(q('app-missing')?.textContent).toContain('There is no application a1.');
     p.destroy();
+  });
+
+  describe('Update…', () => {
+    const DIFF = "--- version 1\n+++ version 2\n@@ -3,3 +3,3 @@\n EXECUTE STATEMENT SET\n BEGIN\n-INSERT INTO out SELECT k, COUNT(*) FROM src GROUP BY k;\n+INSERT INTO out SELECT k, COUNT(*) FROM src WHERE id > 0 GROUP BY k;\n END;\n";
+    const OPS: PlanCheck['operators'] = [
+      { id: 6, type: 'stream-exec-table-source-scan_2', role: 'source', description: 'reads eddy.default.src', restorable: true },
+      { id: 9, type: 'stream-exec-group-aggregate_1', role: 'operator', description: 'COUNT(*) GROUP BY k', state: ['groupAggregateState'], restorable: true },
+    ];
+    const report = (check: PlanCheck | undefined, over: Partial<UpdateReport> = {}): UpdateReport => ({ from: 1, to: 2, diff: DIFF, ...(check ? { check } : {}), ...over });
+
+    it('dry runs, shows the diff coloured and every operator restoring, then updates a running application keeping its state', async () => {
+      let app = application({ status: 'RUNNING', version: 1 });
+      const updateApplicationVersion = vi.fn(async (_id: string, req: { dryRun?: boolean }) => {
+        if (req.dryRun) return report({ operators: OPS, added: [], compatible: true });
+        app = application({ status: 'UPDATING', version: 2 });
+        return report({ operators: OPS, added: [], compatible: true }, { application: app });
+      });
+      const { p, api } = await mounted(() => app, { updateApplicationVersion });
+      btn('app-update').click();
+      await vi.waitFor(() => expect(q('update-dialog')).not.toBeNull());
+      expect(updateApplicationVersion).toHaveBeenCalledWith('a1', { dryRun: true });
+      expect(q('update-versions')?.textContent).toBe('Version 1 → version 2, built from the note as it is now.');
+      const lines = [...(q('update-diff')?.querySelectorAll<HTMLElement>('.diff-line') ?? [])];
+      expect(lines.filter((l) => l.dataset['kind'] === 'add').map((l) => l.textContent)).toEqual(['+INSERT INTO out SELECT k, COUNT(*) FROM src WHERE id > 0 GROUP BY k;\n']);
+      expect(lines.filter((l) => l.dataset['kind'] === 'del')).toHaveLength(1);
+      expect(lines.filter((l) => l.dataset['kind'] === 'hunk')).toHaveLength(1);
+      expect(q('update-check-summary')?.textContent).toBe('All 2 stateful operators restore their state.');
+      expect([...document.querySelectorAll<HTMLElement>('[data-testid=update-check-row]')].map((r) => r.dataset['restorable'])).toEqual(['true', 'true']);
+      expect(q('update-how')?.textContent).toContain('ROLLING_BACK');
+      expect(btn('update-confirm').textContent).toBe('Update');
+      btn('update-confirm').click();
+      await vi.waitFor(() => expect(updateApplicationVersion).toHaveBeenCalledTimes(2));
+      expect(updateApplicationVersion).toHaveBeenLastCalledWith('a1', { allowNonRestoredState: false });
+      expect(q('update-dialog')).toBeNull();
+      await vi.waitFor(() => expect(api.listVersions).toHaveBeenCalledTimes(2));
+      await p.refresh();
+      expect(q('app-status')?.dataset['status']).toBe('UPDATING');
+      expect(q('app-status')?.textContent).toBe('Updating');
+      p.destroy();
+    });
+
+    it('names the operators that would lose state and asks before dropping it', async () => {
+      const lossy: PlanCheck = { operators: [OPS[0]!, { ...OPS[1]!, restorable: false, reason: 'its keys changed' }], added: [{ id: 0, type: 'stream-exec-group-aggregate_1', role: 'operator', description: 'COUNT(*) GROUP BY m', restorable: false, newId: 12 }], compatible: false };
+      const updateApplicationVersion = vi.fn(async () => report(lossy, { application: application({ status: 'READY', version: 2 }) }));
+      const { p } = await mounted(application({ status: 'READY', version: 1 }), { updateApplicationVersion });
+      btn('app-update').click();
+      await vi.waitFor(() => expect(q('update-dialog')).not.toBeNull());
+      expect(q('update-dialog')?.dataset['compatible']).toBe('false');
+      expect(q('update-check-summary')?.textContent).toBe('1 of 2 stateful operators cannot restore their state (#9 COUNT(*) GROUP BY k); the others can. 1 new stateful operator starts empty.');
+      const rows = [...document.querySelectorAll<HTMLElement>('[data-testid=update-check-row]')];
+      expect(rows.map((r) => r.dataset['restorable'])).toEqual(['true', 'false', 'new']);
+      expect(rows[1]?.textContent).toContain('its keys changed');
+      expect(q('update-how')?.textContent).toBe('It is not running: version 2 becomes current and runs from its next start.');
+      expect(btn('update-confirm').textContent).toBe('Update, dropping state that cannot be restored');
+      btn('update-confirm').click();
+      await vi.waitFor(() => expect(updateApplicationVersion).toHaveBeenLastCalledWith('a1', { allowNonRestoredState: true }));
+      p.destroy();
+    });
+
+    it('says why there is no check; cancel updates nothing; a refused dry run shows inline', async () => {
+      const updateApplicationVersion = vi
+        .fn()
+        .mockResolvedValueOnce(report(undefined, { diff: '', uncheckable: 'version 1 runs without a compiled plan' }))
+        .mockRejectedValueOnce(new ApiError(400, 'paragraph 2 cannot be built', 'invalid', undefined, { paragraphId: 'p2', index: 1, reason: 'no INSERT' }));
+      const { p } = await mounted(application({ status: 'RUNNING' }), { updateApplicationVersion });
+      btn('app-update').click();
+      await vi.waitFor(() => expect(q('update-dialog')).not.toBeNull());
+      expect(q('update-uncheckable')?.textContent).toBe('No check: version 1 runs without a compiled plan');
+      expect(q('update-diff-same')).not.toBeNull();
+      btn('update-cancel').click();
+      await flush();
+      expect(q('update-dialog')).toBeNull();
+      expect(updateApplicationVersion).toHaveBeenCalledTimes(1);
+      btn('app-update').click();
+      await vi.waitFor(() => expect(q('app-action-error')).not.toBeNull());
+      expect(q('app-action-error')?.textContent).toContain('Not updated');
+      expect(q('app-action-error-paragraph')?.textContent).toBe('Paragraph 2');
+      expect(btn('app-update').textContent).toBe('Update…');
+      p.destroy();
+    });
+
+    it('shows the state check of a version that took over state', async () => {
+      const listVersions = vi.fn(async () => [appVersion({ number: 2, stateCheck: { operators: OPS, added: [], compatible: true } }), appVersion()]);
+      const { p } = await mounted(application({ status: 'RUNNING', version: 2 }), { listVersions });
+      const checks = [...document.querySelectorAll<HTMLElement>('[data-testid=version-state-check]')];
+      expect(checks).toHaveLength(1);
+      expect(checks[0]?.querySelector('summary')?.textContent).toBe('State taken over: All 2 stateful operators restore their state.');
+      p.destroy();
+    });
   });
 });

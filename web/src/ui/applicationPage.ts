@@ -1,6 +1,7 @@
 // The page of one application: its status and the actions that status
 // allows (start with a restore choice, stop with a snapshot, force stop,
-// take a snapshot, rebuild from the note, export its spec, delete), why it
+// take a snapshot, rescale, update to the note's current content with a
+// state check, rebuild from the note, export its spec, delete), why it
 // failed, its facts (target, parallelism, KPUs, checkpoints, job, uptime,
 // metering, tags, note), its versions, its snapshots and its events. The
 // application, its events and its snapshots are read every 2 s while shown;
@@ -12,11 +13,12 @@ import { explainError } from '../model/errors';
 import { formatTime } from '../model/format';
 import { Poller } from '../model/poller';
 import { formatKpuHours } from '../model/sessions';
-import type { AppEvent, Application, AppVersion, RestoreChoice, Snapshot } from '../schema';
+import type { AppEvent, Application, AppVersion, RestoreChoice, Snapshot, UpdateReport } from '../schema';
 import { cancelButton, codeBlock, dialogShell, liveUpdates, modal, problemBox, setKpus, setStatus, statusBadge, syncRows } from './appParts';
 import { button, clear, h, setText } from './dom';
 import { download } from './notePage';
 import { confirm, toast } from './overlay';
+import { checkSummary, checkView, diffView } from './stateCheck';
 
 /** How often the page reads the application, its events and its snapshots. */
 export const APP_POLL_MS = 2_000;
@@ -27,7 +29,7 @@ export interface ApplicationPageDeps {
   now?: () => number;
 }
 
-type ActionKey = 'start' | 'stop' | 'forceStop' | 'snapshot' | 'rescale' | 'rebuild' | 'delete';
+type ActionKey = 'start' | 'stop' | 'forceStop' | 'snapshot' | 'rescale' | 'update' | 'rebuild' | 'delete';
 
 export class ApplicationPage {
   readonly el: HTMLElement;
@@ -72,6 +74,12 @@ export class ApplicationPage {
       forceStop: act('forceStop', { label: 'Force stop', title: 'Stop its job at once, without a snapshot', cls: 'danger-outline', run: () => this.stop(false) }),
       snapshot: act('snapshot', { icon: 'download', label: 'Take snapshot', title: 'Take a savepoint of its running job', run: () => this.takeSnapshot() }),
       rescale: act('rescale', { label: 'Scale…', title: 'Change its parallelism: at once while it runs, keeping its state; from its next start while stopped', run: () => this.rescale() }),
+      update: act('update', {
+        icon: 'refresh',
+        label: 'Update…',
+        title: 'Build the note as it is now into a new version: see the script diff and which operators keep their state, then deploy it (a running application continues from a snapshot)',
+        run: () => this.update(),
+      }),
       rebuild: act('rebuild', { icon: 'refresh', label: 'Rebuild from note', title: 'Build the note as it is now into a new version, run from the next start', run: () => this.rebuild() }),
       delete: act('delete', { icon: 'trash', label: 'Delete', title: 'Delete it with its versions, snapshots and events', cls: 'ghost danger', run: () => this.remove() }),
     };
@@ -94,7 +102,7 @@ export class ApplicationPage {
         this.status,
         this.versionPill,
         h('span', { class: 'spacer' }),
-        h('div', { class: 'app-actions' }, this.buttons.start, this.buttons.stop, this.buttons.forceStop, this.buttons.snapshot, this.buttons.rescale, this.buttons.rebuild, exportBtn, k8sBtn, this.buttons.delete),
+        h('div', { class: 'app-actions' }, this.buttons.start, this.buttons.stop, this.buttons.forceStop, this.buttons.snapshot, this.buttons.rescale, this.buttons.update, this.buttons.rebuild, exportBtn, k8sBtn, this.buttons.delete),
       ),
       this.failure,
       this.actionError,
@@ -330,6 +338,30 @@ export class ApplicationPage {
     else toast(`Autoscaling of “${out.name}” is ${choice.autoScalingEnabled ? 'on' : 'off'}`, 'ok');
   }
 
+  /**
+   * update runs a dry run, shows its diff and state check, and deploys the
+   * new version when confirmed (dropping the state that cannot be restored
+   * only when the user chose to).
+   */
+  private async update(): Promise<void> {
+    const app = this.app;
+    if (!app) return;
+    const label = this.buttons.update.querySelector('.btn-label');
+    if (label) setText(label, 'Checking…');
+    let dry: UpdateReport;
+    try {
+      dry = await this.deps.api.updateApplicationVersion(app.id, { dryRun: true });
+    } finally {
+      if (label) setText(label, 'Update…');
+    }
+    const choice = await chooseUpdate(app, dry);
+    if (choice === null) return;
+    const out = await this.deps.api.updateApplicationVersion(app.id, { allowNonRestoredState: choice.allowNonRestoredState });
+    const a = out.application;
+    toast(a?.status === 'UPDATING' ? `“${app.name}” is updating to version ${out.to}` : `Version ${out.to} is current; it runs from the next start`, 'ok');
+    await this.refreshVersions();
+  }
+
   private async rebuild(): Promise<void> {
     const app = this.app;
     if (!app) return;
@@ -440,6 +472,7 @@ export class ApplicationPage {
               v.excluded.length > 0
                 ? h('ul', { class: 'build-list' }, v.excluded.map((x) => h('li', null, h('span', { class: 'build-para' }, paragraphLabel(x)), h('div', { class: 'build-reason' }, x.reason))))
                 : null,
+              v.stateCheck ? versionCheck(v) : null,
               codeBlock('Script', v.script, 'version-script', true, true),
               codeBlock('Plan', v.plan, 'version-plan', false),
             ),
@@ -465,6 +498,7 @@ const failureTitle: Record<ActionKey, string> = {
   forceStop: 'Not stopped',
   snapshot: 'No snapshot taken',
   rescale: 'Not rescaled',
+  update: 'Not updated',
   rebuild: 'Not rebuilt',
   delete: 'Not deleted',
 };
@@ -643,6 +677,68 @@ export function chooseScaling(app: Application): Promise<ScalingChoice | null> {
     close = modal(dialog, () => done(null));
     input.focus();
     input.select();
+  });
+}
+
+/** versionCheck shows what a version that took over state restored of it, behind a disclosure. */
+function versionCheck(v: AppVersion): HTMLElement | null {
+  const c = v.stateCheck;
+  if (!c) return null;
+  return h(
+    'details',
+    { class: 'code-block version-check', 'data-testid': 'version-state-check' },
+    h('summary', null, `State taken over: ${checkSummary(c)}${v.allowNonRestoredState ? ' (allowed to drop state)' : ''}`),
+    checkView(c, 'version-check'),
+  );
+}
+
+/** What the update dialog chose. */
+export interface UpdateChoice {
+  allowNonRestoredState: boolean;
+}
+
+/**
+ * chooseUpdate shows a dry run's report: the script diff, which stateful
+ * operators keep their state (or why there is no check), and what the
+ * update does at the application's status. Its button says when state
+ * would be dropped. It resolves with the choice, or null when cancelled.
+ */
+export function chooseUpdate(app: Application, rep: UpdateReport): Promise<UpdateChoice | null> {
+  return new Promise((resolve) => {
+    let close: () => void = () => undefined;
+    const done = (v: UpdateChoice | null) => {
+      close();
+      resolve(v);
+    };
+    const lossy = !!rep.check && !rep.check.compatible;
+    const how =
+      app.status === 'RUNNING'
+        ? `It runs: a snapshot is taken, its job stops and version ${rep.to} starts from the snapshot (status UPDATING). If version ${rep.to} fails before it runs, version ${rep.from} starts again from the same snapshot (ROLLING_BACK).`
+        : `It is not running: version ${rep.to} becomes current and runs from its next start.`;
+    const ok = button({
+      icon: 'refresh',
+      label: lossy ? 'Update, dropping state that cannot be restored' : 'Update',
+      cls: lossy ? 'danger' : 'primary',
+      testid: 'update-confirm',
+      onClick: () => done({ allowNonRestoredState: lossy }),
+    });
+    const body = h(
+      'div',
+      { class: 'update-body' },
+      h('p', { class: 'small', 'data-testid': 'update-versions' }, `Version ${rep.from} → version ${rep.to}, built from the note as it is now.`),
+      h('section', null, h('h3', null, 'Script changes'), diffView(rep.diff, 'update-diff')),
+      h(
+        'section',
+        null,
+        h('h3', null, 'State'),
+        rep.check ? checkView(rep.check, 'update-check') : h('p', { class: 'muted small', 'data-testid': 'update-uncheckable' }, `No check: ${rep.uncheckable ?? 'the plans cannot be compared'}`),
+      ),
+      h('p', { class: 'muted small', 'data-testid': 'update-how' }, how),
+    );
+    const dialog = dialogShell(`Update “${app.name}”`, 'update-dialog', body, [cancelButton(() => done(null), 'update-cancel'), ok], 'update');
+    dialog.dataset['compatible'] = String(!lossy);
+    close = modal(dialog, () => done(null));
+    ok.focus();
   });
 }
 

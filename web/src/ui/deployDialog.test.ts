@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError, type Api } from '../api';
 import { application, buildPreview } from '../fixtures';
-import type { BuildPreview } from '../schema';
+import type { BuildPreview, NewApplication, PlanCheck } from '../schema';
 import { DeployDialog } from './deployDialog';
 
 const q = (testid: string) => document.querySelector<HTMLElement>(`[data-testid=${testid}]`);
@@ -175,5 +175,120 @@ describe('DeployDialog', () => {
     expect(q('deploy-error')?.textContent).toContain('Not created');
     expect(q('deploy-create')?.hidden).toBe(false);
     expect(navigate).not.toHaveBeenCalled();
+  });
+
+  describe('with the state of the note’s running job', () => {
+    const CHECK: PlanCheck = {
+      operators: [
+        { id: 6, type: 'stream-exec-table-source-scan_2', role: 'source', description: 'reads eddy.default.src', restorable: true, newId: 16, planId: 6 },
+        { id: 9, type: 'stream-exec-group-aggregate_1', role: 'operator', description: 'COUNT(*) GROUP BY k', state: ['groupAggregateState'], restorable: false, reason: 'its keys changed', newId: 19, planId: 21 },
+        { id: 10, type: 'stream-exec-sink_2', role: 'sink', description: 'writes eddy.default.out', restorable: true, notes: ['option sink.parallelism changed'], newId: 20, planId: 10 },
+      ],
+      added: [],
+      compatible: false,
+    };
+    const OK: PlanCheck = { operators: CHECK.operators.map((o) => ({ ...o, restorable: true, reason: undefined })), added: [], compatible: true };
+    const withJob = (check: PlanCheck | undefined, unavailable?: string) => buildPreview({ ...PREVIEW, stateSource: { jobId: 'job-1', paragraphId: 'p2', check, unavailable } });
+
+    it('offers Deploy with state by default, naming the paragraph’s job and showing each operator’s check', async () => {
+      const createApplication = vi.fn(async (_a: NewApplication) => application({ id: 'a1', name: 'orders-eu-agg', status: 'STARTING' }));
+      const startApplication = vi.fn();
+      const { d, navigate } = dialog({ previewApplication: vi.fn(async () => withJob(OK)), createApplication, startApplication });
+      await d.open();
+      expect((q('deploy-with-state') as HTMLInputElement).checked).toBe(true);
+      expect(q('deploy-state-source')?.textContent).toBe('Paragraph 2 runs INSERT job job-1.');
+      expect(q('deploy-state-check-summary')?.textContent).toBe('All 3 stateful operators restore their state.');
+      const rows = qa('deploy-state-check-row');
+      expect(rows.map((r) => [r.dataset['operatorId'], r.dataset['restorable']])).toEqual([
+        ['6', 'true'],
+        ['9', 'true'],
+        ['10', 'true'],
+      ]);
+      expect(rows[1]?.textContent).toContain('COUNT(*) GROUP BY k');
+      expect(rows[2]?.textContent).toContain('option sink.parallelism changed');
+      expect(q('deploy-create')?.hidden).toBe(true);
+      expect(q('deploy-create-start')?.textContent).toBe('Deploy with state');
+      q('deploy-create-start')?.click();
+      await vi.waitFor(() => expect(navigate).toHaveBeenCalledWith('/applications/a1'));
+      expect(createApplication).toHaveBeenCalledWith(expect.objectContaining({ noteId: 'N1', name: 'orders-eu-agg', withState: true }));
+      expect(createApplication.mock.calls[0]?.[0]).not.toHaveProperty('allowNonRestoredState');
+      expect(startApplication).not.toHaveBeenCalled();
+    });
+
+    it('goes back to Create and Create and start when Without state is chosen', async () => {
+      const createApplication = vi.fn(async (_a: NewApplication) => application({ id: 'a1' }));
+      const startApplication = vi.fn(async () => application({ id: 'a1', status: 'STARTING' }));
+      const { d, navigate } = dialog({ previewApplication: vi.fn(async () => withJob(OK)), createApplication, startApplication });
+      await d.open();
+      const without = q('deploy-without-state') as HTMLInputElement;
+      without.checked = true;
+      without.dispatchEvent(new Event('change'));
+      expect(q('deploy-create')?.hidden).toBe(false);
+      expect(q('deploy-create-start')?.textContent).toBe('Create and start');
+      q('deploy-create-start')?.click();
+      await vi.waitFor(() => expect(navigate).toHaveBeenCalled());
+      expect(createApplication.mock.calls[0]?.[0]).not.toHaveProperty('withState');
+      expect(startApplication).toHaveBeenCalledWith('a1', 'NONE');
+    });
+
+    it('says why the state cannot be taken over and offers only Without state', async () => {
+      const { d } = dialog({ previewApplication: vi.fn(async () => withJob(undefined, 'the note runs 2 INSERT jobs')) });
+      await d.open();
+      expect((q('deploy-with-state') as HTMLInputElement).disabled).toBe(true);
+      expect((q('deploy-without-state') as HTMLInputElement).checked).toBe(true);
+      expect(q('deploy-state-unavailable')?.textContent).toBe('Its state cannot be taken over: the note runs 2 INSERT jobs');
+      expect(q('deploy-state-choices')?.textContent).toContain('Unavailable: the note runs 2 INSERT jobs');
+      expect(q('deploy-create')?.hidden).toBe(false);
+    });
+
+    it('shows a refusal operator by operator and offers: start without state, allow non-restored state, cancel', async () => {
+      const refused = new ApiError(409, 'the new version cannot restore all the state of job job-1: operator 9 (COUNT(*) GROUP BY k): its keys changed', 'conflict', undefined, undefined, { check: CHECK });
+      const createApplication = vi
+        .fn()
+        .mockRejectedValueOnce(refused)
+        .mockResolvedValueOnce(application({ id: 'a1', status: 'STARTING' }));
+      const startApplication = vi.fn();
+      const { d, navigate } = dialog({ previewApplication: vi.fn(async () => withJob(CHECK)), createApplication, startApplication });
+      await d.open();
+      expect(q('deploy-state-check-summary')?.textContent).toBe('1 of 3 stateful operators cannot restore their state (#9 COUNT(*) GROUP BY k); the others can.');
+      q('deploy-create-start')?.click();
+      await vi.waitFor(() => expect(q('deploy-state-refused')).not.toBeNull());
+      expect(q('deploy-state-refused-message')?.textContent).toContain('operator 9');
+      const lost = qa('deploy-refused-check-row').filter((r) => r.dataset['restorable'] === 'false');
+      expect(lost.map((r) => r.dataset['operatorId'])).toEqual(['9']);
+      expect(lost[0]?.textContent).toContain('its keys changed');
+      expect(navigate).not.toHaveBeenCalled();
+      q('deploy-refused-allow')?.click();
+      await vi.waitFor(() => expect(navigate).toHaveBeenCalledWith('/applications/a1'));
+      expect(createApplication.mock.calls[1]?.[0]).toEqual(expect.objectContaining({ withState: true, allowNonRestoredState: true }));
+      expect(startApplication).not.toHaveBeenCalled();
+    });
+
+    it('after a refusal, Start without state creates and starts without it; Cancel closes and sends nothing', async () => {
+      const refused = new ApiError(409, 'cannot restore', 'conflict', undefined, undefined, { check: CHECK });
+      const createApplication = vi
+        .fn()
+        .mockRejectedValueOnce(refused)
+        .mockResolvedValueOnce(application({ id: 'a2' }));
+      const startApplication = vi.fn(async () => application({ id: 'a2', status: 'STARTING' }));
+      const { d, navigate } = dialog({ previewApplication: vi.fn(async () => withJob(CHECK)), createApplication, startApplication });
+      await d.open();
+      q('deploy-create-start')?.click();
+      await vi.waitFor(() => expect(q('deploy-refused-without-state')).not.toBeNull());
+      q('deploy-refused-without-state')?.click();
+      await vi.waitFor(() => expect(navigate).toHaveBeenCalledWith('/applications/a2'));
+      expect(createApplication.mock.calls[1]?.[0]).not.toHaveProperty('withState');
+      expect(startApplication).toHaveBeenCalledWith('a2', 'NONE');
+
+      const again = vi.fn().mockRejectedValueOnce(refused);
+      const second = dialog({ previewApplication: vi.fn(async () => withJob(CHECK)), createApplication: again });
+      await second.d.open();
+      q('deploy-create-start')?.click();
+      await vi.waitFor(() => expect(q('deploy-refused-cancel')).not.toBeNull());
+      q('deploy-refused-cancel')?.click();
+      expect(q('deploy-dialog')).toBeNull();
+      expect(again).toHaveBeenCalledTimes(1);
+      expect(second.navigate).not.toHaveBeenCalled();
+    });
   });
 });

@@ -4,12 +4,22 @@
 // in, the script and the plan, and asks for the application's name,
 // parallelism, target, tags and checkpoint interval. "Create" stores the
 // application; "Create and start" starts it too, without state.
+//
+// When the note runs an INSERT job, the dialog offers "Deploy with state":
+// the job is stopped with a savepoint and the application starts from it.
+// It shows which paragraph's job that is and, operator by operator,
+// whether the application restores its state. Should the server refuse
+// because some state would be lost, it offers the three ways on: start
+// without state (the notebook job keeps running), allow non-restored
+// state, or cancel (nothing was stopped).
 
 import type { Api } from '../api';
 import { appHref, defaultAppName, paragraphLabel, parseTags, parseWhole, type Parsed } from '../model/applications';
-import type { Application, ApplicationTarget, BakedForm, BuildPreview, Exclusion, Inclusion, NewApplication } from '../schema';
+import { ApiError } from '../api';
+import type { Application, ApplicationTarget, BakedForm, BuildPreview, Exclusion, Inclusion, NewApplication, StateRefusal, StateSource } from '../schema';
 import { cancelButton, codeBlock, dialogShell, modal, problemBox } from './appParts';
 import { button, clear, h, icon, setText } from './dom';
+import { checkView } from './stateCheck';
 import { toast } from './overlay';
 
 export interface DeployDeps {
@@ -40,6 +50,9 @@ export class DeployDialog {
   );
   private readonly checkpoint = h('input', { class: 'input', name: 'checkpoint', type: 'number', min: '1', step: '1', value: String(DEFAULT_CHECKPOINT_S), 'data-testid': 'deploy-checkpoint' });
   private readonly tags = h('textarea', { class: 'input textarea', name: 'tags', rows: 3, placeholder: 'team=data\nenv=prod', spellcheck: false, 'data-testid': 'deploy-tags' });
+  /** With state (the note's running INSERT job handed over) or without; shown only when the note runs one. */
+  private readonly withState = h('input', { type: 'radio', name: 'deploy-state', value: 'with', 'data-testid': 'deploy-with-state' });
+  private readonly withoutState = h('input', { type: 'radio', name: 'deploy-state', value: 'without', checked: true, 'data-testid': 'deploy-without-state' });
   private close: (() => void) | null = null;
   private preview: BuildPreview | null = null;
   /** The application once created: a failed start then retries the start only. */
@@ -125,11 +138,56 @@ export class DeployDialog {
       codeBlock('Script', p.script, 'deploy-script', true, true),
       codeBlock('Plan', p.plan, 'deploy-plan', false),
     );
+    const src = p.stateSource;
+    if (src) {
+      form.prepend(this.stateChoices(src, paragraphs));
+      build.prepend(stateSection(src, paragraphs));
+    }
     this.body.replaceChildren(h('div', { class: 'deploy-cols' }, build, form));
     this.createBtn.disabled = false;
     this.startBtn.disabled = false;
+    this.showStateChoice();
     this.name.focus();
     this.name.select();
+  }
+
+  /**
+   * stateChoices is the choice between deploying with the running job's
+   * state and without; with state is the default when it can be taken
+   * over, unavailable (with the reason) when it cannot.
+   */
+  private stateChoices(src: StateSource, paragraphs: Map<string, string>): HTMLElement {
+    const para = paragraphs.get(src.paragraphId ?? '') ?? 'a paragraph';
+    const can = !src.unavailable && !!src.check;
+    this.withState.disabled = !can;
+    this.withState.checked = can;
+    this.withoutState.checked = !can;
+    for (const r of [this.withState, this.withoutState]) r.addEventListener('change', () => this.showStateChoice());
+    return h(
+      'div',
+      { class: 'state-choices', role: 'radiogroup', 'aria-label': 'State', 'data-testid': 'deploy-state-choices' },
+      h(
+        'label',
+        { class: 'choice' },
+        this.withState,
+        h(
+          'span',
+          null,
+          h('b', null, 'Deploy with state'),
+          h('span', { class: 'muted small' }, can ? `${para}’s running job stops with a savepoint; the application starts from it at once.` : `Unavailable: ${src.unavailable ?? 'the job’s plan cannot be compared'}`),
+        ),
+      ),
+      h('label', { class: 'choice' }, this.withoutState, h('span', null, h('b', null, 'Without state'), h('span', { class: 'muted small' }, 'The notebook job keeps running; the application starts from scratch.'))),
+    );
+  }
+
+  /** showStateChoice fits the buttons to the choice: a deploy with state creates and starts in one step. */
+  private showStateChoice(): void {
+    const withState = this.withState.checked && !this.created;
+    this.el.dataset['withState'] = String(withState);
+    this.createBtn.hidden = withState || this.created !== null;
+    const label = this.startBtn.querySelector('.btn-label');
+    if (label && !this.busy) setText(label, withState ? 'Deploy with state' : this.created ? 'Start' : 'Create and start');
   }
 
   /** readForm reads the inputs into the request, or says what is wrong. */
@@ -148,17 +206,24 @@ export class DeployDialog {
     };
   }
 
-  private async create(start: boolean): Promise<void> {
+  /**
+   * create stores the application and, with start, starts it without
+   * state. state, when given, overrides the dialog's choice of state: a
+   * deploy with state (allowNonRestoredState once the user allowed it)
+   * creates and starts in one request.
+   */
+  private async create(start: boolean, state?: { withState: boolean; allowNonRestoredState?: boolean }): Promise<void> {
     if (this.busy || !this.preview) return;
     let app = this.created;
     let body: NewApplication | null = null;
+    const withState = state ? state.withState : this.withState.checked && !!this.preview.stateSource;
     if (!app) {
       const f = this.readForm();
       if (!f.ok) {
         this.showProblem(new Error(f.error), 'Not created');
         return;
       }
-      body = f.value;
+      body = withState ? { ...f.value, withState: true, ...(state?.allowNonRestoredState ? { allowNonRestoredState: true } : {}) } : f.value;
     }
     this.setBusy(true, start);
     try {
@@ -167,15 +232,46 @@ export class DeployDialog {
         this.created = app;
       }
       if (!app) return;
-      if (start) await this.deps.api.startApplication(app.id, 'NONE');
+      if (start && !withState) await this.deps.api.startApplication(app.id, 'NONE');
       this.dismiss();
-      toast(start ? `Application “${app.name}” is starting` : `Application “${app.name}” created`, 'ok');
+      toast(withState ? `Application “${app.name}” is starting from the notebook job’s state` : start ? `Application “${app.name}” is starting` : `Application “${app.name}” created`, 'ok');
       this.deps.navigate(appHref(app.id));
     } catch (e) {
-      this.showProblem(e, this.created ? 'Created, but not started' : 'Not created');
+      const refusal = e instanceof ApiError ? e.state : undefined;
+      if (refusal && !this.created) this.showStateRefusal(e as ApiError, refusal);
+      else this.showProblem(e, this.created ? 'Created, but not started' : 'Not created');
     } finally {
       this.setBusy(false, start);
     }
+  }
+
+  /**
+   * showStateRefusal says which operators would lose their state and
+   * offers the three ways on: start without state, allow non-restored
+   * state, or cancel. Nothing was stopped.
+   */
+  private showStateRefusal(err: ApiError, refusal: StateRefusal): void {
+    clear(this.problem);
+    const act = (label: string, testid: string, cls: string, run: () => void) => button({ label, cls, testid, onClick: run });
+    this.problem.append(
+      h(
+        'div',
+        { class: 'state-refusal', role: 'alert', 'data-testid': 'deploy-state-refused' },
+        h('div', { class: 'state-refusal-title' }, 'The application cannot restore all of the notebook job’s state'),
+        h('p', { class: 'small', 'data-testid': 'deploy-state-refused-message' }, err.message),
+        checkView(refusal.check, 'deploy-refused-check'),
+        h('p', { class: 'muted small' }, 'Nothing was stopped: the notebook job runs on.'),
+        h(
+          'div',
+          { class: 'state-refusal-actions' },
+          act('Start without state', 'deploy-refused-without-state', 'primary', () => void this.create(true, { withState: false })),
+          act('Allow non-restored state', 'deploy-refused-allow', 'danger-outline', () => void this.create(true, { withState: true, allowNonRestoredState: true })),
+          act('Cancel', 'deploy-refused-cancel', 'ghost', () => this.dismiss()),
+        ),
+      ),
+    );
+    this.problem.hidden = false;
+    this.problem.scrollIntoView?.({ block: 'nearest' });
   }
 
   private showProblem(err: unknown, title: string): void {
@@ -204,10 +300,12 @@ export class DeployDialog {
     this.createBtn.hidden = created;
     this.createBtn.disabled = busy;
     this.startBtn.disabled = busy;
-    for (const i of [this.name, this.parallelism, this.target, this.checkpoint, this.tags]) i.disabled = busy || created;
+    for (const i of [this.name, this.parallelism, this.target, this.checkpoint, this.tags, this.withoutState]) i.disabled = busy || created;
+    this.withState.disabled = busy || created || !this.preview?.stateSource?.check || !!this.preview.stateSource.unavailable;
     const label = this.startBtn.querySelector('.btn-label');
-    if (label) setText(label, busy && start ? (created ? 'Starting…' : 'Creating…') : created ? 'Start' : 'Create and start');
+    if (label && busy && start) setText(label, created ? 'Starting…' : 'Creating…');
     if (busy) this.problem.hidden = true;
+    else this.showStateChoice();
   }
 }
 
@@ -248,6 +346,23 @@ function runs(kinds: string[]): Array<[string, number]> {
     else out.push([k, 1]);
   }
   return out;
+}
+
+/** stateSection shows which paragraph's job a deploy with state takes over and what of its state the application restores. */
+function stateSection(src: StateSource, paragraphs: Map<string, string>): HTMLElement {
+  const para = paragraphs.get(src.paragraphId ?? '') ?? 'A paragraph';
+  return section(
+    'State of the running job',
+    'deploy-state',
+    h(
+      'div',
+      null,
+      h('p', { class: 'small', 'data-testid': 'deploy-state-source', 'data-paragraph-id': src.paragraphId ?? '' }, `${para} runs INSERT job `, h('span', { class: 'mono' }, src.jobId ?? '—'), '.'),
+      src.check
+        ? checkView(src.check, 'deploy-state-check')
+        : h('p', { class: 'muted small', 'data-testid': 'deploy-state-unavailable' }, `Its state cannot be taken over: ${src.unavailable ?? 'unknown'}`),
+    ),
+  );
 }
 
 function table(rows: HTMLElement[]): HTMLElement {
