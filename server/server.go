@@ -138,6 +138,12 @@ type Config struct {
 	// Applications runs promoted notes; nil answers its routes with 503.
 	Applications Applications
 
+	// Metrics records requests and websocket traffic; nil records nothing.
+	Metrics Metrics
+	// MetricsHandler serves GET /metrics to signed-in users (as the API
+	// authenticates them); nil serves no /metrics.
+	MetricsHandler http.Handler
+
 	ExampleFiles string // absolute directory where example notes write files
 
 	// IdleTimeout closes keep-alive connections idle this long (default
@@ -146,6 +152,33 @@ type Config struct {
 	// websocket and the synchronous run, which last as long as they must.
 	IdleTimeout, RequestTimeout time.Duration
 }
+
+// Metrics records what the server does, for monitoring; *metrics.Metrics
+// implements it. Methods must be safe for concurrent use and must not block.
+type Metrics interface {
+	// ObserveRequest records an answered HTTP request by its route
+	// template ("" when no route matched).
+	ObserveRequest(method, route string, status int, d time.Duration)
+	// WebsocketOpened and WebsocketClosed count a connection in and out.
+	WebsocketOpened()
+	WebsocketClosed()
+	// WebsocketSent records a text message of n bytes.
+	WebsocketSent(n int)
+	// ObserveDeltaEncode records the encoding of a paragraph's live state.
+	ObserveDeltaEncode(d time.Duration)
+}
+
+// noMetrics records nothing.
+type noMetrics struct{}
+
+func (noMetrics) ObserveRequest(string, string, int, time.Duration) {}
+func (noMetrics) WebsocketOpened()                                  {}
+func (noMetrics) WebsocketClosed()                                  {}
+func (noMetrics) WebsocketSent(int)                                 {}
+func (noMetrics) ObserveDeltaEncode(time.Duration)                  {}
+
+// wsPath is the websocket's route.
+const wsPath = "/ws"
 
 // Connection timeouts.
 const (
@@ -199,6 +232,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = DefaultRequestTimeout
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = noMetrics{}
+	}
 	s := &Server{cfg: cfg, notes: cfg.Notes, sessions: cfg.Sessions, log: cfg.Logger, echo: echo.New(), closing: make(chan struct{}),
 		access: cfg.Access, limiter: access.NewLoginLimiter(loginFailures, loginWindow)}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -211,9 +247,38 @@ func New(cfg Config) (*Server, error) {
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
 	s.echo.HTTPErrorHandler = s.errorHandler
-	s.echo.Use(s.securityHeaders(cfg.FrameAncestors), middleware.Recover(), s.deadlines)
+	s.echo.Use(s.measure, s.securityHeaders(cfg.FrameAncestors), middleware.Recover(), s.deadlines)
 	s.routes()
 	return s, nil
+}
+
+// measure records each answered request by its route template (bounded
+// cardinality, never the raw URL). A handler's error is answered here, so
+// the status recorded is the one sent. The websocket route is left to the
+// websocket series: its request lasts as long as the connection.
+func (s *Server) measure(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.Path() == wsPath {
+			return next(c)
+		}
+		start := time.Now()
+		if err := next(c); err != nil {
+			c.Error(err)
+		}
+		s.cfg.Metrics.ObserveRequest(c.Request().Method, c.Path(), c.Response().Status, time.Since(start))
+		return nil
+	}
+}
+
+// requireSignedIn admits a signed-in user (the API's rule for reads such as
+// GET /api/v1/cluster); it follows identify.
+func (s *Server) requireSignedIn(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := s.check(c, rule{need: needSignedIn}, principalOf(c)); err != nil {
+			return err
+		}
+		return next(c)
+	}
 }
 
 // deadlines bounds how long a request may take to send its body and to
@@ -297,10 +362,16 @@ func (s *Server) routes() {
 	s.registerAccessRoutes(api)
 	s.registerFlinkUIRoutes()
 
+	if s.cfg.MetricsHandler != nil {
+		s.echo.GET("/metrics", echo.WrapHandler(s.cfg.MetricsHandler), s.identify, s.requireSignedIn)
+	}
+
 	s.hub = newHub(s.notes, s.cfg.Sessions, s.log, s.cfg.MaxBodyBytes)
 	s.hub.allow = s.allowNote
 	s.hub.record = s.recordFor
-	s.echo.GET("/ws", s.handleWS, requestTime(0))
+	s.hub.metrics = s.cfg.Metrics
+	s.hub.live.metrics = s.cfg.Metrics
+	s.echo.GET(wsPath, s.handleWS, requestTime(0))
 	s.registerStaticRoutes()
 }
 

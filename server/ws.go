@@ -36,7 +36,8 @@ type hub struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // connection and hub goroutines
 
-	live liveCache // encoded live state shared by viewers at the same point
+	live    liveCache // encoded live state shared by viewers at the same point
+	metrics Metrics   // connections and messages sent; set before the first connection
 
 	// allow decides whether a principal may act on a note (Server.allowNote);
 	// record writes an audit event. Set before the first connection.
@@ -72,6 +73,8 @@ func newHub(notes notebooks.Service, sessions Sessions, log *slog.Logger, maxMsg
 		cancel:    cancel,
 		conns:     map[*conn]struct{}{},
 		followers: map[string]*noteFollowers{},
+		metrics:   noMetrics{},
+		live:      liveCache{metrics: noMetrics{}},
 	}
 	h.upgrader = websocket.Upgrader{
 		ReadBufferSize:  4096,
@@ -158,6 +161,7 @@ func (h *hub) serve(w http.ResponseWriter, r *http.Request, p *access.Principal)
 		return nil
 	}
 	h.conns[c] = struct{}{}
+	h.metrics.WebsocketOpened()
 	h.startLocked()
 	h.wg.Add(2)
 	h.mu.Unlock()
@@ -234,7 +238,10 @@ func (h *hub) closeWhere(reason string, match func(c *conn) bool) {
 // remove forgets a connection that has ended, with its subscriptions.
 func (h *hub) remove(c *conn) {
 	h.mu.Lock()
-	delete(h.conns, c)
+	if _, ok := h.conns[c]; ok {
+		delete(h.conns, c)
+		h.metrics.WebsocketClosed()
+	}
 	h.mu.Unlock()
 	for _, id := range c.followedNotes() {
 		h.unfollow(id, c)

@@ -242,7 +242,11 @@ func (c *conn) writeLoop() {
 
 func (c *conn) write(b []byte) error {
 	_ = c.ws.SetWriteDeadline(time.Now().Add(writeWait))
-	return c.ws.WriteMessage(websocket.TextMessage, b)
+	if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+		return err
+	}
+	c.h.metrics.WebsocketSent(len(b))
+	return nil
 }
 
 // flush sends what is pending: queued replies and events first (so a

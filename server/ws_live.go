@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/eddy-notebooks/eddy/kernel"
 )
@@ -17,6 +18,8 @@ const liveCacheEntries = 1024
 // same result sequence, so N viewers cost one encoding of each delta, not N.
 // Safe for concurrent use by the connections' writers.
 type liveCache struct {
+	metrics Metrics // encode time; set before use
+
 	mu      sync.Mutex
 	entries map[string][]byte
 }
@@ -38,7 +41,9 @@ func (lc *liveCache) encode(noteID string, prev int64, status uint64, pl kernel.
 	if ok {
 		return b
 	}
+	start := time.Now()
 	b, err := json.Marshal(pl)
+	lc.metrics.ObserveDeltaEncode(time.Since(start))
 	if err != nil {
 		b = []byte("null")
 	}
