@@ -57,6 +57,9 @@ type Store struct {
 	r      *sql.DB // query-only connections for reads
 	broker *notebooks.Broker
 	now    func() time.Time
+	// observeWrite, if set (ObserveWrites, before use), is told of every
+	// write transaction.
+	observeWrite func(op string, d time.Duration, err error)
 }
 
 var (
@@ -305,9 +308,19 @@ func (c *changes) add(kind notebooks.ChangeKind, noteID, paragraphID string) {
 	*c = append(*c, notebooks.Change{Kind: kind, NoteID: noteID, ParagraphID: paragraphID})
 }
 
+// ObserveWrites makes fn the observer of every write transaction: its
+// operation name (fixed strings such as "create note"), its time from
+// begin to commit and its error. Call it before the store is used; fn must
+// be safe for concurrent use and must not block.
+func (s *Store) ObserveWrites(fn func(op string, d time.Duration, err error)) { s.observeWrite = fn }
+
 // write runs fn in a write transaction, commits, and then publishes the
 // changes fn recorded. op prefixes errors.
-func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx, ch *changes) error) error {
+func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx, ch *changes) error) (err error) {
+	if s.observeWrite != nil {
+		start := time.Now()
+		defer func() { s.observeWrite(op, time.Since(start), err) }()
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("notebooks/sqlite: %s: begin: %w", op, err)
