@@ -21,9 +21,11 @@ import (
 	appsqlite "github.com/eddy-notebooks/eddy/applications/sqlite"
 	"github.com/eddy-notebooks/eddy/kernel"
 	"github.com/eddy-notebooks/eddy/kernel/connectors"
+	"github.com/eddy-notebooks/eddy/kernel/flink"
 	"github.com/eddy-notebooks/eddy/kernel/localflink"
 	"github.com/eddy-notebooks/eddy/kernel/maven"
 	"github.com/eddy-notebooks/eddy/kernel/pyworker"
+	"github.com/eddy-notebooks/eddy/metrics"
 	"github.com/eddy-notebooks/eddy/notebooks/sqlite"
 	"github.com/eddy-notebooks/eddy/server"
 	"github.com/eddy-notebooks/eddy/sessions"
@@ -80,6 +82,12 @@ type Config struct {
 	Autoscale applications.Autoscale
 
 	LogOutput io.Writer // where Eddy's own log goes; stderr by default
+	LogFormat string    // "text" (default) or "json"
+
+	// MetricsListen, when set, is a second listen address that serves
+	// /metrics without authentication (a host-less ":9464" binds
+	// loopback). The main address serves /metrics to signed-in users.
+	MetricsListen string
 }
 
 // makePrivate takes group and other access away from dir, which holds the
@@ -130,6 +138,7 @@ func DefaultConfig() Config {
 		KafkaLib:         defaultKafkaLib(),
 		MavenRepository:  maven.DefaultRepository,
 		LogOutput:        os.Stderr,
+		LogFormat:        logText,
 
 		ParallelismPerKPU:  1,
 		SessionIdleTimeout: sessions.DefaultIdleTimeout,
@@ -143,6 +152,8 @@ func DefaultConfig() Config {
 // RegisterFlags binds the serve flags to c.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", c.Addr, "HTTP listen address")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
+	fs.StringVar(&c.MetricsListen, "metrics-listen", c.MetricsListen, "also serve Prometheus /metrics WITHOUT authentication on this address, e.g. 127.0.0.1:9464 (':9464' binds loopback; default: only on --addr, to signed-in users)")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory (notes database, Flink config and logs)")
 	fs.StringVar(&c.Token, "token", c.Token, "API token (default: $EDDY_TOKEN, else a random token printed at start); it shows in ps: prefer --token-file")
 	fs.StringVar(&c.TokenFile, "token-file", c.TokenFile, "file holding the API token (its first line)")
@@ -179,6 +190,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 // Validate reports the first configuration error, if any.
 func (c *Config) Validate() error {
 	switch {
+	case c.LogFormat != "" && c.LogFormat != logText && c.LogFormat != logJSON:
+		return fmt.Errorf("--log-format must be %s or %s, not %q", logText, logJSON, c.LogFormat)
 	case c.Token != "" && c.TokenFile != "":
 		return errors.New("give the token with --token or --token-file, not both")
 	case (c.FlinkGateway == "") != (c.FlinkRest == ""):
@@ -219,6 +232,9 @@ type Main struct {
 	Config Config
 	Log    *slog.Logger
 
+	metrics    *metrics.Metrics
+	metricsSrv *metricsServer // nil without --metrics-listen
+
 	server  *server.Server
 	cluster *kernel.Cluster
 	local   *localflink.Cluster // nil in remote mode
@@ -242,7 +258,7 @@ func NewMain(cfg Config) *Main {
 	if cfg.LogOutput == nil {
 		cfg.LogOutput = os.Stderr
 	}
-	return &Main{Config: cfg, Log: slog.New(slog.NewTextHandler(cfg.LogOutput, nil))}
+	return &Main{Config: cfg, Log: newLogger(cfg.LogOutput, cfg.LogFormat)}
 }
 
 // Run validates the configuration and starts everything; it returns once
@@ -280,6 +296,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.notes = notes
+	m.openMetrics()
 	// Nothing runs before the sessions start: a paragraph stored as running
 	// was cut off by a crash.
 	if n, err := notes.AbortInterrupted(ctx, "Eddy restarted while this paragraph was running, which ended its run. Run it again."); err != nil {
@@ -315,6 +332,9 @@ func (m *Main) Run(ctx context.Context) error {
 		},
 	})
 	m.manager.Open()
+	if err := m.metrics.Register(metrics.NewRuntime(m.manager)); err != nil {
+		return err
+	}
 	if err := m.openApplications(ctx); err != nil {
 		return err
 	}
@@ -337,12 +357,24 @@ func (m *Main) Run(ctx context.Context) error {
 		Sessions:       m.manager,
 		Connectors:     m.conns,
 		Applications:   m.apps,
+		Metrics:        m.metrics,
+		MetricsHandler: m.metrics.Handler(),
 	})
 	if err != nil {
 		return err
 	}
 	if err := m.server.Open(); err != nil {
 		return err
+	}
+	if cfg.MetricsListen != "" {
+		addr, err := metricsListenAddr(cfg.MetricsListen)
+		if err != nil {
+			return err
+		}
+		if m.metricsSrv, err = openMetricsServer(addr, m.metrics.Handler(), m.Log); err != nil {
+			return err
+		}
+		m.Log.Info("serving metrics without authentication", "url", "http://"+m.metricsSrv.Addr()+"/metrics")
 	}
 	// The token is printed only when Eddy made it up: one given with
 	// --token-file, --token or $EDDY_TOKEN stays out of logs.
@@ -388,6 +420,9 @@ func (m *Main) Close(ctx context.Context) error {
 	if m.cancel != nil {
 		m.cancel()
 	}
+	if m.metricsSrv != nil {
+		keep(m.metricsSrv.Close(ctx))
+	}
 	if m.server != nil {
 		keep(m.server.Close(ctx))
 	}
@@ -405,6 +440,9 @@ func (m *Main) Close(ctx context.Context) error {
 	}
 	if m.notes != nil {
 		keep(m.notes.Close())
+	}
+	if m.metrics != nil {
+		flink.SetCallObserver(nil)
 	}
 	return first
 }
