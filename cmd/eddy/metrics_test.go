@@ -282,3 +282,53 @@ func TestEddy_Metrics(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsListenAddr: a host-less address binds loopback; a named host
+// is kept; a value that is not host:port is refused.
+func TestMetricsListenAddr(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{":9464", "127.0.0.1:9464"},
+		{"127.0.0.1:0", "127.0.0.1:0"},
+		{"0.0.0.0:9464", "0.0.0.0:9464"},
+		{"[::1]:9464", "[::1]:9464"},
+		{"9464", ""},
+	} {
+		got, err := metricsListenAddr(c.in)
+		if c.want == "" {
+			if err == nil {
+				t.Errorf("%q: accepted as %q", c.in, got)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("%q: %q, %v; want %q", c.in, got, err, c.want)
+		}
+	}
+}
+
+// TestLogFormat: --log-format is text or json, and json writes slog JSON.
+func TestLogFormat(t *testing.T) {
+	for _, f := range []string{"text", "json", ""} {
+		c := DefaultConfig()
+		c.LogFormat = f
+		if err := c.Validate(); err != nil {
+			t.Errorf("--log-format %q refused: %v", f, err)
+		}
+	}
+	c := DefaultConfig()
+	c.LogFormat = "xml"
+	if c.Validate() == nil {
+		t.Error("--log-format xml accepted")
+	}
+	var buf bytes.Buffer
+	newLogger(&buf, logJSON).With("note", "N1").Info("ran", "paragraph", "P1")
+	var rec map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil || rec["note"] != "N1" || rec["paragraph"] != "P1" || rec["msg"] != "ran" {
+		t.Fatalf("json log line %q: %v", buf.String(), err)
+	}
+	buf.Reset()
+	newLogger(&buf, logText).Info("ran", "note", "N1")
+	if !strings.Contains(buf.String(), "msg=ran note=N1") {
+		t.Fatalf("text log line %q", buf.String())
+	}
+}
