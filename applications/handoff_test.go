@@ -42,7 +42,7 @@ func (f *fixture) sessionsFor(t *testing.T) *sessions.Manager {
 			t.Errorf("closing the sessions: %v", err)
 		}
 	})
-	f.jobs.NoteJobs = m
+	f.jobs.jobs = m
 	return m
 }
 
@@ -91,7 +91,7 @@ CREATE TEMPORARY TABLE counts (id BIGINT, k BIGINT, cnt BIGINT) WITH (
 	if _, err := sm.Run(ctx, n.ID, ins); err != nil {
 		t.Fatal(err)
 	}
-	nbJob := waitRunningInsert(ctx, t, f.jobs, n.ID)
+	nbJob := waitRunningInsert(ctx, t, &f.jobs, n.ID)
 	if nbJob.PlanPath == "" {
 		t.Fatalf("the notebook job runs without a compiled plan: %+v", nbJob)
 	}

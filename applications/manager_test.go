@@ -36,8 +36,24 @@ type fixture struct {
 	jobs noteJobs
 }
 
-// noteJobs is the kernel.NoteJobs a test sets after its fixture exists.
-type noteJobs struct{ kernel.NoteJobs }
+// noteJobs is the kernel.NoteJobs a test sets after its fixture exists;
+// until then notes run nothing.
+type noteJobs struct{ jobs kernel.NoteJobs }
+
+func (j *noteJobs) RunningInserts(ctx context.Context, noteID string) ([]kernel.Job, error) {
+	if j.jobs == nil {
+		return nil, nil
+	}
+	return j.jobs.RunningInserts(ctx, noteID)
+}
+
+func (j *noteJobs) HandOff(ctx context.Context, noteID, paragraphID, jobID, dir, message string) (string, error) {
+	return j.jobs.HandOff(ctx, noteID, paragraphID, jobID, dir, message)
+}
+
+func (j *noteJobs) Resume(ctx context.Context, noteID, paragraphID, savepoint string) error {
+	return j.jobs.Resume(ctx, noteID, paragraphID, savepoint)
+}
 
 func newFixture(t *testing.T, capacity int, quotas applications.Quotas) *fixture {
 	t.Helper()
