@@ -104,9 +104,11 @@ type Kernel interface {
 
 // KernelConfig is what OpenKernel is given for one note's session.
 type KernelConfig struct {
-	NoteID   string
-	Admitter kernel.Admitter // reserves the KPUs of each job before it starts
-	OnChange func()          // live state changed; must not block
+	NoteID string
+	// SessionID names the session the kernel serves, for its log lines.
+	SessionID string
+	Admitter  kernel.Admitter // reserves the KPUs of each job before it starts
+	OnChange  func()          // live state changed; must not block
 }
 
 // Completer completes SQL and browses the catalogs for notes that have no
@@ -400,9 +402,10 @@ func (m *Manager) start(ctx context.Context, noteID string) (*Session, error) {
 	m.notify(noteID)
 
 	k, err := m.cfg.OpenKernel(ctx, KernelConfig{
-		NoteID:   noteID,
-		Admitter: m,
-		OnChange: func() { s.touch(); m.notify(noteID) },
+		NoteID:    noteID,
+		SessionID: s.ID,
+		Admitter:  m,
+		OnChange:  func() { s.touch(); m.notify(noteID) },
 	})
 	if err != nil {
 		s.startErr = err

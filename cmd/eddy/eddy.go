@@ -396,7 +396,7 @@ func (m *Main) openKernel(ctx context.Context, kc sessions.KernelConfig) (sessio
 		Admitter: kc.Admitter,
 		Packages: m.jars,
 		MaxRows:  m.Config.MaxResultRows,
-		Logger:   m.Log,
+		Logger:   m.Log.With("session", kc.SessionID),
 		OnChange: kc.OnChange,
 		PlansDir: kernel.PlansDir(m.cluster, m.Config.DataDir),
 	})
