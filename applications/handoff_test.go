@@ -124,6 +124,22 @@ CREATE TEMPORARY TABLE counts (id BIGINT, k BIGINT, cnt BIGINT) WITH (
 		t.Fatal(err)
 	}
 
+	// Without the KPUs for the application: refused before the notebook
+	// job stops.
+	if err := f.ledger.ReserveApplication("other", "other", 7, "fill the capacity"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.m.Create(ctx, applications.CreateRequest{NoteID: n.ID, Name: "no-room", WithState: true, Target: applications.TargetStandalone}); eddy.ErrorCode(err) != eddy.ECAPACITY {
+		t.Fatalf("a create with state without the KPUs: %v, want %s", err, eddy.ECAPACITY)
+	}
+	f.ledger.ReleaseApplication("other", 7)
+	if apps, _ := f.m.List(ctx); len(apps) != 0 || f.ledger.InUse() != 0 {
+		t.Fatalf("a create refused for capacity left applications %+v and %d KPUs in use", apps, f.ledger.InUse())
+	}
+	if js, _ := f.jobs.RunningInserts(ctx, n.ID); len(js) != 1 || js[0].JobID != nbJob.JobID {
+		t.Fatalf("after the capacity refusal the notebook runs %+v, want its job %s", js, nbJob.JobID)
+	}
+
 	a, err := f.m.Create(ctx, applications.CreateRequest{NoteID: n.ID, Name: "counts-with-state", WithState: true,
 		Target: applications.TargetStandalone, CheckpointIntervalMs: 1000})
 	if err != nil {

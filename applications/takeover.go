@@ -154,9 +154,17 @@ func (m *Manager) handOff(ctx context.Context, inst *instance, src *handOffSourc
 	inst.mu.Lock()
 	defer inst.mu.Unlock()
 	r := inst.rec
+	// The application's KPUs first: a start refused for capacity after
+	// the notebook job has stopped would have to resume it.
+	kpus := m.kpusFor(r.CurrentParallelism)
+	if err := m.cfg.Capacity.ReserveApplication(r.ID, r.Name, kpus, "start application "+r.Name); err != nil {
+		return false, err
+	}
+	inst.kpus = kpus
 	msg := fmt.Sprintf("Handed to application %s, which continues from this savepoint", r.Name)
 	path, err := m.cfg.NoteJobs.HandOff(ctx, r.NoteID, src.job.ParagraphID, src.job.JobID, strings.TrimPrefix(m.snapshotDir(inst), "file://"), msg)
 	if err != nil {
+		m.releaseKPUsTo(inst, 0)
 		return false, err
 	}
 	resume := func(ctx context.Context) error {
@@ -165,6 +173,7 @@ func (m *Manager) handOff(ctx context.Context, inst *instance, src *handOffSourc
 	snap := &Snapshot{ID: "snap-" + newID()[:12], Path: strings.TrimPrefix(path, "file:"), Version: r.Version,
 		JobID: src.job.JobID, Trigger: "handoff", CreatedAt: time.Now().UTC()}
 	if err := m.cfg.Store.AddSnapshot(ctx, r.ID, snap); err != nil {
+		m.releaseKPUsTo(inst, 0)
 		if rerr := resume(ctx); rerr != nil {
 			m.log.Warn("resuming a handed-off notebook job", "note", r.NoteID, "paragraph", src.job.ParagraphID, "err", rerr)
 		}
