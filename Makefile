@@ -45,6 +45,15 @@ K8S_OPERATOR_VERSION := 1.10.0
 K8S_DIR              := $(FLINK_DIR)/kubernetes
 K8S_CRD              := $(K8S_DIR)/flinkdeployments.flink.apache.org-v1.yml
 
+# Kubernetes' own resource schemas (Deployment, Service, PersistentVolumeClaim,
+# …, per Kubernetes version), which the Go tests check the manifests of deploy/
+# against: the JSON schemas bundled in the PyPI package kubernetes-validate,
+# pinned with its hash in deps/kubernetes/schemas-requirements.txt and
+# installed without its dependencies (only the schema files are used) into
+# its own venv; $(K8S_JSON_SCHEMAS) links to the package's schema directory.
+K8S_SCHEMA_VENV  := $(FLINK_DIR)/kubernetes-validate
+K8S_JSON_SCHEMAS := $(FLINK_DIR)/kubernetes-json-schema
+
 # Eddy's own Flink catalog (catalog/, a Maven project): built against the pinned
 # Flink and put where the local cluster adds it to the classpath.
 CATALOG_BUILD_JAR := catalog/target/eddy-catalog.jar
@@ -157,8 +166,17 @@ $(ZEPPELIN_CLIENT_STAMP): clients/zeppelin/pom.xml | tools
 	$(MVN) -f clients/zeppelin/pom.xml test -Djunit.platform.execution.dryRun.enabled=true
 	touch $@
 
-## k8s-schemas: extract the Flink Kubernetes Operator's FlinkDeployment CRD (operator $(K8S_OPERATOR_VERSION)) into $(K8S_DIR)
-k8s-schemas: $(K8S_CRD)
+## k8s-schemas: extract the Flink Kubernetes Operator's FlinkDeployment CRD (operator $(K8S_OPERATOR_VERSION)) into $(K8S_DIR), and install Kubernetes' JSON schemas into $(K8S_JSON_SCHEMAS)
+k8s-schemas: $(K8S_CRD) $(K8S_JSON_SCHEMAS)
+
+# The link is the target: it dangles, and so is made again, when the venv is gone.
+$(K8S_JSON_SCHEMAS): deps/kubernetes/schemas-requirements.txt | tools
+	rm -rf $(K8S_SCHEMA_VENV) $@
+	python3 -m venv $(K8S_SCHEMA_VENV)
+	$(K8S_SCHEMA_VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --require-hashes \
+	  -r deps/kubernetes/schemas-requirements.txt
+	ln -sfn "$$($(K8S_SCHEMA_VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/kubernetes_validate/kubernetes-json-schema" $@
+	test -f $@/v1.30.0-local-strict/_definitions.json && test -f $@/v1.37.0-local-strict/_definitions.json
 
 # The jar is fetched into its own directory and checked before the CRD is
 # taken from it; the CRD is written under a temporary name and renamed.
