@@ -9,6 +9,15 @@
 // with a snapshot (its metered KPU-hours kept), started again from the
 // chosen snapshot, scaled to parallelism 2 in place from its page, seen on
 // the Applications page, force stopped and deleted.
+//
+// Then state carried across: a note's streaming INSERT (a keyed count) runs
+// in the notebook; Deploy offers "Deploy with state", naming the
+// paragraph's job and showing every operator restorable; the application
+// starts from the job's savepoint (its first snapshot, trigger handoff)
+// and the paragraph ends FINISHED. The note's INSERT gains a filter on a
+// stateless path; Update… dry runs it (the diff, every operator
+// restorable) and the update snapshots, stops and runs version 2 from the
+// snapshot.
 // Screenshots go to e2e/artifacts/apps-NN-*.png.
 //
 //   npm run e2e        (after npm run build and go build -o bin/eddy ./cmd/eddy)
@@ -321,6 +330,170 @@ describe('a note deployed as an application (needs a ready Flink cluster)', () =
     await assert.rejects(eddy.api('GET', `/api/v1/applications/${appId}`), /: 404 /);
     assert.deepEqual(await appsOf(), []);
     await shots.take(page, 'apps-empty');
+  });
+
+  test('no page errors', () => {
+    assert.deepEqual(errors, []);
+  });
+});
+
+describe('state carried from the notebook into an application, then through an update (needs a ready Flink cluster)', () => {
+  /** @type {import('playwright-core').Page} */
+  let page;
+  let errors;
+  let noteId;
+  let insertId;
+  let appId;
+  const src = `counts_src_${tag}`;
+  const sink = `counts_sink_${tag}`;
+  const insert = (where) => `%flink.ssql\nINSERT INTO ${sink} SELECT k, COUNT(*) AS n FROM ${src}${where} GROUP BY k;`;
+  const dialog = () => page.locator('[data-testid=deploy-dialog]');
+  const appPage = () => page.locator('[data-testid=app-page]');
+  const waitStatus = async (status, timeout) => {
+    try {
+      await until(async () => (await appPage().getAttribute('data-status')) === status, { timeout, interval: 500, message: `the page to show ${status}` });
+    } catch (e) {
+      const a = await eddy.api('GET', `/api/v1/applications/${appId}`).catch((x) => ({ error: x.message }));
+      const ev = await eddy.api('GET', `/api/v1/applications/${appId}/events`).catch((x) => ({ error: x.message }));
+      const events = (ev.events ?? []).map((x) => `${x.at ?? ''} ${x.kind}: ${x.message}`).join('\n') || JSON.stringify(ev);
+      throw new Error(`${e.message}; the application: ${JSON.stringify({ status: a.status, failure: a.failure, error: a.error })}; see e2e/artifacts/${eddy.logName}\nits events:\n${events}\nits cluster's logs:\n${await eddy.logTails(`applications/${appId}/log`)}`);
+    }
+  };
+  const paragraphStatus = async (id) => (await eddy.api('GET', `/api/notebook/${noteId}/paragraph/${id}`)).status;
+
+  before(async () => {
+    await eddy.mustClusterReady();
+    const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+    page = await context.newPage();
+    errors = watch(page);
+    await page.goto(eddy.loginURL);
+    await page.waitForSelector('.home-page');
+    noteId = await eddy.api('POST', '/api/notebook', {
+      name: `/e2e/applications/Counts ${tag}`,
+      paragraphs: [
+        {
+          text: [
+            '%flink.ssql',
+            `CREATE TABLE ${src} (id BIGINT, k INT) WITH ('connector' = 'datagen', 'rows-per-second' = '5', 'fields.id.min' = '1', 'fields.id.max' = '1000000', 'fields.k.min' = '1', 'fields.k.max' = '4');`,
+            `CREATE TABLE ${sink} (k INT, n BIGINT) WITH ('connector' = 'blackhole');`,
+          ].join('\n'),
+        },
+        { text: insert('') },
+      ],
+    });
+    const ids = (await eddy.api('GET', `/api/notebook/${noteId}`)).paragraphs.map((p) => p.id);
+    insertId = ids[1];
+    await eddy.api('POST', `/api/notebook/run/${noteId}/${ids[0]}`);
+    await eddy.api('POST', `/api/notebook/job/${noteId}/${insertId}`);
+    await until(async () => (await paragraphStatus(insertId)) === 'RUNNING', { timeout: 90_000, interval: 500, message: 'the INSERT paragraph running' });
+    // The paragraph runs before its job is submitted; the preview names the job once Flink runs it.
+    let preview;
+    try {
+      await until(async () => !!(preview = await eddy.api('POST', '/api/v1/applications/preview', { noteId })).stateSource, { timeout: 90_000, interval: 2_000, message: 'the preview to name the running job' });
+    } catch (e) {
+      const para = await eddy.api('GET', `/api/notebook/${noteId}/paragraph/${insertId}`);
+      throw new Error(`${e.message}: preview ${JSON.stringify({ ...preview, script: undefined, plan: undefined })}; paragraph ${JSON.stringify({ status: para.status, results: para.results, config: para.config })}`);
+    }
+    await eddy.openNote(page, noteId);
+    // A savepoint needs every task running, which takes a while on a busy machine.
+    const jobId = preview.stateSource.jobId;
+    let seen = '';
+    try {
+      await until(
+        async () => {
+          const job = await page.evaluate(async (u) => (await fetch(u)).json(), `/flink/jobs/${jobId}`);
+          seen = `${job.state}: ${(job.vertices ?? []).map((v) => `${v.name} ${v.status}`).join(', ')}`;
+          return job.state === 'RUNNING' && job.vertices.every((v) => v.status === 'RUNNING');
+        },
+        { timeout: 120_000, interval: 1_000, message: `every task of the notebook job ${jobId} running` },
+      );
+    } catch (e) {
+      const para = await eddy.api('GET', `/api/notebook/${noteId}/paragraph/${insertId}`);
+      throw new Error(`${e.message}; the job: ${seen}; the paragraph: ${para.status} ${JSON.stringify(para.results).slice(0, 800)}`);
+    }
+  });
+
+  test('Deploy with state takes over the paragraph’s running job: the application runs from its savepoint (snapshot handoff)', async () => {
+    await page.click('[data-testid=deploy-button]');
+    await dialog().waitFor();
+    await until(async () => (await dialog().getAttribute('data-state')) === 'ready', { timeout: 60_000, message: 'the build preview' });
+    const source = dialog().locator('[data-testid=deploy-state-source]');
+    await source.waitFor({ timeout: 10_000 });
+    assert.equal(await source.getAttribute('data-paragraph-id'), insertId);
+    assert.match(await text(source), /^Paragraph 2 runs INSERT job [0-9a-f]{32}\.$/);
+    assert.equal(await dialog().locator('[data-testid=deploy-with-state]').isChecked(), true, 'with state by default');
+    const rows = dialog().locator('[data-testid=deploy-state-check-row]');
+    const verdicts = await rows.evaluateAll((rs) => rs.map((r) => r.getAttribute('data-restorable')));
+    assert.ok(verdicts.length >= 3 && verdicts.every((v) => v === 'true'), `every operator restorable: ${verdicts}`);
+    assert.match(await text(dialog().locator('[data-testid=deploy-state-check-summary]')), /^All \d+ stateful operators restore their state\.$/);
+    assert.equal(await dialog().locator('[data-testid=deploy-create]').isHidden(), true);
+    assert.equal(await text(dialog().locator('[data-testid=deploy-create-start]')), 'Deploy with state');
+    await dialog().locator('[data-testid=deploy-name]').fill(`counts-${tag}`);
+    await dialog().locator('[data-testid=deploy-checkpoint]').fill('5');
+    // On the notebook cluster: no JVMs of its own to start on a small machine.
+    await dialog().locator('[data-testid=deploy-target]').selectOption('session');
+    await shots.take(page, 'deploy-with-state');
+    await dialog().locator('[data-testid=deploy-create-start]').click();
+    try {
+      await page.waitForURL(/\/applications\/[^/]+$/, { timeout: 120_000 });
+    } catch (e) {
+      await shots.take(page, 'deploy-with-state-failed');
+      throw new Error(`${e.message}; the dialog says: ${await dialog().locator('[data-testid=deploy-error]').textContent().catch(() => '—')}`);
+    }
+    appId = new URL(page.url()).pathname.split('/').pop();
+    await appPage().waitFor();
+    await waitStatus('RUNNING', APP_RUNNING_MS);
+    const handoff = page.locator('[data-testid=snapshot-row][data-trigger=handoff]');
+    await handoff.waitFor({ timeout: 10_000 });
+    const snaps = (await eddy.api('GET', `/api/v1/applications/${appId}/snapshots`)).snapshots;
+    assert.deepEqual(snaps.map((x) => x.trigger), ['handoff']);
+    // The notebook's job ended: its paragraph is FINISHED, saying where its state went.
+    await until(async () => (await paragraphStatus(insertId)) === 'FINISHED', { timeout: 30_000, message: 'the notebook paragraph FINISHED' });
+    const versions = (await eddy.api('GET', `/api/v1/applications/${appId}/versions`)).versions;
+    assert.equal(versions[0].stateCheck?.compatible, true, 'version 1 took over the job’s state');
+    // Under version 1 (collapsed): what it restored of the job's state.
+    await page.locator('[data-testid=version-row][data-version="1"] [data-testid=version-state-check]').waitFor({ state: 'attached', timeout: 10_000 });
+    assert.match(await page.locator('[data-testid=version-row][data-version="1"] [data-testid=version-state-check] summary').textContent(), /^State taken over: All \d+ stateful operators restore their state\.$/);
+    await shots.take(page, 'app-handed-off', { fullPage: true });
+  });
+
+  test('Update… after a filter on a stateless path: the dry run shows the diff, every operator restorable; the update runs version 2 from a snapshot', async () => {
+    await eddy.api('PUT', `/api/notebook/${noteId}/paragraph/${insertId}`, { text: insert(' WHERE id > 0') });
+    await until(async () => await page.locator('[data-testid=app-update]').isEnabled(), { message: 'Update… enabled' });
+    await page.click('[data-testid=app-update]');
+    const upd = page.locator('[data-testid=update-dialog]');
+    await upd.waitFor({ timeout: 120_000 });
+    assert.equal(await text(upd.locator('[data-testid=update-versions]')), 'Version 1 → version 2, built from the note as it is now.');
+    const added = await upd.locator('[data-testid=update-diff] .diff-line[data-kind=add]').allInnerTexts();
+    assert.ok(added.some((l) => l.includes('WHERE id > 0')), `an added line has the filter: ${JSON.stringify(added)}`);
+    assert.ok((await upd.locator('[data-testid=update-diff] .diff-line[data-kind=del]').count()) >= 1, 'the old INSERT is removed');
+    const verdicts = await upd.locator('[data-testid=update-check-row]').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-restorable')));
+    assert.ok(verdicts.length >= 3 && verdicts.every((v) => v === 'true'), `every operator restorable: ${verdicts}`);
+    assert.equal(await upd.getAttribute('data-compatible'), 'true');
+    assert.equal(await text(upd.locator('[data-testid=update-confirm]')), 'Update');
+    assert.equal((await eddy.api('GET', `/api/v1/applications/${appId}/versions`)).versions.length, 1, 'a dry run stores nothing');
+    await shots.take(page, 'update-dialog');
+    await upd.locator('[data-testid=update-confirm]').click();
+    await upd.waitFor({ state: 'detached' });
+    await page.locator('[data-testid=event-row][data-kind=updating]').first().waitFor({ timeout: 30_000 });
+    await until(async () => (await page.locator('[data-testid=app-version]').textContent()) === 'version 2', { timeout: 30_000, message: 'version 2 shown' });
+    await waitStatus('RUNNING', APP_RUNNING_MS);
+    await page.locator('[data-testid=snapshot-row][data-trigger=update]').waitFor({ timeout: 10_000 });
+    const app = await eddy.api('GET', `/api/v1/applications/${appId}`);
+    assert.equal(app.version, 2);
+    const events = (await eddy.api('GET', `/api/v1/applications/${appId}/events`)).events.map((e) => e.kind);
+    assert.ok(!events.includes('update-failed'), `no rollback: ${events}`);
+    await page.locator('[data-testid=version-row][data-version="2"]').waitFor({ timeout: 10_000 });
+    await shots.take(page, 'app-updated', { fullPage: true });
+  });
+
+  test('force stopped and deleted', async () => {
+    await until(async () => await page.locator('[data-testid=app-force-stop]').isEnabled(), { message: 'Force stop enabled' });
+    await page.click('[data-testid=app-force-stop]');
+    await page.click('[data-testid=dialog-ok]');
+    await waitStatus('READY', 60_000);
+    await eddy.api('DELETE', `/api/v1/applications/${appId}`);
+    assert.deepEqual(await appsOf(), []);
   });
 
   test('no page errors', () => {

@@ -402,6 +402,7 @@ describe('ApplicationPage', () => {
       const checks = [...document.querySelectorAll<HTMLElement>('[data-testid=version-state-check]')];
       expect(checks).toHaveLength(1);
       expect(checks[0]?.querySelector('summary')?.textContent).toBe('State taken over: All 2 stateful operators restore their state.');
+      expect(q('version-stateful')?.textContent).toBe('state carried over');
       p.destroy();
     });
   });

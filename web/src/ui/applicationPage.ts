@@ -468,6 +468,7 @@ export class ApplicationPage {
                 h('span', { class: 'muted small' }, formatTime(Date.parse(v.createdAt))),
                 h('span', { class: 'muted small', title: 'The note’s revision it was built from' }, `revision ${v.noteRevision.slice(0, 12) || '—'}`),
                 h('span', { class: 'muted small', 'data-testid': 'version-excluded' }, `${v.excluded.length} left out`),
+                v.stateCheck ? h('span', { class: 'pill', 'data-testid': 'version-stateful', title: checkSummary(v.stateCheck) }, v.stateCheck.compatible ? 'state carried over' : 'state partly dropped') : null,
               ),
               v.excluded.length > 0
                 ? h('ul', { class: 'build-list' }, v.excluded.map((x) => h('li', null, h('span', { class: 'build-para' }, paragraphLabel(x)), h('div', { class: 'build-reason' }, x.reason))))

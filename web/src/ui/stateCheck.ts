@@ -46,7 +46,7 @@ export function checkView(c: PlanCheck, testid: string): HTMLElement {
     h(
       'table',
       { class: 'check-table' },
-      h('thead', null, h('tr', null, ['Operator', 'What it is', 'State', 'Why not / notes'].map((t) => h('th', null, t)))),
+      h('thead', null, h('tr', null, ['Operator', 'What it is', 'Restores?', 'Why not / notes'].map((t) => h('th', null, t)))),
       h('tbody', null, c.operators.map((o) => row(o, false)), (c.added ?? []).map((o) => row(o, true))),
     ),
   );
