@@ -714,7 +714,7 @@ export function chooseUpdate(app: Application, rep: UpdateReport): Promise<Updat
     const lossy = !!rep.check && !rep.check.compatible;
     const how =
       app.status === 'RUNNING'
-        ? `It runs: a snapshot is taken, its job stops and version ${rep.to} starts from the snapshot (status UPDATING). If version ${rep.to} fails before it runs, version ${rep.from} starts again from the same snapshot (ROLLING_BACK).`
+        ? `It runs: a snapshot is taken, its job stops and version ${rep.to} starts from the snapshot (status UPDATING). If version ${rep.to} fails before its first checkpoint, version ${rep.from} starts again from the same snapshot (ROLLING_BACK).`
         : `It is not running: version ${rep.to} becomes current and runs from its next start.`;
     const ok = button({
       icon: 'refresh',
