@@ -175,22 +175,31 @@ func (m *Manager) rescaleByRestart(ctx context.Context, inst *instance, run Run,
 	if user {
 		inst.rec.Parallelism = to
 	}
-	why := fmt.Sprintf("rescale %d → %d", from, to)
-	if err := m.startLocked(context.WithoutCancel(ctx), inst, RestoreSnapshot, snap.ID, why); err != nil {
-		if inst.fallback != nil && inst.run == nil {
-			// Refused at submission (the notebook cluster's gateway
-			// restores it at once): back to where it was.
-			m.rollBackLocked(ctx, inst, err.Error())
-			return
-		}
-		if inst.run == nil {
-			m.releaseKPUsTo(inst, 0)
-		}
-		if inst.rec.Status != StatusFailed {
-			inst.rec.Desired = DesiredStopped
-			m.setStatus(ctx, inst, StatusFailed, err.Error(), "failed", "it could not be started again after the snapshot for the rescale: "+err.Error())
-		}
+	_ = m.startFallingBack(ctx, inst, fmt.Sprintf("rescale %d → %d", from, to), "again after the snapshot for the rescale")
+}
+
+// startFallingBack starts the application from the snapshot its fallback
+// names. A start refused at submission (the notebook cluster's gateway
+// restores at once) goes back to the fallback at once (rollBackLocked);
+// a start that fails otherwise leaves the application FAILED, saying
+// after what. Caller holds inst.mu and has set inst.fallback.
+func (m *Manager) startFallingBack(ctx context.Context, inst *instance, why, after string) error {
+	err := m.startLocked(context.WithoutCancel(ctx), inst, RestoreSnapshot, inst.fallback.snapshotID, why)
+	if err == nil {
+		return nil
 	}
+	if inst.fallback != nil && inst.run == nil {
+		m.rollBackLocked(ctx, inst, err.Error())
+		return err
+	}
+	if inst.run == nil {
+		m.releaseKPUsTo(inst, 0)
+	}
+	if inst.rec.Status != StatusFailed {
+		inst.rec.Desired = DesiredStopped
+		m.setStatus(ctx, inst, StatusFailed, err.Error(), "failed", "it could not be started "+after+": "+err.Error())
+	}
+	return err
 }
 
 // releaseKPUsTo gives back what the instance holds above n KPUs. A

@@ -181,11 +181,5 @@ func (m *Manager) handOff(ctx context.Context, inst *instance, src *handOffSourc
 	}
 	m.event(ctx, inst, "snapshot", fmt.Sprintf("snapshot %s (handoff): the savepoint of notebook job %s (paragraph %s) at %s", snap.ID, src.job.JobID, src.job.ParagraphID, snap.Path))
 	inst.fallback = &fallback{snapshotID: snap.ID, resume: resume}
-	if err := m.startLocked(ctx, inst, RestoreSnapshot, snap.ID, ""); err != nil {
-		if inst.fallback != nil && inst.run == nil {
-			m.rollBackLocked(ctx, inst, err.Error())
-		}
-		return true, err
-	}
-	return true, nil
+	return true, m.startFallingBack(ctx, inst, "", "from the notebook job's savepoint")
 }

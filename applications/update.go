@@ -147,20 +147,7 @@ func (m *Manager) updateRun(inst *instance, run Run, from, to int) {
 	m.releaseRunLocked(ctx, inst)
 	r.Version = to
 	inst.fallback = &fallback{snapshotID: snap.ID, parallelism: r.CurrentParallelism, userParallelism: r.Parallelism, version: from}
-	why := fmt.Sprintf("update from version %d to %d", from, to)
-	if err := m.startLocked(context.WithoutCancel(ctx), inst, RestoreSnapshot, snap.ID, why); err != nil {
-		if inst.fallback != nil && inst.run == nil {
-			m.rollBackLocked(ctx, inst, err.Error())
-			return
-		}
-		if inst.run == nil {
-			m.releaseKPUsTo(inst, 0)
-		}
-		if r.Status != StatusFailed {
-			r.Desired = DesiredStopped
-			m.setStatus(ctx, inst, StatusFailed, err.Error(), "failed", "it could not be started after the snapshot for the update: "+err.Error())
-		}
-	}
+	_ = m.startFallingBack(ctx, inst, fmt.Sprintf("update from version %d to %d", from, to), "after the snapshot for the update")
 }
 
 // checkSummary sums a plan check up for an event.
