@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,20 +21,17 @@ import (
 	"github.com/eddy-notebooks/eddy/applications"
 	appsqlite "github.com/eddy-notebooks/eddy/applications/sqlite"
 	"github.com/eddy-notebooks/eddy/kernel/flinktest"
+	"github.com/eddy-notebooks/eddy/kernel/kubeschema"
 	"github.com/eddy-notebooks/eddy/notebooks"
 	nbsqlite "github.com/eddy-notebooks/eddy/notebooks/sqlite"
 	"github.com/eddy-notebooks/eddy/sessions"
 )
 
-// flinkDeploymentCRD is where 'make k8s-schemas' puts the operator's CRD,
-// relative to the repository root.
-const flinkDeploymentCRD = ".flink/kubernetes/flinkdeployments.flink.apache.org-v1.yml"
-
 // wantFlinkVersion is the flinkVersion the manifest names: Flink 2.3. The
 // pinned CRD (operator 1.10.0, the newest on Maven Central here) predates
 // Flink 2, so its enum gets this one value added; every other value is
 // still refused (see ValidatorIsNotVacuous).
-const wantFlinkVersion = "v2_3"
+const wantFlinkVersion = kubeschema.FlinkVersion
 
 // TestManager_KubernetesManifest exports a real application record (a
 // note built into version 1 and stored in SQLite, with a snapshot) and
@@ -413,48 +409,21 @@ func mustFlinkDeploymentSchema(t *testing.T) *jsonschema.Schema {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := os.ReadFile(filepath.Join(root, flinkDeploymentCRD))
+	schema, added, err := kubeschema.FlinkDeployment(filepath.Join(root, kubeschema.CRDPath))
 	if errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("the FlinkDeployment CRD is not installed at %s: run 'make k8s-schemas'", flinkDeploymentCRD)
+		t.Fatalf("the FlinkDeployment CRD is not installed at %s: run 'make k8s-schemas'", kubeschema.CRDPath)
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	var crd struct {
-		Spec struct {
-			Group    string `yaml:"group"`
-			Versions []struct {
-				Name   string `yaml:"name"`
-				Served bool   `yaml:"served"`
-				Schema struct {
-					OpenAPIV3Schema map[string]any `yaml:"openAPIV3Schema"`
-				} `yaml:"schema"`
-			} `yaml:"versions"`
-		} `yaml:"spec"`
+	if added {
+		t.Logf("the pinned CRD's flinkVersion enum predates Flink 2: %s added", kubeschema.FlinkVersion)
 	}
-	if err := yaml.Unmarshal(raw, &crd); err != nil {
-		t.Fatalf("%s: %v", flinkDeploymentCRD, err)
-	}
-	var schema map[string]any
-	for _, v := range crd.Spec.Versions {
-		if v.Name == "v1beta1" && v.Served {
-			schema = v.Schema.OpenAPIV3Schema
-		}
-	}
-	if crd.Spec.Group != "flink.apache.org" || schema == nil {
-		t.Fatalf("%s serves no flink.apache.org/v1beta1 schema: run 'make k8s-schemas' again", flinkDeploymentCRD)
-	}
-	strictFields(schema)
 	props := schema["properties"].(map[string]any)
 	props["apiVersion"] = map[string]any{"type": "string"}
 	props["kind"] = map[string]any{"type": "string"}
 	props["metadata"] = map[string]any{"type": "object"}
-	fv := props["spec"].(map[string]any)["properties"].(map[string]any)["flinkVersion"].(map[string]any)
-	if enum := fv["enum"].([]any); !slices.Contains(enum, any(wantFlinkVersion)) {
-		t.Logf("the pinned CRD's flinkVersion enum %v predates Flink 2: %s added", enum, wantFlinkVersion)
-		fv["enum"] = append(enum, wantFlinkVersion)
-	}
 	c := jsonschema.NewCompiler()
-	if err := c.AddResource("flinkdeployment.json", jsonValue(t, schema)); err != nil {
+	if err := c.AddResource("flinkdeployment.json", schema); err != nil {
 		t.Fatal(err)
 	}
 	s, err := c.Compile("flinkdeployment.json")
@@ -462,25 +431,6 @@ func mustFlinkDeploymentSchema(t *testing.T) *jsonschema.Schema {
 		t.Fatalf("compiling the CRD's schema: %v", err)
 	}
 	return s
-}
-
-// strictFields refuses unknown fields in every object of the schema that
-// lists its properties and does not keep unknown ones.
-func strictFields(v any) {
-	switch v := v.(type) {
-	case map[string]any:
-		_, open := v["additionalProperties"]
-		if _, ok := v["properties"]; ok && !open && v["x-kubernetes-preserve-unknown-fields"] != true {
-			v["additionalProperties"] = false
-		}
-		for _, sub := range v {
-			strictFields(sub)
-		}
-	case []any:
-		for _, sub := range v {
-			strictFields(sub)
-		}
-	}
 }
 
 // splitManifest returns the manifest's ConfigMap and FlinkDeployment as
@@ -512,39 +462,18 @@ func splitManifest(t *testing.T, out []byte) (cm, fd map[string]any) {
 	return cm, fd
 }
 
-// jsonValue is v as encoding/json would decode it, numbers as json.Number.
+// jsonValue is v as a validator takes it (kubeschema.JSONValue).
 func jsonValue(t *testing.T, v any) any {
 	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	out, err := kubeschema.JSONValue(v)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return out
 }
 
-// get walks a decoded document (a number indexes a list); nil when the
-// path is missing.
-func get(v any, path ...string) any {
-	for _, p := range path {
-		switch c := v.(type) {
-		case map[string]any:
-			v = c[p]
-		case []any:
-			i, err := strconv.Atoi(p)
-			if err != nil || i < 0 || i >= len(c) {
-				return nil
-			}
-			v = c[i]
-		default:
-			return nil
-		}
-	}
-	return v
-}
+// get walks a decoded document (kubeschema.Get).
+func get(v any, path ...string) any { return kubeschema.Get(v, path...) }
 
 // scriptMount returns where the pod template mounts the ConfigMap.
 func scriptMount(t *testing.T, fd map[string]any, configMap string) (string, string) {

@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,11 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/eddy-notebooks/eddy/kernel/kubeschema"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"go.yaml.in/yaml/v4"
 )
@@ -22,7 +21,7 @@ import (
 // Where 'make k8s-schemas' puts the schemas, relative to this package.
 const (
 	// flinkDeploymentCRD is the operator's CRD (operator 1.10.0).
-	flinkDeploymentCRD = "../.flink/kubernetes/flinkdeployments.flink.apache.org-v1.yml"
+	flinkDeploymentCRD = "../" + kubeschema.CRDPath
 	// kubernetesSchemas links to the schema directory of the PyPI package
 	// kubernetes-validate: one directory per Kubernetes version.
 	kubernetesSchemas = "../.flink/kubernetes-json-schema"
@@ -35,7 +34,7 @@ var kubernetesVersions = []string{"v1.30.0", "v1.37.0"}
 
 // wantFlinkVersion is the FlinkDeployment's flinkVersion: Flink 2.3. The
 // pinned CRD predates Flink 2, so its enum gets exactly this value added.
-const wantFlinkVersion = "v2_3"
+const wantFlinkVersion = kubeschema.FlinkVersion
 
 // definitionsURL is the $id of Kubernetes' shared definitions, which every
 // kind's schema refers to.
@@ -229,65 +228,19 @@ func flinkDeploymentSchema(t *testing.T) any {
 	return jsonValue(t, crdSchema)
 }
 
+// loadCRD is the CRD's schema with apiVersion and kind fixed and metadata
+// checked as Kubernetes' ObjectMeta.
 func loadCRD() (map[string]any, error) {
-	raw, err := os.ReadFile(flinkDeploymentCRD)
+	schema, _, err := kubeschema.FlinkDeployment(flinkDeploymentCRD)
 	if err != nil {
 		return nil, err
 	}
-	var crd struct {
-		Spec struct {
-			Group    string `yaml:"group"`
-			Versions []struct {
-				Name   string `yaml:"name"`
-				Served bool   `yaml:"served"`
-				Schema struct {
-					OpenAPIV3Schema map[string]any `yaml:"openAPIV3Schema"`
-				} `yaml:"schema"`
-			} `yaml:"versions"`
-		} `yaml:"spec"`
-	}
-	if err := yaml.Unmarshal(raw, &crd); err != nil {
-		return nil, fmt.Errorf("%s: %w", flinkDeploymentCRD, err)
-	}
-	var schema map[string]any
-	for _, v := range crd.Spec.Versions {
-		if v.Name == "v1beta1" && v.Served {
-			schema = v.Schema.OpenAPIV3Schema
-		}
-	}
-	if crd.Spec.Group != "flink.apache.org" || schema == nil {
-		return nil, fmt.Errorf("%s serves no flink.apache.org/v1beta1 schema: run 'make k8s-schemas' again", flinkDeploymentCRD)
-	}
-	strictFields(schema)
 	schema["additionalProperties"] = false
 	props := schema["properties"].(map[string]any)
 	props["apiVersion"] = map[string]any{"enum": []any{"flink.apache.org/v1beta1"}}
 	props["kind"] = map[string]any{"enum": []any{"FlinkDeployment"}}
 	props["metadata"] = map[string]any{"$ref": definitionsURL + "#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"}
-	fv := props["spec"].(map[string]any)["properties"].(map[string]any)["flinkVersion"].(map[string]any)
-	if enum, _ := fv["enum"].([]any); !slices.Contains(enum, any(wantFlinkVersion)) {
-		fv["enum"] = append(enum, wantFlinkVersion)
-	}
 	return schema, nil
-}
-
-// strictFields refuses unknown fields in every object of the schema that
-// lists its properties and does not keep unknown ones.
-func strictFields(v any) {
-	switch v := v.(type) {
-	case map[string]any:
-		_, open := v["additionalProperties"]
-		if _, ok := v["properties"]; ok && !open && v["x-kubernetes-preserve-unknown-fields"] != true {
-			v["additionalProperties"] = false
-		}
-		for _, sub := range v {
-			strictFields(sub)
-		}
-	case []any:
-		for _, sub := range v {
-			strictFields(sub)
-		}
-	}
 }
 
 func readJSON(path string) (any, error) {
@@ -303,39 +256,18 @@ func readJSON(path string) (any, error) {
 	return v, nil
 }
 
-// jsonValue is v as encoding/json would decode it, numbers as json.Number.
+// jsonValue is v as a validator takes it (kubeschema.JSONValue).
 func jsonValue(t *testing.T, v any) any {
 	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	out, err := kubeschema.JSONValue(v)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return out
 }
 
-// get walks a decoded document (a number indexes a list); nil when the
-// path is missing.
-func get(v any, path ...string) any {
-	for _, p := range path {
-		switch c := v.(type) {
-		case map[string]any:
-			v = c[p]
-		case []any:
-			var i int
-			if _, err := fmt.Sscan(p, &i); err != nil || i < 0 || i >= len(c) {
-				return nil
-			}
-			v = c[i]
-		default:
-			return nil
-		}
-	}
-	return v
-}
+// get walks a decoded document (kubeschema.Get).
+func get(v any, path ...string) any { return kubeschema.Get(v, path...) }
 
 // errorAt reports whether a validation error names the instance location at
 // (a JSON pointer such as /spec/replicas).
