@@ -161,7 +161,7 @@ func (m *Manager) handOff(ctx context.Context, inst *instance, src *handOffSourc
 		return false, err
 	}
 	inst.kpus = kpus
-	msg := fmt.Sprintf("Handed to application %s, which continues from this savepoint", r.Name)
+	msg := fmt.Sprintf("and handed to application %s, which continues from it", r.Name)
 	path, err := m.cfg.NoteJobs.HandOff(ctx, r.NoteID, src.job.ParagraphID, src.job.JobID, strings.TrimPrefix(m.snapshotDir(inst), "file://"), msg)
 	if err != nil {
 		m.releaseKPUsTo(inst, 0)
