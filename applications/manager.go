@@ -545,7 +545,8 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (*Application, 
 	}
 	if src != nil {
 		what := fmt.Sprintf("the notebook job %s (paragraph %s)", src.job.JobID, src.job.ParagraphID)
-		if err := takeOver(v, src.plan, req.AllowNonRestoredState, what); err != nil {
+		if err := takeOver(v, src.plan, req.AllowNonRestoredState, what,
+			"Deploy without state, allow non-restored state, or keep the notebook job running"); err != nil {
 			return nil, err
 		}
 	}

@@ -65,11 +65,12 @@ func (m *Manager) stateSource(ctx context.Context, noteID string, compiled []byt
 }
 
 // takeOver makes v the version that takes over the state of a job run
-// from the compiled plan old (what names it, for messages). v's plan is
-// renumbered to restore what it can; when some state cannot be restored,
-// the take-over is refused with a StateRefusal unless allow is set, and
-// then v's starts let Flink drop the state no operator claims.
-func takeOver(v *Version, old []byte, allow bool, what string) error {
+// from the compiled plan old (what names it, choices says what the user
+// can do instead, for messages). v's plan is renumbered to restore what it
+// can; when some state cannot be restored, the take-over is refused with
+// a StateRefusal unless allow is set, and then v's starts let Flink drop
+// the state no operator claims.
+func takeOver(v *Version, old []byte, allow bool, what, choices string) error {
 	if len(v.CompiledPlan) == 0 {
 		why := v.Uncompiled
 		if why == "" {
@@ -82,8 +83,7 @@ func takeOver(v *Version, old []byte, allow bool, what string) error {
 		return err
 	}
 	if !check.Compatible && !allow {
-		e := eddy.Errorf(eddy.ECONFLICT, "the new version cannot restore all the state of %s: %s. "+
-			"Deploy without state, allow non-restored state, or keep what runs", what, lostState(check))
+		e := eddy.Errorf(eddy.ECONFLICT, "the new version cannot restore all the state of %s: %s. %s", what, lostState(check), choices)
 		e.Details = StateRefusal{Check: check}
 		return e
 	}

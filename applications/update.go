@@ -91,7 +91,8 @@ func (m *Manager) updateLocked(ctx context.Context, inst *instance, req UpdateRe
 		return rep, nil
 	}
 	if rep.Check != nil {
-		if err := takeOver(v, cur.CompiledPlan, req.AllowNonRestoredState, fmt.Sprintf("version %d", cur.Number)); err != nil {
+		if err := takeOver(v, cur.CompiledPlan, req.AllowNonRestoredState, fmt.Sprintf("version %d", cur.Number),
+			fmt.Sprintf("Update allowing non-restored state, or keep version %d", cur.Number)); err != nil {
 			if e, ok := err.(*eddy.Error); ok {
 				if sr, ok := e.Details.(StateRefusal); ok {
 					sr.Diff = rep.Diff
