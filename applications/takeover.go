@@ -49,7 +49,7 @@ func (m *Manager) stateSource(ctx context.Context, noteID string, compiled []byt
 	if err != nil || len(jobs) == 0 {
 		return nil
 	}
-	src, err := m.handOffSource(ctx, noteID)
+	src, err := sourceOf(jobs)
 	if err != nil {
 		return &StateSource{JobID: jobs[0].JobID, ParagraphID: jobs[0].ParagraphID, Unavailable: eddy.ErrorMessage(err)}
 	}
@@ -111,8 +111,7 @@ type handOffSource struct {
 }
 
 // handOffSource finds the one running INSERT job of a note and reads the
-// plan it runs from. No job, several, or one run without a compiled plan
-// are EINVALID, saying what to do instead.
+// plan it runs from (sourceOf).
 func (m *Manager) handOffSource(ctx context.Context, noteID string) (*handOffSource, error) {
 	if m.cfg.NoteJobs == nil {
 		return nil, eddy.Errorf(eddy.EUNAVAILABLE, "this Eddy cannot hand notebook jobs to applications")
@@ -121,6 +120,13 @@ func (m *Manager) handOffSource(ctx context.Context, noteID string) (*handOffSou
 	if err != nil {
 		return nil, err
 	}
+	return sourceOf(jobs)
+}
+
+// sourceOf is the hand-off source among a note's running INSERT jobs: the
+// one job, with the plan it runs from. No job, several, or one run
+// without a compiled plan are EINVALID, saying what to do instead.
+func sourceOf(jobs []kernel.Job) (*handOffSource, error) {
 	switch len(jobs) {
 	case 0:
 		return nil, eddy.Errorf(eddy.EINVALID, "the note runs no INSERT job whose state the application could take over: run its INSERT paragraph, or deploy without state")
