@@ -539,7 +539,7 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (*Application, 
 			return nil, err
 		}
 	}
-	note, v, err := m.newVersion(ctx, req.NoteID, 1, req.Name)
+	note, v, err := m.draftVersion(ctx, req.NoteID, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -549,6 +549,10 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (*Application, 
 			"Deploy without state, allow non-restored state, or keep the notebook job running"); err != nil {
 			return nil, err
 		}
+	}
+	// Only a create that goes on marks the note's revision.
+	if err := m.recordRevision(ctx, v, req.NoteID, req.Name); err != nil {
+		return nil, err
 	}
 	now := time.Now().UTC()
 	id := newID()
