@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/eddy-notebooks/eddy"
+	"github.com/eddy-notebooks/eddy/notebooks"
 )
 
 // UpdateRequest asks for an application's update to a new version built
@@ -49,23 +50,15 @@ func (m *Manager) Update(ctx context.Context, id string, req UpdateRequest) (*Up
 	if err != nil {
 		return nil, err
 	}
+	// The build talks to the gateway for seconds: it runs without the
+	// application's lock, which the update then takes and checks that
+	// nothing changed meanwhile.
 	inst.mu.Lock()
-	rep, err := m.updateLocked(ctx, inst, req)
+	_, err = updatable(inst)
+	r := *inst.rec
 	inst.mu.Unlock()
-	if err != nil || req.DryRun {
-		return rep, err
-	}
-	if rep.Application, err = m.view(ctx, inst); err != nil {
+	if err != nil {
 		return nil, err
-	}
-	return rep, nil
-}
-
-func (m *Manager) updateLocked(ctx context.Context, inst *instance, req UpdateRequest) (*UpdateReport, error) {
-	r := inst.rec
-	running := inst.run != nil && r.Status == StatusRunning
-	if !running && (inst.run != nil || (r.Status != StatusReady && r.Status != StatusFailed)) {
-		return nil, eddy.Errorf(eddy.ECONFLICT, "application %s is %s: only a RUNNING, READY or FAILED application can be updated", r.Name, r.Status)
 	}
 	cur, err := m.cfg.Store.FindVersion(ctx, r.ID, r.Version)
 	if err != nil {
@@ -90,6 +83,40 @@ func (m *Manager) updateLocked(ctx context.Context, inst *instance, req UpdateRe
 	if req.DryRun {
 		return rep, nil
 	}
+	inst.mu.Lock()
+	err = m.updateLocked(ctx, inst, req, rep, cur, note, v)
+	inst.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if rep.Application, err = m.view(ctx, inst); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// updatable reports whether the application can be updated now, and
+// whether it runs. Caller holds inst.mu.
+func updatable(inst *instance) (running bool, err error) {
+	r := inst.rec
+	running = inst.run != nil && r.Status == StatusRunning
+	if !running && (inst.run != nil || (r.Status != StatusReady && r.Status != StatusFailed)) {
+		return false, eddy.Errorf(eddy.ECONFLICT, "application %s is %s: only a RUNNING, READY or FAILED application can be updated", r.Name, r.Status)
+	}
+	return running, nil
+}
+
+// updateLocked records v, built from cur, and deploys it. Caller holds
+// inst.mu.
+func (m *Manager) updateLocked(ctx context.Context, inst *instance, req UpdateRequest, rep *UpdateReport, cur *Version, note *notebooks.Note, v *Version) error {
+	r := inst.rec
+	running, err := updatable(inst)
+	if err != nil {
+		return err
+	}
+	if r.Version != cur.Number {
+		return eddy.Errorf(eddy.ECONFLICT, "application %s changed to version %d while version %d was built: update again", r.Name, r.Version, v.Number)
+	}
 	if rep.Check != nil {
 		if err := takeOver(v, cur.CompiledPlan, req.AllowNonRestoredState, fmt.Sprintf("version %d", cur.Number),
 			fmt.Sprintf("Update allowing non-restored state, or keep version %d", cur.Number)); err != nil {
@@ -99,14 +126,14 @@ func (m *Manager) updateLocked(ctx context.Context, inst *instance, req UpdateRe
 					e.Details = sr
 				}
 			}
-			return nil, err
+			return err
 		}
 	}
 	if err := m.recordRevision(ctx, v, r.NoteID, r.Name); err != nil {
-		return nil, err
+		return err
 	}
 	if err := m.cfg.Store.AddVersion(ctx, r.ID, v); err != nil {
-		return nil, err
+		return err
 	}
 	if !running {
 		r.Version = v.Number
@@ -124,7 +151,7 @@ func (m *Manager) updateLocked(ctx context.Context, inst *instance, req UpdateRe
 			m.updateRun(inst, run, cur.Number, v.Number)
 		}()
 	}
-	return rep, nil
+	return nil
 }
 
 // updateRun stops the running job with a snapshot and starts the new
