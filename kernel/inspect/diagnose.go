@@ -166,7 +166,9 @@ func watermarkStuck(s *snapshot, hist []point) *Diagnosis {
 }
 
 // sourceStuck reports whether a source vertex's highest watermark is the
-// same over the span the downstream watermark has been stuck.
+// same over the span the downstream watermark has been stuck. A sample
+// without the source's watermark (the JobManager's metrics had none for it
+// yet) says nothing either way.
 func sourceStuck(hist []point, id string) bool {
 	last := hist[len(hist)-1]
 	wm, ok := last.sourceWM[id]
@@ -174,7 +176,11 @@ func sourceStuck(hist []point, id string) bool {
 		return false
 	}
 	for i := len(hist) - 2; i >= 0 && sameWM(hist[i].downstreamWM, last.downstreamWM); i-- {
-		if w, ok := hist[i].sourceWM[id]; !ok || w != wm {
+		w, ok := hist[i].sourceWM[id]
+		if !ok {
+			continue
+		}
+		if w != wm {
 			return false
 		}
 	}

@@ -79,6 +79,20 @@ func TestDiagnose_WatermarkNotAdvancing(t *testing.T) {
 			t.Errorf("suggestion:\n%s\nwant it to end with:\n%s", d.Suggestion, want)
 		}
 	})
+	t.Run("SourceMetricMissingInASample", func(t *testing.T) {
+		// The downstream watermark is stuck while one sample lacks the
+		// source's: the source still counts as stuck, and the suggestion
+		// is the fixed query, not an idle timeout.
+		ds := run(windowJob(0, 0, nil, nil), windowJob(4*time.Second, 20, nil, ms(wm2020)),
+			windowJob(8*time.Second, 20, ms(wm2020), ms(wm2020)), windowJob(14*time.Second, 70, ms(wm2020), ms(wm2020)))
+		d := find(ds, WatermarkNotAdvancing)
+		if d == nil {
+			t.Fatalf("diagnoses %v, want %s", codes(ds), WatermarkNotAdvancing)
+		}
+		if !strings.Contains(d.Suggestion, "DESCRIPTOR(proc_time)") {
+			t.Errorf("suggestion is not the query on processing time:\n%s", d.Suggestion)
+		}
+	})
 	t.Run("NotYet", func(t *testing.T) {
 		// 8 s stuck is not long enough.
 		ds := run(windowJob(4*time.Second, 20, ms(wm2020), ms(wm2020)), windowJob(12*time.Second, 70, ms(wm2020), ms(wm2020)))
