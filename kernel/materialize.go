@@ -3,6 +3,7 @@ package kernel
 import (
 	"encoding/json"
 	"math"
+	mathbits "math/bits"
 	"slices"
 	"sort"
 	"strings"
@@ -91,7 +92,8 @@ type Materializer struct {
 	version                   int64
 
 	// Delta state.
-	touched     map[int64]struct{} // IDs added, changed or removed since the last Delta
+	touched     map[int64]*rowChange // rows added, changed or removed since the last Delta
+	appliedAt   time.Time            // when the newest change was applied
 	needReset   bool               // too much changed to track, or new columns
 	lastVersion int64              // the Version of the last Delta
 	deltas      int64              // number of Delta calls
@@ -147,7 +149,7 @@ func NewMaterializer(opts Options) (*Materializer, error) {
 	if opts.ChangelogRows <= 0 {
 		opts.ChangelogRows = DefaultChangelogRows
 	}
-	m := &Materializer{opts: opts, touched: map[int64]struct{}{}}
+	m := &Materializer{opts: opts, touched: map[int64]*rowChange{}}
 	m.log.capacity = opts.ChangelogRows
 	m.resetRows()
 	return m, nil
@@ -220,27 +222,90 @@ func (m *Materializer) Apply(changes []Change) error {
 			}
 			if m.rows.len() == 0 {
 				m.rows.insertAt(0, &mrow{id: singleRowID, fields: c.Fields})
+				m.touch(singleRowID, false)
 			} else {
-				m.rows.at(0).fields = c.Fields
+				r := m.rows.at(0)
+				m.touchFields(singleRowID, true, r.fields, c.Fields)
+				r.fields = c.Fields
 			}
-			m.touch(singleRowID)
 		}
 	}
 	m.version++
+	m.appliedAt = now
 	return err
 }
 
-// touch records that the row id changed since the last Delta.
-func (m *Materializer) touch(id int64) {
+// rowChange is what the current Delta interval did to one row.
+type rowChange struct {
+	// whole: send the row whole, because a viewer at some version of the
+	// interval may not hold it (it was not shown when the interval began,
+	// or a Snapshot was taken while it was retracted, awaiting its update).
+	whole bool
+	// changed has bit i set when column i changed at some point of the
+	// interval. Not only the columns that differ from the interval's start:
+	// a viewer may hold the row at any version of the interval (from a
+	// Snapshot), and a cell that changed and changed back must reach it.
+	changed []uint64
+}
+
+// touch records that the row id changed since the last Delta; shown says
+// whether the row was shown before this change. The caller holds mu. It
+// returns nil when the next Delta is a Reset anyway.
+func (m *Materializer) touch(id int64, shown bool) *rowChange {
 	if m.needReset {
+		return nil
+	}
+	c := m.touched[id]
+	if c == nil {
+		// The first change of the interval: the row is as it was at the
+		// interval's start.
+		c = &rowChange{whole: !shown}
+		m.touched[id] = c
+		// Past this many changes a full table is cheaper than the delta.
+		if len(m.touched) > 2*m.opts.MaxRows+1024 {
+			m.needReset = true
+			clear(m.touched)
+			return nil
+		}
+	}
+	return c
+}
+
+// touchFields records that a shown (or retracted, awaiting its update) row
+// changed its fields from old to fields; the caller holds mu.
+func (m *Materializer) touchFields(id int64, shown bool, old, fields []any) {
+	c := m.touch(id, shown)
+	if c == nil || c.whole {
 		return
 	}
-	m.touched[id] = struct{}{}
-	// Past this many changes a full table is cheaper than the delta.
-	if len(m.touched) > 2*m.opts.MaxRows+1024 {
-		m.needReset = true
-		clear(m.touched)
+	if len(old) != len(fields) {
+		c.whole = true
+		return
 	}
+	for i := range fields {
+		if !sameValue(old[i], fields[i]) {
+			if c.changed == nil {
+				c.changed = make([]uint64, (len(fields)+63)/64)
+			}
+			c.changed[i/64] |= 1 << (i % 64)
+		}
+	}
+}
+
+// sameValue reports whether two field values are equal after canonical
+// encoding (json.Number("1") equals float64(1)); strings, the usual case,
+// compare directly.
+func sameValue(a, b any) bool {
+	if x, ok := a.(string); ok {
+		y, ok := b.(string)
+		return ok && x == y
+	}
+	if x, ok := a.(json.Number); ok {
+		if y, ok := b.(json.Number); ok && x == y {
+			return true
+		}
+	}
+	return string(appendValueKey(nil, a)) == string(appendValueKey(nil, b))
 }
 
 // applyUpdate applies one change in update mode; the caller holds mu.
@@ -261,7 +326,7 @@ func (m *Materializer) applyUpdate(c Change) {
 		}
 		m.removeKeyID(string(m.keyBuf))
 		i := m.rows.searchID(id)
-		m.touch(id)
+		m.touch(id, true)
 		if c.Kind == RowUpdateBefore {
 			r := m.rows.at(i)
 			r.dead = true
@@ -275,10 +340,12 @@ func (m *Materializer) applyUpdate(c Change) {
 	if c.Kind == RowUpdateAfter && len(m.slots) > 0 {
 		if s := m.takeSlot(c.Fields); s.row != nil {
 			r := s.row
+			// A row retracted in an earlier interval was sent as removed:
+			// touch sends it whole then.
+			m.touchFields(r.id, false, r.fields, c.Fields)
 			r.key, r.fields, r.dead = string(m.keyBuf), c.Fields, false
 			m.dead--
 			m.addKeyID(r.key, r.id)
-			m.touch(r.id)
 			return
 		}
 	}
@@ -291,7 +358,7 @@ func (m *Materializer) applyUpdate(c Change) {
 	key := string(m.keyBuf)
 	m.addKeyID(key, m.nextID)
 	m.rows.insertAt(m.rows.len(), &mrow{id: m.nextID, key: key, fields: c.Fields})
-	m.touch(m.nextID)
+	m.touch(m.nextID, false)
 }
 
 // addKeyID adds id to the multiset index key -> IDs.
@@ -399,9 +466,9 @@ func (m *Materializer) applyAppend(fields []any) {
 	if !m.tsMode {
 		m.nextID++
 		m.rows.insertAt(m.rows.len(), &mrow{id: m.nextID, fields: fields})
-		m.touch(m.nextID)
+		m.touch(m.nextID, false)
 		if m.rows.len() > maxRows {
-			m.touch(m.rows.at(0).id)
+			m.touch(m.rows.at(0).id, false)
 			m.rows.dropFront(1)
 			m.hidden++
 		}
@@ -429,13 +496,13 @@ func (m *Materializer) applyAppend(fields []any) {
 	}
 	m.nextID++
 	m.rows.insertAt(i, &mrow{id: m.nextID, ts: ts, fields: fields})
-	m.touch(m.nextID)
+	m.touch(m.nextID, false)
 	if ok && (!m.haveTS || ts > m.maxTS) {
 		m.maxTS, m.haveTS = ts, true
 		if window {
 			n := 0
 			for n < m.rows.len() && !m.inWindow(m.rows.at(n).ts) {
-				m.touch(m.rows.at(n).id)
+				m.touch(m.rows.at(n).id, false)
 				n++
 			}
 			m.rows.dropFront(n)
@@ -443,7 +510,7 @@ func (m *Materializer) applyAppend(fields []any) {
 	}
 	if over := m.rows.len() - maxRows; over > 0 {
 		for j := range over {
-			m.touch(m.rows.at(j).id)
+			m.touch(m.rows.at(j).id, false)
 		}
 		m.rows.dropFront(over)
 		m.hidden += int64(over)
@@ -499,6 +566,16 @@ func parseTimestamp(v any) (int64, bool) {
 func (m *Materializer) Snapshot() Table {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	// A viewer starting from this Snapshot lacks the retracted rows that
+	// wait for their update: the next Delta must send them whole.
+	for _, s := range m.slots {
+		if s.row == nil {
+			continue
+		}
+		if c := m.touched[s.row.id]; c != nil {
+			c.whole = true
+		}
+	}
 	t := Table{
 		Mode:               m.opts.Mode,
 		Columns:            slices.Clone(m.columns),
@@ -531,6 +608,9 @@ func (m *Materializer) Delta() Delta {
 		Truncated:          m.hidden > 0,
 		RetractionsIgnored: m.ignored,
 	}
+	if !m.appliedAt.IsZero() {
+		d.At = m.appliedAt.UnixMilli()
+	}
 	m.lastVersion = m.version
 	m.deltas++
 	switch {
@@ -544,14 +624,27 @@ func (m *Materializer) Delta() Delta {
 		}
 	case len(m.touched) > 0:
 		index := m.indexOf()
-		for id := range m.touched {
-			if r, i, ok := index(id); ok {
-				d.Upserts = append(d.Upserts, DeltaRow{ID: id, Index: i, Fields: r.fields})
-			} else {
+		for id, c := range m.touched {
+			r, i, ok := index(id)
+			switch {
+			case !ok:
 				d.Removed = append(d.Removed, id)
+			case c.whole:
+				d.Upserts = append(d.Upserts, DeltaRow{ID: id, Index: i, Fields: r.fields})
+			case c.changed != nil:
+				cells := make(map[int]any)
+				for w, bits := range c.changed {
+					for ; bits != 0; bits &= bits - 1 {
+						col := w*64 + mathbits.TrailingZeros64(bits)
+						cells[col] = r.fields[col]
+					}
+				}
+				d.Changed = append(d.Changed, DeltaCells{ID: id, Cells: cells})
 			}
+			// Otherwise the row is as it was: nothing to send.
 		}
 		sort.Slice(d.Upserts, func(i, j int) bool { return d.Upserts[i].Index < d.Upserts[j].Index })
+		sort.Slice(d.Changed, func(i, j int) bool { return d.Changed[i].ID < d.Changed[j].ID })
 		slices.Sort(d.Removed)
 	}
 	m.needReset = false

@@ -154,8 +154,14 @@ func TestMaterializer_UpdateInPlace(t *testing.T) {
 		}
 	}
 	d := m.Delta()
-	if len(d.Removed) != 0 || len(d.Upserts) != 2 || d.Upserts[0].Index != 0 || d.Upserts[1].Index != 1 {
-		t.Errorf("delta = %+v, want two in-place upserts", d)
+	wantChanged := []DeltaCells{{ID: before.Rows[0].ID, Cells: map[int]any{1: 2}}, {ID: before.Rows[1].ID, Cells: map[int]any{1: 2}}}
+	if len(d.Removed) != 0 || len(d.Upserts) != 0 || !reflect.DeepEqual(d.Changed, wantChanged) {
+		t.Errorf("delta = %+v, want two rows changed in place, one cell each", d)
+	}
+	// An update to the same values sends nothing for the row.
+	m.Apply([]Change{ub("a", 2), ua("a", 2)})
+	if d := m.Delta(); d.Empty() || len(d.Upserts)+len(d.Changed)+len(d.Removed) != 0 {
+		t.Errorf("delta after a same-value update = %+v, want a new version and no rows", d)
 	}
 	// A pair split by a Delta still lands in place.
 	m.Apply([]Change{ub("c", 1)})
@@ -164,8 +170,41 @@ func TestMaterializer_UpdateInPlace(t *testing.T) {
 	}
 	m.Apply([]Change{ua("c", 5)})
 	if d := m.Delta(); len(d.Upserts) != 1 || d.Upserts[0].ID != before.Rows[2].ID || d.Upserts[0].Index != 2 {
-		t.Errorf("delta after UPDATE_AFTER = %+v", d)
+		t.Errorf("delta after UPDATE_AFTER = %+v, want the row whole (viewers removed it)", d)
 	}
+	// A Snapshot taken between an UPDATE_BEFORE and its UPDATE_AFTER lacks
+	// the row: the Delta sends it whole.
+	m.Apply([]Change{ub("b", 2)})
+	late := m.Snapshot()
+	m.Apply([]Change{ua("b", 3)})
+	d = m.Delta()
+	if len(d.Upserts) != 1 || d.Upserts[0].ID != before.Rows[1].ID || len(d.Changed) != 0 {
+		t.Errorf("delta after a snapshot of a retracted row = %+v, want it whole", d)
+	}
+	if rows := mustApplyDelta(t, late.Rows, d); !slices.Equal(rowTexts(rows), []string{"a|2", "b|3", "c|5"}) {
+		t.Errorf("late viewer rows = %q", rowTexts(rows))
+	}
+}
+
+// mustApplyDelta applies d to rows after a JSON round trip, as a viewer
+// receives it: values must come back exact.
+func mustApplyDelta(t testing.TB, rows []Row, d Delta) []Row {
+	t.Helper()
+	b, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.UseNumber()
+	var wire Delta
+	if err := dec.Decode(&wire); err != nil {
+		t.Fatal(err)
+	}
+	out, err := ApplyDelta(rows, wire)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 func TestMaterializer_SlotExpires(t *testing.T) {
@@ -186,9 +225,9 @@ func TestMaterializer_SlotExpires(t *testing.T) {
 
 func TestMaterializer_DeltaResetsWhenLarge(t *testing.T) {
 	m := mustMaterializer(t, Options{Mode: DisplayAppend, MaxRows: 10})
-	live := ApplyDelta(nil, m.Delta())
+	live := mustApplyDelta(t, nil, m.Delta())
 	m.Apply([]Change{ins("a", 1)})
-	live = ApplyDelta(live, m.Delta())
+	live = mustApplyDelta(t, live, m.Delta())
 	// Far more rows than the delta tracks between two Delta calls.
 	for i := range 5000 {
 		m.Apply([]Change{ins(fmt.Sprint(i), i)})
@@ -197,7 +236,7 @@ func TestMaterializer_DeltaResetsWhenLarge(t *testing.T) {
 	if !d.Reset || len(d.Upserts) != 10 {
 		t.Fatalf("delta = reset %v with %d upserts, want a reset with the 10 rows", d.Reset, len(d.Upserts))
 	}
-	live = ApplyDelta(live, d)
+	live = mustApplyDelta(t, live, d)
 	if snap := m.Snapshot(); !slices.Equal(rowTexts(live), rowTexts(snap.Rows)) || snap.RowsHidden != 4991 || snap.RowsReceived != 5001 {
 		t.Fatalf("view %q, snapshot %+v", rowTexts(live), snap)
 	}
@@ -222,13 +261,13 @@ func TestMaterializer_Concurrent(t *testing.T) {
 	for {
 		select {
 		case <-done:
-			live = ApplyDelta(live, m.Delta())
+			live = mustApplyDelta(t, live, m.Delta())
 			if got, want := rowTexts(live), rowTexts(m.Snapshot().Rows); !slices.Equal(got, want) {
 				t.Fatalf("view %q != snapshot %q", got, want)
 			}
 			return
 		default:
-			live = ApplyDelta(live, m.Delta())
+			live = mustApplyDelta(t, live, m.Delta())
 			_ = m.Snapshot()
 			_ = m.Render()
 		}
@@ -289,34 +328,39 @@ func TestMaterializer_Deltas(t *testing.T) {
 				m := mustMaterializer(t, Options{Mode: mode, MaxRows: 20, Threshold: 40 * time.Second}, cols...)
 				ref := map[string]int{} // update mode, unbounded: key -> count
 				var live []Row          // rows as a viewer following deltas sees them
-				var live2 []Row         // a viewer that joined with a mid-interval snapshot
-				joined := false
+				var late [][]Row        // viewers that joined with a mid-interval snapshot
+				var changed int         // rows sent as changed cells
 				for step := range 3000 {
 					var batch []Change
 					for range rng.IntN(5) {
 						batch = append(batch, randomChange(rng, mode, ts, ref))
 					}
 					_ = m.Apply(batch)
-					if !joined && step == 1500 {
-						live2, joined = m.Snapshot().Rows, true
+					if rng.IntN(40) == 0 {
+						late = append(late, m.Snapshot().Rows)
 					}
 					if rng.IntN(4) == 0 {
 						d := m.Delta()
-						live = ApplyDelta(live, d)
-						if joined {
-							live2 = ApplyDelta(live2, d)
-						}
+						changed += len(d.Changed)
+						live = mustApplyDelta(t, live, d)
 						snap := m.Snapshot()
 						if !reflect.DeepEqual(rowTexts(live), rowTexts(snap.Rows)) || !sameIDs(live, snap.Rows) {
 							t.Fatalf("step %d: delta-following view\n%q\nsnapshot\n%q", step, rowTexts(live), rowTexts(snap.Rows))
 						}
-						if joined && (!reflect.DeepEqual(rowTexts(live2), rowTexts(snap.Rows)) || !sameIDs(live2, snap.Rows)) {
-							t.Fatalf("step %d: late joiner view\n%q\nsnapshot\n%q", step, rowTexts(live2), rowTexts(snap.Rows))
+						for j := range late {
+							late[j] = mustApplyDelta(t, late[j], d)
+							if !reflect.DeepEqual(rowTexts(late[j]), rowTexts(snap.Rows)) || !sameIDs(late[j], snap.Rows) {
+								t.Fatalf("step %d: late joiner %d view\n%q\nsnapshot\n%q", step, j, rowTexts(late[j]), rowTexts(snap.Rows))
+							}
 						}
+						late = late[max(0, len(late)-8):]
 						if mode == DisplayUpdate {
 							checkSubMultiset(t, snap, ref)
 						}
 					}
+				}
+				if mode != DisplayAppend && changed == 0 {
+					t.Errorf("no delta sent changed cells")
 				}
 			})
 		}

@@ -1,6 +1,10 @@
 package kernel
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/eddy-notebooks/eddy"
+)
 
 // RowKind is the kind of a changelog row, named as the SQL Gateway names it.
 type RowKind string
@@ -63,28 +67,45 @@ type Table struct {
 	Version int64 `json:"version"`
 }
 
-// DeltaRow is a row added or changed by a Delta, with its index in the
-// table at the Delta's version.
+// DeltaRow is a row a Delta sends whole (added, or one a viewer may not
+// hold), with its index in the table at the Delta's version.
 type DeltaRow struct {
 	ID     int64 `json:"id"`
 	Index  int   `json:"index"`
 	Fields []any `json:"fields"`
 }
 
+// DeltaCells is a row that a viewer holds and whose cells changed in place:
+// Cells maps a column index to the cell's new value (JSON: an object keyed
+// by the index in decimal). A changed row keeps its place in the table.
+type DeltaCells struct {
+	ID    int64       `json:"id"`
+	Cells map[int]any `json:"cells"`
+}
+
 // Delta is what changed between two versions of a table. A client holding
 // the table at any version from FromVersion to Version brings it to Version
 // thus: with Reset, start from no rows; remove every row named in Removed
-// or Upserts; then insert the Upserts in ascending Index order, each at its
-// Index. ApplyDelta is these steps in Go.
+// or Upserts; set the Cells of every row named in Changed (the client holds
+// each of them); then insert the Upserts in ascending Index order, each at
+// its Index. ApplyDelta is these steps in Go.
 type Delta struct {
 	FromVersion int64 `json:"fromVersion"`
 	Version     int64 `json:"version"`
+	// At is when Eddy applied the newest change of this Delta (server
+	// clock, Unix ms; 0 when nothing was applied yet): clients measure
+	// delivery latency from it.
+	At int64 `json:"at,omitempty"`
 	// Reset means: discard the rows (and columns) you have; Columns and
 	// Upserts are the whole table.
 	Reset   bool     `json:"reset,omitempty"`
 	Columns []Column `json:"columns,omitempty"`
-	// Upserts are the rows added or changed, by ascending Index.
+	// Upserts are the rows sent whole, by ascending Index: rows added, and
+	// changed rows that a viewer may not hold.
 	Upserts []DeltaRow `json:"upserts,omitempty"`
+	// Changed are the rows changed in place, by ascending ID, with only the
+	// cells that changed during the interval.
+	Changed []DeltaCells `json:"changed,omitempty"`
 	// Removed are the IDs of rows no longer shown. It may name rows a
 	// client never saw; removing those does nothing.
 	Removed []int64 `json:"removed,omitempty"`
@@ -101,7 +122,9 @@ func (d Delta) Empty() bool { return d.FromVersion == d.Version && !d.Reset }
 // ApplyDelta is the reference client algorithm (see Delta): it returns
 // rows, a table at a version from d.FromVersion to d.Version, brought to
 // d.Version. rows is not modified. The browser implements the same steps.
-func ApplyDelta(rows []Row, d Delta) []Row {
+// A Changed row that rows lacks means rows is not at such a version: it is
+// an eddy.EINVALID error (a client then takes a Snapshot).
+func ApplyDelta(rows []Row, d Delta) ([]Row, error) {
 	if d.Reset {
 		rows = nil
 	}
@@ -112,15 +135,34 @@ func ApplyDelta(rows []Row, d Delta) []Row {
 	for _, u := range d.Upserts {
 		drop[u.ID] = true
 	}
+	changed := make(map[int64]map[int]any, len(d.Changed))
+	for _, c := range d.Changed {
+		changed[c.ID] = c.Cells
+	}
 	out := make([]Row, 0, len(rows)+len(d.Upserts))
 	for _, r := range rows {
-		if !drop[r.ID] {
-			out = append(out, r)
+		if drop[r.ID] {
+			continue
 		}
+		if cells, ok := changed[r.ID]; ok {
+			fields := slices.Clone(r.Fields)
+			for col, v := range cells {
+				if col < 0 || col >= len(fields) {
+					return nil, eddy.Errorf(eddy.EINVALID, "delta %d: row %d has no column %d", d.Version, r.ID, col)
+				}
+				fields[col] = v
+			}
+			r = Row{ID: r.ID, Fields: fields}
+			delete(changed, r.ID)
+		}
+		out = append(out, r)
+	}
+	if len(changed) > 0 {
+		return nil, eddy.Errorf(eddy.EINVALID, "delta %d changes %d rows the table lacks: it does not follow this version", d.Version, len(changed))
 	}
 	for _, u := range d.Upserts {
 		i := min(max(u.Index, 0), len(out))
 		out = slices.Insert(out, i, Row{ID: u.ID, Fields: u.Fields})
 	}
-	return out
+	return out, nil
 }
