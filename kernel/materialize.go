@@ -94,9 +94,9 @@ type Materializer struct {
 	// Delta state.
 	touched     map[int64]*rowChange // rows added, changed or removed since the last Delta
 	appliedAt   time.Time            // when the newest change was applied
-	needReset   bool               // too much changed to track, or new columns
-	lastVersion int64              // the Version of the last Delta
-	deltas      int64              // number of Delta calls
+	needReset   bool                 // too much changed to track, or new columns
+	lastVersion int64                // the Version of the last Delta
+	deltas      int64                // number of Delta calls
 
 	keyBuf []byte // scratch for canonical keys
 
