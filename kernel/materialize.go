@@ -632,11 +632,11 @@ func (m *Materializer) Delta() Delta {
 			case c.whole:
 				d.Upserts = append(d.Upserts, DeltaRow{ID: id, Index: i, Fields: r.fields})
 			case c.changed != nil:
-				cells := make(map[int]any)
+				var cells []Cell
 				for w, bits := range c.changed {
 					for ; bits != 0; bits &= bits - 1 {
 						col := w*64 + mathbits.TrailingZeros64(bits)
-						cells[col] = r.fields[col]
+						cells = append(cells, Cell{Column: col, Value: r.fields[col]})
 					}
 				}
 				d.Changed = append(d.Changed, DeltaCells{ID: id, Cells: cells})

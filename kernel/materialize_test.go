@@ -154,7 +154,7 @@ func TestMaterializer_UpdateInPlace(t *testing.T) {
 		}
 	}
 	d := m.Delta()
-	wantChanged := []DeltaCells{{ID: before.Rows[0].ID, Cells: map[int]any{1: 2}}, {ID: before.Rows[1].ID, Cells: map[int]any{1: 2}}}
+	wantChanged := []DeltaCells{{ID: before.Rows[0].ID, Cells: []Cell{{1, 2}}}, {ID: before.Rows[1].ID, Cells: []Cell{{1, 2}}}}
 	if len(d.Removed) != 0 || len(d.Upserts) != 0 || !reflect.DeepEqual(d.Changed, wantChanged) {
 		t.Errorf("delta = %+v, want two rows changed in place, one cell each", d)
 	}
@@ -546,4 +546,24 @@ func benchmarkAppend(b *testing.B, cols []Column, first func(int) any) {
 		}
 	}
 	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+}
+
+func TestDeltaCells_JSON(t *testing.T) {
+	c := DeltaCells{ID: 7, Cells: []Cell{{1, "12345678901234567890.000000000001"}, {2, json.Number("98765432109876543210")}, {4, nil}}}
+	b, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `[7,1,"12345678901234567890.000000000001",2,98765432109876543210,4,null]`; string(b) != want {
+		t.Fatalf("json = %s, want %s", b, want)
+	}
+	var got DeltaCells
+	if err := json.Unmarshal(b, &got); err != nil || !reflect.DeepEqual(got, c) {
+		t.Fatalf("round trip = %+v, %v", got, err)
+	}
+	for _, bad := range []string{`[7,1]`, `["7",1,"x"]`, `[7,1.5,"x"]`, `{}`} {
+		if err := json.Unmarshal([]byte(bad), &got); err == nil {
+			t.Errorf("%s decoded", bad)
+		}
+	}
 }

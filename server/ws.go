@@ -83,9 +83,10 @@ func newHub(notes notebooks.Service, sessions Sessions, log *slog.Logger, maxMsg
 		// A browser that sends a bearer token as a subprotocol
 		// (auth.go) is answered with this one.
 		Subprotocols: []string{"eddy"},
-		// Compression costs CPU per client for every live frame; loopback
-		// and LAN users gain little from it.
-		EnableCompression: false,
+		// permessage-deflate (no context takeover) when the client offers
+		// it; live frames are compressed once per version for all viewers
+		// (liveCache), so compression costs CPU per update, not per viewer.
+		EnableCompression: true,
 	}
 	return h
 }
@@ -147,6 +148,8 @@ func (h *hub) serve(w http.ResponseWriter, r *http.Request, p *access.Principal)
 	if err != nil {
 		return nil // the upgrader has answered the client
 	}
+	// Only used when the client negotiated compression.
+	_ = ws.SetCompressionLevel(liveCompressionLevel)
 	c := newConn(h, ws)
 	c.principal = p
 	if p.Share != nil && p.Share.ExpiresAt != nil {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"hash/fnv"
+	"slices"
+	"strconv"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -328,6 +330,12 @@ func (c *conn) sendLive(noteID string, v *noteView, full bool) error {
 	}
 	all := r.LiveSince(noteID, v.seen)
 	out := make([]json.RawMessage, 0, len(all))
+	// key names the whole message, so viewers at the same point share one
+	// prepared frame: per-connection parts (full, removed, session) are in
+	// it, and in the common case (one table updating, session unchanged)
+	// they are the same for everyone.
+	key := make([]byte, 0, 128)
+	key = append(key, noteID...)
 	present := make(map[string]bool, len(all))
 	only := c.only()
 	for _, pl := range all {
@@ -350,7 +358,10 @@ func (c *conn) sendLive(noteID string, v *noteView, full bool) error {
 		} else {
 			delete(v.seen, pl.ParagraphID)
 		}
-		out = append(out, c.h.live.encode(noteID, prev, fp, pl))
+		b, k := c.h.live.encode(noteID, prev, fp, pl)
+		out = append(out, b)
+		key = append(key, "\x01"...)
+		key = append(key, k...)
 	}
 	var removed []string
 	for id := range v.sent {
@@ -360,9 +371,16 @@ func (c *conn) sendLive(noteID string, v *noteView, full bool) error {
 			removed = append(removed, id)
 		}
 	}
+	slices.Sort(removed)
 	msg := liveMsg{Op: opLive, NoteID: noteID, Full: full, Paragraphs: out}
+	key = append(key, "\x02"...)
+	key = strconv.AppendBool(key, full)
 	if !full {
 		msg.Removed = removed // a full message lists all there is already
+		for _, id := range removed {
+			key = append(key, "\x03"...)
+			key = append(key, id...)
+		}
 	}
 	// The session as JSON (null when the note has none), sent when it
 	// changed: comparing bytes also catches KPU and job changes.
@@ -374,12 +392,27 @@ func (c *conn) sendLive(noteID string, v *noteView, full bool) error {
 	if sessionChanged || full {
 		v.sessionSent = sb
 		msg.Session = json.RawMessage(sb)
+		h := fnv.New64a()
+		_, _ = h.Write(sb)
+		key = append(key, "\x04"...)
+		key = strconv.AppendUint(key, h.Sum64(), 16)
 	}
 	if len(out) == 0 && len(msg.Removed) == 0 && !full && !sessionChanged {
 		return nil
 	}
-	msg.SentAt = time.Now().UnixMilli()
-	return c.write(encode(msg))
+	pm, size := c.h.live.frame(string(key), func() []byte {
+		msg.SentAt = time.Now().UnixMilli() // when the frame was built, shared by its viewers
+		return encode(msg)
+	})
+	if pm == nil {
+		return c.write(encode(msg))
+	}
+	_ = c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+	if err := c.ws.WritePreparedMessage(pm); err != nil {
+		return err
+	}
+	c.h.metrics.WebsocketSent(size)
+	return nil
 }
 
 // statusHash fingerprints a paragraph's live state without its result, to

@@ -6,28 +6,48 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/eddy-notebooks/eddy/kernel"
 )
 
-// liveCacheEntries bounds the encoded paragraph states kept; past it the
-// cache starts afresh (entries are only worth keeping for one publish).
-const liveCacheEntries = 1024
+// liveCacheEntries bounds the encoded paragraph states kept, liveFrames the
+// prepared live frames and liveFrameBytes their payload bytes; past a bound
+// the cache starts afresh (entries are only worth keeping for one publish).
+const (
+	liveCacheEntries = 1024
+	liveFrames       = 256
+	liveFrameBytes   = 32 << 20
+)
 
-// liveCache encodes a paragraph's live state once for every viewer that is
-// at the same point. Viewers of one live table are nearly always at the
-// same result sequence, so N viewers cost one encoding of each delta, not N.
-// Safe for concurrent use by the connections' writers.
+// liveCache encodes live state once for every viewer that is at the same
+// point. Viewers of one live table are nearly always at the same result
+// sequence, so N viewers cost one encoding of each paragraph's state and one
+// frame (a websocket.PreparedMessage, which also compresses once per
+// compression setting), not N. Safe for concurrent use by the connections'
+// writers.
 type liveCache struct {
 	metrics Metrics // encode time; set before use
 
-	mu      sync.Mutex
-	entries map[string][]byte
+	mu         sync.Mutex
+	entries    map[string][]byte
+	frames     map[string]*liveFrame
+	frameBytes int
 }
 
-// encode returns pl as JSON. The key names everything pl depends on: the
-// note, the paragraph, the result sequence the viewer had (prev) and the one
-// it gets, whether it gets a snapshot, and the status fields' fingerprint.
-func (lc *liveCache) encode(noteID string, prev int64, status uint64, pl kernel.ParagraphLive) json.RawMessage {
+// liveFrame is one live message, built by the first writer that needs it;
+// the others wait for it (once) instead of building it again.
+type liveFrame struct {
+	once sync.Once
+	pm   *websocket.PreparedMessage
+	size int // payload bytes, uncompressed
+}
+
+// encode returns pl as JSON and the key naming it. The key names everything
+// pl depends on: the note, the paragraph, the result sequence the viewer had
+// (prev) and the one it gets, whether it gets a snapshot, and the status
+// fields' fingerprint.
+func (lc *liveCache) encode(noteID string, prev int64, status uint64, pl kernel.ParagraphLive) (json.RawMessage, string) {
 	var seq int64 = -1
 	snapshot := false
 	if pl.Result != nil {
@@ -39,7 +59,7 @@ func (lc *liveCache) encode(noteID string, prev int64, status uint64, pl kernel.
 	b, ok := lc.entries[key]
 	lc.mu.Unlock()
 	if ok {
-		return b
+		return b, key
 	}
 	start := time.Now()
 	b, err := json.Marshal(pl)
@@ -53,5 +73,32 @@ func (lc *liveCache) encode(noteID string, prev int64, status uint64, pl kernel.
 	}
 	lc.entries[key] = b
 	lc.mu.Unlock()
-	return b
+	return b, key
+}
+
+// frame returns the prepared message named key, building it with build the
+// first time. key must name everything build's message depends on.
+func (lc *liveCache) frame(key string, build func() []byte) (*websocket.PreparedMessage, int) {
+	lc.mu.Lock()
+	f := lc.frames[key]
+	if f == nil {
+		if lc.frames == nil || len(lc.frames) >= liveFrames || lc.frameBytes >= liveFrameBytes {
+			lc.frames, lc.frameBytes = make(map[string]*liveFrame, 16), 0
+		}
+		f = &liveFrame{}
+		lc.frames[key] = f
+	}
+	lc.mu.Unlock()
+	f.once.Do(func() {
+		b := build()
+		pm, err := websocket.NewPreparedMessage(websocket.TextMessage, b)
+		if err != nil { // only for an invalid message type
+			return
+		}
+		f.pm, f.size = pm, len(b)
+		lc.mu.Lock()
+		lc.frameBytes += len(b)
+		lc.mu.Unlock()
+	})
+	return f.pm, f.size
 }

@@ -1,0 +1,113 @@
+package server
+
+import (
+	"bytes"
+	"compress/flate"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/eddy-notebooks/eddy/kernel"
+)
+
+// groupByDeltas returns deltas of the table bench/wsload watches: SELECT k,
+// COUNT(*), SUM(v) GROUP BY k over 1000 keys with a random INT v, each delta
+// after perDelta events, as the gateway's text row format prints values.
+func groupByDeltas(tb testing.TB, deltas, perDelta int) []kernel.Delta {
+	tb.Helper()
+	m, err := kernel.NewMaterializer(kernel.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m.SetColumns([]kernel.Column{{Name: "k", Type: "INT"}, {Name: "n", Type: "BIGINT"}, {Name: "s", Type: "INT"}})
+	rng := rand.New(rand.NewPCG(1, 2))
+	const keys = 1000
+	n := make([]int64, keys)
+	s := make([]int32, keys)
+	row := func(k int) []any {
+		return []any{fmt.Sprint(k + 1), fmt.Sprint(n[k]), fmt.Sprint(s[k])}
+	}
+	var out []kernel.Delta
+	for i := range deltas + 1 {
+		var changes []kernel.Change
+		events := perDelta
+		if i == 0 {
+			events = 20 * keys // every key has a row before the first delta measured
+		}
+		for range events {
+			k := rng.IntN(keys)
+			if n[k] > 0 {
+				changes = append(changes, kernel.Change{Kind: kernel.RowUpdateBefore, Fields: row(k)})
+			}
+			n[k]++
+			s[k] += int32(rng.Uint32())
+			kind := kernel.RowUpdateAfter
+			if n[k] == 1 {
+				kind = kernel.RowInsert
+			}
+			changes = append(changes, kernel.Change{Kind: kind, Fields: row(k)})
+		}
+		if err := m.Apply(changes); err != nil {
+			tb.Fatal(err)
+		}
+		if d := m.Delta(); i > 0 {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// wholeRows is d as the old format sent it: every touched row whole.
+func wholeRows(d kernel.Delta, rows map[int64][]any) kernel.Delta {
+	old := d
+	old.Changed = nil
+	for _, c := range d.Changed {
+		old.Upserts = append(old.Upserts, kernel.DeltaRow{ID: c.ID, Index: int(c.ID - 1), Fields: rows[c.ID]})
+	}
+	return old
+}
+
+// BenchmarkLiveFrameCompression measures the bytes of one live delta of
+// bench/wsload's table per compression level (wire-B/op), against the old
+// whole-row uncompressed form (old-B/op), and the time to compress it once.
+// It is how liveCompressionLevel was chosen:
+//
+//	go test ./server -run '^$' -bench LiveFrameCompression -benchtime 20x
+func BenchmarkLiveFrameCompression(b *testing.B) {
+	for _, perDelta := range []int{1000, 250} {
+		deltas := groupByDeltas(b, 8, perDelta)
+		rows := map[int64][]any{}
+		for id := int64(1); id <= 1000; id++ {
+			rows[id] = []any{"1", "12", "-1234567890"}
+		}
+		var newB, oldB [][]byte
+		for _, d := range deltas {
+			nb, _ := json.Marshal(d)
+			ob, _ := json.Marshal(wholeRows(d, rows))
+			newB, oldB = append(newB, nb), append(oldB, ob)
+		}
+		for _, level := range []int{flate.HuffmanOnly, 1, 3, 6, 9} {
+			b.Run(fmt.Sprintf("events=%d/level=%d", perDelta, level), func(b *testing.B) {
+				var wire, raw, old int
+				var buf bytes.Buffer
+				w, _ := flate.NewWriter(&buf, level)
+				b.ResetTimer()
+				for i := range b.N {
+					j := i % len(newB)
+					buf.Reset()
+					w.Reset(&buf)
+					_, _ = w.Write(newB[j])
+					_ = w.Flush()
+					wire += buf.Len() - 4 // permessage-deflate drops the flush's 4-byte tail
+					raw += len(newB[j])
+					old += len(oldB[j])
+				}
+				b.ReportMetric(float64(wire)/float64(b.N), "wire-B/op")
+				b.ReportMetric(float64(raw)/float64(b.N), "json-B/op")
+				b.ReportMetric(float64(old)/float64(b.N), "old-B/op")
+				b.ReportMetric(float64(old)/float64(wire), "old/wire")
+			})
+		}
+	}
+}
