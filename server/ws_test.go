@@ -533,3 +533,50 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestWS_CompressionAndSharedFrames: a client that offers permessage-deflate
+// gets it and one that does not still works; viewers at the same point get
+// the same live frame, built once (its sentAt is when it was built).
+func TestWS_CompressionAndSharedFrames(t *testing.T) {
+	fr := newFakeSessions()
+	ts := MustOpenServer(t, func(c *Config) { c.Sessions = fr })
+	noteID := ts.mustCreateNote(t, "/ws/deflate", "%flink.ssql select 1")
+	pid := ts.mustGetNote(t, noteID).Paragraphs[0].ID
+	fr.setRow(noteID, pid, 1, strings.Repeat("compressible ", 100), 1)
+
+	url := "ws://" + ts.Addr() + "/ws"
+	header := http.Header{"Authorization": {"Bearer " + testToken}}
+	var clients []*wsClient
+	for _, compress := range []bool{true, false, true} {
+		d := websocket.Dialer{EnableCompression: compress}
+		conn, resp, err := d.Dial(url, header)
+		if err != nil {
+			t.Fatalf("dial (compression %v): %v", compress, err)
+		}
+		t.Cleanup(func() { _ = conn.Close() })
+		ext := resp.Header.Get("Sec-Websocket-Extensions")
+		if got := strings.Contains(ext, "permessage-deflate"); got != compress {
+			t.Fatalf("offered compression %v, extensions %q", compress, ext)
+		}
+		c := &wsClient{tb: t, conn: conn}
+		c.send(map[string]any{"op": "hello", "protocol": ProtocolVersion})
+		c.expect("welcome")
+		c.send(map[string]any{"op": "subscribe", "noteId": noteID})
+		c.expect("note")
+		c.expect("live")
+		clients = append(clients, c)
+	}
+	fr.setRow(noteID, pid, 1, strings.Repeat("compressible ", 100), 2)
+	var sentAt []any
+	for i, c := range clients {
+		m := c.expect("live")
+		res := liveParagraphs(m)[0]["result"].(map[string]any)
+		if ds, _ := res["deltas"].([]any); len(ds) != 1 {
+			t.Fatalf("client %d: live = %v", i, m)
+		}
+		sentAt = append(sentAt, m["sentAt"])
+	}
+	if sentAt[0] != sentAt[1] || sentAt[1] != sentAt[2] {
+		t.Errorf("sentAt %v: viewers at the same point got different frames", sentAt)
+	}
+}
