@@ -43,7 +43,7 @@ export interface ResultTable {
   version: number;
 }
 
-/** A row added or changed by a delta, with its index at the delta's version. */
+/** A row a delta sends whole (added, or one a viewer may lack), with its index at the delta's version. */
 export interface DeltaRow {
   id: number | string;
   index: number;
@@ -51,17 +51,28 @@ export interface DeltaRow {
 }
 
 /**
+ * A row the viewer holds whose cells changed in place (kernel.DeltaCells):
+ * [id, column, value, column, value, ...], columns ascending. The row keeps
+ * its place.
+ */
+export type ChangedRow = Array<number | string | Cell>;
+
+/**
  * What changed between two versions of a table (kernel.Delta). To apply:
  * with reset start from no rows (and take columns); remove every row named
- * in removed or upserts; insert upserts in ascending index order, each at
- * its index. A delta applies to any version from fromVersion to version.
+ * in removed or upserts; set the cells of every row in changed (a row
+ * missing is a gap: resync); insert upserts in ascending index order, each
+ * at its index. A delta applies to any version from fromVersion to version.
  */
 export interface ResultDelta {
   fromVersion: number;
   version: number;
+  /** When Eddy applied the newest change of the delta (server clock, Unix ms). */
+  at?: number;
   reset?: boolean;
   columns?: Column[];
   upserts?: DeltaRow[];
+  changed?: ChangedRow[];
   removed?: Array<number | string>;
   rowsReceived: number;
   rowsHidden: number;

@@ -43,6 +43,28 @@ describe('TableModel', () => {
     expect(ch.has('1')).toBe(false);
   });
 
+  it('sets the changed cells of rows it holds, in place', () => {
+    const m = new TableModel();
+    m.loadSnapshot(EPOCH + 1, table([[1, '/a', 1], [2, '/b', 2], [3, '/c', 3]]));
+    m.takeChanges();
+    // Exact values: a BIGINT beyond 2^53 stays the string Flink printed.
+    expect(m.applyDelta(delta(1, 2, [{ id: 4, index: 3, fields: ['/d', 9] }], [1], { changed: [[2, 1, '9007199254740993'], [3, 0, '/C', 1, 4]] }))).toBe('applied');
+    expect(ids(m)).toEqual(['2', '3', '4']);
+    expect(vals(m)).toEqual([['/b', '9007199254740993'], ['/C', 4], ['/d', 9]]);
+    const ch = m.takeChanges();
+    expect(ch.get('2')).toEqual([1]);
+    expect(ch.get('3')).toEqual([0, 1]);
+    expect(ch.get('4')).toBe('new');
+  });
+
+  it('reports a gap, changing nothing, when a changed row is not held', () => {
+    const m = new TableModel();
+    m.loadSnapshot(EPOCH + 1, table([[1, '/a', 1]]));
+    expect(m.applyDelta(delta(1, 2, [], [], { changed: [[1, 1, 5], [9, 1, 5]] }))).toBe('gap');
+    expect(vals(m)).toEqual([['/a', 1]]);
+    expect(m.seq).toBe(EPOCH + 1);
+  });
+
   it('sorts upserts by index before inserting', () => {
     const m = new TableModel();
     m.loadSnapshot(EPOCH + 1, table([]));
@@ -92,7 +114,11 @@ describe('TableModel', () => {
     // The reference is the kernel's ApplyDelta, written naively.
     const ref = (rows: Array<{ id: string; f: Cell[] }>, d: ResultDelta) => {
       const drop = new Set([...(d.removed ?? []), ...(d.upserts ?? []).map((u) => u.id)].map(String));
-      const out = rows.filter((r) => !drop.has(r.id));
+      const out = rows.filter((r) => !drop.has(r.id)).map((r) => ({ id: r.id, f: r.f.slice() }));
+      for (const c of d.changed ?? []) {
+        const r = out.find((x) => x.id === String(c[0]))!;
+        for (let i = 1; i < c.length; i += 2) r.f[Number(c[i])] = c[i + 1] as Cell;
+      }
       for (const u of [...(d.upserts ?? [])].sort((a, b) => a.index - b.index)) out.splice(Math.min(Math.max(u.index, 0), out.length), 0, { id: String(u.id), f: u.fields });
       return out;
     };
@@ -108,14 +134,19 @@ describe('TableModel', () => {
     for (let v = 1; v <= 400; v++) {
       const removed: number[] = [];
       const upserts: DeltaRow[] = [];
-      for (const r of expected) if (rnd(10) === 0) removed.push(Number(r.id));
+      const changed: Array<Array<number | string | Cell>> = [];
+      for (const r of expected) {
+        const x = rnd(10);
+        if (x === 0) removed.push(Number(r.id));
+        else if (x < 3) changed.push(x === 1 ? [Number(r.id), 1, v] : [Number(r.id), 0, 'c' + v, 1, -v]);
+      }
       const n = rnd(6);
       for (let i = 0; i < n; i++) {
         const existing = expected.length > 0 && rnd(2) === 0 ? Number(expected[rnd(expected.length)]?.id) : nextId++;
-        if (upserts.some((u) => u.id === existing)) continue;
+        if (upserts.some((u) => u.id === existing) || changed.some((c) => c[0] === existing)) continue;
         upserts.push({ id: existing, index: rnd(expected.length + 3), fields: ['k' + existing, v] });
       }
-      const d = delta(v - 1, v, upserts, removed);
+      const d = delta(v - 1, v, upserts, removed, { changed });
       expected = ref(expected, d);
       expect(m.applyDelta(d)).toBe('applied');
     }

@@ -158,14 +158,34 @@ export class TableModel {
 
   /**
    * applyDelta brings the table to d.version: with reset start from no rows;
-   * remove every row named in removed or upserts; insert the upserts in
-   * ascending index order, each at its index. A delta whose range does not
-   * include the held version is a gap; one already covered is skipped.
+   * remove every row named in removed or upserts; set the cells of the rows
+   * in changed; insert the upserts in ascending index order, each at its
+   * index. A delta whose range does not include the held version is a gap,
+   * and so is one that changes a row not held (nothing is applied then); one
+   * already covered is skipped.
    */
   applyDelta(d: ResultDelta): DeltaOutcome {
     const have = this.tableVersion;
     if (d.version <= have) return 'skipped';
     if (d.fromVersion > have) return 'gap';
+    const changed = d.reset ? [] : (d.changed ?? []);
+    for (const c of changed) {
+      if (c.length % 2 !== 1 || !this.byId.has(String(c[0]))) return 'gap';
+    }
+    for (const c of changed) {
+      const id = String(c[0]);
+      const row = this.byId.get(id)!;
+      const values = row.values.slice();
+      const cols: number[] = [];
+      for (let i = 1; i < c.length; i += 2) {
+        const col = Number(c[i]);
+        values[col] = c[i + 1] as Cell;
+        if (!cols.includes(col)) cols.push(col);
+      }
+      row.values = values;
+      const prev = this.changes.get(id);
+      if (prev !== 'new') this.changes.set(id, prev ? union(prev, cols) : cols);
+    }
     const before = new Map<string, Cell[]>();
     if (d.reset) {
       this.list = [];
