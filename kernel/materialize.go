@@ -93,7 +93,6 @@ type Materializer struct {
 
 	// Delta state.
 	touched     map[int64]*rowChange // rows added, changed or removed since the last Delta
-	appliedAt   time.Time            // when the newest change was applied
 	needReset   bool                 // too much changed to track, or new columns
 	lastVersion int64                // the Version of the last Delta
 	deltas      int64                // number of Delta calls
@@ -231,7 +230,6 @@ func (m *Materializer) Apply(changes []Change) error {
 		}
 	}
 	m.version++
-	m.appliedAt = now
 	return err
 }
 
@@ -608,9 +606,7 @@ func (m *Materializer) Delta() Delta {
 		Truncated:          m.hidden > 0,
 		RetractionsIgnored: m.ignored,
 	}
-	if !m.appliedAt.IsZero() {
-		d.At = m.appliedAt.UnixMilli()
-	}
+	d.At = time.Now().UnixMilli()
 	m.lastVersion = m.version
 	m.deltas++
 	switch {

@@ -156,9 +156,10 @@ func jsonInt(v any) (int64, error) {
 type Delta struct {
 	FromVersion int64 `json:"fromVersion"`
 	Version     int64 `json:"version"`
-	// At is when Eddy applied the newest change of this Delta (server
-	// clock, Unix ms; 0 when nothing was applied yet): clients measure
-	// delivery latency from it.
+	// At is when Eddy made this Delta, i.e. when its Version became what
+	// viewers are sent (server clock, Unix ms): clients measure delivery
+	// latency from it. How long the changes waited before (Flink, the
+	// gateway, refreshInterval) is freshness, not delivery.
 	At int64 `json:"at,omitempty"`
 	// Reset means: discard the rows (and columns) you have; Columns and
 	// Upserts are the whole table.
