@@ -396,6 +396,7 @@ func (ex *execution) runStatement(ctx context.Context, st Statement, base map[st
 		// them as they come. At-least-once delivery of a result to a viewer
 		// is what an interactive query needs.
 		cfg["execution.checkpointing.mode"] = "AT_LEAST_ONCE"
+		ex.miniBatchDefaults(ctx, cfg)
 	}
 	if submits {
 		if path := ex.resumePath(); path != "" {
@@ -508,9 +509,10 @@ func (ex *execution) streamQuery(ctx context.Context, handle string, f *flink.Fe
 	}
 	// The table becomes the run's live result with the first page, so a
 	// query that fails (it fails on its first fetch) leaves no empty table.
-	// The fetch loop below owns f; publishEvery only publishes what it
+	// The fetch loop below owns f; the publisher only publishes what it
 	// applied, so viewers get at most one update per refreshInterval.
-	defer ex.publishEvery(ctx, ex.props.RefreshInterval)()
+	applied, stop := ex.publisher(ctx, ex.props.RefreshInterval)
+	defer stop()
 
 	var jobSeen, jobAdded bool
 	var lastLookup time.Time
@@ -550,6 +552,7 @@ func (ex *execution) streamQuery(ctx context.Context, handle string, f *flink.Fe
 			if err := m.Apply(changes); err != nil {
 				return err
 			}
+			applied()
 			if ex.streaming {
 				ex.r.setProducing(true)
 			}
@@ -560,36 +563,77 @@ func (ex *execution) streamQuery(ctx context.Context, handle string, f *flink.Fe
 	}
 }
 
-// publishEvery publishes the run's live table to viewers every interval,
-// and writes it to the note every persistEvery, until the returned stop is
-// called; stop publishes what is left.
-func (ex *execution) publishEvery(ctx context.Context, interval time.Duration) (stop func()) {
+// publisher publishes the run's live table to viewers as soon as the fetch
+// loop has applied rows (it calls applied), but at most once per interval:
+// rows that come after a quiet spell are shown at once instead of at the
+// next tick, which would add half an interval on average. It also writes
+// the table to the note every persistEvery, and checks every interval
+// whether the job produces, until the returned stop is called; stop
+// publishes what is left.
+func (ex *execution) publisher(ctx context.Context, interval time.Duration) (applied, stop func()) {
 	pubCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
+	// Capacity 1, coalesced: one pending signal stands for any number of
+	// applies, and the fetch loop never waits for the publisher.
+	signal := make(chan struct{}, 1)
 	go func() {
 		defer close(done)
 		tick := time.NewTicker(interval)
 		defer tick.Stop()
+		pace := pacer{interval: interval}
 		lastPersist := time.Now()
+		var due <-chan time.Time // set while applied rows wait for their publish
+		publish := func() {
+			if !ex.r.publish() {
+				return
+			}
+			pace.published(time.Now())
+			if time.Since(lastPersist) > persistEvery {
+				lastPersist = time.Now()
+				ex.k.persist(ex.p.ID, notebooks.RunUpdate{Results: &notebooks.Result{
+					Code: notebooks.ResultSuccess, Msg: ex.r.resultMessages()}})
+			}
+		}
 		for {
 			select {
 			case <-pubCtx.Done():
 				return
+			case <-signal:
+				if due == nil {
+					due = time.After(pace.wait(time.Now()))
+				}
+			case <-due:
+				due = nil
+				publish()
 			case <-tick.C:
 				ex.checkProducing(pubCtx)
-				if ex.r.publish() && time.Since(lastPersist) > persistEvery {
-					lastPersist = time.Now()
-					ex.k.persist(ex.p.ID, notebooks.RunUpdate{Results: &notebooks.Result{
-						Code: notebooks.ResultSuccess, Msg: ex.r.resultMessages()}})
+				// Tables nobody signals for (publishEvery) are published
+				// from here, paced like the rest.
+				if due == nil {
+					due = time.After(pace.wait(time.Now()))
 				}
 			}
 		}
 	}()
-	return func() {
+	applied = func() {
+		select {
+		case signal <- struct{}{}:
+		default: // already signalled: that publish takes these rows too
+		}
+	}
+	stop = func() {
 		cancel()
 		<-done
 		ex.r.publish()
 	}
+	return applied, stop
+}
+
+// publishEvery is publisher for a table whose rows are applied elsewhere
+// (a Python z.show): it publishes every interval, as nothing signals it.
+func (ex *execution) publishEvery(ctx context.Context, interval time.Duration) (stop func()) {
+	_, stop = ex.publisher(ctx, interval)
+	return stop
 }
 
 // checkProducing marks a streaming query's run producing once every task

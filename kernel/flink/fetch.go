@@ -6,10 +6,14 @@ import (
 )
 
 // Poll delays while an operation has nothing new: short at first so rows
-// show up fast, growing to maxPoll so an idle stream costs little.
+// show up fast, growing to maxPoll so an idle stream costs little. The
+// gateway has no long poll, so rows that reach it while a Fetcher sleeps
+// wait maxPoll/2 on average: at 50 ms that is small beside the 100 ms the
+// gateway's own collect fetcher sleeps between empty polls of the job,
+// for 20 cheap requests a second per idle live query (docs/freshness.md).
 const (
 	minPoll = 10 * time.Millisecond
-	maxPoll = 200 * time.Millisecond
+	maxPoll = 50 * time.Millisecond
 )
 
 // Fetcher reads one operation's result pages in token order. It is owned by

@@ -1,0 +1,66 @@
+package kernel
+
+import (
+	"testing"
+	"time"
+)
+
+func TestPacer_Wait(t *testing.T) {
+	t0 := time.Date(2026, 12, 3, 7, 0, 0, 0, time.UTC)
+	const interval = 500 * time.Millisecond
+	t.Run("FirstPublishAtOnce", func(t *testing.T) {
+		p := pacer{interval: interval}
+		if got := p.wait(t0); got != 0 {
+			t.Fatalf("wait before any publish = %v, want 0", got)
+		}
+	})
+	t.Run("WithinIntervalWaitsForItsEnd", func(t *testing.T) {
+		p := pacer{interval: interval}
+		p.published(t0)
+		if got := p.wait(t0.Add(200 * time.Millisecond)); got != 300*time.Millisecond {
+			t.Fatalf("wait 200ms after a publish = %v, want 300ms", got)
+		}
+	})
+	t.Run("AfterQuietSpellAtOnce", func(t *testing.T) {
+		p := pacer{interval: interval}
+		p.published(t0)
+		for _, after := range []time.Duration{interval, 2 * time.Second} {
+			if got := p.wait(t0.Add(after)); got != 0 {
+				t.Fatalf("wait %v after a publish = %v, want 0", after, got)
+			}
+		}
+	})
+	t.Run("LatestPublishCounts", func(t *testing.T) {
+		p := pacer{interval: interval}
+		p.published(t0)
+		p.published(t0.Add(time.Second))
+		if got := p.wait(t0.Add(1100 * time.Millisecond)); got != 400*time.Millisecond {
+			t.Fatalf("wait = %v, want 400ms", got)
+		}
+	})
+}
+
+func TestMiniBatchFor(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		session map[string]string
+		want    bool // whether Eddy's defaults are added
+	}{
+		{"EmptySession", map[string]string{}, true},
+		{"OtherOptions", map[string]string{"table.local-time-zone": "UTC", "parallelism.default": "1"}, true},
+		{"SessionEnables", map[string]string{"table.exec.mini-batch.enabled": "true"}, false},
+		{"SessionDisables", map[string]string{"table.exec.mini-batch.enabled": "false"}, false},
+		{"SessionSetsLatencyOnly", map[string]string{"table.exec.mini-batch.allow-latency": "2 s"}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := miniBatchFor(tt.session)
+			if (got != nil) != tt.want {
+				t.Fatalf("miniBatchFor(%v) = %v, want defaults added: %v", tt.session, got, tt.want)
+			}
+			if got != nil && (got["table.exec.mini-batch.enabled"] != "true" || got["table.exec.mini-batch.allow-latency"] == "" ||
+				got["table.exec.mini-batch.size"] == "") {
+				t.Fatalf("defaults %v: mini-batch needs enabled, allow-latency and size together", got)
+			}
+		})
+	}
+}
