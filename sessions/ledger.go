@@ -57,7 +57,20 @@ func NewLedger(capacity int) *Ledger {
 }
 
 // Capacity returns the ledger's capacity in KPUs.
-func (l *Ledger) Capacity() int { return l.capacity }
+func (l *Ledger) Capacity() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.capacity
+}
+
+// SetCapacity changes the capacity, as a remote cluster gains or loses
+// task slots. KPUs already reserved stay reserved even past a smaller
+// capacity; new reservations wait until enough are given back.
+func (l *Ledger) SetCapacity(capacity int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.capacity = capacity
+}
 
 // InUse returns the KPUs reserved now.
 func (l *Ledger) InUse() int {
@@ -133,14 +146,15 @@ func (r *Refusal) Err() *eddy.Error {
 // n exceeds the capacity less the SessionKPUs its own session keeps. It
 // returns nil when the job could fit once enough KPUs are free.
 func (l *Ledger) JobNeverFits(what string, parallelism, n, parallelismPerKPU int) error {
-	room := l.capacity - SessionKPUs
+	l.mu.Lock()
+	capacity := l.capacity
+	free := max(capacity-l.inUse(), 0)
+	l.mu.Unlock()
+	room := capacity - SessionKPUs
 	if n <= room {
 		return nil
 	}
-	l.mu.Lock()
-	free := max(l.capacity-l.inUse(), 0)
-	l.mu.Unlock()
-	r := &Refusal{What: what, Needed: n, Free: free, Capacity: l.capacity, Holders: []Holder{},
+	r := &Refusal{What: what, Needed: n, Free: free, Capacity: capacity, Holders: []Holder{},
 		Never: true, Parallelism: parallelism, MaxParallelism: max(room, 0) * max(parallelismPerKPU, 1)}
 	return r.Err()
 }

@@ -332,6 +332,9 @@ func (m *Main) Run(ctx context.Context) error {
 		},
 	})
 	m.manager.Open()
+	if m.local == nil && cfg.KPUCapacity == 0 {
+		m.followRemoteCapacity()
+	}
 	if err := m.metrics.Register(metrics.NewRuntime(m.manager)); err != nil {
 		return err
 	}
@@ -679,7 +682,8 @@ func (m *Main) watchKafka() {
 // slot can carry a job KPU while notebook sessions' two orchestration KPUs
 // each are covered too. With the default 4 slots that is 8 KPUs: two notes
 // each running a parallelism-2 job (2 + 2 KPUs each). In remote mode the
-// slots are read from the JobManager; if it cannot be reached, 8.
+// slots are read from the JobManager (if it cannot be reached, 8), and
+// followed while Eddy runs (followRemoteCapacity).
 func (m *Main) defaultCapacity(ctx context.Context) int {
 	if m.local != nil {
 		return 2 * m.Config.TaskManagerSlots
@@ -691,6 +695,42 @@ func (m *Main) defaultCapacity(ctx context.Context) int {
 	}
 	m.Log.Warn("cannot read the cluster's slots; KPU capacity defaults to 8 (set --kpu-capacity)")
 	return 8
+}
+
+// capacityPoll is how often Eddy reads a remote cluster's task slots to
+// derive its KPU capacity.
+const capacityPoll = 5 * time.Second
+
+// followRemoteCapacity keeps the KPU capacity of a remote cluster at two per
+// task slot it has now, until Eddy stops: TaskManagers that register late,
+// are added or are lost change it. While the JobManager does not answer, or
+// reports no slot at all, the capacity stays as it was (a cluster briefly
+// without TaskManagers keeps its sessions).
+func (m *Main) followRemoteCapacity() {
+	ledger := m.manager.Ledger()
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		tick := time.NewTicker(capacityPoll)
+		defer tick.Stop()
+		for {
+			select {
+			case <-m.ctx.Done():
+				return
+			case <-tick.C:
+			}
+			ctx, cancel := context.WithTimeout(m.ctx, capacityPoll)
+			ov, err := m.cluster.JobManager.Overview(ctx)
+			cancel()
+			if err != nil || ov.SlotsTotal <= 0 {
+				continue
+			}
+			if was, now := ledger.Capacity(), 2*ov.SlotsTotal; now != was {
+				ledger.SetCapacity(now)
+				m.Log.Info("the remote cluster's task slots changed; KPU capacity follows", "slots", ov.SlotsTotal, "kpus", now, "was", was)
+			}
+		}
+	}()
 }
 
 // openApplications loads the applications. In local mode they run on
