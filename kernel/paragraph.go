@@ -253,8 +253,12 @@ func ParseDisplayMode(s string) (DisplayMode, error) {
 const (
 	// DefaultTemplate is Zeppelin's template for type=single.
 	DefaultTemplate = "{0}"
-	// DefaultRefreshInterval is how often a live result is pushed when
-	// refreshInterval is not set (Zeppelin pushes every 3 s; Eddy is faster).
+	// DefaultRefreshInterval is how often, at most, a live result is pushed
+	// when refreshInterval is not set (Zeppelin pushes every 3 s; Eddy is
+	// faster). Rows after a quiet spell are pushed at once, so it bounds
+	// freshness only for streams that change more often than this; a
+	// smaller default would multiply the updates every viewer receives
+	// (docs/freshness.md).
 	DefaultRefreshInterval = 500 * time.Millisecond
 	// MinRefreshInterval is the smallest refreshInterval honoured; smaller
 	// values are raised to it so a paragraph cannot flood its viewers.
