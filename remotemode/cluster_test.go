@@ -276,9 +276,20 @@ func (c *remoteCluster) logTail(name string) string {
 	return strings.Join(all, "\n")
 }
 
-// taskManagerOf returns the resource id (the process name, tm1 or tm2) of a
-// TaskManager whose slots are in use.
+// busyTaskManager returns the resource id (the process name, tm1 or tm2)
+// of a TaskManager whose slots are in use; it fails the test if none is.
 func (c *remoteCluster) busyTaskManager(t *testing.T) string {
+	t.Helper()
+	tm := c.taskManagerInUse(t)
+	if tm == "" {
+		t.Fatal("no TaskManager has a slot in use")
+	}
+	return tm
+}
+
+// taskManagerInUse returns the resource id of a TaskManager whose slots
+// are in use, "" if none is.
+func (c *remoteCluster) taskManagerInUse(t *testing.T) string {
 	t.Helper()
 	var tms struct {
 		TaskManagers []struct {
@@ -295,7 +306,6 @@ func (c *remoteCluster) busyTaskManager(t *testing.T) string {
 			return tm.ID
 		}
 	}
-	t.Fatalf("no TaskManager has a slot in use: %+v", tms.TaskManagers)
 	return ""
 }
 

@@ -228,7 +228,11 @@ func loseTaskManager(t *testing.T, c *remoteCluster, e *eddyProc, setup string) 
 			failed = p
 			return true
 		}
-		return p.Status == "RUNNING" && c.jobState(t, jobID) == "RUNNING" && c.busyTaskManager(t) != lostTM
+		if p.Status != "RUNNING" || c.jobState(t, jobID) != "RUNNING" {
+			return false
+		}
+		busy := c.taskManagerInUse(t)
+		return busy != "" && busy != lostTM
 	})
 	if failed.Status == "ERROR" {
 		msg := strings.ToLower(failed.ErrorMessage)
