@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"hash/maphash"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -74,7 +75,7 @@ func newHub(notes notebooks.Service, sessions Sessions, log *slog.Logger, maxMsg
 		conns:     map[*conn]struct{}{},
 		followers: map[string]*noteFollowers{},
 		metrics:   noMetrics{},
-		live:      liveCache{metrics: noMetrics{}},
+		live:      liveCache{metrics: noMetrics{}, seed: maphash.MakeSeed()},
 	}
 	h.upgrader = websocket.Upgrader{
 		ReadBufferSize:  4096,

@@ -242,9 +242,19 @@ func (c *conn) writeLoop() {
 	}
 }
 
+// write sends b: a large message as a prepared frame shared with every
+// connection sending the same bytes, a small one uncompressed.
 func (c *conn) write(b []byte) error {
 	_ = c.ws.SetWriteDeadline(time.Now().Add(writeWait))
-	if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+	var err error
+	if pm := c.h.live.shared(b); pm != nil {
+		err = c.ws.WritePreparedMessage(pm)
+	} else {
+		c.ws.EnableWriteCompression(len(b) >= sharedMinBytes)
+		err = c.ws.WriteMessage(websocket.TextMessage, b)
+		c.ws.EnableWriteCompression(true)
+	}
+	if err != nil {
 		return err
 	}
 	c.h.metrics.WebsocketSent(len(b))
@@ -384,10 +394,7 @@ func (c *conn) sendLive(noteID string, v *noteView, full bool) error {
 	}
 	// The session as JSON (null when the note has none), sent when it
 	// changed: comparing bytes also catches KPU and job changes.
-	sb, err := json.Marshal(r.SessionState(noteID))
-	if err != nil {
-		sb = nil
-	}
+	sb := c.h.live.session(noteID, func() any { return r.SessionState(noteID) })
 	sessionChanged := !bytes.Equal(sb, v.sessionSent)
 	if sessionChanged || full {
 		v.sessionSent = sb
