@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -43,34 +45,45 @@ type serverMsg struct {
 	Full     bool   `json:"full"`
 	SentAt   int64  `json:"sentAt"`
 
-	Paragraphs []struct {
-		ParagraphID  string      `json:"paragraphId"`
-		Status       string      `json:"status"`
-		ErrorMessage string      `json:"errorMessage"`
-		Result       *liveResult `json:"result"`
-	} `json:"paragraphs"`
+	Paragraphs []liveParagraph `json:"paragraphs"`
+}
+
+// liveParagraph is the part of kernel.ParagraphLive the harness checks.
+type liveParagraph struct {
+	ParagraphID  string      `json:"paragraphId"`
+	Status       string      `json:"status"`
+	ErrorMessage string      `json:"errorMessage"`
+	Result       *liveResult `json:"result"`
 }
 
 // liveResult is the part of kernel.LiveResult the harness checks.
 type liveResult struct {
-	Seq      int64 `json:"seq"`
-	Snapshot *struct {
-		Version      int64 `json:"version"`
-		RowsReceived int64 `json:"rowsReceived"`
-	} `json:"snapshot"`
-	Deltas []struct {
-		FromVersion  int64 `json:"fromVersion"`
-		Version      int64 `json:"version"`
-		RowsReceived int64 `json:"rowsReceived"`
-	} `json:"deltas"`
+	Seq      int64         `json:"seq"`
+	Snapshot *liveSnapshot `json:"snapshot"`
+	Deltas   []liveDelta   `json:"deltas"`
+}
+
+type liveSnapshot struct {
+	Version      int64 `json:"version"`
+	RowsReceived int64 `json:"rowsReceived"`
+}
+
+type liveDelta struct {
+	FromVersion  int64 `json:"fromVersion"`
+	Version      int64 `json:"version"`
+	At           int64 `json:"at"` // when eddy made it: latency is measured from here
+	Reset        bool  `json:"reset"`
+	RowsReceived int64 `json:"rowsReceived"`
 }
 
 // clientCounters are a client's running totals.
 type clientCounters struct {
-	live, liveBytes   int64 // live messages
+	live, liveBytes   int64 // live messages (bytes: JSON payload, as decompressed)
 	other, otherBytes int64 // every other message (note, paragraph, ack, pong)
 	news              int64 // live messages advancing the query's result
 	deltas            int64 // deltas of the query's result received
+	wire              int64 // bytes read from the TCP connection: frames as sent, compressed
+	oldBytes          int64 // reference client: every message as the old protocol sent it (whole rows, uncompressed)
 }
 
 // clientStats is what one client saw during a measurement window.
@@ -87,6 +100,7 @@ type clientStats struct {
 	kinds          map[string]int // violations by kind
 	noteAfter      time.Duration  // from sending subscribe to receiving its note
 	resyncs        int            // note resyncs (dropped note events), whole phase
+	compressed     bool           // permessage-deflate was negotiated
 	err            error          // the first protocol or connection error
 }
 
@@ -99,6 +113,11 @@ type client struct {
 	noteID   string
 	queryPID string // the paragraph whose live table is followed
 	lat      *latencyHist
+	wire     *countingConn // counts the bytes read
+	// ref, for the one reference client of a phase, holds the query's
+	// table and prices each update in the old protocol; nil otherwise.
+	ref        *reference
+	compressed bool // permessage-deflate was negotiated
 
 	ready     chan struct{} // closed at the first result of the query paragraph
 	readyOnce sync.Once
@@ -134,8 +153,18 @@ type client struct {
 // dialClient connects to wsURL, says hello, subscribes to the note and
 // starts reading. hist receives the delivery latency of live messages
 // while a window is open.
-func dialClient(ctx context.Context, wsURL, token, noteID, queryPID string, hist *latencyHist) (*client, error) {
-	d := websocket.Dialer{HandshakeTimeout: handshakeTimeout, NetDialContext: loopbackDial}
+func dialClient(ctx context.Context, wsURL, token, noteID, queryPID string, hist *latencyHist, opt dialOptions) (*client, error) {
+	var counter *countingConn
+	d := websocket.Dialer{HandshakeTimeout: handshakeTimeout, EnableCompression: opt.compress,
+		ReadBufferSize: 4096, WriteBufferSize: 1024,
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			nc, err := loopbackDial(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			counter = &countingConn{Conn: nc}
+			return counter, nil
+		}}
 	h := http.Header{"Authorization": {"Bearer " + token}}
 	ws, resp, err := d.DialContext(ctx, wsURL, h)
 	if err != nil {
@@ -145,9 +174,13 @@ func dialClient(ctx context.Context, wsURL, token, noteID, queryPID string, hist
 		return nil, fmt.Errorf("websocket dial: %w", err)
 	}
 	ws.SetReadLimit(maxIncoming)
-	c := &client{ws: ws, noteID: noteID, queryPID: queryPID, lat: hist,
-		ready: make(chan struct{}), done: make(chan struct{}), held: map[string]int64{},
+	c := &client{ws: ws, noteID: noteID, queryPID: queryPID, lat: hist, wire: counter,
+		compressed: strings.Contains(resp.Header.Get("Sec-Websocket-Extensions"), "permessage-deflate"),
+		ready:      make(chan struct{}), done: make(chan struct{}), held: map[string]int64{},
 		violationKinds: map[string]int{}}
+	if opt.reference {
+		c.ref = &reference{}
+	}
 	if err := c.handshake(); err != nil {
 		_ = ws.Close()
 		return nil, err
@@ -244,13 +277,13 @@ func (c *client) readLoop() {
 // handle checks one server message against the protocol and counts it.
 func (c *client) handle(now time.Time, data []byte) error {
 	var m serverMsg
-	if err := json.Unmarshal(data, &m); err != nil {
+	if err := parseServerMsg(data, &m); err != nil {
 		return fmt.Errorf("undecodable message: %w", err)
 	}
 	size := int64(len(data))
 	switch m.Op {
 	case "live":
-		return c.handleLive(now, &m, size)
+		return c.handleLive(now, &m, data)
 	case "note":
 		if m.NoteID != c.noteID {
 			return fmt.Errorf("note for note %q, which was not subscribed", m.NoteID)
@@ -279,12 +312,16 @@ func (c *client) handle(now time.Time, data []byte) error {
 	c.mu.Lock()
 	c.n.other++
 	c.n.otherBytes += size
+	if c.ref != nil {
+		c.n.oldBytes += size + frameHeader(size)
+	}
 	c.mu.Unlock()
 	return nil
 }
 
 // handleLive follows the result sequences of a live message.
-func (c *client) handleLive(now time.Time, m *serverMsg, size int64) error {
+func (c *client) handleLive(now time.Time, m *serverMsg, data []byte) error {
+	size := int64(len(data))
 	if m.NoteID != c.noteID {
 		return fmt.Errorf("live state for note %q, which was not subscribed", m.NoteID)
 	}
@@ -304,7 +341,7 @@ func (c *client) handleLive(now time.Time, m *serverMsg, size int64) error {
 	}
 	_, heldQuery := c.held[c.queryPID]
 	var news, snapshot bool
-	var seq, rows, deltas int64
+	var seq, rows, deltas, at int64
 	for _, p := range m.Paragraphs {
 		if p.ParagraphID == c.queryPID && p.Status != "RUNNING" && p.Status != "PENDING" {
 			return fmt.Errorf("query paragraph is %s: %.300s", p.Status, p.ErrorMessage)
@@ -321,6 +358,16 @@ func (c *client) handleLive(now time.Time, m *serverMsg, size int64) error {
 		}
 		if p.ParagraphID == c.queryPID {
 			news, snapshot, seq, rows, deltas = adv, snap, p.Result.Seq, r, int64(len(p.Result.Deltas))
+			for _, d := range p.Result.Deltas {
+				at = max(at, d.At)
+			}
+		}
+	}
+	var old int64 = -1
+	if c.ref != nil {
+		var err error
+		if old, err = c.ref.follow(data, c.queryPID); err != nil {
+			return err
 		}
 	}
 
@@ -328,6 +375,9 @@ func (c *client) handleLive(now time.Time, m *serverMsg, size int64) error {
 	defer c.mu.Unlock()
 	c.n.live++
 	c.n.liveBytes += size
+	if old >= 0 {
+		c.n.oldBytes += old
+	}
 	if snapshot && heldQuery && !m.Full {
 		c.reSnapshots++ // a snapshot nobody asked for: this client fell behind
 	}
@@ -344,8 +394,11 @@ func (c *client) handleLive(now time.Time, m *serverMsg, size int64) error {
 		}
 		c.readyOnce.Do(func() { close(c.ready) })
 	}
-	if c.window && m.SentAt > 0 {
-		c.lat.add(now.Sub(time.UnixMilli(m.SentAt)))
+	// Update latency: from the moment eddy made the newest delta (its
+	// version became what viewers are sent) to this read, both on this
+	// machine's clock. Snapshots are connection set-up, not updates.
+	if c.window && news && !snapshot && at > 0 {
+		c.lat.add(now.Sub(time.UnixMilli(at)))
 	}
 	return nil
 }
@@ -412,6 +465,7 @@ func (c *client) beginWindow(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.window, c.lastNews, c.maxGap = true, t, 0
+	c.n.wire = c.wire.read.Load()
 	c.base, c.baseSeq, c.baseRows = c.n, c.seq, c.rows
 }
 
@@ -420,13 +474,16 @@ func (c *client) endWindow(t time.Time) clientStats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.window = false
+	c.n.wire = c.wire.read.Load()
 	s := clientStats{
 		id: c.id,
 		clientCounters: clientCounters{
 			live: c.n.live - c.base.live, liveBytes: c.n.liveBytes - c.base.liveBytes,
 			other: c.n.other - c.base.other, otherBytes: c.n.otherBytes - c.base.otherBytes,
 			news: c.n.news - c.base.news, deltas: c.n.deltas - c.base.deltas,
+			wire: c.n.wire - c.base.wire, oldBytes: c.n.oldBytes - c.base.oldBytes,
 		},
+		compressed:  c.compressed,
 		maxGap:      max(c.maxGap, t.Sub(c.lastNews)),
 		firstSeq:    c.baseSeq,
 		lastSeq:     c.seq,
@@ -460,8 +517,27 @@ func (c *client) isReady() bool {
 	}
 }
 
-// latencyHist counts delivery latencies (server's sentAt to this client's
-// read) in 1 ms buckets up to maxLatencyMs. It is safe for concurrent use.
+// dialOptions say how a client connects.
+type dialOptions struct {
+	compress  bool // offer permessage-deflate, as browsers do
+	reference bool // hold the table and price updates in the old protocol
+}
+
+// countingConn counts the bytes read from a connection: the frames as the
+// server sent them, compressed or not, with their headers.
+type countingConn struct {
+	net.Conn
+	read atomic.Int64
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.read.Add(int64(n))
+	return n, err
+}
+
+// latencyHist counts update latencies (eddy making a delta to this
+// client's read) in 1 ms buckets up to maxLatencyMs. It is safe for concurrent use.
 type latencyHist struct {
 	mu     sync.Mutex // guards counts
 	counts [maxLatencyMs + 1]int64

@@ -1,25 +1,48 @@
-// Command wsload measures what Eddy's websocket fan-out costs the server:
-// Eddy's own memory and CPU while many websocket clients watch
-// one live table, against a single client watching the same table.
+// Command wsload measures Eddy's websocket fan-out against the goals of
+// issue #16, in one run:
 //
-//	go build -o bin/eddy ./cmd/eddy
-//	go run ./bench/wsload -eddy bin/eddy -clients 200 -duration 30s
+//	go build -o bin/eddy ./cmd/eddy && go run ./bench/wsload -eddy bin/eddy
 //
 // It starts `eddy serve` on 127.0.0.1:0 with a temporary data directory
-// (Eddy starts its local Flink cluster), creates a note whose query keeps a
-// table of about 1000 rows changing, then runs two phases of -duration
-// each: one client, then -clients clients. Every client says hello,
-// subscribes to the note and checks each live message against the
-// protocol (docs/websocket.md): sequences only grow, deltas continue the
-// table without gaps, a snapshot after the first means the client fell
-// behind. Eddy's RSS and CPU time are sampled once a second from /proc
-// (the Eddy process only; its Flink JVMs are not counted).
+// (Eddy starts its local Flink cluster), creates a note whose live GROUP BY
+// keeps a 1000-row table changing (datagen, 2000 rows/s, refreshInterval
+// 500 ms), then runs these phases, each measured for -duration once every
+// client has its first snapshot:
 //
+//	1 client                 the baseline
+//	1000 clients             goals: update latency p99 <= 250 ms, eddy <= 0.25
+//	                         of a core, bytes per viewer per update >= 5x
+//	                         smaller than the old protocol
+//	1000 clients + busy core goal: p99 <= 1 s while a child process of this
+//	                         harness spins on one core
+//	5000 clients             goals: all connected with a first snapshot in
+//	                         <= 10 s, p99 <= 1 s
+//
+// Clients offer permessage-deflate, as browsers do (-compress=false: not).
+// Every client says hello, subscribes and checks each live message against
+// the protocol (docs/websocket.md): sequences only grow, deltas continue
+// the table without gaps, a snapshot after the first means the client fell
+// behind. Clients read only what they check (scan.go), so thousands of them
+// cost the shared machine little; their CPU is reported.
+//
+// Update latency is from the moment Eddy made a delta (its "at": the
+// version became what viewers are sent) to the client's read of the message
+// carrying it, both on this machine's clock; the wait before (Flink, the
+// gateway, refreshInterval) is freshness, not fan-out. Bytes per viewer per
+// update are what each client read from its TCP connection (frames as
+// sent, compressed) per update received; the old protocol's figure is
+// priced by one reference client per phase, which holds the table (applying
+// deltas with the kernel's ApplyDelta) and weighs each update as the old
+// protocol sent it: every touched row whole, uncompressed JSON.
+//
+// It prints a table of the phases side by side (Eddy's CPU and RSS from
+// /proc, the Eddy process only, not its Flink JVMs; latency p50/p99/max;
+// bytes; connect times), then one line per goal with its figure and PASS or
+// FAIL. It raises its open-file limit to the hard limit (Eddy inherits it).
 // Everything is on loopback and bounded by -timeout; the query is then
-// cancelled and Eddy stopped with SIGTERM (killed after 45 s), which may
-// add up to 90 s after the timeout. The exit status is 1 on a protocol
-// error, a client that stopped receiving updates (-stall), or any failure
-// to set up.
+// cancelled and Eddy stopped with SIGTERM (killed after 45 s). The exit
+// status is 1 when a goal fails, on a protocol error, a client that stopped
+// receiving updates (-stall), or any failure to set up.
 package main
 
 import (
@@ -40,7 +63,10 @@ import (
 // config is what the harness is told by its flags.
 type config struct {
 	eddyPath    string        // the eddy binary to start
-	clients     int           // clients of the load phase
+	clients     int           // clients of the load phases
+	manyClients int           // clients of the largest phase (0: none)
+	busy        bool          // run the load phase again with a busy core
+	compress    bool          // clients offer permessage-deflate
 	duration    time.Duration // measured window of each phase
 	timeout     time.Duration // bound of the whole run before cleanup
 	rampTimeout time.Duration // bound of connecting a phase's clients and their first snapshot
@@ -54,9 +80,12 @@ type config struct {
 func defaultConfig() config {
 	return config{
 		eddyPath:    "bin/eddy",
-		clients:     200,
-		duration:    30 * time.Second,
-		timeout:     4 * time.Minute,
+		clients:     1000,
+		manyClients: 5000,
+		busy:        true,
+		compress:    true,
+		duration:    20 * time.Second,
+		timeout:     12 * time.Minute,
 		rampTimeout: 60 * time.Second,
 		stall:       5 * time.Second,
 		rowsPerSec:  2000,
@@ -68,7 +97,10 @@ func defaultConfig() config {
 
 func (c *config) registerFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.eddyPath, "eddy", c.eddyPath, "path of the eddy binary to start (it is not built)")
-	fs.IntVar(&c.clients, "clients", c.clients, "websocket clients of the load phase")
+	fs.IntVar(&c.clients, "clients", c.clients, "websocket clients of the load phases")
+	fs.IntVar(&c.manyClients, "many-clients", c.manyClients, "websocket clients of the largest phase (0: skip it)")
+	fs.BoolVar(&c.busy, "busy", c.busy, "repeat the load phase while a child process keeps one core busy")
+	fs.BoolVar(&c.compress, "compress", c.compress, "clients offer permessage-deflate")
 	fs.DurationVar(&c.duration, "duration", c.duration, "measured window of each phase")
 	fs.DurationVar(&c.timeout, "timeout", c.timeout, "bound of the whole run (cleanup may add up to 90 s)")
 	fs.DurationVar(&c.rampTimeout, "ramp-timeout", c.rampTimeout, "bound of connecting a phase's clients until each has its first snapshot")
@@ -83,6 +115,8 @@ func (c *config) validate() error {
 	switch {
 	case c.clients < 2:
 		return errors.New("-clients must be at least 2 (the baseline has 1)")
+	case c.manyClients != 0 && c.manyClients < c.clients:
+		return errors.New("-many-clients must be 0 or at least -clients")
 	case c.duration < 2*time.Second:
 		return errors.New("-duration must be at least 2s")
 	case c.stall <= c.refresh:
@@ -106,6 +140,10 @@ func (c *config) querySQL() string {
 }
 
 func main() {
+	if len(os.Args) == 2 && os.Args[1] == busyLoopArg {
+		busyLoop()
+		return
+	}
 	cfg := defaultConfig()
 	fs := flag.NewFlagSet("wsload", flag.ExitOnError)
 	cfg.registerFlags(fs)
@@ -113,6 +151,9 @@ func main() {
 	if err := cfg.validate(); err != nil {
 		fmt.Fprintln(os.Stderr, "wsload:", err)
 		os.Exit(2)
+	}
+	if err := raiseOpenFiles(); err != nil {
+		fmt.Fprintln(os.Stderr, "wsload: raise the open-file limit:", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -194,10 +235,17 @@ func run(parent context.Context, cfg config, out, logw io.Writer) (err error) {
 	}
 	logf("the query has rows after %s", time.Since(start).Round(100*time.Millisecond))
 
+	plan := []phaseSpec{{clients: 1}, {clients: cfg.clients}}
+	if cfg.busy {
+		plan = append(plan, phaseSpec{clients: cfg.clients, busy: true})
+	}
+	if cfg.manyClients > 0 {
+		plan = append(plan, phaseSpec{clients: cfg.manyClients})
+	}
 	var phases []*phaseResult
-	for _, n := range []int{1, cfg.clients} {
-		logf("phase: %d client(s), %s", n, cfg.duration)
-		p, err := runPhase(ctx, t, n, cfg, logf)
+	for _, spec := range plan {
+		logf("phase: %s, %s", spec, cfg.duration)
+		p, err := runPhase(ctx, t, spec, cfg, logf)
 		if p != nil {
 			phases = append(phases, p)
 		}
@@ -229,7 +277,7 @@ type target struct {
 func waitForRows(ctx context.Context, t *target) error {
 	ctx, cancel := context.WithTimeout(ctx, rowsTimeout)
 	defer cancel()
-	c, err := dialClient(ctx, t.wsURL, t.token, t.note.noteID, t.note.queryPID, &latencyHist{})
+	c, err := dialClient(ctx, t.wsURL, t.token, t.note.noteID, t.note.queryPID, &latencyHist{}, dialOptions{})
 	if err != nil {
 		return err
 	}
@@ -254,6 +302,7 @@ func waitForRows(ctx context.Context, t *target) error {
 
 // phaseResult is what one phase measured.
 type phaseResult struct {
+	phaseSpec
 	clients    int           // asked for
 	connected  int           // connected and got a first snapshot
 	ramp       time.Duration // connecting until every client had its first snapshot
@@ -272,7 +321,23 @@ type phaseResult struct {
 	latN       int64         // latency samples
 	loadBefore string
 	loadAfter  string
+	compressed int // clients that negotiated permessage-deflate
 	failures   []string
+}
+
+// phaseSpec is what a phase runs: how many clients, and whether a child
+// process keeps one core busy meanwhile.
+type phaseSpec struct {
+	clients int
+	busy    bool
+}
+
+func (s phaseSpec) String() string {
+	name := fmt.Sprintf("%d client(s)", s.clients)
+	if s.busy {
+		name += " + busy core"
+	}
+	return name
 }
 
 // window is the measured duration.
@@ -285,14 +350,27 @@ const dialConcurrency = 32
 // samples eddy once a second for cfg.duration. Client failures are
 // recorded in the result; an error means the phase could not be measured.
 // All clients are closed when it returns.
-func runPhase(ctx context.Context, t *target, n int, cfg config, logf func(string, ...any)) (*phaseResult, error) {
-	p := &phaseResult{clients: n, loadBefore: loadAverage()}
+func runPhase(ctx context.Context, t *target, spec phaseSpec, cfg config, logf func(string, ...any)) (*phaseResult, error) {
+	n := spec.clients
+	p := &phaseResult{phaseSpec: spec, clients: n, loadBefore: loadAverage()}
 	var err error
+	if spec.busy {
+		stop, err := startBusyLoop()
+		if err != nil {
+			return nil, fmt.Errorf("start the busy loop: %w", err)
+		}
+		defer stop()
+	}
 	if p.pre, err = sampleProc(t.pid); err != nil {
 		return nil, fmt.Errorf("sample eddy: %w", err)
 	}
 	hist := &latencyHist{}
 	clients := connect(ctx, t, n, cfg, hist, p)
+	for _, c := range clients {
+		if c.compressed {
+			p.compressed++
+		}
+	}
 	defer closeAll(clients)
 	if ctx.Err() != nil {
 		return p, ctx.Err()
@@ -325,7 +403,8 @@ func connect(ctx context.Context, t *target, n int, cfg config, hist *latencyHis
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			clients[i], errs[i] = dialClient(ctx, t.wsURL, t.token, t.note.noteID, t.note.queryPID, hist)
+			opt := dialOptions{compress: cfg.compress, reference: i == 0}
+			clients[i], errs[i] = dialClient(ctx, t.wsURL, t.token, t.note.noteID, t.note.queryPID, hist, opt)
 			if clients[i] != nil {
 				clients[i].id = i
 			}

@@ -15,14 +15,15 @@ const maxFailuresShown = 20
 // writeReport prints the phases side by side (the first is the 1-client
 // baseline, the last the load) and returns the failed checks.
 func writeReport(w io.Writer, cfg config, e *eddyProc, phases []*phaseResult) []string {
-	base, load := phases[0], phases[len(phases)-1]
-	fmt.Fprintf(w, "\nEddy websocket load: %d clients vs 1 watching one live table\n", load.clients)
+	base, load := phases[0], phases[min(1, len(phases)-1)]
+	fmt.Fprintf(w, "\nEddy websocket load: up to %d clients watching one live table\n", phases[len(phases)-1].clients)
 	fmt.Fprintf(w, "  eddy:    %s, pid %d (RSS and CPU of this Go process only; its Flink JVMs are not counted)\n", cfg.eddyPath, e.pid)
 	fmt.Fprintf(w, "  query:   %s\n", strings.SplitN(cfg.querySQL(), "\n", 2)[1])
 	fmt.Fprintf(w, "           %d keys, datagen %d rows/s, refreshInterval %s\n", cfg.keys, cfg.rowsPerSec, cfg.refresh)
 	fmt.Fprintf(w, "  machine: %d CPUs; load average (1/5/15 min): %s before the 1-client phase, %s after the %d-client phase\n",
 		numCPU, base.loadBefore, load.loadAfter, load.clients)
-	fmt.Fprintf(w, "  window:  %s per phase, from the moment every client had its first snapshot; eddy sampled every 1 s\n\n", cfg.duration)
+	fmt.Fprintf(w, "  window:  %s per phase, from the moment every client had its first snapshot; eddy sampled every 1 s\n", cfg.duration)
+	fmt.Fprintf(w, "  latency: from eddy making a delta (its \"at\") to a client reading it, same clock; bytes: read from each client's TCP connection\n\n")
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	row := func(name string, f func(p *phaseResult) string, ratio string) {
@@ -34,11 +35,12 @@ func writeReport(w io.Writer, cfg config, e *eddyProc, phases []*phaseResult) []
 	}
 	header := "  \t"
 	for _, p := range phases {
-		header += fmt.Sprintf("%d client(s)\t", p.clients)
+		header += p.phaseSpec.String() + "\t"
 	}
 	fmt.Fprintf(tw, "%s%d vs 1\n", header, load.clients)
 
 	row("clients measured", func(p *phaseResult) string { return fmt.Sprintf("%d/%d", p.connected, p.clients) }, "")
+	row("clients with permessage-deflate", func(p *phaseResult) string { return fmt.Sprintf("%d", p.compressed) }, "")
 	row("connect + first snapshot", func(p *phaseResult) string { return secs(p.ramp) }, "")
 	row("subscribe → its note, p50 / max", func(p *phaseResult) string {
 		if len(p.stats) == 0 {
@@ -99,7 +101,14 @@ func writeReport(w io.Writer, cfg config, e *eddyProc, phases []*phaseResult) []
 		}
 		return fmt.Sprintf("%.2f", float64(b)/(1<<20)/p.window().Seconds())
 	}, "")
-	row("delivery latency p50 / p99 / max, ms", func(p *phaseResult) string {
+	row("wire KB per client per update: mean (max)", func(p *phaseResult) string {
+		mean, hi := p.wirePerUpdate()
+		return fmt.Sprintf("%.2f (%.2f)", mean/1024, hi/1024)
+	}, "")
+	row("old protocol KB per update (reference client)", func(p *phaseResult) string {
+		return fmt.Sprintf("%.2f", p.oldPerUpdate()/1024)
+	}, "")
+	row("update latency p50 / p99 / max, ms", func(p *phaseResult) string {
 		if p.latN == 0 {
 			return "-"
 		}
@@ -163,6 +172,7 @@ func writeReport(w io.Writer, cfg config, e *eddyProc, phases []*phaseResult) []
 	for _, p := range phases {
 		failures = append(failures, p.failures...)
 	}
+	failures = append(failures, writeGoals(w, phases)...)
 	if len(failures) > maxFailuresShown {
 		failures = append(failures[:maxFailuresShown:maxFailuresShown], fmt.Sprintf("… and %d more", len(failures)-maxFailuresShown))
 	}
@@ -244,4 +254,93 @@ func ratio(a, b float64) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.2fx", a/b)
+}
+
+// Goals of issue #16 item 1.
+const (
+	goalClients        = 1000
+	goalManyClients    = 5000
+	goalP99            = 250 // ms, 1000 clients
+	goalCPU            = 25  // % of one core, 1000 clients
+	goalBytesFactor    = 5   // old protocol / wire, per viewer per update
+	goalLoadedP99      = 1000
+	goalManyP99        = 1000
+	goalManyRampSecond = 10
+)
+
+// writeGoals prints one line per goal whose phase ran, with PASS or FAIL,
+// and returns the failed ones.
+func writeGoals(w io.Writer, phases []*phaseResult) []string {
+	var failed []string
+	goal := func(name string, ok bool, figure string) {
+		verdict := "PASS"
+		if !ok {
+			verdict = "FAIL"
+			failed = append(failed, "goal failed: "+name+": "+figure)
+		}
+		fmt.Fprintf(w, "  %s  %-58s %s\n", verdict, name, figure)
+	}
+	fmt.Fprintf(w, "\n  Goals (issue #16 item 1)\n")
+	for _, p := range phases {
+		p99 := int64(-1)
+		if p.latN > 0 {
+			p99 = p.lat[1]
+		}
+		switch {
+		case p.clients == goalClients && !p.busy:
+			goal(fmt.Sprintf("%d viewers: update latency p99 <= %d ms", p.clients, goalP99), p99 >= 0 && p99 <= goalP99,
+				fmt.Sprintf("%d ms (%d samples)", p99, p.latN))
+			goal(fmt.Sprintf("%d viewers: eddy CPU <= %d%% of a core", p.clients, goalCPU), p.cpu() <= goalCPU,
+				fmt.Sprintf("%.1f %%", p.cpu()))
+			wire, _ := p.wirePerUpdate()
+			old := p.oldPerUpdate()
+			factor := 0.0
+			if wire > 0 {
+				factor = old / wire
+			}
+			goal(fmt.Sprintf("%d viewers: bytes per viewer per update >= %dx smaller", p.clients, goalBytesFactor), factor >= goalBytesFactor,
+				fmt.Sprintf("%.1fx (%.0f B on the wire vs %.0f B in the old protocol)", factor, wire, old))
+		case p.clients == goalClients && p.busy:
+			goal(fmt.Sprintf("%d viewers, one core busy: update latency p99 <= %d ms", p.clients, goalLoadedP99), p99 >= 0 && p99 <= goalLoadedP99,
+				fmt.Sprintf("%d ms (%d samples)", p99, p.latN))
+		case p.clients == goalManyClients:
+			goal(fmt.Sprintf("%d viewers: all connected with a first snapshot in <= %d s", p.clients, goalManyRampSecond),
+				p.connected == p.clients && p.ramp <= goalManyRampSecond*time.Second,
+				fmt.Sprintf("%d/%d in %s", p.connected, p.clients, secs(p.ramp)))
+			goal(fmt.Sprintf("%d viewers: update latency p99 <= %d ms", p.clients, goalManyP99), p99 >= 0 && p99 <= goalManyP99,
+				fmt.Sprintf("%d ms (%d samples)", p99, p.latN))
+		}
+	}
+	return failed
+}
+
+// wirePerUpdate returns the mean and the largest over the clients of the
+// bytes each read from its connection per update received in the window.
+func (p *phaseResult) wirePerUpdate() (mean, hi float64) {
+	var sum float64
+	n := 0
+	for _, s := range p.stats {
+		if s.news == 0 {
+			continue
+		}
+		v := float64(s.wire) / float64(s.news)
+		sum += v
+		hi = max(hi, v)
+		n++
+	}
+	if n == 0 {
+		return 0, 0
+	}
+	return sum / float64(n), hi
+}
+
+// oldPerUpdate is what the reference client received in the window, every
+// message priced in the old protocol (whole rows, uncompressed), per update.
+func (p *phaseResult) oldPerUpdate() float64 {
+	for _, s := range p.stats {
+		if s.id == 0 && s.news > 0 {
+			return float64(s.oldBytes) / float64(s.news)
+		}
+	}
+	return 0
 }
