@@ -172,7 +172,7 @@ func writeReport(w io.Writer, cfg config, e *eddyProc, phases []*phaseResult) []
 	for _, p := range phases {
 		failures = append(failures, p.failures...)
 	}
-	failures = append(failures, writeGoals(w, phases)...)
+	failures = append(failures, writeGoals(w, cfg, phases)...)
 	if len(failures) > maxFailuresShown {
 		failures = append(failures[:maxFailuresShown:maxFailuresShown], fmt.Sprintf("… and %d more", len(failures)-maxFailuresShown))
 	}
@@ -256,10 +256,9 @@ func ratio(a, b float64) string {
 	return fmt.Sprintf("%.2fx", a/b)
 }
 
-// Goals of issue #16 item 1.
+// Goals of issue #16 item 1, for 1000 (-clients) and 5000 (-many-clients)
+// viewers.
 const (
-	goalClients        = 1000
-	goalManyClients    = 5000
 	goalP99            = 250 // ms, 1000 clients
 	goalCPU            = 25  // % of one core, 1000 clients
 	goalBytesFactor    = 5   // old protocol / wire, per viewer per update
@@ -270,7 +269,7 @@ const (
 
 // writeGoals prints one line per goal whose phase ran, with PASS or FAIL,
 // and returns the failed ones.
-func writeGoals(w io.Writer, phases []*phaseResult) []string {
+func writeGoals(w io.Writer, cfg config, phases []*phaseResult) []string {
 	var failed []string
 	goal := func(name string, ok bool, figure string) {
 		verdict := "PASS"
@@ -287,7 +286,7 @@ func writeGoals(w io.Writer, phases []*phaseResult) []string {
 			p99 = p.lat[1]
 		}
 		switch {
-		case p.clients == goalClients && !p.busy:
+		case p.clients == cfg.clients && !p.busy:
 			goal(fmt.Sprintf("%d viewers: update latency p99 <= %d ms", p.clients, goalP99), p99 >= 0 && p99 <= goalP99,
 				fmt.Sprintf("%d ms (%d samples)", p99, p.latN))
 			goal(fmt.Sprintf("%d viewers: eddy CPU <= %d%% of a core", p.clients, goalCPU), p.cpu() <= goalCPU,
@@ -300,10 +299,10 @@ func writeGoals(w io.Writer, phases []*phaseResult) []string {
 			}
 			goal(fmt.Sprintf("%d viewers: bytes per viewer per update >= %dx smaller", p.clients, goalBytesFactor), factor >= goalBytesFactor,
 				fmt.Sprintf("%.1fx (%.0f B on the wire vs %.0f B in the old protocol)", factor, wire, old))
-		case p.clients == goalClients && p.busy:
+		case p.clients == cfg.clients && p.busy:
 			goal(fmt.Sprintf("%d viewers, one core busy: update latency p99 <= %d ms", p.clients, goalLoadedP99), p99 >= 0 && p99 <= goalLoadedP99,
 				fmt.Sprintf("%d ms (%d samples)", p99, p.latN))
-		case p.clients == goalManyClients:
+		case p.clients == cfg.manyClients:
 			goal(fmt.Sprintf("%d viewers: all connected with a first snapshot in <= %d s", p.clients, goalManyRampSecond),
 				p.connected == p.clients && p.ramp <= goalManyRampSecond*time.Second,
 				fmt.Sprintf("%d/%d in %s", p.connected, p.clients, secs(p.ramp)))
