@@ -154,7 +154,7 @@ func TestMaterializer_UpdateInPlace(t *testing.T) {
 		}
 	}
 	d := m.Delta()
-	wantChanged := []DeltaCells{{ID: before.Rows[0].ID, Cells: []Cell{{1, 2}}}, {ID: before.Rows[1].ID, Cells: []Cell{{1, 2}}}}
+	wantChanged := ChangedRows{{ID: before.Rows[0].ID, Cells: []Cell{{1, 2}}}, {ID: before.Rows[1].ID, Cells: []Cell{{1, 2}}}}
 	if len(d.Removed) != 0 || len(d.Upserts) != 0 || !reflect.DeepEqual(d.Changed, wantChanged) {
 		t.Errorf("delta = %+v, want two rows changed in place, one cell each", d)
 	}
@@ -565,5 +565,15 @@ func TestDeltaCells_JSON(t *testing.T) {
 		if err := json.Unmarshal([]byte(bad), &got); err == nil {
 			t.Errorf("%s decoded", bad)
 		}
+	}
+	// Within a delta, IDs are distances from the previous row's.
+	rows := ChangedRows{{ID: 12, Cells: []Cell{{1, "5"}}}, {ID: 13, Cells: []Cell{{1, "7"}}}, {ID: 20, Cells: []Cell{{0, "x"}}}}
+	b, err = json.Marshal(Delta{Version: 1, Changed: rows})
+	if err != nil || !strings.Contains(string(b), `"changed":[[12,1,"5"],[1,1,"7"],[7,0,"x"]]`) {
+		t.Fatalf("delta json = %s, %v", b, err)
+	}
+	var d Delta
+	if err := json.Unmarshal(b, &d); err != nil || !reflect.DeepEqual(d.Changed, rows) {
+		t.Fatalf("delta round trip = %+v, %v", d.Changed, err)
 	}
 }

@@ -81,8 +81,8 @@ type DeltaRow struct {
 // DeltaCells is a row that a viewer holds and whose cells changed in place,
 // with the new values of those cells. A changed row keeps its place in the
 // table. In JSON it is one flat array, [id, column, value, column, value,
-// ...], columns ascending: the form that costs the fewest bytes per row,
-// compressed or not, when most rows of a table change at every update.
+// ...], columns ascending (within a Delta, see ChangedRows, the id is
+// written as the distance from the previous row's).
 type DeltaCells struct {
 	ID    int64
 	Cells []Cell // by ascending Column
@@ -139,6 +139,48 @@ func (c *DeltaCells) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// ChangedRows are a Delta's rows changed in place, by ascending ID. In JSON
+// each is a DeltaCells array whose first number is the row's ID minus the
+// previous row's (the first row's: its ID): [[12, 1, "5"], [1, 1, "7"]] are
+// rows 12 and 13. Small distances compress better than IDs when most rows of
+// a table change at every update, the case where the bytes matter (about
+// a fifth fewer bytes after deflate, BenchmarkLiveFrameCompression).
+type ChangedRows []DeltaCells
+
+// MarshalJSON writes the rows with ID distances.
+func (rows ChangedRows) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, 2+24*len(rows))
+	b = append(b, '[')
+	var prev int64
+	for i, r := range rows {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		rb, err := DeltaCells{ID: r.ID - prev, Cells: r.Cells}.MarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, rb...)
+		prev = r.ID
+	}
+	return append(b, ']'), nil
+}
+
+// UnmarshalJSON reads rows written by MarshalJSON.
+func (rows *ChangedRows) UnmarshalJSON(b []byte) error {
+	var out []DeltaCells
+	if err := json.Unmarshal(b, &out); err != nil {
+		return err
+	}
+	var prev int64
+	for i := range out {
+		out[i].ID += prev
+		prev = out[i].ID
+	}
+	*rows = out
+	return nil
+}
+
 func jsonInt(v any) (int64, error) {
 	n, ok := v.(json.Number)
 	if !ok {
@@ -170,7 +212,7 @@ type Delta struct {
 	Upserts []DeltaRow `json:"upserts,omitempty"`
 	// Changed are the rows changed in place, by ascending ID, with only the
 	// cells that changed during the interval.
-	Changed []DeltaCells `json:"changed,omitempty"`
+	Changed ChangedRows `json:"changed,omitempty"`
 	// Removed are the IDs of rows no longer shown. It may name rows a
 	// client never saw; removing those does nothing.
 	Removed []int64 `json:"removed,omitempty"`

@@ -39,10 +39,11 @@ const (
 	// liveCompressionLevel is the deflate level of every message to a
 	// client that negotiated permessage-deflate. Measured on the live
 	// delta of bench/wsload's table (BenchmarkLiveFrameCompression): level
-	// 1 makes it 5.2-5.3x smaller than the old whole-row JSON, 6 5.8-6.1x,
-	// 9 no better than 6; a live frame is compressed once per version for
-	// all its viewers, so the slower level (1.5 ms instead of 1 ms for an
-	// 18 KB delta) is paid once per update, not per viewer.
+	// 1 makes it 5.6-6.0x smaller than the old whole-row JSON, 6 6.6-7.5x,
+	// 9 no better than 6. Live frames and other messages from 1 KB are
+	// compressed once for all the viewers that get them, so the slower
+	// level (a few ms for a 17 KB delta on a loaded machine) is paid once
+	// per update, not per viewer.
 	liveCompressionLevel = 6
 )
 

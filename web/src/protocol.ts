@@ -53,7 +53,9 @@ export interface DeltaRow {
 /**
  * A row the viewer holds whose cells changed in place (kernel.DeltaCells):
  * [id, column, value, column, value, ...], columns ascending. The row keeps
- * its place.
+ * its place. Within a delta's changed list the rows are by ascending id and
+ * the first number is the distance from the previous row's id (the first
+ * row's: its id).
  */
 export type ChangedRow = Array<number | string | Cell>;
 
@@ -67,7 +69,7 @@ export type ChangedRow = Array<number | string | Cell>;
 export interface ResultDelta {
   fromVersion: number;
   version: number;
-  /** When Eddy applied the newest change of the delta (server clock, Unix ms). */
+  /** When Eddy made the delta: its version became what viewers get (server clock, Unix ms). */
   at?: number;
   reset?: boolean;
   columns?: Column[];

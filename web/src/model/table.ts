@@ -3,7 +3,7 @@
 // ApplyDelta), plus a client-side sort. Rendering code reads view() and
 // takeChanges(); nothing here touches the DOM.
 
-import type { Cell, Column, LiveResult, ResultDelta, ResultMessage, ResultTable } from '../protocol';
+import type { Cell, ChangedRow, Column, LiveResult, ResultDelta, ResultMessage, ResultTable } from '../protocol';
 
 /** Default client-side bound on rows held; the server bounds first (Zeppelin's 1000 by default). */
 export const DEFAULT_MAX_ROWS = 10_000;
@@ -168,12 +168,16 @@ export class TableModel {
     const have = this.tableVersion;
     if (d.version <= have) return 'skipped';
     if (d.fromVersion > have) return 'gap';
-    const changed = d.reset ? [] : (d.changed ?? []);
-    for (const c of changed) {
-      if (c.length % 2 !== 1 || !this.byId.has(String(c[0]))) return 'gap';
+    // Changed rows carry their id as the distance from the previous one's.
+    const changed: Array<[string, ChangedRow]> = [];
+    let prevId = 0;
+    for (const c of d.reset ? [] : (d.changed ?? [])) {
+      prevId += Number(c[0]);
+      const id = String(prevId);
+      if (c.length % 2 !== 1 || !this.byId.has(id)) return 'gap';
+      changed.push([id, c]);
     }
-    for (const c of changed) {
-      const id = String(c[0]);
+    for (const [id, c] of changed) {
       const row = this.byId.get(id)!;
       const values = row.values.slice();
       const cols: number[] = [];
