@@ -3,7 +3,7 @@
 //
 //   node bench/freshness/run.mjs [--bin bin/eddy] [--baseline-bin PATH]
 //        [--rates 1000,100000] [--warmup 15] [--seconds 30]
-//        [--flink-gateway URL --flink-rest URL]
+//        [--flink-gateway URL --flink-rest URL] [--set KEY=VALUE ...]
 //
 // For each binary (the one under test and, if given, a baseline built from
 // an older commit) it starts `eddy serve` on 127.0.0.1 with a temp data dir,
@@ -19,6 +19,8 @@
 // in the environment) Eddy runs in local mode and starts its own Flink
 // cluster (no Kafka); with them it uses that cluster (remote mode), so the
 // benchmark can run beside a dev cluster without starting a second one.
+// --set adds a SET statement to the note's session (repeatable), to measure
+// one knob, e.g. --set table.exec.mini-batch.enabled=false.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -43,6 +45,7 @@ function parseArgs(argv) {
     seconds: 30,
     gateway: process.env.EDDY_TEST_FLINK_GATEWAY ?? '',
     rest: process.env.EDDY_TEST_FLINK_REST ?? '',
+    sets: [],
   };
   for (let i = 2; i < argv.length; i++) {
     const a = argv[i];
@@ -58,6 +61,13 @@ function parseArgs(argv) {
       case '--seconds': o.seconds = Number(v()); break;
       case '--flink-gateway': o.gateway = v(); break;
       case '--flink-rest': o.rest = v(); break;
+      case '--set': {
+        const kv = v();
+        const at = kv.indexOf('=');
+        if (at <= 0) throw new Error(`--set ${kv}: want KEY=VALUE`);
+        o.sets.push([kv.slice(0, at), kv.slice(at + 1)]);
+        break;
+      }
       default: throw new Error(`unknown argument ${a} (see the comment at the top of ${path.relative(repoRoot, fileURLToPath(import.meta.url))})`);
     }
   }
@@ -134,8 +144,10 @@ async function startEddy(bin, o) {
 // The note: events carry the time the datagen source made them; the query
 // keeps, per key, how many there were and the newest event's time. 10 keys,
 // so the table is small and the browser's work is not what is measured.
-const tableSQL = (rate) =>
+const quote = (s) => s.replaceAll("'", "''");
+const tableSQL = (rate, sets) =>
   `%flink.ssql\nSET 'table.local-time-zone' = 'UTC';\n` +
+  sets.map(([k, v]) => `SET '${quote(k)}' = '${quote(v)}';\n`).join('') +
   `CREATE TEMPORARY TABLE ev (k INT, ts AS LOCALTIMESTAMP) WITH ('connector'='datagen', ` +
   `'rows-per-second'='${rate}', 'fields.k.min'='0', 'fields.k.max'='9')`;
 const querySQL = `%flink.ssql(type=update)\nSELECT k, COUNT(*) AS n, MAX(ts) AS last_event FROM ev GROUP BY k`;
@@ -171,7 +183,7 @@ function counts() {
 async function measure(browser, eddy, rate, o) {
   const noteID = await eddy.api('POST', '/api/notebook', {
     name: `freshness-${rate}-${Date.now()}`,
-    paragraphs: [{ text: tableSQL(rate) }, { text: querySQL }],
+    paragraphs: [{ text: tableSQL(rate, o.sets) }, { text: querySQL }],
   });
   const note = await eddy.api('GET', `/api/notebook/${noteID}`);
   const [tablePID, queryPID] = note.paragraphs.map((p) => p.id);
@@ -243,7 +255,8 @@ try {
 }
 const ms = (v) => (Number.isNaN(v) ? '-' : `${Math.round(v)} ms`);
 console.log(`freshness: event→screen latency (${o.gateway ? `remote cluster ${o.gateway}` : 'local cluster'}, ` +
-  `${os.cpus().length} cores, load average at start ${load}; warm-up ${o.warmup} s, measured ${o.seconds} s)`);
+  `${os.cpus().length} cores, load average at start ${load}; warm-up ${o.warmup} s, measured ${o.seconds} s` +
+  `${o.sets.length ? `; session: ${o.sets.map(([k, v]) => `${k}=${v}`).join(', ')}` : ''})`);
 console.log('binary    events/s   samples   p50        p99        max        reached events/s');
 for (const r of results) {
   console.log(`${r.label.padEnd(9)} ${String(r.rate).padStart(8)}   ${String(r.n).padStart(7)}   ${ms(r.p50).padEnd(10)} ` +
