@@ -84,7 +84,15 @@ async function startEddy(bin, o) {
   const token = randomBytes(16).toString('hex');
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'eddy-freshness-'));
   const args = ['serve', '--addr', '127.0.0.1:0', '--data-dir', dataDir, '--token', token];
-  args.push(...(o.gateway ? ['--flink-gateway', o.gateway, '--flink-rest', o.rest] : ['--kafka=false']));
+  // Local mode names the repository's .flink (make flink) explicitly: a
+  // binary's defaults are found next to it, and a baseline binary may live
+  // anywhere.
+  const dot = path.join(repoRoot, '.flink');
+  args.push(...(o.gateway
+    ? ['--flink-gateway', o.gateway, '--flink-rest', o.rest]
+    : ['--kafka=false', '--flink-home', path.join(dot, 'home'), '--catalog-jar', path.join(dot, 'catalog', 'eddy-catalog.jar'),
+        '--connectors-dir', path.join(dot, 'connectors'), '--gateway-jar', path.join(dot, 'jars', 'flink-sql-gateway-2.3.0.jar'),
+        '--python', path.join(dot, 'pyvenv', 'bin', 'python')]));
   const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const baseURL = await new Promise((resolve, reject) => {
