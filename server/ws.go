@@ -38,6 +38,7 @@ type hub struct {
 	wg     sync.WaitGroup // connection and hub goroutines
 
 	live    liveCache // encoded live state shared by viewers at the same point
+	reads   noteReads // subscribes' note reads, shared when they arrive together
 	metrics Metrics   // connections and messages sent; set before the first connection
 
 	// allow decides whether a principal may act on a note (Server.allowNote);
@@ -77,6 +78,7 @@ func newHub(notes notebooks.Service, sessions Sessions, log *slog.Logger, maxMsg
 		metrics:   noMetrics{},
 		live:      liveCache{metrics: noMetrics{}, seed: maphash.MakeSeed()},
 	}
+	h.reads = noteReads{notes: notes, ctx: ctx}
 	h.upgrader = websocket.Upgrader{
 		ReadBufferSize:  4096,
 		WriteBufferSize: 16384,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/eddy-notebooks/eddy"
 	"github.com/eddy-notebooks/eddy/access"
@@ -146,7 +147,7 @@ func (c *conn) subscribe(ctx context.Context, m *clientMsg) error {
 	if isNew {
 		c.h.follow(m.NoteID, c)
 	}
-	n, err := c.h.notes.FindNoteByID(ctx, m.NoteID)
+	n, err := c.h.reads.find(ctx, m.NoteID, time.Now())
 	if err != nil {
 		if isNew {
 			c.mu.Lock()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -256,13 +257,19 @@ func (c *client) violate(kind, what string) {
 // protocol.
 func (c *client) readLoop() {
 	defer close(c.done)
+	var buf bytes.Buffer // reused: thousands of clients must not churn the heap
 	for {
 		_ = c.ws.SetReadDeadline(time.Now().Add(readIdle))
-		mt, data, err := c.ws.ReadMessage()
+		mt, r, err := c.ws.NextReader()
+		if err == nil {
+			buf.Reset()
+			_, err = buf.ReadFrom(r)
+		}
 		if err != nil {
 			c.fail(fmt.Errorf("connection ended: %w", err))
 			return
 		}
+		data := buf.Bytes()
 		if mt != websocket.TextMessage {
 			c.fail(fmt.Errorf("server sent a non-text frame (type %d)", mt))
 			return

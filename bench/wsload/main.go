@@ -54,6 +54,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
@@ -75,6 +77,7 @@ type config struct {
 	keys        int           // distinct keys: rows of the live table
 	refresh     time.Duration // the query's refreshInterval
 	gctrace     bool          // run eddy with GODEBUG=gctrace=1 to report its live heap
+	cpuProfile  string        // write this harness's CPU profile here
 }
 
 func defaultConfig() config {
@@ -109,6 +112,7 @@ func (c *config) registerFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.keys, "keys", c.keys, "distinct keys, i.e. rows of the live table (at most --max-result-rows, 1000)")
 	fs.DurationVar(&c.refresh, "refresh", c.refresh, "refreshInterval of the live query")
 	fs.BoolVar(&c.gctrace, "gctrace", c.gctrace, "run eddy with GODEBUG=gctrace=1 and report its live heap and GC rate")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write this harness's CPU profile to the file")
 }
 
 func (c *config) validate() error {
@@ -152,6 +156,20 @@ func main() {
 		fmt.Fprintln(os.Stderr, "wsload:", err)
 		os.Exit(2)
 	}
+	// The clients' garbage is short-lived and the heap small: collecting
+	// less often keeps the harness's share of the machine small.
+	debug.SetGCPercent(400)
+	if cfg.cpuProfile != "" {
+		f, err := os.Create(cfg.cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "wsload:", err)
+			os.Exit(2)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := raiseOpenFiles(); err != nil {
 		fmt.Fprintln(os.Stderr, "wsload: raise the open-file limit:", err)
 	}
@@ -159,6 +177,7 @@ func main() {
 	defer stop()
 	if err := run(ctx, cfg, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "wsload:", err)
+		pprof.StopCPUProfile() // os.Exit skips the deferred one
 		os.Exit(1)
 	}
 }
