@@ -3,12 +3,18 @@ package server
 import (
 	"bytes"
 	"compress/flate"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/eddy-notebooks/eddy"
 	"github.com/eddy-notebooks/eddy/kernel"
+	"github.com/eddy-notebooks/eddy/notebooks"
 )
 
 // groupByDeltas returns deltas of the table bench/wsload watches: SELECT k,
@@ -110,4 +116,69 @@ func BenchmarkLiveFrameCompression(b *testing.B) {
 			})
 		}
 	}
+}
+
+// countingNotes counts FindNoteByID calls and holds each until release is
+// closed.
+type countingNotes struct {
+	notebooks.Service
+	calls   atomic.Int32
+	release chan struct{}
+}
+
+func (s *countingNotes) FindNoteByID(ctx context.Context, id string) (*notebooks.Note, error) {
+	s.calls.Add(1)
+	<-s.release
+	return s.Service.FindNoteByID(ctx, id)
+}
+
+func TestNoteReads(t *testing.T) {
+	ts := MustOpenServer(t)
+	noteID := ts.mustCreateNote(t, "/ws/reads", "%flink.ssql select 1")
+	store := &countingNotes{Service: ts.store, release: make(chan struct{})}
+	nr := noteReads{notes: store, ctx: context.Background()}
+
+	// Subscribers that followed before a read began share it.
+	since := time.Now()
+	time.Sleep(time.Millisecond) // the read begins strictly after since
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n, err := nr.find(context.Background(), noteID, since)
+			if err == nil && n.ID != noteID {
+				err = fmt.Errorf("note %s", n.ID)
+			}
+			errs <- err
+		}()
+	}
+	waitFor(t, func() bool { return store.calls.Load() >= 1 })
+	// One that followed after the read began does not join it.
+	late := make(chan error, 1)
+	go func() {
+		_, err := nr.find(context.Background(), noteID, time.Now())
+		late <- err
+	}()
+	waitFor(t, func() bool { return store.calls.Load() == 2 })
+	close(store.release)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-late; err != nil {
+		t.Fatal(err)
+	}
+	if n := store.calls.Load(); n != 2 {
+		t.Errorf("%d reads for 21 subscribers, want 2", n)
+	}
+	t.Run("ErrNotFound", func(t *testing.T) {
+		if _, err := nr.find(context.Background(), "nope", time.Now()); eddy.ErrorCode(err) != eddy.ENOTFOUND {
+			t.Fatalf("err = %v", err)
+		}
+	})
 }
