@@ -125,6 +125,12 @@ func (lc *liveCache) encode(noteID string, prev int64, status uint64, pl kernel.
 // frame returns the prepared message named key, building it with build the
 // first time. key must name everything build's message depends on.
 func (lc *liveCache) frame(key string, build func() []byte) (*websocket.PreparedMessage, int) {
+	f := lc.frameEntry(key, build)
+	return f.pm, f.size
+}
+
+// frameEntry returns the frame named key, built once with build.
+func (lc *liveCache) frameEntry(key string, build func() []byte) *liveFrame {
 	lc.mu.Lock()
 	f := lc.frames[key]
 	if f == nil {
@@ -147,7 +153,7 @@ func (lc *liveCache) frame(key string, build func() []byte) (*websocket.Prepared
 		lc.frameBytes += len(b)
 		lc.mu.Unlock()
 	})
-	return f.pm, f.size
+	return f
 }
 
 // shared returns b as a prepared message shared by every connection that
@@ -161,14 +167,11 @@ func (lc *liveCache) shared(b []byte) *websocket.PreparedMessage {
 		return nil
 	}
 	key := "content\x00" + strconv.FormatUint(maphash.Bytes(lc.seed, b), 16) + "\x00" + strconv.Itoa(len(b))
-	pm, _ := lc.frame(key, func() []byte { return b })
-	lc.mu.Lock()
-	f := lc.frames[key]
-	lc.mu.Unlock()
-	if f != nil && !bytes.Equal(f.data, b) {
+	f := lc.frameEntry(key, func() []byte { return b })
+	if !bytes.Equal(f.data, b) {
 		return nil
 	}
-	return pm
+	return f.pm
 }
 
 // noteReads shares the store reads of subscribers that arrive together: a
