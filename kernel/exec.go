@@ -607,8 +607,8 @@ func (ex *execution) publisher(ctx context.Context, interval time.Duration) (app
 				publish()
 			case <-tick.C:
 				ex.checkProducing(pubCtx)
-				// Tables nobody signals for (publishEvery) are published
-				// from here, paced like the rest.
+				// Whatever was applied and not yet published goes
+				// out from here too, paced like the rest.
 				if due == nil {
 					due = time.After(pace.wait(time.Now()))
 				}
@@ -627,13 +627,6 @@ func (ex *execution) publisher(ctx context.Context, interval time.Duration) (app
 		ex.r.publish()
 	}
 	return applied, stop
-}
-
-// publishEvery is publisher for a table whose rows are applied elsewhere
-// (a Python z.show): it publishes every interval, as nothing signals it.
-func (ex *execution) publishEvery(ctx context.Context, interval time.Duration) (stop func()) {
-	_, stop = ex.publisher(ctx, interval)
-	return stop
 }
 
 // checkProducing marks a streaming query's run producing once every task

@@ -162,6 +162,7 @@ type pythonShow struct {
 	printed int // bytes of printed output so far
 
 	m       *Materializer // the table being shown, nil when none
+	applied func()        // tells m's publisher rows were applied
 	stopPub func()        // stops publishing m
 }
 
@@ -209,8 +210,11 @@ func (ps *pythonShow) event(ev pyworker.Event) {
 			short, _ := row[0].(string)
 			changes[i] = Change{Kind: rowKindOfShort(short), Fields: row[1:]}
 		}
-		if err := ps.m.Apply(changes); err == nil && ex.streaming {
-			ex.r.setProducing(true)
+		if err := ps.m.Apply(changes); err == nil {
+			ps.applied()
+			if ex.streaming {
+				ex.r.setProducing(true)
+			}
 		}
 	case "tableEnd":
 		ps.endTable()
@@ -290,7 +294,7 @@ func (ps *pythonShow) startTable(ev pyworker.Event) {
 	m.SetColumns(cols)
 	ex.r.setTable(m, mode == DisplaySingle)
 	ps.m = m
-	ps.stopPub = ex.publishEvery(ps.ctx, ex.props.RefreshInterval)
+	ps.applied, ps.stopPub = ex.publisher(ps.ctx, ex.props.RefreshInterval)
 }
 
 func (ps *pythonShow) endTable() {
@@ -298,7 +302,7 @@ func (ps *pythonShow) endTable() {
 		ps.stopPub()
 		ps.stopPub = nil
 	}
-	ps.m = nil
+	ps.m, ps.applied = nil, nil
 }
 
 // pythonError is a failed Python paragraph's error: the exception and the
