@@ -476,10 +476,14 @@ func (c *client) beginWindow(t time.Time) {
 	c.base, c.baseSeq, c.baseRows = c.n, c.seq, c.rows
 }
 
-// endWindow closes the window at t and returns what happened in it.
-func (c *client) endWindow(t time.Time) clientStats {
+// endWindow closes the window at t and returns what happened in it; false
+// when no window was open (the client became ready during it).
+func (c *client) endWindow(t time.Time) (clientStats, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !c.window {
+		return clientStats{}, false
+	}
 	c.window = false
 	c.n.wire = c.wire.read.Load()
 	s := clientStats{
@@ -503,7 +507,7 @@ func (c *client) endWindow(t time.Time) clientStats {
 		resyncs:     c.resyncs,
 		err:         c.err,
 	}
-	return s
+	return s, true
 }
 
 // status returns the rows the query received so far and the client's

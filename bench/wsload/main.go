@@ -500,8 +500,8 @@ func measure(ctx context.Context, t *target, d time.Duration, clients []*client,
 	p.rssMax = max(p.rssMax, p.last.rssBytes)
 	p.rssMean = (rssSum + p.last.rssBytes) / (rssN + 1)
 	for _, c := range clients {
-		if c.isReady() {
-			p.stats = append(p.stats, c.endWindow(p.last.at))
+		if s, ok := c.endWindow(p.last.at); ok {
+			p.stats = append(p.stats, s)
 		}
 	}
 	return nil
