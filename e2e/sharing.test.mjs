@@ -351,7 +351,7 @@ describe('Sharing a streaming note (needs a ready Flink cluster)', () => {
             ws.onerror = reject;
           });
           const welcome = next((m) => m.op === 'welcome');
-          ws.send(JSON.stringify({ op: 'hello', protocol: 1, client: 'e2e' }));
+          ws.send(JSON.stringify({ op: 'hello', protocol: 2, client: 'e2e' }));
           await welcome;
           const answer = next((m) => m.reqId === 'edit-by-run');
           ws.send(JSON.stringify({ op: 'run', reqId: 'edit-by-run', noteId, paragraphId: pid, text: '%md\nchanged through a run link' }));

@@ -17,6 +17,7 @@ import (
 
 	"github.com/eddy-notebooks/eddy/kernel"
 	"github.com/eddy-notebooks/eddy/kernel/flinktest"
+	"github.com/eddy-notebooks/eddy/server"
 	"github.com/gorilla/websocket"
 )
 
@@ -286,7 +287,7 @@ func (e *eddyProc) view(t *testing.T, noteID string) *viewer {
 			}
 		}
 	}()
-	v.send(t, map[string]any{"op": "hello", "protocol": 1})
+	v.send(t, map[string]any{"op": "hello", "protocol": server.ProtocolVersion})
 	v.send(t, map[string]any{"op": "subscribe", "noteId": noteID})
 	return v
 }

@@ -14,7 +14,7 @@ import (
 // events and live state. The browser's web/src/protocol.ts mirrors these.
 
 // ProtocolVersion is the websocket protocol version this server speaks.
-const ProtocolVersion = 1
+const ProtocolVersion = 2
 
 // Bounds of the websocket, named so tests and docs can refer to them.
 const (

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -30,7 +31,7 @@ func (c *conn) handle(data []byte) {
 		return
 	}
 	if !c.greeted && m.Op != opHello && m.Op != opPing {
-		c.reply(errorMsg{Op: opError, ReqID: m.ReqID, For: m.Op, Code: codeHelloFirst, Message: `send {"op":"hello","protocol":1} first`})
+		c.reply(errorMsg{Op: opError, ReqID: m.ReqID, For: m.Op, Code: codeHelloFirst, Message: fmt.Sprintf(`send {"op":"hello","protocol":%d} first`, ProtocolVersion)})
 		return
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, requestTimeout)
@@ -49,7 +50,7 @@ func (c *conn) handle(data []byte) {
 	switch m.Op {
 	case opHello:
 		if m.Protocol != ProtocolVersion {
-			c.reply(errorMsg{Op: opError, ReqID: m.ReqID, For: m.Op, Code: codeUnsupportedVersion, Message: "this server speaks websocket protocol 1"})
+			c.reply(errorMsg{Op: opError, ReqID: m.ReqID, For: m.Op, Code: codeUnsupportedVersion, Message: fmt.Sprintf("this server speaks websocket protocol %d: reload the page (or update the client)", ProtocolVersion)})
 			return
 		}
 		c.greeted = true

@@ -193,7 +193,7 @@ func dialClient(ctx context.Context, wsURL, token, noteID, queryPID string, hist
 // handshake sends hello, checks the welcome, and subscribes.
 func (c *client) handshake() error {
 	_ = c.ws.SetWriteDeadline(time.Now().Add(handshakeTimeout))
-	if err := c.ws.WriteJSON(map[string]any{"op": "hello", "protocol": 1, "client": "wsload", "reqId": "hello"}); err != nil {
+	if err := c.ws.WriteJSON(map[string]any{"op": "hello", "protocol": 2, "client": "wsload", "reqId": "hello"}); err != nil {
 		return fmt.Errorf("send hello: %w", err)
 	}
 	_ = c.ws.SetReadDeadline(time.Now().Add(handshakeTimeout))

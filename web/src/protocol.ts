@@ -6,7 +6,7 @@
 import type { CapacityRefusal, ErrorCode, Note, Paragraph, Session } from './schema';
 import type { Inspection } from './model/inspect';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Column of a result table: name and Flink SQL type (e.g. "BIGINT", "TIMESTAMP(3)"). */
 export interface Column {

@@ -60,7 +60,7 @@ function client(opts: Partial<ConstructorParameters<typeof WsClient>[0]> = {}): 
 
 function welcome(s: FakeSocket, connId = 'c1'): void {
   s.open();
-  s.push({ op: 'welcome', protocol: 1, connId, heartbeatMs: 25000, maxMessageBytes: 5242880 });
+  s.push({ op: 'welcome', protocol: 2, connId, heartbeatMs: 25000, maxMessageBytes: 5242880 });
 }
 
 beforeEach(() => {
@@ -80,8 +80,8 @@ describe('WsClient', () => {
     const s = sockets[0]!;
     s.open();
     expect(s.ops()).toEqual(['hello']);
-    expect(s.sent[0]).toMatchObject({ protocol: 1 });
-    s.push({ op: 'welcome', protocol: 1, connId: 'c1', heartbeatMs: 1, maxMessageBytes: 1 });
+    expect(s.sent[0]).toMatchObject({ protocol: 2 });
+    s.push({ op: 'welcome', protocol: 2, connId: 'c1', heartbeatMs: 1, maxMessageBytes: 1 });
     expect(c.state).toBe('open');
     expect(s.last('subscribe')).toEqual({ op: 'subscribe', noteId: 'N1', seen: { p1: 5 } });
     s.push({ op: 'paragraph', noteId: 'N1', paragraph: { id: 'p1' } });

@@ -1,4 +1,4 @@
-// The websocket client: one connection per tab, protocol v1 (docs/websocket.md).
+// The websocket client: one connection per tab, protocol v2 (docs/websocket.md).
 // It reconnects with exponential backoff and jitter, re-sends `hello` and
 // re-subscribes every note after each (re)connect, so views catch up without
 // a page reload. Requests carry a reqId and resolve on the matching ack.

@@ -101,7 +101,7 @@ describe('RunWithoutText', () => {
     const s = sockets[0]!;
     s.readyState = 1;
     s.onopen?.({});
-    s.onmessage?.({ data: JSON.stringify({ op: 'welcome', protocol: 1, connId: 'c', heartbeatMs: 1, maxMessageBytes: 1 }) });
+    s.onmessage?.({ data: JSON.stringify({ op: 'welcome', protocol: 2, connId: 'c', heartbeatMs: 1, maxMessageBytes: 1 }) });
     const t = new RunWithoutText({} as Api, ws);
     const run = t.run('N', 'p1', '%flink.ssql\nSELECT 1');
     const sent = JSON.parse(s.sent[s.sent.length - 1]!) as Record<string, unknown>;
