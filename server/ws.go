@@ -326,6 +326,7 @@ func (h *hub) relayLive(noteID string, ch <-chan struct{}, f *noteFollowers) {
 			return // the last follower left; unfollow stopped the watch
 		case <-ch:
 		}
+		h.live.signalled(noteID)
 		h.mu.Lock()
 		conns := make([]*conn, 0, len(f.conns))
 		for c := range f.conns {

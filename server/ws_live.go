@@ -49,22 +49,40 @@ type liveCache struct {
 	frames     map[string]*liveFrame
 	frameBytes int
 	sessions   map[string]sessionJSON // by note id
+	// signals counts, per note, the live-state changes the sessions
+	// signalled: a session state read before the latest is not reused, so
+	// a signalled change (a session stopping, a job ending) always reaches
+	// viewers, while reads between signals are shared.
+	signals map[string]uint64
+}
+
+// signalled records that the note's live state changed.
+func (lc *liveCache) signalled(noteID string) {
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	if lc.signals == nil || len(lc.signals) >= liveCacheEntries {
+		lc.signals = make(map[string]uint64, 16)
+		lc.sessions = nil // their signal counts are gone with the map
+	}
+	lc.signals[noteID]++
 }
 
 // sessionJSON is a note's session state as sent, and when it was read.
 type sessionJSON struct {
-	at time.Time
-	b  []byte
+	at     time.Time
+	signal uint64 // the note's signal count when it was read
+	b      []byte
 }
 
 // session returns the note's session state as JSON ("null" for none),
-// reading it with get at most once per sessionTTL.
+// reading it with get at most once per sessionTTL and per signalled change.
 func (lc *liveCache) session(noteID string, get func() any) []byte {
 	now := time.Now()
 	lc.mu.Lock()
 	e, ok := lc.sessions[noteID]
+	signal := lc.signals[noteID]
 	lc.mu.Unlock()
-	if ok && now.Sub(e.at) < sessionTTL {
+	if ok && e.signal == signal && now.Sub(e.at) < sessionTTL {
 		return e.b
 	}
 	b, err := json.Marshal(get())
@@ -75,7 +93,7 @@ func (lc *liveCache) session(noteID string, get func() any) []byte {
 	if lc.sessions == nil || len(lc.sessions) >= liveCacheEntries {
 		lc.sessions = make(map[string]sessionJSON, 16)
 	}
-	lc.sessions[noteID] = sessionJSON{at: now, b: b}
+	lc.sessions[noteID] = sessionJSON{at: now, signal: signal, b: b}
 	lc.mu.Unlock()
 	return b
 }

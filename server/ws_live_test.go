@@ -182,3 +182,36 @@ func TestNoteReads(t *testing.T) {
 		}
 	})
 }
+
+// TestLiveCache_SessionFollowsSignals checks that a note's session state is
+// read once for all viewers between signals, and read again after each
+// signalled change (a session that stopped must not be shown running).
+func TestLiveCache_SessionFollowsSignals(t *testing.T) {
+	var lc liveCache
+	state := "RUNNING"
+	reads := 0
+	get := func() any { reads++; return map[string]string{"state": state} }
+	for range 5 {
+		if b := lc.session("n1", get); !bytes.Contains(b, []byte("RUNNING")) {
+			t.Fatalf("session %s", b)
+		}
+	}
+	if reads != 1 {
+		t.Fatalf("%d reads for five viewers between signals, want 1", reads)
+	}
+	state = "STOPPED"
+	lc.signalled("n1")
+	for range 5 {
+		if b := lc.session("n1", get); !bytes.Contains(b, []byte("STOPPED")) {
+			t.Fatalf("after the signal the session is still %s", b)
+		}
+	}
+	if reads != 2 {
+		t.Fatalf("%d reads, want one more after the signal", reads)
+	}
+	lc.signalled("n2") // another note's signal changes nothing here
+	lc.session("n1", get)
+	if reads != 2 {
+		t.Fatalf("%d reads after another note's signal, want 2", reads)
+	}
+}
