@@ -84,6 +84,20 @@ func (s *Server) check(c echo.Context, r rule, p *access.Principal) error {
 
 var errLinkScope = eddy.Errorf(eddy.EFORBIDDEN, "a share link reaches only its own note, within its scope")
 
+// notePerms is a note's permissions as read, and whether the note has any.
+type notePerms struct {
+	perms access.Permissions
+	found bool
+}
+
+// readNotePermissions reads a note's permissions. allowNote reads them
+// through s.perms: a thousand viewers opening one note at once cost a few
+// reads, each begun after the request that uses it arrived.
+func (s *Server) readNotePermissions(ctx context.Context, noteID string) (notePerms, error) {
+	perms, found, err := s.access.NotePermissions(ctx, noteID)
+	return notePerms{perms: perms, found: found}, err
+}
+
 // allowNote returns nil when p may act on the note (paragraph "" for the
 // whole note) at level l. A note p may not read is reported as not found,
 // so ids cannot be probed.
@@ -94,10 +108,11 @@ func (s *Server) allowNote(ctx context.Context, p *access.Principal, noteID, par
 	if p.Share != nil && p.Share.NoteID != noteID {
 		return errLinkScope
 	}
-	perms, found, err := s.access.NotePermissions(ctx, noteID)
+	np, err := s.perms.get(ctx, noteID, time.Now())
 	if err != nil {
 		return err
 	}
+	perms, found := np.perms, np.found
 	if !found && !p.IsAdmin() {
 		return eddy.Errorf(eddy.ENOTFOUND, "Note %s not found", noteID)
 	}

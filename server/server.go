@@ -198,7 +198,8 @@ type Server struct {
 	ln       net.Listener
 	port     string // the port listened on, in cookie names (auth.go)
 	wg       sync.WaitGroup
-	hub      *hub // websocket connections (ws.go)
+	hub      *hub                    // websocket connections (ws.go)
+	perms    *sharedReads[notePerms] // note permission reads, shared when they arrive together (access.go)
 	access   *access.Store
 	admin    *access.User         // the start-up admin: the start-up token's user
 	limiter  *access.LoginLimiter // failed logins (access.go)
@@ -367,6 +368,7 @@ func (s *Server) routes() {
 	}
 
 	s.hub = newHub(s.notes, s.cfg.Sessions, s.log, s.cfg.MaxBodyBytes)
+	s.perms = newSharedReads(s.hub.ctx, s.readNotePermissions)
 	s.hub.allow = s.allowNote
 	s.hub.record = s.recordFor
 	s.hub.metrics = s.cfg.Metrics

@@ -37,9 +37,9 @@ type hub struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // connection and hub goroutines
 
-	live    liveCache // encoded live state shared by viewers at the same point
-	reads   noteReads // subscribes' note reads, shared when they arrive together
-	metrics Metrics   // connections and messages sent; set before the first connection
+	live    liveCache                     // encoded live state shared by viewers at the same point
+	reads   *sharedReads[*notebooks.Note] // subscribes' note reads, shared when they arrive together
+	metrics Metrics                       // connections and messages sent; set before the first connection
 
 	// allow decides whether a principal may act on a note (Server.allowNote);
 	// record writes an audit event. Set before the first connection.
@@ -78,7 +78,7 @@ func newHub(notes notebooks.Service, sessions Sessions, log *slog.Logger, maxMsg
 		metrics:   noMetrics{},
 		live:      liveCache{metrics: noMetrics{}, seed: maphash.MakeSeed()},
 	}
-	h.reads = noteReads{notes: notes, ctx: ctx}
+	h.reads = newSharedReads(ctx, notes.FindNoteByID)
 	h.upgrader = websocket.Upgrader{
 		ReadBufferSize:  4096,
 		WriteBufferSize: 16384,

@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"hash/maphash"
 	"strconv"
@@ -12,7 +11,6 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/eddy-notebooks/eddy/kernel"
-	"github.com/eddy-notebooks/eddy/notebooks"
 )
 
 // liveCacheEntries bounds the encoded paragraph states kept, liveFrames the
@@ -190,59 +188,4 @@ func (lc *liveCache) shared(b []byte) *websocket.PreparedMessage {
 		return nil
 	}
 	return f.pm
-}
-
-// noteReads shares the store reads of subscribers that arrive together: a
-// thousand viewers opening one note cost a few reads, not a thousand
-// queued on the database. A subscriber only joins a read that began after
-// it started following the note, so it misses no change committed after
-// the read (it hears of those as events). Safe for concurrent use.
-type noteReads struct {
-	notes notebooks.Service
-	ctx   context.Context // the hub's: a read outlives the subscriber that began it
-
-	mu       sync.Mutex
-	inflight map[string]*noteRead // by note id, the newest read
-}
-
-// noteRead is one read of a note by FindNoteByID; done is closed when n
-// and err are set.
-type noteRead struct {
-	began time.Time
-	done  chan struct{}
-	n     *notebooks.Note
-	err   error
-}
-
-// find returns the note as read by a read that began after since (the
-// moment the caller followed the note), joining one in flight or starting
-// one. The note is shared: callers must not modify it.
-func (nr *noteReads) find(ctx context.Context, noteID string, since time.Time) (*notebooks.Note, error) {
-	nr.mu.Lock()
-	r := nr.inflight[noteID]
-	if r == nil || !r.began.After(since) {
-		r = &noteRead{began: time.Now(), done: make(chan struct{})}
-		if nr.inflight == nil {
-			nr.inflight = map[string]*noteRead{}
-		}
-		nr.inflight[noteID] = r
-		go func() {
-			rctx, cancel := context.WithTimeout(nr.ctx, requestTimeout)
-			defer cancel()
-			r.n, r.err = nr.notes.FindNoteByID(rctx, noteID)
-			close(r.done)
-			nr.mu.Lock()
-			if nr.inflight[noteID] == r {
-				delete(nr.inflight, noteID)
-			}
-			nr.mu.Unlock()
-		}()
-	}
-	nr.mu.Unlock()
-	select {
-	case <-r.done:
-		return r.n, r.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
 }

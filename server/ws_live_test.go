@@ -136,7 +136,7 @@ func TestNoteReads(t *testing.T) {
 	ts := MustOpenServer(t)
 	noteID := ts.mustCreateNote(t, "/ws/reads", "%flink.ssql select 1")
 	store := &countingNotes{Service: ts.store, release: make(chan struct{})}
-	nr := noteReads{notes: store, ctx: context.Background()}
+	nr := newSharedReads(context.Background(), store.FindNoteByID)
 
 	// Subscribers that followed before a read began share it.
 	since := time.Now()
@@ -147,7 +147,7 @@ func TestNoteReads(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			n, err := nr.find(context.Background(), noteID, since)
+			n, err := nr.get(context.Background(), noteID, since)
 			if err == nil && n.ID != noteID {
 				err = fmt.Errorf("note %s", n.ID)
 			}
@@ -158,7 +158,7 @@ func TestNoteReads(t *testing.T) {
 	// One that followed after the read began does not join it.
 	late := make(chan error, 1)
 	go func() {
-		_, err := nr.find(context.Background(), noteID, time.Now())
+		_, err := nr.get(context.Background(), noteID, time.Now())
 		late <- err
 	}()
 	waitFor(t, func() bool { return store.calls.Load() == 2 })
@@ -177,7 +177,7 @@ func TestNoteReads(t *testing.T) {
 		t.Errorf("%d reads for 21 subscribers, want 2", n)
 	}
 	t.Run("ErrNotFound", func(t *testing.T) {
-		if _, err := nr.find(context.Background(), "nope", time.Now()); eddy.ErrorCode(err) != eddy.ENOTFOUND {
+		if _, err := nr.get(context.Background(), "nope", time.Now()); eddy.ErrorCode(err) != eddy.ENOTFOUND {
 			t.Fatalf("err = %v", err)
 		}
 	})

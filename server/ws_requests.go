@@ -148,7 +148,7 @@ func (c *conn) subscribe(ctx context.Context, m *clientMsg) error {
 	if isNew {
 		c.h.follow(m.NoteID, c)
 	}
-	n, err := c.h.reads.find(ctx, m.NoteID, time.Now())
+	n, err := c.h.reads.get(ctx, m.NoteID, time.Now())
 	if err != nil {
 		if isNew {
 			c.mu.Lock()
