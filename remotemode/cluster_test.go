@@ -189,7 +189,7 @@ func startRemoteCluster(t *testing.T) *remoteCluster {
 			return c
 		}
 		for name, cmd := range c.procs {
-			if cmd.ProcessState != nil || !alive(cmd.Process.Pid) {
+			if cmd.ProcessState != nil || !flinktest.Alive(cmd.Process.Pid) {
 				t.Fatalf("remote cluster: %s exited:\n%s", name, c.logTail(name))
 			}
 		}
@@ -246,9 +246,9 @@ func (c *remoteCluster) stop(t *testing.T) {
 		}
 	}
 	c.spawn.close()
-	for deadline := time.Now().Add(20 * time.Second); len(jvmsUsing(c.dir)) > 0; time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(20 * time.Second); len(flinktest.JVMsUsing(c.dir)) > 0; time.Sleep(100 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Errorf("JVMs of the remote cluster still running: %v", jvmsUsing(c.dir))
+			t.Errorf("JVMs of the remote cluster still running: %v", flinktest.JVMsUsing(c.dir))
 			break
 		}
 	}
@@ -439,34 +439,3 @@ func (s *spawner) start(cmd *exec.Cmd) error {
 
 // close ends the spawner's thread: children still running get SIGKILL.
 func (s *spawner) close() { close(s.done) }
-
-// jvmsUsing returns the pids of live java processes whose command line
-// mentions dir.
-func jvmsUsing(dir string) []int {
-	var pids []int
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		var pid int
-		if _, err := fmt.Sscan(e.Name(), &pid); err != nil {
-			continue
-		}
-		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil || !bytes.Contains(cmdline, []byte(dir)) || !bytes.Contains(cmdline, []byte("java")) {
-			continue
-		}
-		if alive(pid) {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
-
-// alive reports whether pid exists and is not a zombie.
-func alive(pid int) bool {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	_, rest, _ := strings.Cut(string(stat), ") ")
-	return !strings.HasPrefix(rest, "Z") && !strings.HasPrefix(rest, "X")
-}

@@ -141,7 +141,7 @@ func appJVM(t *testing.T, appDir, class string) int {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
-		for _, pid := range jvmsUsing(appDir) {
+		for _, pid := range flinktest.JVMsUsing(appDir) {
 			cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 			if strings.Contains(string(cmdline), class) {
 				return pid

@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -141,43 +140,12 @@ func runEddyMain(t *testing.T, args, env []string, wait time.Duration) (*exec.Cm
 	return nil, ""
 }
 
-// jvmsUsing returns the pids of live java processes whose command line
-// mentions dir.
-func jvmsUsing(dir string) []int {
-	var pids []int
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		var pid int
-		if _, err := fmt.Sscan(e.Name(), &pid); err != nil {
-			continue
-		}
-		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil || !strings.Contains(string(cmdline), dir) || !strings.Contains(string(cmdline), "java") {
-			continue
-		}
-		if alive(pid) {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
-
-// alive reports whether pid exists and is not a zombie.
-func alive(pid int) bool {
-	stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
-	if err != nil {
-		return false
-	}
-	_, rest, _ := strings.Cut(string(stat), ") ")
-	return !strings.HasPrefix(rest, "Z") && !strings.HasPrefix(rest, "X")
-}
-
 func TestEddy_StopLeavesNoJVM(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
 		t.Run(sig.String(), func(t *testing.T) {
 			dir := t.TempDir()
 			cmd, _ := startEddy(t, dir)
-			jvms := jvmsUsing(dir)
+			jvms := flinktest.JVMsUsing(dir)
 			if len(jvms) != 4 {
 				t.Fatalf("found %d JVMs for %s, want 4 (jobmanager, taskmanager, gateway, kafka)", len(jvms), dir)
 			}
@@ -207,7 +175,7 @@ func TestEddy_StopLeavesNoJVM(t *testing.T) {
 			for ctx.Err() == nil {
 				var left []int
 				for _, pid := range jvms {
-					if alive(pid) {
+					if flinktest.Alive(pid) {
 						left = append(left, pid)
 					}
 				}
@@ -217,7 +185,7 @@ func TestEddy_StopLeavesNoJVM(t *testing.T) {
 				}
 				time.Sleep(100 * time.Millisecond)
 			}
-			t.Fatalf("JVMs still running after %s of eddy: %v", sig, jvmsUsing(dir))
+			t.Fatalf("JVMs still running after %s of eddy: %v", sig, flinktest.JVMsUsing(dir))
 		})
 	}
 }
@@ -415,9 +383,9 @@ func startRunning(t *testing.T, base string) [2]string {
 func waitNoJVM(t *testing.T, dir string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
-	for len(jvmsUsing(dir)) > 0 {
+	for len(flinktest.JVMsUsing(dir)) > 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("JVMs still running: %v", jvmsUsing(dir))
+			t.Fatalf("JVMs still running: %v", flinktest.JVMsUsing(dir))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -571,7 +539,7 @@ func TestEddy_GatewayCrashLeavesNoJob(t *testing.T) {
 	}
 
 	gateway := 0
-	for _, pid := range jvmsUsing(dir) {
+	for _, pid := range flinktest.JVMsUsing(dir) {
 		if cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); strings.Contains(string(cmdline), "sql-gateway.log") {
 			gateway = pid
 		}
