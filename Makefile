@@ -73,7 +73,7 @@ GO_SOURCES  := $(shell find . -name '*.go' -not -path './node_modules/*' -not -p
 # (nor web/node_modules/, where Vitest keeps its cache).
 WEB_SOURCES := $(shell find web -type f -not -path 'web/dist/*' -not -path 'web/src/gen/*' -not -path 'web/node_modules/*' 2>/dev/null) server/openapi.json package.json package-lock.json $(wildcard vite.config.* tsconfig*.json)
 
-.PHONY: run test build flink python kafka catalog web e2e bench clean tools test-go test-web test-catalog chromium clients k8s-schemas
+.PHONY: run test build flink python kafka catalog web e2e bench bench-wsload bench-freshness clean tools test-go test-web test-catalog chromium clients k8s-schemas
 
 ## run: install what is missing, build, and start Eddy in local mode (prints the URL with its token)
 run: build flink python
@@ -223,6 +223,14 @@ test-web: node_modules/.installed
 ## bench: Go benchmarks (ratios against baselines in the same run)
 bench: build flink python
 	scripts/with-flink go test -run '^$$' -bench . -benchtime 2s ./...
+
+## bench-wsload: the websocket fan-out goals (1,000 and 5,000 viewers), PASS/FAIL per goal
+bench-wsload: build flink
+	go run ./bench/wsload -eddy bin/eddy
+
+## bench-freshness: event→screen latency of a live aggregation in Chromium, at 1,000 and 100,000 events/s
+bench-freshness: build flink node_modules/.installed chromium
+	node bench/freshness/run.mjs --bin bin/eddy
 
 ## tools: check that the toolchains are installed
 tools:

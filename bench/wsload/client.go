@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/eddy-notebooks/eddy/server"
 )
 
 // Bounds of one load client.
@@ -193,7 +195,7 @@ func dialClient(ctx context.Context, wsURL, token, noteID, queryPID string, hist
 // handshake sends hello, checks the welcome, and subscribes.
 func (c *client) handshake() error {
 	_ = c.ws.SetWriteDeadline(time.Now().Add(handshakeTimeout))
-	if err := c.ws.WriteJSON(map[string]any{"op": "hello", "protocol": 2, "client": "wsload", "reqId": "hello"}); err != nil {
+	if err := c.ws.WriteJSON(map[string]any{"op": "hello", "protocol": server.ProtocolVersion, "client": "wsload", "reqId": "hello"}); err != nil {
 		return fmt.Errorf("send hello: %w", err)
 	}
 	_ = c.ws.SetReadDeadline(time.Now().Add(handshakeTimeout))
@@ -205,8 +207,8 @@ func (c *client) handshake() error {
 	if err := json.Unmarshal(data, &m); err != nil {
 		return fmt.Errorf("decode welcome: %w", err)
 	}
-	if m.Op != "welcome" || m.Protocol != 1 {
-		return fmt.Errorf("expected welcome for protocol 1, got %.200s", data)
+	if m.Op != "welcome" || m.Protocol != server.ProtocolVersion {
+		return fmt.Errorf("expected welcome for protocol %d, got %.200s", server.ProtocolVersion, data)
 	}
 	c.subscribedAt = time.Now()
 	if err := c.ws.WriteJSON(map[string]any{"op": "subscribe", "noteId": c.noteID, "reqId": "subscribe"}); err != nil {
