@@ -582,14 +582,19 @@ func (ex *execution) publisher(ctx context.Context, interval time.Duration) (app
 		defer tick.Stop()
 		pace := pacer{interval: interval}
 		lastPersist := time.Now()
+		// unpersisted: a published table not yet written to the note. A
+		// table that stops changing soon after it starts (a bounded or
+		// mini-batched result) is still written within persistEvery, not
+		// only when the paragraph ends.
+		unpersisted := false
 		var due <-chan time.Time // set while applied rows wait for their publish
 		publish := func() {
-			if !ex.r.publish() {
-				return
+			if ex.r.publish() {
+				pace.published(time.Now())
+				unpersisted = true
 			}
-			pace.published(time.Now())
-			if time.Since(lastPersist) > persistEvery {
-				lastPersist = time.Now()
+			if unpersisted && time.Since(lastPersist) > persistEvery {
+				lastPersist, unpersisted = time.Now(), false
 				ex.k.persist(ex.p.ID, notebooks.RunUpdate{Results: &notebooks.Result{
 					Code: notebooks.ResultSuccess, Msg: ex.r.resultMessages()}})
 			}

@@ -78,7 +78,9 @@ func newHub(notes notebooks.Service, sessions Sessions, log *slog.Logger, maxMsg
 		metrics:   noMetrics{},
 		live:      liveCache{metrics: noMetrics{}, seed: maphash.MakeSeed()},
 	}
-	h.reads = newSharedReads(ctx, notes.FindNoteByID)
+	h.reads = newSharedReads(ctx, func(ctx context.Context, id string) (*notebooks.Note, error) {
+		return notes.FindNoteByID(ctx, id) // notes is read at call time: tests build hubs without a store
+	})
 	h.upgrader = websocket.Upgrader{
 		ReadBufferSize:  4096,
 		WriteBufferSize: 16384,
