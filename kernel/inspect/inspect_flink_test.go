@@ -104,6 +104,15 @@ func (s *session) start(ctx context.Context, stmt string) *job {
 		cancel()
 		<-done
 		_ = s.c.Gateway.CloseOperation(cctx, s.sh, op)
+		// Wait until the job has ended, so its slots are free for the
+		// next job of the test: the shared cluster has few, and other
+		// packages' tests use them too.
+		for cctx.Err() == nil {
+			if d, err := s.c.JobManager.Job(cctx, j.id); err == nil && flink.JobTerminal(d.State) {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 	}
 	s.t.Cleanup(j.stop)
 	waitRunning(ctx, s.t, s.c.JobManager, j.id)
