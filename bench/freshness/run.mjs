@@ -21,18 +21,12 @@
 // benchmark can run beside a dev cluster without starting a second one.
 // --set adds a SET statement to the note's session (repeatable), to measure
 // one knob, e.g. --set table.exec.mini-batch.enabled=false.
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CHROMIUM = process.env.EDDY_E2E_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
+import { Eddy, launchBrowser, repoRoot, sleep } from '../../e2e/harness.mjs';
+
 const GOAL_MS = 500; // p50 event→screen at 1,000 events/s
 const GOAL_RATE = 1000;
 
@@ -76,75 +70,26 @@ function parseArgs(argv) {
   return o;
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** startEddy runs `eddy serve` and resolves once it serves and Flink is ready. */
+/**
+ * startEddy runs `eddy serve` (e2e/harness.mjs's Eddy, its log in
+ * e2e/artifacts/freshness-eddy.log) and resolves once Flink is ready.
+ */
 async function startEddy(bin, o) {
-  if (!existsSync(bin)) throw new Error(`${bin} not found: go build -o bin/eddy ./cmd/eddy`);
-  const token = randomBytes(16).toString('hex');
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'eddy-freshness-'));
-  const args = ['serve', '--addr', '127.0.0.1:0', '--data-dir', dataDir, '--token', token];
   // Local mode names the repository's .flink (make flink) explicitly: a
   // binary's defaults are found next to it, and a baseline binary may live
   // anywhere.
   const dot = path.join(repoRoot, '.flink');
-  args.push(...(o.gateway
+  const args = o.gateway
     ? ['--flink-gateway', o.gateway, '--flink-rest', o.rest]
     : ['--kafka=false', '--flink-home', path.join(dot, 'home'), '--catalog-jar', path.join(dot, 'catalog', 'eddy-catalog.jar'),
         '--connectors-dir', path.join(dot, 'connectors'), '--gateway-jar', path.join(dot, 'jars', 'flink-sql-gateway-2.3.0.jar'),
-        '--python', path.join(dot, 'pyvenv', 'bin', 'python')]));
-  const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  const baseURL = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`eddy did not serve within 60 s:\n${log.slice(-4000)}`)), 60_000);
-    const onData = (chunk) => {
-      log = (log + chunk.toString()).slice(-64_000);
-      const m = /Eddy is running at (http:\/\/[^\s/]+)/.exec(log);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    };
-    proc.stdout.on('data', onData);
-    proc.stderr.on('data', onData);
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`eddy exited with ${code}:\n${log.slice(-4000)}`));
-    });
-  });
-  const eddy = {
-    baseURL,
-    token,
-    log: () => log,
-    async api(method, p, body) {
-      const r = await fetch(baseURL + p, {
-        method,
-        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await r.text();
-      if (!r.ok) throw new Error(`${method} ${p}: ${r.status} ${text.slice(0, 500)}`);
-      const j = text ? JSON.parse(text) : {};
-      return j.body ?? j;
-    },
-    async stop() {
-      if (proc.exitCode === null) {
-        proc.kill('SIGTERM');
-        await Promise.race([new Promise((r) => proc.once('exit', r)), sleep(60_000)]);
-        if (proc.exitCode === null) proc.kill('SIGKILL');
-      }
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
-  const deadline = Date.now() + 300_000;
-  for (;;) {
-    const st = await eddy.api('GET', '/api/v1/cluster').catch((e) => ({ error: e.message }));
-    if (st.ready) break;
-    if (Date.now() > deadline) {
-      await eddy.stop();
-      throw new Error(`the Flink cluster was not ready within 5 min: ${st.error ?? ''}`);
-    }
-    await sleep(1000);
+        '--python', path.join(dot, 'pyvenv', 'bin', 'python')];
+  const eddy = await Eddy.start({ bin, args, clean: false, logName: 'freshness-eddy.log' });
+  try {
+    await eddy.mustClusterReady(300_000);
+  } catch (e) {
+    await eddy.stop();
+    throw e;
   }
   return eddy;
 }
@@ -239,7 +184,7 @@ async function run(label, bin, o, browser) {
       out.push({ label, ...(await measure(browser, eddy, rate, o)) });
     }
   } catch (e) {
-    e.message += `\n--- eddy log tail ---\n${eddy.log().slice(-3000)}`;
+    e.message += `\n(eddy's log: e2e/artifacts/${eddy.logName})`;
     throw e;
   } finally {
     await eddy.stop();
@@ -249,7 +194,7 @@ async function run(label, bin, o, browser) {
 
 const o = parseArgs(process.argv);
 const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
-const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+const browser = await launchBrowser();
 const results = [];
 let failed = false;
 try {

@@ -52,13 +52,13 @@ func parseServerMsg(data []byte, m *serverMsg) error {
 						p.Result = &liveResult{}
 						s.result(p.Result)
 					default:
-						s.skip()
+						s.skipValue()
 					}
 				})
 				m.Paragraphs = append(m.Paragraphs, p)
 			})
 		default:
-			s.skip()
+			s.skipValue()
 		}
 	})
 	return s.err
@@ -83,7 +83,7 @@ func (s *scanner) result(r *liveResult) {
 				case "rowsReceived":
 					r.Snapshot.RowsReceived = s.int()
 				default:
-					s.skip()
+					s.skipValue()
 				}
 			})
 		case "deltas":
@@ -102,13 +102,13 @@ func (s *scanner) result(r *liveResult) {
 					case "reset":
 						d.Reset = s.bool()
 					default:
-						s.skip()
+						s.skipValue()
 					}
 				})
 				r.Deltas = append(r.Deltas, d)
 			})
 		default:
-			s.skip()
+			s.skipValue()
 		}
 	})
 }
@@ -293,8 +293,8 @@ func (s *scanner) bool() bool {
 	return v == "true"
 }
 
-// skip passes over one value of any kind without decoding it.
-func (s *scanner) skip() {
+// skipValue passes over one value of any kind without decoding it.
+func (s *scanner) skipValue() {
 	switch s.peek() {
 	case '"':
 		s.i, _ = s.stringEnd()
