@@ -65,7 +65,7 @@ func (l *Ledger) Capacity() int {
 
 // SetCapacity changes the capacity, as a remote cluster gains or loses
 // task slots. KPUs already reserved stay reserved even past a smaller
-// capacity; new reservations wait until enough are given back.
+// capacity; new reservations are refused until enough are given back.
 func (l *Ledger) SetCapacity(capacity int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
