@@ -54,14 +54,17 @@ var urlLine = regexp.MustCompile(`Eddy is running at (http://[^\s/]+)(/\?token=\
 // token, and returns once eddy has printed the URL it serves on (the local
 // Flink cluster may still be starting; see waitClusterReady). On error
 // nothing is left running. With gctrace eddy runs with GODEBUG=gctrace=1
-// and logTail.gc reports its heap.
-func startEddy(ctx context.Context, path, dataDir string, gctrace bool) (*eddyProc, error) {
+// and logTail.gc reports its heap. A pprofAddr serves eddy's profiles.
+func startEddy(ctx context.Context, path, dataDir string, gctrace bool, pprofAddr string) (*eddyProc, error) {
 	tok := make([]byte, 24)
 	if _, err := rand.Read(tok); err != nil {
 		return nil, err
 	}
 	e := &eddyProc{token: hex.EncodeToString(tok), log: newLogTail(), exited: make(chan struct{})}
 	e.cmd = exec.Command(path, "serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--token", e.token)
+	if pprofAddr != "" {
+		e.cmd.Args = append(e.cmd.Args, "--pprof-listen", pprofAddr)
+	}
 	if gctrace {
 		// One line per GC on stderr, with the live heap: it tells retained
 		// memory from garbage waiting in the RSS.

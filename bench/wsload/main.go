@@ -78,6 +78,7 @@ type config struct {
 	refresh     time.Duration // the query's refreshInterval
 	gctrace     bool          // run eddy with GODEBUG=gctrace=1 to report its live heap
 	cpuProfile  string        // write this harness's CPU profile here
+	eddyProfile string        // write eddy's CPU profiles of each phase's ramp and window into this directory
 }
 
 func defaultConfig() config {
@@ -113,6 +114,7 @@ func (c *config) registerFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.refresh, "refresh", c.refresh, "refreshInterval of the live query")
 	fs.BoolVar(&c.gctrace, "gctrace", c.gctrace, "run eddy with GODEBUG=gctrace=1 and report its live heap and GC rate")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write this harness's CPU profile to the file")
+	fs.StringVar(&c.eddyProfile, "eddy-profiles", "", "write eddy's CPU profiles of each phase (its first 10 s of connecting, its window) into this directory (eddy runs with --pprof-listen)")
 }
 
 func (c *config) validate() error {
@@ -204,8 +206,23 @@ func run(parent context.Context, cfg config, out, logw io.Writer) (err error) {
 	}
 	defer os.RemoveAll(dir) // runs last: after eddy has stopped
 
+	var prof *profiler
+	if cfg.eddyProfile != "" {
+		if err := os.MkdirAll(cfg.eddyProfile, 0o755); err != nil {
+			return err
+		}
+		addr, err := freeLoopbackAddr()
+		if err != nil {
+			return err
+		}
+		prof = &profiler{addr: addr, dir: cfg.eddyProfile, logf: logf}
+	}
 	logf("starting %s (data dir %s)", cfg.eddyPath, dir)
-	e, err := startEddy(ctx, cfg.eddyPath, dir, cfg.gctrace)
+	var pprofAddr string
+	if prof != nil {
+		pprofAddr = prof.addr
+	}
+	e, err := startEddy(ctx, cfg.eddyPath, dir, cfg.gctrace, pprofAddr)
 	if err != nil {
 		return err
 	}
@@ -246,7 +263,7 @@ func run(parent context.Context, cfg config, out, logw io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
-	t := &target{wsURL: "ws" + strings.TrimPrefix(e.baseURL, "http") + "/ws", token: e.token, note: note, pid: e.pid, gc: e.log.gcStats}
+	t := &target{wsURL: "ws" + strings.TrimPrefix(e.baseURL, "http") + "/ws", token: e.token, note: note, pid: e.pid, gc: e.log.gcStats, prof: prof}
 	start = time.Now()
 	logf("note %s: table created, query %s started; waiting for rows", note.noteID, note.queryPID)
 	if err := waitForRows(ctx, t); err != nil {
@@ -289,6 +306,7 @@ type target struct {
 	note  *liveNote
 	pid   int           // eddy's, the process measured
 	gc    func() gcStat // eddy's GC figures so far (zero without -gctrace)
+	prof  *profiler     // nil without -eddy-profiles
 }
 
 // waitForRows watches the note with one client until the query's table has
@@ -362,6 +380,10 @@ func (s phaseSpec) String() string {
 // window is the measured duration.
 func (p *phaseResult) window() time.Duration { return p.last.at.Sub(p.first.at) }
 
+// rampProfileTime is how much of a phase's connecting -eddy-profiles
+// covers: the goal's bound.
+const rampProfileTime = 10 * time.Second
+
 // dialConcurrency bounds the handshakes in flight while a phase connects.
 const dialConcurrency = 32
 
@@ -384,6 +406,7 @@ func runPhase(ctx context.Context, t *target, spec phaseSpec, cfg config, logf f
 		return nil, fmt.Errorf("sample eddy: %w", err)
 	}
 	hist := &latencyHist{}
+	rampProfile := t.prof.cpu(ctx, spec.String()+" ramp", rampProfileTime)
 	clients := connect(ctx, t, n, cfg, hist, p)
 	for _, c := range clients {
 		if c.compressed {
@@ -395,9 +418,12 @@ func runPhase(ctx context.Context, t *target, spec phaseSpec, cfg config, logf f
 		return p, ctx.Err()
 	}
 	logf("  %d/%d clients have their first snapshot after %s; measuring", p.connected, n, p.ramp.Round(time.Millisecond))
+	rampProfile()
+	windowProfile := t.prof.cpu(ctx, spec.String()+" window", cfg.duration)
 	if err := measure(ctx, t, cfg.duration, clients, p); err != nil {
 		return p, err
 	}
+	windowProfile()
 	check(p, cfg.stall)
 	p.lat, p.latN = hist.quantiles(0.5, 0.99, 1)
 	p.loadAfter = loadAverage()

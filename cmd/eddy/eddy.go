@@ -88,6 +88,10 @@ type Config struct {
 	// /metrics without authentication (a host-less ":9464" binds
 	// loopback). The main address serves /metrics to signed-in users.
 	MetricsListen string
+	// PprofListen, when set, is a listen address that serves Go's
+	// profiles (/debug/pprof/) without authentication (":6060" binds
+	// loopback).
+	PprofListen string
 }
 
 // makePrivate takes group and other access away from dir, which holds the
@@ -154,6 +158,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", c.Addr, "HTTP listen address")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
 	fs.StringVar(&c.MetricsListen, "metrics-listen", c.MetricsListen, "also serve Prometheus /metrics WITHOUT authentication on this address, e.g. 127.0.0.1:9464 (':9464' binds loopback; default: only on --addr, to signed-in users)")
+	fs.StringVar(&c.PprofListen, "pprof-listen", c.PprofListen, "serve Go's profiles (/debug/pprof/) WITHOUT authentication on this address, e.g. 127.0.0.1:6060 (':6060' binds loopback; default: not served)")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory (notes database, Flink config and logs)")
 	fs.StringVar(&c.Token, "token", c.Token, "API token (default: $EDDY_TOKEN, else a random token printed at start); it shows in ps: prefer --token-file")
 	fs.StringVar(&c.TokenFile, "token-file", c.TokenFile, "file holding the API token (its first line)")
@@ -233,7 +238,8 @@ type Main struct {
 	Log    *slog.Logger
 
 	metrics    *metrics.Metrics
-	metricsSrv *metricsServer // nil without --metrics-listen
+	metricsSrv *sideServer // nil without --metrics-listen
+	pprofSrv   *sideServer // nil without --pprof-listen
 
 	server  *server.Server
 	cluster *kernel.Cluster
@@ -370,7 +376,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	if cfg.MetricsListen != "" {
-		addr, err := metricsListenAddr(cfg.MetricsListen)
+		addr, err := sideListenAddr("metrics-listen", cfg.MetricsListen)
 		if err != nil {
 			return err
 		}
@@ -378,6 +384,16 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 		m.Log.Info("serving metrics without authentication", "url", "http://"+m.metricsSrv.Addr()+"/metrics")
+	}
+	if cfg.PprofListen != "" {
+		addr, err := sideListenAddr("pprof-listen", cfg.PprofListen)
+		if err != nil {
+			return err
+		}
+		if m.pprofSrv, err = openPprofServer(addr, m.Log); err != nil {
+			return err
+		}
+		m.Log.Info("serving Go profiles without authentication", "url", "http://"+m.pprofSrv.Addr()+"/debug/pprof/")
 	}
 	// The token is printed only when Eddy made it up: one given with
 	// --token-file, --token or $EDDY_TOKEN stays out of logs.
@@ -425,6 +441,9 @@ func (m *Main) Close(ctx context.Context) error {
 	}
 	if m.metricsSrv != nil {
 		keep(m.metricsSrv.Close(ctx))
+	}
+	if m.pprofSrv != nil {
+		keep(m.pprofSrv.Close(ctx))
 	}
 	if m.server != nil {
 		keep(m.server.Close(ctx))

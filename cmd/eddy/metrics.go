@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/eddy-notebooks/eddy/kernel/flink"
@@ -28,13 +29,14 @@ func newLogger(w io.Writer, format string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, nil))
 }
 
-// metricsListenAddr is the address --metrics-listen binds: one without a
-// host (":9464") binds loopback, so metrics are exposed beyond this
-// machine only when asked for by name (0.0.0.0:9464).
-func metricsListenAddr(v string) (string, error) {
+// sideListenAddr is the address a side listener's flag (--metrics-listen,
+// --pprof-listen) binds: one without a host (":9464") binds loopback, so
+// what it serves is exposed beyond this machine only when asked for by name
+// (0.0.0.0:9464).
+func sideListenAddr(flagName, v string) (string, error) {
 	host, port, err := net.SplitHostPort(v)
 	if err != nil {
-		return "", fmt.Errorf("--metrics-listen %q: want host:port or :port: %w", v, err)
+		return "", fmt.Errorf("--%s %q: want host:port or :port: %w", flagName, v, err)
 	}
 	if host == "" {
 		host = "127.0.0.1"
@@ -42,23 +44,42 @@ func metricsListenAddr(v string) (string, error) {
 	return net.JoinHostPort(host, port), nil
 }
 
-// metricsServer serves /metrics without authentication on its own listen
-// address (--metrics-listen), for a Prometheus that cannot hold a token.
-type metricsServer struct {
+// sideServer serves a few unauthenticated endpoints on a listen address of
+// their own: /metrics (--metrics-listen), for a Prometheus that cannot hold
+// a token, and Go's profiles (--pprof-listen).
+type sideServer struct {
 	http *http.Server
 	ln   net.Listener
 	done chan struct{} // closed when Serve has returned
 }
 
 // openMetricsServer listens on addr and serves h at /metrics.
-func openMetricsServer(addr string, h http.Handler, log *slog.Logger) (*metricsServer, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("--metrics-listen: %w", err)
-	}
+func openMetricsServer(addr string, h http.Handler, log *slog.Logger) (*sideServer, error) {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", h)
-	ms := &metricsServer{
+	return openSideServer("metrics-listen", addr, mux, log)
+}
+
+// openPprofServer listens on addr and serves the Go runtime's profiles at
+// /debug/pprof/ (CPU, heap, goroutines, mutex and block contention), for
+// finding where Eddy's time goes under load (bench/wsload uses it).
+func openPprofServer(addr string, log *slog.Logger) (*sideServer, error) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	return openSideServer("pprof-listen", addr, mux, log)
+}
+
+// openSideServer listens on addr (the value of --flagName) and serves mux.
+func openSideServer(flagName, addr string, mux *http.ServeMux, log *slog.Logger) (*sideServer, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--%s: %w", flagName, err)
+	}
+	ms := &sideServer{
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute},
 		ln:   ln,
 		done: make(chan struct{}),
@@ -66,17 +87,17 @@ func openMetricsServer(addr string, h http.Handler, log *slog.Logger) (*metricsS
 	go func() {
 		defer close(ms.done)
 		if err := ms.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("metrics server stopped", "err", err)
+			log.Error("side listener stopped", "flag", flagName, "err", err)
 		}
 	}()
 	return ms, nil
 }
 
-// Addr is the address the metrics server listens on.
-func (ms *metricsServer) Addr() string { return ms.ln.Addr().String() }
+// Addr is the address the server listens on.
+func (ms *sideServer) Addr() string { return ms.ln.Addr().String() }
 
-// Close stops the metrics server, waiting for scrapes in flight up to ctx.
-func (ms *metricsServer) Close(ctx context.Context) error {
+// Close stops the server, waiting for requests in flight up to ctx.
+func (ms *sideServer) Close(ctx context.Context) error {
 	err := ms.http.Shutdown(ctx)
 	<-ms.done
 	return err

@@ -119,6 +119,7 @@ func TestEddy_Metrics(t *testing.T) {
 	cfg.Kafka, cfg.KafkaBootstrap = false, os.Getenv(flinktest.EnvKafka)
 	cfg.Python = ""
 	cfg.MetricsListen = "127.0.0.1:0"
+	cfg.PprofListen = "127.0.0.1:0"
 	cfg.LogFormat = logJSON
 	cfg.LogOutput = logs
 	m := NewMain(cfg)
@@ -158,6 +159,21 @@ func TestEddy_Metrics(t *testing.T) {
 		}
 		if _, ok := s.sum("eddy_kpus_capacity"); !ok {
 			t.Fatal("GET /metrics with the token lacks eddy_kpus_capacity")
+		}
+	})
+
+	t.Run("PprofListen", func(t *testing.T) {
+		if m.pprofSrv == nil {
+			t.Fatal("--pprof-listen did not start a listener")
+		}
+		resp, err := http.Get("http://" + m.pprofSrv.Addr() + "/debug/pprof/goroutine?debug=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "goroutine profile:") {
+			t.Fatalf("GET /debug/pprof/goroutine on --pprof-listen: %d %.200q", resp.StatusCode, b)
 		}
 	})
 
@@ -283,9 +299,9 @@ func TestEddy_Metrics(t *testing.T) {
 	}
 }
 
-// TestMetricsListenAddr: a host-less address binds loopback; a named host
+// TestSideListenAddr: a host-less address binds loopback; a named host
 // is kept; a value that is not host:port is refused.
-func TestMetricsListenAddr(t *testing.T) {
+func TestSideListenAddr(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{":9464", "127.0.0.1:9464"},
 		{"127.0.0.1:0", "127.0.0.1:0"},
@@ -293,7 +309,7 @@ func TestMetricsListenAddr(t *testing.T) {
 		{"[::1]:9464", "[::1]:9464"},
 		{"9464", ""},
 	} {
-		got, err := metricsListenAddr(c.in)
+		got, err := sideListenAddr("metrics-listen", c.in)
 		if c.want == "" {
 			if err == nil {
 				t.Errorf("%q: accepted as %q", c.in, got)
