@@ -3,9 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"net"
 	"net/http"
@@ -29,6 +29,12 @@ const (
 	readIdle = 30 * time.Second
 	// handshakeTimeout bounds the websocket upgrade and the hello/welcome.
 	handshakeTimeout = 15 * time.Second
+	// pongTimeout bounds answering a ping.
+	pongTimeout = 5 * time.Second
+	// maxHandshakeRead bounds what is kept of the bytes read during the
+	// upgrade: the response and what gorilla's reader took beyond it (at
+	// most its 4 KB buffer).
+	maxHandshakeRead = 16 << 10
 )
 
 // seqEpoch and seqVersion split a result sequence: epoch·2³² + table version.
@@ -107,12 +113,17 @@ type clientStats struct {
 	err            error          // the first protocol or connection error
 }
 
-// client is one websocket viewer of the note. Its reader goroutine is its
-// only reader; after the handshake nothing writes but close, which gorilla
-// allows concurrently. close stops it.
+// client is one websocket viewer of the note. After the upgrade it reads
+// frames from the connection itself (frames.go), not through gorilla, so
+// that a compressed message can be decoded once for every client that
+// receives it (decode.go). Its reader goroutine is its only reader; after
+// the handshake nothing writes but pongs and close, control frames that
+// gorilla allows to be written concurrently. close stops it.
 type client struct {
-	id       int // its number in the phase, for reports
-	ws       *websocket.Conn
+	id       int             // its number in the phase, for reports
+	ws       *websocket.Conn // for the upgrade and writes
+	frames   *frameReader    // reads the connection after the upgrade
+	dec      *decoder        // decodes what frames reads
 	noteID   string
 	queryPID string // the paragraph whose live table is followed
 	lat      *latencyHist
@@ -127,6 +138,7 @@ type client struct {
 	done      chan struct{} // closed when the reader has returned
 
 	// Owned by the reader goroutine.
+	scratch bytes.Buffer     // the JSON of a message this client inflates itself
 	held    map[string]int64 // result sequence held, per paragraph
 	sawNote bool             // the subscribe's note has arrived
 	sawLive bool             // the first (full) live message has arrived
@@ -157,6 +169,25 @@ type client struct {
 // starts reading. hist receives the delivery latency of live messages
 // while a window is open.
 func dialClient(ctx context.Context, wsURL, token, noteID, queryPID string, hist *latencyHist, opt dialOptions) (*client, error) {
+	c, err := openConn(ctx, wsURL, http.Header{"Authorization": {"Bearer " + token}}, opt)
+	if err != nil {
+		return nil, err
+	}
+	c.noteID, c.queryPID, c.lat = noteID, queryPID, hist
+	if opt.reference {
+		c.ref = &reference{}
+	}
+	if err := c.handshake(); err != nil {
+		_ = c.ws.Close()
+		return nil, err
+	}
+	go c.readLoop()
+	return c, nil
+}
+
+// openConn upgrades a connection to wsURL and returns a client ready to
+// read its frames, which has not said hello yet.
+func openConn(ctx context.Context, wsURL string, h http.Header, opt dialOptions) (*client, error) {
 	var counter *countingConn
 	d := websocket.Dialer{HandshakeTimeout: handshakeTimeout, EnableCompression: opt.compress,
 		ReadBufferSize: 4096, WriteBufferSize: 1024,
@@ -165,10 +196,9 @@ func dialClient(ctx context.Context, wsURL, token, noteID, queryPID string, hist
 			if err != nil {
 				return nil, err
 			}
-			counter = &countingConn{Conn: nc}
+			counter = &countingConn{Conn: nc, keepHead: true}
 			return counter, nil
 		}}
-	h := http.Header{"Authorization": {"Bearer " + token}}
 	ws, resp, err := d.DialContext(ctx, wsURL, h)
 	if err != nil {
 		if resp != nil {
@@ -176,19 +206,21 @@ func dialClient(ctx context.Context, wsURL, token, noteID, queryPID string, hist
 		}
 		return nil, fmt.Errorf("websocket dial: %w", err)
 	}
-	ws.SetReadLimit(maxIncoming)
-	c := &client{ws: ws, noteID: noteID, queryPID: queryPID, lat: hist, wire: counter,
-		compressed: strings.Contains(resp.Header.Get("Sec-Websocket-Extensions"), "permessage-deflate"),
-		ready:      make(chan struct{}), done: make(chan struct{}), held: map[string]int64{},
-		violationKinds: map[string]int{}}
-	if opt.reference {
-		c.ref = &reference{}
-	}
-	if err := c.handshake(); err != nil {
+	// gorilla read the response through a buffer that may hold the start
+	// of the first frames: the frame reader reads those first.
+	rest, err := counter.handshakeRest()
+	if err != nil {
 		_ = ws.Close()
 		return nil, err
 	}
-	go c.readLoop()
+	c := &client{ws: ws, wire: counter, dec: opt.decoder,
+		compressed: strings.Contains(resp.Header.Get("Sec-Websocket-Extensions"), "permessage-deflate"),
+		ready:      make(chan struct{}), done: make(chan struct{}), held: map[string]int64{},
+		violationKinds: map[string]int{}}
+	c.frames = newFrameReader(io.MultiReader(bytes.NewReader(rest), counter), maxIncoming, c.control)
+	if c.dec == nil {
+		c.dec = newDecoder(false)
+	}
 	return c, nil
 }
 
@@ -199,16 +231,12 @@ func (c *client) handshake() error {
 		return fmt.Errorf("send hello: %w", err)
 	}
 	_ = c.ws.SetReadDeadline(time.Now().Add(handshakeTimeout))
-	_, data, err := c.ws.ReadMessage()
+	dm, _, err := c.next()
 	if err != nil {
 		return fmt.Errorf("read welcome: %w", err)
 	}
-	var m serverMsg
-	if err := json.Unmarshal(data, &m); err != nil {
-		return fmt.Errorf("decode welcome: %w", err)
-	}
-	if m.Op != "welcome" || m.Protocol != server.ProtocolVersion {
-		return fmt.Errorf("expected welcome for protocol %d, got %.200s", server.ProtocolVersion, data)
+	if m := &dm.msg; m.Op != "welcome" || m.Protocol != server.ProtocolVersion {
+		return fmt.Errorf("expected welcome for protocol %d, got %.200s", server.ProtocolVersion, dm.data)
 	}
 	c.subscribedAt = time.Now()
 	if err := c.ws.WriteJSON(map[string]any{"op": "subscribe", "noteId": c.noteID, "reqId": "subscribe"}); err != nil {
@@ -259,40 +287,53 @@ func (c *client) violate(kind, what string) {
 // protocol.
 func (c *client) readLoop() {
 	defer close(c.done)
-	var buf bytes.Buffer // reused: thousands of clients must not churn the heap
 	for {
 		_ = c.ws.SetReadDeadline(time.Now().Add(readIdle))
-		mt, r, err := c.ws.NextReader()
+		dm, now, err := c.next()
 		if err == nil {
-			buf.Reset()
-			_, err = buf.ReadFrom(r)
+			err = c.handle(now, dm)
 		}
 		if err != nil {
-			c.fail(fmt.Errorf("connection ended: %w", err))
-			return
-		}
-		data := buf.Bytes()
-		if mt != websocket.TextMessage {
-			c.fail(fmt.Errorf("server sent a non-text frame (type %d)", mt))
-			return
-		}
-		if err := c.handle(time.Now(), data); err != nil {
 			c.fail(err)
 			return
 		}
 	}
 }
 
-// handle checks one server message against the protocol and counts it.
-func (c *client) handle(now time.Time, data []byte) error {
-	var m serverMsg
-	if err := parseServerMsg(data, &m); err != nil {
-		return fmt.Errorf("undecodable message: %w", err)
+// next reads the next message from the connection and decodes it. now is
+// when its last byte was read: inflating and parsing it come after, and
+// are not part of its delivery.
+func (c *client) next() (dm *decodedMsg, now time.Time, err error) {
+	m, err := c.frames.next()
+	now = time.Now()
+	if err != nil {
+		return nil, now, fmt.Errorf("connection ended: %w", err)
 	}
+	dm, err = c.dec.decode(m, &c.scratch)
+	return dm, now, err
+}
+
+// control answers a ping, met between messages or between the frames of
+// one, with a pong carrying its payload, as gorilla's reader would.
+func (c *client) control(op byte, payload []byte) error {
+	if op != opPing {
+		return nil
+	}
+	err := c.ws.WriteControl(websocket.PongMessage, payload, time.Now().Add(pongTimeout))
+	if err != nil && !errors.Is(err, websocket.ErrCloseSent) {
+		return fmt.Errorf("answer a ping: %w", err)
+	}
+	return nil
+}
+
+// handle checks one server message against the protocol and counts it.
+// dm may be shared with other clients: it is only read.
+func (c *client) handle(now time.Time, dm *decodedMsg) error {
+	m, data := &dm.msg, dm.data
 	size := int64(len(data))
 	switch m.Op {
 	case "live":
-		return c.handleLive(now, &m, data)
+		return c.handleLive(now, m, data)
 	case "note":
 		if m.NoteID != c.noteID {
 			return fmt.Errorf("note for note %q, which was not subscribed", m.NoteID)
@@ -532,8 +573,9 @@ func (c *client) isReady() bool {
 
 // dialOptions say how a client connects.
 type dialOptions struct {
-	compress  bool // offer permessage-deflate, as browsers do
-	reference bool // hold the table and price updates in the old protocol
+	compress  bool     // offer permessage-deflate, as browsers do
+	reference bool     // hold the table and price updates in the old protocol
+	decoder   *decoder // shared by the phase's clients; nil: the client decodes on its own
 }
 
 // countingConn counts the bytes read from a connection: the frames as the
@@ -541,12 +583,33 @@ type dialOptions struct {
 type countingConn struct {
 	net.Conn
 	read atomic.Int64
+	// While keepHead is set (during the upgrade, by the dialing goroutine
+	// alone) the first maxHandshakeRead bytes read are kept in head.
+	keepHead bool
+	head     []byte
 }
 
 func (c *countingConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	c.read.Add(int64(n))
+	if c.keepHead {
+		c.head = append(c.head, p[:min(n, maxHandshakeRead-len(c.head))]...)
+	}
 	return n, err
+}
+
+// handshakeRest stops keeping bytes and returns those read during the
+// upgrade after the HTTP response: the start of the first frames, which
+// gorilla's buffered reader holds and the client's frame reader must read
+// first.
+func (c *countingConn) handshakeRest() ([]byte, error) {
+	head := c.head
+	c.keepHead, c.head = false, nil
+	if c.read.Load() > int64(len(head)) {
+		return nil, fmt.Errorf("the upgrade read over %d bytes", maxHandshakeRead)
+	}
+	rest, err := handshakeEnd(head)
+	return bytes.Clone(rest), err
 }
 
 // latencyHist counts update latencies (eddy making a delta to this

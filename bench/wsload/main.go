@@ -25,9 +25,21 @@
 // behind. Clients read only what they check (scan.go), so thousands of them
 // cost the shared machine little; their CPU is reported.
 //
+// Eddy compresses each update once and sends the same bytes to every
+// client at the same point in the table, so clients at the same point
+// receive identical compressed messages. The harness inflates and parses
+// each distinct message once and shares the result among the clients that
+// receive it (decode.go): a browser does that work on its own CPU, not on
+// the server's machine, and here it would take CPU from Eddy. Every client
+// still reads every byte of every frame from its own socket (frames.go) and
+// checks the protocol itself, in order, on every message. The report shows
+// how many messages were decoded against how many were received;
+// -shared-decode=false makes every client decode its own.
+//
 // Update latency is from the moment Eddy made a delta (its "at": the
-// version became what viewers are sent) to the client's read of the message
-// carrying it, both on this machine's clock; the wait before (Flink, the
+// version became what viewers are sent) to the moment the client has read
+// the last byte of the message carrying it (before inflating and parsing
+// it), both on this machine's clock; the wait before (Flink, the
 // gateway, refreshInterval) is freshness, not fan-out. Bytes per viewer per
 // update are what each client read from its TCP connection (frames as
 // sent, compressed) per update received; the old protocol's figure is
@@ -69,6 +81,7 @@ type config struct {
 	manyClients int           // clients of the largest phase (0: none)
 	busy        bool          // run the load phase again with a busy core
 	compress    bool          // clients offer permessage-deflate
+	sharedDec   bool          // clients share the decoding of identical compressed messages
 	duration    time.Duration // measured window of each phase
 	timeout     time.Duration // bound of the whole run before cleanup
 	rampTimeout time.Duration // bound of connecting a phase's clients and their first snapshot
@@ -88,6 +101,7 @@ func defaultConfig() config {
 		manyClients: 5000,
 		busy:        true,
 		compress:    true,
+		sharedDec:   true,
 		duration:    20 * time.Second,
 		timeout:     12 * time.Minute,
 		rampTimeout: 60 * time.Second,
@@ -105,6 +119,7 @@ func (c *config) registerFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.manyClients, "many-clients", c.manyClients, "websocket clients of the largest phase (0: skip it)")
 	fs.BoolVar(&c.busy, "busy", c.busy, "repeat the load phase while a child process keeps one core busy")
 	fs.BoolVar(&c.compress, "compress", c.compress, "clients offer permessage-deflate")
+	fs.BoolVar(&c.sharedDec, "shared-decode", c.sharedDec, "inflate and parse each distinct compressed message once for all clients (false: every client decodes its own)")
 	fs.DurationVar(&c.duration, "duration", c.duration, "measured window of each phase")
 	fs.DurationVar(&c.timeout, "timeout", c.timeout, "bound of the whole run (cleanup may add up to 90 s)")
 	fs.DurationVar(&c.rampTimeout, "ramp-timeout", c.rampTimeout, "bound of connecting a phase's clients until each has its first snapshot")
@@ -358,7 +373,8 @@ type phaseResult struct {
 	latN       int64         // latency samples
 	loadBefore string
 	loadAfter  string
-	compressed int // clients that negotiated permessage-deflate
+	compressed int   // clients that negotiated permessage-deflate
+	decoded    int64 // messages the clients decoded in the window, once each when shared
 	failures   []string
 }
 
@@ -406,8 +422,9 @@ func runPhase(ctx context.Context, t *target, spec phaseSpec, cfg config, logf f
 		return nil, fmt.Errorf("sample eddy: %w", err)
 	}
 	hist := &latencyHist{}
+	dec := newDecoder(cfg.sharedDec)
 	rampProfile := t.prof.cpu(ctx, spec.String()+" ramp", rampProfileTime)
-	clients := connect(ctx, t, n, cfg, hist, p)
+	clients := connect(ctx, t, n, cfg, hist, dec, p)
 	for _, c := range clients {
 		if c.compressed {
 			p.compressed++
@@ -420,7 +437,7 @@ func runPhase(ctx context.Context, t *target, spec phaseSpec, cfg config, logf f
 	logf("  %d/%d clients have their first snapshot after %s; measuring", p.connected, n, p.ramp.Round(time.Millisecond))
 	rampProfile()
 	windowProfile := t.prof.cpu(ctx, spec.String()+" window", cfg.duration)
-	if err := measure(ctx, t, cfg.duration, clients, p); err != nil {
+	if err := measure(ctx, t, cfg.duration, clients, dec, p); err != nil {
 		return p, err
 	}
 	windowProfile()
@@ -434,7 +451,7 @@ func runPhase(ctx context.Context, t *target, spec phaseSpec, cfg config, logf f
 // until each has its first snapshot (bounded by cfg.rampTimeout). It
 // returns every client that connected, ready or not (the caller closes
 // them), and records in p those that failed and how long it took.
-func connect(ctx context.Context, t *target, n int, cfg config, hist *latencyHist, p *phaseResult) []*client {
+func connect(ctx context.Context, t *target, n int, cfg config, hist *latencyHist, dec *decoder, p *phaseResult) []*client {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, cfg.rampTimeout)
 	defer cancel()
@@ -448,7 +465,7 @@ func connect(ctx context.Context, t *target, n int, cfg config, hist *latencyHis
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			opt := dialOptions{compress: cfg.compress, reference: i == 0}
+			opt := dialOptions{compress: cfg.compress, reference: i == 0, decoder: dec}
 			clients[i], errs[i] = dialClient(ctx, t.wsURL, t.token, t.note.noteID, t.note.queryPID, hist, opt)
 			if clients[i] != nil {
 				clients[i].id = i
@@ -478,8 +495,8 @@ func connect(ctx context.Context, t *target, n int, cfg config, hist *latencyHis
 }
 
 // measure samples eddy once a second for d while the ready clients count
-// what they receive.
-func measure(ctx context.Context, t *target, d time.Duration, clients []*client, p *phaseResult) error {
+// what they receive, and what dec decoded for them.
+func measure(ctx context.Context, t *target, d time.Duration, clients []*client, dec *decoder, p *phaseResult) error {
 	var err error
 	if p.first, err = sampleProc(t.pid); err != nil {
 		return fmt.Errorf("sample eddy: %w", err)
@@ -487,6 +504,7 @@ func measure(ctx context.Context, t *target, d time.Duration, clients []*client,
 	self0, _ := sampleProc(os.Getpid())
 	p.gcFirst = t.gc()
 	p.liveMin, p.liveMax = p.gcFirst.liveHeap, p.gcFirst.liveHeap
+	decoded0 := dec.decoded.Load()
 	for _, c := range clients {
 		if c.isReady() {
 			c.beginWindow(p.first.at)
@@ -521,6 +539,7 @@ func measure(ctx context.Context, t *target, d time.Duration, clients []*client,
 	}
 	self1, _ := sampleProc(os.Getpid())
 	p.selfCPU = cpuPercent(self0, self1)
+	p.decoded = dec.decoded.Load() - decoded0
 	p.gcLast = t.gc()
 	p.liveMin, p.liveMax = min(p.liveMin, p.gcLast.liveHeap), max(p.liveMax, p.gcLast.liveHeap)
 	p.rssMax = max(p.rssMax, p.last.rssBytes)

@@ -23,7 +23,12 @@ func writeReport(w io.Writer, cfg config, e *eddyProc, phases []*phaseResult) []
 	fmt.Fprintf(w, "  machine: %d CPUs; load average (1/5/15 min): %s before the 1-client phase, %s after the %d-client phase\n",
 		numCPU, base.loadBefore, load.loadAfter, load.clients)
 	fmt.Fprintf(w, "  window:  %s per phase, from the moment every client had its first snapshot; eddy sampled every 1 s\n", cfg.duration)
-	fmt.Fprintf(w, "  latency: from eddy making a delta (its \"at\") to a client reading it, same clock; bytes: read from each client's TCP connection\n\n")
+	fmt.Fprintf(w, "  latency: from eddy making a delta (its \"at\") to a client reading it, same clock; bytes: read from each client's TCP connection\n")
+	decoding := "each distinct compressed message inflated and parsed once, shared by the clients that receive it"
+	if !cfg.sharedDec {
+		decoding = "every client inflates and parses its own messages"
+	}
+	fmt.Fprintf(w, "  decode:  %s\n\n", decoding)
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	row := func(name string, f func(p *phaseResult) string, ratio string) {
@@ -147,6 +152,13 @@ func writeReport(w io.Writer, cfg config, e *eddyProc, phases []*phaseResult) []
 			n += s.resyncs
 		}
 		return fmt.Sprintf("%d", n)
+	}, "")
+	row("messages decoded / received by all clients", func(p *phaseResult) string {
+		var n int64
+		for _, s := range p.stats {
+			n += s.live + s.other
+		}
+		return fmt.Sprintf("%d / %d", p.decoded, n)
 	}, "")
 	row("this harness's CPU, % of one core", func(p *phaseResult) string { return fmt.Sprintf("%.1f %%", p.selfCPU) }, "")
 	_ = tw.Flush()
