@@ -2,6 +2,8 @@ package kernel
 
 import (
 	"context"
+	"encoding/json"
+	"hash/fnv"
 	"sync"
 	"time"
 
@@ -45,6 +47,21 @@ type ParagraphLive struct {
 	// Inspection is the latest look at the run's Flink job (see
 	// inspect.Inspection), kept after the job ends.
 	Inspection *inspect.Inspection `json:"inspection,omitempty"`
+	// StatusHash fingerprints every field above but Result (StatusHash of
+	// this value), computed once per change of the run rather than once per
+	// viewer; 0 when not computed.
+	StatusHash uint64 `json:"-"`
+}
+
+// StatusHash fingerprints a paragraph's live state without its result: two
+// states with the same hash show the same status, notice, messages and
+// inspection, so a viewer that has one need not be sent the other.
+func StatusHash(pl ParagraphLive) uint64 {
+	pl.Result, pl.StatusHash = nil, 0
+	b, _ := json.Marshal(pl)
+	h := fnv.New64a()
+	_, _ = h.Write(b)
+	return h.Sum64()
 }
 
 // Notice levels.
@@ -99,6 +116,9 @@ type run struct {
 	restored   *Restore
 	producing  bool // see ParagraphLive.Producing
 	inspection *inspect.Inspection
+	gen        uint64 // grows with every update
+	hashGen    uint64 // the gen statusHash was computed at, +1 (0: never)
+	statusHash uint64 // StatusHash of the state at hashGen
 }
 
 func newRun(k *Kernel, paragraphID string) *run {
@@ -135,6 +155,7 @@ func (r *run) wasAborted() bool {
 func (r *run) update(f func()) {
 	r.mu.Lock()
 	f()
+	r.gen++
 	r.mu.Unlock()
 	r.k.cfg.OnChange()
 }
@@ -201,6 +222,10 @@ func (r *run) since(seen int64) ParagraphLive {
 	if r.status == notebooks.StatusFinished {
 		pl.Progress = 100
 	}
+	if r.hashGen != r.gen+1 {
+		r.statusHash, r.hashGen = StatusHash(pl), r.gen+1
+	}
+	pl.StatusHash = r.statusHash
 	if r.mat == nil {
 		return pl
 	}
