@@ -54,8 +54,28 @@ type Broker struct {
 
 	mu     sync.Mutex
 	seq    uint64                     // guarded by mu
+	notes  map[string]uint64          // guarded by mu: the Seq of each note's latest change
 	subs   map[*Subscription]struct{} // guarded by mu
 	closed bool                       // guarded by mu
+}
+
+// ChangeSequencer is implemented by stores that can say, without a read,
+// whether a note may have changed: NoteChangeSeq returns the sequence of
+// the latest change published for the note (0: none since the store
+// opened). Changes are published after they commit, so when the value is
+// the same before and after a read of the note, the read is still current
+// except for changes committed but not yet published, which every
+// subscriber receives next.
+type ChangeSequencer interface {
+	NoteChangeSeq(noteID string) uint64
+}
+
+// NoteSeq returns the Seq of the latest change published for the note, 0
+// for none.
+func (b *Broker) NoteSeq(noteID string) uint64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.notes[noteID]
 }
 
 // NewBroker returns a broker whose subscriptions hold up to buffer changes
@@ -92,9 +112,15 @@ func (b *Broker) Publish(changes ...Change) {
 	if b.closed {
 		return
 	}
+	if b.notes == nil {
+		b.notes = make(map[string]uint64)
+	}
 	for i := range changes {
 		b.seq++
 		changes[i].Seq = b.seq
+		if changes[i].NoteID != "" {
+			b.notes[changes[i].NoteID] = b.seq
+		}
 	}
 	for s := range b.subs {
 		s.push(changes)

@@ -37,8 +37,8 @@ type hub struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // connection and hub goroutines
 
-	live    liveCache                     // encoded live state shared by viewers at the same point
-	reads   *sharedReads[*notebooks.Note] // subscribes' note reads, shared when they arrive together
+	live    liveCache               // encoded live state shared by viewers at the same point
+	reads   *sharedReads[*noteRead] // subscribes' note reads, shared when they arrive together and kept while the note is unchanged
 	metrics Metrics                       // connections and messages sent; set before the first connection
 
 	// allow decides whether a principal may act on a note (Server.allowNote);
@@ -78,9 +78,16 @@ func newHub(notes notebooks.Service, sessions Sessions, log *slog.Logger, maxMsg
 		metrics:   noMetrics{},
 		live:      liveCache{metrics: noMetrics{}, seed: maphash.MakeSeed()},
 	}
-	h.reads = newSharedReads(ctx, func(ctx context.Context, id string) (*notebooks.Note, error) {
-		return notes.FindNoteByID(ctx, id) // notes is read at call time: tests build hubs without a store
+	h.reads = newSharedReads(ctx, func(ctx context.Context, id string) (*noteRead, error) {
+		n, err := notes.FindNoteByID(ctx, id) // notes is read at call time: tests build hubs without a store
+		if err != nil {
+			return nil, err
+		}
+		return &noteRead{note: n}, nil
 	})
+	if cs, ok := notes.(notebooks.ChangeSequencer); ok {
+		h.reads.version = cs.NoteChangeSeq
+	}
 	h.upgrader = websocket.Upgrader{
 		ReadBufferSize:  4096,
 		WriteBufferSize: 16384,
@@ -94,6 +101,23 @@ func newHub(notes notebooks.Service, sessions Sessions, log *slog.Logger, maxMsg
 		EnableCompression: true,
 	}
 	return h
+}
+
+// noteRead is a note as read for its subscribers, shared by them: the
+// subscribe reply is encoded once for all that see the whole note.
+type noteRead struct {
+	note  *notebooks.Note
+	once  sync.Once
+	reply []byte
+}
+
+// subscribeReply returns the encoded note message answering a subscribe
+// from a viewer of the whole note.
+func (r *noteRead) subscribeReply() []byte {
+	r.once.Do(func() {
+		r.reply = encode(noteMsg{Op: opNote, NoteID: r.note.ID, Note: r.note, Reason: "subscribe"})
+	})
+	return r.reply
 }
 
 // sameOrigin admits requests without an Origin header (non-browser

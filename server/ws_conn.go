@@ -158,9 +158,12 @@ func (c *conn) enqueueEvent(noteID string, b []byte) {
 
 // reply queues a reply. A client that does not read its own replies while
 // sending requests is disconnected; it reconnects and resyncs.
-func (c *conn) reply(v any) {
+func (c *conn) reply(v any) { c.replyEncoded(encode(v)) }
+
+// replyEncoded queues a reply encoded already (b is not modified).
+func (c *conn) replyEncoded(b []byte) {
 	select {
-	case c.send <- encode(v):
+	case c.send <- b:
 	default:
 		c.shutdown(websocket.ClosePolicyViolation, "send queue full: the client does not read")
 	}
@@ -353,7 +356,10 @@ func (c *conn) sendLive(noteID string, v *noteView, full bool) error {
 			continue
 		}
 		present[pl.ParagraphID] = true
-		fp := statusHash(pl)
+		fp := pl.StatusHash
+		if fp == 0 {
+			fp = kernel.StatusHash(pl)
+		}
 		news := pl.Result != nil && (pl.Result.Snapshot != nil || len(pl.Result.Deltas) > 0)
 		if !full && !news && v.sent[pl.ParagraphID] == fp {
 			continue
@@ -420,14 +426,4 @@ func (c *conn) sendLive(noteID string, v *noteView, full bool) error {
 	}
 	c.h.metrics.WebsocketSent(size)
 	return nil
-}
-
-// statusHash fingerprints a paragraph's live state without its result, to
-// skip sending what the client already has.
-func statusHash(pl kernel.ParagraphLive) uint64 {
-	pl.Result = nil
-	b, _ := json.Marshal(pl)
-	h := fnv.New64a()
-	_, _ = h.Write(b)
-	return h.Sum64()
 }

@@ -181,6 +181,48 @@ func TestNoteReads(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	})
+
+	// With the store's change sequence, a finished read serves later
+	// subscribers until the note changes, and a change is read afresh.
+	t.Run("KeptUntilTheNoteChanges", func(t *testing.T) {
+		ctx := context.Background()
+		store := &countingNotes{Service: ts.store, release: make(chan struct{})}
+		close(store.release)
+		kept := newSharedReads(ctx, store.FindNoteByID)
+		kept.version = ts.store.NoteChangeSeq
+		for range 3 {
+			if _, err := kept.get(ctx, noteID, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := store.calls.Load(); n != 1 {
+			t.Fatalf("%d reads for 3 subscribers of an unchanged note, want 1", n)
+		}
+		n, err := ts.store.FindNoteByID(ctx, noteID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := "%md changed"
+		if _, err := ts.store.UpdateParagraph(ctx, noteID, n.Paragraphs[0].ID, notebooks.ParagraphUpdate{Text: &text}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := kept.get(ctx, noteID, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Paragraphs[0].Text != text || store.calls.Load() != 2 {
+			t.Fatalf("after an edit: text %q after %d reads, want %q after 2", got.Paragraphs[0].Text, store.calls.Load(), text)
+		}
+		// A failed read is not kept.
+		for range 2 {
+			if _, err := kept.get(ctx, "nope", time.Now()); eddy.ErrorCode(err) != eddy.ENOTFOUND {
+				t.Fatalf("err = %v", err)
+			}
+		}
+		if n := store.calls.Load(); n != 4 {
+			t.Fatalf("%d reads after two of a missing note, want 4", n)
+		}
+	})
 }
 
 // TestLiveCache_SessionFollowsSignals checks that a note's session state is

@@ -148,7 +148,7 @@ func (c *conn) subscribe(ctx context.Context, m *clientMsg) error {
 	if isNew {
 		c.h.follow(m.NoteID, c)
 	}
-	n, err := c.h.reads.get(ctx, m.NoteID, time.Now())
+	nr, err := c.h.reads.get(ctx, m.NoteID, time.Now())
 	if err != nil {
 		if isNew {
 			c.mu.Lock()
@@ -158,7 +158,11 @@ func (c *conn) subscribe(ctx context.Context, m *clientMsg) error {
 		}
 		return err
 	}
-	c.reply(noteMsg{Op: opNote, NoteID: m.NoteID, Note: onlyParagraph(n, c.only()), Reason: "subscribe"})
+	if only := c.only(); only != "" {
+		c.reply(noteMsg{Op: opNote, NoteID: m.NoteID, Note: onlyParagraph(nr.note, only), Reason: "subscribe"})
+	} else {
+		c.replyEncoded(nr.subscribeReply())
+	}
 	c.mu.Lock()
 	v.reset, v.pending = true, false
 	v.seenReq = nil

@@ -195,6 +195,10 @@ func (s *Store) closeDBs() error {
 // Subscribe returns a subscription to changes committed from now on.
 func (s *Store) Subscribe() *notebooks.Subscription { return s.broker.Subscribe() }
 
+// NoteChangeSeq returns the sequence of the latest change published for
+// the note (see notebooks.ChangeSequencer).
+func (s *Store) NoteChangeSeq(noteID string) uint64 { return s.broker.NoteSeq(noteID) }
+
 // migrate applies, in order and each in its own transaction, the embedded
 // migrations numbered above the schema_version recorded in the database.
 func (s *Store) migrate(ctx context.Context) error {
