@@ -494,6 +494,13 @@ func (h *hub) changeMessage(ctx context.Context, ch notebooks.Change) (any, erro
 		if err != nil {
 			return nil, err
 		}
+		if h.resultsLive(ch.NoteID, p) {
+			// A running query's table is stored every few seconds; each
+			// store would otherwise send every viewer the whole table.
+			out := *p
+			out.Results = nil
+			return paragraphMsg{Op: opParagraph, NoteID: ch.NoteID, Paragraph: &out, ResultsLive: true}, nil
+		}
 		return paragraphMsg{Op: opParagraph, NoteID: ch.NoteID, Paragraph: p}, nil
 	case notebooks.ChangeParagraphAdded, notebooks.ChangeParagraphMoved:
 		ps, err := h.notes.ListParagraphs(ctx, ch.NoteID)
@@ -514,6 +521,17 @@ func (h *hub) changeMessage(ctx context.Context, ch notebooks.Change) (any, erro
 		return paragraphRemovedMsg{Op: opParagraphRemoved, NoteID: ch.NoteID, ParagraphID: ch.ParagraphID}, nil
 	}
 	return nil, nil
+}
+
+// resultsLive reports whether the stored paragraph is running with a live
+// result that its viewers receive in live messages, which supersede its
+// stored results until the run ends (the event then carries them).
+func (h *hub) resultsLive(noteID string, p *notebooks.Paragraph) bool {
+	if p.Status != notebooks.StatusRunning || h.sessions == nil {
+		return false
+	}
+	pl, ok := h.sessions.Live(noteID, p.ID)
+	return ok && pl.Status == notebooks.StatusRunning && pl.Result != nil
 }
 
 // newConnID returns a random id for a connection.

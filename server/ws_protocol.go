@@ -176,6 +176,10 @@ type paragraphMsg struct {
 	Op        string               `json:"op"`
 	NoteID    string               `json:"noteId"`
 	Paragraph *notebooks.Paragraph `json:"paragraph"`
+	// ResultsLive says that the paragraph is running with a live result,
+	// which viewers have from live messages: its stored results are left
+	// out and the viewer keeps the copy it has.
+	ResultsLive bool `json:"resultsLive,omitempty"`
 }
 
 type paragraphAddedMsg struct {

@@ -357,6 +357,45 @@ func TestWS_LiveSnapshotThenDeltas(t *testing.T) {
 	waitFor(t, func() bool { return fr.watchers(noteID) == 0 })
 }
 
+// TestWS_LiveRunStoresLeaveOutResults: while a paragraph runs with a live
+// result, the periodic stores of its table reach viewers without the
+// table (resultsLive), which live messages carry; once the run has ended
+// the stored results are sent again.
+func TestWS_LiveRunStoresLeaveOutResults(t *testing.T) {
+	fr := newFakeSessions()
+	ts := MustOpenServer(t, func(c *Config) { c.Sessions = fr })
+	noteID := ts.mustCreateNote(t, "/ws/stores", "%flink.ssql select k, count(*) from t group by k")
+	pid := ts.mustGetNote(t, noteID).Paragraphs[0].ID
+	fr.setRow(noteID, pid, 1, "a", 1)
+	c := ts.mustDialWS(t)
+	c.send(map[string]any{"op": "subscribe", "noteId": noteID})
+	c.expect("note")
+	c.expect("live")
+
+	store := func(st notebooks.Status, table string) {
+		t.Helper()
+		res := &notebooks.Result{Code: "SUCCESS", Msg: []notebooks.ResultMessage{{Type: "TABLE", Data: table}}}
+		if _, err := ts.store.UpdateParagraphRun(context.Background(), noteID, pid, notebooks.RunUpdate{Status: &st, Results: res}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store(notebooks.StatusRunning, "k\tn\na\t1\n")
+	m := c.expect("paragraph")
+	p := m["paragraph"].(map[string]any)
+	if m["resultsLive"] != true || p["results"] != nil || p["status"] != "RUNNING" {
+		t.Fatalf("a live run's store reached the viewer as %v", m)
+	}
+
+	fr.setStatus(noteID, pid, notebooks.StatusFinished)
+	store(notebooks.StatusFinished, "k\tn\na\t2\n")
+	m = c.expect("paragraph")
+	p = m["paragraph"].(map[string]any)
+	msgs, _ := p["results"].(map[string]any)["msg"].([]any)
+	if m["resultsLive"] != nil || p["status"] != "FINISHED" || len(msgs) != 1 || msgs[0].(map[string]any)["data"] != "k\tn\na\t2\n" {
+		t.Fatalf("the finished run's store reached the viewer as %v", m)
+	}
+}
+
 // TestWS_SlowClientGetsLatestState: a client that stops reading never slows
 // the others, and when it reads again it gets the latest state, not every
 // intermediate one.

@@ -278,6 +278,15 @@ describe('NoteSession merge', () => {
     expect(s.paragraph('p2')?.text).toBe('two, edited elsewhere');
   });
 
+  it('keeps the results it has when the stored ones are left out for a live result, and takes them otherwise', () => {
+    const stored: Paragraph['results'] = { code: 'SUCCESS', msg: [{ type: 'TABLE', data: 'k\tn\n1\t5\n' }] };
+    t.push({ op: 'paragraph', noteId: 'N1', paragraph: para('p2', '%flink.ssql select', { status: 'RUNNING', results: stored }) });
+    t.push({ op: 'paragraph', noteId: 'N1', paragraph: para('p2', '%flink.ssql select', { status: 'RUNNING', title: 'Counts' }), resultsLive: true });
+    expect(s.paragraph('p2')).toMatchObject({ title: 'Counts', status: 'RUNNING', results: stored });
+    t.push({ op: 'paragraph', noteId: 'N1', paragraph: para('p2', '%flink.ssql select', { status: 'FINISHED' }) });
+    expect(s.paragraph('p2')?.results).toBeUndefined();
+  });
+
   it('merges config keys not yet saved into a remote config', async () => {
     s.edit('p1', { config: { editorHide: true } });
     t.push({ op: 'paragraph', noteId: 'N1', paragraph: para('p1', '%md one', { config: { colWidth: 6 } }) });

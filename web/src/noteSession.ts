@@ -341,7 +341,9 @@ export class NoteSession {
       case 'paragraph': {
         if (!this.note) return;
         const idx = this.note.paragraphs.findIndex((p) => p.id === m.paragraph.id);
-        const incoming = this.keepLocalParagraph({ ...m.paragraph }, idx >= 0 ? this.note.paragraphs[idx] : undefined);
+        const held = idx >= 0 ? this.note.paragraphs[idx] : undefined;
+        const incoming = this.keepLocalParagraph({ ...m.paragraph }, held);
+        if (m.resultsLive) incoming.results = held?.results;
         if (idx >= 0) this.note.paragraphs[idx] = incoming;
         else this.note.paragraphs.push(incoming);
         this.emit('paragraph', incoming.id);

@@ -157,7 +157,12 @@ export interface ErrorMsg {
 }
 export interface NoteMsg { op: 'note'; noteId: string; note: Note; reason: string }
 export interface NoteRemovedMsg { op: 'note-removed'; noteId: string }
-export interface ParagraphMsg { op: 'paragraph'; noteId: string; paragraph: Paragraph }
+/**
+ * A paragraph's stored state. With resultsLive the paragraph runs with a live
+ * result, which live messages carry: its stored results are left out, and the
+ * page keeps the copy it has.
+ */
+export interface ParagraphMsg { op: 'paragraph'; noteId: string; paragraph: Paragraph; resultsLive?: boolean }
 export interface ParagraphAddedMsg { op: 'paragraph-added'; noteId: string; index: number; paragraph: Paragraph }
 export interface ParagraphMovedMsg { op: 'paragraph-moved'; noteId: string; paragraphId: string; index: number }
 export interface ParagraphRemovedMsg { op: 'paragraph-removed'; noteId: string; paragraphId: string }
