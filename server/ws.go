@@ -39,7 +39,7 @@ type hub struct {
 
 	live    liveCache               // encoded live state shared by viewers at the same point
 	reads   *sharedReads[*noteRead] // subscribes' note reads, shared when they arrive together and kept while the note is unchanged
-	metrics Metrics                       // connections and messages sent; set before the first connection
+	metrics Metrics                 // connections and messages sent; set before the first connection
 
 	// allow decides whether a principal may act on a note (Server.allowNote);
 	// record writes an audit event. Set before the first connection.
