@@ -396,7 +396,6 @@ func (ex *execution) runStatement(ctx context.Context, st Statement, base map[st
 		// them as they come. At-least-once delivery of a result to a viewer
 		// is what an interactive query needs.
 		cfg["execution.checkpointing.mode"] = "AT_LEAST_ONCE"
-		ex.miniBatchDefaults(ctx, cfg)
 	}
 	if submits {
 		if path := ex.resumePath(); path != "" {
@@ -583,8 +582,8 @@ func (ex *execution) publisher(ctx context.Context, interval time.Duration) (app
 		pace := pacer{interval: interval}
 		lastPersist := time.Now()
 		// unpersisted: a published table not yet written to the note. A
-		// table that stops changing soon after it starts (a bounded or
-		// mini-batched result) is still written within persistEvery, not
+		// table that stops changing soon after it starts (a bounded
+		// result, or a topic read to its end) is still written within persistEvery, not
 		// only when the paragraph ends.
 		unpersisted := false
 		var due <-chan time.Time // set while applied rows wait for their publish

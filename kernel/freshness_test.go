@@ -39,28 +39,3 @@ func TestPacer_Wait(t *testing.T) {
 		}
 	})
 }
-
-func TestMiniBatchFor(t *testing.T) {
-	for _, tt := range []struct {
-		name    string
-		session map[string]string
-		want    bool // whether Eddy's defaults are added
-	}{
-		{"EmptySession", map[string]string{}, true},
-		{"OtherOptions", map[string]string{"table.local-time-zone": "UTC", "parallelism.default": "1"}, true},
-		{"SessionEnables", map[string]string{"table.exec.mini-batch.enabled": "true"}, false},
-		{"SessionDisables", map[string]string{"table.exec.mini-batch.enabled": "false"}, false},
-		{"SessionSetsLatencyOnly", map[string]string{"table.exec.mini-batch.allow-latency": "2 s"}, false},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			got := miniBatchFor(tt.session)
-			if (got != nil) != tt.want {
-				t.Fatalf("miniBatchFor(%v) = %v, want defaults added: %v", tt.session, got, tt.want)
-			}
-			if got != nil && (got["table.exec.mini-batch.enabled"] != "true" || got["table.exec.mini-batch.allow-latency"] == "" ||
-				got["table.exec.mini-batch.size"] == "") {
-				t.Fatalf("defaults %v: mini-batch needs enabled, allow-latency and size together", got)
-			}
-		})
-	}
-}

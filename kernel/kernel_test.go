@@ -124,9 +124,9 @@ func TestKernel_UpdateModeEqualsBatch(t *testing.T) {
 	query := `SELECT c, COUNT(*) AS keys_with_c FROM (
   SELECT MOD(id * 7919, 37) AS k, COUNT(*) AS c FROM src GROUP BY MOD(id * 7919, 37)
 ) GROUP BY c`
-	// Mini-batching off, as the session says (Eddy's default for queries
-	// turns it on unless the session sets it): every change then travels
-	// as its own changelog row, retractions included.
+	// Mini-batching off, as the session says (a cluster's config.yaml
+	// could turn it on): every change then travels as its own changelog
+	// row, retractions included.
 	n, k := f.note(
 		"%flink.ssql\nSET 'table.exec.mini-batch.enabled' = 'false';\n"+seqSource,
 		"%flink.ssql(type=update)\n"+query,

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -39,10 +41,46 @@ func (ts *testServer) runUntil(t *testing.T, n *notebooks.Note, i int, ok func(p
 			t.Fatalf("%s / %q failed: %s", n.Name, n.Paragraphs[i].Title, p.ErrorMessage)
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s / %q: %s, results %+v", n.Name, n.Paragraphs[i].Title, p.Status, p.Results)
+			t.Fatalf("%s / %q: %s, results %+v; the cluster's jobs: %s", n.Name, n.Paragraphs[i].Title, p.Status, p.Results, ts.flinkJobs())
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// flinkJobs describes the cluster's jobs (name, state, tasks by state)
+// through Eddy's /flink/ proxy, to tell a job waiting for slots from one
+// that produces nothing when a test times out.
+func (ts *testServer) flinkJobs() string {
+	req, err := http.NewRequest(http.MethodGet, ts.URL()+"/flink/jobs/overview", nil)
+	if err != nil {
+		return err.Error()
+	}
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err.Error()
+	}
+	defer resp.Body.Close()
+	var overview struct {
+		Jobs []struct {
+			Name  string         `json:"name"`
+			State string         `json:"state"`
+			Tasks map[string]int `json:"tasks"`
+		} `json:"jobs"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&overview); err != nil {
+		return fmt.Sprintf("HTTP %d: %v", resp.StatusCode, err)
+	}
+	var out []string
+	for _, j := range overview.Jobs {
+		if j.State == "RUNNING" || j.State == "CREATED" || j.State == "INITIALIZING" || j.State == "RESTARTING" {
+			out = append(out, fmt.Sprintf("%q %s %v", j.Name, j.State, j.Tasks))
+		}
+	}
+	if len(out) == 0 {
+		return fmt.Sprintf("none running (%d ended)", len(overview.Jobs))
+	}
+	return strings.Join(out, "; ")
 }
 
 func finished(p *notebooks.Paragraph) bool { return p.Status == notebooks.StatusFinished }

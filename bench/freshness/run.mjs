@@ -20,7 +20,7 @@
 // cluster (no Kafka); with them it uses that cluster (remote mode), so the
 // benchmark can run beside a dev cluster without starting a second one.
 // --set adds a SET statement to the note's session (repeatable), to measure
-// one knob, e.g. --set table.exec.mini-batch.enabled=false.
+// one knob, e.g. --set table.exec.mini-batch.enabled=true.
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
