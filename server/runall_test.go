@@ -39,7 +39,10 @@ func TestRunAll_StartsAStreamingDashboard(t *testing.T) {
 	deadline := time.Now().Add(time.Minute)
 	for q := para(2); q.Status != notebooks.StatusFinished; q = para(2) {
 		if q.Status == notebooks.StatusError || time.Now().After(deadline) {
-			t.Fatalf("the paragraph after the endless query: %s %s", q.Status, q.ErrorMessage)
+			// Run-all stops early when a paragraph is refused or the
+			// endless query ends other than FINISHED: say which.
+			e := para(1)
+			t.Fatalf("the paragraph after the endless query: %s %s (the endless query: %s %s)", q.Status, q.ErrorMessage, e.Status, e.ErrorMessage)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
