@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 )
 
 // Websocket opcodes and header bits of RFC 6455 §5.2.
@@ -99,7 +100,7 @@ func (f *frameReader) next() (wireMessage, error) {
 			return m, fmt.Errorf("websocket: message over %d bytes", f.max)
 		}
 		n := len(f.buf)
-		f.buf = append(f.buf, make([]byte, h.length)...)
+		f.buf = slices.Grow(f.buf, h.length)[:n+h.length]
 		if _, err := io.ReadFull(f.r, f.buf[n:]); err != nil {
 			return m, err
 		}

@@ -230,7 +230,7 @@ func run(parent context.Context, cfg config, out, logw io.Writer) (err error) {
 		if err != nil {
 			return err
 		}
-		prof = &profiler{addr: addr, dir: cfg.eddyProfile, logf: logf}
+		prof = newProfiler(addr, cfg.eddyProfile, logf)
 	}
 	logf("starting %s (data dir %s)", cfg.eddyPath, dir)
 	var pprofAddr string
@@ -424,6 +424,7 @@ func runPhase(ctx context.Context, t *target, spec phaseSpec, cfg config, logf f
 	hist := &latencyHist{}
 	dec := newDecoder(cfg.sharedDec)
 	rampProfile := t.prof.cpu(ctx, spec.String()+" ramp", rampProfileTime)
+	defer rampProfile() // also when the phase fails: the profile ends with its duration or ctx
 	clients := connect(ctx, t, n, cfg, hist, dec, p)
 	for _, c := range clients {
 		if c.compressed {
@@ -437,6 +438,7 @@ func runPhase(ctx context.Context, t *target, spec phaseSpec, cfg config, logf f
 	logf("  %d/%d clients have their first snapshot after %s; measuring", p.connected, n, p.ramp.Round(time.Millisecond))
 	rampProfile()
 	windowProfile := t.prof.cpu(ctx, spec.String()+" window", cfg.duration)
+	defer windowProfile()
 	if err := measure(ctx, t, cfg.duration, clients, dec, p); err != nil {
 		return p, err
 	}

@@ -29,11 +29,18 @@ type profiler struct {
 	addr string // eddy's --pprof-listen
 	dir  string
 	logf func(string, ...any)
+	http *http.Client // loopback only
+}
+
+func newProfiler(addr, dir string, logf func(string, ...any)) *profiler {
+	return &profiler{addr: addr, dir: dir, logf: logf,
+		http: &http.Client{Transport: &http.Transport{DialContext: loopbackDial, Proxy: nil}}}
 }
 
 // cpu starts a CPU profile of eddy lasting d and returns a function that
 // waits for it and writes it to dir/eddy-NAME.pprof (names are made
-// file-safe). Failures are logged: a profile is an aid, not a result.
+// file-safe). The wait may be called more than once. Failures are
+// logged: a profile is an aid, not a result.
 func (p *profiler) cpu(ctx context.Context, name string, d time.Duration) (wait func()) {
 	if p == nil {
 		return func() {}
@@ -59,7 +66,7 @@ func (p *profiler) fetch(ctx context.Context, path, file string) error {
 	if err != nil {
 		return err
 	}
-	resp, err := (&http.Client{Transport: &http.Transport{DialContext: loopbackDial, Proxy: nil}}).Do(req)
+	resp, err := p.http.Do(req)
 	if err != nil {
 		return err
 	}
