@@ -304,17 +304,25 @@ func TestWS_EditsAreDurableAndReachOtherViewers(t *testing.T) {
 	})
 }
 
+// openLiveViewer opens a server on fr with a one-paragraph note of text at
+// path whose paragraph has a live table of one row, and a viewer that has
+// subscribed to the note and read its note message.
+func openLiveViewer(t *testing.T, fr *fakeSessions, path, text string) (ts *testServer, noteID, pid string, c *wsClient) {
+	t.Helper()
+	ts = MustOpenServer(t, func(c *Config) { c.Sessions = fr })
+	noteID = ts.mustCreateNote(t, path, text)
+	pid = ts.mustGetNote(t, noteID).Paragraphs[0].ID
+	fr.setRow(noteID, pid, 1, "a", 1)
+	c = ts.mustDialWS(t)
+	c.send(map[string]any{"op": "subscribe", "noteId": noteID})
+	c.expect("note")
+	return ts, noteID, pid, c
+}
+
 func TestWS_LiveSnapshotThenDeltas(t *testing.T) {
 	fr := newFakeSessions()
 	fr.session = &sessions.Info{ID: "s1", State: sessions.StateBusy, KPUs: 3, Jobs: []sessions.JobInfo{}}
-	ts := MustOpenServer(t, func(c *Config) { c.Sessions = fr })
-	noteID := ts.mustCreateNote(t, "/ws/live", "%flink.ssql select 1")
-	pid := ts.mustGetNote(t, noteID).Paragraphs[0].ID
-	fr.setRow(noteID, pid, 1, "a", 1)
-
-	c := ts.mustDialWS(t)
-	c.send(map[string]any{"op": "subscribe", "noteId": noteID})
-	c.expect("note")
+	_, noteID, pid, c := openLiveViewer(t, fr, "/ws/live", "%flink.ssql select 1")
 	m := c.expect("live")
 	ps := liveParagraphs(m)
 	if m["full"] != true || len(ps) != 1 || ps[0]["result"].(map[string]any)["snapshot"] == nil {
@@ -363,13 +371,7 @@ func TestWS_LiveSnapshotThenDeltas(t *testing.T) {
 // the stored results are sent again.
 func TestWS_LiveRunStoresLeaveOutResults(t *testing.T) {
 	fr := newFakeSessions()
-	ts := MustOpenServer(t, func(c *Config) { c.Sessions = fr })
-	noteID := ts.mustCreateNote(t, "/ws/stores", "%flink.ssql select k, count(*) from t group by k")
-	pid := ts.mustGetNote(t, noteID).Paragraphs[0].ID
-	fr.setRow(noteID, pid, 1, "a", 1)
-	c := ts.mustDialWS(t)
-	c.send(map[string]any{"op": "subscribe", "noteId": noteID})
-	c.expect("note")
+	ts, noteID, pid, c := openLiveViewer(t, fr, "/ws/stores", "%flink.ssql select k, count(*) from t group by k")
 	c.expect("live")
 
 	store := func(st notebooks.Status, table string) {
